@@ -1,0 +1,88 @@
+"""The World a simulation produces, and reading/writing its tables (Parquet or CSV).
+
+Column by column (DESIGN.md "Data contracts"; times are float days since the scenario start):
+
+``accounts`` — what a team knows about its accounts:
+    account_id, name, tier (1 = most strategic), industry, employees, icp_fit (0..1), is_target.
+``contacts`` — people at those accounts:
+    contact_id, account_id, title, seniority (c_level, vp, director, manager, individual),
+    department, role (decision_maker, champion, influencer, user, procurement, blocker, or
+    ``none`` outside the buying committee), in_committee, t_joined (when the person became
+    active: joined the account's buying journey, or started its activity; 0 for people active
+    from the start; NaN if never within the horizon; no touch of a contact precedes it),
+    persona (for people outside the committee: junior_staff, student, job_seeker, competitor,
+    existing_user, partner; empty for committee members).
+``events`` — touches, sorted by (account_id, time):
+    time, account_id, contact_id (-1 when anonymous), activity, channel, campaign_id (-1 for
+    none; an index into ``campaigns``), known (the touch is tied to a contact).
+``truth`` — the ground truth, one row per account, never shown to a policy:
+    account_id, in_market, journey_start, t_aware, t_engaged, t_qualified, t_sales_ready,
+    t_decision (NaN where not reached within the horizon), decision ("buy", "no_decision", or ""
+    when not reached), t_competitor (NaN if no competitor engaged before the decision),
+    deal_value, committee_size.
+``campaigns`` — campaign_id, name, channel, start_day, end_day, lift, progression_speedup.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import QualsimError
+from .scenario import Scenario
+
+TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
+
+
+@dataclass(frozen=True)
+class World:
+    """A simulated world: the observable tables, the ground truth, and how it was made."""
+
+    scenario: Scenario
+    seed: int
+    accounts: pd.DataFrame
+    contacts: pd.DataFrame
+    events: pd.DataFrame
+    truth: pd.DataFrame
+    campaigns: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The five tables by name."""
+        return {name: getattr(self, name) for name in TABLES}
+
+    def write(self, out: str | Path, fmt: str = "parquet") -> list[Path]:
+        """Write every table to ``out/<table>.parquet`` (or ``.csv``) plus ``scenario.json``
+        (the resolved scenario, seed and package version). Returns the files written."""
+        if fmt not in ("parquet", "csv"):
+            raise QualsimError(f"unknown output format {fmt!r}: expected parquet or csv")
+        out = Path(out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise QualsimError(f"{out}: cannot create output folder ({exc.strerror})") from None
+        written = []
+        for name, df in self.tables().items():
+            path = out / f"{name}.{fmt}"
+            tmp = path.with_name(path.name + ".partial")
+            if fmt == "parquet":
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False)
+            tmp.replace(path)  # atomic: a reader never sees half a file
+            written.append(path)
+        meta = out / "scenario.json"
+        from . import __version__
+
+        meta.write_text(
+            json.dumps(
+                {"seed": self.seed, "qualsim_version": __version__,
+                 "scenario": self.scenario.model_dump(mode="json")},
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        written.append(meta)
+        return written

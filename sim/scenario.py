@@ -1,0 +1,388 @@
+"""The scenario: everything that defines a simulated world, as a validated, typed config.
+
+A scenario is YAML, validated by the pydantic models below. Shipped presets live in
+``sim/scenarios/*.yaml`` (``enterprise`` is the default, ``smb`` the small-business one); a user's
+file may say ``extends: enterprise`` (or a path to another file) and override only what it changes:
+mappings merge key by key, lists and scalars replace.
+
+>>> sc = load_scenario("enterprise")
+>>> sc.name, sc.accounts.count > 0
+('enterprise', True)
+>>> load_scenario("enterprise", overrides={"accounts": {"count": 50}}).accounts.count
+50
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .config import deep_merge, load_config_chain, replaces_whole, validate_model
+from .errors import ConfigError
+from .vocab import (
+    ACTIVITIES,
+    Activity,
+    Department,
+    JoinStage,
+    Persona,
+    Role,
+    Seniority,
+)
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+Rates = dict[Activity, NonNegFloat]
+_SUM_TOL = 1e-6
+
+
+def _check_sums_to_one(weights: dict, what: str = "probabilities") -> dict:
+    total = math.fsum(weights.values())
+    if weights and abs(total - 1.0) > _SUM_TOL:
+        raise ValueError(f"{what} must sum to 1, got {total:.6g}")
+    if not weights:
+        raise ValueError(f"{what}: at least one entry is required")
+    return weights
+
+
+class Strict(BaseModel):
+    """Base of every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LogNormal(Strict):
+    """A positive quantity drawn lognormally: its median and the sigma of its logarithm."""
+
+    median: PositiveFloat
+    sigma: NonNegFloat = 0.5
+
+
+class BetaDist(Strict):
+    """A Beta(a, b) distribution on [0, 1]; its mean is a / (a + b)."""
+
+    a: PositiveFloat
+    b: PositiveFloat
+
+
+class CommitteeSize(Strict):
+    """Buying-committee size: min + Poisson(mean - min), truncated at max."""
+
+    mean: Annotated[float, Field(ge=1.0)]
+    min: Annotated[int, Field(ge=1)] = 1
+    max: Annotated[int, Field(ge=1, le=60)] = 20
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CommitteeSize:
+        if not self.min <= self.mean <= self.max:
+            raise ValueError(f"need min <= mean <= max, got {self.min}, {self.mean}, {self.max}")
+        if self.mean - self.min > 40:
+            raise ValueError("mean - min must be at most 40")
+        return self
+
+
+class Tier(Strict):
+    """One account tier (1 = most strategic): its share of accounts and its segment's make-up."""
+
+    share: Probability
+    employees: LogNormal
+    committee_size: CommitteeSize
+    noise_contacts: Annotated[float, Field(ge=0.0, le=40.0)] = Field(
+        description="mean number of people outside the buying committee who generate activity"
+    )
+    deal_value: LogNormal
+
+
+class Accounts(Strict):
+    """The target-account universe."""
+
+    count: Annotated[int, Field(gt=0, le=5_000_000)]
+    tiers: dict[Annotated[int, Field(ge=1, le=9)], Tier]
+    industries: dict[str, Probability]
+    icp_fit: BetaDist
+    target_icp_fit_min: Probability = Field(
+        0.5, description="accounts with ICP fit at or above this are on the target list"
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _tier_shares(cls, v: dict[int, Tier]) -> dict[int, Tier]:
+        _check_sums_to_one({k: t.share for k, t in v.items()}, "tier shares")
+        return dict(sorted(v.items()))
+
+    @field_validator("industries")
+    @classmethod
+    def _industry_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_sums_to_one(v, "industry shares")
+
+
+class InMarket(Strict):
+    """Chance an account is in an active buying journey: at_fit_0 + (at_fit_1 - at_fit_0) * fit**shape."""
+
+    at_fit_0: Probability
+    at_fit_1: Probability
+    shape: PositiveFloat = 1.0
+
+
+class StageDuration(Strict):
+    """Days spent in a latent stage: lognormal with this median and log-scale sigma."""
+
+    median_days: PositiveFloat
+    sigma: NonNegFloat = 0.5
+
+
+class StageDurations(Strict):
+    """Durations of the latent stages, in journey order; the last one ends in the decision."""
+
+    unaware: StageDuration
+    aware: StageDuration
+    engaged: StageDuration
+    qualified: StageDuration
+    sales_ready: StageDuration
+
+
+class BuyProbability(Strict):
+    """Chance a journey ends in a purchase rather than "no decision", falling with committee size.
+
+    p(buy | n members) = one_person * factor_per_member ** (n - 1)  (CALIBRATION B3, W2).
+    """
+
+    one_person: Probability = 0.81
+    factor_per_member: Annotated[float, Field(gt=0.0, le=1.0)] = 0.91
+
+
+class Competitor(Strict):
+    """A competitor engages an in-market account with this probability, at a Beta-distributed
+    fraction of the account's (nominal) journey length (CALIBRATION P4: first contact at ~70%)."""
+
+    probability: Probability
+    journey_fraction: BetaDist
+
+
+class Journey(Strict):
+    """The latent buying journey of in-market accounts."""
+
+    start_window_days: tuple[float, float] = Field(
+        description="journey_start is uniform in [lo, hi) days; lo < 0 means already under way"
+    )
+    stages: StageDurations
+    buy_probability: BuyProbability = BuyProbability()
+    competitor: Competitor
+
+    @field_validator("start_window_days")
+    @classmethod
+    def _window(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not v[0] < v[1]:
+            raise ValueError(f"need lo < hi, got [{v[0]}, {v[1]}]")
+        return v
+
+
+class RoleSpec(Strict):
+    """How one committee role behaves: activity multiplier, when it joins, who holds it."""
+
+    activity: NonNegFloat = 1.0
+    join_stage: dict[JoinStage, Probability]
+    seniority: dict[Seniority, Probability]
+    departments: dict[Department, Probability]
+
+    @field_validator("join_stage", "seniority", "departments")
+    @classmethod
+    def _mix(cls, v: dict, info) -> dict:
+        return _check_sums_to_one(v, f"{info.field_name} weights")
+
+
+class Committee(Strict):
+    """Buying-committee make-up. Core roles are filled first: decision maker, champion, then
+    procurement (committees of ``procurement_min_size`` or more), then a blocker (with
+    ``blocker_probability``); the remaining seats are influencers or users by ``fill``."""
+
+    roles: dict[Role, RoleSpec]
+    fill: dict[Role, Probability]
+    procurement_min_size: Annotated[int, Field(ge=1)] = 4
+    blocker_probability: Probability = 0.3
+
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, v: dict) -> dict:
+        return _check_sums_to_one(v, "fill weights")
+
+    @field_validator("roles")
+    @classmethod
+    def _all_roles(cls, v: dict) -> dict:
+        from .vocab import ROLES
+
+        missing = [r for r in ROLES if r not in v]
+        if missing:
+            raise ValueError(f"every role needs a spec; missing: {', '.join(missing)}")
+        return v
+
+
+class PersonaSpec(Strict):
+    """People outside the buying committee who still generate activity (the noise)."""
+
+    share: Probability
+    rates_per_week: Rates
+    active_days: PositiveFloat | None = Field(
+        None, description="how long such a person stays active; null = the whole horizon"
+    )
+    seniority: dict[Seniority, Probability] = {"individual": 1.0}
+
+    @field_validator("seniority")
+    @classmethod
+    def _sen(cls, v: dict) -> dict:
+        return _check_sums_to_one(v, "seniority weights")
+
+
+class Noise(Strict):
+    """The mix of non-committee personas; the count per account is set per tier."""
+
+    personas: dict[Persona, PersonaSpec]
+
+    @field_validator("personas")
+    @classmethod
+    def _shares(cls, v: dict) -> dict:
+        _check_sums_to_one({k: p.share for k, p in v.items()}, "persona shares")
+        return v
+
+
+class StageRates(Strict):
+    """Touch rates per week, by latent stage, for each activity."""
+
+    background: Rates = {}
+    unaware: Rates = {}
+    aware: Rates = {}
+    engaged: Rates = {}
+    qualified: Rates = {}
+    sales_ready: Rates = {}
+
+
+class Touches(Strict):
+    """Who emits which touches, how often, through which channel, and who is identified."""
+
+    contact_rates_per_week: StageRates = Field(
+        description="per active committee member (times the role's multiplier)"
+    )
+    account_rates_per_week: StageRates = Field(
+        description="per account, from anonymous visitors and account-level sources (contact -1)"
+    )
+    identification_rate: Probability
+    identifiable: list[Activity] = ["web_visit", "pricing_visit", "ad_click"]
+    channels: dict[Activity, dict[str, Probability]]
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_mix(cls, v: dict) -> dict:
+        missing = [a for a in ACTIVITIES if a not in v]
+        if missing:
+            raise ValueError(f"every activity needs a channel mix; missing: {', '.join(missing)}")
+        for a, mix in v.items():
+            _check_sums_to_one(mix, f"channel weights of {a}")
+        return v
+
+
+class Campaign(Strict):
+    """A campaign raises the rates of some activities of exposed accounts during its dates, and
+    may speed their journeys up (progress runs ``1 + progression_speedup`` times as fast)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    channel: Annotated[str, Field(min_length=1)]
+    start_day: float
+    end_day: float
+    tiers: list[int] | None = Field(None, description="tiers exposed; null = all")
+    targets_only: bool = True
+    lift: Annotated[float, Field(ge=1.0, le=100.0)]
+    activities: Annotated[list[Activity], Field(min_length=1)]
+    progression_speedup: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _dates(self) -> Campaign:
+        if not self.start_day < self.end_day:
+            raise ValueError(f"need start_day < end_day, got {self.start_day} >= {self.end_day}")
+        return self
+
+
+class Scenario(Strict):
+    """A complete scenario. Field docs are in the shipped presets and in ``qualsim schema``."""
+
+    name: str = "custom"
+    description: str = ""
+    reference: str = ""
+    extends: str | None = None
+    horizon_days: Annotated[float, Field(gt=0.0, le=3650.0)]
+    accounts: Accounts
+    in_market: InMarket
+    journey: Journey
+    committee: Committee
+    noise: Noise
+    touches: Touches
+    campaigns: list[Campaign] = []
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        names = [c.name for c in self.campaigns]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"campaign names must be unique, repeated: {', '.join(dup)}")
+        for c in self.campaigns:
+            bad = [t for t in c.tiers or [] if t not in self.accounts.tiers]
+            if bad:
+                raise ValueError(
+                    f"campaign {c.name!r} targets tiers {bad} that accounts.tiers does not define"
+                )
+        return self
+
+
+PRESETS = ("enterprise", "smb")
+DEFAULT_SCENARIO = "enterprise"
+
+
+def preset_path(name: str) -> Path:
+    """The file of a shipped preset scenario."""
+    return Path(str(resources.files("sim") / "scenarios" / f"{name}.yaml"))
+
+
+def _resolve(ref: str, relative_to: Path | None) -> Path:
+    if ref in PRESETS:
+        return preset_path(ref)
+    p = Path(ref)
+    if not p.is_absolute() and relative_to is not None:
+        p = relative_to.parent / p
+    if p.suffix not in (".yaml", ".yml") and not p.exists():
+        from .yamlio import did_you_mean
+
+        raise ConfigError(
+            f"{ref}: not a preset scenario ({', '.join(PRESETS)}) nor a YAML file"
+            + did_you_mean(ref, PRESETS)
+        )
+    return p
+
+
+def load_scenario(
+    source: str | Path | Scenario | dict[str, Any] = DEFAULT_SCENARIO,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """Load and validate a scenario: a preset name, a YAML path, a dict or a Scenario.
+
+    ``overrides`` is merged on top (nested dicts merge, other values replace), e.g.
+    ``{"accounts": {"count": 500}}``. Raises ``ConfigError`` naming the file, line, field path
+    and what was expected.
+    """
+    rule = replaces_whole(Scenario)
+    if isinstance(source, Scenario):
+        if not overrides:
+            return source
+        data, chain = source.model_dump(mode="python"), []
+    elif isinstance(source, dict):
+        data, chain = dict(source), []
+        if data.get("extends"):
+            base, chain = load_config_chain(_resolve(str(data["extends"]), None), _resolve, rule)
+            data = deep_merge(base, data, rule)
+    else:
+        data, chain = load_config_chain(_resolve(str(source), None), _resolve, rule)
+    if overrides:
+        data = deep_merge(data, overrides, rule)
+    return validate_model(Scenario, data, chain, what="scenario")

@@ -1,0 +1,265 @@
+"""Touches: every person's (and every account's anonymous) activity, drawn in bulk with NumPy.
+
+The journeys fix *who is in which state when*; this module turns that into **segments** — a
+stretch of time over which one emitter (a contact, or the account's anonymous traffic) has
+constant touch rates per activity — and draws each segment's touches at once: a Poisson count
+per (segment, activity), then uniform times inside the segment, a channel and, for web activity,
+whether the person was identified. No SimPy event per touch.
+
+Rates per week come from the scenario: ``touches.contact_rates_per_week[stage]`` times the role's
+``activity`` multiplier for committee members, ``noise.personas[p].rates_per_week`` for noise, and
+``touches.account_rates_per_week[stage]`` for the account's anonymous traffic. A campaign adds a
+segment of extra touches ``(lift - 1) x rate`` on its activities over the overlap of its dates with
+each exposed emitter's segments; those touches carry the campaign's channel and id.
+
+Every count and touch is keyed by (seed, account, emitter, segment, campaign, activity, index), so
+an account's touches depend only on its own history.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import rng
+from .journeys import JourneyRecord, exposure
+from .rng import Streams, fmix64, to_unit
+from .scenario import Scenario
+from .vocab import ACTIVITIES, PERSONAS, RATE_STAGES, ROLES
+
+# Segment codes (part of the keys, so they must stay stable).
+SEG_BACKGROUND, SEG_AFTER_DECISION, SEG_NOISE = 0, 6, 7  # 1..5: journey stages unaware..sales_ready
+_TIME_BITS = np.uint64(40)
+_ACT_SALT = fmix64(np.arange(1, len(ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27))
+CHUNK_SEGMENTS = 400_000
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Emitter segments: a table of constant-rate stretches and the rate matrix they index."""
+
+    table: pd.DataFrame  # account_id, contact_id, ckey, code, camp, start, end, row
+    rates: np.ndarray  # (rows, activities) touches per week
+
+
+def rate_matrix(sc: Scenario) -> np.ndarray:
+    """Base rate rows: role x rate stage (36), then personas (6), then account stages (6)."""
+    t = sc.touches
+
+    def vec(rates: dict) -> np.ndarray:
+        return np.array([rates.get(a, 0.0) for a in ACTIVITIES], dtype=float)
+
+    rows = []
+    for r in ROLES:
+        mult = sc.committee.roles[r].activity
+        rows += [mult * vec(getattr(t.contact_rates_per_week, s)) for s in RATE_STAGES]
+    for p in PERSONAS:
+        spec = sc.noise.personas.get(p)
+        rows.append(vec(spec.rates_per_week) if spec else np.zeros(len(ACTIVITIES)))
+    rows += [vec(getattr(t.account_rates_per_week, s)) for s in RATE_STAGES]
+    return np.vstack(rows)
+
+
+N_STAGES = len(RATE_STAGES)
+ROW_PERSONA = len(ROLES) * N_STAGES
+ROW_ACCOUNT = ROW_PERSONA + len(PERSONAS)
+
+
+def _clip(start, end, horizon):
+    return np.maximum(start, 0.0), np.minimum(end, horizon)
+
+
+def build_segments(
+    sc: Scenario, streams: Streams, accounts: pd.DataFrame, contacts: pd.DataFrame,
+    rec: JourneyRecord, t_join_full: np.ndarray,
+) -> tuple[Segments, np.ndarray]:
+    """All emitter segments of the world, sorted by account, and each contact's ``t_joined``."""
+    H = sc.horizon_days
+    n_acc = len(accounts)
+    im = accounts["in_market"].to_numpy()
+    row_of = np.full(n_acc, -1, dtype=np.int64)
+    row_of[np.flatnonzero(im)] = np.arange(int(im.sum()))
+    entry = rec.entry  # (n_in_market, 6)
+
+    acct_c = contacts["account_id"].to_numpy()
+    cid = contacts["contact_id"].to_numpy()
+    ckey = contacts["_local"].to_numpy() + 1
+    role_idx = contacts["_role_idx"].to_numpy()
+    committee = contacts["in_committee"].to_numpy()
+    t_joined = np.full(len(contacts), np.nan)
+    parts = []
+
+    def add(acct, contact, key, code, start, end, row):
+        start, end = _clip(start, end, H)
+        ok = end > start
+        parts.append(pd.DataFrame({
+            "account_id": acct[ok], "contact_id": contact[ok], "ckey": key[ok],
+            "code": np.broadcast_to(code, ok.shape)[ok], "start": start[ok], "end": end[ok],
+            "row": np.broadcast_to(row, ok.shape)[ok],
+        }))
+
+    # Committee members of accounts not in market: background over the whole horizon.
+    bg = np.flatnonzero(committee & ~im[acct_c])
+    t_joined[bg] = 0.0
+    add(acct_c[bg], cid[bg], ckey[bg], SEG_BACKGROUND, np.zeros(bg.size), np.full(bg.size, H),
+        role_idx[bg] * N_STAGES)
+
+    # Members of in-market accounts: from joining, the rates of the account's current stage;
+    # after the decision, background again.
+    mem = np.flatnonzero(committee & im[acct_c] & np.isfinite(t_join_full))
+    tj = t_join_full[mem]
+    e = entry[row_of[acct_c[mem]]]
+    t_joined[mem] = np.where(tj < H, tj, np.nan)
+    for k in range(1, 5):  # aware .. sales_ready
+        add(acct_c[mem], cid[mem], ckey[mem], k + 1, np.maximum(tj, e[:, k]), e[:, k + 1],
+            role_idx[mem] * N_STAGES + k + 1)
+    add(acct_c[mem], cid[mem], ckey[mem], SEG_AFTER_DECISION, np.maximum(tj, e[:, 5]),
+        np.full(mem.size, H), role_idx[mem] * N_STAGES)
+
+    # Noise: a persona's rates while that person is active.
+    nz = np.flatnonzero(~committee)
+    pidx = contacts["_persona_idx"].to_numpy()[nz]
+    active = np.array(
+        [np.inf if (s := sc.noise.personas.get(p)) is None or s.active_days is None
+         else s.active_days for p in PERSONAS]
+    )[pidx]
+    u0 = rng.to_unit(Streams.words(streams.key("noise", acct_c[nz], ckey[nz]), 0))
+    limited = np.isfinite(active)
+    t0 = np.where(limited, -np.where(limited, active, 0) + u0 * (H + np.where(limited, active, 0)),
+                  0.0)
+    t_joined[nz] = t0
+    add(acct_c[nz], cid[nz], ckey[nz], SEG_NOISE, t0, np.where(limited, t0 + active, H),
+        ROW_PERSONA + pidx)
+
+    # Anonymous account-level traffic.
+    acc = accounts["account_id"].to_numpy()
+    out_ = acc[~im]
+    minus = np.full(out_.size, -1, dtype=np.int64)
+    add(out_, minus, np.zeros(out_.size, dtype=np.int64), SEG_BACKGROUND, np.zeros(out_.size),
+        np.full(out_.size, H), ROW_ACCOUNT)
+    ins = acc[im]
+    minus, zero = np.full(ins.size, -1, dtype=np.int64), np.zeros(ins.size, dtype=np.int64)
+    add(ins, minus, zero, SEG_BACKGROUND, np.zeros(ins.size), entry[:, 0], ROW_ACCOUNT)
+    for k in range(5):
+        add(ins, minus, zero, k + 1, entry[:, k], entry[:, k + 1], ROW_ACCOUNT + k + 1)
+    add(ins, minus, zero, SEG_AFTER_DECISION, entry[:, 5], np.full(ins.size, H), ROW_ACCOUNT)
+
+    base = pd.concat(parts, ignore_index=True)
+    base["camp"] = np.int64(-1)
+    base_rates = rate_matrix(sc)
+    blocks, tables = [base_rates], [base]
+    exposed = exposure(sc, accounts)
+    for c, camp in enumerate(sc.campaigns):
+        mask = np.isin(np.asarray(ACTIVITIES), camp.activities)
+        blocks.append((camp.lift - 1.0) * base_rates * mask)
+        hit = base[exposed[base["account_id"].to_numpy(), c]]
+        s = np.maximum(hit["start"].to_numpy(), camp.start_day)
+        en = np.minimum(hit["end"].to_numpy(), camp.end_day)
+        ok = en > s
+        extra = hit[ok].copy()
+        extra["start"], extra["end"] = s[ok], en[ok]
+        extra["row"] = extra["row"] + (c + 1) * len(base_rates)
+        extra["camp"] = c
+        tables.append(extra)
+    table = pd.concat(tables, ignore_index=True)
+    table = table.sort_values(["account_id", "camp", "contact_id", "code"], kind="stable")
+    return Segments(table.reset_index(drop=True), np.vstack(blocks)), t_joined
+
+
+def _campaign_salts(sc: Scenario) -> np.ndarray:
+    # Keyed by the campaign's name, so editing or inserting one campaign moves no other's touches.
+    return np.array([0] + [zlib.crc32(c.name.encode()) + 1 for c in sc.campaigns], dtype=np.int64)
+
+
+def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.ndarray]:
+    """Draw every segment's touches; columns sorted by (account_id, time)."""
+    table = seg.table
+    salts = _campaign_salts(sc)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in
+                                         ("time", "account_id", "contact_id", "activity",
+                                          "channel", "campaign_id")}
+    channels = channel_names(sc)
+    chan_cum = [
+        np.cumsum([sc.touches.channels[a].get(ch, 0.0) for ch in channels]) for a in ACTIVITIES
+    ]
+    camp_chan = np.array([channels.index(c.channel) for c in sc.campaigns] or [0])
+    identifiable = set(sc.touches.identifiable)
+    id_rate = sc.touches.identification_rate
+    acct_all = table["account_id"].to_numpy()
+    bounds = list(range(0, len(table), CHUNK_SEGMENTS)) + [len(table)]
+    # Chunk on account boundaries so that sorting within a chunk sorts the whole log.
+    bounds = sorted({int(np.searchsorted(acct_all, acct_all[b], "left")) if b < len(table)
+                     else b for b in bounds})
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        t = table.iloc[lo:hi]
+        acct = t["account_id"].to_numpy()
+        camp = t["camp"].to_numpy()
+        combo = (t["ckey"].to_numpy() << 8) | t["code"].to_numpy()
+        seg_key = streams.key("touch", acct, combo, salts[camp + 1])
+        start = t["start"].to_numpy()
+        dur = t["end"].to_numpy() - start
+        rate_rows = seg.rates[t["row"].to_numpy()]
+        contact = t["contact_id"].to_numpy()
+        chunk: dict[str, list[np.ndarray]] = {k: [] for k in cols}
+        for a, name in enumerate(ACTIVITIES):
+            nz = np.flatnonzero(rate_rows[:, a] > 0)
+            if nz.size == 0:
+                continue
+            lam = rate_rows[nz, a] * dur[nz] / 7.0
+            cell_key = fmix64(seg_key[nz] ^ _ACT_SALT[a])
+            prow, part, plam = rng.poisson_split(lam)
+            pkey = Streams.words(cell_key[prow], part)
+            count = rng.poisson(to_unit(Streams.words(pkey, 0)), plam)
+            total = int(count.sum())
+            if total == 0:
+                continue
+            tcell = np.repeat(np.arange(count.size), count)
+            tj = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+            tk = pkey[tcell]
+            w1 = Streams.words(tk, 1 + 2 * tj)
+            w2 = Streams.words(tk, 2 + 2 * tj)
+            s = nz[prow[tcell]]
+            chunk["time"].append(start[s] + to_unit(w1) * dur[s])
+            cs = camp[s]
+            u_chan = (w2 >> np.uint64(32)).astype(np.float64) * 2.0**-32
+            ch = rng.categorical(u_chan, chan_cum[a])
+            chunk["channel"].append(np.where(cs >= 0, camp_chan[np.maximum(cs, 0)], ch))
+            who = contact[s]
+            if name in identifiable:
+                u_id = (w2 & np.uint64(0xFFFFFFFF)).astype(np.float64) * 2.0**-32
+                who = np.where(u_id < id_rate, who, -1)
+            chunk["contact_id"].append(who)
+            chunk["account_id"].append(acct[s])
+            chunk["activity"].append(np.full(total, a, dtype=np.int8))
+            chunk["campaign_id"].append(cs)
+        if not chunk["time"]:
+            continue
+        merged = {k: np.concatenate(v) for k, v in chunk.items()}
+        order = _time_order(merged["account_id"], merged["time"], sc.horizon_days)
+        for k, v in merged.items():
+            cols[k].append(v[order])
+    out = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()}
+    return out
+
+
+def _time_order(account: np.ndarray, time: np.ndarray, horizon: float) -> np.ndarray:
+    """Order by (account, time); exact ties fall back to generation order (deterministic)."""
+    q = np.minimum(time / horizon * 2.0**40, 2.0**40 - 1).astype(np.uint64)
+    key = (account.astype(np.uint64) << _TIME_BITS) | q
+    order = np.argsort(key)
+    k = key[order]
+    if k.size > 1 and (k[1:] == k[:-1]).any():
+        order = np.lexsort((np.arange(time.size), time, account))
+    return order
+
+
+def channel_names(sc: Scenario) -> list[str]:
+    """Every channel the scenario can produce, in first-seen order."""
+    names: list[str] = []
+    for a in ACTIVITIES:
+        names += [c for c in sc.touches.channels[a] if c not in names]
+    names += [c.channel for c in sc.campaigns if c.channel not in names]
+    return names

@@ -1,0 +1,54 @@
+"""The fixed vocabularies of the data contracts (DESIGN.md): activities, stages, roles, seniority."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Activity = Literal[
+    "impression",
+    "ad_click",
+    "web_visit",
+    "pricing_visit",
+    "content_download",
+    "email_open",
+    "email_click",
+    "webinar",
+    "event",
+    "demo_request",
+    "intent_signal",
+]
+ACTIVITIES: tuple[str, ...] = get_args(Activity)
+
+# The latent journey. ``decision`` is where it ends; "background" is the behaviour of people who
+# are not (or no longer) in an active buying journey.
+JOURNEY_STAGES: tuple[str, ...] = ("unaware", "aware", "engaged", "qualified", "sales_ready")
+RateStage = Literal["background", "unaware", "aware", "engaged", "qualified", "sales_ready"]
+RATE_STAGES: tuple[str, ...] = get_args(RateStage)
+JoinStage = Literal["aware", "engaged", "qualified", "sales_ready"]
+
+Role = Literal["decision_maker", "champion", "influencer", "user", "procurement", "blocker"]
+ROLES: tuple[str, ...] = get_args(Role)
+NO_ROLE = "none"
+
+Seniority = Literal["c_level", "vp", "director", "manager", "individual"]
+SENIORITIES: tuple[str, ...] = get_args(Seniority)
+
+Department = Literal[
+    "security", "it", "engineering", "operations", "finance", "procurement", "legal", "executive"
+]
+DEPARTMENTS: tuple[str, ...] = get_args(Department)
+
+Persona = Literal["junior_staff", "student", "job_seeker", "competitor", "existing_user", "partner"]
+PERSONAS: tuple[str, ...] = get_args(Persona)
+
+# Departments recorded for people outside the buying committee.
+PERSONA_DEPARTMENT = {
+    "junior_staff": "it",
+    "student": "external",
+    "job_seeker": "external",
+    "competitor": "external",
+    "existing_user": "security",
+    "partner": "external",
+}
+
+DECISIONS: tuple[str, ...] = ("buy", "no_decision")
