@@ -46,9 +46,7 @@ def deep_merge(
     ):
         out = copy.deepcopy(base)
         for k, v in override.items():
-            out[k] = (
-                deep_merge(base[k], v, replace, (*_path, k)) if k in base else copy.deepcopy(v)
-            )
+            out[k] = deep_merge(base[k], v, replace, (*_path, k)) if k in base else copy.deepcopy(v)
         return out
     return copy.deepcopy(override)
 
@@ -223,9 +221,7 @@ def _describe(err: dict, model: type[BaseModel], data: Any) -> tuple[tuple, str]
     return loc, msg
 
 
-def validate_model(
-    model: type[M], data: Any, chain: list[ConfigFile], what: str = "config"
-) -> M:
+def validate_model(model: type[M], data: Any, chain: list[ConfigFile], what: str = "config") -> M:
     """Validate ``data`` as ``model``; on failure raise one ConfigError listing every problem as
     ``file:line: field.path: message``."""
     try:

@@ -78,8 +78,11 @@ class World:
 
         meta.write_text(
             json.dumps(
-                {"seed": self.seed, "qualsim_version": __version__,
-                 "scenario": self.scenario.model_dump(mode="json")},
+                {
+                    "seed": self.seed,
+                    "qualsim_version": __version__,
+                    "scenario": self.scenario.model_dump(mode="json"),
+                },
                 indent=2,
             ),
             encoding="utf-8",

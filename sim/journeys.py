@@ -24,8 +24,14 @@ from .vocab import JOURNEY_STAGES, ROLES
 
 # Columns of the stage-entry matrix: journey_start (entry to "unaware"), then the entries to
 # aware, engaged, qualified, sales_ready, and the decision.
-ENTRY_COLUMNS = ("journey_start", "t_aware", "t_engaged", "t_qualified", "t_sales_ready",
-                 "t_decision")
+ENTRY_COLUMNS = (
+    "journey_start",
+    "t_aware",
+    "t_engaged",
+    "t_qualified",
+    "t_sales_ready",
+    "t_decision",
+)
 _U_START, _U_BUY, _U_COMP, _U_COMP_FRAC = 0, 6, 7, 8  # counters 1..5: stage durations
 
 
@@ -44,7 +50,9 @@ def exposure(sc: Scenario, accounts: pd.DataFrame) -> np.ndarray:
     target = accounts["is_target"].to_numpy()
     out = np.zeros((len(accounts), len(sc.campaigns)), dtype=bool)
     for c, camp in enumerate(sc.campaigns):
-        hit = np.ones(len(accounts), dtype=bool) if camp.tiers is None else np.isin(tier, camp.tiers)
+        hit = (
+            np.ones(len(accounts), dtype=bool) if camp.tiers is None else np.isin(tier, camp.tiers)
+        )
         if camp.targets_only:
             hit &= target
         out[:, c] = hit
@@ -109,15 +117,20 @@ def run_journeys(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> Jour
     lo, hi = j.start_window_days
     start = lo + u(_U_START) * (hi - lo)
     specs = [getattr(j.stages, s) for s in JOURNEY_STAGES]
-    durations = np.column_stack(
-        [rng.lognormal(u(1 + k), s.median_days, s.sigma) for k, s in enumerate(specs)]
-    ) if n else np.zeros((0, len(specs)))
+    durations = (
+        np.column_stack(
+            [rng.lognormal(u(1 + k), s.median_days, s.sigma) for k, s in enumerate(specs)]
+        )
+        if n
+        else np.zeros((0, len(specs)))
+    )
     size = accounts["committee_size"].to_numpy()[idx]
     bp = j.buy_probability
     buys = u(_U_BUY) < bp.one_person * bp.factor_per_member ** (size - 1)
     has_rival = u(_U_COMP) < j.competitor.probability
-    frac = rng.beta(u(_U_COMP_FRAC), j.competitor.journey_fraction.a,
-                    j.competitor.journey_fraction.b)
+    frac = rng.beta(
+        u(_U_COMP_FRAC), j.competitor.journey_fraction.a, j.competitor.journey_fraction.b
+    )
     comp_delay = frac * durations.sum(axis=1)
 
     rec = JourneyRecord(np.full((n, 6), np.nan), np.full(n, np.nan), buys)
@@ -127,8 +140,15 @@ def run_journeys(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> Jour
     rival_list = has_rival.tolist()
     for i in range(n):
         env.process(
-            _journey(env, rec, i, start_list[i], dur_list[i], _speed_windows(sc, exposed[i]),
-                     delay_list[i] if rival_list[i] else None)
+            _journey(
+                env,
+                rec,
+                i,
+                start_list[i],
+                dur_list[i],
+                _speed_windows(sc, exposed[i]),
+                delay_list[i] if rival_list[i] else None,
+            )
         )
     env.run()
     return rec
@@ -167,7 +187,10 @@ def walk_journeys(
 
 
 def join_times(
-    sc: Scenario, streams: Streams, accounts: pd.DataFrame, contacts: pd.DataFrame,
+    sc: Scenario,
+    streams: Streams,
+    accounts: pd.DataFrame,
+    contacts: pd.DataFrame,
     rec: JourneyRecord,
 ) -> np.ndarray:
     """When each committee member of an in-market account joins its journey (full times).
@@ -188,8 +211,10 @@ def join_times(
     u_frac = rng.to_unit(Streams.words(key, 1))
     join_choices = ("aware", "engaged", "qualified", "sales_ready")  # entry columns 1..4
     tab = np.stack(
-        [np.cumsum([sc.committee.roles[r].join_stage.get(s, 0.0) for s in join_choices])
-         for r in ROLES]
+        [
+            np.cumsum([sc.committee.roles[r].join_stage.get(s, 0.0) for s in join_choices])
+            for r in ROLES
+        ]
     )
     role_idx = contacts["_role_idx"].to_numpy()[members]
     stage = 1 + rng.categorical(u_stage, tab, role_idx)

@@ -323,6 +323,11 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
+        lo, hi = self.journey.start_window_days
+        if hi > self.horizon_days:
+            raise ValueError(
+                f"journey.start_window_days ends at {hi:g}, after horizon_days ({self.horizon_days:g})"
+            )
         names = [c.name for c in self.campaigns]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

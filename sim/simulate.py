@@ -24,8 +24,17 @@ from .vocab import ACTIVITIES
 from .world import draw_accounts, draw_contacts
 
 ACCOUNT_COLUMNS = ["account_id", "name", "tier", "industry", "employees", "icp_fit", "is_target"]
-CONTACT_COLUMNS = ["contact_id", "account_id", "title", "seniority", "department", "role",
-                   "in_committee", "t_joined", "persona"]
+CONTACT_COLUMNS = [
+    "contact_id",
+    "account_id",
+    "title",
+    "seniority",
+    "department",
+    "role",
+    "in_committee",
+    "t_joined",
+    "persona",
+]
 
 
 def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 0) -> World:
@@ -49,10 +58,12 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
             "time": cols["time"].astype(np.float64),
             "account_id": cols["account_id"].astype(np.int32),
             "contact_id": cols["contact_id"].astype(np.int32),
-            "activity": pd.Categorical.from_codes(cols["activity"].astype(np.int8),
-                                                  categories=list(ACTIVITIES)),
-            "channel": pd.Categorical.from_codes(cols["channel"].astype(np.int16),
-                                                 categories=channels),
+            "activity": pd.Categorical.from_codes(
+                cols["activity"].astype(np.int8), categories=list(ACTIVITIES)
+            ),
+            "channel": pd.Categorical.from_codes(
+                cols["channel"].astype(np.int16), categories=channels
+            ),
             "campaign_id": cols["campaign_id"].astype(np.int16),
             "known": cols["contact_id"] >= 0,
         }

@@ -73,8 +73,12 @@ def _clip(start, end, horizon):
 
 
 def build_segments(
-    sc: Scenario, streams: Streams, accounts: pd.DataFrame, contacts: pd.DataFrame,
-    rec: JourneyRecord, t_join_full: np.ndarray,
+    sc: Scenario,
+    streams: Streams,
+    accounts: pd.DataFrame,
+    contacts: pd.DataFrame,
+    rec: JourneyRecord,
+    t_join_full: np.ndarray,
 ) -> tuple[Segments, np.ndarray]:
     """All emitter segments of the world, sorted by account, and each contact's ``t_joined``."""
     H = sc.horizon_days
@@ -95,17 +99,32 @@ def build_segments(
     def add(acct, contact, key, code, start, end, row):
         start, end = _clip(start, end, H)
         ok = end > start
-        parts.append(pd.DataFrame({
-            "account_id": acct[ok], "contact_id": contact[ok], "ckey": key[ok],
-            "code": np.broadcast_to(code, ok.shape)[ok], "start": start[ok], "end": end[ok],
-            "row": np.broadcast_to(row, ok.shape)[ok],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "account_id": acct[ok],
+                    "contact_id": contact[ok],
+                    "ckey": key[ok],
+                    "code": np.broadcast_to(code, ok.shape)[ok],
+                    "start": start[ok],
+                    "end": end[ok],
+                    "row": np.broadcast_to(row, ok.shape)[ok],
+                }
+            )
+        )
 
     # Committee members of accounts not in market: background over the whole horizon.
     bg = np.flatnonzero(committee & ~im[acct_c])
     t_joined[bg] = 0.0
-    add(acct_c[bg], cid[bg], ckey[bg], SEG_BACKGROUND, np.zeros(bg.size), np.full(bg.size, H),
-        role_idx[bg] * N_STAGES)
+    add(
+        acct_c[bg],
+        cid[bg],
+        ckey[bg],
+        SEG_BACKGROUND,
+        np.zeros(bg.size),
+        np.full(bg.size, H),
+        role_idx[bg] * N_STAGES,
+    )
 
     # Members of in-market accounts: from joining, the rates of the account's current stage;
     # after the decision, background again.
@@ -114,32 +133,65 @@ def build_segments(
     e = entry[row_of[acct_c[mem]]]
     t_joined[mem] = np.where(tj < H, tj, np.nan)
     for k in range(1, 5):  # aware .. sales_ready
-        add(acct_c[mem], cid[mem], ckey[mem], k + 1, np.maximum(tj, e[:, k]), e[:, k + 1],
-            role_idx[mem] * N_STAGES + k + 1)
-    add(acct_c[mem], cid[mem], ckey[mem], SEG_AFTER_DECISION, np.maximum(tj, e[:, 5]),
-        np.full(mem.size, H), role_idx[mem] * N_STAGES)
+        add(
+            acct_c[mem],
+            cid[mem],
+            ckey[mem],
+            k + 1,
+            np.maximum(tj, e[:, k]),
+            e[:, k + 1],
+            role_idx[mem] * N_STAGES + k + 1,
+        )
+    add(
+        acct_c[mem],
+        cid[mem],
+        ckey[mem],
+        SEG_AFTER_DECISION,
+        np.maximum(tj, e[:, 5]),
+        np.full(mem.size, H),
+        role_idx[mem] * N_STAGES,
+    )
 
     # Noise: a persona's rates while that person is active.
     nz = np.flatnonzero(~committee)
     pidx = contacts["_persona_idx"].to_numpy()[nz]
     active = np.array(
-        [np.inf if (s := sc.noise.personas.get(p)) is None or s.active_days is None
-         else s.active_days for p in PERSONAS]
+        [
+            np.inf
+            if (s := sc.noise.personas.get(p)) is None or s.active_days is None
+            else s.active_days
+            for p in PERSONAS
+        ]
     )[pidx]
     u0 = rng.to_unit(Streams.words(streams.key("noise", acct_c[nz], ckey[nz]), 0))
     limited = np.isfinite(active)
-    t0 = np.where(limited, -np.where(limited, active, 0) + u0 * (H + np.where(limited, active, 0)),
-                  0.0)
+    t0 = np.where(
+        limited, -np.where(limited, active, 0) + u0 * (H + np.where(limited, active, 0)), 0.0
+    )
     t_joined[nz] = t0
-    add(acct_c[nz], cid[nz], ckey[nz], SEG_NOISE, t0, np.where(limited, t0 + active, H),
-        ROW_PERSONA + pidx)
+    add(
+        acct_c[nz],
+        cid[nz],
+        ckey[nz],
+        SEG_NOISE,
+        t0,
+        np.where(limited, t0 + active, H),
+        ROW_PERSONA + pidx,
+    )
 
     # Anonymous account-level traffic.
     acc = accounts["account_id"].to_numpy()
     out_ = acc[~im]
     minus = np.full(out_.size, -1, dtype=np.int64)
-    add(out_, minus, np.zeros(out_.size, dtype=np.int64), SEG_BACKGROUND, np.zeros(out_.size),
-        np.full(out_.size, H), ROW_ACCOUNT)
+    add(
+        out_,
+        minus,
+        np.zeros(out_.size, dtype=np.int64),
+        SEG_BACKGROUND,
+        np.zeros(out_.size),
+        np.full(out_.size, H),
+        ROW_ACCOUNT,
+    )
     ins = acc[im]
     minus, zero = np.full(ins.size, -1, dtype=np.int64), np.zeros(ins.size, dtype=np.int64)
     add(ins, minus, zero, SEG_BACKGROUND, np.zeros(ins.size), entry[:, 0], ROW_ACCOUNT)
@@ -178,9 +230,9 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
     """Draw every segment's touches; columns sorted by (account_id, time)."""
     table = seg.table
     salts = _campaign_salts(sc)
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in
-                                         ("time", "account_id", "contact_id", "activity",
-                                          "channel", "campaign_id")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("time", "account_id", "contact_id", "activity", "channel", "campaign_id")
+    }
     channels = channel_names(sc)
     chan_cum = [
         np.cumsum([sc.touches.channels[a].get(ch, 0.0) for ch in channels]) for a in ACTIVITIES
@@ -191,8 +243,12 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
     acct_all = table["account_id"].to_numpy()
     bounds = list(range(0, len(table), CHUNK_SEGMENTS)) + [len(table)]
     # Chunk on account boundaries so that sorting within a chunk sorts the whole log.
-    bounds = sorted({int(np.searchsorted(acct_all, acct_all[b], "left")) if b < len(table)
-                     else b for b in bounds})
+    bounds = sorted(
+        {
+            int(np.searchsorted(acct_all, acct_all[b], "left")) if b < len(table) else b
+            for b in bounds
+        }
+    )
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         t = table.iloc[lo:hi]
         acct = t["account_id"].to_numpy()

@@ -25,15 +25,68 @@ from .rng import Streams
 from .scenario import Scenario
 from .vocab import NO_ROLE, PERSONA_DEPARTMENT, PERSONAS, ROLES, SENIORITIES
 
-_NAME_A = (
-    "Apex Blue Cedar Delta Ember Falcon Granite Harbor Iron Juniper Keystone Lumen Meridian "
-    "Northwind Orion Pinnacle Quartz Redwood Summit Tidal Umbra Vector Willow Xenon Yardley Zenith "
-    "Atlas Beacon Cobalt Dune Evergreen Frontier Glacier Horizon Ionic Jade Kestrel Lattice"
-).split()
-_NAME_B = (
-    "Systems Holdings Group Industries Labs Partners Networks Health Capital Logistics Energy "
-    "Dynamics Solutions Analytics Manufacturing Retail Bank Insurance Foods Mobility"
-).split()
+_NAME_A = [
+    "Apex",
+    "Blue",
+    "Cedar",
+    "Delta",
+    "Ember",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iron",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Meridian",
+    "Northwind",
+    "Orion",
+    "Pinnacle",
+    "Quartz",
+    "Redwood",
+    "Summit",
+    "Tidal",
+    "Umbra",
+    "Vector",
+    "Willow",
+    "Xenon",
+    "Yardley",
+    "Zenith",
+    "Atlas",
+    "Beacon",
+    "Cobalt",
+    "Dune",
+    "Evergreen",
+    "Frontier",
+    "Glacier",
+    "Horizon",
+    "Ionic",
+    "Jade",
+    "Kestrel",
+    "Lattice",
+]
+_NAME_B = [
+    "Systems",
+    "Holdings",
+    "Group",
+    "Industries",
+    "Labs",
+    "Partners",
+    "Networks",
+    "Health",
+    "Capital",
+    "Logistics",
+    "Energy",
+    "Dynamics",
+    "Solutions",
+    "Analytics",
+    "Manufacturing",
+    "Retail",
+    "Bank",
+    "Insurance",
+    "Foods",
+    "Mobility",
+]
 _NAME_C = ("Inc.", "Corp.", "LLC", "plc", "AG", "GmbH", "S.A.", "Ltd.")
 
 # Counters of the "account" stream: one uniform per attribute.
@@ -77,8 +130,14 @@ def draw_accounts(sc: Scenario, streams: Streams) -> pd.DataFrame:
         rng.categorical(u(_U_IND), _cum(a.industries, industries))
     ]
     employees = np.maximum(
-        1, np.rint(rng.lognormal(u(_U_EMP), per_tier(lambda s: s.employees.median),
-                                 per_tier(lambda s: s.employees.sigma)))
+        1,
+        np.rint(
+            rng.lognormal(
+                u(_U_EMP),
+                per_tier(lambda s: s.employees.median),
+                per_tier(lambda s: s.employees.sigma),
+            )
+        ),
     ).astype(np.int64)
     fit = rng.beta(u(_U_FIT), a.icp_fit.a, a.icp_fit.b)
     im = sc.in_market
@@ -92,8 +151,12 @@ def draw_accounts(sc: Scenario, streams: Streams) -> pd.DataFrame:
     noise_mean = per_tier(lambda s: s.noise_contacts)
     n_noise = rng.poisson(u(_U_NOISE), noise_mean).astype(np.int64)
     deal_value = np.round(
-        rng.lognormal(u(_U_VALUE), per_tier(lambda s: s.deal_value.median),
-                      per_tier(lambda s: s.deal_value.sigma)), 2
+        rng.lognormal(
+            u(_U_VALUE),
+            per_tier(lambda s: s.deal_value.median),
+            per_tier(lambda s: s.deal_value.sigma),
+        ),
+        2,
     )
     names = (
         np.asarray(_NAME_A, dtype=object)[(u(_U_NAME_A) * len(_NAME_A)).astype(int)]
@@ -166,8 +229,10 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
     pspec = sc.noise.personas
     persona_idx = rng.categorical(u(3), _cum({p: s.share for p, s in pspec.items()}, personas))
     psen_tab = np.stack(
-        [_cum(pspec[p].seniority if p in pspec else {"individual": 1.0}, SENIORITIES)
-         for p in personas]
+        [
+            _cum(pspec[p].seniority if p in pspec else {"individual": 1.0}, SENIORITIES)
+            for p in personas
+        ]
     )
     noise_sen = rng.categorical(u(1), psen_tab, persona_idx)
 

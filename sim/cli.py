@@ -1,0 +1,160 @@
+"""The ``qualsim`` command: a thin layer over the Python API.
+
+Errors in the user's input (``QualsimError``) print as one paragraph on stderr, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import QualsimError
+from .scenario import DEFAULT_SCENARIO, PRESETS, Scenario, load_scenario
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="qualsim: test qualification rules (MQL, MQA, stages) on simulated buying journeys.",
+)
+out = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(help=f"a preset ({', '.join(PRESETS)}) or a scenario YAML file"),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="root random seed")]
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a QualsimError as one readable paragraph and exit 2 (no traceback)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QualsimError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _table(df: pd.DataFrame, title: str) -> Table:
+    t = Table(title=title, title_justify="left", title_style="bold")
+    t.add_column(df.index.name or "", style="cyan")
+    for c in df.columns:
+        t.add_column(str(c), justify="right")
+    for idx, row in df.iterrows():
+        t.add_row(str(idx), *(_fmt(v) for v in row))
+    return t
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return "-"
+        if abs(v) < 1 and v != 0:
+            return f"{v:.3f}"
+        return f"{v:,.1f}" if not float(v).is_integer() else f"{int(v):,}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
+        DEFAULT_SCENARIO
+    ),
+    seed: SeedOpt = 0,
+) -> None:
+    """Simulate the scenario (default: the built-in enterprise preset) and print a summary."""
+    from .simulate import simulate
+    from .summary import summarize
+
+    sc = load_scenario(scenario)
+    t0 = time.perf_counter()
+    world = simulate(sc, seed=seed)
+    dt = time.perf_counter() - t0
+    out.print(
+        f"[bold]{sc.name}[/]: {len(world.accounts):,} accounts, {len(world.contacts):,} contacts, "
+        f"{len(world.events):,} touches over {sc.horizon_days:g} days (seed {seed}, "
+        f"simulated in {dt:.1f} s)"
+    )
+    titles = {
+        "accounts": "Accounts by tier",
+        "committees": "Buying committees and noise contacts per account",
+        "touches": "Touches by activity",
+        "channels": "Touches by channel",
+        "funnel": "Latent journey funnel (in-market accounts)",
+        "decisions": "Decision outcomes",
+    }
+    for name, df in summarize(world).items():
+        out.print(_table(df, titles[name]))
+
+
+@app.command("simulate")
+@user_errors
+def simulate_cmd(
+    scenario: ScenarioArg,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("world"),
+    seed: SeedOpt = 0,
+    csv: Annotated[bool, typer.Option("--csv", help="write CSV instead of Parquet")] = False,
+) -> None:
+    """Simulate a world and write accounts, contacts, events, truth and campaigns tables."""
+    from .simulate import simulate
+
+    world = simulate(load_scenario(scenario), seed=seed)
+    for path in world.write(out_dir, fmt="csv" if csv else "parquet"):
+        out.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def validate(
+    scenario: Annotated[str, typer.Argument(help="a scenario YAML file (or a preset name)")],
+) -> None:
+    """Check a scenario file: prints "ok", or every problem with its line and field path."""
+    sc = load_scenario(scenario)
+    out.print(
+        f"ok: scenario {sc.name!r} ({sc.accounts.count:,} accounts, "
+        f"{sc.horizon_days:g} days, {len(sc.campaigns)} campaigns)"
+    )
+
+
+@app.command()
+@user_errors
+def schema(
+    kind: Annotated[str, typer.Argument(help="which schema: scenario")] = "scenario",
+) -> None:
+    """Print the JSON Schema of a config file kind (for editor completion of the YAML)."""
+    kinds = {"scenario": Scenario}
+    if kind not in kinds:
+        from .yamlio import did_you_mean
+
+        raise QualsimError(
+            f"unknown schema {kind!r}: expected one of {', '.join(kinds)}"
+            + did_you_mean(kind, kinds)
+        )
+    typer.echo(json.dumps(kinds[kind].model_json_schema(), indent=2))
+
+
+def main() -> None:
+    """Entry point of the ``qualsim`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
