@@ -1,4 +1,4 @@
-"""Keyed, counter-based random numbers, so that an account's history depends only on (seed, account).
+"""Keyed, counter-based random numbers: an account's history depends only on (seed, account).
 
 Why not one ``numpy.random.Generator``: a world is drawn in bulk across all accounts, and the
 draws of account ``i`` must not change when accounts are added or a campaign is edited. A single
@@ -36,7 +36,7 @@ __all__ = ["GOLDEN", "Streams", "fmix64", "splitmix64_reference", "to_unit"]
 
 
 def fmix64(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's output function (a bijective 64-bit mixer), on a uint64 array, in place-safe form."""
+    """SplitMix64's output function (a bijective 64-bit mixer) on a copy of a uint64 array."""
     z = np.array(z, dtype=np.uint64)  # a copy; uint64 arithmetic wraps by design
     with np.errstate(over="ignore"):
         z ^= z >> _S30

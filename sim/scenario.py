@@ -121,7 +121,7 @@ class Accounts(Strict):
 
 
 class InMarket(Strict):
-    """Chance an account is in an active buying journey: at_fit_0 + (at_fit_1 - at_fit_0) * fit**shape."""
+    """Chance of an active buying journey: at_fit_0 + (at_fit_1 - at_fit_0) * icp_fit**shape."""
 
     at_fit_0: Probability
     at_fit_1: Probability
@@ -323,10 +323,11 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
-        lo, hi = self.journey.start_window_days
+        hi = self.journey.start_window_days[1]
         if hi > self.horizon_days:
             raise ValueError(
-                f"journey.start_window_days ends at {hi:g}, after horizon_days ({self.horizon_days:g})"
+                f"journey.start_window_days ends at {hi:g}, "
+                f"after horizon_days ({self.horizon_days:g})"
             )
         names = [c.name for c in self.campaigns]
         dup = sorted({n for n in names if names.count(n) > 1})

@@ -18,6 +18,7 @@ an account's touches depend only on its own history.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from dataclasses import dataclass
 
@@ -241,7 +242,7 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
     identifiable = set(sc.touches.identifiable)
     id_rate = sc.touches.identification_rate
     acct_all = table["account_id"].to_numpy()
-    bounds = list(range(0, len(table), CHUNK_SEGMENTS)) + [len(table)]
+    bounds = [*range(0, len(table), CHUNK_SEGMENTS), len(table)]
     # Chunk on account boundaries so that sorting within a chunk sorts the whole log.
     bounds = sorted(
         {
@@ -249,7 +250,7 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
             for b in bounds
         }
     )
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         t = table.iloc[lo:hi]
         acct = t["account_id"].to_numpy()
         camp = t["camp"].to_numpy()

@@ -1,4 +1,4 @@
-"""The fixed vocabularies of the data contracts (DESIGN.md): activities, stages, roles, seniority."""
+"""Fixed vocabularies of the data contracts (DESIGN.md): activities, stages, roles, seniority."""
 
 from __future__ import annotations
 

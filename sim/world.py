@@ -25,68 +25,15 @@ from .rng import Streams
 from .scenario import Scenario
 from .vocab import NO_ROLE, PERSONA_DEPARTMENT, PERSONAS, ROLES, SENIORITIES
 
-_NAME_A = [
-    "Apex",
-    "Blue",
-    "Cedar",
-    "Delta",
-    "Ember",
-    "Falcon",
-    "Granite",
-    "Harbor",
-    "Iron",
-    "Juniper",
-    "Keystone",
-    "Lumen",
-    "Meridian",
-    "Northwind",
-    "Orion",
-    "Pinnacle",
-    "Quartz",
-    "Redwood",
-    "Summit",
-    "Tidal",
-    "Umbra",
-    "Vector",
-    "Willow",
-    "Xenon",
-    "Yardley",
-    "Zenith",
-    "Atlas",
-    "Beacon",
-    "Cobalt",
-    "Dune",
-    "Evergreen",
-    "Frontier",
-    "Glacier",
-    "Horizon",
-    "Ionic",
-    "Jade",
-    "Kestrel",
-    "Lattice",
-]
-_NAME_B = [
-    "Systems",
-    "Holdings",
-    "Group",
-    "Industries",
-    "Labs",
-    "Partners",
-    "Networks",
-    "Health",
-    "Capital",
-    "Logistics",
-    "Energy",
-    "Dynamics",
-    "Solutions",
-    "Analytics",
-    "Manufacturing",
-    "Retail",
-    "Bank",
-    "Insurance",
-    "Foods",
-    "Mobility",
-]
+_NAME_A = (
+    "Apex Blue Cedar Delta Ember Falcon Granite Harbor Iron Juniper Keystone Lumen Meridian "
+    "Northwind Orion Pinnacle Quartz Redwood Summit Tidal Umbra Vector Willow Xenon Yardley Zenith "
+    "Atlas Beacon Cobalt Dune Evergreen Frontier Glacier Horizon Ionic Jade Kestrel Lattice"
+).split()
+_NAME_B = (
+    "Systems Holdings Group Industries Labs Partners Networks Health Capital Logistics Energy "
+    "Dynamics Solutions Analytics Manufacturing Retail Bank Insurance Foods Mobility"
+).split()
 _NAME_C = ("Inc.", "Corp.", "LLC", "plc", "AG", "GmbH", "S.A.", "Ltd.")
 
 # Counters of the "account" stream: one uniform per attribute.
