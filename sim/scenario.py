@@ -25,6 +25,7 @@ from .config import deep_merge, load_config_chain, replaces_whole, validate_mode
 from .errors import ConfigError
 from .vocab import (
     ACTIVITIES,
+    ROLES,
     Activity,
     Department,
     JoinStage,
@@ -47,6 +48,13 @@ def _check_sums_to_one(weights: dict, what: str = "probabilities") -> dict:
     if not weights:
         raise ValueError(f"{what}: at least one entry is required")
     return weights
+
+
+def _require_all(mapping: dict, names: tuple[str, ...], what: str) -> dict:
+    missing = [n for n in names if n not in mapping]
+    if missing:
+        raise ValueError(f"{what}; missing: {', '.join(missing)}")
+    return mapping
 
 
 class Strict(BaseModel):
@@ -213,12 +221,7 @@ class Committee(Strict):
     @field_validator("roles")
     @classmethod
     def _all_roles(cls, v: dict) -> dict:
-        from .vocab import ROLES
-
-        missing = [r for r in ROLES if r not in v]
-        if missing:
-            raise ValueError(f"every role needs a spec; missing: {', '.join(missing)}")
-        return v
+        return _require_all(v, ROLES, "every role needs a spec")
 
 
 class PersonaSpec(Strict):
@@ -276,9 +279,7 @@ class Touches(Strict):
     @field_validator("channels")
     @classmethod
     def _channel_mix(cls, v: dict) -> dict:
-        missing = [a for a in ACTIVITIES if a not in v]
-        if missing:
-            raise ValueError(f"every activity needs a channel mix; missing: {', '.join(missing)}")
+        _require_all(v, ACTIVITIES, "every activity needs a channel mix")
         for a, mix in v.items():
             _check_sums_to_one(mix, f"channel weights of {a}")
         return v

@@ -63,8 +63,14 @@ def test_journey_stage_rates_for_members_and_accounts():
     w = sim.simulate(sc, seed=22)
     H = sc.horizon_days
     truth = w.truth.set_index("account_id")
-    entry_cols = ["journey_start", "t_aware", "t_engaged", "t_qualified", "t_sales_ready",
-                  "t_decision"]
+    entry_cols = [
+        "journey_start",
+        "t_aware",
+        "t_engaged",
+        "t_qualified",
+        "t_sales_ready",
+        "t_decision",
+    ]
     entry = truth[entry_cols].fillna(H).to_numpy()  # not reached within the horizon
     expected = dict.fromkeys(ACTIVITIES, 0.0)
 
@@ -97,10 +103,18 @@ def test_journey_stage_rates_for_members_and_accounts():
 
 
 def test_campaign_adds_lift_minus_one_times_the_rate_during_its_dates():
-    campaign = {"name": "promo", "channel": "newsletter", "start_day": 100, "end_day": 200,
-                "targets_only": False, "lift": 3.0, "activities": ["email_open"]}
-    over = _no_noise(300, {"in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0},
-                           "campaigns": [campaign]})
+    campaign = {
+        "name": "promo",
+        "channel": "newsletter",
+        "start_day": 100,
+        "end_day": 200,
+        "targets_only": False,
+        "lift": 3.0,
+        "activities": ["email_open"],
+    }
+    over = _no_noise(
+        300, {"in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0}, "campaigns": [campaign]}
+    )
     sc = sim.load_scenario("enterprise", overrides=over)
     w = sim.simulate(sc, seed=23)
     mult = w.contacts["role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
@@ -114,11 +128,16 @@ def test_campaign_adds_lift_minus_one_times_the_rate_during_its_dates():
 
 
 def test_identification_rate_and_channel_mix():
-    over = _no_noise(400, {
-        "in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0},
-        "touches": {"account_rates_per_week": {"background": {"impression": 1.0}},
-                    "identification_rate": 0.3},
-    })
+    over = _no_noise(
+        400,
+        {
+            "in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0},
+            "touches": {
+                "account_rates_per_week": {"background": {"impression": 1.0}},
+                "identification_rate": 0.3,
+            },
+        },
+    )
     sc = sim.load_scenario("enterprise", overrides=over)
     w = sim.simulate(sc, seed=24)
     visits = w.events[w.events["activity"] == "web_visit"]
@@ -134,11 +153,16 @@ def test_identification_rate_and_channel_mix():
 @pytest.mark.parametrize("persona", ["job_seeker", "existing_user"])
 def test_noise_personas_touch_at_their_rates_while_active(persona):
     tiers = {t: {"noise_contacts": 6} for t in (1, 2, 3)}
-    shares = {p: float(p == persona) for p in
-              ("junior_staff", "student", "job_seeker", "competitor", "existing_user", "partner")}
-    over = {"accounts": {"count": 300, "tiers": tiers}, "campaigns": [],
-            "in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0},
-            "noise": {"personas": {p: {"share": s} for p, s in shares.items()}}}
+    shares = {
+        p: float(p == persona)
+        for p in ("junior_staff", "student", "job_seeker", "competitor", "existing_user", "partner")
+    }
+    over = {
+        "accounts": {"count": 300, "tiers": tiers},
+        "campaigns": [],
+        "in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0},
+        "noise": {"personas": {p: {"share": s} for p, s in shares.items()}},
+    }
     sc = sim.load_scenario("enterprise", overrides=over)
     w = sim.simulate(sc, seed=25)
     noise = w.contacts[~w.contacts["in_committee"]]

@@ -1,4 +1,4 @@
-"""The simulated world: reproducibility, account-level stability, and the invariants of its tables."""
+"""The simulated world: reproducibility, account-level stability, invariants of its tables."""
 
 from __future__ import annotations
 
@@ -116,7 +116,14 @@ def test_join_order_follows_roles(small_scenario):
 def test_tables_follow_the_data_contract(small_world):
     w = small_world
     assert list(w.accounts.columns) == [
-        "account_id", "name", "tier", "industry", "employees", "icp_fit", "is_target"]
+        "account_id",
+        "name",
+        "tier",
+        "industry",
+        "employees",
+        "icp_fit",
+        "is_target",
+    ]
     for col in ("in_market", "t_decision", "t_competitor", "deal_value"):
         assert col not in w.accounts.columns, f"ground truth {col} leaked into accounts"
     assert w.accounts["icp_fit"].between(0, 1).all()
@@ -171,7 +178,8 @@ def test_world_writes_parquet_and_csv(tmp_path, small_scenario):
     back = pd.read_parquet(tmp_path / "pq" / "events.parquet")
     pd.testing.assert_frame_equal(back, w.events)
     w.write(tmp_path / "csv", fmt="csv")
-    back = pd.read_csv(tmp_path / "csv" / "contacts.csv", keep_default_na=False,
-                       na_values={"t_joined": [""]})
+    back = pd.read_csv(
+        tmp_path / "csv" / "contacts.csv", keep_default_na=False, na_values={"t_joined": [""]}
+    )
     assert back["contact_id"].tolist() == w.contacts["contact_id"].tolist()
     assert not list(tmp_path.rglob("*.partial"))

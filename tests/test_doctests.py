@@ -1,0 +1,22 @@
+"""The examples in the package's docstrings run (on the installed package, like the tests)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import sim
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(sim.__path__, prefix="sim.") if m.name != "sim.__main__"
+)
+
+
+@pytest.mark.parametrize("name", ["sim", *MODULES])
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} doctest failures in {name}"
