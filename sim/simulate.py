@@ -55,18 +55,15 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
     channels = channel_names(sc)
     events = pd.DataFrame(
         {
-            "time": cols["time"].astype(np.float64),
-            "account_id": cols["account_id"].astype(np.int32),
-            "contact_id": cols["contact_id"].astype(np.int32),
-            "activity": pd.Categorical.from_codes(
-                cols["activity"].astype(np.int8), categories=list(ACTIVITIES)
-            ),
-            "channel": pd.Categorical.from_codes(
-                cols["channel"].astype(np.int16), categories=channels
-            ),
-            "campaign_id": cols["campaign_id"].astype(np.int16),
+            "time": cols["time"],
+            "account_id": cols["account_id"],
+            "contact_id": cols["contact_id"],
+            "activity": pd.Categorical.from_codes(cols["activity"], categories=list(ACTIVITIES)),
+            "channel": pd.Categorical.from_codes(cols["channel"], categories=channels),
+            "campaign_id": cols["campaign_id"],
             "known": cols["contact_id"] >= 0,
-        }
+        },
+        copy=False,
     )
     campaigns = pd.DataFrame(
         {

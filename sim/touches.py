@@ -27,13 +27,12 @@ import pandas as pd
 
 from . import rng
 from .journeys import JourneyRecord, exposure
-from .rng import Streams, fmix64, to_unit
+from .rng import GOLDEN, Streams, fmix64, to_unit
 from .scenario import Scenario
 from .vocab import ACTIVITIES, PERSONAS, RATE_STAGES, ROLES
 
 # Segment codes (part of the keys, so they must stay stable).
 SEG_BACKGROUND, SEG_AFTER_DECISION, SEG_NOISE = 0, 6, 7  # 1..5: journey stages unaware..sales_ready
-_TIME_BITS = np.uint64(40)
 _ACT_SALT = fmix64(np.arange(1, len(ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27))
 CHUNK_SEGMENTS = 400_000
 
@@ -238,9 +237,7 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
     chan_cum = [
         np.cumsum([sc.touches.channels[a].get(ch, 0.0) for ch in channels]) for a in ACTIVITIES
     ]
-    camp_chan = np.array([channels.index(c.channel) for c in sc.campaigns] or [0])
-    identifiable = set(sc.touches.identifiable)
-    id_rate = sc.touches.identification_rate
+    camp_chan = np.array([channels.index(c.channel) for c in sc.campaigns] or [0], np.int16)
     acct_all = table["account_id"].to_numpy()
     bounds = [*range(0, len(table), CHUNK_SEGMENTS), len(table)]
     # Chunk on account boundaries so that sorting within a chunk sorts the whole log.
@@ -251,61 +248,96 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
         }
     )
     for lo, hi in itertools.pairwise(bounds):
-        t = table.iloc[lo:hi]
-        acct = t["account_id"].to_numpy()
-        camp = t["camp"].to_numpy()
-        combo = (t["ckey"].to_numpy() << 8) | t["code"].to_numpy()
-        seg_key = streams.key("touch", acct, combo, salts[camp + 1])
-        start = t["start"].to_numpy()
-        dur = t["end"].to_numpy() - start
-        rate_rows = seg.rates[t["row"].to_numpy()]
-        contact = t["contact_id"].to_numpy()
-        chunk: dict[str, list[np.ndarray]] = {k: [] for k in cols}
-        for a, name in enumerate(ACTIVITIES):
-            nz = np.flatnonzero(rate_rows[:, a] > 0)
-            if nz.size == 0:
-                continue
-            lam = rate_rows[nz, a] * dur[nz] / 7.0
-            cell_key = fmix64(seg_key[nz] ^ _ACT_SALT[a])
-            prow, part, plam = rng.poisson_split(lam)
-            pkey = Streams.words(cell_key[prow], part)
-            count = rng.poisson(to_unit(Streams.words(pkey, 0)), plam)
-            total = int(count.sum())
-            if total == 0:
-                continue
-            tcell = np.repeat(np.arange(count.size), count)
-            tj = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-            tk = pkey[tcell]
-            w1 = Streams.words(tk, 1 + 2 * tj)
-            w2 = Streams.words(tk, 2 + 2 * tj)
-            s = nz[prow[tcell]]
-            chunk["time"].append(start[s] + to_unit(w1) * dur[s])
-            cs = camp[s]
-            u_chan = (w2 >> np.uint64(32)).astype(np.float64) * 2.0**-32
-            ch = rng.categorical(u_chan, chan_cum[a])
-            chunk["channel"].append(np.where(cs >= 0, camp_chan[np.maximum(cs, 0)], ch))
-            who = contact[s]
-            if name in identifiable:
-                u_id = (w2 & np.uint64(0xFFFFFFFF)).astype(np.float64) * 2.0**-32
-                who = np.where(u_id < id_rate, who, -1)
-            chunk["contact_id"].append(who)
-            chunk["account_id"].append(acct[s])
-            chunk["activity"].append(np.full(total, a, dtype=np.int8))
-            chunk["campaign_id"].append(cs)
-        if not chunk["time"]:
+        piece = _draw_chunk(sc, streams, seg, table.iloc[lo:hi], salts, chan_cum, camp_chan)
+        if piece is not None:
+            for k, v in piece.items():
+                cols[k].append(v)
+    return {
+        k: (v[0] if len(v) == 1 else np.concatenate(v) if v else np.zeros(0, _DTYPES[k]))
+        for k, v in cols.items()
+    }
+
+
+_DTYPES = {
+    "time": np.float64,
+    "account_id": np.int32,
+    "contact_id": np.int32,
+    "activity": np.int8,
+    "channel": np.int16,
+    "campaign_id": np.int16,
+}
+
+
+def _draw_chunk(sc, streams, seg, t, salts, chan_cum, camp_chan) -> dict[str, np.ndarray] | None:
+    """The touches of one chunk of whole accounts' segments, sorted by (account, time)."""
+    acct = t["account_id"].to_numpy()
+    camp = t["camp"].to_numpy()
+    combo = (t["ckey"].to_numpy() << 8) | t["code"].to_numpy()
+    seg_key = streams.key("touch", acct, combo, salts[camp + 1])
+    start = t["start"].to_numpy()
+    dur = t["end"].to_numpy() - start
+    rate_rows = seg.rates[t["row"].to_numpy()]
+    acct32, contact32 = acct.astype(np.int32), t["contact_id"].to_numpy().astype(np.int32)
+    camp16 = camp.astype(np.int16)
+    identifiable = set(sc.touches.identifiable)
+    id_rate = sc.touches.identification_rate
+    pieces: dict[str, list[np.ndarray]] = {k: [] for k in _DTYPES}
+    for a, name in enumerate(ACTIVITIES):
+        nz = np.flatnonzero(rate_rows[:, a] > 0)
+        if nz.size == 0:
             continue
-        merged = {k: np.concatenate(v) for k, v in chunk.items()}
-        order = _time_order(merged["account_id"], merged["time"], sc.horizon_days)
-        for k, v in merged.items():
-            cols[k].append(v[order])
-    out = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()}
-    return out
+        lam = rate_rows[nz, a] * dur[nz] / 7.0
+        cell_key = fmix64(seg_key[nz] ^ _ACT_SALT[a])
+        prow, part, plam = rng.poisson_split(lam)
+        pkey = Streams.words(cell_key[prow], part)
+        count = rng.poisson(to_unit(Streams.words(pkey, 0)), plam)
+        total = int(count.sum())
+        if total == 0:
+            continue
+        cells = nz[prow]  # the segment of each part
+
+        def rep(values: np.ndarray, cells=cells, count=count) -> np.ndarray:
+            return np.repeat(values[cells], count)
+
+        # Touch j of a part uses that part's SplitMix64 outputs 2j+1 and 2j+2.
+        offsets = (np.cumsum(count) - count).astype(np.uint64)
+        ctr = np.arange(total, dtype=np.uint64) - np.repeat(offsets, count)
+        with np.errstate(over="ignore"):
+            state = np.repeat(pkey, count) + (ctr * np.uint64(2) + np.uint64(2)) * GOLDEN
+            w1 = fmix64(state)
+            state += GOLDEN
+        w2 = fmix64(state)
+        pieces["time"].append(rep(start) + to_unit(w1) * rep(dur))
+        cs = rep(camp16)
+        u_chan = (w2 >> np.uint64(32)).astype(np.float64) * 2.0**-32
+        ch = rng.categorical(u_chan, chan_cum[a]).astype(np.int16)
+        if (cs >= 0).any():
+            ch = np.where(cs >= 0, camp_chan[np.maximum(cs, 0)], ch).astype(np.int16)
+        pieces["channel"].append(ch)
+        who = rep(contact32)
+        if name in identifiable:
+            u_id = (w2 & np.uint64(0xFFFFFFFF)).astype(np.float64) * 2.0**-32
+            who[u_id >= id_rate] = -1
+        pieces["contact_id"].append(who)
+        pieces["account_id"].append(rep(acct32))
+        pieces["activity"].append(np.full(total, a, dtype=np.int8))
+        pieces["campaign_id"].append(cs)
+    if not pieces["time"]:
+        return None
+    merged = {k: np.concatenate(v) for k, v in pieces.items()}
+    order = _time_order(merged["account_id"], merged["time"], sc.horizon_days)
+    return {k: v[order] for k, v in merged.items()}
 
 
 def _time_order(account: np.ndarray, time: np.ndarray, horizon: float) -> np.ndarray:
-    """Order by (account, time); exact ties fall back to generation order (deterministic)."""
-    q = np.minimum(time / horizon * 2.0**40, 2.0**40 - 1).astype(np.uint64)
-    key = (account.astype(np.uint64) << _TIME_BITS) | q
+    """Order by (account, time); exact ties fall back to generation order (deterministic).
+
+    Account ``a``'s touches map into [a * horizon, (a + 1) * horizon), so one float sort orders
+    both; two touches whose keys round to the same float are resolved exactly by a lexsort.
+    """
+    key = account.astype(np.float64)
+    key *= horizon
+    key += time
     order = np.argsort(key)
     k = key[order]
     if k.size > 1 and (k[1:] == k[:-1]).any():

@@ -191,7 +191,8 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
         np.asarray(departments, dtype=object)[dept_idx],
         np.asarray([PERSONA_DEPARTMENT[p] for p in personas], dtype=object)[persona_idx],
     )
-    title = _titles(u(4), in_committee, department, seniority, persona)
+    cell = np.where(in_committee, dept_idx * len(SENIORITIES) + sen_idx, -1 - persona_idx)
+    title = _titles(u(4), cell, departments, personas)
     return pd.DataFrame(
         {
             "contact_id": np.arange(acct.size, dtype=np.int64),
@@ -210,14 +211,21 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
     )
 
 
-def _titles(u, in_committee, department, seniority, persona) -> np.ndarray:
-    """A title per contact from the catalogue cell (department x seniority, or noise persona)."""
+def _titles(u: np.ndarray, cell: np.ndarray, departments: list, personas: list) -> np.ndarray:
+    """A title per contact from its catalogue cell: ``dept * 5 + seniority`` for committee
+    members, ``-1 - persona`` for people outside the committee."""
     cat = title_catalogue()
     out = np.empty(u.size, dtype=object)
-    cells = np.where(in_committee, department + "/" + seniority, "noise/" + persona)
-    for cell in np.unique(cells):
-        group, sub = cell.split("/")
-        options = cat["noise"][sub] if group == "noise" else cat["departments"][group][sub]
-        rows = np.flatnonzero(cells == cell)
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    for rows in np.split(order, bounds):
+        if rows.size == 0:
+            continue
+        c = int(cell[rows[0]])
+        if c < 0:
+            options = cat["noise"][personas[-1 - c]]
+        else:
+            dept, sen = divmod(c, len(SENIORITIES))
+            options = cat["departments"][departments[dept]][SENIORITIES[sen]]
         out[rows] = np.asarray(options, dtype=object)[(u[rows] * len(options)).astype(int)]
     return out.astype(str)
