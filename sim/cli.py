@@ -15,7 +15,9 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .errors import QualsimError
 from .scenario import DEFAULT_SCENARIO, PRESETS, Scenario, load_scenario
@@ -44,7 +46,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except QualsimError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -56,7 +58,7 @@ def _table(df: pd.DataFrame, title: str) -> Table:
     for c in df.columns:
         t.add_column(str(c), justify="right")
     for idx, row in df.iterrows():
-        t.add_row(str(idx), *(_fmt(v) for v in row))
+        t.add_row(Text(str(idx)), *(Text(_fmt(v)) for v in row))
     return t
 
 
@@ -89,7 +91,8 @@ def run(
     world = simulate(sc, seed=seed)
     dt = time.perf_counter() - t0
     out.print(
-        f"[bold]{sc.name}[/]: {len(world.accounts):,} accounts, {len(world.contacts):,} contacts, "
+        f"[bold]{escape(sc.name)}[/]: {len(world.accounts):,} accounts, "
+        f"{len(world.contacts):,} contacts, "
         f"{len(world.events):,} touches over {sc.horizon_days:g} days (seed {seed}, "
         f"simulated in {dt:.1f} s)"
     )
@@ -118,7 +121,7 @@ def simulate_cmd(
 
     world = simulate(load_scenario(scenario), seed=seed)
     for path in world.write(out_dir, fmt="csv" if csv else "parquet"):
-        out.print(f"wrote {path}")
+        typer.echo(f"wrote {path}")
 
 
 @app.command()
@@ -128,7 +131,7 @@ def validate(
 ) -> None:
     """Check a scenario file: prints "ok", or every problem with its line and field path."""
     sc = load_scenario(scenario)
-    out.print(
+    typer.echo(
         f"ok: scenario {sc.name!r} ({sc.accounts.count:,} accounts, "
         f"{sc.horizon_days:g} days, {len(sc.campaigns)} campaigns)"
     )

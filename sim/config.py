@@ -22,6 +22,29 @@ M = TypeVar("M", bound=BaseModel)
 MAX_CHAIN = 16
 
 
+class LocatedError(Exception):
+    """Raised by a model's cross-field check to blame a field: ``(path, message)``.
+
+    Not a ValueError on purpose: pydantic lets it through untouched, so the field path survives
+    and :func:`validate_model` reports it with the file and line like any other problem. When
+    two fields conflict, pass both paths as ``also``: the one the user's own file sets is blamed.
+    """
+
+    def __init__(self, loc: tuple, message: str, also: tuple[tuple, ...] = ()):
+        super().__init__(message)
+        self.locs = (loc, *also)
+        self.message = message
+
+    def blame(self, chain: list[ConfigFile]) -> tuple:
+        """The path among the conflicting ones set by the file nearest the user."""
+
+        def rank(loc: tuple) -> int:
+            owner, _ = _owner(loc, chain)
+            return chain.index(owner) if owner is not None else len(chain)
+
+        return min(self.locs, key=rank)
+
+
 @dataclass(frozen=True)
 class ConfigFile:
     """One file of an ``extends`` chain, as read: its path, raw data and line map."""
@@ -106,7 +129,8 @@ def load_config_chain(
         key = current.resolve()
         if key in seen:
             loop = " -> ".join(str(p) for p in [*seen, key])
-            raise ConfigError(f"{chain[-1].path}: 'extends' makes a cycle: {loop}")
+            line = chain[-1].lines.line_of(("extends",))
+            raise ConfigError(f"{chain[-1].path}:{line}: extends: 'extends' makes a cycle: {loop}")
         if len(seen) >= MAX_CHAIN:
             raise ConfigError(f"{path}: 'extends' chain longer than {MAX_CHAIN} files")
         seen.append(key)
@@ -118,13 +142,19 @@ def load_config_chain(
             )
         chain.append(ConfigFile(current, data, lines))
         parent = data.get("extends")
+        line = lines.line_of(("extends",))
         if parent is None:
             current = None
         elif not isinstance(parent, str):
-            line = lines.line_of(("extends",))
             raise ConfigError(f"{current}:{line}: extends: expected a preset name or a file path")
         else:
-            current = resolve(parent, current)
+            child = current
+            try:
+                current = resolve(parent, child)
+                if current.resolve() not in seen and not current.is_file():
+                    raise ConfigError(f"{current}: file not found")
+            except ConfigError as exc:
+                raise ConfigError(f"{child}:{line}: extends: {exc}") from None
     merged: dict[str, Any] = {}
     for f in reversed(chain):
         merged = deep_merge(merged, f.data, replace)
@@ -133,30 +163,48 @@ def load_config_chain(
     return merged, chain
 
 
-def _has_path(data: Any, path: tuple) -> bool:
+def _lookup(data: Any, path: tuple) -> tuple[bool, Any]:
+    """(found, value) at ``path``; mapping keys match by value or by their text (1 or "1")."""
     for part in path:
         if isinstance(data, dict):
             hit = [k for k in data if k == part or str(k) == str(part)]
             if not hit:
-                return False
+                return False, None
             data = data[hit[0]]
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
         else:
-            return False
-    return True
+            return False, None
+    return True, data
+
+
+def _owner(path: tuple, chain: list[ConfigFile]) -> tuple[ConfigFile | None, int]:
+    """The file whose value ends up at ``path`` after the merges, and how deep it spells it.
+
+    Walking down the path, the first file in the chain (child first) that spells a prefix owns
+    it; a list or a value replaces whatever the bases had, so its owner owns everything below.
+    """
+    owner, depth = None, 0
+    for d in range(1, len(path) + 1):
+        spelled = [(f, v) for f in chain for found, v in [_lookup(f.data, path[:d])] if found]
+        if not spelled:
+            break
+        (owner, value), depth = spelled[0], d
+        if not isinstance(value, dict):
+            while depth < len(path) and _lookup(owner.data, path[: depth + 1])[0]:
+                depth += 1
+            break
+    return owner, depth
 
 
 def _where(path: tuple, chain: list[ConfigFile]) -> str:
-    """``file:line`` of the first file in the chain that spells out ``path`` (else the child)."""
-    if not chain:
-        return "<config>"
-    for f in chain:
-        if _has_path(f.data, path):
-            line = f.lines.line_of(path)
-            return f"{f.path}:{line}" if line else str(f.path)
-    line = chain[0].lines.line_of(path)
-    return f"{chain[0].path}:{line}" if line else str(chain[0].path)
+    """``file:line`` to blame for ``path`` (the child file's name when nothing spells it)."""
+    owner, depth = _owner(path, chain)
+    if owner is None:
+        real = [f for f in chain if not str(f.path).startswith("<")]
+        return str(real[0].path) if real else "<config>"
+    line = owner.lines.line_of(path[:depth])
+    return f"{owner.path}:{line}" if line else str(owner.path)
 
 
 def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
@@ -173,6 +221,15 @@ def _describe(err: dict, model: type[BaseModel], data: Any) -> tuple[tuple, str]
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = err.get("input")
+    if loc and loc[-1] == "[key]" and kind != "literal_error":
+        loc = loc[:-1]
+        what = {"int_parsing": "must be a whole number", "int_type": "must be a whole number"}
+        limits = {
+            "greater_than_equal": f"must be >= {ctx.get('ge')}",
+            "less_than_equal": f"must be <= {ctx.get('le')}",
+        }
+        reason = what.get(kind) or limits.get(kind) or err["msg"]
+        return loc, f"invalid key {loc[-1]!r}: {reason}"
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
         expected = str(ctx.get("expected", ""))
@@ -184,6 +241,8 @@ def _describe(err: dict, model: type[BaseModel], data: Any) -> tuple[tuple, str]
         hint = did_you_mean(str(loc[-1]), allowed)
         listing = f"; allowed here: {', '.join(allowed)}" if allowed and not hint else ""
         return loc, f"unknown key {loc[-1]!r}{hint}{listing}"
+    if kind == "missing" and loc and isinstance(loc[-1], int):
+        return loc, "too few items in this list"
     if kind == "missing":
         return loc, "required field is missing"
     messages = {
@@ -227,14 +286,14 @@ def validate_model(model: type[M], data: Any, chain: list[ConfigFile], what: str
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors(include_url=False):
-            loc, msg = _describe(err, model, data)
-            where = _where(loc, chain)
-            field = format_path(loc, data) if loc else "(top level)"
-            lines.append(f"{where}: {field}: {msg}")
-        head = f"invalid {what}" + (f" {chain[0].path}" if chain else "")
-        n = len(lines)
-        raise ConfigError(
-            f"{head} ({n} problem{'s' if n > 1 else ''}):\n  " + "\n  ".join(lines)
-        ) from None
+        problems = [_describe(err, model, data) for err in exc.errors(include_url=False)]
+    except LocatedError as exc:
+        problems = [(exc.blame(chain), exc.message)]
+    lines = [
+        f"{_where(loc, chain)}: {format_path(loc, data) if loc else '(top level)'}: {msg}"
+        for loc, msg in problems
+    ]
+    files = [f.path for f in chain if not str(f.path).startswith("<")]
+    head = f"invalid {what}" + (f" {files[0]}" if files else "")
+    n = len(lines)
+    raise ConfigError(f"{head} ({n} problem{'s' if n > 1 else ''}):\n  " + "\n  ".join(lines))

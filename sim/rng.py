@@ -168,12 +168,14 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     while active.size:
         n += 1
         p_a = p[active] * lam[active] / n
-        cdf_a = cdf[active] + p_a
+        before = cdf[active]
+        cdf_a = before + p_a
         k[active] = n
         p[active] = p_a
         cdf[active] = cdf_a
-        # Guard against a CDF that rounds to just below u forever (p underflows to 0).
-        keep = (u[active] >= cdf_a) & (p_a > 0)
+        # For u within rounding of 1 the float CDF can stall just below u: stop where adding
+        # the next probability no longer changes it (the far tail, at float precision).
+        keep = (u[active] >= cdf_a) & (cdf_a > before)
         active = active[keep]
     return k
 

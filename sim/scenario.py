@@ -21,7 +21,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .config import deep_merge, load_config_chain, replaces_whole, validate_model
+from .config import (
+    ConfigFile,
+    LocatedError,
+    deep_merge,
+    load_config_chain,
+    replaces_whole,
+    validate_model,
+)
 from .errors import ConfigError
 from .vocab import (
     ACTIVITIES,
@@ -33,10 +40,14 @@ from .vocab import (
     Role,
     Seniority,
 )
+from .yamlio import LineMap
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
+Probability = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
+NonNegFloat = Annotated[float, Field(strict=True, ge=0.0)]
+# Numbers are strict: YAML's `yes` or "3" is not silently taken for 1 or 3.0 (ints pass as floats).
+Float = Annotated[float, Field(strict=True)]
+Int = Annotated[int, Field(strict=True)]
 Rates = dict[Activity, NonNegFloat]
 _SUM_TOL = 1e-6
 
@@ -80,9 +91,9 @@ class BetaDist(Strict):
 class CommitteeSize(Strict):
     """Buying-committee size: min + Poisson(mean - min), truncated at max."""
 
-    mean: Annotated[float, Field(ge=1.0)]
-    min: Annotated[int, Field(ge=1)] = 1
-    max: Annotated[int, Field(ge=1, le=60)] = 20
+    mean: Annotated[float, Field(strict=True, ge=1.0)]
+    min: Annotated[int, Field(strict=True, ge=1)] = 1
+    max: Annotated[int, Field(strict=True, ge=1, le=60)] = 20
 
     @model_validator(mode="after")
     def _ordered(self) -> CommitteeSize:
@@ -99,7 +110,7 @@ class Tier(Strict):
     share: Probability
     employees: LogNormal
     committee_size: CommitteeSize
-    noise_contacts: Annotated[float, Field(ge=0.0, le=40.0)] = Field(
+    noise_contacts: Annotated[float, Field(strict=True, ge=0.0, le=40.0)] = Field(
         description="mean number of people outside the buying committee who generate activity"
     )
     deal_value: LogNormal
@@ -108,8 +119,8 @@ class Tier(Strict):
 class Accounts(Strict):
     """The target-account universe."""
 
-    count: Annotated[int, Field(gt=0, le=5_000_000)]
-    tiers: dict[Annotated[int, Field(ge=1, le=9)], Tier]
+    count: Annotated[int, Field(strict=True, gt=0, le=5_000_000)]
+    tiers: dict[Annotated[int, Field(ge=1, le=9)], Tier]  # lax: JSON keys are text
     industries: dict[str, Probability]
     icp_fit: BetaDist
     target_icp_fit_min: Probability = Field(
@@ -160,7 +171,7 @@ class BuyProbability(Strict):
     """
 
     one_person: Probability = 0.81
-    factor_per_member: Annotated[float, Field(gt=0.0, le=1.0)] = 0.91
+    factor_per_member: Annotated[float, Field(strict=True, gt=0.0, le=1.0)] = 0.91
 
 
 class Competitor(Strict):
@@ -174,7 +185,7 @@ class Competitor(Strict):
 class Journey(Strict):
     """The latent buying journey of in-market accounts."""
 
-    start_window_days: tuple[float, float] = Field(
+    start_window_days: tuple[Float, Float] = Field(
         description="journey_start is uniform in [lo, hi) days; lo < 0 means already under way"
     )
     stages: StageDurations
@@ -210,7 +221,7 @@ class Committee(Strict):
 
     roles: dict[Role, RoleSpec]
     fill: dict[Role, Probability]
-    procurement_min_size: Annotated[int, Field(ge=1)] = 4
+    procurement_min_size: Annotated[int, Field(strict=True, ge=1)] = 4
     blocker_probability: Probability = 0.3
 
     @field_validator("fill")
@@ -291,13 +302,13 @@ class Campaign(Strict):
 
     name: Annotated[str, Field(min_length=1)]
     channel: Annotated[str, Field(min_length=1)]
-    start_day: float
-    end_day: float
-    tiers: list[int] | None = Field(None, description="tiers exposed; null = all")
+    start_day: Float
+    end_day: Float
+    tiers: list[Int] | None = Field(None, description="tiers exposed; null = all")
     targets_only: bool = True
-    lift: Annotated[float, Field(ge=1.0, le=100.0)]
+    lift: Annotated[float, Field(strict=True, ge=1.0, le=100.0)]
     activities: Annotated[list[Activity], Field(min_length=1)]
-    progression_speedup: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    progression_speedup: Annotated[float, Field(strict=True, ge=0.0, le=10.0)] = 0.0
 
     @model_validator(mode="after")
     def _dates(self) -> Campaign:
@@ -313,7 +324,7 @@ class Scenario(Strict):
     description: str = ""
     reference: str = ""
     extends: str | None = None
-    horizon_days: Annotated[float, Field(gt=0.0, le=3650.0)]
+    horizon_days: Annotated[float, Field(strict=True, gt=0.0, le=3650.0)]
     accounts: Accounts
     in_market: InMarket
     journey: Journey
@@ -326,19 +337,23 @@ class Scenario(Strict):
     def _cross_checks(self) -> Scenario:
         hi = self.journey.start_window_days[1]
         if hi > self.horizon_days:
-            raise ValueError(
-                f"journey.start_window_days ends at {hi:g}, "
-                f"after horizon_days ({self.horizon_days:g})"
+            raise LocatedError(
+                ("journey", "start_window_days"),
+                f"journey.start_window_days ends at {hi:g}, after horizon_days "
+                f"({self.horizon_days:g}); journeys must start within the horizon",
+                also=(("horizon_days",),),
             )
-        names = [c.name for c in self.campaigns]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"campaign names must be unique, repeated: {', '.join(dup)}")
-        for c in self.campaigns:
+        seen: set[str] = set()
+        for i, c in enumerate(self.campaigns):
+            if c.name in seen:
+                raise LocatedError(("campaigns", i, "name"), f"campaign {c.name!r} is repeated")
+            seen.add(c.name)
             bad = [t for t in c.tiers or [] if t not in self.accounts.tiers]
             if bad:
-                raise ValueError(
-                    f"campaign {c.name!r} targets tiers {bad} that accounts.tiers does not define"
+                raise LocatedError(
+                    ("campaigns", i, "tiers"),
+                    f"campaign {c.name!r} targets tiers {bad} that accounts.tiers does not "
+                    f"define (it has {', '.join(map(str, self.accounts.tiers))})",
                 )
         return self
 
@@ -388,8 +403,10 @@ def load_scenario(
         if data.get("extends"):
             base, chain = load_config_chain(_resolve(str(data["extends"]), None), _resolve, rule)
             data = deep_merge(base, data, rule)
+        chain.insert(0, ConfigFile(Path("<dict>"), source, LineMap(None)))
     else:
         data, chain = load_config_chain(_resolve(str(source), None), _resolve, rule)
     if overrides:
         data = deep_merge(data, overrides, rule)
+        chain.insert(0, ConfigFile(Path("<overrides>"), overrides, LineMap(None)))
     return validate_model(Scenario, data, chain, what="scenario")
