@@ -21,7 +21,7 @@ True
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 
 import numpy as np
 from scipy import special
@@ -65,9 +65,9 @@ def splitmix64_reference(state: int, n: int) -> list[int]:
     return out
 
 
-def _stream_id(name: str) -> int:
-    # crc32 of the stream's name: stable across runs and Python versions (unlike hash()).
-    return zlib.crc32(name.encode())
+def name_id(name: str) -> int:
+    """A stable 63-bit id of a name (BLAKE2b; unlike hash(), the same in every run)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1
 
 
 class Streams:
@@ -87,10 +87,10 @@ class Streams:
         self._roots: dict[str, np.uint64] = {}
 
     def root(self, stream: str) -> np.uint64:
-        """The stream's root key: ``SeedSequence(seed, spawn_key=(crc32(stream),))``."""
+        """The stream's root key: ``SeedSequence(seed, spawn_key=(name_id(stream),))``."""
         r = self._roots.get(stream)
         if r is None:
-            ss = np.random.SeedSequence(self.seed, spawn_key=(_stream_id(stream),))
+            ss = np.random.SeedSequence(self.seed, spawn_key=(name_id(stream),))
             r = ss.generate_state(1, dtype=np.uint64)[0]
             self._roots[stream] = r
         return r
@@ -140,13 +140,21 @@ def categorical(u: np.ndarray, cum: np.ndarray, rows: np.ndarray | None = None) 
     """Indices drawn from categorical distributions given by cumulative probabilities.
 
     ``cum`` is a 1-D cumulative vector (one distribution) or a 2-D table of them, in which case
-    ``rows`` picks the distribution of each draw. The last cumulative value is treated as 1.
+    ``rows`` picks the distribution of each draw. The last cumulative value is treated as 1 and
+    a category of zero weight is never drawn.
     """
     cum = np.asarray(cum, dtype=np.float64)
     if cum.ndim == 1:
-        return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+        idx = np.searchsorted(cum, u, side="right")
+        return np.minimum(idx, _last_positive(cum[None, :])[0])
     table = cum[rows]
-    return np.minimum((u[:, None] >= table).sum(axis=1), cum.shape[1] - 1)
+    return np.minimum((u[:, None] >= table).sum(axis=1), _last_positive(cum)[rows])
+
+
+def _last_positive(cum: np.ndarray) -> np.ndarray:
+    """Per row of a cumulative table, the index of the last category with positive weight."""
+    weights = np.diff(cum, axis=1, prepend=0.0) > 0
+    return cum.shape[1] - 1 - np.argmax(weights[:, ::-1], axis=1)
 
 
 def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -156,10 +164,13 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     split by the caller into parts of at most 40 (Poisson counts add up), which keeps exp(-lam)
     far from underflow; ``poisson_split`` does that.
     """
-    u = np.asarray(u, dtype=np.float64)
-    lam = np.asarray(lam, dtype=np.float64)
+    u, lam = np.broadcast_arrays(np.asarray(u, np.float64), np.asarray(lam, np.float64))
+    shape = u.shape
+    u, lam = u.ravel(), lam.ravel()
     if lam.size and lam.max(initial=0.0) > 40.0 + 1e-9:
         raise ValueError("poisson(): rates above 40 must be split first (see poisson_split)")
+    if lam.size and not (lam >= 0).all():
+        raise ValueError("poisson(): rates must be finite and >= 0")
     k = np.zeros(u.shape, dtype=np.int64)
     p = np.exp(-lam)
     cdf = p.copy()
@@ -177,7 +188,7 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         # the next probability no longer changes it (the far tail, at float precision).
         keep = (u[active] >= cdf_a) & (cdf_a > before)
         active = active[keep]
-    return k
+    return k.reshape(shape)
 
 
 MAX_PART = 40.0

@@ -19,7 +19,6 @@ an account's touches depend only on its own history.
 from __future__ import annotations
 
 import itertools
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,7 +222,7 @@ def build_segments(
 
 def _campaign_salts(sc: Scenario) -> np.ndarray:
     # Keyed by the campaign's name, so editing or inserting one campaign moves no other's touches.
-    return np.array([0] + [zlib.crc32(c.name.encode()) + 1 for c in sc.campaigns], dtype=np.int64)
+    return np.array([0] + [rng.name_id(c.name) for c in sc.campaigns], dtype=np.int64)
 
 
 def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.ndarray]:
