@@ -4,7 +4,7 @@ Column by column (DESIGN.md "Data contracts"; times are float days since the sce
 
 ``accounts`` — what a team knows about its accounts:
     account_id, name, tier (1 = most strategic), industry, employees, icp_fit (0..1), is_target.
-``contacts`` — people at those accounts:
+``contacts`` — people at those accounts (text columns are pandas categoricals):
     contact_id, account_id, title, seniority (c_level, vp, director, manager, individual),
     department, role (decision_maker, champion, influencer, user, procurement, blocker, or
     ``none`` outside the buying committee), in_committee, t_joined (when the person became
@@ -12,7 +12,8 @@ Column by column (DESIGN.md "Data contracts"; times are float days since the sce
     from the start; NaN if never within the horizon; no touch of a contact precedes it),
     persona (for people outside the committee: junior_staff, student, job_seeker, competitor,
     existing_user, partner; empty for committee members).
-``events`` — touches, sorted by (account_id, time):
+``events`` — touches, sorted by (account_id, time); activity and channel are categoricals,
+ids are int32 (campaign_id int16) to keep large logs small:
     time, account_id, contact_id (-1 when anonymous), activity, channel, campaign_id (-1 for
     none; an index into ``campaigns``), known (the touch is tied to a contact).
 ``truth`` — the ground truth, one row per account, never shown to a policy:

@@ -33,7 +33,7 @@ from .vocab import ACTIVITIES, PERSONAS, RATE_STAGES, ROLES
 # Segment codes (part of the keys, so they must stay stable).
 SEG_BACKGROUND, SEG_AFTER_DECISION, SEG_NOISE = 0, 6, 7  # 1..5: journey stages unaware..sales_ready
 _ACT_SALT = fmix64(np.arange(1, len(ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27))
-CHUNK_SEGMENTS = 400_000
+CHUNK_SEGMENTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -222,16 +222,13 @@ def build_segments(
 
 def _campaign_salts(sc: Scenario) -> np.ndarray:
     # Keyed by the campaign's name, so editing or inserting one campaign moves no other's touches.
-    return np.array([0] + [rng.name_id(c.name) for c in sc.campaigns], dtype=np.int64)
+    return np.array([0] + [rng.name_id(c.name) | 1 for c in sc.campaigns], dtype=np.int64)
 
 
 def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.ndarray]:
     """Draw every segment's touches; columns sorted by (account_id, time)."""
     table = seg.table
     salts = _campaign_salts(sc)
-    cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("time", "account_id", "contact_id", "activity", "channel", "campaign_id")
-    }
     channels = channel_names(sc)
     chan_cum = [
         np.cumsum([sc.touches.channels[a].get(ch, 0.0) for ch in channels]) for a in ACTIVITIES
@@ -246,15 +243,19 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
             for b in bounds
         }
     )
-    for lo, hi in itertools.pairwise(bounds):
-        piece = _draw_chunk(sc, streams, seg, table.iloc[lo:hi], salts, chan_cum, camp_chan)
-        if piece is not None:
-            for k, v in piece.items():
-                cols[k].append(v)
-    return {
-        k: (v[0] if len(v) == 1 else np.concatenate(v) if v else np.zeros(0, _DTYPES[k]))
-        for k, v in cols.items()
-    }
+    # Two passes: count every chunk's touches, then allocate the columns once and let each
+    # chunk write its sorted touches straight into its slice (no copy of the whole log).
+    plans = [
+        _plan_chunk(sc, streams, seg, table.iloc[lo:hi], salts)
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+    total = sum(p.total for p in plans)
+    out = {k: np.empty(total, dtype=dt) for k, dt in _DTYPES.items()}
+    at = 0
+    for plan in plans:
+        _fill_chunk(sc, plan, chan_cum, camp_chan, out, at)
+        at += plan.total
+    return out
 
 
 _DTYPES = {
@@ -267,8 +268,21 @@ _DTYPES = {
 }
 
 
-def _draw_chunk(sc, streams, seg, t, salts, chan_cum, camp_chan) -> dict[str, np.ndarray] | None:
-    """The touches of one chunk of whole accounts' segments, sorted by (account, time)."""
+@dataclass
+class _ChunkPlan:
+    """One chunk's segments and, per activity, the Poisson parts that have touches."""
+
+    acct: np.ndarray  # int32, per segment
+    contact: np.ndarray  # int32, per segment
+    camp: np.ndarray  # int16, per segment
+    start: np.ndarray
+    dur: np.ndarray
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]  # (activity, segment, key, count)
+    total: int
+
+
+def _plan_chunk(sc, streams, seg, t, salts) -> _ChunkPlan:
+    """Count the touches of one chunk of whole accounts' segments (keyed Poisson draws)."""
     acct = t["account_id"].to_numpy()
     camp = t["camp"].to_numpy()
     combo = (t["ckey"].to_numpy() << 8) | t["code"].to_numpy()
@@ -276,12 +290,9 @@ def _draw_chunk(sc, streams, seg, t, salts, chan_cum, camp_chan) -> dict[str, np
     start = t["start"].to_numpy()
     dur = t["end"].to_numpy() - start
     rate_rows = seg.rates[t["row"].to_numpy()]
-    acct32, contact32 = acct.astype(np.int32), t["contact_id"].to_numpy().astype(np.int32)
-    camp16 = camp.astype(np.int16)
-    identifiable = set(sc.touches.identifiable)
-    id_rate = sc.touches.identification_rate
-    pieces: dict[str, list[np.ndarray]] = {k: [] for k in _DTYPES}
-    for a, name in enumerate(ACTIVITIES):
+    parts = []
+    total = 0
+    for a in range(len(ACTIVITIES)):
         nz = np.flatnonzero(rate_rows[:, a] > 0)
         if nz.size == 0:
             continue
@@ -290,42 +301,64 @@ def _draw_chunk(sc, streams, seg, t, salts, chan_cum, camp_chan) -> dict[str, np
         prow, part, plam = rng.poisson_split(lam)
         pkey = Streams.words(cell_key[prow], part)
         count = rng.poisson(to_unit(Streams.words(pkey, 0)), plam)
-        total = int(count.sum())
-        if total == 0:
-            continue
-        cells = nz[prow]  # the segment of each part
+        hit = count > 0
+        if hit.any():
+            parts.append((a, nz[prow[hit]].astype(np.int32), pkey[hit], count[hit]))
+            total += int(count[hit].sum())
+    return _ChunkPlan(
+        acct.astype(np.int32),
+        t["contact_id"].to_numpy().astype(np.int32),
+        camp.astype(np.int16),
+        start,
+        dur,
+        parts,
+        total,
+    )
+
+
+def _fill_chunk(sc, plan: _ChunkPlan, chan_cum, camp_chan, out: dict, at: int) -> None:
+    """Draw a planned chunk's touches and write them, sorted, into ``out[k][at:]``."""
+    if plan.total == 0:
+        return
+    identifiable = set(sc.touches.identifiable)
+    id_rate = sc.touches.identification_rate
+    pieces: dict[str, list[np.ndarray]] = {k: [] for k in _DTYPES}
+    for a, cells, pkey, count in plan.parts:
+        n = int(count.sum())
 
         def rep(values: np.ndarray, cells=cells, count=count) -> np.ndarray:
             return np.repeat(values[cells], count)
 
         # Touch j of a part uses that part's SplitMix64 outputs 2j+1 and 2j+2.
         offsets = (np.cumsum(count) - count).astype(np.uint64)
-        ctr = np.arange(total, dtype=np.uint64) - np.repeat(offsets, count)
+        ctr = np.arange(n, dtype=np.uint64) - np.repeat(offsets, count)
         with np.errstate(over="ignore"):
             state = np.repeat(pkey, count) + (ctr * np.uint64(2) + np.uint64(2)) * GOLDEN
             w1 = fmix64(state)
             state += GOLDEN
         w2 = fmix64(state)
-        pieces["time"].append(rep(start) + to_unit(w1) * rep(dur))
-        cs = rep(camp16)
-        u_chan = (w2 >> np.uint64(32)).astype(np.float64) * 2.0**-32
-        ch = rng.categorical(u_chan, chan_cum[a]).astype(np.int16)
+        pieces["time"].append(rep(plan.start) + to_unit(w1) * rep(plan.dur))
+        cs = rep(plan.camp)
+        if np.count_nonzero(np.diff(chan_cum[a], prepend=0.0) > 0) > 1:
+            u_chan = (w2 >> np.uint64(32)).astype(np.float64) * 2.0**-32
+            ch = rng.categorical(u_chan, chan_cum[a]).astype(np.int16)
+        else:  # one channel only
+            ch = np.full(n, rng.categorical(np.zeros(1), chan_cum[a])[0], dtype=np.int16)
         if (cs >= 0).any():
             ch = np.where(cs >= 0, camp_chan[np.maximum(cs, 0)], ch).astype(np.int16)
         pieces["channel"].append(ch)
-        who = rep(contact32)
-        if name in identifiable:
+        who = rep(plan.contact)
+        if ACTIVITIES[a] in identifiable:
             u_id = (w2 & np.uint64(0xFFFFFFFF)).astype(np.float64) * 2.0**-32
             who[u_id >= id_rate] = -1
         pieces["contact_id"].append(who)
-        pieces["account_id"].append(rep(acct32))
-        pieces["activity"].append(np.full(total, a, dtype=np.int8))
+        pieces["account_id"].append(rep(plan.acct))
+        pieces["activity"].append(np.full(n, a, dtype=np.int8))
         pieces["campaign_id"].append(cs)
-    if not pieces["time"]:
-        return None
     merged = {k: np.concatenate(v) for k, v in pieces.items()}
     order = _time_order(merged["account_id"], merged["time"], sc.horizon_days)
-    return {k: v[order] for k, v in merged.items()}
+    for k, v in merged.items():
+        np.take(v, order, out=out[k][at : at + plan.total])
 
 
 def _time_order(account: np.ndarray, time: np.ndarray, horizon: float) -> np.ndarray:

@@ -183,27 +183,30 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
     )
     noise_sen = rng.categorical(u(1), psen_tab, persona_idx)
 
-    role = np.where(in_committee, np.asarray(role_names, dtype=object)[role_idx], NO_ROLE)
-    persona = np.where(in_committee, "", np.asarray(personas, dtype=object)[persona_idx])
-    seniority = np.asarray(SENIORITIES, dtype=object)[np.where(in_committee, sen_idx, noise_sen)]
-    department = np.where(
-        in_committee,
-        np.asarray(departments, dtype=object)[dept_idx],
-        np.asarray([PERSONA_DEPARTMENT[p] for p in personas], dtype=object)[persona_idx],
-    )
+    # Low-cardinality text columns are pandas categoricals built from codes (no string copies).
+    def cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+        uniq = list(dict.fromkeys(names))
+        remap = np.array([uniq.index(n) for n in names], dtype=np.int32)
+        return pd.Categorical.from_codes(remap[codes], categories=uniq)
+
+    role_names_all = [*role_names, NO_ROLE]
+    persona_names = [*personas, ""]
+    dept_names = [*departments, *(PERSONA_DEPARTMENT[p] for p in personas)]
     cell = np.where(in_committee, dept_idx * len(SENIORITIES) + sen_idx, -1 - persona_idx)
-    title = _titles(u(4), cell, departments, personas)
+    title_codes, title_names = _titles(u(4), cell, departments, personas)
     return pd.DataFrame(
         {
             "contact_id": np.arange(acct.size, dtype=np.int64),
             "account_id": acct,
-            "title": title,
-            "seniority": seniority.astype(str),
-            "department": department.astype(str),
-            "role": role.astype(str),
+            "title": cat(title_codes, title_names),
+            "seniority": cat(np.where(in_committee, sen_idx, noise_sen), list(SENIORITIES)),
+            "department": cat(
+                np.where(in_committee, dept_idx, len(departments) + persona_idx), dept_names
+            ),
+            "role": cat(np.where(in_committee, role_idx, len(role_names)), role_names_all),
             "in_committee": in_committee,
             "t_joined": np.full(acct.size, np.nan),
-            "persona": persona.astype(str),
+            "persona": cat(np.where(in_committee, len(personas), persona_idx), persona_names),
             "_local": local,
             "_role_idx": np.where(in_committee, role_idx, -1),
             "_persona_idx": np.where(in_committee, -1, persona_idx),
@@ -211,21 +214,26 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
     )
 
 
-def _titles(u: np.ndarray, cell: np.ndarray, departments: list, personas: list) -> np.ndarray:
-    """A title per contact from its catalogue cell: ``dept * 5 + seniority`` for committee
-    members, ``-1 - persona`` for people outside the committee."""
+def _titles(
+    u: np.ndarray, cell: np.ndarray, departments: list, personas: list
+) -> tuple[np.ndarray, list[str]]:
+    """A title per contact from its catalogue cell (``dept * 5 + seniority`` for committee
+    members, ``-1 - persona`` for people outside the committee), as codes into the list of every
+    catalogue title (the same list for every world, so categories match across worlds)."""
     cat = title_catalogue()
-    out = np.empty(u.size, dtype=object)
-    order = np.argsort(cell, kind="stable")
-    bounds = np.flatnonzero(np.diff(cell[order])) + 1
-    for rows in np.split(order, bounds):
-        if rows.size == 0:
-            continue
-        c = int(cell[rows[0]])
-        if c < 0:
-            options = cat["noise"][personas[-1 - c]]
-        else:
-            dept, sen = divmod(c, len(SENIORITIES))
-            options = cat["departments"][departments[dept]][SENIORITIES[sen]]
-        out[rows] = np.asarray(options, dtype=object)[(u[rows] * len(options)).astype(int)]
-    return out.astype(str)
+    cells: dict[int, list[str]] = {}
+    for d, dept in enumerate(departments):
+        for k, sen in enumerate(SENIORITIES):
+            cells[d * len(SENIORITIES) + k] = cat["departments"][dept][sen]
+    for p, persona in enumerate(personas):
+        cells[-1 - p] = cat["noise"][persona]
+    names: list[str] = []
+    offset: dict[int, int] = {}
+    for c, options in cells.items():
+        offset[c] = len(names)
+        names += list(options)
+    codes = np.zeros(u.size, dtype=np.int64)
+    for c in np.unique(cell).tolist():
+        rows = np.flatnonzero(cell == c)
+        codes[rows] = offset[c] + (u[rows] * len(cells[c])).astype(np.int64)
+    return codes, names
