@@ -14,7 +14,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+source"
 
 from .errors import ConfigError, DataError, QualsimError
-from .events import World
+from .events import EventLog, World
 from .scenario import DEFAULT_SCENARIO, PRESETS, Scenario, load_scenario
 from .simulate import simulate
 
@@ -23,6 +23,7 @@ __all__ = [
     "PRESETS",
     "ConfigError",
     "DataError",
+    "EventLog",
     "QualsimError",
     "Scenario",
     "World",

@@ -217,7 +217,8 @@ def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
 
 def _describe(err: dict, model: type[BaseModel], data: Any) -> tuple[tuple, str]:
     """(field path, message) for one pydantic error, in our words."""
-    loc = tuple(err["loc"])
+    # Tags of tagged unions (e.g. "<condition>") are not part of the user's field path.
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("<")))
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = err.get("input")

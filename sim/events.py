@@ -7,17 +7,20 @@ Column by column (DESIGN.md "Data contracts"; times are float days since the sce
 ``contacts`` — people at those accounts (text columns are pandas categoricals):
     contact_id, account_id, title, seniority (c_level, vp, director, manager, individual),
     department, role (decision_maker, champion, influencer, user, procurement, blocker, or
-    ``none`` outside the buying committee), in_committee, t_joined (when the person became
-    active: joined the account's buying journey, or started its activity; 0 for people active
-    from the start; NaN if never within the horizon; no touch of a contact precedes it),
-    persona (for people outside the committee: junior_staff, student, job_seeker, competitor,
-    existing_user, partner; empty for committee members).
+    ``none`` outside the buying committee), in_committee, t_joined (when the member joined the
+    account's buying journey; NaN for people who did not within the horizon: members of
+    accounts not in market, and people outside the committee; before joining a member touches
+    at background rates), persona (for people outside the committee: junior_staff, student,
+    job_seeker, competitor, existing_user, partner; empty for committee members).
+    ``in_committee``, ``t_joined`` and ``persona`` are ground truth: :class:`EventLog` leaves
+    them out of what a policy sees.
 ``events`` — touches, sorted by (account_id, time); activity and channel are categoricals,
 ids are int32 (campaign_id int16) to keep large logs small:
     time, account_id, contact_id (-1 when anonymous), activity, channel, campaign_id (-1 for
     none; an index into ``campaigns``), known (the touch is tied to a contact).
 ``truth`` — the ground truth, one row per account, never shown to a policy:
-    account_id, in_market, journey_start, t_aware, t_engaged, t_qualified, t_sales_ready,
+    account_id, in_market, active_in_window (in market and not decided before day 0: a journey
+    the observation window can see), journey_start, t_aware, t_engaged, t_qualified, t_sales_ready,
     t_decision (NaN where not reached within the horizon), decision ("buy", "no_decision", or ""
     when not reached), t_competitor (NaN if no competitor engaged before the decision),
     deal_value, committee_size.
@@ -36,6 +39,7 @@ from .errors import QualsimError
 from .scenario import Scenario
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
+VISIBLE_CONTACT_COLUMNS = ("contact_id", "account_id", "title", "seniority", "department", "role")
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,36 @@ class World:
         )
         written.append(meta)
         return written
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """What a policy may see: the touches and the contacts' and accounts' attributes — never the
+    ground truth. A simulated world and a team's real export become the same EventLog.
+
+    ``events`` is sorted by (account_id, time) with at least time, account_id, contact_id (-1 =
+    anonymous) and activity; ``contacts`` has contact_id, account_id, title and optionally
+    seniority, department, role; ``accounts`` has account_id and optionally tier, icp_fit.
+
+    >>> import sim
+    >>> w = sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 10}}), seed=1)
+    >>> log = EventLog.from_world(w)
+    >>> bool((log.until(30.0).events["time"] <= 30.0).all())
+    True
+    """
+
+    events: pd.DataFrame
+    contacts: pd.DataFrame
+    accounts: pd.DataFrame
+
+    @classmethod
+    def from_world(cls, world: World) -> EventLog:
+        """The observable part of a simulated world. Truth stays behind, and so do the contact
+        columns a CRM would not know (in_committee, persona, t_joined); roles stay, as a team
+        that maps its buying groups would record them."""
+        contacts = world.contacts[list(VISIBLE_CONTACT_COLUMNS)]
+        return cls(world.events, contacts, world.accounts)
+
+    def until(self, t: float) -> EventLog:
+        """The log as it stood at time ``t``: only events at or before ``t``."""
+        return EventLog(self.events[self.events["time"] <= t], self.contacts, self.accounts)

@@ -181,9 +181,22 @@ def walk_journeys(
     comp = np.full(n, np.nan)
     comp[im] = np.where(rec.t_competitor < horizon, rec.t_competitor, np.nan)
     truth["t_competitor"] = comp
+    full_decision = np.full(n, np.nan)
+    full_decision[im] = rec.entry[:, 5]
+    truth["active_in_window"] = im & ~(full_decision < 0)
     truth["deal_value"] = accounts["deal_value"].to_numpy()
     truth["committee_size"] = accounts["committee_size"].to_numpy()
-    return pd.DataFrame(truth), rec
+    order = [
+        "account_id",
+        "in_market",
+        "active_in_window",
+        *ENTRY_COLUMNS,
+        "decision",
+        "t_competitor",
+        "deal_value",
+        "committee_size",
+    ]
+    return pd.DataFrame(truth)[order], rec
 
 
 def join_times(

@@ -79,7 +79,9 @@ def build_segments(
     rec: JourneyRecord,
     t_join_full: np.ndarray,
 ) -> tuple[Segments, np.ndarray]:
-    """All emitter segments of the world, sorted by account, and each contact's ``t_joined``."""
+    """All emitter segments of the world, sorted by account, and each contact's ``t_joined``
+    (when it joined its account's buying journey; NaN for everyone who did not within the
+    horizon)."""
     H = sc.horizon_days
     n_acc = len(accounts)
     im = accounts["in_market"].to_numpy()
@@ -114,7 +116,6 @@ def build_segments(
 
     # Committee members of accounts not in market: background over the whole horizon.
     bg = np.flatnonzero(committee & ~im[acct_c])
-    t_joined[bg] = 0.0
     add(
         acct_c[bg],
         cid[bg],
@@ -125,12 +126,22 @@ def build_segments(
         role_idx[bg] * N_STAGES,
     )
 
-    # Members of in-market accounts: from joining, the rates of the account's current stage;
-    # after the decision, background again.
+    # Members of in-market accounts: background until they join (as for any other account, so
+    # an account does not look colder before its journey), then the rates of the account's
+    # current stage; after the decision, background again.
     mem = np.flatnonzero(committee & im[acct_c] & np.isfinite(t_join_full))
     tj = t_join_full[mem]
     e = entry[row_of[acct_c[mem]]]
     t_joined[mem] = np.where(tj < H, tj, np.nan)
+    add(
+        acct_c[mem],
+        cid[mem],
+        ckey[mem],
+        SEG_BACKGROUND,
+        np.zeros(mem.size),
+        tj,
+        role_idx[mem] * N_STAGES,
+    )
     for k in range(1, 5):  # aware .. sales_ready
         add(
             acct_c[mem],
@@ -167,7 +178,6 @@ def build_segments(
     t0 = np.where(
         limited, -np.where(limited, active, 0) + u0 * (H + np.where(limited, active, 0)), 0.0
     )
-    t_joined[nz] = t0
     add(
         acct_c[nz],
         cid[nz],
@@ -372,8 +382,13 @@ def _time_order(account: np.ndarray, time: np.ndarray, horizon: float) -> np.nda
     key += time
     order = np.argsort(key)
     k = key[order]
-    if k.size > 1 and (k[1:] == k[:-1]).any():
-        order = np.lexsort((np.arange(time.size), time, account))
+    if k.size > 1:
+        a, t = account[order], time[order]
+        da = np.diff(a)
+        # Rounding of the float key can tie two touches or, rarely, swap them (even across an
+        # account boundary); then fall back to the exact (and slower) lexsort.
+        if (k[1:] == k[:-1]).any() or (da < 0).any() or ((da == 0) & (np.diff(t) < 0)).any():
+            order = np.lexsort((np.arange(time.size), time, account))
     return order
 
 

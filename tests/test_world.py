@@ -90,18 +90,58 @@ def test_competitor_engages_only_during_the_journey(small_world):
     assert (c.loc[decided, "t_competitor"] < c.loc[decided, "t_decision"]).all()
 
 
-def test_no_touch_from_a_contact_before_it_joined(small_world):
-    ev = small_world.events
-    con = small_world.contacts.set_index("contact_id")
-    known = ev[ev["contact_id"] >= 0]
-    joined = con.loc[known["contact_id"], "t_joined"].to_numpy()
-    assert not np.isnan(joined).any(), "a contact that never became active has touches"
-    assert (known["time"].to_numpy() >= joined).all()
-    # Members of in-market accounts join at different times (multi-threaded engagement).
-    im = small_world.truth.set_index("account_id")["in_market"]
-    members = con[con["in_committee"] & im.reindex(con["account_id"]).to_numpy()]
+def test_journey_rates_start_only_when_a_member_joins(small_scenario):
+    # Structure: every journey-stage segment of a member starts at or after its join time, and
+    # before joining (like any member of an account not in market) it emits background only.
+    from sim.journeys import join_times, walk_journeys
+    from sim.rng import Streams
+    from sim.touches import SEG_BACKGROUND, build_segments
+    from sim.world import draw_accounts, draw_contacts
+
+    sc, streams = small_scenario(count=150), Streams(13)
+    accounts = draw_accounts(sc, streams)
+    contacts = draw_contacts(sc, streams, accounts)
+    _, rec = walk_journeys(sc, streams, accounts)
+    t_join = join_times(sc, streams, accounts, contacts, rec)
+    seg, _ = build_segments(sc, streams, accounts, contacts, rec, t_join)
+    members = seg.table[(seg.table["contact_id"] >= 0) & (seg.table["camp"] < 0)]
+    joined = t_join[members["contact_id"].to_numpy()]
+    journey = members["code"].between(1, 5).to_numpy()  # the five journey stages
+    assert journey.any()
+    assert (members["start"].to_numpy()[journey] >= joined[journey] - 1e-9).all()
+    before = (members["code"] == SEG_BACKGROUND).to_numpy() & np.isfinite(joined)
+    assert (members["end"].to_numpy()[before] <= joined[before] + 1e-9).all()
+
+
+def test_members_touch_more_after_joining(small_world):
+    # Per member-day, always-known email opens before joining (background, 0.3/week in the
+    # preset) against between joining and the decision (0.6-0.8/week): at least 1.5x more.
+    w = small_world
+    con = w.contacts[w.contacts["t_joined"].notna()].set_index("contact_id")
+    H = w.scenario.horizon_days
+    dec = w.truth.set_index("account_id")["t_decision"].fillna(H)
+    joined = np.clip(con["t_joined"].to_numpy(), 0, H)
+    ends = np.clip(dec.reindex(con["account_id"]).to_numpy(), 0, H)
+    opens = w.events[
+        (w.events["activity"] == "email_open") & w.events["contact_id"].isin(con.index)
+    ]
+    tj = np.clip(con.loc[opens["contact_id"], "t_joined"].to_numpy(), 0, H)
+    te = np.clip(dec.reindex(con.loc[opens["contact_id"], "account_id"]).to_numpy(), 0, H)
+    t = opens["time"].to_numpy()
+    rate_before = (t < tj).sum() / joined.sum()
+    rate_during = ((t >= tj) & (t < te)).sum() / np.clip(ends - joined, 0, None).sum()
+    assert rate_during > 1.5 * rate_before, (rate_before * 7, rate_during * 7)
+
+
+def test_members_join_at_different_times(small_world):
+    con = small_world.contacts
+    members = con[con["in_committee"] & con["t_joined"].notna()]
     spread = members.groupby("account_id")["t_joined"].agg(lambda s: s.max() - s.min())
-    assert (spread.dropna() > 0).mean() > 0.9
+    assert len(spread) > 5
+    assert (spread > 0).mean() > 0.9
+    # Accounts not in market have nobody in a journey.
+    im = small_world.truth.set_index("account_id")["in_market"]
+    assert im.reindex(members["account_id"]).all()
 
 
 def test_join_order_follows_roles(small_scenario):
