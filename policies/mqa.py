@@ -1,0 +1,57 @@
+"""``mqa_count``: unique engaged contacts and activity counts in a trailing window, combined
+with any/all/not, with per-tier overrides (semantics: policies/README.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.events import EventLog
+
+from .conditions import group_holds, rule_names
+from .config import MqaCount
+from .window import Frame, empty_qualifications
+
+
+def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
+    """The handoffs of an ``mqa_count`` policy on ``log``."""
+    f = frame if frame is not None else Frame(log)
+    if f.n == 0:
+        return empty_qualifications()
+    args = (policy.window_days, list(policy.activities), policy.include_anonymous)
+    holds, named = group_holds(f, policy.rule, *args)
+    groups = {None: (policy.rule, named, "")}
+    if policy.tiers:
+        tier = f.account_number("tier")
+        for t, group in policy.tiers.items():
+            in_tier = tier == t
+            if not in_tier.any():
+                continue
+            h, nm = group_holds(f, group, *args)
+            holds = np.where(in_tier, h, holds)
+            groups[t] = (group, nm, f"tiers.{t}.")
+    at = f.handoffs(holds, policy.recycle_days)
+    rules = np.empty(at.size, dtype=object)
+    tier_at = f.account_number("tier")[at]
+    overridden = np.isin(tier_at, [t for t in groups if t is not None])
+    for t, (group, nm, prefix) in groups.items():
+        sel = ~overridden if t is None else tier_at == t
+        if sel.any():
+            rules[sel] = rule_names(group, nm, at[sel], prefix)
+    counting = f.activity_in(policy.activities)
+    unique = f.window_sum(counting & (f.contact >= 0), policy.window_days, distinct=True)
+    return (
+        pd.DataFrame(
+            {
+                "policy": policy.name,
+                "account_id": f.account[at],
+                "contact_id": np.full(at.size, -1, dtype=np.int64),
+                "time": f.time[at],
+                "rule": rules.astype(str),
+                "score": unique[at].astype(float),
+                "stage": "",
+            }
+        )
+        if at.size
+        else empty_qualifications()
+    )

@@ -1,0 +1,141 @@
+"""``mql``: per-contact lead scores (fit points plus decayed or windowed activity points); the
+account is handed off at its first contact whose score reaches the threshold (semantics:
+policies/README.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.events import EventLog
+from sim.vocab import ACTIVITIES
+
+from .config import Mql
+from .window import Frame, empty_qualifications, first_matching, grouped_searchsorted
+
+
+def fit_points(policy: Mql, f: Frame) -> np.ndarray:
+    """Each event's contact's fit points (seniority + department + first matching title)."""
+    con = f.log.contacts
+    fit = np.zeros(len(con))
+    for column, table in (
+        ("seniority", policy.fit.seniority),
+        ("department", policy.fit.department),
+    ):
+        if table and column in con.columns:
+            fit += con[column].astype(object).map(table).fillna(0.0).to_numpy(float)
+    if policy.fit.titles and "title" in con.columns:
+        fit += first_matching(
+            con["title"].to_numpy(dtype=object),
+            [(e.match, e.points) for e in policy.fit.titles],
+            0.0,
+        )
+    return f.per_contact(fit, 0.0).astype(float)
+
+
+def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
+    """The handoffs of an ``mql`` policy on ``log``."""
+    f = frame if frame is not None else Frame(log)
+    known = np.flatnonzero(f.contact >= 0)
+    if known.size == 0:
+        return empty_qualifications()
+    pts = np.array([policy.points.get(a, 0.0) for a in ACTIVITIES])[f.activity]
+    fit = fit_points(policy, f)
+    # A contact's touches, grouped: (contact, time) order; ties end at the tie's last touch.
+    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
+    c, s, p = f.contact[order], f.time[order], pts[order]
+    crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
+    cum = _running(policy, crank, s, p)
+    # Candidate evaluation times: the contact's own touch times (a score with points >= 0 peaks
+    # there), and — when points can be negative, so a score can rise as they fade or leave the
+    # window — every later event of the account.
+    # (With recycling the rule must be known at every event time, not just at crossings.)
+    if min(policy.points.values(), default=0.0) >= 0 and policy.recycle_days is None:
+        q_rank, q_time, q_event = crank, s, order
+    else:
+        q_rank, q_time, q_event = _pairs(f, c, s, crank)
+    score = (
+        _score_at(policy, crank, s, p, cum, q_rank, q_time)
+        + fit[order][np.searchsorted(crank, q_rank)]
+    )
+    hit = score >= policy.threshold
+    holds = np.zeros(f.n, dtype=bool)
+    best = np.full(f.n, -np.inf)
+    who = np.full(f.n, -1, dtype=np.int64)
+    ev = f.tie_start[q_event[hit]]
+    holds[ev] = True
+    # The highest-scoring contact at each handoff time (ties: lowest id).
+    if not hit.any():
+        return empty_qualifications()
+    contact_q = c[np.searchsorted(crank, q_rank)][hit]
+    order_best = np.lexsort((contact_q, -score[hit], ev))
+    first = np.r_[True, ev[order_best][1:] != ev[order_best][:-1]]
+    sel = order_best[first]
+    best[ev[sel]] = score[hit][sel]
+    who[ev[sel]] = contact_q[sel]
+    at = f.handoffs(holds, policy.recycle_days)
+    if at.size == 0:
+        return empty_qualifications()
+    return pd.DataFrame(
+        {
+            "policy": policy.name,
+            "account_id": f.account[at],
+            "contact_id": who[at],
+            "time": f.time[at],
+            "rule": "threshold",
+            "score": best[at],
+            "stage": "",
+        }
+    )
+
+
+def _running(policy: Mql, crank, s, p) -> np.ndarray:
+    """Per touch (in contact, time order): the contact's score without fit right after it."""
+    if policy.decay is not None and policy.decay.half_life_days is not None:
+        h = policy.decay.half_life_days
+        first = np.r_[True, crank[1:] != crank[:-1]]
+        start = np.flatnonzero(first)
+        rank = np.arange(s.size) - np.repeat(start, np.diff(np.r_[start, s.size]))
+        val = np.where(first, p, 0.0)
+        for r in range(1, int(rank.max()) + 1 if rank.size else 0):
+            pos = np.flatnonzero(rank == r)
+            val[pos] = val[pos - 1] * 0.5 ** ((s[pos] - s[pos - 1]) / h) + p[pos]
+        return val
+    cum = np.cumsum(p)
+    first = np.r_[True, crank[1:] != crank[:-1]]
+    base = np.repeat(cum[first] - p[first], np.diff(np.r_[np.flatnonzero(first), s.size]))
+    return cum - base
+
+
+def _score_at(policy: Mql, crank, s, p, run, q_rank, q_time) -> np.ndarray:
+    """Each query's contact score (without fit) at time q_time, all its touches at or before
+    q_time included."""
+    last = grouped_searchsorted(crank, s, q_rank, q_time, "right") - 1  # last touch <= t
+    decay = policy.decay
+    if decay is not None and decay.window_days is not None:
+        # Plain sum over [t - W, t]: prefix sums within the contact.
+        prefix = np.r_[0.0, np.cumsum(p)]
+        lo = grouped_searchsorted(crank, s, q_rank, q_time - decay.window_days, "left")
+        return prefix[last + 1] - prefix[lo]
+    if decay is not None and decay.half_life_days is not None:
+        return run[last] * 0.5 ** ((q_time - s[last]) / decay.half_life_days)
+    return run[last]
+
+
+def _pairs(f: Frame, c, s, crank):
+    """(contact rank, time, event index) for every event of each contact's account at or after
+    the contact's first touch."""
+    first = np.r_[True, crank[1:] != crank[:-1]]
+    c_first_time = s[first]
+    rows_r, rows_t, rows_e = [], [], []
+    con_acct = pd.Series(f.account).groupby(f.contact).first()
+    accounts = con_acct.reindex(c[first]).to_numpy()
+    for r, (acc, t0) in enumerate(zip(accounts, c_first_time, strict=True)):
+        lo = np.searchsorted(f.account, acc, "left")
+        hi = np.searchsorted(f.account, acc, "right")
+        idx = np.arange(lo, hi)
+        idx = idx[f.time[idx] >= t0]
+        rows_r.append(np.full(idx.size, r))
+        rows_t.append(f.time[idx])
+        rows_e.append(idx)
+    return np.concatenate(rows_r), np.concatenate(rows_t), np.concatenate(rows_e)
