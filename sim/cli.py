@@ -139,6 +139,43 @@ def validate(
 
 @app.command()
 @user_errors
+def evaluate(
+    events: Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")],
+    contacts: Annotated[Path, typer.Option("--contacts", help="contacts (CSV or Parquet)")],
+    policy: Annotated[list[str], typer.Option("--policy", "-p", help="policy YAML (repeat)")],
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="accounts, optionally with CRM outcomes")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("results"),
+    horizon_days: Annotated[
+        float,
+        typer.Option(
+            "--horizon-days",
+            min=0,
+            help="a handoff is true if an opportunity opens within this many days (or is open)",
+        ),
+    ] = 90.0,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="skip and count bad event rows")
+    ] = False,
+) -> None:
+    """Replay a real touch log through policies: qualifications (and precision/recall when the
+    accounts file has opportunity outcomes)."""
+    from policies.replay import replay
+
+    r = replay(events, contacts, policy, accounts, horizon_days, skip_bad_rows)
+    typer.echo(str(r.real.report))
+    counts = r.qualifications.groupby("policy").size()
+    for name in counts.index:
+        typer.echo(f"{name}: {counts[name]:,} handoffs")
+    if r.metrics is not None:
+        out.print(_table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
+    for path in r.write(out_dir):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+@user_errors
 def schema(
     kind: Annotated[str, typer.Argument(help="which schema: scenario")] = "scenario",
 ) -> None:
