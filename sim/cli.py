@@ -127,9 +127,22 @@ def simulate_cmd(
 @app.command()
 @user_errors
 def validate(
-    scenario: Annotated[str, typer.Argument(help="a scenario YAML file (or a preset name)")],
+    scenario: Annotated[
+        str, typer.Argument(help="a scenario or policy YAML file (or a preset name)")
+    ],
 ) -> None:
-    """Check a scenario file: prints "ok", or every problem with its line and field path."""
+    """Check a scenario or policy file: prints "ok", or every problem with its line and path."""
+    path = Path(scenario)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        from .yamlio import read_yaml_file
+
+        data, _ = read_yaml_file(path)
+        if isinstance(data, dict) and "kind" in data:  # a policy file
+            from policies import load_policy
+
+            p = load_policy(path)
+            typer.echo(f"ok: {p.kind} policy {p.name!r}")
+            return
     sc = load_scenario(scenario)
     typer.echo(
         f"ok: scenario {sc.name!r} ({sc.accounts.count:,} accounts, "
@@ -172,6 +185,32 @@ def evaluate(
         out.print(_table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
     for path in r.write(out_dir):
         typer.echo(f"wrote {path}")
+
+
+@app.command("test-policy")
+@user_errors
+def test_policy(
+    files: Annotated[list[Path], typer.Argument(help="policy test files (YAML)")],
+) -> None:
+    """Run policy test cases written in YAML (tiny event logs and the expected handoffs); exit
+    code 1 when a case fails, so a team can pin its rules in CI."""
+    from policies.cases import run_cases
+
+    failed = 0
+    for path in files:
+        name, outcomes = run_cases(path)
+        for o in outcomes:
+            mark = "[green]pass[/]" if o.passed else "[bold red]FAIL[/]"
+            out.print(f"{mark} {escape(str(path))}: {escape(name)}: {escape(o.name)}")
+            for m in o.missing:
+                out.print(f"      expected, not handed off: {escape(m)}")
+            for u in o.unexpected:
+                out.print(f"      handed off, not expected: {escape(u)}")
+            failed += not o.passed
+    if failed:
+        out.print(f"[bold red]{failed} failed[/]")
+        raise typer.Exit(1)
+    out.print("[green]all cases pass[/]")
 
 
 @app.command()

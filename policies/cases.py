@@ -1,0 +1,193 @@
+"""Policy test cases written as YAML, so teams can pin their own rules in their CI
+(``qualsim test-policy tests.yaml``), in the spirit of OpenFisca's YAML tests.
+
+A file names a policy (a path relative to the file, a shipped name, or the policy inline) and
+lists cases; each case is a tiny event log and the handoffs expected from it::
+
+    policy: ../policies/mqa_count.yaml
+    cases:
+      - name: four people within a week qualify a tier-2 account
+        accounts: [{account_id: acme, tier: 2}]
+        contacts:
+          - {contact_id: ann, account_id: acme, title: CISO}
+        events:                       # [day, account, contact or null, activity]
+          - [0, acme, ann, web_visit]
+          - [2, acme, bob, webinar]
+          - [3, acme, cy, content_download]
+          - [5, acme, dee, demo_request]
+        expect:
+          - {account: acme, day: 5, rule: any.0}
+
+Contacts that appear only in ``events`` are added with an empty title. ``expect: []`` says the
+policy must not hand off. A handoff matches when account and day agree (and ``rule`` /
+``contact``, where given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import Field
+
+from sim.config import ConfigFile, validate_model
+from sim.events import EventLog
+from sim.vocab import Activity
+from sim.yamlio import LineMap, read_yaml_file
+
+from . import evaluate, load_policy
+from .config import Strict
+
+Id = str | int
+
+
+class Expected(Strict):
+    """One expected handoff."""
+
+    account: Id
+    day: float
+    rule: str | None = None
+    contact: Id | None = None
+
+
+class Case(Strict):
+    """A tiny history and what the policy must do with it."""
+
+    name: Annotated[str, Field(min_length=1)]
+    events: list[tuple[float, Id, Id | None, Activity]]
+    contacts: list[dict[str, Any]] = Field(default_factory=list)
+    accounts: list[dict[str, Any]] = Field(default_factory=list)
+    expect: list[Expected]
+
+
+class CaseFile(Strict):
+    """A policy and its test cases."""
+
+    policy: str | dict[str, Any]
+    cases: Annotated[list[Case], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one case: passed, and the differences when not."""
+
+    name: str
+    passed: bool
+    missing: list[str]
+    unexpected: list[str]
+
+
+def run_cases(path: str | Path) -> tuple[str, list[Outcome]]:
+    """Run every case of a test file; returns the policy name and each case's outcome."""
+    path = Path(path)
+    data, lines = read_yaml_file(path)
+    spec = validate_model(CaseFile, data, [ConfigFile(path, data, lines)], what="policy tests")
+    if isinstance(spec.policy, dict):
+        policy = load_policy(spec.policy)
+    else:
+        ref = Path(spec.policy)
+        candidate = ref if ref.is_absolute() else path.parent / ref
+        policy = load_policy(candidate if candidate.exists() else spec.policy)
+    return policy.name, [_run(policy, case) for case in spec.cases]
+
+
+def _run(policy, case: Case) -> Outcome:
+    accounts = list(
+        dict.fromkeys([a.get("account_id") for a in case.accounts] + [e[1] for e in case.events])
+    )
+    acc_code = {a: i for i, a in enumerate(accounts)}
+    people = list(
+        dict.fromkeys(
+            [c.get("contact_id") for c in case.contacts]
+            + [e[2] for e in case.events if e[2] is not None]
+        )
+    )
+    con_code = {c: i for i, c in enumerate(people)}
+    rows = sorted(
+        (
+            (float(t), acc_code[a], con_code[c] if c is not None else -1, act)
+            for t, a, c, act in case.events
+        ),
+        key=lambda r: (r[1], r[0]),
+    )
+    events = pd.DataFrame(rows, columns=["time", "account_id", "contact_id", "activity"])
+    given = {c.get("contact_id"): c for c in case.contacts}
+    contacts = (
+        pd.DataFrame(
+            [
+                {
+                    **{
+                        k: v
+                        for k, v in given.get(p, {}).items()
+                        if k not in ("contact_id", "account_id")
+                    },
+                    "contact_id": con_code[p],
+                    "account_id": acc_code.get(
+                        given.get(p, {}).get("account_id"), _account_of(p, case, acc_code)
+                    ),
+                    "title": given.get(p, {}).get("title", ""),
+                }
+                for p in people
+            ],
+            columns=None,
+        )
+        if people
+        else pd.DataFrame({"contact_id": [], "account_id": [], "title": []})
+    )
+    given_acc = {a.get("account_id"): a for a in case.accounts}
+    accounts_df = pd.DataFrame(
+        [
+            {
+                **{k: v for k, v in given_acc.get(a, {}).items() if k != "account_id"},
+                "account_id": acc_code[a],
+            }
+            for a in accounts
+        ]
+    )
+    q = evaluate(policy, EventLog(events, contacts, accounts_df))
+    got = [
+        (
+            accounts[r.account_id],
+            float(r.time),
+            r.rule,
+            people[r.contact_id] if r.contact_id >= 0 else None,
+        )
+        for r in q.itertuples()
+    ]
+    missing, used = [], set()
+    for e in case.expect:
+        hit = next(
+            (
+                i
+                for i, g in enumerate(got)
+                if i not in used
+                and g[0] == e.account
+                and abs(g[1] - e.day) < 1e-9
+                and (e.rule is None or g[2] == e.rule)
+                and (e.contact is None or g[3] == e.contact)
+            ),
+            None,
+        )
+        if hit is None:
+            missing.append(_fmt(e.account, e.day, e.rule, e.contact))
+        else:
+            used.add(hit)
+    unexpected = [_fmt(*g) for i, g in enumerate(got) if i not in used]
+    return Outcome(case.name, not missing and not unexpected, missing, unexpected)
+
+
+def _account_of(person, case: Case, acc_code: dict) -> int:
+    for _, a, c, _ in case.events:
+        if c == person:
+            return acc_code[a]
+    return -1
+
+
+def _fmt(account, day, rule, contact) -> str:
+    extra = "".join(f", {k} {v}" for k, v in (("rule", rule), ("contact", contact)) if v)
+    return f"account {account} at day {day:g}{extra}"
+
+
+__all__ = ["Case", "CaseFile", "LineMap", "Outcome", "run_cases"]
