@@ -187,6 +187,46 @@ def evaluate(
         typer.echo(f"wrote {path}")
 
 
+@app.command()
+@user_errors
+def explain(
+    events: Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")],
+    contacts: Annotated[Path, typer.Option("--contacts", help="contacts (CSV or Parquet)")],
+    policy: Annotated[str, typer.Option("--policy", "-p", help="policy YAML or shipped name")],
+    account: Annotated[str, typer.Option("--account", "-a", help="the account's id")],
+    accounts: Annotated[Path | None, typer.Option("--accounts", help="accounts file")] = None,
+) -> None:
+    """Show why and when an account qualified: the touches behind each handoff, by contact
+    and activity."""
+    from policies import load_policy
+    from policies.explain import explain as why
+
+    from .logio import read_log
+
+    pol = load_policy(policy)
+    real = read_log(events, contacts, accounts)
+    labels = [str(x) for x in real.account_labels]
+    if account not in labels:
+        from .yamlio import did_you_mean
+
+        raise QualsimError(
+            f"{events}: no account {account!r} in the touch log" + did_you_mean(account, labels)
+        )
+    code = labels.index(account)
+    reasons = why(pol, real.log, code)
+    if not reasons:
+        typer.echo(f"{pol.name}: account {account} was never handed off")
+        return
+    for r in reasons:
+        when = real.to_timestamps([r.handoff["time"]])[0]
+        typer.echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
+        t = r.touches.assign(
+            time=real.to_timestamps(r.touches["time"]),
+            contact_id=real.label_contacts(r.touches["contact_id"]),
+        )
+        out.print(_table(t.set_index("time"), "Touches the rule looked at"))
+
+
 @app.command("test-policy")
 @user_errors
 def test_policy(

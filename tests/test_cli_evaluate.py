@@ -127,3 +127,44 @@ def test_evaluate_unknown_activity_names_file_and_line(tmp_path, world):
     )
     assert res.exit_code == 2
     assert "events.csv" in res.stderr and "line 4" in res.stderr and "webvisit" in res.stderr
+
+
+def test_explain_prints_the_touches_behind_a_handoff(tmp_path, world):
+    files = _export(world, tmp_path)
+    q = policies.evaluate(policies.load_policy("mqa_count"), sim.EventLog.from_world(world))
+    account = str(int(q["account_id"].iloc[0]))
+    res = CliRunner().invoke(
+        app,
+        [
+            "explain",
+            "--events",
+            str(files["events"]),
+            "--contacts",
+            str(files["contacts"]),
+            "--accounts",
+            str(files["accounts"]),
+            "--policy",
+            "mqa_count",
+            "--account",
+            account,
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert f"account {account} handed off at" in res.stdout
+    assert "Touches the rule looked at" in res.stdout
+    res = CliRunner().invoke(
+        app,
+        [
+            "explain",
+            "--events",
+            str(files["events"]),
+            "--contacts",
+            str(files["contacts"]),
+            "--policy",
+            "mqa_count",
+            "--account",
+            "nope",
+        ],
+    )
+    assert res.exit_code == 2
+    assert "no account 'nope'" in res.stderr
