@@ -37,9 +37,14 @@ def evaluate(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> p
     ``frame`` (a :class:`Frame` of the same log) may be passed to share work between many
     evaluations on one log; :func:`sweep` does that.
     """
+    from .combinators import evaluate_combinator
     from .stages import evaluate_stages
 
-    fn = _FAST.get(policy.kind) or (evaluate_stages if policy.kind == "stages" else None)
+    fn = _FAST.get(policy.kind) or {
+        "stages": evaluate_stages,
+        "any": evaluate_combinator,
+        "all": evaluate_combinator,
+    }.get(policy.kind)
     if fn is None:
         return policy.evaluate(log)  # a plug-in kind evaluates itself
     return fn(policy, log, frame).reset_index(drop=True)

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -294,6 +295,22 @@ class Stages(PolicyBase):
         return self
 
 
+class Combinator(PolicyBase):
+    """Policies side by side ("run MQL and MQA together"): ``kind: any`` hands an account off
+    at the first event time at which at least one member's rule holds, ``kind: all`` when every
+    member's holds at once. Members are policy files (relative to this file), shipped names, or
+    inline policies; ``rule`` names the first member that holds (``all`` for ``kind: all``)."""
+
+    kind: Literal["any", "all"]
+    policies: Annotated[list[str | dict[str, Any]], Field(min_length=1)]
+    _members: list[PolicyBase] = PrivateAttr(default_factory=list)
+
+    @property
+    def members(self) -> list[PolicyBase]:
+        """The member policies, loaded."""
+        return self._members
+
+
 _REGISTRY: dict[str, type[PolicyBase]] = {}
 ENTRY_POINT_GROUP = "qualsim.policies"
 
@@ -326,6 +343,8 @@ BUILTIN: dict[str, type[PolicyBase]] = {
     "mql": Mql,
     "weighted_titles": WeightedTitles,
     "stages": Stages,
+    "any": Combinator,
+    "all": Combinator,
 }
 
 
@@ -358,7 +377,29 @@ def load_policy(source: str | Path | dict[str, Any]) -> PolicyBase:
             f"{where}{':' + str(line) if line else ''}: kind: expected one of "
             f"{', '.join(sorted(known))} ({got}){hint}"
         )
-    return validate_model(known[kind], data, chain, what=f"{kind} policy")
+    policy = validate_model(known[kind], data, chain, what=f"{kind} policy")
+    if isinstance(policy, Combinator):
+        base = chain[0].path.parent if not str(chain[0].path).startswith("<") else None
+        members = []
+        for i, ref in enumerate(policy.policies):
+            if len(_LOADING) >= 16:
+                raise ConfigError(f"{chain[0].path}: policies nest too deep (a cycle?)")
+            where = f"{chain[0].path}: policies[{i}]"
+            _LOADING.append(where)
+            try:
+                if isinstance(ref, str) and base is not None and (base / ref).exists():
+                    ref = base / ref
+                members.append(load_policy(ref))
+            finally:
+                _LOADING.pop()
+        names = [m.name for m in members]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{chain[0].path}: member policies need distinct names: {names}")
+        policy._members = members
+    return policy
+
+
+_LOADING: list[str] = []
 
 
 def check_activities(v: list[str] | None) -> list[str] | None:

@@ -13,11 +13,8 @@ from .config import MqaCount
 from .window import Frame, empty_qualifications
 
 
-def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
-    """The handoffs of an ``mqa_count`` policy on ``log``."""
-    f = frame if frame is not None else Frame(log)
-    if f.n == 0:
-        return empty_qualifications()
+def mqa_holds(policy: MqaCount, f: Frame):
+    """Per event: does the rule hold (tier overrides applied); and the groups used, by tier."""
     args = (policy.window_days, list(policy.activities), policy.include_anonymous)
     holds, named = group_holds(f, policy.rule, *args)
     groups = {None: (policy.rule, named, "")}
@@ -30,6 +27,15 @@ def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) ->
             h, nm = group_holds(f, group, *args)
             holds = np.where(in_tier, h, holds)
             groups[t] = (group, nm, f"tiers.{t}.")
+    return holds, groups
+
+
+def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
+    """The handoffs of an ``mqa_count`` policy on ``log``."""
+    f = frame if frame is not None else Frame(log)
+    if f.n == 0:
+        return empty_qualifications()
+    holds, groups = mqa_holds(policy, f)
     at = f.handoffs(holds, policy.recycle_days)
     rules = np.empty(at.size, dtype=object)
     tier_at = f.account_number("tier")[at]

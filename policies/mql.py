@@ -89,6 +89,28 @@ def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.D
     )
 
 
+def mql_holds(policy: Mql, f: Frame) -> np.ndarray:
+    """Per event: does some contact of the account have a score >= threshold at its time?"""
+    known = np.flatnonzero(f.contact >= 0)
+    holds = np.zeros(f.n, dtype=bool)
+    if known.size == 0:
+        return holds
+    pts = np.array([policy.points.get(a, 0.0) for a in ACTIVITIES])[f.activity]
+    fit = fit_points(policy, f)
+    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
+    c, s, p = f.contact[order], f.time[order], pts[order]
+    crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
+    cum = _running(policy, crank, s, p)
+    q_rank, q_time, q_event = _pairs(f, c, s, crank)
+    score = (
+        _score_at(policy, crank, s, p, cum, q_rank, q_time)
+        + fit[order][np.searchsorted(crank, q_rank)]
+    )
+    holds[f.tie_start[q_event[score >= policy.threshold]]] = True
+    # Within a time tie every event sees the same state.
+    return holds[f.tie_start]
+
+
 def _running(policy: Mql, crank, s, p) -> np.ndarray:
     """Per touch (in contact, time order): the contact's score without fit right after it."""
     if policy.decay is not None and policy.decay.half_life_days is not None:

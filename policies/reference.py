@@ -50,6 +50,7 @@ from typing import Any
 import pandas as pd
 
 from .config import (
+    Combinator,
     Condition,
     Group,
     MqaCount,
@@ -526,7 +527,65 @@ def _evaluate_stages(policy: Stages, touches, account, contacts) -> list[dict[st
 # Public API
 # --------------------------------------------------------------------------------------------
 
+
+def _decider(policy: PolicyBase, touches, account, contacts):
+    """``holds(t)``: does ``policy``'s rule hold at time t for this account (recycling aside)?"""
+    if isinstance(policy, MqaCount):
+        defaults = _Defaults(policy.window_days, tuple(policy.activities), policy.include_anonymous)
+        tier = account.get("tier")
+        if tier is not None and tier in policy.tiers:
+            group, prefix = policy.tiers[tier], f"tiers.{tier}."
+        else:
+            group, prefix = policy.rule, ""
+        return lambda t: (
+            fired_rule(group, prefix, touches, t, account, contacts, defaults) is not None
+        )
+    if isinstance(policy, Mql):
+
+        def mql_holds(t: float) -> bool:
+            known = {x.contact_id for x in touches if x.contact_id != ANONYMOUS}
+            for cid in known:
+                score = mql_score(policy, cid, touches, t, contacts.get(cid, {}))
+                if score is not None and score >= policy.threshold:
+                    return True
+            return False
+
+        return mql_holds
+    if isinstance(policy, WeightedTitles):
+        return lambda t: weighted_score(policy, touches, t, contacts) >= policy.threshold
+    if isinstance(policy, Stages):
+        entered = [
+            t
+            for stage, t in _entries_for_account(policy, touches, account, contacts)
+            if stage == policy.handoff_stage
+        ]
+        return lambda t: bool(entered) and t >= entered[0]
+    if isinstance(policy, Combinator):
+        parts = [_decider(m, touches, account, contacts) for m in policy.members]
+        if policy.kind == "any":
+            return lambda t: any(d(t) for d in parts)
+        return lambda t: all(d(t) for d in parts)
+    raise TypeError(f"the reference evaluator cannot combine policy kind {policy.kind!r}")
+
+
+def _evaluate_combinator(policy: Combinator, touches, account, contacts):
+    """Members side by side: the first event time at which any (all) of their rules hold."""
+    deciders = [(m.name, _decider(m, touches, account, contacts)) for m in policy.members]
+
+    def decide(t: float):
+        held = [name for name, d in deciders if d(t)]
+        if policy.kind == "any":
+            return held[0] if held else None
+        return "all" if len(held) == len(deciders) else None
+
+    return [
+        {"contact_id": ANONYMOUS, "time": t, "rule": rule, "score": math.nan, "stage": ""}
+        for t, rule in _handoffs(_event_times(touches), policy.recycle_days, decide)
+    ]
+
+
 _KINDS = (
+    (Combinator, _evaluate_combinator),
     (MqaCount, _evaluate_mqa),
     (Mql, _evaluate_mql),
     (WeightedTitles, _evaluate_weighted),

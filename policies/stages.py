@@ -77,6 +77,14 @@ def stage_entries(policy: Stages, log: EventLog, frame: Frame | None = None) -> 
     return df.drop(columns="_k").reset_index(drop=True)
 
 
+def stages_holds(policy: Stages, f: Frame) -> np.ndarray:
+    """Per event: has the account entered ``handoff_stage`` at or before its time?"""
+    k = [s.name for s in policy.stages].index(policy.handoff_stage)
+    entry = stage_entry_indices(policy, f)[k]  # per account rank, -1: never
+    e = entry[f.rank]
+    return (e >= 0) & (np.arange(f.n) >= e)
+
+
 def evaluate_stages(policy: Stages, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
     """The handoffs of a ``stages`` policy: its accounts' entries into ``handoff_stage``."""
     f = frame if frame is not None else Frame(log)

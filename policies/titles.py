@@ -24,19 +24,23 @@ def touch_weights(policy: WeightedTitles, f: Frame) -> np.ndarray:
     return act_w * title_w
 
 
-def evaluate_titles(policy: WeightedTitles, log: EventLog, frame: Frame | None = None):
-    """The handoffs of a ``weighted_titles`` policy on ``log``."""
-    f = frame if frame is not None else Frame(log)
-    if f.n == 0:
-        return empty_qualifications()
+def titles_score(policy: WeightedTitles, f: Frame) -> np.ndarray:
+    """Per event: the account's score at its time."""
     w = touch_weights(policy, f)
     window = policy.window_days
     if window is None and policy.decay.window_days is not None:
         window = policy.decay.window_days  # decay: {window_days: W} is the same as window_days
     if window is not None:
-        score = f.window_sum(w > 0, window, weights=w)
-    else:
-        score = decayed_account_score(f, w, policy.decay.half_life_days)
+        return f.window_sum(w > 0, window, weights=w)
+    return decayed_account_score(f, w, policy.decay.half_life_days)
+
+
+def evaluate_titles(policy: WeightedTitles, log: EventLog, frame: Frame | None = None):
+    """The handoffs of a ``weighted_titles`` policy on ``log``."""
+    f = frame if frame is not None else Frame(log)
+    if f.n == 0:
+        return empty_qualifications()
+    score = titles_score(policy, f)
     at = f.handoffs(score >= policy.threshold, policy.recycle_days)
     if at.size == 0:
         return empty_qualifications()

@@ -197,7 +197,21 @@ def stage_policies(draw) -> dict:
     }
 
 
-ANY_POLICY = st.one_of(mqa_policies(), mql_policies(), title_policies(), stage_policies())
+MEMBER = st.one_of(mqa_policies(), mql_policies(), title_policies(), stage_policies())
+
+
+@st.composite
+def combinators(draw) -> dict:
+    members = draw(st.lists(MEMBER, min_size=1, max_size=3))
+    for i, m in enumerate(members):
+        m["name"] = f"m{i}"
+    p = {"name": "combo", "kind": draw(st.sampled_from(["any", "all"])), "policies": members}
+    if draw(st.booleans()):
+        p["recycle_days"] = draw(st.sampled_from([1.0, 10.0]))
+    return p
+
+
+ANY_POLICY = st.one_of(MEMBER, combinators())
 
 
 def _same(fast: pd.DataFrame, ref: pd.DataFrame) -> None:
