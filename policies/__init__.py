@@ -100,9 +100,17 @@ def stage_entries(policy: PolicyBase, log: EventLog) -> pd.DataFrame:
     return _stage_entries(policy, log)
 
 
+def check_policy(policy: PolicyBase, log: EventLog, cuts: int = 5) -> None:
+    """Conformance checks any policy must pass (see :mod:`policies.check`)."""
+    from .check import check_policy as _check
+
+    _check(policy, log, cuts)
+
+
 __all__ = [
     "BUILTIN",
     "Frame",
+    "check_policy",
     "evaluate",
     "kinds",
     "load_policy",

@@ -13,7 +13,7 @@ to the handoff.
 >>> p = policies.load_policy("mqa_count")
 >>> q = policies.evaluate(p, log)
 >>> ex = explain(p, log, int(q["account_id"].iloc[0]))
->>> len(ex) == (q["account_id"] == q["account_id"].iloc[0]).sum()
+>>> bool(len(ex) == (q["account_id"] == q["account_id"].iloc[0]).sum())
 True
 """
 

@@ -8,14 +8,17 @@ import pkgutil
 
 import pytest
 
+import policies
 import sim
 
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(sim.__path__, prefix="sim.") if m.name != "sim.__main__"
+    m.name
+    for pkg in (sim, policies)
+    for m in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}.")
 )
 
 
-@pytest.mark.parametrize("name", ["sim", *MODULES])
+@pytest.mark.parametrize("name", ["sim", "policies", *MODULES])
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

@@ -100,3 +100,42 @@ def test_plugin_never_looks_ahead(log):
         pd.testing.assert_frame_equal(
             full[full["time"] <= cut].reset_index(drop=True), part.reset_index(drop=True)
         )
+
+
+@pytest.mark.parametrize(
+    "name", ["mqa_count", "mql_only", "weighted_titles", "progression_stages", "mql_or_mqa"]
+)
+def test_shipped_policies_pass_the_conformance_checks(name, log):
+    policies.check_policy(policies.load_policy(name), log, cuts=8)
+
+
+def test_the_plugin_passes_the_conformance_checks(log):
+    register("first_demo")(FirstDemo)
+    policies.check_policy(policies.load_policy({"name": "d", "kind": "first_demo"}), log)
+
+
+def test_a_plugin_that_peeks_ahead_is_caught(log):
+    class Peeker(FirstDemo):
+        kind: Literal["peeker"] = "peeker"
+
+        def evaluate(self, log):
+            # Hands off at the first event, but only for accounts that request a demo later.
+            ev = log.events
+            later = set(ev.loc[ev["activity"].astype(str) == "demo_request", "account_id"])
+            first = ev.groupby("account_id", as_index=False)["time"].min()
+            first = first[first["account_id"].isin(later)]
+            return pd.DataFrame(
+                {
+                    "policy": self.name,
+                    "account_id": first["account_id"],
+                    "contact_id": -1,
+                    "time": first["time"],
+                    "rule": "peek",
+                    "score": 1.0,
+                    "stage": "",
+                }
+            )[QUALIFICATION_COLUMNS]
+
+    register("peeker")(Peeker)
+    with pytest.raises(policies.check.PolicyCheckError, match="looks ahead"):
+        policies.check_policy(policies.load_policy({"name": "p", "kind": "peeker"}), log, cuts=20)
