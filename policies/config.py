@@ -332,10 +332,21 @@ def kinds() -> dict[str, type[PolicyBase]]:
     for kind, cls in BUILTIN.items():
         _REGISTRY.setdefault(kind, cls)
 
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in _entry_points():
         if ep.name not in _REGISTRY:
             _REGISTRY[ep.name] = ep.load()
     return dict(_REGISTRY)
+
+
+def _entry_points():
+    # Looked up once per process (scanning installed packages costs about a millisecond).
+    global _EPS
+    if _EPS is None or metadata.entry_points is not _EPS[0]:
+        _EPS = (metadata.entry_points, list(metadata.entry_points(group=ENTRY_POINT_GROUP)))
+    return _EPS[1]
+
+
+_EPS = None
 
 
 BUILTIN: dict[str, type[PolicyBase]] = {

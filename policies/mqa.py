@@ -37,15 +37,21 @@ def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) ->
         return empty_qualifications()
     holds, groups = mqa_holds(policy, f)
     at = f.handoffs(holds, policy.recycle_days)
+    return _rows(policy, f, at, groups, at)
+
+
+def _rows(policy: MqaCount, f: Frame, at: np.ndarray, groups, where: np.ndarray):
+    """Qualification rows for handoffs at events ``at``; ``where`` indexes the groups' holds
+    arrays (event indices, or positions among the query events)."""
     rules = np.empty(at.size, dtype=object)
-    tier_at = f.account_number("tier")[at]
+    tier_at = f.account_number_at("tier", at) if len(groups) > 1 else np.full(at.size, np.nan)
     overridden = np.isin(tier_at, [t for t in groups if t is not None])
     for t, (group, nm, prefix) in groups.items():
         sel = ~overridden if t is None else tier_at == t
         if sel.any():
-            rules[sel] = rule_names(group, nm, at[sel], prefix)
+            rules[sel] = rule_names(group, nm, where[sel], prefix)
     counting = f.activity_in(policy.activities)
-    unique = f.window_sum(counting & (f.contact >= 0), policy.window_days, distinct=True)
+    unique = f.window_sum_at(at, counting & (f.contact >= 0), policy.window_days, distinct=True)
     return (
         pd.DataFrame(
             {
@@ -54,7 +60,7 @@ def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) ->
                 "contact_id": np.full(at.size, -1, dtype=np.int64),
                 "time": f.time[at],
                 "rule": rules.astype(str),
-                "score": unique[at].astype(float),
+                "score": unique.astype(float),
                 "stage": "",
             }
         )

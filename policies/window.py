@@ -121,6 +121,17 @@ class Frame:
             self._memo[key].setflags(write=False)
         return self._memo[key]
 
+    def fingerprint(self, arr: np.ndarray):
+        """A short key for an array (memo keys). A read-only array memoised on this frame is
+        known by its identity (the memo keeps it alive); any other by a digest of its bytes."""
+        if (
+            isinstance(arr, np.ndarray)
+            and not arr.flags.writeable
+            and any(v is arr for v in self._memo.values())
+        ):
+            return ("memoised", id(arr))
+        return hashlib.blake2b(np.ascontiguousarray(arr).tobytes(), digest_size=16).digest()
+
     def memo(self, key, compute):
         """Memoise ``compute()`` under ``key`` on this frame (for sweeps over one log)."""
         if key not in self._memo:
@@ -136,6 +147,73 @@ class Frame:
         if key not in self._memo:
             self._memo[key] = self._account_number(column)
         return self._memo[key]
+
+    def account_number_at(self, column: str, idx: np.ndarray) -> np.ndarray:
+        """Like :meth:`account_number`, for the events ``idx`` only (cheap on a big log)."""
+        key = ("account_number_by_rank", column)
+        if key not in self._memo:
+            first = self.first_of_account
+            acc = self.log.accounts
+            if column not in acc.columns or first.size == 0:
+                vals = np.full(first.size, np.nan)
+            else:
+                per = pd.to_numeric(acc[column], errors="coerce").to_numpy(np.float64)
+                rows = _rows(acc["account_id"].to_numpy(np.int64), self.account[first])
+                vals = np.where(rows >= 0, per[np.maximum(rows, 0)] if per.size else np.nan, np.nan)
+            self._memo[key] = vals
+        return self._memo[key][self.rank[idx]]
+
+    def window_sum_at(
+        self,
+        at: np.ndarray,
+        mask: np.ndarray,
+        window: float,
+        weights: np.ndarray | None = None,
+        distinct: bool = False,
+    ) -> np.ndarray:
+        """:meth:`window_sum` evaluated only at the events ``at`` (sorted indices): the work is
+        proportional to the selected touches and the queries, not to the whole log."""
+        key = (
+            "at",
+            hashlib.blake2b(np.ascontiguousarray(at).tobytes(), digest_size=16).digest(),
+            hashlib.blake2b(np.packbits(mask).tobytes(), digest_size=16).digest(),
+            float(window),
+            None
+            if weights is None
+            else hashlib.blake2b(
+                np.ascontiguousarray(weights, float).tobytes(), digest_size=16
+            ).digest(),
+            distinct,
+        )
+        return self.memo(key, lambda: self._window_sum_at(at, mask, window, weights, distinct))
+
+    def _window_sum_at(self, at, mask, window, weights, distinct) -> np.ndarray:
+        sel = np.flatnonzero(mask)
+        m = at.size
+        if sel.size == 0 or m == 0:
+            return np.zeros(m)
+        w = np.ones(sel.size) if weights is None else np.asarray(weights, float)[sel]
+        qr, qt = self.rank[at], self.time[at]
+        rs, ts = self.rank[sel], self.time[sel]
+        # A touch counts for the queries at or after its time and before the first query whose
+        # window has left it (lo > s) — positions in ``at``, within the touch's account.
+        a = grouped_searchsorted(qr, qt, rs, ts, "left")
+        b = grouped_searchsorted(qr, qt - window, rs, ts, "right")
+        if distinct:
+            order = np.lexsort((sel, self.contact[sel], self.account[sel]))
+            same = np.r_[
+                (rs[order][1:] == rs[order][:-1])
+                & (self.contact[sel][order][1:] == self.contact[sel][order][:-1]),
+                False,
+            ]
+            nxt_a = np.full(sel.size, m)
+            nxt_a[order[:-1][same[:-1]]] = a[order[1:][same[:-1]]]
+            b = np.minimum(b, nxt_a)
+        keep = b > a
+        diff = np.bincount(a[keep], w[keep], minlength=m + 1) - np.bincount(
+            b[keep], w[keep], minlength=m + 1
+        )
+        return np.cumsum(diff)[:m]
 
     def _account_number(self, column: str) -> np.ndarray:
         acc = self.log.accounts
@@ -267,6 +345,13 @@ class Frame:
     def handoffs(self, holds: np.ndarray, recycle_days: float | None) -> np.ndarray:
         """Event indices of the handoffs: per account the first event (of its time) at which
         ``holds``, then (with recycling) the first at or after the previous + recycle_days."""
+        if recycle_days is None:
+            # Each account's first event where the rule holds: among the rising edges only.
+            rising = holds & np.r_[True, ~holds[:-1] | (self.rank[1:] != self.rank[:-1])]
+            idx = np.flatnonzero(rising)
+            r = self.rank[idx]
+            first = np.r_[True, r[1:] != r[:-1]] if idx.size else np.zeros(0, dtype=bool)
+            return self.tie_start[idx[first]]
         allowed = np.full(self.first_of_account.size, -np.inf)
         out = []
         while True:
