@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import QualsimError
 from sim.events import EventLog
 
 from .config import Combinator, MqaCount, Mql, PolicyBase, Stages, WeightedTitles
-from .window import Frame, empty_qualifications
+from .window import Frame, empty_qualifications, qualifications
 
 
 def holds(policy: PolicyBase, f: Frame) -> np.ndarray:
@@ -46,18 +45,6 @@ def evaluate_combinator(policy: Combinator, log: EventLog, frame: Frame | None =
     parts = np.array([holds(m, f) for m in policy.members])
     combined = parts.any(axis=0) if policy.kind == "any" else parts.all(axis=0)
     at = f.handoffs(combined, policy.recycle_days)
-    if at.size == 0:
-        return empty_qualifications()
     names = np.array([m.name for m in policy.members], dtype=object)
     rule = names[parts[:, at].argmax(axis=0)] if policy.kind == "any" else "all"
-    return pd.DataFrame(
-        {
-            "policy": policy.name,
-            "account_id": f.account[at],
-            "contact_id": np.full(at.size, -1, dtype=np.int64),
-            "time": f.time[at],
-            "rule": rule,
-            "score": np.nan,
-            "stage": "",
-        }
-    )
+    return qualifications(policy, f, at, rule)

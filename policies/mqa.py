@@ -10,7 +10,7 @@ from sim.events import EventLog
 
 from .conditions import group_holds, rule_names
 from .config import MqaCount
-from .window import Frame, empty_qualifications
+from .window import Frame, empty_qualifications, qualifications
 
 
 def mqa_holds(policy: MqaCount, f: Frame):
@@ -52,18 +52,4 @@ def _rows(policy: MqaCount, f: Frame, at: np.ndarray, groups, where: np.ndarray)
             rules[sel] = rule_names(group, nm, where[sel], prefix)
     counting = f.activity_in(policy.activities)
     unique = f.window_sum_at(at, counting & (f.contact >= 0), policy.window_days, distinct=True)
-    return (
-        pd.DataFrame(
-            {
-                "policy": policy.name,
-                "account_id": f.account[at],
-                "contact_id": np.full(at.size, -1, dtype=np.int64),
-                "time": f.time[at],
-                "rule": rules.astype(str),
-                "score": unique.astype(float),
-                "stage": "",
-            }
-        )
-        if at.size
-        else empty_qualifications()
-    )
+    return qualifications(policy, f, at, rules.astype(str), unique.astype(float))

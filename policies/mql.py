@@ -11,7 +11,13 @@ from sim.events import EventLog
 from sim.vocab import ACTIVITIES
 
 from .config import Mql
-from .window import Frame, empty_qualifications, first_matching, grouped_searchsorted
+from .window import (
+    Frame,
+    empty_qualifications,
+    first_matching,
+    grouped_searchsorted,
+    qualifications,
+)
 
 
 def fit_points(policy: Mql, f: Frame) -> np.ndarray:
@@ -33,82 +39,60 @@ def fit_points(policy: Mql, f: Frame) -> np.ndarray:
     return f.per_contact(fit, 0.0).astype(float)
 
 
-def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
-    """The handoffs of an ``mql`` policy on ``log``."""
-    f = frame if frame is not None else Frame(log)
+def _scores(policy: Mql, f: Frame, every_event: bool):
+    """Contact scores at candidate times: (event index, contact, score) per candidate.
+
+    Candidates are the contact's own touch times (a score with points >= 0 peaks there) or,
+    with ``every_event``, every event of its account from its first touch on (needed when
+    negative points fade or leave the window, and to know the rule at every event).
+    """
     known = np.flatnonzero(f.contact >= 0)
     if known.size == 0:
-        return empty_qualifications()
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     pts = np.array([policy.points.get(a, 0.0) for a in ACTIVITIES])[f.activity]
     fit = fit_points(policy, f)
-    # A contact's touches, grouped: (contact, time) order; ties end at the tie's last touch.
+    # A contact's touches, grouped: (contact, time) order.
     order = known[np.lexsort((known, f.time[known], f.contact[known]))]
     c, s, p = f.contact[order], f.time[order], pts[order]
     crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
     cum = _running(policy, crank, s, p)
-    # Candidate evaluation times: the contact's own touch times (a score with points >= 0 peaks
-    # there), and — when points can be negative, so a score can rise as they fade or leave the
-    # window — every later event of the account.
-    # (With recycling the rule must be known at every event time, not just at crossings.)
-    if min(policy.points.values(), default=0.0) >= 0 and policy.recycle_days is None:
-        q_rank, q_time, q_event = crank, s, order
-    else:
+    if every_event:
         q_rank, q_time, q_event = _pairs(f, c, s, crank)
-    score = (
-        _score_at(policy, crank, s, p, cum, q_rank, q_time)
-        + fit[order][np.searchsorted(crank, q_rank)]
-    )
+    else:
+        q_rank, q_time, q_event = crank, s, order
+    row = np.searchsorted(crank, q_rank)
+    score = _score_at(policy, crank, s, p, cum, q_rank, q_time) + fit[order][row]
+    return f.tie_start[q_event], c[row], score
+
+
+def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
+    """The handoffs of an ``mql`` policy on ``log``."""
+    f = frame if frame is not None else Frame(log)
+    every = min(policy.points.values(), default=0.0) < 0 or policy.recycle_days is not None
+    ev, contact, score = _scores(policy, f, every)
     hit = score >= policy.threshold
-    holds = np.zeros(f.n, dtype=bool)
-    best = np.full(f.n, -np.inf)
-    who = np.full(f.n, -1, dtype=np.int64)
-    ev = f.tie_start[q_event[hit]]
-    holds[ev] = True
-    # The highest-scoring contact at each handoff time (ties: lowest id).
     if not hit.any():
         return empty_qualifications()
-    contact_q = c[np.searchsorted(crank, q_rank)][hit]
-    order_best = np.lexsort((contact_q, -score[hit], ev))
-    first = np.r_[True, ev[order_best][1:] != ev[order_best][:-1]]
-    sel = order_best[first]
-    best[ev[sel]] = score[hit][sel]
-    who[ev[sel]] = contact_q[sel]
+    ev, contact, score = ev[hit], contact[hit], score[hit]
+    holds = np.zeros(f.n, dtype=bool)
+    holds[ev] = True
+    # The highest-scoring contact at each handoff time (ties: lowest id).
+    best_first = np.lexsort((contact, -score, ev))
+    first = best_first[np.r_[True, ev[best_first][1:] != ev[best_first][:-1]]]
+    best = np.full(f.n, -np.inf)
+    who = np.full(f.n, -1, dtype=np.int64)
+    best[ev[first]] = score[first]
+    who[ev[first]] = contact[first]
     at = f.handoffs(holds, policy.recycle_days)
-    if at.size == 0:
-        return empty_qualifications()
-    return pd.DataFrame(
-        {
-            "policy": policy.name,
-            "account_id": f.account[at],
-            "contact_id": who[at],
-            "time": f.time[at],
-            "rule": "threshold",
-            "score": best[at],
-            "stage": "",
-        }
-    )
+    return qualifications(policy, f, at, "threshold", best[at], contact=who[at])
 
 
 def mql_holds(policy: Mql, f: Frame) -> np.ndarray:
     """Per event: does some contact of the account have a score >= threshold at its time?"""
-    known = np.flatnonzero(f.contact >= 0)
+    ev, _, score = _scores(policy, f, every_event=True)
     holds = np.zeros(f.n, dtype=bool)
-    if known.size == 0:
-        return holds
-    pts = np.array([policy.points.get(a, 0.0) for a in ACTIVITIES])[f.activity]
-    fit = fit_points(policy, f)
-    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
-    c, s, p = f.contact[order], f.time[order], pts[order]
-    crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
-    cum = _running(policy, crank, s, p)
-    q_rank, q_time, q_event = _pairs(f, c, s, crank)
-    score = (
-        _score_at(policy, crank, s, p, cum, q_rank, q_time)
-        + fit[order][np.searchsorted(crank, q_rank)]
-    )
-    holds[f.tie_start[q_event[score >= policy.threshold]]] = True
-    # Within a time tie every event sees the same state.
-    return holds[f.tie_start]
+    holds[ev[score >= policy.threshold]] = True
+    return holds[f.tie_start]  # within a time tie every event sees the same state
 
 
 def _running(policy: Mql, crank, s, p) -> np.ndarray:

@@ -10,7 +10,7 @@ from sim.events import EventLog
 
 from .conditions import condition_holds
 from .config import Stages
-from .window import Frame, empty_qualifications
+from .window import Frame, empty_qualifications, qualifications
 
 
 def stage_entry_indices(policy: Stages, f: Frame) -> list[np.ndarray]:
@@ -93,16 +93,4 @@ def evaluate_stages(policy: Stages, log: EventLog, frame: Frame | None = None) -
     k = [s.name for s in policy.stages].index(policy.handoff_stage)
     entry = stage_entry_indices(policy, f)[k]
     at = np.sort(entry[entry >= 0])
-    if at.size == 0:
-        return empty_qualifications()
-    return pd.DataFrame(
-        {
-            "policy": policy.name,
-            "account_id": f.account[at],
-            "contact_id": np.full(at.size, -1, dtype=np.int64),
-            "time": f.time[at],
-            "rule": policy.handoff_stage,
-            "score": np.nan,
-            "stage": policy.handoff_stage,
-        }
-    )
+    return qualifications(policy, f, at, policy.handoff_stage, stage=policy.handoff_stage)

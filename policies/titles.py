@@ -4,13 +4,12 @@ the person's title weight, over a trailing window or decayed (semantics: policie
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.events import EventLog
 from sim.vocab import ACTIVITIES
 
 from .config import WeightedTitles
-from .window import Frame, empty_qualifications
+from .window import Frame, empty_qualifications, qualifications
 
 
 def touch_weights(policy: WeightedTitles, f: Frame) -> np.ndarray:
@@ -42,19 +41,7 @@ def evaluate_titles(policy: WeightedTitles, log: EventLog, frame: Frame | None =
         return empty_qualifications()
     score = titles_score(policy, f)
     at = f.handoffs(score >= policy.threshold, policy.recycle_days)
-    if at.size == 0:
-        return empty_qualifications()
-    return pd.DataFrame(
-        {
-            "policy": policy.name,
-            "account_id": f.account[at],
-            "contact_id": np.full(at.size, -1, dtype=np.int64),
-            "time": f.time[at],
-            "rule": "threshold",
-            "score": score[at],
-            "stage": "",
-        }
-    )
+    return qualifications(policy, f, at, "threshold", score[at])
 
 
 def decayed_account_score(f: Frame, w: np.ndarray, half_life: float) -> np.ndarray:

@@ -39,6 +39,25 @@ def empty_qualifications() -> pd.DataFrame:
     )
 
 
+def qualifications(
+    policy, f: Frame, at: np.ndarray, rule, score=np.nan, contact=None, stage: str = ""
+) -> pd.DataFrame:
+    """The qualifications rows of handoffs at event indices ``at`` (the output contract)."""
+    if at.size == 0:
+        return empty_qualifications()
+    return pd.DataFrame(
+        {
+            "policy": policy.name,
+            "account_id": f.account[at],
+            "contact_id": np.full(at.size, -1, dtype=np.int64) if contact is None else contact,
+            "time": f.time[at],
+            "rule": rule,
+            "score": score,
+            "stage": stage,
+        }
+    )
+
+
 class Frame:
     """Per-event arrays of a log, aligned with ``log.events`` (sorted by account, time)."""
 
