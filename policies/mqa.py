@@ -51,5 +51,6 @@ def _rows(policy: MqaCount, f: Frame, at: np.ndarray, groups, where: np.ndarray)
         if sel.any():
             rules[sel] = rule_names(group, nm, where[sel], prefix)
     counting = f.activity_in(policy.activities)
-    unique = f.window_sum_at(at, counting & (f.contact >= 0), policy.window_days, distinct=True)
+    # The same window as the clauses' unique counts (memoised on the frame): index it.
+    unique = f.window_sum(counting & (f.contact >= 0), policy.window_days, distinct=True)[at]
     return qualifications(policy, f, at, rules.astype(str), unique.astype(float))

@@ -155,8 +155,9 @@ class Frame:
         """Memoise ``compute()`` under ``key`` on this frame (for sweeps over one log)."""
         if key not in self._memo:
             value = compute()
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
+            for v in value if isinstance(value, tuple) else (value,):
+                if isinstance(v, np.ndarray):
+                    v.setflags(write=False)
             self._memo[key] = value
         return self._memo[key]
 
@@ -259,10 +260,14 @@ class Frame:
     ) -> np.ndarray:
         """For each touch time s (with its account's index range), the first event index i of
         that account with ``time[i] - window > s`` (the first evaluation the touch has left)."""
-        lo = self.time - window
-        span = (self.time.max() - self.time.min()) + window + 1.0 if self.n else 1.0
-        base = self.time.min() - window if self.n else 0.0
-        keys = self.rank * span + (lo - base)
+
+        def lo_keys():
+            lo = self.time - window
+            span = (self.time.max() - self.time.min()) + window + 1.0 if self.n else 1.0
+            base = self.time.min() - window if self.n else 0.0
+            return lo, self.rank * span + (lo - base), span, base
+
+        lo, keys, span, base = self.memo(("lo-keys", float(window)), lo_keys)
         probe = self.rank[sel_start] * span + (s - base)
         q = np.searchsorted(keys, probe, side="right")
         q = np.clip(q, sel_start, sel_end)
