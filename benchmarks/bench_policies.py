@@ -45,7 +45,6 @@ import math
 import os
 import platform
 import pstats
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -53,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
+from _common import console, git_commit, scenario_overrides, verdict
 from rich.table import Table
 
 import policies
@@ -79,22 +78,8 @@ POLICY = {
     "any": [{"unique_contacts": 4}, {"unique_contacts": 3, "min_activities": 9}],
 }
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
-
 
 # --------------------------------------------------------------------------- the log
-
-
-def scenario_overrides(preset: str, accounts: int, horizon: float) -> dict:
-    """``accounts`` accounts over ``horizon`` days; journeys must start within the horizon, so
-    the end of ``journey.start_window_days`` moves inside it in proportion (enterprise at 365
-    days: [-240, 300]), as in bench_simulate.py."""
-    over: dict = {"accounts": {"count": int(accounts)}, "horizon_days": float(horizon)}
-    lo, hi = sim.load_scenario(preset).journey.start_window_days
-    if hi > horizon:
-        new_hi = min(hi, round(horizon * 300.0 / 365.0))
-        over["journey"] = {"start_window_days": [lo, max(new_hi, lo + 1.0)]}
-    return over
 
 
 def build_log(args) -> tuple[sim.EventLog, int, float]:
@@ -260,26 +245,6 @@ def profile_rows(fn, top: int) -> tuple[float, list[tuple[str, int, float, float
 
 
 # --------------------------------------------------------------------------- report
-
-
-def git_commit() -> str:
-    """The checked-out commit (read-only ``git rev-parse``), or "unknown"."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
-def verdict(ok: bool) -> str:
-    return "[green]ok[/green]" if ok else "[red]MISS[/red]"
 
 
 def fmt_runs(secs: list[float]) -> tuple[str, str]:

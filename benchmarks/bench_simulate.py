@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import simpy
-from rich.console import Console
+from _common import console, git_commit, scenario_overrides, verdict
 from rich.table import Table
 
 import sim
@@ -61,49 +61,13 @@ TARGET_SECONDS = 30.0
 TARGET_PEAK_MIB = 2048.0
 COUNT_TOLERANCE = 0.03  # largest relative difference of two touch counts called "comparable"
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
-
 
 # --------------------------------------------------------------------------- scenario
-
-
-def scenario_overrides(preset: str, accounts: int, horizon: float | None) -> dict:
-    """Overrides giving ``accounts`` accounts and, if set, a horizon of ``horizon`` days.
-
-    Journeys must start within the horizon, so a horizon shorter than the end of
-    ``journey.start_window_days`` also shortens that end in proportion (enterprise at 365 days:
-    [-240, 300]).
-    """
-    over: dict = {"accounts": {"count": int(accounts)}}
-    if horizon is None:
-        return over
-    over["horizon_days"] = float(horizon)
-    lo, hi = sim.load_scenario(preset).journey.start_window_days
-    if hi > horizon:
-        new_hi = min(hi, round(horizon * 300.0 / 365.0))
-        over["journey"] = {"start_window_days": [lo, max(new_hi, lo + 1.0)]}
-    return over
 
 
 def rss_mib(ru_maxrss: int) -> float:
     """``ru_maxrss`` in MiB (it is in KiB on Linux, in bytes on macOS)."""
     return ru_maxrss / 2**20 if sys.platform == "darwin" else ru_maxrss / 2**10
-
-
-def git_commit() -> str:
-    """The checked-out commit (read-only ``git rev-parse``), or "unknown"."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
 def run_child(cmd: list[str]) -> dict:
@@ -324,10 +288,6 @@ def run_baseline_child(args, k: int, use_gc: bool) -> dict:
 
 def fmt_rate(x: float) -> str:
     return f"{x / 1e6:,.2f} M/s" if x >= 1e6 else f"{x / 1e3:,.1f} k/s"
-
-
-def verdict(ok: bool) -> str:
-    return "[green]ok[/green]" if ok else "[red]MISS[/red]"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
