@@ -17,29 +17,16 @@ def _resolve(cond: Condition, window, activities, include_anonymous):
 
 
 def condition_holds(
-    frame: Frame,
-    cond: Condition,
-    window: float,
-    activities: list[str],
-    include_anonymous: bool,
-    at: np.ndarray | None = None,
+    frame: Frame, cond: Condition, window: float, activities: list[str], include_anonymous: bool
 ) -> np.ndarray:
-    """Per event (or per event of ``at`` only): does ``cond`` hold on the window ending at that
-    event's time?
+    """Per event: does ``cond`` hold on the window ending at that event's time?
 
     ``window``, ``activities`` and ``include_anonymous`` are the policy's defaults; the
     condition's own values win where it gives them.
     """
     window, acts, anon = _resolve(cond, window, activities, include_anonymous)
-    key = (
-        "condition",
-        cond.model_dump_json(),
-        window,
-        tuple(acts),
-        anon,
-        None if at is None else frame.fingerprint(at),
-    )
-    return frame.memo(key, lambda: _condition_holds(frame, cond, window, acts, anon, at))
+    key = ("condition", cond.model_dump_json(), window, tuple(acts), anon)
+    return frame.memo(key, lambda: _condition_holds(frame, cond, window, acts, anon))
 
 
 def counting_masks(frame: Frame, cond: Condition, window, activities, include_anonymous):
@@ -56,69 +43,37 @@ def counting_masks(frame: Frame, cond: Condition, window, activities, include_an
     return counting & who, counting & (who | (~known if anon and not filtered else False))
 
 
-def _condition_holds(frame: Frame, cond: Condition, window, acts, anon, at) -> np.ndarray:
+def _condition_holds(frame: Frame, cond: Condition, window, acts, anon) -> np.ndarray:
     people, touches = counting_masks(frame, cond, window, acts, anon)
-
-    def wsum(mask, distinct=False):
-        if at is None:
-            return frame.window_sum(mask, window, distinct=distinct)
-        return frame.window_sum_at(at, mask, window, distinct=distinct)
-
-    def account(column):
-        return frame.account_number(column) if at is None else frame.account_number_at(column, at)
-
-    holds = np.ones(frame.n if at is None else at.size, dtype=bool)
+    holds = np.ones(frame.n, dtype=bool)
     if cond.unique_contacts > 0:
-        holds &= wsum(people, distinct=True) >= cond.unique_contacts
+        holds &= frame.window_sum(people, window, distinct=True) >= cond.unique_contacts
     if cond.min_activities > 0:
-        holds &= wsum(touches) >= cond.min_activities
+        holds &= frame.window_sum(touches, window) >= cond.min_activities
     if cond.tier is not None:
-        holds &= np.isin(account("tier"), cond.tier)
+        holds &= np.isin(frame.account_number("tier"), cond.tier)
     if cond.icp_fit_min is not None:
-        holds &= account("icp_fit") >= cond.icp_fit_min
+        holds &= frame.account_number("icp_fit") >= cond.icp_fit_min
     return holds
 
 
 def group_holds(
-    frame: Frame,
-    group: Group,
-    window: float,
-    activities: list[str],
-    include_anonymous: bool,
-    at: np.ndarray | None = None,
+    frame: Frame, group: Group, window: float, activities: list[str], include_anonymous: bool
 ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
-    """Per event (or per event of ``at``): does ``group`` hold; and each top-level child's name
-    and holds array."""
+    """Per event: does ``group`` hold; and each top-level child's name and holds array."""
 
     def holds(node) -> np.ndarray:
         if isinstance(node, Condition):
-            return condition_holds(frame, node, window, activities, include_anonymous, at)
-        return group_holds(frame, node, window, activities, include_anonymous, at)[0]
+            return condition_holds(frame, node, window, activities, include_anonymous)
+        return group_holds(frame, node, window, activities, include_anonymous)[0]
 
-    size = frame.n if at is None else at.size
     named = [(name, holds(child)) for name, child in group.named()]
-    parts = np.array([h for _, h in named]) if named else np.ones((1, size), dtype=bool)
+    parts = np.array([h for _, h in named]) if named else np.ones((1, frame.n), dtype=bool)
     if group.op == "any":
         return parts.any(axis=0), named
     if group.op == "all":
         return parts.all(axis=0), named
     return ~parts[0], named
-
-
-def conditions_of(group: Group) -> list[Condition]:
-    """Every condition inside a group, depth first."""
-    return [
-        c
-        for child in group.children
-        for c in ([child] if isinstance(child, Condition) else conditions_of(child))
-    ]
-
-
-def monotone(group: Group) -> bool:
-    """No ``not`` anywhere: the rule can only become true when a touch enters a window."""
-    return group.op != "not" and all(
-        isinstance(c, Condition) or monotone(c) for c in group.children
-    )
 
 
 def rule_names(

@@ -28,6 +28,7 @@ from sim.events import EventLog
 from sim.vocab import ACTIVITIES
 
 from . import evaluate, stage_entries
+from .conditions import counting_masks
 from .config import Condition, Group, MqaCount, Mql, PolicyBase, Stages, WeightedTitles
 from .mql import fit_points
 from .titles import touch_weights
@@ -76,19 +77,13 @@ def explain(policy: PolicyBase, log: EventLog, account_id: int) -> list[Why]:
 def _counting(
     mine: pd.DataFrame, frame: Frame, cond: Condition, window: float, acts, anon: bool, t: float
 ) -> pd.DataFrame:
+    """The touches of ``mine`` that ``cond`` counts in its window ending at ``t``."""
+    people, touches = counting_masks(frame, cond, window, acts, anon)
     win = cond.window_days if cond.window_days is not None else window
-    acts = cond.activities if cond.activities is not None else acts
-    anon = cond.include_anonymous if cond.include_anonymous is not None else anon
-    sel = (mine["time"] >= t - win) & (mine["time"] <= t) & mine["activity"].astype(str).isin(acts)
-    known = mine["contact_id"] >= 0
-    who = known.copy()
-    if cond.seniority is not None:
-        who &= frame.contact_in("seniority", cond.seniority)[mine["_i"]]
-    if cond.roles is not None:
-        who &= frame.contact_in("role", cond.roles)[mine["_i"]]
-    filtered = cond.seniority is not None or cond.roles is not None
-    keep = sel & (who | (~known & anon & (not filtered)))
-    return mine[keep]
+    idx = mine["_i"].to_numpy()
+    counted = (people | touches)[idx]
+    inside = ((mine["time"] >= t - win) & (mine["time"] <= t)).to_numpy()
+    return mine[counted & inside]
 
 
 def _fired(group: Group, rule: str, prefix: str):

@@ -140,17 +140,6 @@ class Frame:
             self._memo[key].setflags(write=False)
         return self._memo[key]
 
-    def fingerprint(self, arr: np.ndarray):
-        """A short key for an array (memo keys). A read-only array memoised on this frame is
-        known by its identity (the memo keeps it alive); any other by a digest of its bytes."""
-        if (
-            isinstance(arr, np.ndarray)
-            and not arr.flags.writeable
-            and any(v is arr for v in self._memo.values())
-        ):
-            return ("memoised", id(arr))
-        return hashlib.blake2b(np.ascontiguousarray(arr).tobytes(), digest_size=16).digest()
-
     def memo(self, key, compute):
         """Memoise ``compute()`` under ``key`` on this frame (for sweeps over one log)."""
         if key not in self._memo:
@@ -182,58 +171,6 @@ class Frame:
                 vals = np.where(rows >= 0, per[np.maximum(rows, 0)] if per.size else np.nan, np.nan)
             self._memo[key] = vals
         return self._memo[key][self.rank[idx]]
-
-    def window_sum_at(
-        self,
-        at: np.ndarray,
-        mask: np.ndarray,
-        window: float,
-        weights: np.ndarray | None = None,
-        distinct: bool = False,
-    ) -> np.ndarray:
-        """:meth:`window_sum` evaluated only at the events ``at`` (sorted indices): the work is
-        proportional to the selected touches and the queries, not to the whole log."""
-        key = (
-            "at",
-            hashlib.blake2b(np.ascontiguousarray(at).tobytes(), digest_size=16).digest(),
-            hashlib.blake2b(np.packbits(mask).tobytes(), digest_size=16).digest(),
-            float(window),
-            None
-            if weights is None
-            else hashlib.blake2b(
-                np.ascontiguousarray(weights, float).tobytes(), digest_size=16
-            ).digest(),
-            distinct,
-        )
-        return self.memo(key, lambda: self._window_sum_at(at, mask, window, weights, distinct))
-
-    def _window_sum_at(self, at, mask, window, weights, distinct) -> np.ndarray:
-        sel = np.flatnonzero(mask)
-        m = at.size
-        if sel.size == 0 or m == 0:
-            return np.zeros(m)
-        w = np.ones(sel.size) if weights is None else np.asarray(weights, float)[sel]
-        qr, qt = self.rank[at], self.time[at]
-        rs, ts = self.rank[sel], self.time[sel]
-        # A touch counts for the queries at or after its time and before the first query whose
-        # window has left it (lo > s) — positions in ``at``, within the touch's account.
-        a = grouped_searchsorted(qr, qt, rs, ts, "left")
-        b = grouped_searchsorted(qr, qt - window, rs, ts, "right")
-        if distinct:
-            order = np.lexsort((sel, self.contact[sel], self.account[sel]))
-            same = np.r_[
-                (rs[order][1:] == rs[order][:-1])
-                & (self.contact[sel][order][1:] == self.contact[sel][order][:-1]),
-                False,
-            ]
-            nxt_a = np.full(sel.size, m)
-            nxt_a[order[:-1][same[:-1]]] = a[order[1:][same[:-1]]]
-            b = np.minimum(b, nxt_a)
-        keep = b > a
-        diff = np.bincount(a[keep], w[keep], minlength=m + 1) - np.bincount(
-            b[keep], w[keep], minlength=m + 1
-        )
-        return np.cumsum(diff)[:m]
 
     def _account_number(self, column: str) -> np.ndarray:
         acc = self.log.accounts
@@ -269,20 +206,9 @@ class Frame:
 
         lo, keys, span, base = self.memo(("lo-keys", float(window)), lo_keys)
         probe = self.rank[sel_start] * span + (s - base)
-        q = np.searchsorted(keys, probe, side="right")
-        q = np.clip(q, sel_start, sel_end)
+        q = np.clip(np.searchsorted(keys, probe, side="right"), sel_start, sel_end)
         # The composite keys round; settle the boundary on the exact comparison lo > s.
-        while True:
-            m = (q > sel_start) & (lo[np.maximum(q - 1, 0)] > s)
-            if not m.any():
-                break
-            q[m] -= 1
-        while True:
-            m = (q < sel_end) & (lo[np.minimum(q, self.n - 1)] <= s)
-            if not m.any():
-                break
-            q[m] += 1
-        return q
+        return _settle(q, sel_start, sel_end, lo, s, "right")
 
     def window_sum(
         self,
@@ -447,7 +373,13 @@ def grouped_searchsorted(
     span = max(values.max(), q_value.max() if q_value.size else values.max()) - lo_v + 1.0
     keys = group * span + (values - lo_v)
     q = np.searchsorted(keys, q_group * span + (q_value - lo_v), side=side)
-    q = np.clip(q, starts, ends)
+    return _settle(np.clip(q, starts, ends), starts, ends, values, q_value, side)
+
+
+def _settle(q, starts, ends, values, q_value, side: str) -> np.ndarray:
+    """Move approximate insertion points ``q`` (found on rounded composite keys) to the exact
+    ones within [starts, ends]: the first index whose value is not on the left of the query
+    (``<`` for side "left", ``<=`` for "right")."""
 
     def before(i):  # is values[i] strictly on the left side of the query?
         v = values[np.clip(i, 0, values.size - 1)]
