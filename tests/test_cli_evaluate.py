@@ -44,6 +44,14 @@ def _export(world: sim.World, folder: Path) -> dict[str, Path]:
     }
 
 
+def _cli(command: str, files: dict[str, Path], *extra: str, accounts: bool = False):
+    """Run ``qualsim <command> --events .. --contacts .. [--accounts ..] <extra>``."""
+    args = [command, "--events", str(files["events"]), "--contacts", str(files["contacts"])]
+    if accounts:
+        args += ["--accounts", str(files["accounts"])]
+    return CliRunner().invoke(app, [*args, *extra])
+
+
 @pytest.fixture(scope="module")
 def world() -> sim.World:
     return sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 80}}), seed=6)
@@ -52,23 +60,16 @@ def world() -> sim.World:
 def test_evaluate_writes_the_same_handoffs_as_the_python_api(tmp_path, world):
     files = _export(world, tmp_path)
     out = tmp_path / "res"
-    res = CliRunner().invoke(
-        app,
-        [
-            "evaluate",
-            "--events",
-            str(files["events"]),
-            "--contacts",
-            str(files["contacts"]),
-            "--accounts",
-            str(files["accounts"]),
-            "--policy",
-            "mqa_count",
-            "--policy",
-            "progression_stages",
-            "--out",
-            str(out),
-        ],
+    res = _cli(
+        "evaluate",
+        files,
+        "--policy",
+        "mqa_count",
+        "--policy",
+        "progression_stages",
+        "--out",
+        str(out),
+        accounts=True,
     )
     assert res.exit_code == 0, res.output
     q = pd.read_csv(out / "qualifications.csv", keep_default_na=False)
@@ -89,18 +90,7 @@ def test_evaluate_bad_policy_exits_2_naming_the_file(tmp_path, world):
     files = _export(world, tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nkind: mqa_count\nwindow_days: -3\nany:\n  - unique_contacts: 2\n")
-    res = CliRunner().invoke(
-        app,
-        [
-            "evaluate",
-            "--events",
-            str(files["events"]),
-            "--contacts",
-            str(files["contacts"]),
-            "--policy",
-            str(bad),
-        ],
-    )
+    res = _cli("evaluate", files, "--policy", str(bad))
     assert res.exit_code == 2
     assert f"{bad}:3: window_days: must be > 0" in res.stderr
     assert "Traceback" not in res.output
@@ -111,20 +101,7 @@ def test_evaluate_unknown_activity_names_file_and_line(tmp_path, world):
     text = files["events"].read_text().splitlines()
     text[3] = text[3].rsplit(",", 1)[0] + ",webvisit"
     files["events"].write_text("\n".join(text) + "\n")
-    res = CliRunner().invoke(
-        app,
-        [
-            "evaluate",
-            "--events",
-            str(files["events"]),
-            "--contacts",
-            str(files["contacts"]),
-            "--policy",
-            "mqa_count",
-            "--out",
-            str(tmp_path / "r"),
-        ],
-    )
+    res = _cli("evaluate", files, "--policy", "mqa_count", "--out", str(tmp_path / "r"))
     assert res.exit_code == 2
     assert "events.csv" in res.stderr and "line 4" in res.stderr and "webvisit" in res.stderr
 
@@ -133,38 +110,10 @@ def test_explain_prints_the_touches_behind_a_handoff(tmp_path, world):
     files = _export(world, tmp_path)
     q = policies.evaluate(policies.load_policy("mqa_count"), sim.EventLog.from_world(world))
     account = str(int(q["account_id"].iloc[0]))
-    res = CliRunner().invoke(
-        app,
-        [
-            "explain",
-            "--events",
-            str(files["events"]),
-            "--contacts",
-            str(files["contacts"]),
-            "--accounts",
-            str(files["accounts"]),
-            "--policy",
-            "mqa_count",
-            "--account",
-            account,
-        ],
-    )
+    res = _cli("explain", files, "--policy", "mqa_count", "--account", account, accounts=True)
     assert res.exit_code == 0, res.output
     assert f"account {account} handed off at" in res.stdout
     assert "Touches the rule looked at" in res.stdout
-    res = CliRunner().invoke(
-        app,
-        [
-            "explain",
-            "--events",
-            str(files["events"]),
-            "--contacts",
-            str(files["contacts"]),
-            "--policy",
-            "mqa_count",
-            "--account",
-            "nope",
-        ],
-    )
+    res = _cli("explain", files, "--policy", "mqa_count", "--account", "nope")
     assert res.exit_code == 2
     assert "no account 'nope'" in res.stderr

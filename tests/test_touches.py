@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.journeys import ENTRY_COLUMNS
 from sim.vocab import ACTIVITIES, RATE_STAGES
 
 Z = 4.5
@@ -63,15 +64,7 @@ def test_journey_stage_rates_for_members_and_accounts():
     w = sim.simulate(sc, seed=22)
     H = sc.horizon_days
     truth = w.truth.set_index("account_id")
-    entry_cols = [
-        "journey_start",
-        "t_aware",
-        "t_engaged",
-        "t_qualified",
-        "t_sales_ready",
-        "t_decision",
-    ]
-    entry = truth[entry_cols].fillna(H).to_numpy()  # not reached within the horizon
+    entry = truth[list(ENTRY_COLUMNS)].fillna(H).to_numpy()  # not reached within the horizon
     expected = dict.fromkeys(ACTIVITIES, 0.0)
 
     # Every committee member (all accounts are in market): background until it joins (NaN:
