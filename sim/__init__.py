@@ -13,6 +13,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+source"
 
+from .compare import Comparison, compare
 from .errors import ConfigError, DataError, QualsimError
 from .events import EventLog, World
 from .scenario import DEFAULT_SCENARIO, PRESETS, Scenario, load_scenario
@@ -21,6 +22,7 @@ from .simulate import simulate
 __all__ = [
     "DEFAULT_SCENARIO",
     "PRESETS",
+    "Comparison",
     "ConfigError",
     "DataError",
     "EventLog",
@@ -28,6 +30,7 @@ __all__ = [
     "Scenario",
     "World",
     "__version__",
+    "compare",
     "load_scenario",
     "simulate",
 ]

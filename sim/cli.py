@@ -74,15 +74,149 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+ReplicationsOpt = Annotated[
+    int, typer.Option("--replications", "-r", min=1, help="simulated worlds per policy")
+]
+BaselineOpt = Annotated[
+    str | None,
+    typer.Option("--baseline", "-b", help="policy the others are compared with (paired)"),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="write tidy, summary and paired tables to this folder"),
+]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", "-w", min=0, help="processes (0: one per core)")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="csv or parquet (with --out)")]
+AllOpt = Annotated[bool, typer.Option("--all-metrics", help="print every metric")]
+
+
+def _compare(scenario, policies, replications, seed, baseline, out_dir, workers, fmt, all_m):
+    """Shared body of ``run`` and ``compare``."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from .compare import SHIPPED_POLICIES, compare
+    from .metrics import HEADLINE, METRICS
+
+    if fmt not in ("csv", "parquet"):
+        raise QualsimError(f"--format: expected csv or parquet, got {fmt!r}")
+    sc = load_scenario(scenario)
+    policies = list(policies) or SHIPPED_POLICIES
+    if baseline is None and "mql_only" in policies:
+        baseline = "mql_only"
+    workers = workers or os.cpu_count() or 1
+    t0 = time.perf_counter()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("replications", total=replications)
+        cmp = compare(
+            sc,
+            policies,
+            replications,
+            seed,
+            baseline,
+            workers=workers,
+            progress=lambda _: bar.advance(task),
+        )
+    dt = time.perf_counter() - t0
+    out.print(
+        f"[bold]{escape(sc.name)}[/]: {sc.accounts.count:,} accounts over "
+        f"{sc.horizon_days:g} days; {len(cmp.policies)} policies x {replications} replications "
+        f"(seed {seed}) in {dt:.1f} s. Each cell: mean ±half-width of its 95% CI over "
+        f"replications. SDR capacity "
+        f"{sc.sales.capacity_per_week:.1f} handoffs/week."
+    )
+    metrics = list(METRICS) if all_m else HEADLINE
+    out.print(_text_table(cmp.table(metrics), "Policies on the same simulated worlds"))
+    if len(cmp.policies) > 1:
+        base = cmp.baseline or cmp.policies[0]
+        out.print(
+            _text_table(
+                cmp.table(metrics, paired=True),
+                f"Difference from {base}, paired on the same worlds",
+            )
+        )
+    if out_dir is not None:
+        try:
+            written = cmp.write(out_dir, fmt)
+        except OSError as exc:
+            raise QualsimError(f"{out_dir}: cannot write results ({exc.strerror})") from None
+        for path in written:
+            typer.echo(f"wrote {path}")
+
+
+def _text_table(df: pd.DataFrame, title: str) -> Table:
+    t = Table(title=title, title_justify="left", title_style="bold")
+    t.add_column(df.index.name or "", style="cyan")
+    for c in df.columns:
+        t.add_column(str(c), justify="right")
+    for idx, row in df.iterrows():
+        t.add_row(Text(str(idx)), *(Text(str(v)) for v in row))
+    return t
+
+
 @app.command()
 @user_errors
 def run(
     scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
         DEFAULT_SCENARIO
     ),
+    policy: Annotated[
+        list[str] | None,
+        typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: 4)"),
+    ] = None,
+    replications: ReplicationsOpt = 10,
+    seed: SeedOpt = 0,
+    baseline: BaselineOpt = None,
+    out_dir: OutOpt = None,
+    workers: WorkersOpt = 0,
+    fmt: FormatOpt = "csv",
+    all_metrics: AllOpt = False,
+) -> None:
+    """Compare the shipped policies (MQL, MQA, weighted titles, stages) on the default scenario:
+    handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
+    _compare(
+        scenario, policy or [], replications, seed, baseline, out_dir, workers, fmt, all_metrics
+    )
+
+
+@app.command("compare")
+@user_errors
+def compare_cmd(
+    scenario: ScenarioArg,
+    policies: Annotated[list[str], typer.Argument(help="policy YAML files or shipped names")],
+    replications: ReplicationsOpt = 10,
+    seed: SeedOpt = 0,
+    baseline: BaselineOpt = None,
+    out_dir: OutOpt = None,
+    workers: WorkersOpt = 0,
+    fmt: FormatOpt = "csv",
+    all_metrics: AllOpt = False,
+) -> None:
+    """Compare policies on replicated worlds of a scenario, paired against a baseline."""
+    _compare(scenario, policies, replications, seed, baseline, out_dir, workers, fmt, all_metrics)
+
+
+@app.command()
+@user_errors
+def world(
+    scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
+        DEFAULT_SCENARIO
+    ),
     seed: SeedOpt = 0,
 ) -> None:
-    """Simulate the scenario (default: the built-in enterprise preset) and print a summary."""
+    """Simulate the scenario once and print what the world looks like (accounts, committees,
+    touches, the latent funnel, decisions)."""
     from .simulate import simulate
     from .summary import summarize
 

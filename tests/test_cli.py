@@ -489,8 +489,8 @@ def test_simulate_out_not_a_folder(tmp_path: Path, small_file: Path, where: str)
 # --- run ------------------------------------------------------------------------------------------
 
 
-def test_run_prints_summary(small_file: Path) -> None:
-    result = invoke("run", small_file, "--seed", "3")
+def test_world_prints_summary(small_file: Path) -> None:
+    result = invoke("world", small_file, "--seed", "3")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     text = plain(result.stdout)

@@ -1,0 +1,224 @@
+"""Compare policies on the same simulated worlds, with confidence intervals over replications.
+
+>>> import sim
+>>> cmp = sim.compare(
+...     "smb", ["mql_only", "mqa_count"], replications=3, seed=1, baseline="mql_only",
+...     overrides={"accounts": {"count": 150}},
+... )
+>>> sorted(cmp.tidy.columns)
+['metric', 'policy', 'replication', 'value']
+>>> s = cmp.summary()
+>>> list(s.columns)
+['policy', 'metric', 'mean', 'ci_low', 'ci_high', 'n']
+>>> set(cmp.paired()["policy"])
+{'mqa_count'}
+
+Replication *r* simulates the world with the *r*-th child of ``numpy.random.SeedSequence(seed)``;
+every policy runs on that same world and the sales side draws its luck keyed by account
+(common random numbers), so ``paired()`` differences are due to the policies alone. Results do not
+depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import ConfigError
+from .metrics import HEADLINE, METRICS, handoff_metrics
+from .scenario import Scenario, load_scenario
+
+SHIPPED_POLICIES = ["mql_only", "mqa_count", "weighted_titles", "progression_stages"]
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """The world seed of each replication: the children of ``SeedSequence(seed)``."""
+    children = np.random.SeedSequence(seed).spawn(replications)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) of a Student-t interval for the mean; NaN values are left out."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n == 0:
+        return (np.nan, np.nan, np.nan, 0)
+    mean = float(v.mean())
+    if n == 1:
+        return (mean, np.nan, np.nan, 1)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n)
+    return (mean, mean - half, mean + half, n)
+
+
+def _load_policies(policies) -> list:
+    import policies as pol
+
+    loaded = [p if isinstance(p, pol.config.PolicyBase) else pol.load_policy(p) for p in policies]
+    if not loaded:
+        raise ConfigError("compare: give at least one policy")
+    names = [p.name for p in loaded]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"compare: policy names must be unique, repeated: {', '.join(dup)}")
+    return loaded
+
+
+def run_replication(scenario: Scenario, policies: list, seed: int) -> list[dict[str, Any]]:
+    """Simulate one world and play every policy on it: tidy rows (policy, metric, value)."""
+    import policies as pol
+
+    from .events import EventLog
+    from .sales import play_handoffs
+    from .simulate import simulate
+
+    world = simulate(scenario, seed=seed)
+    log = EventLog.from_world(world)
+    frame = pol.Frame(log)
+    rows = []
+    for p in policies:
+        q = pol.evaluate(p, log, frame)
+        res = play_handoffs(world, q)
+        for metric, value in handoff_metrics(world, res).items():
+            rows.append({"policy": p.name, "metric": metric, "value": value})
+    return rows
+
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare`: ``tidy`` is the long table (policy, replication, metric,
+    value), one row per policy, replication and metric."""
+
+    tidy: pd.DataFrame
+    scenario: Scenario
+    policies: list[str]
+    seed: int
+    seeds: list[int]
+    baseline: str | None = None
+    level: float = 0.95
+    meta: dict = field(default_factory=dict)
+
+    def summary(self, metrics: list[str] | None = None) -> pd.DataFrame:
+        """Policy x metric: mean over replications and its confidence interval."""
+        return self._intervals(self.tidy, metrics)
+
+    def paired(self, baseline: str | None = None, metrics=None) -> pd.DataFrame:
+        """Each policy minus the baseline, replication by replication (same worlds), with CIs."""
+        base = baseline or self.baseline or self.policies[0]
+        if base not in self.policies:
+            raise ConfigError(
+                f"baseline {base!r} is not one of the compared policies "
+                f"({', '.join(self.policies)})"
+            )
+        wide = self.tidy.pivot_table(
+            index=["replication", "metric"], columns="policy", values="value", dropna=False
+        )
+        diffs = wide.sub(wide[base], axis=0).drop(columns=[base])
+        long = diffs.stack(future_stack=True).rename("value").reset_index()
+        return self._intervals(long, metrics)
+
+    def _intervals(self, long: pd.DataFrame, metrics) -> pd.DataFrame:
+        metrics = metrics or list(METRICS)
+        rows = []
+        for p in [p for p in self.policies if p in set(long["policy"])]:
+            sub = long[long["policy"] == p]
+            for m in metrics:
+                mean, lo, hi, n = t_interval(sub.loc[sub["metric"] == m, "value"], self.level)
+                rows.append(
+                    {"policy": p, "metric": m, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n}
+                )
+        return pd.DataFrame(rows, columns=["policy", "metric", "mean", "ci_low", "ci_high", "n"])
+
+    def table(self, metrics: list[str] | None = None, paired: bool = False) -> pd.DataFrame:
+        """A printable table: one row per metric, one column per policy, "mean ±half-width"
+        of the 95% interval (with ``paired``: each policy minus the baseline)."""
+        metrics = metrics or HEADLINE
+        s = self.paired(metrics=metrics) if paired else self.summary(metrics)
+        s = s.assign(text=[_cell(r.mean, r.ci_low, r.ci_high) for r in s.itertuples()])
+        t = s.pivot(index="metric", columns="policy", values="text")
+        t = t.reindex(index=metrics, columns=[p for p in self.policies if p in t.columns])
+        t.index = [f"{METRICS[m].label} ({METRICS[m].unit})" for m in metrics]
+        t.index.name = "metric"
+        t.columns.name = None
+        return t
+
+    def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
+        """Write tidy, summary and paired tables to ``out`` (CSV or Parquet), atomically."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        tables = {"tidy": self.tidy, "summary": self.summary()}
+        if len(self.policies) > 1:
+            tables["paired"] = self.paired()
+        for name, df in tables.items():
+            path = out / f"{name}.{fmt}"
+            tmp = path.with_name(path.name + ".partial")
+            df.to_parquet(tmp, index=False) if fmt == "parquet" else df.to_csv(tmp, index=False)
+            tmp.replace(path)
+            written.append(path)
+        return written
+
+
+def _cell(mean: float, lo: float, hi: float) -> str:
+    """ "mean ±half" with digits to suit the size."""
+    if mean != mean:
+        return "-"
+    size = max(abs(mean), abs(hi - mean) if hi == hi else 0.0)
+    fmt = ",.0f" if size >= 100 else ".1f" if size >= 1 else ".3f"
+    if hi != hi:
+        return format(mean, fmt)
+    return f"{mean:{fmt}} ±{hi - mean:{fmt}}"
+
+
+def compare(
+    scenario: str | Path | Scenario | dict = "enterprise",
+    policies=None,
+    replications: int = 10,
+    seed: int = 0,
+    baseline: str | None = None,
+    overrides: dict | None = None,
+    workers: int = 1,
+    progress=None,
+) -> Comparison:
+    """Run every policy on ``replications`` simulated worlds of ``scenario`` (see module doc).
+
+    ``policies``: shipped names, YAML paths or loaded policies (default: the four shipped ones);
+    ``workers``: processes (results are identical whatever the number); ``progress``: a
+    callable called once per finished replication.
+    """
+    if not isinstance(replications, int) or replications < 1:
+        raise ConfigError(f"replications: expected an integer >= 1, got {replications!r}")
+    sc = load_scenario(scenario, overrides=overrides)
+    loaded = _load_policies(policies or SHIPPED_POLICIES)
+    names = [p.name for p in loaded]
+    if baseline is not None and baseline not in names:
+        raise ConfigError(
+            f"baseline {baseline!r} is not one of the compared policies ({', '.join(names)})"
+        )
+    seeds = replication_seeds(seed, replications)
+    results: list[list[dict]] = [[] for _ in seeds]
+    workers = max(1, min(int(workers or 1), replications, os.cpu_count() or 1))
+    if workers == 1:
+        for r, s in enumerate(seeds):
+            results[r] = run_replication(sc, loaded, s)
+            if progress:
+                progress(r)
+    else:
+        with ProcessPoolExecutor(workers) as ex:
+            futures = {ex.submit(run_replication, sc, loaded, s): r for r, s in enumerate(seeds)}
+            for fut in futures:
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(futures[fut])
+    tidy = pd.DataFrame(
+        [{"replication": r, **row} for r, rows in enumerate(results) for row in rows],
+        columns=["replication", "policy", "metric", "value"],
+    )[["policy", "replication", "metric", "value"]]
+    return Comparison(tidy, sc, names, seed, seeds, baseline)
