@@ -146,6 +146,17 @@ def _compare(scenario, policies, replications, seed, baseline, out_dir, workers,
                 f"Difference from {base}, paired on the same worlds",
             )
         )
+    prog = cmp.progression_summary()
+    prog = prog.assign(text=[_ci_text(r) for r in prog.itertuples()])
+    prog = prog.pivot_table(
+        index=["stage", "next_stage"], columns="value", values="text", aggfunc="first", sort=False
+    )
+    prog.index = [f"{a} -> {b}" for a, b in prog.index]
+    prog.index.name = "latent stage"
+    prog = prog[["rate", "median_days"]].rename(
+        columns={"rate": "progression rate", "median_days": "velocity (median days)"}
+    )
+    out.print(_text_table(prog, "Account progression in these worlds (truth, all policies)"))
     if out_dir is not None:
         try:
             written = cmp.write(out_dir, fmt)
@@ -153,6 +164,12 @@ def _compare(scenario, policies, replications, seed, baseline, out_dir, workers,
             raise QualsimError(f"{out_dir}: cannot write results ({exc.strerror})") from None
         for path in written:
             typer.echo(f"wrote {path}")
+
+
+def _ci_text(r) -> str:
+    from .compare import _cell
+
+    return _cell(r.mean, r.ci_low, r.ci_high)
 
 
 def _text_table(df: pd.DataFrame, title: str) -> Table:

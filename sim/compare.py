@@ -73,22 +73,35 @@ def _load_policies(policies) -> list:
 
 def run_replication(scenario: Scenario, policies: list, seed: int) -> list[dict[str, Any]]:
     """Simulate one world and play every policy on it: tidy rows (policy, metric, value)."""
+    return replicate(scenario, policies, seed)["metrics"]
+
+
+def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
+    """One replication: the metric rows, plus the world's progression and campaign influence
+    tables and each policy's double funnel (DataFrames)."""
     import policies as pol
 
     from .events import EventLog
+    from .progression import campaign_influence, double_funnel, progression
     from .sales import play_handoffs
     from .simulate import simulate
 
     world = simulate(scenario, seed=seed)
     log = EventLog.from_world(world)
     frame = pol.Frame(log)
-    rows = []
+    rows, funnels = [], []
     for p in policies:
         q = pol.evaluate(p, log, frame)
         res = play_handoffs(world, q)
         for metric, value in handoff_metrics(world, res).items():
             rows.append({"policy": p.name, "metric": metric, "value": value})
-    return rows
+        funnels.append(double_funnel(world, res).assign(policy=p.name))
+    return {
+        "metrics": rows,
+        "progression": progression(world),
+        "campaigns": campaign_influence(world),
+        "funnel": pd.concat(funnels, ignore_index=True),
+    }
 
 
 @dataclass
@@ -103,7 +116,29 @@ class Comparison:
     seeds: list[int]
     baseline: str | None = None
     level: float = 0.95
-    meta: dict = field(default_factory=dict)
+    progression: pd.DataFrame = field(default_factory=pd.DataFrame)
+    campaigns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def progression_summary(self) -> pd.DataFrame:
+        """Per latent stage: progression rate and velocity (median days), mean and 95% CI over
+        replications (world-level: the same for every policy)."""
+        return _grouped_intervals(
+            self.progression, ["stage", "next_stage"], ["rate", "median_days"], self.level
+        )
+
+    def campaign_summary(self) -> pd.DataFrame:
+        """Per campaign, group (exposed / unexposed) and stage: progression rate, mean and CI."""
+        return _grouped_intervals(
+            self.campaigns, ["campaign", "stage", "group"], ["rate"], self.level
+        )
+
+    def funnel_summary(self) -> pd.DataFrame:
+        """Per policy: the double funnel (lead steps beside account steps), mean count and
+        conversion over replications with CIs."""
+        return _grouped_intervals(
+            self.funnel, ["policy", "funnel", "step"], ["count", "conversion"], self.level
+        )
 
     def summary(self, metrics: list[str] | None = None) -> pd.DataFrame:
         """Policy x metric: mean over replications and its confidence interval."""
@@ -150,13 +185,19 @@ class Comparison:
         return t
 
     def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
-        """Write tidy, summary and paired tables to ``out`` (CSV or Parquet), atomically."""
+        """Write the tidy table and the summaries (summary, paired, progression, campaigns,
+        funnel) to ``out`` as CSV or Parquet, each file atomically."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = []
         tables = {"tidy": self.tidy, "summary": self.summary()}
         if len(self.policies) > 1:
             tables["paired"] = self.paired()
+        tables.update(
+            progression=self.progression_summary(),
+            campaigns=self.campaign_summary(),
+            funnel=self.funnel_summary(),
+        )
         for name, df in tables.items():
             path = out / f"{name}.{fmt}"
             tmp = path.with_name(path.name + ".partial")
@@ -166,12 +207,32 @@ class Comparison:
         return written
 
 
+def _grouped_intervals(df: pd.DataFrame, keys: list[str], values: list[str], level: float):
+    rows = []
+    if df.empty:
+        return pd.DataFrame(columns=[*keys, "value", "mean", "ci_low", "ci_high", "n"])
+    for key, g in df.groupby(keys, sort=False):
+        for v in values:
+            mean, lo, hi, n = t_interval(g[v].to_numpy(np.float64), level)
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "value": v,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _cell(mean: float, lo: float, hi: float) -> str:
     """ "mean ±half" with digits to suit the size."""
     if mean != mean:
         return "-"
     size = max(abs(mean), abs(hi - mean) if hi == hi else 0.0)
-    fmt = ",.0f" if size >= 100 else ".1f" if size >= 1 else ".3f"
+    fmt = ",.0f" if size >= 100 else ".1f" if size > 1 else ".3f"
     if hi != hi:
         return format(mean, fmt)
     return f"{mean:{fmt}} ±{hi - mean:{fmt}}"
@@ -203,22 +264,38 @@ def compare(
             f"baseline {baseline!r} is not one of the compared policies ({', '.join(names)})"
         )
     seeds = replication_seeds(seed, replications)
-    results: list[list[dict]] = [[] for _ in seeds]
+    results: list[dict] = [{} for _ in seeds]
     workers = max(1, min(int(workers or 1), replications, os.cpu_count() or 1))
     if workers == 1:
         for r, s in enumerate(seeds):
-            results[r] = run_replication(sc, loaded, s)
+            results[r] = replicate(sc, loaded, s)
             if progress:
                 progress(r)
     else:
         with ProcessPoolExecutor(workers) as ex:
-            futures = {ex.submit(run_replication, sc, loaded, s): r for r, s in enumerate(seeds)}
+            futures = {ex.submit(replicate, sc, loaded, s): r for r, s in enumerate(seeds)}
             for fut in futures:
                 results[futures[fut]] = fut.result()
                 if progress:
                     progress(futures[fut])
     tidy = pd.DataFrame(
-        [{"replication": r, **row} for r, rows in enumerate(results) for row in rows],
+        [{"replication": r, **row} for r, res in enumerate(results) for row in res["metrics"]],
         columns=["replication", "policy", "metric", "value"],
     )[["policy", "replication", "metric", "value"]]
-    return Comparison(tidy, sc, names, seed, seeds, baseline)
+
+    def stacked(name: str) -> pd.DataFrame:
+        return pd.concat(
+            [res[name].assign(replication=r) for r, res in enumerate(results)], ignore_index=True
+        )
+
+    return Comparison(
+        tidy,
+        sc,
+        names,
+        seed,
+        seeds,
+        baseline,
+        progression=stacked("progression"),
+        campaigns=stacked("campaigns"),
+        funnel=stacked("funnel"),
+    )
