@@ -8,6 +8,7 @@ import pandas as pd
 
 from sim.events import EventLog
 
+from .candidates import evaluate_fast, fast_ok
 from .conditions import group_holds, rule_names
 from .config import MqaCount
 from .window import Frame, empty_qualifications, qualifications
@@ -35,6 +36,8 @@ def evaluate_mqa(policy: MqaCount, log: EventLog, frame: Frame | None = None) ->
     f = frame if frame is not None else Frame(log)
     if f.n == 0:
         return empty_qualifications()
+    if fast_ok(policy):  # monotone, no recycling: evaluate at the counting touches only
+        return evaluate_fast(policy, f)
     holds, groups = mqa_holds(policy, f)
     at = f.handoffs(holds, policy.recycle_days)
     return _rows(policy, f, at, groups, at)

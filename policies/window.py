@@ -59,43 +59,138 @@ def qualifications(
 
 
 class Frame:
-    """Per-event arrays of a log, aligned with ``log.events`` (sorted by account, time)."""
+    """Per-event arrays of a log, aligned with ``log.events`` (sorted by account, time).
+
+    Building a frame only checks the log (known activities, sorted by (account_id, time));
+    every array is computed the first time it is used (``functools.cached_property``), so an
+    evaluator pays only for what its policy needs. The ``raw_*`` arrays are the log's own
+    columns without a copy where their dtype allows; the others are int64 / float64.
+    """
 
     def __init__(self, log: EventLog):
         ev = log.events
         self.log = log
         self._memo: dict = {}
         self.n = len(ev)
-        self.account = ev["account_id"].to_numpy(np.int64)
-        self.time = ev["time"].to_numpy(np.float64)
-        self.contact = ev["contact_id"].to_numpy(np.int64)
-        codes, uniques = pd.factorize(ev["activity"], sort=False)
-        names = [str(u) for u in uniques]
-        unknown = sorted(set(names) - set(ACTIVITIES))
-        if unknown:
-            raise DataError(f"events: unknown activities {unknown}")
-        lookup = np.array([ACTIVITIES.index(u) for u in names] or [0], dtype=np.int64)
-        self.activity = lookup[codes] if self.n else np.zeros(0, dtype=np.int64)
-        if self.n and (
-            (np.diff(self.account) < 0).any()
-            or ((np.diff(self.account) == 0) & (np.diff(self.time) < 0)).any()
-        ):
-            raise DataError("events must be sorted by (account_id, time)")
-        new_acct = (
-            np.r_[True, self.account[1:] != self.account[:-1]] if self.n else np.zeros(0, bool)
-        )
-        starts = np.flatnonzero(new_acct)
-        ends = np.r_[starts[1:], self.n] if starts.size else starts
-        sizes = ends - starts
-        self.acct_start = np.repeat(starts, sizes)
-        self.acct_end = np.repeat(ends, sizes)
-        self.first_of_account = starts
-        new_tie = new_acct | np.r_[True, self.time[1:] != self.time[:-1]] if self.n else new_acct
+        self._check()
+
+    def _check(self) -> None:
+        codes, table = self.activity_codes
+        if self.n and codes.size and int(codes.min()) < 0:
+            raise DataError("events: missing activity values")
+        bad = np.flatnonzero(table < 0)
+        if bad.size:
+            present = np.unique(codes[np.isin(codes, bad)])
+            if present.size:
+                unknown = sorted({self._activity_names[c] for c in present})
+                raise DataError(f"events: unknown activities {unknown}")
+        acc, t = self.raw_account, self.raw_time
+        if self.n > 1:
+            down = np.flatnonzero(t[1:] < t[:-1])  # few: only where a new account starts
+            if (acc[1:] < acc[:-1]).any() or (acc[1:][down] == acc[:-1][down]).any():
+                raise DataError("events must be sorted by (account_id, time)")
+
+    # -- the log's columns ------------------------------------------------------------------
+    @cached_property
+    def raw_account(self) -> np.ndarray:
+        """``account_id`` as stored (any integer dtype, no copy when possible)."""
+        return _integers(self.log.events["account_id"])
+
+    @cached_property
+    def raw_contact(self) -> np.ndarray:
+        """``contact_id`` as stored (any integer dtype, no copy when possible)."""
+        return _integers(self.log.events["contact_id"])
+
+    @cached_property
+    def raw_time(self) -> np.ndarray:
+        """``time`` as float64 (no copy when it is float64 already)."""
+        return self.log.events["time"].to_numpy(np.float64)
+
+    @cached_property
+    def activity_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(a code per event, each code's index in ``ACTIVITIES`` (-1: unknown name)). The
+        categorical codes of ``activity`` are used as they are; other columns are factorized."""
+        col = self.log.events["activity"]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.array.codes
+            names = [str(c) for c in col.cat.categories]
+        else:
+            codes, uniques = pd.factorize(col, sort=False)
+            names = [str(u) for u in uniques]
+        self._activity_names = names
+        index = {a: i for i, a in enumerate(ACTIVITIES)}
+        table = np.array([index.get(u, -1) for u in names] or [0], dtype=np.int64)
+        return codes, table
+
+    def activity_mask(self, activities) -> np.ndarray:
+        """Per event: is its activity one of ``activities``? (Straight from the codes.)"""
+        codes, table = self.activity_codes
+        hit = np.isin(table, [ACTIVITIES.index(a) for a in activities]) & (table >= 0)
+        return hit[codes]
+
+    @cached_property
+    def account(self) -> np.ndarray:
+        return self.raw_account.astype(np.int64, copy=False)
+
+    @cached_property
+    def time(self) -> np.ndarray:
+        return self.raw_time
+
+    @cached_property
+    def contact(self) -> np.ndarray:
+        return self.raw_contact.astype(np.int64, copy=False)
+
+    @cached_property
+    def activity(self) -> np.ndarray:
+        """Each event's index in ``ACTIVITIES``."""
+        codes, table = self.activity_codes
+        return table[codes] if self.n else np.zeros(0, dtype=np.int64)
+
+    # -- account and time-tie structure -------------------------------------------------------
+    @cached_property
+    def _new_account(self) -> np.ndarray:
+        acc = self.raw_account
+        return np.r_[True, acc[1:] != acc[:-1]] if self.n else np.zeros(0, bool)
+
+    @cached_property
+    def first_of_account(self) -> np.ndarray:
+        return np.flatnonzero(self._new_account)
+
+    @cached_property
+    def _account_sizes(self) -> np.ndarray:
+        return np.diff(np.r_[self.first_of_account, self.n])
+
+    @cached_property
+    def acct_start(self) -> np.ndarray:
+        return np.repeat(self.first_of_account, self._account_sizes)
+
+    @cached_property
+    def acct_end(self) -> np.ndarray:
+        return np.repeat(self.first_of_account + self._account_sizes, self._account_sizes)
+
+    @cached_property
+    def rank(self) -> np.ndarray:
+        """Each event's account rank, for composite keys."""
+        return np.cumsum(self._new_account) - 1
+
+    @cached_property
+    def _ties(self) -> tuple[np.ndarray, np.ndarray]:
+        t = self.time
+        new_tie = self._new_account | np.r_[True, t[1:] != t[:-1]] if self.n else self._new_account
         tie_starts = np.flatnonzero(new_tie)
         tie_sizes = np.diff(np.r_[tie_starts, self.n])
-        self.tie_start = np.repeat(tie_starts, tie_sizes)
-        self.tie_end = np.repeat(tie_starts + tie_sizes - 1, tie_sizes)  # last index of the tie
-        self.rank = np.cumsum(new_acct) - 1  # account rank, for composite keys
+        return tie_starts, tie_sizes
+
+    @cached_property
+    def tie_start(self) -> np.ndarray:
+        starts, sizes = self._ties
+        return np.repeat(starts, sizes)
+
+    @cached_property
+    def tie_end(self) -> np.ndarray:
+        """The last index of each event's time tie."""
+        starts, sizes = self._ties
+        return np.repeat(starts + sizes - 1, sizes)
 
     # -- attributes of each event's contact and account -------------------------------------
     @cached_property
@@ -134,9 +229,7 @@ class Frame:
         """Per event: is its activity one of ``activities``?"""
         key = ("activity_in", tuple(sorted(activities)))
         if key not in self._memo:
-            table = np.zeros(len(ACTIVITIES), dtype=bool)
-            table[[ACTIVITIES.index(a) for a in activities]] = True
-            self._memo[key] = table[self.activity]
+            self._memo[key] = self.activity_mask(activities)
             self._memo[key].setflags(write=False)
         return self._memo[key]
 
@@ -320,6 +413,12 @@ class Frame:
         if not out:
             return np.zeros(0, dtype=np.int64)
         return np.sort(np.concatenate(out))
+
+
+def _integers(col: pd.Series) -> np.ndarray:
+    """An id column as a numpy integer array (no copy when it is one already)."""
+    out = col.to_numpy()
+    return out if out.dtype.kind in "iu" else col.to_numpy(np.int64)
 
 
 def _rows(table_ids: np.ndarray, query: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ handoff), so an account draws the same luck under every policy (common random nu
 >>> r = play_handoffs(w, q)
 >>> len(r.outcomes) == len(q)
 True
->>> sorted(set(r.outcomes["status"])) <= sorted(STATUSES)
+>>> set(r.outcomes["status"]) <= set(STATUSES)
 True
 """
 
