@@ -85,9 +85,10 @@ class Frame:
                 unknown = sorted({self._activity_names[c] for c in present})
                 raise DataError(f"events: unknown activities {unknown}")
         acc, t = self.raw_account, self.raw_time
-        if self.n > 1:
-            down = np.flatnonzero(t[1:] < t[:-1])  # few: only where a new account starts
-            if (acc[1:] < acc[:-1]).any() or (acc[1:][down] == acc[:-1][down]).any():
+        for s in range(0, self.n - 1, 1 << 20):  # in blocks, to stay in the CPU cache
+            a, b = acc[s : s + (1 << 20) + 1], t[s : s + (1 << 20) + 1]
+            down = np.flatnonzero(b[1:] < b[:-1])  # few: only where a new account starts
+            if (a[1:] < a[:-1]).any() or (a[1:][down] == a[:-1][down]).any():
                 raise DataError("events must be sorted by (account_id, time)")
 
     # -- the log's columns ------------------------------------------------------------------

@@ -82,7 +82,7 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     import policies as pol
 
     from .events import EventLog
-    from .progression import campaign_influence, double_funnel, progression
+    from .progression import campaign_influence, double_funnel, progression, stage_distribution
     from .sales import play_handoffs
     from .simulate import simulate
 
@@ -99,6 +99,7 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     return {
         "metrics": rows,
         "progression": progression(world),
+        "stages": stage_distribution(world),
         "campaigns": campaign_influence(world),
         "funnel": pd.concat(funnels, ignore_index=True),
     }
@@ -119,6 +120,16 @@ class Comparison:
     progression: pd.DataFrame = field(default_factory=pd.DataFrame)
     campaigns: pd.DataFrame = field(default_factory=pd.DataFrame)
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stages: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def stage_summary(self) -> pd.DataFrame:
+        """Accounts in each account stage, week by week: mean and CI over replications."""
+        from .progression import ACCOUNT_STAGES
+
+        long = self.stages.melt(
+            id_vars=["time", "replication"], value_vars=ACCOUNT_STAGES, var_name="stage"
+        ).rename(columns={"value": "accounts"})
+        return _grouped_intervals(long, ["time", "stage"], ["accounts"], self.level)
 
     def progression_summary(self) -> pd.DataFrame:
         """Per latent stage: progression rate and velocity (median days), mean and 95% CI over
@@ -186,7 +197,7 @@ class Comparison:
 
     def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
         """Write the tidy table and the summaries (summary, paired, progression, campaigns,
-        funnel) to ``out`` as CSV or Parquet, each file atomically."""
+        funnel, stages) to ``out`` as CSV or Parquet, each file atomically."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -197,6 +208,7 @@ class Comparison:
             progression=self.progression_summary(),
             campaigns=self.campaign_summary(),
             funnel=self.funnel_summary(),
+            stages=self.stage_summary(),
         )
         for name, df in tables.items():
             path = out / f"{name}.{fmt}"
@@ -298,4 +310,5 @@ def compare(
         progression=stacked("progression"),
         campaigns=stacked("campaigns"),
         funnel=stacked("funnel"),
+        stages=stacked("stages"),
     )
