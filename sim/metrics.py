@@ -175,12 +175,22 @@ def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray) -> np.nda
     return out
 
 
-def handoff_metrics(world: World, result: SalesResult) -> dict[str, float]:
-    """The metrics of one policy on one world (see :data:`METRICS`)."""
+def handoff_metrics(
+    world: World, result: SalesResult, tier: int | None = None
+) -> dict[str, float]:
+    """The metrics of one policy on one world (see :data:`METRICS`); with ``tier``, only that
+    tier's accounts count (handoffs, denominators and inbound alike; the SDR queue they went
+    through is still the shared one, and capacity is the whole team's)."""
     sc = world.scenario
     weeks = sc.horizon_days / 7.0
     o = result.outcomes
     tr = world.truth.set_index("account_id")
+    inbound = result.inbound
+    if tier is not None:
+        keep = world.accounts.loc[world.accounts["tier"] == tier, "account_id"].to_numpy()
+        o = o[o["account_id"].isin(keep).to_numpy()]
+        tr = tr[tr.index.isin(keep)]
+        inbound = inbound[inbound["account_id"].isin(keep).to_numpy()]
     true = o["true_handoff"].to_numpy(bool)
     a = o["account_id"].to_numpy(np.int64)
     t = o["t_handoff"].to_numpy(np.float64)
@@ -204,7 +214,6 @@ def handoff_metrics(world: World, result: SalesResult) -> dict[str, float]:
     wait = o["queue_wait_hours"].to_numpy(np.float64)[worked]
     won = o["won"].to_numpy(bool)
     hours = o["sales_hours"].to_numpy(np.float64)
-    inbound = result.inbound
     td = true & ~np.isnan(t_dec)
     tsr = true & ~np.isnan(t_sr)
     m = {
