@@ -226,6 +226,140 @@ def compare_cmd(
 
 @app.command()
 @user_errors
+def sweep(
+    file: Annotated[Path, typer.Argument(help="sweep YAML (policies, grids, uncertainties)")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="results folder")],
+    workers: WorkersOpt = 0,
+    executor: Annotated[str, typer.Option("--executor", help="local or dask")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786")
+    ] = None,
+) -> None:
+    """Run a threshold sweep under scenario uncertainty into a resumable results store."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from .sweep import load_sweep, run_sweep
+
+    spec, base = load_sweep(file)
+    t0 = time.perf_counter()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("worlds", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        counts = run_sweep(
+            spec,
+            out_dir,
+            base,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    typer.echo(
+        f"{spec.name}: {counts['units']} worlds (scenario samples x replications), "
+        f"{counts['done_before']} already done, {counts['ran']} run now in "
+        f"{time.perf_counter() - t0:.1f} s; results in {out_dir}/cells"
+    )
+
+
+@app.command()
+@user_errors
+def recommend(
+    run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
+    max_handoffs_per_week: Annotated[
+        float | None, typer.Option("--max-handoffs-per-week", min=0, help="SDR capacity")
+    ] = None,
+    min_precision: Annotated[
+        float | None, typer.Option("--min-precision", min=0, max=1, help="precision floor")
+    ] = None,
+    objective: Annotated[str, typer.Option("--objective", help="metric to maximise")] = (
+        "total_wins"
+    ),
+) -> None:
+    """Recommend, per tier, the policy variant that maximises the objective under capacity and
+    precision constraints; with its CI, how often it stays best across scenario samples, the
+    Pareto frontier, and which uncertain parameters change the ranking."""
+    from . import recommend as rec
+    from .sweep import results
+
+    if not (run_dir / "cells").is_dir():
+        raise QualsimError(f"{run_dir}: not a sweep results folder (no cells/ inside)")
+    df = results(run_dir)
+    rows = []
+    overall = None
+    for tier in [-1, *sorted(t for t in df["tier"].unique() if t != -1)]:
+        r = rec.recommend(df, max_handoffs_per_week, min_precision, objective, int(tier))
+        if tier == -1:
+            overall = r
+        label = "all accounts" if tier == -1 else f"tier {tier}"
+        if r.get("variant") is None:
+            rows.append({"tier": label, "policy": "-", "variant": "no variant meets the limits"})
+            continue
+        rows.append(
+            {
+                "tier": label,
+                "policy": r["policy"],
+                "variant": r["variant"],
+                objective: _cell_text(r["mean"], r["ci_low"], r["ci_high"]),
+                "precision": f"{r['precision']:.3f}",
+                "handoffs/week (all)": f"{r['handoffs_per_week']:.1f}",
+                "best in samples": f"{r['best_in_samples']}/{r['samples']}",
+            }
+        )
+    table = pd.DataFrame(rows).set_index("tier").fillna("")
+    out.print(_text_table(table, "Recommendation (mean ±95% CI over samples x replications)"))
+    front = rec.pareto(rec.summary(df))
+    cols = ["policy", "variant", *rec.PARETO]
+    out.print(_table(front[cols].set_index("policy"), "Pareto frontier (all accounts)"))
+    if overall and overall.get("variant") is not None:
+        sens = rec.sensitivity(df, overall)
+        if not sens.empty:
+            out.print(_table(sens.set_index("parameter"), "What changes the ranking"))
+
+
+@app.command()
+@user_errors
+def query(
+    run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
+    sql: Annotated[str, typer.Argument(help="SQL over the view `cells`")],
+    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """Query a sweep's results with DuckDB SQL; the rows are in the view `cells`."""
+    import duckdb
+
+    files = sorted((run_dir / "cells").glob("s*-r*.parquet"))
+    if not files:
+        raise QualsimError(f"{run_dir}: no results (expected Parquet files in {run_dir}/cells)")
+    con = duckdb.connect()
+    pattern = str(run_dir / "cells" / "s*-r*.parquet").replace("'", "''")
+    con.execute(f"CREATE VIEW cells AS SELECT * FROM read_parquet('{pattern}', union_by_name=true)")
+    try:
+        df = con.execute(sql).df()
+    except duckdb.Error as exc:
+        raise QualsimError(f"query: {exc}") from None
+    if csv:
+        typer.echo(df.to_csv(index=False), nl=False)
+    else:
+        out.print(_text_table(df.set_index(df.columns[0]), f"{len(df):,} rows"))
+
+
+def _cell_text(mean: float, lo: float, hi: float) -> str:
+    from .compare import _cell
+
+    return _cell(mean, lo, hi)
+
+
+@app.command()
+@user_errors
 def world(
     scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
         DEFAULT_SCENARIO
