@@ -176,11 +176,12 @@ def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray) -> np.nda
 
 
 def handoff_metrics(
-    world: World, result: SalesResult, tier: int | None = None
+    world: World, result: SalesResult, tier: int | None = None, coverage: bool = True
 ) -> dict[str, float]:
     """The metrics of one policy on one world (see :data:`METRICS`); with ``tier``, only that
     tier's accounts count (handoffs, denominators and inbound alike; the SDR queue they went
-    through is still the shared one, and capacity is the whole team's)."""
+    through is still the shared one, and capacity is the whole team's). ``coverage=False``
+    skips the buying-group coverage (NaN), the one slow metric, for sweeps."""
     sc = world.scenario
     weeks = sc.horizon_days / 7.0
     o = result.outcomes
@@ -226,7 +227,9 @@ def handoff_metrics(
         "lead_time_days": _mean(t_dec[td] - t[td]),
         "timing_vs_intent_days": _mean(t[tsr] - t_sr[tsr]),
         "time_to_qualify_days": _mean(t[true] - np.maximum(start[true], 0.0)),
-        "buying_group_coverage": _mean(coverage_at(world, a[true], t[true])),
+        "buying_group_coverage": (
+            _mean(coverage_at(world, a[true], t[true])) if coverage else float("nan")
+        ),
         "queue_wait_hours": _mean(wait),
         "sla_breach_rate": _ratio((wait > sc.sales.sla_hours).sum(), worked.sum()),
         "never_followed_up": float((status == "expired").sum()),

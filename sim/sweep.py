@@ -316,10 +316,10 @@ def run_unit(
     tiers = sorted(sc.accounts.tiers) if spec.tiers else []
     h = config_hash(spec)
     rows = []
-    for name, label, params, p in variants(spec, base):
-        res = play_handoffs(world, pol.evaluate(p, log, frame))
+    for name, label, params, handoffs in _evaluate_variants(spec, base, log, frame):
+        res = play_handoffs(world, handoffs)
         for tier in [None, *tiers]:
-            m = handoff_metrics(world, res, tier)
+            m = handoff_metrics(world, res, tier, coverage=False)
             for metric in STORED_METRICS:
                 rows.append(
                     (
@@ -340,6 +340,32 @@ def run_unit(
     for path, value in sample_values.items():
         df[f"u:{path}"] = float(value) if isinstance(value, int | float) else str(value)
     return df
+
+
+def _evaluate_variants(spec: SweepSpec, base: Path | None, log, frame):
+    """(policy name, label, params, handoffs) of every variant. A grid over one path uses
+    ``policies.sweep`` (one pass over the log where the policy kind allows it); others loop
+    ``policies.evaluate`` over a shared Frame."""
+    import policies as pol
+
+    all_variants = variants(spec, base)
+    i = 0
+    for pg in spec.policies:
+        n = int(np.prod([len(v) for v in pg.grid.values()])) if pg.grid else 1
+        chunk = all_variants[i : i + n]
+        i += n
+        if len(pg.grid) == 1:
+            ((path, values),) = pg.grid.items()
+            p0 = _load_policy(pg.policy, base)
+            swept = pol.sweep(p0, log, path, values)
+            by_value = dict(iter(swept.groupby("value", sort=False)))
+            for (name, label, params, _), v in zip(chunk, values, strict=True):
+                q = by_value.get(v)
+                q = swept.iloc[:0] if q is None else q
+                yield name, label, params, q.drop(columns="value").reset_index(drop=True)
+        else:
+            for name, label, params, p in chunk:
+                yield name, label, params, pol.evaluate(p, log, frame)
 
 
 def _unit_file(out: Path, sample: int, rep: int) -> Path:
