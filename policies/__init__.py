@@ -18,6 +18,7 @@ from sim.events import EventLog
 
 from .config import BUILTIN, PolicyBase, kinds, load_policy, register
 from .mqa import evaluate_mqa
+from .candidates import sweep_fast, sweep_target
 from .mql import evaluate_mql
 from .stages import stage_entries as _stage_entries
 from .titles import evaluate_titles
@@ -88,9 +89,15 @@ def sweep(policy: PolicyBase, log: EventLog, path: str, values) -> pd.DataFrame:
     True
     """
     frame = Frame(log)
+    values = list(values)
+    variants = [with_value(policy, path, v) for v in values]  # each validated like a file
+    target = sweep_target(policy, path)
+    if target is not None and values and all(type(v) is int for v in values) and frame.n:
+        # A count threshold of a monotone rule: every variant from one pass over the log.
+        return sweep_fast(policy, frame, target, values)
     parts = []
-    for v in values:
-        q = evaluate(with_value(policy, path, v), log, frame)
+    for v, variant in zip(values, variants, strict=True):
+        q = evaluate(variant, log, frame)
         parts.append(q.assign(value=v))
     return pd.concat(parts, ignore_index=True) if parts else evaluate(policy, log).assign(value=[])
 

@@ -193,9 +193,33 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         except QualsimError as exc:
             line = lines.line_of(("policies", i))
             problems.append(f"{path}:{line or '?'}: policies[{i}]: {exc}")
+    if not problems:
+        problems += _check_scenario(spec, base, path)
     if problems:
         raise ConfigError("\n".join(problems))
     return spec, base
+
+
+def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
+    """The scenario with the overrides and every uncertain parameter at its ends must load."""
+    from .scenario import PRESETS, load_scenario
+
+    src = spec.scenario if spec.scenario in PRESETS else str(base / spec.scenario)
+    ends = [{}]
+    for end in (0, -1):
+        ends.append(
+            {k: (v[end] if isinstance(v, tuple | list) else v) for k, v in spec.uncertain.items()}
+        )
+    for sample in ends:
+        over = json.loads(json.dumps(spec.overrides))
+        for k, v in sample.items():
+            _set_path(over, k, _jsonable(v))
+        try:
+            load_scenario(src, overrides=over or None)
+        except QualsimError as exc:
+            what = "overrides and uncertain values" if sample else "overrides"
+            return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
+    return []
 
 
 def _load_policy(ref: str, base: Path | None):
@@ -421,6 +445,8 @@ def run_sweep(
     done_before = len(units) - len(todo)
     if limit is not None:
         todo = todo[:limit]
+    if progress:
+        progress(done_before, len(units))
     args = [(spec, base, s, samples[s], r, int(seeds[s, r])) for s, r in todo]
     finished = 0
 
