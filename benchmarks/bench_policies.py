@@ -15,7 +15,9 @@ crashes) and prints each result next to its target.
 2. **Ours**: ``policies.evaluate`` of the MQA example (``window_days: 30``, five counting
    activities, ``any: [{unique_contacts: 4}, {unique_contacts: 3, min_activities: 9}]``; no
    tiers, no recycling), each run on a fresh ``Frame`` (no work shared between runs): the first
-   run in this process and the best of ``--repeats``.
+   run in this process and the best of ``--repeats``. The rule is monotone (no ``not:``) and
+   does not recycle, so ``evaluate`` looks only at the touches its conditions count
+   (``policies/candidates.py``); the timed run still starts from the pandas EventLog.
 3. **DuckDB**: the same events (time, account_id, contact_id, activity) copied into a DuckDB table
    (load timed apart), then SQL computing each account's first qualification: the first event
    time t (any activity) at which the known contacts with a counting touch in [t - 30, t] number
@@ -31,7 +33,8 @@ crashes) and prints each result next to its target.
    Both run with DuckDB's default threads and again with ``SET threads = 1``. The headline ratio
    divides the fastest DuckDB form (default threads) by our best run.
 4. **Sweep**: ``policies.sweep(policy, log, "any.0.unique_contacts", range(1, 51))`` (one Frame
-   shared by the 50 variants) against one evaluation; its value-4 rows must equal ``evaluate``.
+   shared by the 50 variants; a count threshold of a monotone rule is swept in one pass)
+   against one evaluation; its value-4 rows must equal ``evaluate``.
 5. **Profile**: cProfile of one ``evaluate`` and of one sweep: the functions with the most own
    time.
 """

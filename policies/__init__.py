@@ -16,9 +16,9 @@ import pandas as pd
 
 from sim.events import EventLog
 
+from .candidates import sweep_fast, sweep_target
 from .config import BUILTIN, PolicyBase, kinds, load_policy, register
 from .mqa import evaluate_mqa
-from .candidates import sweep_fast, sweep_target
 from .mql import evaluate_mql
 from .stages import stage_entries as _stage_entries
 from .titles import evaluate_titles
@@ -99,7 +99,9 @@ def sweep(policy: PolicyBase, log: EventLog, path: str, values) -> pd.DataFrame:
     for v, variant in zip(values, variants, strict=True):
         q = evaluate(variant, log, frame)
         parts.append(q.assign(value=v))
-    return pd.concat(parts, ignore_index=True) if parts else evaluate(policy, log).assign(value=[])
+    if not parts:  # no values: no rows, the columns of one evaluation and ``value``
+        return evaluate(policy, log, frame).iloc[:0].assign(value=[])
+    return pd.concat(parts, ignore_index=True)
 
 
 def stage_entries(policy: PolicyBase, log: EventLog) -> pd.DataFrame:

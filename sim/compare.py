@@ -89,14 +89,35 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     world = simulate(scenario, seed=seed)
     log = EventLog.from_world(world)
     frame = pol.Frame(log)
-    rows, funnels = [], []
+    rows, funnels, handoffs = [], [], []
+    tr = world.truth.set_index("account_id")
     for p in policies:
         q = pol.evaluate(p, log, frame)
         res = play_handoffs(world, q)
         for metric, value in handoff_metrics(world, res).items():
             rows.append({"policy": p.name, "metric": metric, "value": value})
         funnels.append(double_funnel(world, res).assign(policy=p.name))
+        o = res.outcomes
+        a = o["account_id"].to_numpy()
+        t = o["t_handoff"].to_numpy(np.float64)
+        handoffs.append(
+            pd.DataFrame(
+                {
+                    "policy": p.name,
+                    "account_id": a,
+                    "tier": world.accounts.set_index("account_id")["tier"].reindex(a).to_numpy(),
+                    "t_handoff": t,
+                    "true_handoff": o["true_handoff"].to_numpy(bool),
+                    "vs_sales_ready_days": t - tr["t_sales_ready"].reindex(a).to_numpy(),
+                    "lead_time_days": tr["t_decision"].reindex(a).to_numpy() - t,
+                    "status": o["status"].to_numpy(),
+                    "queue_wait_hours": o["queue_wait_hours"].to_numpy(),
+                    "won": o["won"].to_numpy(bool),
+                }
+            )
+        )
     return {
+        "handoffs": pd.concat(handoffs, ignore_index=True),
         "metrics": rows,
         "progression": progression(world),
         "stages": stage_distribution(world),
@@ -121,6 +142,8 @@ class Comparison:
     campaigns: pd.DataFrame = field(default_factory=pd.DataFrame)
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
     stages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    handoffs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    meta: dict = field(default_factory=dict)
 
     def stage_summary(self) -> pd.DataFrame:
         """Accounts in each account stage, week by week: mean and CI over replications."""
@@ -196,27 +219,94 @@ class Comparison:
         return t
 
     def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
-        """Write the tidy table and the summaries (summary, paired, progression, campaigns,
-        funnel, stages) to ``out`` as CSV or Parquet, each file atomically."""
+        """Write everything to ``out`` as CSV or Parquet, each file atomically: the raw tables
+        (``tidy``; ``handoffs``: every handoff with its policy, replication, account, time,
+        truth, timing against sales-ready and the decision, and sales status; ``progression``,
+        ``stages``, ``campaigns``, ``funnel`` per replication), their summaries with CIs
+        (``summary``, ``paired``, ``progression_summary``, ``stages_summary``,
+        ``campaigns_summary``, ``funnel_summary``) and ``comparison.json`` (scenario, policies,
+        seeds, package version). :meth:`read` loads it back."""
+        import json
+
+        from . import __version__
+
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        tables = {"tidy": self.tidy, "summary": self.summary()}
+        tables = {
+            "tidy": self.tidy,
+            "handoffs": self.handoffs,
+            "progression": self.progression,
+            "stages": self.stages,
+            "campaigns": self.campaigns,
+            "funnel": self.funnel,
+            "summary": self.summary(),
+            "progression_summary": self.progression_summary(),
+            "stages_summary": self.stage_summary(),
+            "campaigns_summary": self.campaign_summary(),
+            "funnel_summary": self.funnel_summary(),
+        }
         if len(self.policies) > 1:
             tables["paired"] = self.paired()
-        tables.update(
-            progression=self.progression_summary(),
-            campaigns=self.campaign_summary(),
-            funnel=self.funnel_summary(),
-            stages=self.stage_summary(),
-        )
+        written = []
         for name, df in tables.items():
             path = out / f"{name}.{fmt}"
             tmp = path.with_name(path.name + ".partial")
             df.to_parquet(tmp, index=False) if fmt == "parquet" else df.to_csv(tmp, index=False)
             tmp.replace(path)
             written.append(path)
+        meta = {
+            "format": fmt,
+            "scenario": self.scenario.model_dump(mode="json"),
+            "policies": self.policies,
+            "policy_configs": self.meta.get("policy_configs", {}),
+            "seed": self.seed,
+            "seeds": self.seeds,
+            "baseline": self.baseline,
+            "level": self.level,
+            "qualsim_version": __version__,
+        }
+        path = out / "comparison.json"
+        tmp = path.with_name(path.name + ".partial")
+        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
         return written
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Comparison:
+        """A comparison written by :meth:`write` (or ``qualsim compare --out``)."""
+        import json
+
+        from .errors import DataError
+
+        folder = Path(folder)
+        meta_path = folder / "comparison.json"
+        if not meta_path.is_file():
+            raise DataError(f"{folder}: not a comparison folder (no comparison.json inside)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        fmt = meta.get("format", "csv")
+
+        def table(name: str) -> pd.DataFrame:
+            path = folder / f"{name}.{fmt}"
+            if not path.is_file():
+                raise DataError(f"{path}: missing (the comparison folder is incomplete)")
+            return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
+
+        return cls(
+            tidy=table("tidy"),
+            scenario=Scenario.model_validate(meta["scenario"]),
+            policies=list(meta["policies"]),
+            seed=int(meta["seed"]),
+            seeds=list(meta["seeds"]),
+            baseline=meta.get("baseline"),
+            level=float(meta.get("level", 0.95)),
+            meta={"policy_configs": meta.get("policy_configs", {})},
+            progression=table("progression"),
+            campaigns=table("campaigns"),
+            funnel=table("funnel"),
+            stages=table("stages"),
+            handoffs=table("handoffs"),
+        )
 
 
 def _grouped_intervals(df: pd.DataFrame, keys: list[str], values: list[str], level: float):
@@ -311,4 +401,10 @@ def compare(
         campaigns=stacked("campaigns"),
         funnel=stacked("funnel"),
         stages=stacked("stages"),
+        handoffs=stacked("handoffs"),
+        meta={
+            "policy_configs": {
+                p.name: p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in loaded
+            }
+        },
     )

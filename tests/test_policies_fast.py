@@ -3,6 +3,8 @@ never look ahead (truncating the log after t leaves every handoff at or before t
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 
 import policies
 import sim
-from policies import reference
+from policies import candidates, mqa, reference
+from sim.errors import ConfigError, DataError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
 HYP = settings(
@@ -65,6 +68,11 @@ def logs(draw) -> sim.EventLog:
         )
     ev = pd.DataFrame(rows, columns=["time", "account_id", "contact_id", "activity"])
     ev = ev.sort_values(["account_id", "time"], kind="stable").reset_index(drop=True)
+    if draw(st.booleans()):  # a categorical activity column, as simulated logs have
+        cats = draw(st.permutations(ACTIVITIES))
+        ev["activity"] = pd.Categorical(ev["activity"], categories=cats)
+    if draw(st.booleans()):  # int32 ids, as simulated logs have
+        ev = ev.astype({"account_id": np.int32, "contact_id": np.int32})
     con = pd.DataFrame(
         contacts, columns=["contact_id", "account_id", "title", "seniority", "department", "role"]
     )
@@ -284,3 +292,218 @@ def test_empty_log_gives_no_handoffs():
             "score",
             "stage",
         ]
+
+
+# --------------------------------------------------------------------------- the fast MQA path
+
+
+@st.composite
+def monotone_groups(draw, depth: int = 0) -> dict:
+    """``any`` / ``all`` groups only: the rules the counting-touch path evaluates."""
+    op = draw(st.sampled_from(["any", "all"]))
+    child = conditions() if depth >= 1 else st.one_of(conditions(), monotone_groups(depth + 1))
+    return {op: draw(st.lists(child, min_size=1, max_size=3))}
+
+
+@st.composite
+def monotone_mqa(draw) -> dict:
+    p = {
+        "name": "mqa",
+        "kind": "mqa_count",
+        "window_days": draw(st.sampled_from([0.5, 1, 3, 10, 30])),
+        "include_anonymous": draw(st.booleans()),
+        **draw(monotone_groups()),
+    }
+    if draw(st.booleans()):
+        p["activities"] = draw(ACTS)
+    if draw(st.booleans()):
+        tiers = draw(st.lists(st.integers(1, 3), min_size=1, max_size=2, unique=True))
+        p["tiers"] = {t: draw(monotone_groups(depth=1)) for t in tiers}
+    return p
+
+
+BLOCKS = st.sampled_from([(1 << 16, 1 << 20), (1, 1), (3, 5), (8, 16)])
+
+
+def _small_blocks(blocks):
+    """Work in tiny blocks (candidates, events) so that tests cross block edges."""
+    return mock.patch.multiple(candidates, BLOCK=blocks[0], EVENT_BLOCK=blocks[1])
+
+
+def _general(policy, log):
+    """The general per-event evaluator, never the counting-touch path."""
+    with mock.patch.object(mqa, "fast_ok", lambda p: False):
+        return policies.evaluate(policy, log)
+
+
+@HYP
+@given(log=logs(), spec=monotone_mqa(), blocks=BLOCKS)
+def test_counting_touch_path_equals_reference_and_general_path(log, spec, blocks):
+    policy = policies.load_policy(spec)
+    assert candidates.fast_ok(policy)
+    with _small_blocks(blocks):
+        fast = policies.evaluate(policy, log)
+    _same(fast, reference.evaluate(policy, log))
+    pd.testing.assert_frame_equal(fast, _general(policy, log))  # dtypes and all
+
+
+@HYP
+@given(log=logs(), spec=monotone_mqa(), cut=TIMES)
+def test_counting_touch_path_never_looks_ahead(log, spec, cut):
+    policy = policies.load_policy(spec)
+    full = policies.evaluate(policy, log)
+    _same(full[full["time"] <= cut], policies.evaluate(policy, log.until(cut)))
+
+
+def test_counting_touch_path_window_edges_are_exact():
+    # 0.1 + 0.2 - 0.3 is not 0.0 in floats: the touch at 0.1 + 0.2 is in [t - 0.3, t] at
+    # t = 0.6 only if the comparison is made on the floats themselves.
+    t0 = 0.1 + 0.2
+    ev = pd.DataFrame(
+        {
+            "time": [t0, 0.3, t0 + 0.3, 0.6, 0.6],
+            "account_id": [0, 1, 0, 1, 1],
+            "contact_id": [1, 4, 2, 5, 6],
+            "activity": "web_visit",
+        }
+    ).sort_values(["account_id", "time"], kind="stable")
+    con = pd.DataFrame({"contact_id": [1, 2, 4, 5, 6], "account_id": [0, 0, 1, 1, 1], "title": ""})
+    log = sim.EventLog(ev.reset_index(drop=True), con, pd.DataFrame({"account_id": [0, 1]}))
+    for w in (0.3, t0, 0.3 - 1e-16, 0.30000000000000004):
+        policy = policies.load_policy(
+            {"name": "edge", "kind": "mqa_count", "window_days": w, "any": [{"unique_contacts": 2}]}
+        )
+        _same(policies.evaluate(policy, log), reference.evaluate(policy, log))
+        pd.testing.assert_frame_equal(policies.evaluate(policy, log), _general(policy, log))
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _threshold_paths(node, prefix: str = "") -> list[str]:
+    """Every ``unique_contacts`` / ``min_activities`` path inside a policy dict."""
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("unique_contacts", "min_activities") and prefix:
+                out.append(f"{prefix}{k}")
+            elif k in ("any", "all", "not", "tiers") or isinstance(k, int):
+                out += _threshold_paths(v, f"{prefix}{k}.")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _threshold_paths(v, f"{prefix}{i}.")
+    return out
+
+
+@st.composite
+def sweeps(draw, one_pass: bool = False):
+    """(policy dict, path, values): count thresholds of any mqa_count policy (tiers, not:,
+    recycling included, which the one-pass sweep hands back to the loop) and sometimes a
+    field that is not a count (always the loop). ``one_pass``: only what the one-pass sweep
+    takes (count thresholds of monotone rules without recycling)."""
+    spec = draw(monotone_mqa() if one_pass else st.one_of(monotone_mqa(), mqa_policies()))
+    policy = policies.load_policy(spec)
+    data = policy.model_dump(by_alias=True, exclude_none=True)
+    paths = _threshold_paths({k: data[k] for k in ("any", "all", "not", "tiers") if k in data})
+    # An absent field is set by with_value too: a condition that had only the other count.
+    cond_paths = [p.rsplit(".", 1)[0] for p in paths]
+    paths += [f"{c}.{f}" for c in cond_paths for f in ("unique_contacts", "min_activities")]
+    if not one_pass and draw(st.integers(0, 5)) == 0:
+        return spec, "window_days", draw(st.lists(st.sampled_from([0.5, 2.0, 30.0]), max_size=3))
+    path = draw(st.sampled_from(sorted(set(paths))))
+    values = draw(st.lists(st.integers(0 if not one_pass else 1, 7), min_size=0, max_size=8))
+    return spec, path, values
+
+
+def _loop(policy, log, path, values) -> pd.DataFrame:
+    parts = [
+        policies.evaluate(policies.with_value(policy, path, v), log).assign(value=v) for v in values
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+@HYP
+@given(log=logs(), case=st.one_of(sweeps(), sweeps(one_pass=True)), blocks=BLOCKS)
+def test_sweep_equals_a_loop_of_evaluate(log, case, blocks):
+    spec, path, values = case
+    policy = policies.load_policy(spec)
+    if not values:
+        assert len(policies.sweep(policy, log, path, values)) == 0
+        return
+    try:
+        expected = _loop(policy, log, path, values)
+    except ConfigError:
+        with pytest.raises(ConfigError):
+            policies.sweep(policy, log, path, values)
+        return
+    with _small_blocks(blocks):
+        got = policies.sweep(policy, log, path, values)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_sweep_one_pass_is_used_for_count_thresholds_only():
+    base = {"name": "m", "kind": "mqa_count", "window_days": 30}
+    p = policies.load_policy({**base, "any": [{"unique_contacts": 4}, {"min_activities": 9}]})
+    assert candidates.sweep_target(p, "any.0.unique_contacts") == (None, [0], "unique_contacts")
+    assert candidates.sweep_target(p, "any.1.unique_contacts") == (None, [1], "unique_contacts")
+    assert candidates.sweep_target(p, "window_days") is None
+    assert candidates.sweep_target(p, "all.0.unique_contacts") is None
+    t = policies.load_policy(
+        {
+            **base,
+            "any": [{"min_activities": 1}],
+            "tiers": {2: {"all": [{"unique_contacts": 1}, {"any": [{"min_activities": 2}]}]}},
+        }
+    )
+    assert candidates.sweep_target(t, "tiers.2.all.1.any.0.min_activities") == (
+        2,
+        [1, 0],
+        "min_activities",
+    )
+    r = policies.load_policy({**base, "recycle_days": 5, "any": [{"unique_contacts": 4}]})
+    assert candidates.sweep_target(r, "any.0.unique_contacts") is None
+    n = policies.load_policy({**base, "any": [{"not": {"unique_contacts": 4}}]})
+    assert candidates.sweep_target(n, "any.0.not.unique_contacts") is None
+
+
+def test_sweep_on_a_simulated_world_equals_the_loop():
+    w = sim.simulate(sim.load_scenario("enterprise", overrides={"accounts": {"count": 40}}), seed=6)
+    log = sim.EventLog.from_world(w)
+    policy = policies.load_policy("mqa_count")
+    for path in ("any.0.unique_contacts", "any.1.min_activities"):
+        values = [5, 1, 3, 3, 12, 0] if path.endswith("activities") else [5, 1, 3, 3, 12]
+        pd.testing.assert_frame_equal(
+            policies.sweep(policy, log, path, values), _loop(policy, log, path, values)
+        )
+
+
+# --------------------------------------------------------------------------- the log's checks
+
+
+def _tiny_log(events: pd.DataFrame) -> sim.EventLog:
+    con = pd.DataFrame({"contact_id": [1], "account_id": [0], "title": ["VP"]})
+    return sim.EventLog(events, con, pd.DataFrame({"account_id": [0, 1]}))
+
+
+def test_unsorted_logs_and_unknown_activities_are_data_errors():
+    policy = policies.load_policy("mqa_count")
+    unsorted = pd.DataFrame(
+        {"time": [2.0, 1.0], "account_id": [0, 0], "contact_id": [1, 1], "activity": "webinar"}
+    )
+    with pytest.raises(DataError, match="sorted"):
+        policies.evaluate(policy, _tiny_log(unsorted))
+    accounts_down = unsorted.assign(time=[1.0, 2.0], account_id=[1, 0])
+    with pytest.raises(DataError, match="sorted"):
+        policies.evaluate(policy, _tiny_log(accounts_down))
+    ok = unsorted.assign(time=[1.0, 2.0])
+    for column in (
+        ok["activity"].where(ok.index == 0, "tweet"),
+        pd.Categorical(["webinar", "tweet"], categories=["tweet", "webinar"]),
+    ):
+        with pytest.raises(DataError, match=r"unknown activities.*tweet"):
+            policies.evaluate(policy, _tiny_log(ok.assign(activity=column)))
+    # An unused category that is not an activity is no error.
+    cat = pd.Categorical(["webinar", "webinar"], categories=["tweet", "webinar"])
+    assert len(policies.evaluate(policy, _tiny_log(ok.assign(activity=cat)))) == 0
+    with pytest.raises(DataError, match="missing activity"):
+        policies.evaluate(policy, _tiny_log(ok.assign(activity=["webinar", None])))
