@@ -34,9 +34,9 @@ def summary(df: pd.DataFrame, tier: int = -1, level: float = 0.95) -> pd.DataFra
         mean, lo, hi, n = t_interval(g["value"].to_numpy(np.float64), level)
         rows.append((*key, mean, lo, hi, n))
     long = pd.DataFrame(rows, columns=[*KEYS, "metric", "mean", "low", "high", "n"])
-    wide = long.pivot_table(
-        index=KEYS, columns="metric", values=["mean", "low", "high"], sort=False, dropna=False
-    )
+    order = pd.MultiIndex.from_frame(long[KEYS].drop_duplicates())
+    wide = long.pivot(index=KEYS, columns="metric", values=["mean", "low", "high"])
+    wide = wide.reindex(order)  # only the variants that exist, in first-seen order
     out = pd.DataFrame(index=wide.index)
     for m in long["metric"].unique():
         out[m] = wide[("mean", m)]

@@ -108,7 +108,7 @@ def parse_values(spec: Any, what: str) -> list:
     a, b, d = (int(x) if ints else float(x) for x in (lo, hi, step))
     if d <= 0 or b < a:
         raise ValueError(f"{what}: need lo <= hi and step > 0, got {spec!r}")
-    n = int(np.floor((b - a) / d + 1e-9)) + 1
+    n = (b - a) // d + 1 if ints else int(np.floor((b - a) / d + 1e-9)) + 1
     if n > 10_000:
         raise ValueError(f"{what}: {n} values is too many (at most 10,000)")
     vals = [a + i * d for i in range(n)]
@@ -163,7 +163,11 @@ class SweepSpec(_Strict):
                 if m.group(3):
                     out[path] = parse_values(spec, path)
                 else:
-                    lo, hi = float(m.group(1)), float(m.group(2))
+                    whole = all(re.fullmatch(r"-?\d+", x) for x in (m.group(1), m.group(2)))
+                    lo, hi = (
+                        (int if whole else float)(m.group(1)),
+                        (int if whole else float)(m.group(2)),
+                    )
                     if not lo < hi:
                         raise ValueError(f"{path}: need lo < hi, got {spec!r}")
                     out[path] = (lo, hi)
@@ -185,14 +189,23 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         problems.append(f"{path}: scenario: no preset or file {spec.scenario!r}")
     import policies as pol
 
+    names = {}
     for i, pg in enumerate(spec.policies):
+        line = lines.line_of(("policies", i))
         try:
             p = _load_policy(pg.policy, base)
-            for key in pg.grid:
-                pol.with_value(p, key, pg.grid[key][0])
+            for key, values in pg.grid.items():
+                for v in values:
+                    pol.with_value(p, key, v)
         except QualsimError as exc:
-            line = lines.line_of(("policies", i))
             problems.append(f"{path}:{line or '?'}: policies[{i}]: {exc}")
+            continue
+        if p.name in names:
+            problems.append(
+                f"{path}:{line or '?'}: policies[{i}]: policy name {p.name!r} is also "
+                f"policies[{names[p.name]}]; give each policy a distinct name"
+            )
+        names.setdefault(p.name, i)
     if not problems:
         problems += _check_scenario(spec, base, path)
     if problems:
@@ -201,23 +214,24 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
 
 
 def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
-    """The scenario with the overrides and every uncertain parameter at its ends must load."""
+    """The scenario must load with the overrides, with every uncertain range at its ends and
+    with every value of every uncertain list."""
     from .scenario import PRESETS, load_scenario
 
     src = spec.scenario if spec.scenario in PRESETS else str(base / spec.scenario)
-    ends = [{}]
-    for end in (0, -1):
-        ends.append(
-            {k: (v[end] if isinstance(v, tuple | list) else v) for k, v in spec.uncertain.items()}
-        )
-    for sample in ends:
+    checks: list[dict] = [{}]
+    for end in (0, -1):  # every range at its ends
+        checks.append({k: v[end] for k, v in spec.uncertain.items() if isinstance(v, tuple)})
+    for k, v in spec.uncertain.items():  # every value of every list
+        checks += [{k: x} for x in v] if isinstance(v, list) else []
+    for sample in checks:
         over = json.loads(json.dumps(spec.overrides))
         for k, v in sample.items():
             _set_path(over, k, _jsonable(v))
         try:
             load_scenario(src, overrides=over or None)
         except QualsimError as exc:
-            what = "overrides and uncertain values" if sample else "overrides"
+            what = f"uncertain values {sample}" if sample else "overrides"
             return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
     return []
 
@@ -230,9 +244,23 @@ def _load_policy(ref: str, base: Path | None):
     return pol.load_policy(ref)
 
 
-def config_hash(spec: SweepSpec) -> str:
-    """A short hash of the sweep's content (what its cells depend on)."""
-    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+def config_hash(spec: SweepSpec, base: Path | None = None) -> str:
+    """A short hash of what a sweep's cells depend on: the sweep file's content, the scenario it
+    resolves to and every policy it loads (so editing a policy or scenario file is noticed).
+    Not the package version, which each row records."""
+    from .scenario import PRESETS, load_scenario
+
+    parts: dict[str, Any] = {"spec": spec.model_dump(mode="json")}
+    try:
+        src = spec.scenario if spec.scenario in PRESETS else str((base or Path()) / spec.scenario)
+        parts["scenario"] = load_scenario(src).model_dump(mode="json")
+        parts["policies"] = [
+            _load_policy(pg.policy, base).model_dump(mode="json", by_alias=True)
+            for pg in spec.policies
+        ]
+    except QualsimError:
+        pass  # load_sweep reports these; the hash then covers the spec alone
+    text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -256,9 +284,14 @@ def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
         axes = []
         for n in names:
             v = u[n]
-            axes.append(
-                list(np.linspace(v[0], v[1], spec.design.levels)) if isinstance(v, tuple) else v
-            )
+            if isinstance(v, tuple) and isinstance(v[0], int):
+                axes.append(
+                    sorted({int(x) for x in np.rint(np.linspace(v[0], v[1], spec.design.levels))})
+                )
+            elif isinstance(v, tuple):
+                axes.append([float(x) for x in np.linspace(v[0], v[1], spec.design.levels)])
+            else:
+                axes.append(v)
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
     rng_seed = np.random.SeedSequence([spec.seed, 0x5EED])
     n = spec.design.samples
@@ -273,7 +306,9 @@ def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
         s = {}
         for j, name in enumerate(names):
             v = u[name]
-            if isinstance(v, tuple):
+            if isinstance(v, tuple) and isinstance(v[0], int):  # whole numbers: lo..hi
+                s[name] = int(v[0] + min(int(row[j] * (v[1] - v[0] + 1)), v[1] - v[0]))
+            elif isinstance(v, tuple):
                 s[name] = float(v[0] + row[j] * (v[1] - v[0]))
             else:
                 s[name] = v[min(int(row[j] * len(v)), len(v) - 1)]
@@ -338,7 +373,7 @@ def run_unit(
     log = EventLog.from_world(world)
     frame = pol.Frame(log)
     tiers = sorted(sc.accounts.tiers) if spec.tiers else []
-    h = config_hash(spec)
+    h = config_hash(spec, base)
     rows = []
     for name, label, params, handoffs in _evaluate_variants(spec, base, log, frame):
         res = play_handoffs(world, handoffs)
@@ -420,8 +455,9 @@ def run_sweep(
     runs at most that many missing units (for tests of resuming).
     """
     out = Path(out)
+    variants(spec, base)  # fail early on bad policies, before anything is written
+    h = config_hash(spec, base)
     (out / "cells").mkdir(parents=True, exist_ok=True)
-    h = config_hash(spec)
     meta = out / "sweep.json"
     if meta.exists():
         old = json.loads(meta.read_text(encoding="utf-8"))
@@ -437,7 +473,6 @@ def run_sweep(
             encoding="utf-8",
         )
         os.replace(tmp, meta)
-    variants(spec, base)  # fail early on bad policies
     samples = scenario_samples(spec)
     seeds = unit_seeds(spec, len(samples))
     units = [(s, r) for s in range(len(samples)) for r in range(spec.replications)]
