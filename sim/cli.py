@@ -90,9 +90,14 @@ WorkersOpt = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="csv or parquet (with --out)")]
 AllOpt = Annotated[bool, typer.Option("--all-metrics", help="print every metric")]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+]
 
 
-def _compare(scenario, policies, replications, seed, baseline, out_dir, workers, fmt, all_m):
+def _compare(
+    scenario, policies, replications, seed, baseline, out_dir, workers, fmt, all_m, report=None
+):
     """Shared body of ``run`` and ``compare``."""
     import os
 
@@ -164,6 +169,13 @@ def _compare(scenario, policies, replications, seed, baseline, out_dir, workers,
             raise QualsimError(f"{out_dir}: cannot write results ({exc.strerror})") from None
         for path in written:
             typer.echo(f"wrote {path}")
+    if report is not None:
+        from .report import write_report
+
+        try:
+            typer.echo(f"wrote {write_report(cmp, report)}")
+        except OSError as exc:
+            raise QualsimError(f"{report}: cannot write the report ({exc.strerror})") from None
 
 
 def _ci_text(r) -> str:
@@ -199,11 +211,21 @@ def run(
     workers: WorkersOpt = 0,
     fmt: FormatOpt = "csv",
     all_metrics: AllOpt = False,
+    report: ReportOpt = None,
 ) -> None:
     """Compare the shipped policies (MQL, MQA, weighted titles, stages) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
     _compare(
-        scenario, policy or [], replications, seed, baseline, out_dir, workers, fmt, all_metrics
+        scenario,
+        policy or [],
+        replications,
+        seed,
+        baseline,
+        out_dir,
+        workers,
+        fmt,
+        all_metrics,
+        report,
     )
 
 
@@ -219,9 +241,21 @@ def compare_cmd(
     workers: WorkersOpt = 0,
     fmt: FormatOpt = "csv",
     all_metrics: AllOpt = False,
+    report: ReportOpt = None,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
-    _compare(scenario, policies, replications, seed, baseline, out_dir, workers, fmt, all_metrics)
+    _compare(
+        scenario,
+        policies,
+        replications,
+        seed,
+        baseline,
+        out_dir,
+        workers,
+        fmt,
+        all_metrics,
+        report,
+    )
 
 
 @app.command()
@@ -356,6 +390,46 @@ def _cell_text(mean: float, lo: float, hi: float) -> str:
     from .compare import _cell
 
     return _cell(mean, lo, hi)
+
+
+@app.command()
+@user_errors
+def report(
+    folder: Annotated[Path, typer.Argument(help="a comparison folder (compare/run --out)")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="the HTML file")] = Path(
+        "report.html"
+    ),
+    sweep_dir: Annotated[
+        Path | None, typer.Option("--sweep", help="a sweep's results folder: adds its frontier")
+    ] = None,
+    max_handoffs_per_week: Annotated[
+        float | None, typer.Option("--max-handoffs-per-week", min=0, help="for the sweep")
+    ] = None,
+    min_precision: Annotated[
+        float | None, typer.Option("--min-precision", min=0, max=1, help="for the sweep")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (plots embedded) of a comparison folder, and of a
+    sweep when given."""
+    from .compare import Comparison
+    from .report import write_report
+
+    cmp = Comparison.read(folder)
+    if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
+        raise QualsimError(f"{sweep_dir}: not a sweep results folder (no cells/ inside)")
+    limits = {
+        k: v
+        for k, v in (
+            ("max_handoffs_per_week", max_handoffs_per_week),
+            ("min_precision", min_precision),
+        )
+        if v is not None
+    }
+    try:
+        path = write_report(cmp, out_file, sweep_dir, limits)
+    except OSError as exc:
+        raise QualsimError(f"{out_file}: cannot write the report ({exc.strerror})") from None
+    typer.echo(f"wrote {path}")
 
 
 @app.command()
