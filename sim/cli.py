@@ -434,6 +434,57 @@ def report(
 
 @app.command()
 @user_errors
+def bench(
+    suite_file: Annotated[Path, typer.Argument(help="a suite YAML (scenarios x policies)")],
+    baseline: Annotated[
+        Path, typer.Option("--baseline", "-b", help="the baseline JSON to compare with")
+    ] = Path("baseline.json"),
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="store this run as the baseline")
+    ] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="print every metric, not only moves")] = (
+        False
+    ),
+    workers: WorkersOpt = 0,
+) -> None:
+    """Regression gate: run the suite and compare key metrics with the baseline; exit 1 when a
+    metric moved beyond the tolerance (tolerance_se x the combined standard error)."""
+    from .gate import check, load_suite, read_baseline, run_suite, suite_hash, write_baseline
+
+    suite, base = load_suite(suite_file)
+    if not update_baseline:
+        base_rows, header = read_baseline(baseline)  # fail early, before the long run
+    t0 = time.perf_counter()
+    now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
+    took = time.perf_counter() - t0
+    if update_baseline:
+        path = write_baseline(now, suite, base, baseline)
+        typer.echo(
+            f"wrote {path}: {len(now)} metrics from {len(suite.scenarios)} scenarios "
+            f"in {took:.1f} s"
+        )
+        return
+    if header.get("suite_hash") != suite_hash(suite, base):
+        out.print(
+            "[yellow]note:[/] the suite or its policy files changed since the baseline was "
+            "stored; differences below may be intended (then run --update-baseline)"
+        )
+    diff = check(now, base_rows, suite.tolerance_se)
+    bad = diff[diff["status"] != "ok"]
+    shown = diff if show_all else bad
+    if not shown.empty:
+        out.print(_table(shown.set_index("scenario"), "Metrics against the baseline"))
+    out.print(
+        f"{len(diff) - len(bad)} of {len(diff)} metrics within {suite.tolerance_se:g} standard "
+        f"errors of the baseline ({took:.1f} s)"
+    )
+    if len(bad):
+        out.print(f"[bold red]regression gate failed: {len(bad)} metric(s) moved[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
 def world(
     scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
         DEFAULT_SCENARIO
