@@ -356,10 +356,10 @@ def compare(
     ``workers``: processes (results are identical whatever the number); ``progress``: a
     callable called once per finished replication.
     """
-    if not isinstance(replications, int) or replications < 1:
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"replications: expected an integer >= 1, got {replications!r}")
     sc = load_scenario(scenario, overrides=overrides)
-    loaded = _load_policies(policies or SHIPPED_POLICIES)
+    loaded = _load_policies(SHIPPED_POLICIES if policies is None else policies)
     names = [p.name for p in loaded]
     if baseline is not None and baseline not in names:
         raise ConfigError(

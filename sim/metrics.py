@@ -79,7 +79,12 @@ METRICS: dict[str, Metric] = {
             "mean share of the committee seen (a known touch) by the time of a true handoff",
         ),
         Metric(
-            "queue_wait_hours", "Queue wait", "hours", "lower", "mean handoff -> first SDR work"
+            "queue_wait_hours",
+            "Queue wait",
+            "hours",
+            "lower",
+            "mean handoff -> first SDR work, over worked handoffs (expired ones are counted in "
+            "never_followed_up)",
         ),
         Metric(
             "sla_breach_rate",

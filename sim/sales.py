@@ -7,11 +7,12 @@ scenario's ``sales:`` section:
    closed or dropped) is a ``duplicate``; one within ``recycle_days`` after the account was
    rejected is ``recycling``. Neither costs anything. Every other handoff joins the queue.
 2. **Queue.** SDRs are a ``simpy.PriorityResource`` (tier 1 first when ``priority_by_tier``, then
-   first come first served). A handoff still waiting after ``max_wait_days`` is ``expired``:
-   never followed up. SDRs work ``working_hours`` on the first ``workdays_per_week`` days of the
-   week (day 0 is a Monday) and give ``handoff_share`` of that time to handoffs, so a handoff of
-   ``hours_per_handoff`` occupies an SDR for ``hours_per_handoff / handoff_share`` working hours.
-   The response delay is the time from the handoff to the moment an SDR starts on it.
+   first come first served). A handoff an SDR could not start within ``max_wait_days`` is
+   ``expired``: never followed up. SDRs work ``working_hours`` on the first
+   ``workdays_per_week`` days of the week (day 0 is a Monday) and give ``handoff_share`` of
+   that time to handoffs, so a handoff of ``hours_per_handoff`` occupies an SDR for
+   ``hours_per_handoff / handoff_share`` working hours. The response delay is the time from
+   the handoff to the moment an SDR starts on it.
 3. **Outcome**, decided when the SDR starts (time *s*):
 
    - the account is not in an active journey at *s* (``in_market`` and ``journey_start <= s <
@@ -112,14 +113,24 @@ class WorkCalendar:
         week, i = divmod(k, self.wd)
         return week * 7 + i
 
+    def _split(self, h: float) -> tuple[int, float]:
+        """(whole work periods, hours into the next) of a clock reading; a reading within
+        rounding error (1e-12 relative) of a period boundary is that boundary: ``clock`` and
+        these invert each other only up to rounding, and a boundary must not turn into the end
+        of the day before (an SDR freed on Friday at 17:00 starts again on Monday)."""
+        q = h / self.length
+        k = round(q)
+        if abs(q - k) <= 1e-12 * max(1.0, abs(q)):
+            return k, 0.0
+        k = math.floor(q)
+        return k, h - k * self.length
+
     def start_at(self, h: float) -> float:
-        k = math.floor(h / self.length)
-        rem = h - k * self.length
+        k, rem = self._split(h)
         return self._day(k) + (self.h0 + rem) / 24.0
 
     def end_at(self, h: float) -> float:
-        k = math.floor(h / self.length)
-        rem = h - k * self.length
+        k, rem = self._split(h)
         if rem == 0.0 and k > 0:
             return self._day(k - 1) + self.h1 / 24.0
         return self._day(k) + (self.h0 + rem) / 24.0
@@ -193,6 +204,14 @@ def play_handoffs(
     acc = q["account_id"].to_numpy(np.int64)
     t_h = q["time"].to_numpy(np.float64)
     contact = q["contact_id"].to_numpy(np.int64) if n else np.zeros(0, np.int64)
+    bad = (acc < 0) | (acc >= tr.tier.size)
+    if bad.any():
+        from .errors import DataError
+
+        raise DataError(
+            f"qualifications: account_id {int(acc[bad][0])} is not an account of this world "
+            f"(ids are 0..{tr.tier.size - 1})"
+        )
     in_committee = np.ones(n, dtype=bool)
     lead = contact >= 0
     if lead.any():
@@ -237,8 +256,12 @@ def play_handoffs(
                 o["status"][i] = "expired"
                 owned_until[a] = env.now
                 return
-            s = cal.start_at(cal.clock(env.now))
-            end = cal.end_at(cal.clock(s) + work_hours)
+            s = max(cal.start_at(cal.clock(env.now)), env.now)
+            if s - t > sales.max_wait_days:  # the SDR is free, but only after the deadline
+                o["status"][i] = "expired"
+                owned_until[a] = t + sales.max_wait_days
+                return
+            end = max(cal.end_at(cal.clock(s) + work_hours), s)
             yield env.timeout(end - env.now)
         k = worked[a]
         worked[a] += 1
