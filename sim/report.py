@@ -117,7 +117,7 @@ def _timing(cmp: Comparison, colours: dict[str, str]) -> str:
                 data.append(v)
                 names.append(p)
         if data:
-            box = ax.boxplot(data, vert=False, patch_artist=True, showfliers=False)
+            box = ax.boxplot(data, orientation="horizontal", patch_artist=True, showfliers=False)
             for patch, p in zip(box["boxes"], names, strict=True):
                 patch.set_facecolor(colours[p])
                 patch.set_alpha(0.7)
