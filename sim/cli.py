@@ -483,6 +483,38 @@ def bench(
         raise typer.Exit(1)
 
 
+@app.command("import")
+@user_errors
+def import_cmd(
+    events: Annotated[Path, typer.Option("--events", help="raw touch/activity export")],
+    contacts: Annotated[Path, typer.Option("--contacts", help="raw contacts export")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the canonical files")],
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="raw accounts export (with outcomes)")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", "-m", help="YAML: column names, activity names, time zone"),
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="count and drop bad event rows")
+    ] = False,
+) -> None:
+    """Convert raw CRM / marketing-automation exports (any column names, activity names, time
+    zone, duplicates) into the canonical files `evaluate` reads, streaming in bounded memory,
+    with a report where every row is accounted for."""
+    from .importer import import_files
+
+    summary = import_files(events, contacts, accounts, out_dir, mapping, skip_bad_rows)
+    typer.echo(str(summary))
+    typer.echo(
+        f"next: qualsim evaluate --events {out_dir}/events.csv --contacts "
+        f"{out_dir}/contacts.csv"
+        + (f" --accounts {out_dir}/accounts.csv" if accounts is not None else "")
+        + " --policy ... --out results/"
+    )
+
+
 @app.command()
 @user_errors
 def world(
