@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import QualsimError
-from sim.logio import RealLog, outcome_metrics, read_log
+from sim.logio import RealLog, outcome_metrics, read_log, truth_from_outcomes
 
 from . import evaluate, load_policy, stage_entries
 from .window import Frame
@@ -23,10 +24,12 @@ class Replay:
     qualifications: pd.DataFrame  # policy, account_id, contact_id, time, rule, score
     stages: pd.DataFrame  # policy, account_id, stage, time (stage policies only)
     metrics: pd.DataFrame | None  # per policy precision / recall, when outcomes were given
+    details: pd.DataFrame | None = None  # per policy: volume, timing and wins (outcomes given)
+    handoff_days: pd.DataFrame | None = None  # per handoff: policy, account code, t (days), true
 
     def write(self, out: str | Path) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
-        outcomes were given) under ``out``."""
+        outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``."""
         out = Path(out)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -37,6 +40,8 @@ class Replay:
             tables["stages"] = self.stages
         if self.metrics is not None:
             tables["metrics"] = self.metrics
+        if self.details is not None:
+            tables["outcomes"] = self.details
         written = []
         for name, df in tables.items():
             path = out / f"{name}.csv"
@@ -97,4 +102,74 @@ def replay(
             "time": real.to_timestamps(s["time"]) if len(s) else [],
         }
     )
-    return Replay(real, labelled, stages, metrics)
+    details = None
+    days = pd.DataFrame({"policy": q["policy"], "account_id": q["account_id"], "time": q["time"]})
+    if real.outcomes is not None:
+        details = replay_metrics(q, real, horizon_days, names)
+        truth = truth_from_outcomes(real, horizon_days)
+        days["true"] = np.asarray(
+            truth(q["account_id"].to_numpy(np.int64), q["time"].to_numpy(float)), dtype=bool
+        )
+    return Replay(real, labelled, stages, metrics, details, days)
+
+
+# What the simulator's metrics need that a real history cannot give (reported, not guessed).
+NOT_MEASURABLE = {
+    "recall over in-market accounts": "accounts that were in market but never touched and "
+    "never opened an opportunity are not in the export (recall here is over accounts with an "
+    "opportunity)",
+    "timing vs intent": "needs the moment each account became sales-ready, which no CRM records",
+    "time to qualify": "needs when each buying journey started",
+    "buying-group coverage": "needs who was on the buying committee",
+    "queue wait, acceptance, sales hours": "need the sales team's own records of each handoff "
+    "(the sales model plays them out on simulated worlds only)",
+    "lost to a competitor first": "needs when a competitor engaged",
+}
+
+
+def replay_metrics(
+    q: pd.DataFrame, real: RealLog, horizon_days: float, names: list[str]
+) -> pd.DataFrame:
+    """Per policy, on a real history with outcomes: handoffs per week over the log's span,
+    precision and recall (the truth rule), days from a true handoff to the opportunity opening
+    (runway; only opportunities opened at or after the handoff) and to the close, the
+    handed-off accounts that were won and their value, and accounts with an opportunity never
+    handed off."""
+    truth = truth_from_outcomes(real, horizon_days)
+    ev_t = real.log.events["time"].to_numpy(float)
+    weeks = max((ev_t.max() - ev_t.min()) / 7.0, 1 / 7) if ev_t.size else np.nan
+    o = real.outcomes.set_index("account_id")
+    won = o["won"].fillna(False).to_numpy(bool) if "won" in o else np.zeros(len(o), bool)
+    value = o["value"].to_numpy(float) if "value" in o else np.full(len(o), np.nan)
+    base = outcome_metrics(q, real, horizon_days, names).set_index("policy")
+    rows = []
+    for name in names:
+        sel = q["policy"].astype(str).to_numpy() == name
+        a = q["account_id"].to_numpy(np.int64)[sel]
+        t = q["time"].to_numpy(float)[sel]
+        ok = np.asarray(truth(a, t), dtype=bool) if a.size else np.zeros(0, bool)
+        opened, closed = truth.opened[a], truth.closed[a]
+        ahead = ok & (opened >= t - 1e-9)
+        to_close = ok & ~np.isnan(closed) & (closed > t)
+        won_acc = np.unique(a[ok & won[a]])
+        rows.append(
+            {
+                "policy": name,
+                "handoffs": int(sel.sum()),
+                "handoffs_per_week": sel.sum() / weeks,
+                "precision": base.loc[name, "precision"],
+                "recall": base.loc[name, "recall"],
+                "days_to_opportunity": float(np.mean(opened[ahead] - t[ahead]))
+                if ahead.any()
+                else np.nan,
+                "days_to_close": float(np.mean(closed[to_close] - t[to_close]))
+                if to_close.any()
+                else np.nan,
+                "won_accounts": int(won_acc.size),
+                "won_value": float(np.nansum(value[won_acc])) if won_acc.size else 0.0,
+                "opportunities_missed": int(
+                    base.loc[name, "accounts_with_opportunity"] - base.loc[name, "recalled"]
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -613,6 +613,9 @@ def evaluate(
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="skip and count bad event rows")
     ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+    ] = None,
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes)."""
@@ -625,6 +628,23 @@ def evaluate(
         typer.echo(f"{name}: {counts[name]:,} handoffs")
     if r.metrics is not None:
         out.print(_table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
+    if r.details is not None:
+        out.print(_table(r.details.set_index("policy"), "Volume, timing and wins"))
+        from policies.replay import NOT_MEASURABLE
+
+        out.print(
+            "[dim]Not measurable on a real history: "
+            + "; ".join(escape(k) for k in NOT_MEASURABLE)
+            + " (see the report).[/]"
+        )
+    if report is not None:
+        from .report import build_replay_report
+
+        report.parent.mkdir(parents=True, exist_ok=True)
+        tmp = report.with_name(report.name + ".partial")
+        tmp.write_text(build_replay_report(r, str(events)), encoding="utf-8")
+        tmp.replace(report)
+        typer.echo(f"wrote {report}")
     for path in r.write(out_dir):
         typer.echo(f"wrote {path}")
 
