@@ -39,7 +39,24 @@ def fit_points(policy: Mql, f: Frame) -> np.ndarray:
     return f.per_contact(fit, 0.0).astype(float)
 
 
+def _score_key(policy) -> str:
+    """What a policy's scores depend on: everything but its name, threshold and recycling
+    (a threshold sweep shares one score computation, memoised on the Frame)."""
+    import json
+
+    data = policy.model_dump(mode="json", exclude={"name", "threshold", "recycle_days"})
+    return json.dumps(data, sort_keys=True, default=str)
+
+
 def _scores(policy: Mql, f: Frame, every_event: bool):
+    """Contact scores at candidate times, memoised per scoring rule (see ``_score_key``)."""
+    return f.memo(
+        ("mql_scores", _score_key(policy), every_event),
+        lambda: _compute_scores(policy, f, every_event),
+    )
+
+
+def _compute_scores(policy: Mql, f: Frame, every_event: bool):
     """Contact scores at candidate times: (event index, contact, score) per candidate.
 
     Candidates are the contact's own touch times (a score with points >= 0 peaks there) or,

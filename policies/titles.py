@@ -24,7 +24,14 @@ def touch_weights(policy: WeightedTitles, f: Frame) -> np.ndarray:
 
 
 def titles_score(policy: WeightedTitles, f: Frame) -> np.ndarray:
-    """Per event: the account's score at its time."""
+    """Per event: the account's score at its time (memoised per scoring rule on the Frame, so
+    a threshold sweep computes it once)."""
+    from .mql import _score_key
+
+    return f.memo(("titles_score", _score_key(policy)), lambda: _titles_score(policy, f))
+
+
+def _titles_score(policy: WeightedTitles, f: Frame) -> np.ndarray:
     w = touch_weights(policy, f)
     window = policy.window_days
     if window is None and policy.decay.window_days is not None:

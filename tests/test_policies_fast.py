@@ -507,3 +507,32 @@ def test_unsorted_logs_and_unknown_activities_are_data_errors():
     assert len(policies.evaluate(policy, _tiny_log(ok.assign(activity=cat)))) == 0
     with pytest.raises(DataError, match="missing activity"):
         policies.evaluate(policy, _tiny_log(ok.assign(activity=["webinar", None])))
+
+
+@HYP
+@given(
+    log=logs(),
+    spec=st.one_of(mql_policies(), title_policies()),
+    values=st.lists(st.sampled_from([0.5, 3.0, 5.0, 8.0, 10.0, 31.0, 60.0]), max_size=5),
+    other=st.sampled_from([("decay.half_life_days", 3.0), ("window_days", 5.0), None]),
+)
+def test_score_threshold_sweep_shares_scores_exactly(log, spec, values, other):
+    """MQL and weighted-titles scores are memoised on the Frame per scoring rule (all but name,
+    threshold and recycling): a threshold sweep equals a loop of fresh evaluations, and a
+    variant with another scoring rule on the same Frame never reuses the first one's scores."""
+    policy = policies.load_policy(spec)
+    if values:
+        got = policies.sweep(policy, log, "threshold", values)
+        pd.testing.assert_frame_equal(got, _loop(policy, log, "threshold", values))
+    if other is None:
+        return
+    path, value = other
+    try:
+        changed = policies.with_value(policy, path, value)
+    except ConfigError:
+        return  # the path does not exist for this kind / decay mode
+    frame = policies.Frame(log)
+    policies.evaluate(policy, log, frame)  # fills the memo with the first rule's scores
+    pd.testing.assert_frame_equal(
+        policies.evaluate(changed, log, frame), policies.evaluate(changed, log)
+    )
