@@ -536,3 +536,18 @@ def test_score_threshold_sweep_shares_scores_exactly(log, spec, values, other):
     pd.testing.assert_frame_equal(
         policies.evaluate(changed, log, frame), policies.evaluate(changed, log)
     )
+
+
+@HYP
+@given(log=logs(), members=st.lists(st.one_of(MEMBER, combinators()), min_size=1, max_size=3))
+def test_any_combinator_first_handoff_path_equals_the_per_event_path(log, members):
+    """``kind: any`` without recycling takes the earliest of the members' first handoffs; the
+    per-event path (every member's rule at every event) gives the same rows and dtypes."""
+    from policies.combinators import per_event
+
+    for i, m in enumerate(members):
+        m["name"] = f"m{i}"
+    policy = policies.load_policy({"name": "combo", "kind": "any", "policies": members})
+    fast = policies.evaluate(policy, log)
+    general = per_event(policy, policies.Frame(log)) if len(log.events) else fast
+    pd.testing.assert_frame_equal(fast.reset_index(drop=True), general.reset_index(drop=True))
