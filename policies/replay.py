@@ -30,11 +30,8 @@ class Replay:
     def write(self, out: str | Path) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
         outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``."""
-        out = Path(out)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise QualsimError(f"{out}: cannot create output folder ({exc.strerror})") from None
+        from sim.events import write_tables
+
         tables = {"qualifications": self.qualifications}
         if len(self.stages) or not self.stages.empty:
             tables["stages"] = self.stages
@@ -42,14 +39,7 @@ class Replay:
             tables["metrics"] = self.metrics
         if self.details is not None:
             tables["outcomes"] = self.details
-        written = []
-        for name, df in tables.items():
-            path = out / f"{name}.csv"
-            tmp = path.with_name(path.name + ".partial")
-            df.to_csv(tmp, index=False)
-            tmp.replace(path)
-            written.append(path)
-        return written
+        return write_tables(tables, out, "csv")
 
 
 def replay(

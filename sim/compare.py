@@ -229,9 +229,8 @@ class Comparison:
         import json
 
         from . import __version__
+        from .events import write_tables
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         tables = {
             "tidy": self.tidy,
             "handoffs": self.handoffs,
@@ -247,13 +246,6 @@ class Comparison:
         }
         if len(self.policies) > 1:
             tables["paired"] = self.paired()
-        written = []
-        for name, df in tables.items():
-            path = out / f"{name}.{fmt}"
-            tmp = path.with_name(path.name + ".partial")
-            df.to_parquet(tmp, index=False) if fmt == "parquet" else df.to_csv(tmp, index=False)
-            tmp.replace(path)
-            written.append(path)
         meta = {
             "format": fmt,
             "scenario": self.scenario.model_dump(mode="json"),
@@ -265,12 +257,8 @@ class Comparison:
             "level": self.level,
             "qualsim_version": __version__,
         }
-        path = out / "comparison.json"
-        tmp = path.with_name(path.name + ".partial")
-        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        tmp.replace(path)
-        written.append(path)
-        return written
+        tables["comparison.json"] = json.dumps(meta, indent=2)
+        return write_tables(tables, out, fmt)
 
     @classmethod
     def read(cls, folder: str | Path) -> Comparison:

@@ -39,6 +39,35 @@ from .errors import QualsimError
 from .scenario import Scenario
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
+
+
+def write_tables(tables: dict, out: str | Path, fmt: str = "csv") -> list[Path]:
+    """Write each DataFrame (or text) of ``tables`` to ``out/<name>.<fmt>`` (text: ``<name>``
+    as given, e.g. ``"report.json"``), each atomically (a temporary name, then a rename: a
+    reader never sees half a file). Creates ``out``; a folder that cannot be made is a
+    ``QualsimError``. Returns the paths written."""
+    if fmt not in ("parquet", "csv"):
+        raise QualsimError(f"unknown output format {fmt!r}: expected parquet or csv")
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QualsimError(f"{out}: cannot create output folder ({exc.strerror})") from None
+    written = []
+    for name, value in tables.items():
+        path = out / (name if isinstance(value, str) else f"{name}.{fmt}")
+        tmp = path.with_name(path.name + ".partial")
+        if isinstance(value, str):
+            tmp.write_text(value, encoding="utf-8")
+        elif fmt == "parquet":
+            value.to_parquet(tmp, index=False)
+        else:
+            value.to_csv(tmp, index=False)
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
 VISIBLE_CONTACT_COLUMNS = ("contact_id", "account_id", "title", "seniority", "department", "role")
 
 
@@ -61,39 +90,15 @@ class World:
     def write(self, out: str | Path, fmt: str = "parquet") -> list[Path]:
         """Write every table to ``out/<table>.parquet`` (or ``.csv``) plus ``scenario.json``
         (the resolved scenario, seed and package version). Returns the files written."""
-        if fmt not in ("parquet", "csv"):
-            raise QualsimError(f"unknown output format {fmt!r}: expected parquet or csv")
-        out = Path(out)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise QualsimError(f"{out}: cannot create output folder ({exc.strerror})") from None
-        written = []
-        for name, df in self.tables().items():
-            path = out / f"{name}.{fmt}"
-            tmp = path.with_name(path.name + ".partial")
-            if fmt == "parquet":
-                df.to_parquet(tmp, index=False)
-            else:
-                df.to_csv(tmp, index=False)
-            tmp.replace(path)  # atomic: a reader never sees half a file
-            written.append(path)
-        meta = out / "scenario.json"
         from . import __version__
 
-        meta.write_text(
-            json.dumps(
-                {
-                    "seed": self.seed,
-                    "qualsim_version": __version__,
-                    "scenario": self.scenario.model_dump(mode="json"),
-                },
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
-        written.append(meta)
-        return written
+        meta = {
+            "seed": self.seed,
+            "qualsim_version": __version__,
+            "scenario": self.scenario.model_dump(mode="json"),
+        }
+        tables = {**self.tables(), "scenario.json": json.dumps(meta, indent=2)}
+        return write_tables(tables, out, fmt)
 
 
 @dataclass(frozen=True)

@@ -94,13 +94,6 @@ def export_world(
     world: World, out: str | Path, start: str = "2025-01-06", fmt: str = "csv"
 ) -> list[Path]:
     """Write :func:`export_tables` to ``out/<table>.csv`` (or ``.parquet``), atomically."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, df in export_tables(world, start).items():
-        path = out / f"{name}.{fmt}"
-        tmp = path.with_name(path.name + ".partial")
-        df.to_parquet(tmp, index=False) if fmt == "parquet" else df.to_csv(tmp, index=False)
-        tmp.replace(path)
-        written.append(path)
-    return written
+    from .events import write_tables
+
+    return write_tables(export_tables(world, start), out, fmt)

@@ -285,20 +285,9 @@ def write_olist(
     ``accounts.csv`` (atomically) for ``qualsim evaluate --events ... --contacts ...
     --accounts ...``. Returns the paths written. Keep ``out`` outside the repository (the
     licence is non-commercial share-alike)."""
-    tables = load_olist(folder, since, until)
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"{out}: cannot create output folder ({exc.strerror})") from None
-    written = []
-    for name, df in tables.items():
-        path = out / f"{name}.csv"
-        tmp = path.with_name(path.name + ".partial")
-        df.to_csv(tmp, index=False)
-        tmp.replace(path)
-        written.append(path)
-    return written
+    from .events import write_tables
+
+    return write_tables(load_olist(folder, since, until), out, "csv")
 
 
 # --------------------------------------------------------------------------------------------

@@ -74,6 +74,26 @@ def _figure(w: float = 8.0, h: float = 4.0, ncols: int = 1):
     return plt.subplots(1, ncols, figsize=(w, h))
 
 
+def _boxes(ax, df: pd.DataFrame, column: str, policies: list[str], colours) -> bool:
+    """Horizontal box plots of ``column`` per policy (NaN left out), in the policies'
+    colours; False when no policy has a value."""
+    data, labels = [], []
+    for p in policies:
+        v = df.loc[df["policy"] == p, column].to_numpy(np.float64)
+        v = v[~np.isnan(v)]
+        if v.size:
+            data.append(v)
+            labels.append(p)
+    if not data:
+        return False
+    box = ax.boxplot(data, orientation="horizontal", patch_artist=True, showfliers=False)
+    for patch, p in zip(box["boxes"], labels, strict=True):
+        patch.set_facecolor(colours[p])
+        patch.set_alpha(0.7)
+    ax.set_yticks(range(1, len(labels) + 1), labels)
+    return True
+
+
 def _html_table(df: pd.DataFrame) -> str:
     return df.to_html(escape=True, border=0, na_rep="-")
 
@@ -109,19 +129,7 @@ def _timing(cmp: Comparison, colours: dict[str, str]) -> str:
         (ax1, "vs_sales_ready_days", "days from the sales-ready moment (negative: earlier)"),
         (ax2, "lead_time_days", "days left before the decision"),
     ):
-        data, names = [], []
-        for p in cmp.policies:
-            v = true.loc[true["policy"] == p, col].to_numpy(np.float64)
-            v = v[~np.isnan(v)]
-            if v.size:
-                data.append(v)
-                names.append(p)
-        if data:
-            box = ax.boxplot(data, orientation="horizontal", patch_artist=True, showfliers=False)
-            for patch, p in zip(box["boxes"], names, strict=True):
-                patch.set_facecolor(colours[p])
-                patch.set_alpha(0.7)
-            ax.set_yticks(range(1, len(names) + 1), names)
+        _boxes(ax, true, col, cmp.policies, colours)
         ax.set_xlabel(label)
         ax.axvline(0, color="#888", lw=0.8, ls="--")
     ax1.set_title("When true handoffs come, against purchase intent")
@@ -357,18 +365,7 @@ def build_replay_report(replay, title: str = "replay of a real history") -> str:
         opened = replay.real.outcomes.set_index("account_id")["opportunity_date"]
         d = d.assign(vs_opp=d["time"].to_numpy() - opened.reindex(d["account_id"]).to_numpy())
         fig, ax = _figure(8, 3.8)
-        data, labels = [], []
-        for p in names:
-            v = d.loc[(d["policy"] == p) & d["vs_opp"].notna(), "vs_opp"].to_numpy(np.float64)
-            if v.size:
-                data.append(v)
-                labels.append(p)
-        if data:
-            box = ax.boxplot(data, orientation="horizontal", patch_artist=True, showfliers=False)
-            for patch, p in zip(box["boxes"], labels, strict=True):
-                patch.set_facecolor(colours[p])
-                patch.set_alpha(0.7)
-            ax.set_yticks(range(1, len(labels) + 1), labels)
+        if _boxes(ax, d, "vs_opp", names, colours):
             ax.axvline(0, color="#888", ls="--", lw=0.8)
             ax.set_xlabel("days from the opportunity opening (negative: handed off before it)")
             ax.set_title("When handoffs came, for accounts that had an opportunity")
