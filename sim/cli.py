@@ -517,6 +517,41 @@ def import_cmd(
 
 @app.command()
 @user_errors
+def calibrate(
+    events: Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")],
+    contacts: Annotated[Path, typer.Option("--contacts", help="contacts, with role if known")],
+    accounts: Annotated[Path, typer.Option("--accounts", help="accounts with CRM outcomes")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="the fitted scenario YAML")] = Path(
+        "fitted.yaml"
+    ),
+    base: Annotated[
+        str | None, typer.Option("--base", help="preset to extend (default: the closest)")
+    ] = None,
+    seed: SeedOpt = 0,
+    show_all: Annotated[bool, typer.Option("--all", help="also print every touch rate")] = False,
+) -> None:
+    """Fit a scenario to a real history (committee sizes, role mix, identification rate, touch
+    rates, journey timing, win rate) and report how the simulated fit compares with it."""
+    from .calibrate import calibrate_files
+
+    cal, report = calibrate_files(events, contacts, accounts, out_file, base, seed)
+    est = cal.table()
+    key = est.columns[0]
+    rates = est[key].astype(str).str.startswith(("touches.", "noise.rate_scale"))
+    shown = est if show_all else est[~rates]
+    out.print(_table(shown.set_index(key), "Estimates (± standard error, n)"))
+    if not show_all and rates.any():
+        out.print(
+            f"[dim]{int(rates.sum())} touch-rate estimates: see {escape(str(out_file))} or --all[/]"
+        )
+    out.print(_table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)"))
+    for note in cal.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
+    typer.echo(f"wrote {out_file}")
+
+
+@app.command()
+@user_errors
 def world(
     scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
         DEFAULT_SCENARIO
