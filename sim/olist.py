@@ -109,8 +109,18 @@ EVERY_MQL = {
 
 
 def default_folder() -> Path:
-    """``../shared/data/olist`` resolved next to the repository holding this package."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "olist"
+    """Where the Olist files are looked for: ``$QUALSIM_OLIST`` when set; else
+    ``../shared/data/olist`` from the working directory (the project root, as in the tests and
+    the CLI), or else next to the source tree holding this package (an editable install run
+    from elsewhere); the working-directory one when neither exists."""
+    import os
+
+    env = os.environ.get("QUALSIM_OLIST")
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve().parent / "shared" / "data" / "olist"
+    source = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "olist"
+    return here if here.is_dir() or not source.is_dir() else source
 
 
 # --------------------------------------------------------------------------------------------
