@@ -48,6 +48,7 @@ True
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -79,6 +80,23 @@ OUTCOME_COLUMNS = [
     "lost_to_competitor",
 ]
 _INF = math.inf
+
+
+class _InsortQueue(simpy.resources.resource.SortedQueue):
+    """SimPy's priority queue, kept sorted by binary insertion instead of a full sort per
+    request (same order: a new request goes after the equal keys, as a stable sort puts it)."""
+
+    def append(self, item) -> None:
+        if self.maxlen is not None and len(self) >= self.maxlen:
+            raise RuntimeError("Cannot append event. Queue is full.")
+        bisect.insort_right(self, item, key=lambda e: e.key)
+
+
+class SDRTeam(simpy.PriorityResource):
+    """The SDRs: a ``simpy.PriorityResource`` (lower priority values first, then first come,
+    first served) with an insertion-sorted queue, fast when hundreds of handoffs wait."""
+
+    PutQueue = _InsortQueue
 
 
 class WorkCalendar:
@@ -233,10 +251,19 @@ def play_handoffs(
     cal = WorkCalendar(sales.workdays_per_week, sales.working_hours)
     work_hours = sales.hours_per_handoff / sales.handoff_share
     env = simpy.Environment()
-    sdrs = simpy.PriorityResource(env, capacity=sales.sdrs)
+    sdrs = SDRTeam(env, capacity=sales.sdrs)
     owned_until = np.full(tr.tier.size, -_INF)  # sales owns the account until then
     recycle_until = np.full(tr.tier.size, -_INF)
     worked = np.zeros(tr.tier.size, dtype=np.int64)  # k-th worked handoff of the account
+    # The draws of an account's k-th worked handoff, made in bulk up front (k < its handoffs):
+    # row offset[a] + k of each stream; the same numbers as drawing them one by one.
+    per_account = np.bincount(acc, minlength=tr.tier.size) if n else np.zeros(tr.tier.size, int)
+    offset = np.r_[0, np.cumsum(per_account)[:-1]]
+    ids = np.repeat(np.arange(tr.tier.size), per_account)
+    ks = np.arange(ids.size) - np.repeat(offset, per_account)
+    draws = {
+        name: streams.uniform(f"sales.{name}", ids, ks) for name in ("reach", "nurture", "win")
+    }
     opportunity = np.zeros(tr.tier.size, dtype=bool)
 
     def handle(i: int):
@@ -269,7 +296,7 @@ def play_handoffs(
         o["t_first_touch"][i] = s
         o["queue_wait_hours"][i] = delay_h
         o["sales_hours"][i] = sales.hours_per_handoff
-        u = streams.uniform("sales.reach", a, k)
+        u = draws["reach"][offset[a] + k]
         if not tr.active(a, s):
             reason = "no_active_journey"
         elif not in_committee[i]:
@@ -287,7 +314,7 @@ def play_handoffs(
         t_opp = max(end, tr.qualified[a])
         if t_opp > end:  # nurture until the journey qualifies, unless sales gives up first
             rate = math.log(2.0) / sales.nurture_half_life_days
-            give_up = end + float(exponential(streams.uniform("sales.nurture", a, k))) / rate
+            give_up = end + float(exponential(draws["nurture"][offset[a] + k])) / rate
             stop = min(t_opp, give_up, tr.decision[a], world.scenario.horizon_days)
             o["sales_hours"][i] += sales.nurture_hours_per_week * (stop - end) / 7.0
             if give_up < t_opp:
@@ -305,7 +332,7 @@ def play_handoffs(
         if tr.buys[a]:
             first = s < tr.competitor[a]
             p = sales.win.preferred if first else sales.win.after_competitor
-            won = streams.uniform("sales.win", a, k) < p
+            won = draws["win"][offset[a] + k] < p
             o["won"][i] = won
             o["value"][i] = tr.value[a] if won else 0.0
             o["lost_to_competitor"][i] = (not won) and not first

@@ -1010,3 +1010,43 @@ def test_bad_sales_config_names_the_field(sales, path):
     with pytest.raises(ConfigError) as exc:
         sim.load_scenario("enterprise", overrides={"sales": sales})
     assert f"{path}:" in str(exc.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    jobs=st.lists(
+        st.tuples(
+            st.floats(0, 5, allow_nan=False),  # arrival
+            st.integers(1, 3),  # priority (tier)
+            st.floats(0.01, 3, allow_nan=False),  # service time
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    servers=st.integers(1, 3),
+)
+def test_sdr_team_serves_in_the_order_of_simpy_priority_resource(jobs, servers):
+    """The insertion-sorted queue (fast path) grants requests exactly as SimPy's own
+    PriorityResource (a full stable sort per request: the reference) does."""
+    import simpy
+
+    from sim.sales import SDRTeam
+
+    def run(cls):
+        env = simpy.Environment()
+        res = cls(env, capacity=servers)
+        log = []
+
+        def job(i, arrive, prio, service):
+            yield env.timeout(arrive)
+            with res.request(priority=prio) as req:
+                yield req
+                log.append((i, env.now))
+                yield env.timeout(service)
+
+        for i, (arrive, prio, service) in enumerate(jobs):
+            env.process(job(i, arrive, prio, service))
+        env.run()
+        return log
+
+    assert run(SDRTeam) == run(simpy.PriorityResource)
