@@ -48,8 +48,10 @@ def _score_key(policy) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
-def _scores(policy: Mql, f: Frame, every_event: bool):
-    """Contact scores at candidate times, memoised per scoring rule (see ``_score_key``)."""
+def _scores(policy: Mql, f: Frame, every_event: bool | str):
+    """Contact scores at candidate times, memoised per scoring rule (see ``_score_key``).
+    ``every_event``: False (own touches), True (every event from the first touch on) or
+    ``"negative"`` (every event only for contacts with a negative-point touch)."""
     return f.memo(
         ("mql_scores", _score_key(policy), every_event),
         lambda: _compute_scores(policy, f, every_event),
@@ -73,7 +75,19 @@ def _compute_scores(policy: Mql, f: Frame, every_event: bool):
     c, s, p = f.contact[order], f.time[order], pts[order]
     crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
     cum = _running(policy, crank, s, p)
-    if every_event:
+    if every_event == "negative":
+        # Only a contact with a negative touch can see its score rise without touching (a
+        # negative contribution fading or leaving the window); the others peak at their own
+        # touches, so those suffice to find the first time each contact reaches a threshold.
+        neg = np.zeros(crank.max() + 1, dtype=bool)
+        neg[crank[p < 0]] = True
+        pr, pt, pe = _pairs(f, c, s, crank)
+        keep = neg[pr]
+        own = ~neg[crank]
+        q_rank = np.r_[pr[keep], crank[own]]
+        q_time = np.r_[pt[keep], s[own]]
+        q_event = np.r_[pe[keep], order[own]]
+    elif every_event:
         q_rank, q_time, q_event = _pairs(f, c, s, crank)
     else:
         q_rank, q_time, q_event = crank, s, order
@@ -85,7 +99,10 @@ def _compute_scores(policy: Mql, f: Frame, every_event: bool):
 def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
     """The handoffs of an ``mql`` policy on ``log``."""
     f = frame if frame is not None else Frame(log)
-    every = min(policy.points.values(), default=0.0) < 0 or policy.recycle_days is not None
+    negative = min(policy.points.values(), default=0.0) < 0
+    # Recycling needs the rule at every event (the next handoff may come at any event after
+    # the recycle period); a first handoff only needs each contact's candidate peaks.
+    every = True if policy.recycle_days is not None else ("negative" if negative else False)
     ev, contact, score = _scores(policy, f, every)
     hit = score >= policy.threshold
     if not hit.any():
@@ -147,18 +164,16 @@ def _score_at(policy: Mql, crank, s, p, run, q_rank, q_time) -> np.ndarray:
 
 def _pairs(f: Frame, c, s, crank):
     """(contact rank, time, event index) for every event of each contact's account at or after
-    the contact's first touch."""
+    the contact's first touch (vectorised: one block of event indices per contact)."""
     first = np.r_[True, crank[1:] != crank[:-1]]
-    c_first_time = s[first]
-    rows_r, rows_t, rows_e = [], [], []
+    t0 = s[first]
     con_acct = pd.Series(f.account).groupby(f.contact).first()
-    accounts = con_acct.reindex(c[first]).to_numpy()
-    for r, (acc, t0) in enumerate(zip(accounts, c_first_time, strict=True)):
-        lo = np.searchsorted(f.account, acc, "left")
-        hi = np.searchsorted(f.account, acc, "right")
-        idx = np.arange(lo, hi)
-        idx = idx[f.time[idx] >= t0]
-        rows_r.append(np.full(idx.size, r))
-        rows_t.append(f.time[idx])
-        rows_e.append(idx)
-    return np.concatenate(rows_r), np.concatenate(rows_t), np.concatenate(rows_e)
+    accounts = con_acct.reindex(c[first]).to_numpy(np.int64)
+    group = f.account.astype(np.int64)
+    lo = grouped_searchsorted(group, f.time, accounts, t0, "left")  # first event at or after t0
+    hi = np.searchsorted(group, accounts, side="right")
+    length = hi - lo
+    total = int(length.sum())
+    ranks = np.repeat(np.arange(t0.size), length)
+    events = np.arange(total) + np.repeat(lo - np.r_[0, np.cumsum(length)[:-1]], length)
+    return ranks, f.time[events], events
