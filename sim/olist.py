@@ -566,6 +566,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     t = sub.add_parser("timing", help="Olist's days MQL -> won against the smb preset")
     t.add_argument("--accounts", type=int, default=20_000)
     t.add_argument("--seed", type=int, default=102)
+    t.add_argument("--report", help="also write an HTML page (quantiles, KS, both CDFs)")
     a = ap.parse_args(argv)
     try:
         _run(a)
@@ -584,7 +585,15 @@ def _run(a: argparse.Namespace) -> None:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(replay_by_origin(a.folder, horizon_days=a.horizon_days).round(4))
     else:
-        print(smb_timing_check(a.folder, accounts=a.accounts, seed=a.seed))
+        check = smb_timing_check(a.folder, accounts=a.accounts, seed=a.seed)
+        print(check)
+        if a.report:
+            from .events import write_tables
+            from .report import build_timing_report
+
+            out = Path(a.report)
+            for p in write_tables({out.name: build_timing_report(check)}, out.parent or "."):
+                print(f"wrote {p}")
 
 
 if __name__ == "__main__":

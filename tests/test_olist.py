@@ -393,3 +393,19 @@ def test_smb_days_to_buy_resemble_olist_days_to_won():
     assert 0.5 <= c.median_ratio <= 2, str(c)
     assert 0 <= c.ks <= 1
     print(c)
+
+
+def test_timing_report_page():
+    """The observed-vs-simulated days-to-win page: the quantile table, the KS distance and a
+    plot, self-contained."""
+    import numpy as np
+
+    from sim.olist import TimingCheck
+    from sim.report import build_timing_report
+
+    obs, simd = np.array([1.0, 2.0, 5.0, 30.0]), np.array([0.5, 3.0, 6.0, 90.0])
+    q = pd.DataFrame({"olist": [1.0, 5.0], "smb": [0.5, 6.0]}, index=["p10", "p50"])
+    page = build_timing_report(TimingCheck(obs, simd, q, 0.25, 0.99, 5, 1))
+    assert page.startswith("<!DOCTYPE html>") and "data:image/png;base64," in page
+    assert "distance 0.250 (p = 0.99)" in page and "5 simulated buys, 1 of them" in page
+    assert "<th>p50</th>" in page
