@@ -673,13 +673,10 @@ def evaluate(
             + " (see the report).[/]"
         )
     if report is not None:
+        from .events import write_text
         from .report import build_replay_report
 
-        report.parent.mkdir(parents=True, exist_ok=True)
-        tmp = report.with_name(report.name + ".partial")
-        tmp.write_text(build_replay_report(r, str(events)), encoding="utf-8")
-        tmp.replace(report)
-        typer.echo(f"wrote {report}")
+        typer.echo(f"wrote {write_text(report, build_replay_report(r, str(events)))}")
     for path in r.write(out_dir):
         typer.echo(f"wrote {path}")
 

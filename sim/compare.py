@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import ConfigError
-from .metrics import HEADLINE, METRICS, handoff_metrics
+from .metrics import HEADLINE, METRICS, committee_first_seen, handoff_metrics
 from .scenario import Scenario, load_scenario
 
 SHIPPED_POLICIES = ["mql_only", "mqa_count", "weighted_titles", "progression_stages"]
@@ -91,10 +91,12 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     frame = pol.Frame(log)
     rows, funnels, handoffs = [], [], []
     tr = world.truth.set_index("account_id")
+    tier_of = world.accounts.set_index("account_id")["tier"]
+    seen = committee_first_seen(world)  # one pass over the events, shared by every policy
     for p in policies:
         q = pol.evaluate(p, log, frame)
         res = play_handoffs(world, q)
-        for metric, value in handoff_metrics(world, res).items():
+        for metric, value in handoff_metrics(world, res, seen=seen).items():
             rows.append({"policy": p.name, "metric": metric, "value": value})
         funnels.append(double_funnel(world, res).assign(policy=p.name))
         o = res.outcomes
@@ -105,7 +107,7 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
                 {
                     "policy": p.name,
                     "account_id": a,
-                    "tier": world.accounts.set_index("account_id")["tier"].reindex(a).to_numpy(),
+                    "tier": tier_of.reindex(a).to_numpy(),
                     "t_handoff": t,
                     "true_handoff": o["true_handoff"].to_numpy(bool),
                     "vs_sales_ready_days": t - tr["t_sales_ready"].reindex(a).to_numpy(),

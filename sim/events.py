@@ -71,6 +71,12 @@ def write_tables(tables: dict, out: str | Path, fmt: str = "csv") -> list[Path]:
 VISIBLE_CONTACT_COLUMNS = ("contact_id", "account_id", "title", "seniority", "department", "role")
 
 
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`write_tables`); returns the path."""
+    path = Path(path)
+    return write_tables({path.name: text}, path.parent)[0]
+
+
 @dataclass(frozen=True)
 class World:
     """A simulated world: the observable tables, the ground truth, and how it was made."""

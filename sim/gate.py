@@ -150,10 +150,9 @@ def write_baseline(table: pd.DataFrame, suite: Suite, base: Path, path: str | Pa
         "qualsim_version": __version__,
         "rows": json.loads(table.to_json(orient="records")),
     }
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from .events import write_text
+
+    return write_text(path, json.dumps(payload, indent=1))
 
 
 def read_baseline(path: str | Path) -> tuple[pd.DataFrame, dict]:

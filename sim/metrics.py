@@ -157,8 +157,10 @@ def _mean(x: np.ndarray) -> float:
     return float(np.mean(x)) if np.size(x) else float("nan")
 
 
-def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Per handoff: committee members with a known touch at or before ``t`` / committee size."""
+def committee_first_seen(world: World) -> tuple[dict[int, np.ndarray], pd.Series]:
+    """Per account: the sorted times at which its committee members were first seen (a known
+    touch), and each account's committee size. One pass over the events: compute it once per
+    world and pass it to :func:`coverage_at` / :func:`handoff_metrics` for every policy."""
     ev = world.events
     known = ev[(ev["contact_id"] >= 0).to_numpy()]
     first = known.groupby("contact_id", sort=False)["time"].min()
@@ -171,7 +173,13 @@ def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray) -> np.nda
         }
     )
     by_acc = {a: np.sort(g["t"].dropna().to_numpy()) for a, g in seen.groupby("account_id")}
-    size = world.truth.set_index("account_id")["committee_size"]
+    return by_acc, world.truth.set_index("account_id")["committee_size"]
+
+
+def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray, seen=None) -> np.ndarray:
+    """Per handoff: committee members with a known touch at or before ``t`` / committee size
+    (``seen``: :func:`committee_first_seen` of ``world``, computed here when not given)."""
+    by_acc, size = seen if seen is not None else committee_first_seen(world)
     out = np.full(len(accounts), np.nan)
     for i, (a, t) in enumerate(zip(accounts, times, strict=True)):
         n = size.get(int(a), 0)
@@ -181,12 +189,17 @@ def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray) -> np.nda
 
 
 def handoff_metrics(
-    world: World, result: SalesResult, tier: int | None = None, coverage: bool = True
+    world: World,
+    result: SalesResult,
+    tier: int | None = None,
+    coverage: bool = True,
+    seen=None,
 ) -> dict[str, float]:
     """The metrics of one policy on one world (see :data:`METRICS`); with ``tier``, only that
     tier's accounts count (handoffs, denominators and inbound alike; the SDR queue they went
     through is still the shared one, and capacity is the whole team's). ``coverage=False``
-    skips the buying-group coverage (NaN), the one slow metric, for sweeps."""
+    skips the buying-group coverage (NaN), the one slow metric, for sweeps; ``seen`` (see
+    :func:`committee_first_seen`) shares its one pass over the events between policies."""
     sc = world.scenario
     weeks = sc.horizon_days / 7.0
     o = result.outcomes
@@ -233,7 +246,7 @@ def handoff_metrics(
         "timing_vs_intent_days": _mean(t[tsr] - t_sr[tsr]),
         "time_to_qualify_days": _mean(t[true] - np.maximum(start[true], 0.0)),
         "buying_group_coverage": (
-            _mean(coverage_at(world, a[true], t[true])) if coverage else float("nan")
+            _mean(coverage_at(world, a[true], t[true], seen)) if coverage else float("nan")
         ),
         "queue_wait_hours": _mean(wait),
         "sla_breach_rate": _ratio((wait > sc.sales.sla_hours).sum(), worked.sum()),

@@ -588,12 +588,10 @@ def _run(a: argparse.Namespace) -> None:
         check = smb_timing_check(a.folder, accounts=a.accounts, seed=a.seed)
         print(check)
         if a.report:
-            from .events import write_tables
+            from .events import write_text
             from .report import build_timing_report
 
-            out = Path(a.report)
-            for p in write_tables({out.name: build_timing_report(check)}, out.parent or "."):
-                print(f"wrote {p}")
+            print(f"wrote {write_text(a.report, build_timing_report(check))}")
 
 
 if __name__ == "__main__":

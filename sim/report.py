@@ -438,9 +438,6 @@ def write_report(
     cmp: Comparison, out: str | Path, sweep_dir=None, limits: dict | None = None
 ) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".partial")
-    tmp.write_text(build_report(cmp, sweep_dir, limits), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    from .events import write_text
+
+    return write_text(out, build_report(cmp, sweep_dir, limits))

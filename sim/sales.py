@@ -193,17 +193,22 @@ class _Truth:
         acc = world.accounts.sort_values("account_id")
         self.tier = acc["tier"].to_numpy(np.int64)
 
-    def active(self, a: int, t: float) -> bool:
+    def active_one(self, a: int, t: float) -> bool:
+        """:meth:`active` for one handoff (the hot path of the SimPy process)."""
         return bool(self.in_market[a] and self.start[a] <= t < self.decision[a])
+
+    def active(self, a, t):
+        """Is account ``a`` in an active journey at ``t`` (scalars or arrays)?"""
+        a = np.asarray(a, dtype=np.int64)
+        t = np.asarray(t, dtype=np.float64)
+        out = self.in_market[a] & (self.start[a] <= t) & (t < self.decision[a])
+        return bool(out) if out.ndim == 0 else out
 
 
 def true_handoffs(world: World, accounts: np.ndarray, times: np.ndarray) -> np.ndarray:
     """DESIGN.md: a handoff of ``a`` at ``t`` is true when ``a`` is in an active journey then
     (``in_market`` and ``journey_start <= t < t_decision``; an undecided journey is active)."""
-    tr = _Truth(world)
-    a = np.asarray(accounts, dtype=np.int64)
-    t = np.asarray(times, dtype=np.float64)
-    return tr.in_market[a] & (tr.start[a] <= t) & (t < tr.decision[a])
+    return _Truth(world).active(accounts, times)
 
 
 def play_handoffs(
@@ -297,7 +302,7 @@ def play_handoffs(
         o["queue_wait_hours"][i] = delay_h
         o["sales_hours"][i] = sales.hours_per_handoff
         u = draws["reach"][offset[a] + k]
-        if not tr.active(a, s):
+        if not tr.active_one(a, s):
             reason = "no_active_journey"
         elif not in_committee[i]:
             reason = "outside_committee"
@@ -355,7 +360,7 @@ def play_handoffs(
             "account_id": acc,
             "contact_id": contact,
             "t_handoff": t_h,
-            "true_handoff": true_handoffs(world, acc, t_h) if n else np.zeros(0, dtype=bool),
+            "true_handoff": tr.active(acc, t_h) if n else np.zeros(0, dtype=bool),
             **{k: v for k, v in o.items() if k in ("status", "reason", "t_first_touch")},
             "queue_wait_hours": o["queue_wait_hours"],
             "accepted": o["status"] == "accepted",

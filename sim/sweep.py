@@ -467,12 +467,11 @@ def run_sweep(
                 f", this one {h}); use another --out folder"
             )
     else:
-        tmp = meta.with_suffix(".partial")
-        tmp.write_text(
-            json.dumps({"config_hash": h, "spec": spec.model_dump(mode="json")}, indent=2),
-            encoding="utf-8",
+        from .events import write_text
+
+        write_text(
+            meta, json.dumps({"config_hash": h, "spec": spec.model_dump(mode="json")}, indent=2)
         )
-        os.replace(tmp, meta)
     samples = scenario_samples(spec)
     seeds = unit_seeds(spec, len(samples))
     units = [(s, r) for s in range(len(samples)) for r in range(spec.replications)]
