@@ -33,7 +33,7 @@ from rich.table import Table
 
 import policies
 import sim
-from sim.sweep import SweepSpec, run_sweep
+from sim.experiment.sweep import SweepSpec, run_sweep
 
 GRIDS = {  # policy -> (path, values for n thresholds)
     "mql_only": ("threshold", lambda n: list(range(40, 40 + 5 * n, 5))),

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.events import EventLog
-
-from .candidates import sweep_fast, sweep_target
-from .config import BUILTIN, PolicyBase, kinds, load_policy, register
-from .mqa import evaluate_mqa
-from .mql import evaluate_mql
-from .stages import stage_entries as _stage_entries
-from .titles import evaluate_titles
-from .window import Frame
+from policies.kernels.candidates import sweep_fast, sweep_target
+from policies.kernels.frame import Frame
+from policies.kinds.mqa import evaluate_mqa
+from policies.kinds.mql import evaluate_mql
+from policies.kinds.stages import stage_entries as _stage_entries
+from policies.kinds.titles import evaluate_titles
+from policies.schema import BUILTIN, PolicyBase, kinds, load_policy, register
+from sim.eventlog import EventLog
 
 _FAST = {
     "mqa_count": evaluate_mqa,
@@ -38,8 +37,8 @@ def evaluate(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> p
     ``frame`` (a :class:`Frame` of the same log) may be passed to share work between many
     evaluations on one log; :func:`sweep` does that.
     """
-    from .combinators import evaluate_combinator
-    from .stages import evaluate_stages
+    from policies.kinds.combinators import evaluate_combinator
+    from policies.kinds.stages import evaluate_stages
 
     fn = _FAST.get(policy.kind) or {
         "stages": evaluate_stages,
@@ -111,13 +110,14 @@ def stage_entries(policy: PolicyBase, log: EventLog) -> pd.DataFrame:
 
 def check_policy(policy: PolicyBase, log: EventLog, cuts: int = 5) -> None:
     """Conformance checks any policy must pass (see :mod:`policies.check`)."""
-    from .check import check_policy as _check
+    from policies.check import check_policy as _check
 
     _check(policy, log, cuts)
 
 
 __all__ = [
     "BUILTIN",
+    "PolicyBase",
     "Frame",
     "check_policy",
     "evaluate",

@@ -32,13 +32,12 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import Field
 
-from sim.config import ConfigFile, validate_model
-from sim.events import EventLog
+from policies import evaluate, load_policy
+from policies.schema import Strict
+from sim.config.chain import ConfigFile, validate_model
+from sim.config.strict_yaml import LineMap, read_yaml_file
+from sim.eventlog import EventLog
 from sim.vocab import Activity
-from sim.yamlio import LineMap, read_yaml_file
-
-from . import evaluate, load_policy
-from .config import Strict
 
 Id = str | int
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.events import EventLog
-
-from . import evaluate
-from .config import PolicyBase
-from .window import QUALIFICATION_COLUMNS
+from policies import evaluate
+from policies.kernels.frame import QUALIFICATION_COLUMNS
+from policies.schema import PolicyBase
+from sim.eventlog import EventLog
 
 
 class PolicyCheckError(AssertionError):

@@ -24,15 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.events import EventLog
+from policies import evaluate, stage_entries
+from policies.kernels.conditions import counting_masks
+from policies.kernels.frame import Frame
+from policies.kinds.mql import fit_points
+from policies.kinds.titles import touch_weights
+from policies.schema import Condition, Group, MqaCount, Mql, PolicyBase, Stages, WeightedTitles
+from sim.eventlog import EventLog
 from sim.vocab import ACTIVITIES
-
-from . import evaluate, stage_entries
-from .conditions import counting_masks
-from .config import Condition, Group, MqaCount, Mql, PolicyBase, Stages, WeightedTitles
-from .mql import fit_points
-from .titles import touch_weights
-from .window import Frame
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import (
+from policies.schema import (
     Combinator,
     Condition,
     Group,

@@ -1,23 +1,54 @@
 """qualsim: simulate B2B buying journeys and test qualification rules before rolling them out.
 
+The package follows the pipeline (see ARCHITECTURE.md): ``sim.world`` simulates a world,
+``sim.eventlog`` is what a policy may see of it, ``policies`` turns a log into handoffs,
+``sim.sales`` plays them through a sales team, ``sim.experiment`` compares, sweeps and gates,
+``sim.real`` reads and replays a team's own exports, ``sim.report`` and ``sim.cli`` present it.
+
+The names below are the public API; each is imported on first use (PEP 562), so
+``import sim`` costs almost nothing and a command pays only for what it uses.
+
 >>> import sim
 >>> world = sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 20}}), seed=7)
 >>> sorted(world.tables())
 ['accounts', 'campaigns', 'contacts', 'events', 'truth']
 """
 
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import ConfigError, DataError, QualsimError
 
 try:
     __version__ = version("qualsim")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+source"
 
-from .compare import Comparison, compare
-from .errors import ConfigError, DataError, QualsimError
-from .events import EventLog, World
-from .scenario import DEFAULT_SCENARIO, PRESETS, Scenario, load_scenario
-from .simulate import simulate
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
+    from sim.eventlog import EventLog
+    from sim.experiment.compare import Comparison, compare
+    from sim.world.presets import DEFAULT_SCENARIO, PRESETS, load_scenario
+    from sim.world.scenario import Scenario
+    from sim.world.simulate import World, simulate
+
+# The public API, grouped as the pipeline runs: name -> module that defines it.
+_LAZY = {
+    # scenario and world
+    "Scenario": "sim.world.scenario",
+    "load_scenario": "sim.world.presets",
+    "PRESETS": "sim.world.presets",
+    "DEFAULT_SCENARIO": "sim.world.presets",
+    "World": "sim.world.simulate",
+    "simulate": "sim.world.simulate",
+    # what a policy sees
+    "EventLog": "sim.eventlog",
+    # experiments
+    "Comparison": "sim.experiment.compare",
+    "compare": "sim.experiment.compare",
+}
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -34,3 +65,16 @@ __all__ = [
     "load_scenario",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sim
-from sim.config import deep_merge
+from sim.config.chain import deep_merge
 
 
 def _small(preset: str = "enterprise", count: int = 60, overrides: dict | None = None):

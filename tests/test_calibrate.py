@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.calibrate import (
+from sim.errors import DataError
+from sim.real.calibrate import (
     CONTACT_STAGES,
     MIN_OPPORTUNITIES,
     calibrate,
@@ -33,9 +34,8 @@ from sim.calibrate import (
     closest_preset,
     fit_report,
 )
-from sim.errors import DataError
-from sim.export import export_world
-from sim.logio import read_log
+from sim.real.export import export_world
+from sim.real.read import read_log
 
 K = 4.0
 RATE_BIAS = 0.05
@@ -286,7 +286,7 @@ def test_few_closed_opportunities_fall_back_to_the_preset(tmp_path):
 def test_cli_calibrate(history, tmp_path):
     from typer.testing import CliRunner
 
-    from sim.cli import app
+    from sim.cli.commands import app
 
     _, folder, _ = history
     out = tmp_path / "fitted.yaml"

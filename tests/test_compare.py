@@ -22,10 +22,16 @@ from typer.testing import CliRunner, Result
 
 import policies
 import sim
-from sim.cli import app
-from sim.compare import Comparison, compare, replication_seeds, run_replication, t_interval
+from sim.cli.commands import app
 from sim.errors import ConfigError
-from sim.metrics import METRICS
+from sim.experiment.compare import (
+    Comparison,
+    compare,
+    replication_seeds,
+    run_replication,
+    t_interval,
+)
+from sim.sales.metrics import METRICS
 
 SMALL = {"accounts": {"count": 150}}  # on top of the smb preset
 
@@ -169,8 +175,8 @@ def test_replication_r_is_the_world_of_the_r_th_seed(cmp, small_scenario):
     # the same from the parts: simulate, evaluate, play, measure
     w = sim.simulate(sc, seed=cmp.seeds[2])
     q = policies.evaluate(loaded[1], sim.EventLog.from_world(w))
-    from sim.metrics import handoff_metrics
-    from sim.sales import play_handoffs
+    from sim.sales.handoff import play_handoffs
+    from sim.sales.metrics import handoff_metrics
 
     m = handoff_metrics(w, play_handoffs(w, q))
     got = cmp.tidy.query("replication == 2 and policy == 'mqa_count'").set_index("metric")

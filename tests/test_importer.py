@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 import policies
 import sim
-import sim.importer as imp
-import sim.logio as logio
-from sim.cli import app
+import sim.real.importer as imp
+import sim.real.read as logio
+from sim.cli.commands import app
 from sim.errors import ConfigError, DataError
-from sim.export import export_world
-from sim.importer import import_files, load_mapping
+from sim.real.export import export_world
+from sim.real.importer import import_files, load_mapping
 
 MA_NAMES = {
     "web_visit": "Visit Webpage",

@@ -10,13 +10,8 @@ import pytest
 
 import sim
 from sim.errors import DataError
-from sim.logio import (
-    SKIP_REASONS,
-    OutcomeTruth,
-    outcome_metrics,
-    read_log,
-    truth_from_outcomes,
-)
+from sim.eventlog import VISIBLE_CONTACT_COLUMNS
+from sim.real.read import SKIP_REASONS, OutcomeTruth, outcome_metrics, read_log, truth_from_outcomes
 
 EVENTS = """\
 timestamp,account_id,contact_id,activity,channel
@@ -637,7 +632,7 @@ def test_round_trip_from_a_simulated_world(tmp_path):
         }
     )
     ev.to_csv(tmp_path / "events.csv", index=False)
-    contacts = w.contacts[list(sim.events.VISIBLE_CONTACT_COLUMNS)]
+    contacts = w.contacts[list(VISIBLE_CONTACT_COLUMNS)]
     contacts.to_csv(tmp_path / "contacts.csv", index=False)
     w.accounts.to_csv(tmp_path / "accounts.csv", index=False)
 

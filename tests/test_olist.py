@@ -16,10 +16,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.errors import DataError
-from sim.logio import read_log
-from sim.olist import (
+from sim.cli.commands import app
+from sim.datasets.olist import (
     DEALS_FILE,
     EVERY_MQL,
     MQL_FILE,
@@ -31,6 +29,8 @@ from sim.olist import (
     smb_timing_check,
     write_olist,
 )
+from sim.errors import DataError
+from sim.real.read import read_log
 
 OLIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "olist"
 ROUNDING = 0.05 + 1e-9  # half a unit of the last printed digit (one decimal)
@@ -400,8 +400,8 @@ def test_timing_report_page():
     plot, self-contained."""
     import numpy as np
 
-    from sim.olist import TimingCheck
-    from sim.report import build_timing_report
+    from sim.datasets.olist import TimingCheck
+    from sim.report.comparison import build_timing_report
 
     obs, simd = np.array([1.0, 2.0, 5.0, 30.0]), np.array([0.5, 3.0, 6.0, 90.0])
     q = pd.DataFrame({"olist": [1.0, 5.0], "smb": [0.5, 6.0]}, index=["p10", "p50"])

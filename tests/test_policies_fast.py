@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 import policies
 import sim
-from policies import candidates, mqa, reference
+from policies import reference
+from policies.kernels import candidates
+from policies.kinds import mqa
 from sim.errors import ConfigError, DataError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
@@ -543,7 +545,7 @@ def test_score_threshold_sweep_shares_scores_exactly(log, spec, values, other):
 def test_any_combinator_first_handoff_path_equals_the_per_event_path(log, members):
     """``kind: any`` without recycling takes the earliest of the members' first handoffs; the
     per-event path (every member's rule at every event) gives the same rows and dtypes."""
-    from policies.combinators import per_event
+    from policies.kinds.combinators import per_event
 
     for i, m in enumerate(members):
         m["name"] = f"m{i}"

@@ -11,8 +11,8 @@ import pytest
 
 import policies
 import sim
-from policies.config import PolicyBase, register
-from policies.window import QUALIFICATION_COLUMNS
+from policies.kernels.frame import QUALIFICATION_COLUMNS
+from policies.schema import PolicyBase, register
 from sim.errors import ConfigError
 
 

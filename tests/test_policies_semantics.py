@@ -21,7 +21,7 @@ import pytest
 import policies
 import sim
 from policies import reference
-from policies.config import load_policy
+from policies.schema import load_policy
 from sim.errors import ConfigError
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 
 import policies
 import sim
-from sim.progression import (
+from sim.sales.handoff import play_handoffs
+from sim.world.progression import (
     ACCOUNT_STAGES,
     LATENT,
     STAGE_NAMES,
@@ -19,7 +20,6 @@ from sim.progression import (
     progression,
     stage_distribution,
 )
-from sim.sales import play_handoffs
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policies.replay import NOT_MEASURABLE, replay
-from sim.cli import app
-from sim.report import build_replay_report
+from sim.cli.commands import app
+from sim.real.replay import NOT_MEASURABLE, replay
+from sim.report.comparison import build_replay_report
 
 # "The first known web visit qualifies the account" (one person in a 30-day window).
 POLICY = """\

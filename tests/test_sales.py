@@ -23,10 +23,9 @@ from hypothesis import strategies as st
 
 import policies
 import sim
-from sim.config import deep_merge
+from sim.config.chain import deep_merge
 from sim.errors import ConfigError
-from sim.metrics import METRICS, coverage_at, handoff_metrics
-from sim.sales import (
+from sim.sales.handoff import (
     OUTCOME_COLUMNS,
     STATUSES,
     WorkCalendar,
@@ -34,6 +33,7 @@ from sim.sales import (
     reach_probability,
     true_handoffs,
 )
+from sim.sales.metrics import METRICS, coverage_at, handoff_metrics
 
 NAN = math.nan
 HORIZON = 730.0  # the enterprise preset's horizon
@@ -1030,7 +1030,7 @@ def test_sdr_team_serves_in_the_order_of_simpy_priority_resource(jobs, servers):
     PriorityResource (a full stable sort per request: the reference) does."""
     import simpy
 
-    from sim.sales import SDRTeam
+    from sim.sales.handoff import SDRTeam
 
     def run(cls):
         env = simpy.Environment()

@@ -19,7 +19,7 @@ import pytest
 
 import sim
 from sim import ConfigError, Scenario, load_scenario
-from sim.scenario import preset_path
+from sim.world.presets import preset_path
 
 # --- helpers ---------------------------------------------------------------------------------
 

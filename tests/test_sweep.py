@@ -27,17 +27,15 @@ from typer.testing import CliRunner, Result
 
 import policies as pol
 import sim
-import sim.cli as cli
-import sim.sweep as sweep_mod
-from sim.cli import app
-from sim.compare import replicate
-from sim.config import deep_merge
+import sim.cli.commands as cli
+import sim.experiment.sweep as sweep_mod
+from sim.cli.commands import app
+from sim.config.chain import deep_merge
 from sim.errors import ConfigError, QualsimError
-from sim.events import EventLog
-from sim.metrics import handoff_metrics
-from sim.recommend import pareto, recommend, sensitivity, summary
-from sim.sales import play_handoffs
-from sim.sweep import (
+from sim.eventlog import EventLog
+from sim.experiment.compare import replicate
+from sim.experiment.recommend import pareto, recommend, sensitivity, summary
+from sim.experiment.sweep import (
     ROW_COLUMNS,
     STORED_METRICS,
     SweepSpec,
@@ -51,6 +49,8 @@ from sim.sweep import (
     unit_seeds,
     variants,
 )
+from sim.sales.handoff import play_handoffs
+from sim.sales.metrics import handoff_metrics
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 KEY = ["sample", "replication", "policy", "variant", "tier", "metric"]

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.journeys import ENTRY_COLUMNS
 from sim.vocab import ACTIVITIES, RATE_STAGES
+from sim.world.journeys import ENTRY_COLUMNS
 
 Z = 4.5
 

@@ -93,10 +93,10 @@ def test_competitor_engages_only_during_the_journey(small_world):
 def test_journey_rates_start_only_when_a_member_joins(small_scenario):
     # Structure: every journey-stage segment of a member starts at or after its join time, and
     # before joining (like any member of an account not in market) it emits background only.
-    from sim.journeys import join_times, walk_journeys
     from sim.rng import Streams
-    from sim.touches import SEG_BACKGROUND, build_segments
-    from sim.world import draw_accounts, draw_contacts
+    from sim.world.accounts import draw_accounts, draw_contacts
+    from sim.world.journeys import join_times, walk_journeys
+    from sim.world.touches import SEG_BACKGROUND, build_segments
 
     sc, streams = small_scenario(count=150), Streams(13)
     accounts = draw_accounts(sc, streams)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.config.strict_yaml import LineMap, did_you_mean, format_path, load_yaml, read_yaml_file
 from sim.errors import ConfigError, QualsimError
-from sim.yamlio import LineMap, did_you_mean, format_path, load_yaml, read_yaml_file
 
 SCENARIO = textwrap.dedent(
     """\

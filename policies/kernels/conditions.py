@@ -1,0 +1,89 @@
+"""Window conditions and any/all/not groups, evaluated at every event time (shared by
+``mqa_count`` and ``stages``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies.kernels.frame import Frame
+from policies.schema import Condition, Group
+
+
+def _resolve(cond: Condition, window, activities, include_anonymous):
+    window = cond.window_days if cond.window_days is not None else window
+    acts = cond.activities if cond.activities is not None else activities
+    anon = cond.include_anonymous if cond.include_anonymous is not None else include_anonymous
+    return window, acts, anon
+
+
+def condition_holds(
+    frame: Frame, cond: Condition, window: float, activities: list[str], include_anonymous: bool
+) -> np.ndarray:
+    """Per event: does ``cond`` hold on the window ending at that event's time?
+
+    ``window``, ``activities`` and ``include_anonymous`` are the policy's defaults; the
+    condition's own values win where it gives them.
+    """
+    window, acts, anon = _resolve(cond, window, activities, include_anonymous)
+    key = ("condition", cond.model_dump_json(), window, tuple(acts), anon)
+    return frame.memo(key, lambda: _condition_holds(frame, cond, window, acts, anon))
+
+
+def counting_masks(frame: Frame, cond: Condition, window, activities, include_anonymous):
+    """(touches that count as a unique contact, touches that count as activities)."""
+    _, acts, anon = _resolve(cond, window, activities, include_anonymous)
+    counting = frame.activity_in(acts)
+    known = frame.contact >= 0
+    who = known.copy()
+    if cond.seniority is not None:
+        who &= frame.contact_in("seniority", cond.seniority)
+    if cond.roles is not None:
+        who &= frame.contact_in("role", cond.roles)
+    filtered = cond.seniority is not None or cond.roles is not None
+    return counting & who, counting & (who | (~known if anon and not filtered else False))
+
+
+def _condition_holds(frame: Frame, cond: Condition, window, acts, anon) -> np.ndarray:
+    people, touches = counting_masks(frame, cond, window, acts, anon)
+    holds = np.ones(frame.n, dtype=bool)
+    if cond.unique_contacts > 0:
+        holds &= frame.window_sum(people, window, distinct=True) >= cond.unique_contacts
+    if cond.min_activities > 0:
+        holds &= frame.window_sum(touches, window) >= cond.min_activities
+    if cond.tier is not None:
+        holds &= np.isin(frame.account_number("tier"), cond.tier)
+    if cond.icp_fit_min is not None:
+        holds &= frame.account_number("icp_fit") >= cond.icp_fit_min
+    return holds
+
+
+def group_holds(
+    frame: Frame, group: Group, window: float, activities: list[str], include_anonymous: bool
+) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """Per event: does ``group`` hold; and each top-level child's name and holds array."""
+
+    def holds(node) -> np.ndarray:
+        if isinstance(node, Condition):
+            return condition_holds(frame, node, window, activities, include_anonymous)
+        return group_holds(frame, node, window, activities, include_anonymous)[0]
+
+    named = [(name, holds(child)) for name, child in group.named()]
+    parts = np.array([h for _, h in named]) if named else np.ones((1, frame.n), dtype=bool)
+    if group.op == "any":
+        return parts.any(axis=0), named
+    if group.op == "all":
+        return parts.all(axis=0), named
+    return ~parts[0], named
+
+
+def rule_names(
+    group: Group, named: list[tuple[str, np.ndarray]], at: np.ndarray, prefix: str = ""
+) -> np.ndarray:
+    """Which top-level clause fired at each event index in ``at``: for ``any`` the first child
+    that holds, for ``all``/``not`` the group's own name."""
+    if group.op != "any":
+        return np.full(at.size, f"{prefix}{group.op}", dtype=object)
+    stack = np.array([h[at] for _, h in named])
+    first = stack.argmax(axis=0)
+    names = np.array([f"{prefix}{n}" for n, _ in named], dtype=object)
+    return names[first]

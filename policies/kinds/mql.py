@@ -1,0 +1,178 @@
+"""``mql``: per-contact lead scores (fit points plus decayed or windowed activity points); the
+account is handed off at its first contact whose score reaches the threshold (semantics:
+policies/README.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from policies.kernels.frame import (
+    Frame,
+    empty_qualifications,
+    first_matching,
+    grouped_searchsorted,
+    qualifications,
+)
+from policies.schema import Mql
+from sim.eventlog import EventLog
+from sim.vocab import ACTIVITIES
+
+
+def fit_points(policy: Mql, f: Frame) -> np.ndarray:
+    """Each event's contact's fit points (seniority + department + first matching title)."""
+    con = f.log.contacts
+    fit = np.zeros(len(con))
+    for column, table in (
+        ("seniority", policy.fit.seniority),
+        ("department", policy.fit.department),
+    ):
+        if table and column in con.columns:
+            fit += con[column].astype(object).map(table).fillna(0.0).to_numpy(float)
+    if policy.fit.titles and "title" in con.columns:
+        fit += first_matching(
+            con["title"].to_numpy(dtype=object),
+            [(e.match, e.points) for e in policy.fit.titles],
+            0.0,
+        )
+    return f.per_contact(fit, 0.0).astype(float)
+
+
+def _score_key(policy) -> str:
+    """What a policy's scores depend on: everything but its name, threshold and recycling
+    (a threshold sweep shares one score computation, memoised on the Frame)."""
+    import json
+
+    data = policy.model_dump(mode="json", exclude={"name", "threshold", "recycle_days"})
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _scores(policy: Mql, f: Frame, every_event: bool | str):
+    """Contact scores at candidate times, memoised per scoring rule (see ``_score_key``).
+    ``every_event``: False (own touches), True (every event from the first touch on) or
+    ``"negative"`` (every event only for contacts with a negative-point touch)."""
+    return f.memo(
+        ("mql_scores", _score_key(policy), every_event),
+        lambda: _compute_scores(policy, f, every_event),
+    )
+
+
+def _compute_scores(policy: Mql, f: Frame, every_event: bool):
+    """Contact scores at candidate times: (event index, contact, score) per candidate.
+
+    Candidates are the contact's own touch times (a score with points >= 0 peaks there) or,
+    with ``every_event``, every event of its account from its first touch on (needed when
+    negative points fade or leave the window, and to know the rule at every event).
+    """
+    known = np.flatnonzero(f.contact >= 0)
+    if known.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    pts = np.array([policy.points.get(a, 0.0) for a in ACTIVITIES])[f.activity]
+    fit = fit_points(policy, f)
+    # A contact's touches, grouped: (contact, time) order.
+    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
+    c, s, p = f.contact[order], f.time[order], pts[order]
+    crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
+    cum = _running(policy, crank, s, p)
+    if every_event == "negative":
+        # Only a contact with a negative touch can see its score rise without touching (a
+        # negative contribution fading or leaving the window); the others peak at their own
+        # touches, so those suffice to find the first time each contact reaches a threshold.
+        neg = np.zeros(crank.max() + 1, dtype=bool)
+        neg[crank[p < 0]] = True
+        pr, pt, pe = _pairs(f, c, s, crank)
+        keep = neg[pr]
+        own = ~neg[crank]
+        q_rank = np.r_[pr[keep], crank[own]]
+        q_time = np.r_[pt[keep], s[own]]
+        q_event = np.r_[pe[keep], order[own]]
+    elif every_event:
+        q_rank, q_time, q_event = _pairs(f, c, s, crank)
+    else:
+        q_rank, q_time, q_event = crank, s, order
+    row = np.searchsorted(crank, q_rank)
+    score = _score_at(policy, crank, s, p, cum, q_rank, q_time) + fit[order][row]
+    return f.tie_start[q_event], c[row], score
+
+
+def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
+    """The handoffs of an ``mql`` policy on ``log``."""
+    f = frame if frame is not None else Frame(log)
+    negative = min(policy.points.values(), default=0.0) < 0
+    # Recycling needs the rule at every event (the next handoff may come at any event after
+    # the recycle period); a first handoff only needs each contact's candidate peaks.
+    every = True if policy.recycle_days is not None else ("negative" if negative else False)
+    ev, contact, score = _scores(policy, f, every)
+    hit = score >= policy.threshold
+    if not hit.any():
+        return empty_qualifications()
+    ev, contact, score = ev[hit], contact[hit], score[hit]
+    holds = np.zeros(f.n, dtype=bool)
+    holds[ev] = True
+    # The highest-scoring contact at each handoff time (ties: lowest id).
+    best_first = np.lexsort((contact, -score, ev))
+    first = best_first[np.r_[True, ev[best_first][1:] != ev[best_first][:-1]]]
+    best = np.full(f.n, -np.inf)
+    who = np.full(f.n, -1, dtype=np.int64)
+    best[ev[first]] = score[first]
+    who[ev[first]] = contact[first]
+    at = f.handoffs(holds, policy.recycle_days)
+    return qualifications(policy, f, at, "threshold", best[at], contact=who[at])
+
+
+def mql_holds(policy: Mql, f: Frame) -> np.ndarray:
+    """Per event: does some contact of the account have a score >= threshold at its time?"""
+    ev, _, score = _scores(policy, f, every_event=True)
+    holds = np.zeros(f.n, dtype=bool)
+    holds[ev[score >= policy.threshold]] = True
+    return holds[f.tie_start]  # within a time tie every event sees the same state
+
+
+def _running(policy: Mql, crank, s, p) -> np.ndarray:
+    """Per touch (in contact, time order): the contact's score without fit right after it."""
+    if policy.decay is not None and policy.decay.half_life_days is not None:
+        h = policy.decay.half_life_days
+        first = np.r_[True, crank[1:] != crank[:-1]]
+        start = np.flatnonzero(first)
+        rank = np.arange(s.size) - np.repeat(start, np.diff(np.r_[start, s.size]))
+        val = np.where(first, p, 0.0)
+        for r in range(1, int(rank.max()) + 1 if rank.size else 0):
+            pos = np.flatnonzero(rank == r)
+            val[pos] = val[pos - 1] * 0.5 ** ((s[pos] - s[pos - 1]) / h) + p[pos]
+        return val
+    cum = np.cumsum(p)
+    first = np.r_[True, crank[1:] != crank[:-1]]
+    base = np.repeat(cum[first] - p[first], np.diff(np.r_[np.flatnonzero(first), s.size]))
+    return cum - base
+
+
+def _score_at(policy: Mql, crank, s, p, run, q_rank, q_time) -> np.ndarray:
+    """Each query's contact score (without fit) at time q_time, all its touches at or before
+    q_time included."""
+    last = grouped_searchsorted(crank, s, q_rank, q_time, "right") - 1  # last touch <= t
+    decay = policy.decay
+    if decay is not None and decay.window_days is not None:
+        # Plain sum over [t - W, t]: prefix sums within the contact.
+        prefix = np.r_[0.0, np.cumsum(p)]
+        lo = grouped_searchsorted(crank, s, q_rank, q_time - decay.window_days, "left")
+        return prefix[last + 1] - prefix[lo]
+    if decay is not None and decay.half_life_days is not None:
+        return run[last] * 0.5 ** ((q_time - s[last]) / decay.half_life_days)
+    return run[last]
+
+
+def _pairs(f: Frame, c, s, crank):
+    """(contact rank, time, event index) for every event of each contact's account at or after
+    the contact's first touch (vectorised: one block of event indices per contact)."""
+    first = np.r_[True, crank[1:] != crank[:-1]]
+    t0 = s[first]
+    con_acct = pd.Series(f.account).groupby(f.contact).first()
+    accounts = con_acct.reindex(c[first]).to_numpy(np.int64)
+    group = f.account.astype(np.int64)
+    lo = grouped_searchsorted(group, f.time, accounts, t0, "left")  # first event at or after t0
+    hi = np.searchsorted(group, accounts, side="right")
+    length = hi - lo
+    total = int(length.sum())
+    ranks = np.repeat(np.arange(t0.size), length)
+    events = np.arange(total) + np.repeat(lo - np.r_[0, np.cumsum(length)[:-1]], length)
+    return ranks, f.time[events], events

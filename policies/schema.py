@@ -1,0 +1,435 @@
+"""Policy files: the typed schema of each policy kind, and loading YAML into it.
+
+A policy file names its ``kind``; the kind's model (registered with :func:`register`) validates
+the rest. Errors name the file, the line, the field path and what was expected, exactly as for
+scenarios.
+
+>>> p = load_policy({"name": "mqa", "kind": "mqa_count", "window_days": 30,
+...                  "any": [{"unique_contacts": 4}, {"unique_contacts": 3, "min_activities": 9}]})
+>>> p.kind, p.rule_names()
+('mqa_count', ['any.0', 'any.1'])
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from sim.config.chain import ConfigFile, LocatedError, load_config_chain, validate_model
+from sim.config.strict_yaml import LineMap, did_you_mean
+from sim.errors import ConfigError
+from sim.vocab import ACTIVITIES, Activity, Role, Seniority
+
+Float = Annotated[float, Field(strict=True)]
+PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+
+# Touches that count unless a policy lists its own: everything but passive exposure.
+DEFAULT_ACTIVITIES: tuple[str, ...] = tuple(
+    a for a in ACTIVITIES if a not in ("impression", "email_open")
+)
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors; values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(Strict):
+    """A test on an account's trailing window: who and what counts, and how much is needed.
+
+    At time t the window covers the events with time in [t - window_days, t]. Anonymous touches
+    never count as a unique contact; they count toward ``min_activities`` only with
+    ``include_anonymous: true``. ``seniority``/``roles`` filter who counts; ``tier`` and
+    ``icp_fit_min`` filter accounts (the condition never holds for other accounts).
+    """
+
+    unique_contacts: Count = 0
+    min_activities: Count = 0
+    window_days: PositiveFloat | None = None
+    activities: list[Activity] | None = None
+    include_anonymous: bool | None = None
+    seniority: list[Seniority] | None = None
+    roles: list[Role] | None = None
+    tier: list[Annotated[int, Field(strict=True, ge=1)]] | None = None
+    icp_fit_min: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] | None = None
+
+    _acts = field_validator("activities")(classmethod(lambda cls, v: check_activities(v)))
+
+    @model_validator(mode="after")
+    def _something(self) -> Condition:
+        if self.unique_contacts == 0 and self.min_activities == 0:
+            raise ValueError("a condition needs unique_contacts or min_activities (or both) > 0")
+        return self
+
+
+def _clause_kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return "<group>" if {"any", "all", "not"} & set(v) else "<condition>"
+    return "<group>" if isinstance(v, Group) else "<condition>"
+
+
+Clause = Annotated[
+    Annotated["Condition", Tag("<condition>")] | Annotated["Group", Tag("<group>")],
+    Discriminator(_clause_kind),
+]
+
+
+class Group(Strict):
+    """``any`` (at least one holds), ``all`` (every one holds) or ``not`` (does not hold) of
+    conditions or nested groups; exactly one of the three keys."""
+
+    any_: list[Clause] | None = Field(None, alias="any", min_length=1)
+    all_: list[Clause] | None = Field(None, alias="all", min_length=1)
+    not_: Clause | None = Field(None, alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one(self) -> Group:
+        given = [
+            k
+            for k, v in (("any", self.any_), ("all", self.all_), ("not", self.not_))
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of any / all / not, got {given or 'none'}")
+        return self
+
+    @property
+    def op(self) -> str:
+        return "any" if self.any_ is not None else "all" if self.all_ is not None else "not"
+
+    @property
+    def children(self) -> list[Condition | Group]:
+        return self.any_ or self.all_ or [self.not_]  # type: ignore[list-item]
+
+    def named(self, prefix: str = "") -> list[tuple[str, Condition | Group]]:
+        """Each child with its rule name, e.g. ``any.1`` or ``any.0.all.2``."""
+        head = f"{prefix}{self.op}"
+        if self.op == "not":
+            return [(head, self.children[0])]
+        return [(f"{head}.{i}", c) for i, c in enumerate(self.children)]
+
+
+class PolicyBase(Strict):
+    """Fields every policy has. ``recycle_days``: after a handoff the account is not handed off
+    again for this many days (null: never again)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    kind: str
+    description: str = ""
+    reference: str = ""
+    recycle_days: PositiveFloat | None = None
+
+    KIND: ClassVar[str] = ""
+
+    def evaluate(self, log) -> Any:  # pragma: no cover - every kind overrides it
+        raise NotImplementedError
+
+
+class TitleWeight(Strict):
+    """Phrases matched case-insensitively as whole words in a title; the first entry that
+    matches gives the weight (no regular expressions from config)."""
+
+    match: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    weight: Annotated[float, Field(strict=True, ge=0.0)]
+
+
+class Decay(Strict):
+    """Score decay: exactly one of a half-life (exponential) or a trailing window (plain sum)."""
+
+    half_life_days: PositiveFloat | None = None
+    window_days: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Decay:
+        if (self.half_life_days is None) == (self.window_days is None):
+            raise ValueError("give exactly one of half_life_days or window_days")
+        return self
+
+
+class MqaCount(PolicyBase):
+    """Account rollup: unique engaged contacts and activity counts in a trailing window,
+    combined with any/all/not; ``tiers`` may replace the clauses for some tiers."""
+
+    kind: Literal["mqa_count"] = "mqa_count"
+    window_days: PositiveFloat
+    activities: list[Activity] = list(DEFAULT_ACTIVITIES)
+    include_anonymous: bool = False
+    any_: list[Clause] | None = Field(None, alias="any", min_length=1)
+    all_: list[Clause] | None = Field(None, alias="all", min_length=1)
+    not_: Clause | None = Field(None, alias="not")
+    tiers: dict[Annotated[int, Field(ge=1)], Group] = {}
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    _acts = field_validator("activities")(classmethod(lambda cls, v: check_activities(v)))
+
+    @model_validator(mode="after")
+    def _rule(self) -> MqaCount:
+        Group.model_validate(
+            {
+                k: v
+                for k, v in (("any", self.any_), ("all", self.all_), ("not", self.not_))
+                if v is not None
+            }
+        )
+        return self
+
+    @property
+    def rule(self) -> Group:
+        """The top-level clause group (for accounts whose tier has no override)."""
+        return Group(any=self.any_, all=self.all_, **{"not": self.not_})
+
+    def rule_names(self) -> list[str]:
+        return [name for name, _ in self.rule.named()]
+
+
+class TitlePoints(Strict):
+    """Fit points for titles matching any phrase (case-insensitive, whole words)."""
+
+    match: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    points: Float
+
+
+class MqlFit(Strict):
+    """Points added once per contact, never decaying: by seniority, department or title."""
+
+    seniority: dict[Seniority, Float] = {}
+    department: dict[str, Float] = {}
+    titles: list[TitlePoints] = []
+
+
+class Mql(PolicyBase):
+    """Lead scoring: a contact's score at t is its fit points plus its touches' points, decayed
+    (``half_life_days``) or summed over a trailing window (``window_days``); no ``decay`` means
+    points never decay. The account is handed off at its first contact whose score reaches the
+    threshold. Scores are per contact."""
+
+    kind: Literal["mql"] = "mql"
+    threshold: PositiveFloat
+    points: dict[Activity, Float]
+    fit: MqlFit = Field(default_factory=lambda: MqlFit())
+    decay: Decay | None = None
+
+
+class WeightedTitles(PolicyBase):
+    """Account score at t: the sum over the touches in the trailing window (or decayed) of the
+    activity's weight times the contact's title weight (first matching entry, else
+    ``default_title_weight``). Unlisted activities weigh 0; anonymous touches count only with
+    ``include_anonymous`` (at the default title weight)."""
+
+    kind: Literal["weighted_titles"] = "weighted_titles"
+    threshold: PositiveFloat
+    window_days: PositiveFloat | None = None
+    decay: Decay | None = None
+    activity_weights: dict[Activity, Annotated[float, Field(strict=True, ge=0.0)]]
+    title_weights: list[TitleWeight] = []
+    default_title_weight: Annotated[float, Field(strict=True, ge=0.0)] = 1.0
+    include_anonymous: bool = False
+
+    @model_validator(mode="after")
+    def _one_window(self) -> WeightedTitles:
+        if (self.window_days is None) == (self.decay is None):
+            raise ValueError("give exactly one of window_days or decay")
+        return self
+
+
+class Stage(Strict):
+    """One account stage: entered at the first event time, at or after entering the previous
+    stage, at which ``when`` holds on its trailing window (``window_days`` is required)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    when: Condition
+
+    @model_validator(mode="after")
+    def _window(self) -> Stage:
+        if self.when.window_days is None:
+            raise LocatedError(("when", "window_days"), "a stage condition needs window_days")
+        return self
+
+
+class Stages(PolicyBase):
+    """Account progression: ordered stages that only move forward; the handoff is the entry
+    into ``handoff_stage``."""
+
+    kind: Literal["stages"] = "stages"
+    handoff_stage: str
+    stages: Annotated[list[Stage], Field(min_length=1)]
+    activities: list[Activity] = list(DEFAULT_ACTIVITIES)
+    include_anonymous: bool = False
+
+    _acts = field_validator("activities")(classmethod(lambda cls, v: check_activities(v)))
+
+    @model_validator(mode="after")
+    def _names(self) -> Stages:
+        if self.recycle_days is not None:
+            raise LocatedError(
+                ("recycle_days",),
+                "a stages policy hands an account off once (stages only move forward); "
+                "recycle_days does not apply",
+            )
+        names = [s.name for s in self.stages]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise LocatedError(("stages", i, "name"), f"stage {n!r} is repeated")
+        if self.handoff_stage not in names:
+            raise LocatedError(
+                ("handoff_stage",),
+                f"{self.handoff_stage!r} is not one of the stages ({', '.join(names)})"
+                + did_you_mean(self.handoff_stage, names),
+            )
+        return self
+
+
+class Combinator(PolicyBase):
+    """Policies side by side ("run MQL and MQA together"): ``kind: any`` hands an account off
+    at the first event time at which at least one member's rule holds, ``kind: all`` when every
+    member's holds at once. Members are policy files (relative to this file), shipped names, or
+    inline policies; ``rule`` names the first member that holds (``all`` for ``kind: all``)."""
+
+    kind: Literal["any", "all"]
+    policies: Annotated[list[str | dict[str, Any]], Field(min_length=1)]
+    _members: list[PolicyBase] = PrivateAttr(default_factory=list)
+
+    @property
+    def members(self) -> list[PolicyBase]:
+        """The member policies, loaded."""
+        return self._members
+
+
+_REGISTRY: dict[str, type[PolicyBase]] = {}
+ENTRY_POINT_GROUP = "qualsim.policies"
+
+
+def register(kind: str):
+    """Class decorator: make a policy model loadable as ``kind: <kind>``."""
+
+    def deco(cls: type[PolicyBase]) -> type[PolicyBase]:
+        _REGISTRY[kind] = cls
+        cls.KIND = kind
+        return cls
+
+    return deco
+
+
+def kinds() -> dict[str, type[PolicyBase]]:
+    """Every known policy kind: the built-ins, then plug-ins from the ``qualsim.policies``
+    entry-point group (installed packages)."""
+    for kind, cls in BUILTIN.items():
+        _REGISTRY.setdefault(kind, cls)
+
+    for ep in _entry_points():
+        if ep.name not in _REGISTRY:
+            _REGISTRY[ep.name] = ep.load()
+    return dict(_REGISTRY)
+
+
+def _entry_points():
+    # Looked up once per process (scanning installed packages costs about a millisecond).
+    global _EPS
+    if _EPS is None or metadata.entry_points is not _EPS[0]:
+        _EPS = (metadata.entry_points, list(metadata.entry_points(group=ENTRY_POINT_GROUP)))
+    return _EPS[1]
+
+
+_EPS = None
+
+
+BUILTIN: dict[str, type[PolicyBase]] = {
+    "mqa_count": MqaCount,
+    "mql": Mql,
+    "weighted_titles": WeightedTitles,
+    "stages": Stages,
+    "any": Combinator,
+    "all": Combinator,
+}
+
+
+def _resolve(ref: str, relative_to: Path | None) -> Path:
+    p = Path(ref)
+    if not p.is_absolute() and relative_to is not None:
+        p = relative_to.parent / p
+    if not p.exists():
+        shipped = Path(__file__).parent / "shipped" / f"{ref}.yaml"
+        if shipped.exists():
+            return shipped
+    return p
+
+
+def load_policy(source: str | Path | dict[str, Any]) -> PolicyBase:
+    """Load and validate a policy: a YAML path, a shipped policy's name (``mqa_count``) or a
+    dict. Raises ``ConfigError`` naming the file, line, field path and expectation."""
+    if isinstance(source, dict):
+        data, chain = dict(source), [ConfigFile(Path("<dict>"), source, LineMap(None))]
+    else:
+        data, chain = load_config_chain(_resolve(str(source), None), _resolve)
+    known = kinds()
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in known:
+        where = chain[0].path
+        line = chain[0].lines.line_of(("kind",))
+        hint = did_you_mean(str(kind), known) if isinstance(kind, str) else ""
+        got = "missing" if kind is None else f"got {kind!r}"
+        raise ConfigError(
+            f"{where}{':' + str(line) if line else ''}: kind: expected one of "
+            f"{', '.join(sorted(known))} ({got}){hint}"
+        )
+    policy = validate_model(known[kind], data, chain, what=f"{kind} policy")
+    if isinstance(policy, Combinator):
+        base = chain[0].path.parent if not str(chain[0].path).startswith("<") else None
+        members = []
+        for i, ref in enumerate(policy.policies):
+            if len(_LOADING) >= 16:
+                raise ConfigError(f"{chain[0].path}: policies nest too deep (a cycle?)")
+            where = f"{chain[0].path}: policies[{i}]"
+            _LOADING.append(where)
+            try:
+                if isinstance(ref, str) and base is not None and (base / ref).exists():
+                    ref = base / ref
+                members.append(load_policy(ref))
+            finally:
+                _LOADING.pop()
+        names = [m.name for m in members]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{chain[0].path}: member policies need distinct names: {names}")
+        policy._members = members
+    return policy
+
+
+_LOADING: list[str] = []
+
+
+def check_activities(v: list[str] | None) -> list[str] | None:
+    """Activity lists must be non-empty when given (names are checked by the schema)."""
+    if v is not None and not v:
+        raise ValueError("list at least one activity (or leave the key out for the default)")
+    return v
+
+
+__all__ = [
+    "DEFAULT_ACTIVITIES",
+    "Condition",
+    "Decay",
+    "Group",
+    "LocatedError",
+    "PolicyBase",
+    "TitleWeight",
+    "field_validator",
+    "kinds",
+    "load_policy",
+    "register",
+]

@@ -1,0 +1,5 @@
+"""The ``qualsim`` command line."""
+
+from sim.cli.commands import app, main
+
+__all__ = ["app", "main"]

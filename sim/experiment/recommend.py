@@ -1,0 +1,159 @@
+"""Reading a sweep: variant summaries with CIs, the Pareto frontier, a capacity-aware
+recommendation and which uncertain world parameters change it.
+
+All functions take the rows of :func:`sim.sweep.results` (one per sample, replication, policy
+variant, tier and metric; tier -1 = all accounts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.errors import QualsimError
+from sim.experiment.compare import t_interval
+
+KEYS = ["policy", "variant"]
+PARETO = {"precision": "max", "lead_time_days": "max", "handoffs_per_week": "min", "wins": "max"}
+
+
+def _check(df: pd.DataFrame) -> None:
+    if df.empty:
+        raise QualsimError("the sweep has no results yet: run `qualsim sweep` first")
+
+
+def summary(df: pd.DataFrame, tier: int = -1, level: float = 0.95) -> pd.DataFrame:
+    """Per variant (policy, variant) and metric: mean over every (sample, replication) cell
+    and its t interval; one row per variant, columns ``<metric>``, ``<metric>_low``,
+    ``<metric>_high``."""
+    _check(df)
+    sub = df[df["tier"] == tier]
+    rows = []
+    for key, g in sub.groupby([*KEYS, "metric"], sort=False):
+        mean, lo, hi, n = t_interval(g["value"].to_numpy(np.float64), level)
+        rows.append((*key, mean, lo, hi, n))
+    long = pd.DataFrame(rows, columns=[*KEYS, "metric", "mean", "low", "high", "n"])
+    order = pd.MultiIndex.from_frame(long[KEYS].drop_duplicates())
+    wide = long.pivot(index=KEYS, columns="metric", values=["mean", "low", "high"])
+    wide = wide.reindex(order)  # only the variants that exist, in first-seen order
+    out = pd.DataFrame(index=wide.index)
+    for m in long["metric"].unique():
+        out[m] = wide[("mean", m)]
+        out[f"{m}_low"] = wide[("low", m)]
+        out[f"{m}_high"] = wide[("high", m)]
+    out["cells"] = long.groupby(KEYS, sort=False)["n"].max()
+    return out.reset_index()
+
+
+def pareto(s: pd.DataFrame, objectives: dict[str, str] | None = None) -> pd.DataFrame:
+    """The variants of a :func:`summary` no other variant beats on every objective (by mean):
+    ``objectives`` maps metric -> "max" or "min" (default: precision, lead time and wins up,
+    handoffs per week down). NaN objectives count as worst."""
+    objectives = objectives or PARETO
+    sign = np.array([1.0 if objectives[m] == "max" else -1.0 for m in objectives])
+    x = s[list(objectives)].to_numpy(np.float64) * sign
+    x = np.where(np.isnan(x), -np.inf, x)
+    keep = np.ones(len(s), dtype=bool)
+    for i in range(len(s)):
+        dominated = (x >= x[i]).all(axis=1) & (x > x[i]).any(axis=1)
+        keep[i] = not dominated.any()
+    return s[keep].reset_index(drop=True)
+
+
+def recommend(
+    df: pd.DataFrame,
+    max_handoffs_per_week: float | None = None,
+    min_precision: float | None = None,
+    objective: str = "total_wins",
+    tier: int = -1,
+) -> dict:
+    """The variant with the best mean ``objective`` among those meeting the constraints
+    (handoffs per week of all accounts at most ``max_handoffs_per_week``; precision of ``tier``
+    at least ``min_precision``), with its CI, and how often it is the best feasible variant
+    when each scenario sample is judged on its own (across the scenario uncertainty)."""
+    _check(df)
+    if objective not in set(df["metric"]):
+        raise QualsimError(
+            f"objective {objective!r} is not a stored metric "
+            f"({', '.join(sorted(df['metric'].unique()))})"
+        )
+    s = summary(df, tier)
+    ok = _feasible(s, summary(df, -1) if tier != -1 else s, max_handoffs_per_week, min_precision)
+    if not ok.any():
+        return {"tier": tier, "feasible": 0, "variant": None}
+    best = s[ok].sort_values(objective, ascending=False, kind="stable").iloc[0]
+    # per scenario sample: the best feasible variant there
+    per = []
+    sub = df[df["tier"] == tier]
+    sub_all = df[df["tier"] == -1]
+    for sample, g in sub.groupby("sample"):
+        ss = summary(g, tier)
+        sa = summary(sub_all[sub_all["sample"] == sample], -1) if tier != -1 else ss
+        f = _feasible(ss, sa, max_handoffs_per_week, min_precision)
+        if f.any():
+            b = ss[f].sort_values(objective, ascending=False, kind="stable").iloc[0]
+            per.append((sample, b["policy"], b["variant"]))
+    same = sum(1 for _, p, v in per if (p, v) == (best["policy"], best["variant"]))
+    return {
+        "tier": tier,
+        "feasible": int(ok.sum()),
+        "policy": best["policy"],
+        "variant": best["variant"],
+        "objective": objective,
+        "mean": float(best[objective]),
+        "ci_low": float(best[f"{objective}_low"]),
+        "ci_high": float(best[f"{objective}_high"]),
+        "precision": float(best["precision"]),
+        "handoffs_per_week": float(best["handoffs_per_week"]),
+        "best_in_samples": same,
+        "samples": len(per),
+        "per_sample": pd.DataFrame(per, columns=["sample", "policy", "variant"]),
+    }
+
+
+def _feasible(s: pd.DataFrame, s_all: pd.DataFrame, cap, min_prec) -> np.ndarray:
+    ok = np.ones(len(s), dtype=bool)
+    if cap is not None:
+        hpw = s_all.set_index(KEYS)["handoffs_per_week"].reindex(pd.MultiIndex.from_frame(s[KEYS]))
+        ok &= hpw.to_numpy(np.float64) <= cap
+    if min_prec is not None:
+        ok &= s["precision"].to_numpy(np.float64) >= min_prec
+    return ok
+
+
+def sensitivity(df: pd.DataFrame, rec: dict) -> pd.DataFrame:
+    """Which uncertain world parameters change the ranking: per parameter (the ``u:`` columns),
+    the Spearman correlation between the parameter's value in a sample and whether the
+    recommended variant is the best there, and the share of samples where it is best in the
+    lower and upper half of the parameter's range (a one-split PRIM-style box)."""
+    per = rec.get("per_sample")
+    cols = [c for c in df.columns if c.startswith("u:")]
+    if per is None or per.empty or not cols:
+        return pd.DataFrame(columns=["parameter", "spearman", "p_value", "best_low", "best_high"])
+    values = df.groupby("sample")[cols].first()
+    is_best = (per["policy"] == rec["policy"]) & (per["variant"] == rec["variant"])
+    best = pd.Series(is_best.to_numpy(float), index=per["sample"])
+    rows = []
+    for c in cols:
+        v = pd.to_numeric(values[c].reindex(best.index), errors="coerce").to_numpy(np.float64)
+        b = best.to_numpy()
+        if np.nanstd(v) == 0 or b.std() == 0:
+            rho, p = np.nan, np.nan
+        else:
+            rho, p = stats.spearmanr(v, b)
+        mid = np.nanmedian(v)
+        low, high = b[v <= mid], b[v > mid]
+        rows.append(
+            {
+                "parameter": c[2:],
+                "spearman": float(rho),
+                "p_value": float(p),
+                "best_low": float(low.mean()) if low.size else np.nan,
+                "best_high": float(high.mean()) if high.size else np.nan,
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out.sort_values("spearman", key=lambda x: -x.abs(), na_position="last").reset_index(
+        drop=True
+    )

@@ -1,0 +1,164 @@
+"""Replaying a team's real touch log through policies: what would these rules have done on
+*our* last year? (``qualsim evaluate``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from policies import evaluate, load_policy, stage_entries
+from policies.kernels.frame import Frame
+from sim.errors import QualsimError
+from sim.real.read import RealLog, outcome_metrics, read_log, truth_from_outcomes
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The result of replaying a real log: tables in the input's ids and time format."""
+
+    real: RealLog
+    qualifications: pd.DataFrame  # policy, account_id, contact_id, time, rule, score
+    stages: pd.DataFrame  # policy, account_id, stage, time (stage policies only)
+    metrics: pd.DataFrame | None  # per policy precision / recall, when outcomes were given
+    details: pd.DataFrame | None = None  # per policy: volume, timing and wins (outcomes given)
+    handoff_days: pd.DataFrame | None = None  # per handoff: policy, account code, t (days), true
+
+    def write(self, out: str | Path) -> list[Path]:
+        """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
+        outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``."""
+        from sim.files import write_tables
+
+        tables = {"qualifications": self.qualifications}
+        if len(self.stages) or not self.stages.empty:
+            tables["stages"] = self.stages
+        if self.metrics is not None:
+            tables["metrics"] = self.metrics
+        if self.details is not None:
+            tables["outcomes"] = self.details
+        return write_tables(tables, out, "csv")
+
+
+def replay(
+    events: str | Path,
+    contacts: str | Path,
+    policy_files: list[str | Path],
+    accounts: str | Path | None = None,
+    horizon_days: float = 90.0,
+    skip_bad_rows: bool = False,
+) -> Replay:
+    """Read a real export, evaluate each policy on it, and score the handoffs against the CRM
+    outcomes when the accounts file has them."""
+    if not policy_files:
+        raise QualsimError("give at least one --policy file")
+    pols = [load_policy(p) for p in policy_files]
+    names = [p.name for p in pols]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise QualsimError(f"policy names must be unique, repeated: {', '.join(dup)}")
+    real = read_log(events, contacts, accounts, skip_bad_rows=skip_bad_rows)
+    frame = Frame(real.log)
+    quals = [evaluate(p, real.log, frame) for p in pols]
+    q = pd.concat(quals, ignore_index=True) if quals else pd.DataFrame()
+    st = [stage_entries(p, real.log) for p in pols if p.kind == "stages"]
+    s = (
+        pd.concat(st, ignore_index=True)
+        if st
+        else pd.DataFrame(columns=["policy", "account_id", "stage", "time"])
+    )
+    metrics = (
+        outcome_metrics(q, real, horizon_days, policies=names)
+        if real.outcomes is not None
+        else None
+    )
+    labelled = pd.DataFrame(
+        {
+            "policy": q["policy"],
+            "account_id": real.label_accounts(q["account_id"]),
+            "contact_id": real.label_contacts(q["contact_id"]),
+            "time": real.to_timestamps(q["time"]),
+            "rule": q["rule"],
+            "score": q["score"],
+        }
+    )
+    stages = pd.DataFrame(
+        {
+            "policy": s["policy"],
+            "account_id": real.label_accounts(s["account_id"]) if len(s) else [],
+            "stage": s["stage"],
+            "time": real.to_timestamps(s["time"]) if len(s) else [],
+        }
+    )
+    details = None
+    days = pd.DataFrame({"policy": q["policy"], "account_id": q["account_id"], "time": q["time"]})
+    if real.outcomes is not None:
+        details = replay_metrics(q, real, horizon_days, names)
+        truth = truth_from_outcomes(real, horizon_days)
+        days["true"] = np.asarray(
+            truth(q["account_id"].to_numpy(np.int64), q["time"].to_numpy(float)), dtype=bool
+        )
+    return Replay(real, labelled, stages, metrics, details, days)
+
+
+# What the simulator's metrics need that a real history cannot give (reported, not guessed).
+NOT_MEASURABLE = {
+    "recall over in-market accounts": "accounts that were in market but never touched and "
+    "never opened an opportunity are not in the export (recall here is over accounts with an "
+    "opportunity)",
+    "timing vs intent": "needs the moment each account became sales-ready, which no CRM records",
+    "time to qualify": "needs when each buying journey started",
+    "buying-group coverage": "needs who was on the buying committee",
+    "queue wait, acceptance, sales hours": "need the sales team's own records of each handoff "
+    "(the sales model plays them out on simulated worlds only)",
+    "lost to a competitor first": "needs when a competitor engaged",
+}
+
+
+def replay_metrics(
+    q: pd.DataFrame, real: RealLog, horizon_days: float, names: list[str]
+) -> pd.DataFrame:
+    """Per policy, on a real history with outcomes: handoffs per week over the log's span,
+    precision and recall (the truth rule), days from a true handoff to the opportunity opening
+    (runway; only opportunities opened at or after the handoff) and to the close, the
+    handed-off accounts that were won and their value, and accounts with an opportunity never
+    handed off."""
+    truth = truth_from_outcomes(real, horizon_days)
+    ev_t = real.log.events["time"].to_numpy(float)
+    weeks = max((ev_t.max() - ev_t.min()) / 7.0, 1 / 7) if ev_t.size else np.nan
+    o = real.outcomes.set_index("account_id")
+    won = o["won"].fillna(False).to_numpy(bool) if "won" in o else np.zeros(len(o), bool)
+    value = o["value"].to_numpy(float) if "value" in o else np.full(len(o), np.nan)
+    base = outcome_metrics(q, real, horizon_days, names).set_index("policy")
+    rows = []
+    for name in names:
+        sel = q["policy"].astype(str).to_numpy() == name
+        a = q["account_id"].to_numpy(np.int64)[sel]
+        t = q["time"].to_numpy(float)[sel]
+        ok = np.asarray(truth(a, t), dtype=bool) if a.size else np.zeros(0, bool)
+        opened, closed = truth.opened[a], truth.closed[a]
+        ahead = ok & (opened >= t - 1e-9)
+        to_close = ok & ~np.isnan(closed) & (closed > t)
+        won_acc = np.unique(a[ok & won[a]])
+        rows.append(
+            {
+                "policy": name,
+                "handoffs": int(sel.sum()),
+                "handoffs_per_week": sel.sum() / weeks,
+                "precision": base.loc[name, "precision"],
+                "recall": base.loc[name, "recall"],
+                "days_to_opportunity": float(np.mean(opened[ahead] - t[ahead]))
+                if ahead.any()
+                else np.nan,
+                "days_to_close": float(np.mean(closed[to_close] - t[to_close]))
+                if to_close.any()
+                else np.nan,
+                "won_accounts": int(won_acc.size),
+                "won_value": float(np.nansum(value[won_acc])) if won_acc.size else 0.0,
+                "opportunities_missed": int(
+                    base.loc[name, "accounts_with_opportunity"] - base.loc[name, "recalled"]
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
