@@ -11,7 +11,9 @@ from typing import Protocol
 
 import pandas as pd
 
-VISIBLE_CONTACT_COLUMNS = ("contact_id", "account_id", "title", "seniority", "department", "role")
+from sim.tables import CONTACTS
+
+VISIBLE_CONTACT_COLUMNS = tuple(CONTACTS.visible)  # what a CRM knows of a person
 
 
 class Observable(Protocol):

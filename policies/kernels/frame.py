@@ -19,24 +19,15 @@ import pandas as pd
 
 from sim.errors import DataError
 from sim.eventlog import EventLog
+from sim.tables import QUALIFICATIONS
 from sim.vocab import ACTIVITIES
 
-QUALIFICATION_COLUMNS = ["policy", "account_id", "contact_id", "time", "rule", "score", "stage"]
+QUALIFICATION_COLUMNS = QUALIFICATIONS.names
 
 
 def empty_qualifications() -> pd.DataFrame:
     """A qualifications table with no rows (the right columns and dtypes)."""
-    return pd.DataFrame(
-        {
-            "policy": pd.Series([], dtype=str),
-            "account_id": pd.Series([], dtype=np.int64),
-            "contact_id": pd.Series([], dtype=np.int64),
-            "time": pd.Series([], dtype=np.float64),
-            "rule": pd.Series([], dtype=str),
-            "score": pd.Series([], dtype=np.float64),
-            "stage": pd.Series([], dtype=str),
-        }
-    )
+    return QUALIFICATIONS.empty()
 
 
 def qualifications(

@@ -37,8 +37,9 @@ from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import read_yaml_file
 from sim.errors import ConfigError, DataError, QualsimError
 from sim.sales.metrics import METRICS
+from sim.tables import GATE_ROWS
 
-GATE_COLUMNS = ["scenario", "policy", "metric", "mean", "se", "n"]
+GATE_COLUMNS = GATE_ROWS.names
 
 
 class _Strict(BaseModel):

@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import read_yaml_file
 from sim.errors import ConfigError, QualsimError
+from sim.tables import SWEEP_CELLS
 
 STORED_METRICS = [
     "handoffs_per_week",
@@ -65,19 +66,7 @@ STORED_METRICS = [
     "total_wins",
     "total_revenue",
 ]
-ROW_COLUMNS = [
-    "sample",
-    "replication",
-    "policy",
-    "variant",
-    "params",
-    "tier",
-    "metric",
-    "value",
-    "world_seed",
-    "config_hash",
-    "qualsim_version",
-]
+ROW_COLUMNS = SWEEP_CELLS.names
 _RANGE = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?:by\s+(-?[\d.]+))?\s*$")
 
 

@@ -57,28 +57,12 @@ import pandas as pd
 import simpy
 
 from sim.rng import Streams, exponential
+from sim.tables import HANDOFF_OUTCOMES
 from sim.world.scenario import Sales
 from sim.world.simulate import World
 
 STATUSES = ("accepted", "rejected", "expired", "duplicate", "recycling")
-OUTCOME_COLUMNS = [
-    "policy",
-    "account_id",
-    "contact_id",
-    "t_handoff",
-    "true_handoff",
-    "status",
-    "reason",
-    "t_first_touch",
-    "queue_wait_hours",
-    "accepted",
-    "t_opportunity",
-    "won",
-    "open",
-    "value",
-    "sales_hours",
-    "lost_to_competitor",
-]
+OUTCOME_COLUMNS = HANDOFF_OUTCOMES.names
 _INF = math.inf
 
 

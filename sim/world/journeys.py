@@ -19,6 +19,7 @@ import simpy
 
 from sim import rng
 from sim.rng import Streams
+from sim.tables import TRUTH
 from sim.world.scenario import Scenario
 from sim.vocab import JOURNEY_STAGES, ROLES
 
@@ -186,17 +187,7 @@ def walk_journeys(
     truth["active_in_window"] = im & ~(full_decision < 0)
     truth["deal_value"] = accounts["deal_value"].to_numpy()
     truth["committee_size"] = accounts["committee_size"].to_numpy()
-    order = [
-        "account_id",
-        "in_market",
-        "active_in_window",
-        *ENTRY_COLUMNS,
-        "decision",
-        "t_competitor",
-        "deal_value",
-        "committee_size",
-    ]
-    return pd.DataFrame(truth)[order], rec
+    return pd.DataFrame(truth)[TRUTH.names], rec
 
 
 def join_times(

@@ -20,6 +20,7 @@ import pandas as pd
 from sim.world.journeys import join_times, walk_journeys
 from sim.files import write_tables
 from sim.rng import Streams
+from sim.tables import ACCOUNTS, CONTACTS
 from sim.world.scenario import Scenario
 from sim.world.presets import load_scenario
 from sim.world.touches import build_segments, channel_names, draw_touches
@@ -27,18 +28,6 @@ from sim.vocab import ACTIVITIES
 from sim.world.accounts import draw_accounts, draw_contacts
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
-ACCOUNT_COLUMNS = ["account_id", "name", "tier", "industry", "employees", "icp_fit", "is_target"]
-CONTACT_COLUMNS = [
-    "contact_id",
-    "account_id",
-    "title",
-    "seniority",
-    "department",
-    "role",
-    "in_committee",
-    "t_joined",
-    "persona",
-]
 
 
 @dataclass(frozen=True)
@@ -113,8 +102,8 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
     return World(
         scenario=sc,
         seed=int(seed),
-        accounts=accounts[ACCOUNT_COLUMNS].copy(),
-        contacts=contacts[CONTACT_COLUMNS].copy(),
+        accounts=accounts[ACCOUNTS.names].copy(),
+        contacts=contacts[CONTACTS.names].copy(),
         events=events,
         truth=truth,
         campaigns=campaigns,

@@ -1,0 +1,409 @@
+"""The one table contract: every table that flows between stages, column by column.
+
+Each :class:`Table` lists its columns with their dtype and meaning. The code that builds a table
+takes its column list from here (``ACCOUNTS.names``), the code that reads one checks it here
+(``QUALIFICATIONS.check(df, "my_policy")``), and ``docs/tables.md`` is rendered from here
+(:func:`markdown`), so the three cannot drift apart.
+
+Times are float days since the scenario start (a real log: since its first day). Columns marked
+*truth* are ground truth: they exist only in a simulated world and never reach a policy
+(:class:`sim.eventlog.EventLog` leaves them out).
+
+>>> QUALIFICATIONS.names
+['policy', 'account_id', 'contact_id', 'time', 'rule', 'score', 'stage']
+>>> QUALIFICATIONS.empty().dtypes["time"]
+dtype('float64')
+>>> CONTACTS.visible
+['contact_id', 'account_id', 'title', 'seniority', 'department', 'role']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.errors import DataError
+
+# How a column's dtype is checked: the exact dtype a simulated world has is in ``dtype``; a real
+# log may store the same column differently (int64 ids, plain text), so checks go by kind.
+_KINDS = {
+    "int": pd.api.types.is_integer_dtype,
+    "float": pd.api.types.is_float_dtype,
+    "bool": pd.api.types.is_bool_dtype,
+    "text": lambda d: d == object or isinstance(d, pd.CategoricalDtype | pd.StringDtype),
+    "any": lambda d: True,
+}
+_KIND_OF = {
+    "int64": "int",
+    "int32": "int",
+    "int16": "int",
+    "Int64": "int",
+    "float64": "float",
+    "bool": "bool",
+    "boolean": "bool",
+    "str": "text",
+    "category": "text",
+    "object": "any",
+}
+_EMPTY_DTYPE: dict[str, object] = {"str": str}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, the dtype qualsim writes, what it means, and whether it is truth."""
+
+    name: str
+    dtype: str
+    doc: str
+    truth: bool = False
+
+    @property
+    def kind(self) -> str:
+        return _KIND_OF[self.dtype]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the pipeline: what it is, who makes it, its columns and its sort order."""
+
+    name: str
+    doc: str
+    made_by: str
+    columns: tuple[Column, ...]
+    sorted_by: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        """Every column name, in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def visible(self) -> list[str]:
+        """The columns that are not ground truth (what a team's own data could have)."""
+        return [c.name for c in self.columns if not c.truth]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    def empty(self) -> pd.DataFrame:
+        """A table with no rows: the right columns and dtypes."""
+        return pd.DataFrame(
+            {c.name: pd.Series([], dtype=_EMPTY_DTYPE.get(c.dtype, c.dtype)) for c in self.columns}
+        )
+
+    def check(self, df: pd.DataFrame, where: str, required: list[str] | None = None) -> None:
+        """Raise :class:`DataError` naming ``where`` unless ``df`` has the ``required`` columns
+        (default: all) with the right kind of dtype (integer, float, bool or text)."""
+        names = self.names if required is None else required
+        missing = [n for n in names if n not in df.columns]
+        if missing:
+            raise DataError(
+                f"{where}: the {self.name} table lacks column(s) {', '.join(missing)}; "
+                f"expected {', '.join(self.names)}"
+            )
+        for name in names:
+            col = self.column(name)
+            if len(df) and not _KINDS[col.kind](df[name].dtype):
+                raise DataError(
+                    f"{where}: {self.name}.{name} has dtype {df[name].dtype}, expected "
+                    f"{col.kind} ({col.doc})"
+                )
+
+    def markdown(self) -> str:
+        """This table as a Markdown section (for ``docs/tables.md``)."""
+        lines = [f"## `{self.name}`", "", self.doc, "", f"Made by {self.made_by}."]
+        if self.sorted_by:
+            lines += ["", f"Sorted by ({', '.join(self.sorted_by)})."]
+        lines += ["", "| column | dtype | meaning |", "|---|---|---|"]
+        for c in self.columns:
+            doc = ("**truth** — " if c.truth else "") + c.doc.replace("|", "\\|")
+            lines.append(f"| `{c.name}` | {c.dtype} | {doc} |")
+        return "\n".join(lines)
+
+
+def _t(name: str, doc: str, made_by: str, *cols: tuple, sorted_by: tuple[str, ...] = ()) -> Table:
+    return Table(name, doc, made_by, tuple(Column(*c) for c in cols), sorted_by)
+
+
+# -- a simulated world ----------------------------------------------------------------------
+
+ACCOUNTS = _t(
+    "accounts",
+    "The accounts a team knows: firmographics, tier and ICP fit.",
+    "`sim.simulate` (a real log: the accounts file)",
+    ("account_id", "int64", "0..n-1 in a simulated world; codes of the input's ids in a real log"),
+    ("name", "str", "company name"),
+    ("tier", "int64", "1 = most strategic"),
+    ("industry", "str", "industry label"),
+    ("employees", "int64", "head count"),
+    ("icp_fit", "float64", "ideal-customer-profile fit, 0..1"),
+    ("is_target", "bool", "on the target-account list (icp_fit >= target_icp_fit_min)"),
+)
+
+CONTACTS = _t(
+    "contacts",
+    "People at the accounts: buying-committee members and people outside the committee.",
+    "`sim.simulate` (a real log: the contacts file)",
+    ("contact_id", "int64", "numbered in account order"),
+    ("account_id", "int64", "the contact's account"),
+    ("title", "category", "job title"),
+    ("seniority", "category", "c_level, vp, director, manager or individual"),
+    ("department", "category", "department (or `external` for people outside the company)"),
+    (
+        "role",
+        "category",
+        "buying role: decision_maker, champion, influencer, user, procurement, blocker; `none` "
+        "outside the committee",
+    ),
+    ("in_committee", "bool", "a member of the account's buying committee", True),
+    (
+        "t_joined",
+        "float64",
+        "when the member joined the account's buying journey; NaN for people who did not within "
+        "the horizon (before joining, a member touches at background rates)",
+        True,
+    ),
+    (
+        "persona",
+        "category",
+        "for people outside the committee: junior_staff, student, job_seeker, competitor, "
+        "existing_user or partner; empty for members",
+        True,
+    ),
+)
+
+EVENTS = _t(
+    "events",
+    "Touches: every recorded interaction of a person (or an anonymous visitor) with the "
+    "account's vendor.",
+    "`sim.simulate` (a real log: the events file)",
+    ("time", "float64", "days since the start"),
+    ("account_id", "int32", "the account touched"),
+    ("contact_id", "int32", "the person, or -1 when anonymous"),
+    ("activity", "category", "one of `sim.vocab.ACTIVITIES`"),
+    ("channel", "category", "the channel that carried the touch"),
+    ("campaign_id", "int16", "index into `campaigns`, or -1 for none"),
+    ("known", "bool", "the touch is tied to a contact (contact_id >= 0)"),
+    sorted_by=("account_id", "time"),
+)
+
+TRUTH = _t(
+    "truth",
+    "The ground truth of each account's buying journey. Never shown to a policy.",
+    "`sim.simulate`",
+    ("account_id", "int64", "the account", True),
+    ("in_market", "bool", "the account has an active buying journey in the scenario", True),
+    (
+        "active_in_window",
+        "bool",
+        "in market and not decided before day 0: a journey the observation window can see",
+        True,
+    ),
+    ("journey_start", "float64", "entry to `unaware` (may be < 0: already under way)", True),
+    ("t_aware", "float64", "entry to `aware`; NaN where not reached in the horizon", True),
+    ("t_engaged", "float64", "entry to `engaged`", True),
+    ("t_qualified", "float64", "entry to `qualified`", True),
+    ("t_sales_ready", "float64", "entry to `sales_ready`", True),
+    ("t_decision", "float64", "the decision", True),
+    ("decision", "str", "`buy`, `no_decision`, or empty when not reached", True),
+    ("t_competitor", "float64", "when a competitor engaged; NaN if none before the decision", True),
+    ("deal_value", "float64", "the deal's value if won", True),
+    ("committee_size", "int64", "members of the buying committee", True),
+)
+
+CAMPAIGNS = _t(
+    "campaigns",
+    "The scenario's campaigns, indexed by `events.campaign_id`.",
+    "`sim.simulate`",
+    ("campaign_id", "int64", "0..n-1"),
+    ("name", "str", "campaign name"),
+    ("channel", "str", "channel its touches carry"),
+    ("start_day", "float64", "first day"),
+    ("end_day", "float64", "last day (exclusive)"),
+    ("lift", "float64", "multiplier on the rates of its activities for exposed accounts"),
+    ("progression_speedup", "float64", "journeys progress 1 + this times as fast"),
+)
+
+# -- policies ---------------------------------------------------------------------------------
+
+QUALIFICATIONS = _t(
+    "qualifications",
+    "Handoffs: each time a policy hands an account (or a lead) to sales.",
+    "`policies.evaluate`",
+    ("policy", "str", "the policy's name"),
+    ("account_id", "int64", "the account handed off"),
+    ("contact_id", "int64", "the person handed off (lead-level policies); -1 otherwise"),
+    ("time", "float64", "the event time at which the rule held"),
+    ("rule", "str", "which clause fired, e.g. `any.1`"),
+    ("score", "float64", "the score that crossed the threshold (NaN where none)"),
+    ("stage", "str", "the stage entered (stage policies); empty otherwise"),
+    sorted_by=("account_id", "time"),
+)
+
+STAGE_ENTRIES = _t(
+    "stage_entries",
+    "Every stage entry of a `stages` policy.",
+    "`policies.stage_entries`",
+    ("policy", "str", "the policy's name"),
+    ("account_id", "int64", "the account"),
+    ("stage", "str", "the stage entered"),
+    ("time", "float64", "when"),
+    sorted_by=("account_id", "time"),
+)
+
+# -- the sales side -----------------------------------------------------------------------------
+
+HANDOFF_OUTCOMES = _t(
+    "handoff_outcomes",
+    "What the sales side did with each handoff of one policy on one world, in the handoffs' order.",
+    "`sim.sales.play_handoffs`",
+    ("policy", "str", "the policy's name"),
+    ("account_id", "int64", "the account"),
+    ("contact_id", "int64", "the person handed off, or -1"),
+    ("t_handoff", "float64", "when it was handed off"),
+    ("true_handoff", "bool", "the account was in an active buying journey then", True),
+    ("status", "str", "accepted, rejected, expired, duplicate or recycling"),
+    (
+        "reason",
+        "str",
+        "why rejected (no_active_journey, outside_committee, no_response) or dropped",
+    ),
+    ("t_first_touch", "float64", "when an SDR started on it (NaN if never)"),
+    ("queue_wait_hours", "float64", "handoff to first SDR work, hours"),
+    ("accepted", "bool", "status == accepted"),
+    ("t_opportunity", "float64", "when it became an opportunity (NaN if never)"),
+    ("won", "bool", "the opportunity was won"),
+    ("open", "bool", "the opportunity was still open at the horizon"),
+    ("value", "float64", "revenue won"),
+    ("sales_hours", "float64", "SDR and sales hours spent on it"),
+    ("lost_to_competitor", "bool", "lost where a competitor engaged before sales did"),
+)
+
+INBOUND = _t(
+    "inbound",
+    "Accounts that came in late by themselves (a demo request) without a handoff opportunity.",
+    "`sim.sales.play_handoffs`",
+    ("account_id", "int64", "the account"),
+    ("t_inbound", "float64", "its first in-journey demo request"),
+    ("won", "bool", "won as a late inbound deal"),
+    ("value", "float64", "revenue won"),
+)
+
+# -- experiments --------------------------------------------------------------------------------
+
+METRIC_ROWS = _t(
+    "metric_rows",
+    "One number per (policy, replication, metric): the long table of a comparison.",
+    "`sim.compare` (`Comparison.tidy`)",
+    ("policy", "str", "the policy's name"),
+    ("replication", "int64", "0..replications-1 (the same world for every policy)"),
+    ("metric", "str", "a name of `sim.sales.metrics.METRICS`"),
+    ("value", "float64", "the metric's value; NaN where its denominator is empty"),
+)
+
+SUMMARY = _t(
+    "summary",
+    "Per policy and metric: the mean over replications and its confidence interval.",
+    "`Comparison.summary()` and `Comparison.paired()` (each policy minus the baseline)",
+    ("policy", "str", "the policy's name"),
+    ("metric", "str", "the metric"),
+    ("mean", "float64", "mean over replications"),
+    ("ci_low", "float64", "lower end of the t interval (NaN with one replication)"),
+    ("ci_high", "float64", "upper end"),
+    ("n", "int64", "replications with a value"),
+)
+
+HANDOFFS = _t(
+    "handoffs",
+    "Every handoff of every policy in a comparison, with its timing against the truth.",
+    "`sim.compare` (`Comparison.handoffs`)",
+    ("policy", "str", "the policy's name"),
+    ("account_id", "int64", "the account"),
+    ("tier", "int64", "its tier"),
+    ("t_handoff", "float64", "when"),
+    ("true_handoff", "bool", "in an active journey then", True),
+    ("vs_sales_ready_days", "float64", "t_handoff - t_sales_ready (negative: early)", True),
+    ("lead_time_days", "float64", "t_decision - t_handoff", True),
+    ("status", "str", "the sales status"),
+    ("queue_wait_hours", "float64", "queue wait"),
+    ("won", "bool", "won from this handoff"),
+    ("replication", "int64", "the replication"),
+)
+
+SWEEP_CELLS = _t(
+    "sweep_cells",
+    "A sweep's results store: one row per (scenario sample, replication, policy variant, tier, "
+    "metric), with its provenance; plus one `u:<path>` column per uncertain parameter.",
+    "`sim.experiment.sweep.run_sweep` (files `cells/s*-r*.parquet`)",
+    ("sample", "int64", "scenario sample"),
+    ("replication", "int64", "replication within the sample"),
+    ("policy", "str", "the policy's name"),
+    ("variant", "str", "the grid values, e.g. `threshold=60`, or `as is`"),
+    ("params", "str", "the grid values as JSON"),
+    ("tier", "int64", "the tier, or -1 for all accounts"),
+    ("metric", "str", "the metric"),
+    ("value", "float64", "its value"),
+    ("world_seed", "int64", "the seed of the simulated world"),
+    ("config_hash", "str", "hash of the sweep, scenario and policies the cell belongs to"),
+    ("qualsim_version", "str", "the package version that wrote it"),
+)
+
+GATE_ROWS = _t(
+    "gate_rows",
+    "A regression-gate run (and its stored baseline): one row per (scenario, policy, metric).",
+    "`sim.experiment.gate.run_suite`",
+    ("scenario", "str", "the suite scenario's name"),
+    ("policy", "str", "the policy's name"),
+    ("metric", "str", "the metric"),
+    ("mean", "float64", "mean over replications"),
+    ("se", "float64", "its standard error (sd / sqrt(n))"),
+    ("n", "int64", "replications"),
+)
+
+# -- real histories -----------------------------------------------------------------------------
+
+ACCOUNT_OUTCOMES = _t(
+    "account_outcomes",
+    "A real log's CRM outcomes: one opportunity per account (from the accounts file).",
+    "`sim.real.read_log` (`RealLog.outcomes`)",
+    ("account_id", "int64", "account code"),
+    ("opportunity_date", "float64", "when the opportunity opened (NaN: none)"),
+    ("close_date", "float64", "when it closed (NaN: open or none)"),
+    ("won", "boolean", "won (NA where unknown)"),
+    ("value", "float64", "its amount"),
+)
+
+REPLAY_METRICS = _t(
+    "replay_metrics",
+    "Per policy on a real history with outcomes: handoffs against CRM opportunities.",
+    "`sim.real.outcome_metrics` (`qualsim evaluate`: metrics.csv)",
+    ("policy", "str", "the policy's name"),
+    ("handoffs", "int64", "handoffs"),
+    ("true_handoffs", "int64", "handoffs followed by an opportunity within the horizon (or open)"),
+    ("precision", "float64", "true_handoffs / handoffs"),
+    ("accounts_with_opportunity", "int64", "accounts that had an opportunity"),
+    ("recalled", "int64", "of them, handed off truly"),
+    ("recall", "float64", "recalled / accounts_with_opportunity"),
+)
+
+PIPELINE = (ACCOUNTS, CONTACTS, EVENTS, TRUTH, CAMPAIGNS, QUALIFICATIONS, STAGE_ENTRIES)
+RESULTS = (HANDOFF_OUTCOMES, INBOUND, METRIC_ROWS, SUMMARY, HANDOFFS, SWEEP_CELLS, GATE_ROWS)
+REAL = (ACCOUNT_OUTCOMES, REPLAY_METRICS)
+TABLES: dict[str, Table] = {t.name: t for t in (*PIPELINE, *RESULTS, *REAL)}
+
+
+def markdown() -> str:
+    """Every table as Markdown: the content of ``docs/tables.md``."""
+    head = [
+        "# Tables",
+        "",
+        "<!-- generated from sim/tables.py by tests/test_tables.py; do not edit by hand -->",
+        "",
+        "Every table that flows between qualsim's stages. Times are float days since the start.",
+        "Columns marked **truth** exist only in a simulated world and never reach a policy.",
+    ]
+    return "\n\n".join(["\n".join(head), *(t.markdown() for t in TABLES.values())]) + "\n"
