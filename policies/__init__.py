@@ -117,8 +117,8 @@ def check_policy(policy: PolicyBase, log: EventLog, cuts: int = 5) -> None:
 
 __all__ = [
     "BUILTIN",
-    "PolicyBase",
     "Frame",
+    "PolicyBase",
     "check_policy",
     "evaluate",
     "kinds",

@@ -31,7 +31,9 @@ _KINDS = {
     "int": pd.api.types.is_integer_dtype,
     "float": pd.api.types.is_float_dtype,
     "bool": pd.api.types.is_bool_dtype,
-    "text": lambda d: d == object or isinstance(d, pd.CategoricalDtype | pd.StringDtype),
+    "text": lambda d: (
+        pd.api.types.is_object_dtype(d) or isinstance(d, pd.CategoricalDtype | pd.StringDtype)
+    ),
     "any": lambda d: True,
 }
 _KIND_OF = {

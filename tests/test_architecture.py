@@ -13,7 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILES = sorted(
-    p for pkg in ("sim", "policies") for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts
+    p
+    for pkg in ("sim", "policies")
+    for p in (ROOT / pkg).rglob("*.py")
+    if "__pycache__" not in p.parts
 )
 MAX_FUNCTION_LINES = 80
 MAX_MODULE_LINES = 400
