@@ -96,7 +96,7 @@ def test_journey_rates_start_only_when_a_member_joins(small_scenario):
     from sim.rng import Streams
     from sim.world.accounts import draw_accounts, draw_contacts
     from sim.world.journeys import join_times, walk_journeys
-    from sim.world.touches import SEG_BACKGROUND, build_segments
+    from sim.world.segments import SEG_BACKGROUND, build_segments
 
     sc, streams = small_scenario(count=150), Streams(13)
     accounts = draw_accounts(sc, streams)

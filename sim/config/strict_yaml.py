@@ -62,7 +62,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without implicit timestamp resolution (dates stay strings)."""
 
-    yaml_implicit_resolvers = {  # noqa: RUF012 - mirrors PyYAML's class attribute
+    yaml_implicit_resolvers = {  # mirrors PyYAML's class attribute
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }

@@ -31,10 +31,11 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import read_yaml_file
+from sim.config.types import Strict
 from sim.errors import ConfigError, DataError, QualsimError
 from sim.sales.metrics import METRICS
 from sim.tables import GATE_ROWS
@@ -42,17 +43,13 @@ from sim.tables import GATE_ROWS
 GATE_COLUMNS = GATE_ROWS.names
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SuiteScenario(_Strict):
+class SuiteScenario(Strict):
     name: Annotated[str, Field(min_length=1)]
     scenario: str = "enterprise"
     overrides: dict[str, Any] = {}
 
 
-class Suite(_Strict):
+class Suite(Strict):
     name: str = "suite"
     seed: Annotated[int, Field(strict=True, ge=0)] = 0
     replications: Annotated[int, Field(strict=True, ge=2, le=1000)] = 5

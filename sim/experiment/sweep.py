@@ -45,10 +45,11 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import read_yaml_file
+from sim.config.types import Strict
 from sim.errors import ConfigError, QualsimError
 from sim.tables import SWEEP_CELLS
 
@@ -104,11 +105,7 @@ def parse_values(spec: Any, what: str) -> list:
     return vals if ints else [round(v, 12) for v in vals]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PolicyGrid(_Strict):
+class PolicyGrid(Strict):
     policy: str = Field(description="a shipped policy name or a policy file")
     grid: dict[str, Any] = {}
 
@@ -118,7 +115,7 @@ class PolicyGrid(_Strict):
         return {k: parse_values(spec, k) for k, spec in v.items()}
 
 
-class Design(_Strict):
+class Design(Strict):
     kind: str = "grid"
     samples: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1
     levels: Annotated[int, Field(strict=True, ge=1, le=100)] = 3
@@ -131,7 +128,7 @@ class Design(_Strict):
         return v
 
 
-class SweepSpec(_Strict):
+class SweepSpec(Strict):
     name: str = "sweep"
     scenario: str = "enterprise"
     overrides: dict[str, Any] = {}

@@ -151,20 +151,8 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
     def u(counter: int) -> np.ndarray:
         return rng.to_unit(Streams.words(key, counter))
 
-    # Core seats by position; the rest from the fill mix.
+    role_idx = _roles(cm, size, local, per, accounts["_blocker_u"].to_numpy(), u(0))
     role_names = list(ROLES)
-    has_proc = size >= cm.procurement_min_size
-    blocker_pos = np.where(has_proc, 3, 2)
-    has_blocker = np.repeat(accounts["_blocker_u"].to_numpy() < cm.blocker_probability, per)
-    fill_pos = rng.categorical(u(0), _cum(cm.fill, role_names))
-    role_idx = fill_pos.copy()
-    role_idx[local == 0] = role_names.index("decision_maker")
-    role_idx[local == 1] = role_names.index("champion")
-    role_idx[(local == 2) & has_proc] = role_names.index("procurement")
-    role_idx[(local == blocker_pos) & has_blocker & (blocker_pos < size)] = role_names.index(
-        "blocker"
-    )
-
     seniority_tab = np.stack([_cum(cm.roles[r].seniority, SENIORITIES) for r in role_names])
     departments = list(title_catalogue()["departments"])
     dept_tab = np.stack([_cum(cm.roles[r].departments, departments) for r in role_names])
@@ -182,12 +170,6 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
         ]
     )
     noise_sen = rng.categorical(u(1), psen_tab, persona_idx)
-
-    # Low-cardinality text columns are pandas categoricals built from codes (no string copies).
-    def cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-        uniq = list(dict.fromkeys(names))
-        remap = np.array([uniq.index(n) for n in names], dtype=np.int32)
-        return pd.Categorical.from_codes(remap[codes], categories=uniq)
 
     role_names_all = [*role_names, NO_ROLE]
     persona_names = [*personas, ""]
@@ -212,6 +194,31 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
             "_persona_idx": np.where(in_committee, -1, persona_idx),
         }
     )
+
+
+def cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """A categorical column from codes into ``names`` (repeated names merge). Low-cardinality
+    text columns are built this way: no string copies."""
+    uniq = list(dict.fromkeys(names))
+    remap = np.array([uniq.index(n) for n in names], dtype=np.int32)
+    return pd.Categorical.from_codes(remap[codes], categories=uniq)
+
+
+def _roles(cm, size, local, per, blocker_u, u_fill) -> np.ndarray:
+    """Each seat's role index: core seats by position (decision maker, champion, procurement in
+    committees of ``procurement_min_size`` or more, then a blocker with
+    ``blocker_probability``); the rest from the fill mix."""
+    role_names = list(ROLES)
+    has_proc = size >= cm.procurement_min_size
+    blocker_pos = np.where(has_proc, 3, 2)
+    has_blocker = np.repeat(blocker_u < cm.blocker_probability, per)
+    role_idx = rng.categorical(u_fill, _cum(cm.fill, role_names))
+    role_idx[local == 0] = role_names.index("decision_maker")
+    role_idx[local == 1] = role_names.index("champion")
+    role_idx[(local == 2) & has_proc] = role_names.index("procurement")
+    blocker = (local == blocker_pos) & has_blocker & (blocker_pos < size)
+    role_idx[blocker] = role_names.index("blocker")
+    return role_idx
 
 
 def _titles(

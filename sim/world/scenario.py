@@ -9,45 +9,25 @@ changes: mappings merge key by key, lists and scalars replace. Loading is in
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config.chain import LocatedError
+from sim.config.types import (
+    Float,
+    Int,
+    NonNegFloat,
+    PositiveFloat,
+    Probability,
+    Strict,
+    require_all,
+    sums_to_one,
+)
 from sim.errors import ConfigError
 from sim.vocab import ACTIVITIES, ROLES, Activity, Department, JoinStage, Persona, Role, Seniority
 
-Probability = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
-NonNegFloat = Annotated[float, Field(strict=True, ge=0.0)]
-# Numbers are strict: YAML's `yes` or "3" is not silently taken for 1 or 3.0 (ints pass as floats).
-Float = Annotated[float, Field(strict=True)]
-Int = Annotated[int, Field(strict=True)]
 Rates = dict[Activity, NonNegFloat]
-_SUM_TOL = 1e-6
-
-
-def _check_sums_to_one(weights: dict, what: str = "probabilities") -> dict:
-    total = math.fsum(weights.values())
-    if weights and abs(total - 1.0) > _SUM_TOL:
-        raise ValueError(f"{what} must sum to 1, got {total:.6g}")
-    if not weights:
-        raise ValueError(f"{what}: at least one entry is required")
-    return weights
-
-
-def _require_all(mapping: dict, names: tuple[str, ...], what: str) -> dict:
-    missing = [n for n in names if n not in mapping]
-    if missing:
-        raise ValueError(f"{what}; missing: {', '.join(missing)}")
-    return mapping
-
-
-class Strict(BaseModel):
-    """Base of every config section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class LogNormal(Strict):
@@ -106,13 +86,13 @@ class Accounts(Strict):
     @field_validator("tiers")
     @classmethod
     def _tier_shares(cls, v: dict[int, Tier]) -> dict[int, Tier]:
-        _check_sums_to_one({k: t.share for k, t in v.items()}, "tier shares")
+        sums_to_one({k: t.share for k, t in v.items()}, "tier shares")
         return dict(sorted(v.items()))
 
     @field_validator("industries")
     @classmethod
     def _industry_shares(cls, v: dict[str, float]) -> dict[str, float]:
-        return _check_sums_to_one(v, "industry shares")
+        return sums_to_one(v, "industry shares")
 
 
 class InMarket(Strict):
@@ -187,7 +167,7 @@ class RoleSpec(Strict):
     @field_validator("join_stage", "seniority", "departments")
     @classmethod
     def _mix(cls, v: dict, info) -> dict:
-        return _check_sums_to_one(v, f"{info.field_name} weights")
+        return sums_to_one(v, f"{info.field_name} weights")
 
 
 class Committee(Strict):
@@ -203,12 +183,12 @@ class Committee(Strict):
     @field_validator("fill")
     @classmethod
     def _fill(cls, v: dict) -> dict:
-        return _check_sums_to_one(v, "fill weights")
+        return sums_to_one(v, "fill weights")
 
     @field_validator("roles")
     @classmethod
     def _all_roles(cls, v: dict) -> dict:
-        return _require_all(v, ROLES, "every role needs a spec")
+        return require_all(v, ROLES, "every role needs a spec")
 
 
 class PersonaSpec(Strict):
@@ -224,7 +204,7 @@ class PersonaSpec(Strict):
     @field_validator("seniority")
     @classmethod
     def _sen(cls, v: dict) -> dict:
-        return _check_sums_to_one(v, "seniority weights")
+        return sums_to_one(v, "seniority weights")
 
 
 class Noise(Strict):
@@ -235,7 +215,7 @@ class Noise(Strict):
     @field_validator("personas")
     @classmethod
     def _shares(cls, v: dict) -> dict:
-        _check_sums_to_one({k: p.share for k, p in v.items()}, "persona shares")
+        sums_to_one({k: p.share for k, p in v.items()}, "persona shares")
         return v
 
 
@@ -266,9 +246,9 @@ class Touches(Strict):
     @field_validator("channels")
     @classmethod
     def _channel_mix(cls, v: dict) -> dict:
-        _require_all(v, ACTIVITIES, "every activity needs a channel mix")
+        require_all(v, ACTIVITIES, "every activity needs a channel mix")
         for a, mix in v.items():
-            _check_sums_to_one(mix, f"channel weights of {a}")
+            sums_to_one(mix, f"channel weights of {a}")
         return v
 
 

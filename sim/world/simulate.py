@@ -23,7 +23,8 @@ from sim.rng import Streams
 from sim.tables import ACCOUNTS, CONTACTS
 from sim.world.scenario import Scenario
 from sim.world.presets import load_scenario
-from sim.world.touches import build_segments, channel_names, draw_touches
+from sim.world.segments import build_segments
+from sim.world.touches import channel_names, draw_touches
 from sim.vocab import ACTIVITIES
 from sim.world.accounts import draw_accounts, draw_contacts
 

@@ -20,9 +20,19 @@ from sim.vocab import ACTIVITIES, JOURNEY_STAGES
 
 def summarize(world: World) -> dict[str, pd.DataFrame]:
     """The summary tables of ``world``, by name."""
-    acc, truth, con, ev = world.accounts, world.truth, world.contacts, world.events
-    years = world.scenario.horizon_days / 365.25
-    n = len(acc)
+    return {
+        "accounts": _accounts(world),
+        "committees": _committees(world),
+        "touches": _touches(world),
+        "channels": _channels(world),
+        "funnel": _funnel(world),
+        "decisions": _decisions(world),
+    }
+
+
+def _accounts(world: World) -> pd.DataFrame:
+    """Accounts per tier (and all): targets, in-market share, size, ICP fit."""
+    acc, truth = world.accounts, world.truth
     tiers = acc.assign(in_market=truth["in_market"].to_numpy()).groupby("tier")
     accounts = pd.DataFrame(
         {
@@ -35,14 +45,19 @@ def summarize(world: World) -> dict[str, pd.DataFrame]:
         }
     )
     accounts.loc["all"] = [
-        n,
+        len(acc),
         acc["is_target"].sum(),
         truth["in_market"].sum(),
         truth["in_market"].mean(),
         acc["employees"].median(),
         acc["icp_fit"].mean(),
     ]
+    return accounts
 
+
+def _committees(world: World) -> pd.DataFrame:
+    """Committee sizes and noise contacts per account, per tier (and all)."""
+    acc, con = world.accounts, world.contacts
     per_acc = (
         con.groupby("account_id")
         .agg(committee=("in_committee", "sum"), noise=("in_committee", lambda s: (~s).sum()))
@@ -64,7 +79,13 @@ def summarize(world: World) -> dict[str, pd.DataFrame]:
         per_acc["committee"].max(),
         per_acc["noise"].mean(),
     ]
+    return committees
 
+
+def _touches(world: World) -> pd.DataFrame:
+    """Touches per activity: count, per account and year, known share, campaign share."""
+    ev, n = world.events, len(world.accounts)
+    years = world.scenario.horizon_days / 365.25
     act = (
         ev.groupby("activity", observed=False)
         .agg(
@@ -81,13 +102,20 @@ def summarize(world: World) -> dict[str, pd.DataFrame]:
         float((ev["campaign_id"] >= 0).mean()) if len(ev) else 0.0,
         len(ev) / max(n, 1) / years,
     ]
-    touches = act[["touches", "per_account_year", "known_share", "from_campaigns"]]
+    return act[["touches", "per_account_year", "known_share", "from_campaigns"]]
 
+
+def _channels(world: World) -> pd.DataFrame:
+    """Touches per channel and their share, most used first."""
+    ev = world.events
     channels = ev.groupby("channel", observed=True).size().rename("touches").to_frame()
     channels["share"] = channels["touches"] / max(len(ev), 1)
-    channels = channels.sort_values("touches", ascending=False)
+    return channels.sort_values("touches", ascending=False)
 
-    im = truth[truth["in_market"]]
+
+def _funnel(world: World) -> pd.DataFrame:
+    """The latent journey funnel of in-market accounts: entries and days per stage."""
+    im = world.truth[world.truth["in_market"]]
     rows = []
     for k, stage in enumerate([*JOURNEY_STAGES]):
         t0, t1 = im[ENTRY_COLUMNS[k]], im[ENTRY_COLUMNS[k + 1]]
@@ -111,10 +139,15 @@ def summarize(world: World) -> dict[str, pd.DataFrame]:
     )
     funnel = pd.DataFrame(rows).set_index("stage")
     funnel["share_of_in_market"] = funnel["accounts_entered"] / max(len(im), 1)
+    return funnel
 
+
+def _decisions(world: World) -> pd.DataFrame:
+    """How in-market journeys ended: decided, bought, no decision, journey length, rivals."""
+    im = world.truth[world.truth["in_market"]]
     decided = im[im["decision"] != ""]
     length = (decided["t_decision"] - decided["journey_start"]) / 30.44
-    decisions = pd.DataFrame(
+    return pd.DataFrame(
         {
             "value": [
                 len(im),
@@ -136,11 +169,3 @@ def summarize(world: World) -> dict[str, pd.DataFrame]:
             "share with a competitor engaged",
         ],
     )
-    return {
-        "accounts": accounts,
-        "committees": committees,
-        "touches": touches,
-        "channels": channels,
-        "funnel": funnel,
-        "decisions": decisions,
-    }

@@ -1,10 +1,10 @@
 """Touches: every person's (and every account's anonymous) activity, drawn in bulk with NumPy.
 
-The journeys fix *who is in which state when*; this module turns that into **segments** — a
-stretch of time over which one emitter (a contact, or the account's anonymous traffic) has
-constant touch rates per activity — and draws each segment's touches at once: a Poisson count
-per (segment, activity), then uniform times inside the segment, a channel and, for web activity,
-whether the person was identified. No SimPy event per touch.
+The journeys fix *who is in which state when*; :mod:`sim.world.segments` turns that into
+**segments** — a stretch of time over which one emitter (a contact, or the account's anonymous
+traffic) has constant touch rates per activity — and this module draws each segment's touches at
+once: a Poisson count per (segment, activity), then uniform times inside the segment, a channel
+and, for web activity, whether the person was identified. No SimPy event per touch.
 
 Rates per week come from the scenario: ``touches.contact_rates_per_week[stage]`` times the role's
 ``activity`` multiplier for committee members, ``noise.personas[p].rates_per_week`` for noise, and
@@ -25,209 +25,13 @@ import numpy as np
 import pandas as pd
 
 from sim import rng
-from sim.world.journeys import JourneyRecord, exposure
 from sim.rng import GOLDEN, Streams, fmix64, to_unit
 from sim.world.scenario import Scenario
-from sim.vocab import ACTIVITIES, PERSONAS, RATE_STAGES, ROLES
+from sim.vocab import ACTIVITIES
+from sim.world.segments import Segments
 
-# Segment codes (part of the keys, so they must stay stable).
-SEG_BACKGROUND, SEG_AFTER_DECISION, SEG_NOISE = 0, 6, 7  # 1..5: journey stages unaware..sales_ready
 _ACT_SALT = fmix64(np.arange(1, len(ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27))
 CHUNK_SEGMENTS = 100_000
-
-
-@dataclass(frozen=True)
-class Segments:
-    """Emitter segments: a table of constant-rate stretches and the rate matrix they index."""
-
-    table: pd.DataFrame  # account_id, contact_id, ckey, code, camp, start, end, row
-    rates: np.ndarray  # (rows, activities) touches per week
-
-
-def rate_matrix(sc: Scenario) -> np.ndarray:
-    """Base rate rows: role x rate stage (36), then personas (6), then account stages (6)."""
-    t = sc.touches
-
-    def vec(rates: dict) -> np.ndarray:
-        return np.array([rates.get(a, 0.0) for a in ACTIVITIES], dtype=float)
-
-    rows = []
-    for r in ROLES:
-        mult = sc.committee.roles[r].activity
-        rows += [mult * vec(getattr(t.contact_rates_per_week, s)) for s in RATE_STAGES]
-    for p in PERSONAS:
-        spec = sc.noise.personas.get(p)
-        rows.append(vec(spec.rates_per_week) if spec else np.zeros(len(ACTIVITIES)))
-    rows += [vec(getattr(t.account_rates_per_week, s)) for s in RATE_STAGES]
-    return np.vstack(rows)
-
-
-N_STAGES = len(RATE_STAGES)
-ROW_PERSONA = len(ROLES) * N_STAGES
-ROW_ACCOUNT = ROW_PERSONA + len(PERSONAS)
-
-
-def _clip(start, end, horizon):
-    return np.maximum(start, 0.0), np.minimum(end, horizon)
-
-
-def build_segments(
-    sc: Scenario,
-    streams: Streams,
-    accounts: pd.DataFrame,
-    contacts: pd.DataFrame,
-    rec: JourneyRecord,
-    t_join_full: np.ndarray,
-) -> tuple[Segments, np.ndarray]:
-    """All emitter segments of the world, sorted by account, and each contact's ``t_joined``
-    (when it joined its account's buying journey; NaN for everyone who did not within the
-    horizon)."""
-    H = sc.horizon_days
-    n_acc = len(accounts)
-    im = accounts["in_market"].to_numpy()
-    row_of = np.full(n_acc, -1, dtype=np.int64)
-    row_of[np.flatnonzero(im)] = np.arange(int(im.sum()))
-    entry = rec.entry  # (n_in_market, 6)
-
-    acct_c = contacts["account_id"].to_numpy()
-    cid = contacts["contact_id"].to_numpy()
-    ckey = contacts["_local"].to_numpy() + 1
-    role_idx = contacts["_role_idx"].to_numpy()
-    committee = contacts["in_committee"].to_numpy()
-    t_joined = np.full(len(contacts), np.nan)
-    parts = []
-
-    def add(acct, contact, key, code, start, end, row):
-        start, end = _clip(start, end, H)
-        ok = end > start
-        parts.append(
-            pd.DataFrame(
-                {
-                    "account_id": acct[ok],
-                    "contact_id": contact[ok],
-                    "ckey": key[ok],
-                    "code": np.broadcast_to(code, ok.shape)[ok],
-                    "start": start[ok],
-                    "end": end[ok],
-                    "row": np.broadcast_to(row, ok.shape)[ok],
-                }
-            )
-        )
-
-    # Committee members of accounts not in market: background over the whole horizon.
-    bg = np.flatnonzero(committee & ~im[acct_c])
-    add(
-        acct_c[bg],
-        cid[bg],
-        ckey[bg],
-        SEG_BACKGROUND,
-        np.zeros(bg.size),
-        np.full(bg.size, H),
-        role_idx[bg] * N_STAGES,
-    )
-
-    # Members of in-market accounts: background until they join (as for any other account, so
-    # an account does not look colder before its journey), then the rates of the account's
-    # current stage; after the decision, background again.
-    mem = np.flatnonzero(committee & im[acct_c] & np.isfinite(t_join_full))
-    tj = t_join_full[mem]
-    e = entry[row_of[acct_c[mem]]]
-    t_joined[mem] = np.where(tj < H, tj, np.nan)
-    add(
-        acct_c[mem],
-        cid[mem],
-        ckey[mem],
-        SEG_BACKGROUND,
-        np.zeros(mem.size),
-        tj,
-        role_idx[mem] * N_STAGES,
-    )
-    for k in range(1, 5):  # aware .. sales_ready
-        add(
-            acct_c[mem],
-            cid[mem],
-            ckey[mem],
-            k + 1,
-            np.maximum(tj, e[:, k]),
-            e[:, k + 1],
-            role_idx[mem] * N_STAGES + k + 1,
-        )
-    add(
-        acct_c[mem],
-        cid[mem],
-        ckey[mem],
-        SEG_AFTER_DECISION,
-        np.maximum(tj, e[:, 5]),
-        np.full(mem.size, H),
-        role_idx[mem] * N_STAGES,
-    )
-
-    # Noise: a persona's rates while that person is active.
-    nz = np.flatnonzero(~committee)
-    pidx = contacts["_persona_idx"].to_numpy()[nz]
-    active = np.array(
-        [
-            np.inf
-            if (s := sc.noise.personas.get(p)) is None or s.active_days is None
-            else s.active_days
-            for p in PERSONAS
-        ]
-    )[pidx]
-    u0 = rng.to_unit(Streams.words(streams.key("noise", acct_c[nz], ckey[nz]), 0))
-    limited = np.isfinite(active)
-    t0 = np.where(
-        limited, -np.where(limited, active, 0) + u0 * (H + np.where(limited, active, 0)), 0.0
-    )
-    add(
-        acct_c[nz],
-        cid[nz],
-        ckey[nz],
-        SEG_NOISE,
-        t0,
-        np.where(limited, t0 + active, H),
-        ROW_PERSONA + pidx,
-    )
-
-    # Anonymous account-level traffic.
-    acc = accounts["account_id"].to_numpy()
-    out_ = acc[~im]
-    minus = np.full(out_.size, -1, dtype=np.int64)
-    add(
-        out_,
-        minus,
-        np.zeros(out_.size, dtype=np.int64),
-        SEG_BACKGROUND,
-        np.zeros(out_.size),
-        np.full(out_.size, H),
-        ROW_ACCOUNT,
-    )
-    ins = acc[im]
-    minus, zero = np.full(ins.size, -1, dtype=np.int64), np.zeros(ins.size, dtype=np.int64)
-    add(ins, minus, zero, SEG_BACKGROUND, np.zeros(ins.size), entry[:, 0], ROW_ACCOUNT)
-    for k in range(5):
-        add(ins, minus, zero, k + 1, entry[:, k], entry[:, k + 1], ROW_ACCOUNT + k + 1)
-    add(ins, minus, zero, SEG_AFTER_DECISION, entry[:, 5], np.full(ins.size, H), ROW_ACCOUNT)
-
-    base = pd.concat(parts, ignore_index=True)
-    base["camp"] = np.int64(-1)
-    base_rates = rate_matrix(sc)
-    blocks, tables = [base_rates], [base]
-    exposed = exposure(sc, accounts)
-    for c, camp in enumerate(sc.campaigns):
-        mask = np.isin(np.asarray(ACTIVITIES), camp.activities)
-        blocks.append((camp.lift - 1.0) * base_rates * mask)
-        hit = base[exposed[base["account_id"].to_numpy(), c]]
-        s = np.maximum(hit["start"].to_numpy(), camp.start_day)
-        en = np.minimum(hit["end"].to_numpy(), camp.end_day)
-        ok = en > s
-        extra = hit[ok].copy()
-        extra["start"], extra["end"] = s[ok], en[ok]
-        extra["row"] = extra["row"] + (c + 1) * len(base_rates)
-        extra["camp"] = c
-        tables.append(extra)
-    table = pd.concat(tables, ignore_index=True)
-    table = table.sort_values(["account_id", "camp", "contact_id", "code"], kind="stable")
-    return Segments(table.reset_index(drop=True), np.vstack(blocks)), t_joined
 
 
 def _campaign_salts(sc: Scenario) -> np.ndarray:
