@@ -24,13 +24,9 @@ import policies
 import sim
 from sim.cli.commands import app
 from sim.errors import ConfigError
-from sim.experiment.compare import (
-    Comparison,
-    compare,
-    replication_seeds,
-    run_replication,
-    t_interval,
-)
+from sim.experiment.compare import Comparison, compare
+from sim.experiment.replicate import replication_seeds, run_replication
+from sim.experiment.stats import t_interval
 from sim.sales.metrics import METRICS
 
 SMALL = {"accounts": {"count": 150}}  # on top of the smb preset

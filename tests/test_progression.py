@@ -10,13 +10,13 @@ import pytest
 
 import policies
 import sim
+from sim.sales.funnel import double_funnel
 from sim.sales.handoff import play_handoffs
 from sim.world.progression import (
     ACCOUNT_STAGES,
     LATENT,
     STAGE_NAMES,
     campaign_influence,
-    double_funnel,
     progression,
     stage_distribution,
 )

@@ -33,8 +33,8 @@ from sim.cli.commands import app
 from sim.config.chain import deep_merge
 from sim.errors import ConfigError, QualsimError
 from sim.eventlog import EventLog
-from sim.experiment.compare import replicate
 from sim.experiment.recommend import pareto, recommend, sensitivity, summary
+from sim.experiment.replicate import replicate
 from sim.experiment.sweep import (
     ROW_COLUMNS,
     STORED_METRICS,

@@ -180,7 +180,7 @@ def _compare(
 
 
 def _ci_text(r) -> str:
-    from sim.experiment.compare import _cell
+    from sim.experiment.stats import interval_text as _cell
 
     return _cell(r.mean, r.ci_low, r.ci_high)
 
@@ -388,7 +388,7 @@ def query(
 
 
 def _cell_text(mean: float, lo: float, hi: float) -> str:
-    from sim.experiment.compare import _cell
+    from sim.experiment.stats import interval_text as _cell
 
     return _cell(mean, lo, hi)
 

@@ -21,47 +21,30 @@ depend on the number of workers.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.errors import ConfigError
-from sim.sales.metrics import HEADLINE, METRICS, committee_first_seen, handoff_metrics
+import policies as pol
+from sim import __version__
+from sim.errors import ConfigError, DataError
+from sim.experiment.executors import Executor, executor_for
+from sim.experiment.replicate import replicate, replication_seeds
+from sim.experiment.stats import grouped_intervals, interval_text, t_interval
+from sim.files import write_tables
+from sim.sales.metrics import HEADLINE, METRICS
+from sim.tables import METRIC_ROWS, SUMMARY
 from sim.world.presets import load_scenario
+from sim.world.progression import ACCOUNT_STAGES
 from sim.world.scenario import Scenario
 
 SHIPPED_POLICIES = ["mql_only", "mqa_count", "weighted_titles", "progression_stages"]
 
 
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """The world seed of each replication: the children of ``SeedSequence(seed)``."""
-    children = np.random.SeedSequence(seed).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
-
-
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
-    """(mean, low, high, n) of a Student-t interval for the mean; NaN values are left out."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    n = v.size
-    if n == 0:
-        return (np.nan, np.nan, np.nan, 0)
-    mean = float(v.mean())
-    if n == 1:
-        return (mean, np.nan, np.nan, 1)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n)
-    return (mean, mean - half, mean + half, n)
-
-
-def _load_policies(policies) -> list:
-    import policies as pol
-
+def _load_policies(policies) -> list[pol.PolicyBase]:
     loaded = [p if isinstance(p, pol.PolicyBase) else pol.load_policy(p) for p in policies]
     if not loaded:
         raise ConfigError("compare: give at least one policy")
@@ -70,67 +53,6 @@ def _load_policies(policies) -> list:
     if dup:
         raise ConfigError(f"compare: policy names must be unique, repeated: {', '.join(dup)}")
     return loaded
-
-
-def run_replication(scenario: Scenario, policies: list, seed: int) -> list[dict[str, Any]]:
-    """Simulate one world and play every policy on it: tidy rows (policy, metric, value)."""
-    return replicate(scenario, policies, seed)["metrics"]
-
-
-def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
-    """One replication: the metric rows, plus the world's progression and campaign influence
-    tables and each policy's double funnel (DataFrames)."""
-    import policies as pol
-    from sim.eventlog import EventLog
-    from sim.sales.handoff import play_handoffs
-    from sim.world.progression import (
-        campaign_influence,
-        double_funnel,
-        progression,
-        stage_distribution,
-    )
-    from sim.world.simulate import simulate
-
-    world = simulate(scenario, seed=seed)
-    log = EventLog.from_world(world)
-    frame = pol.Frame(log)
-    rows, funnels, handoffs = [], [], []
-    tr = world.truth.set_index("account_id")
-    tier_of = world.accounts.set_index("account_id")["tier"]
-    seen = committee_first_seen(world)  # one pass over the events, shared by every policy
-    for p in policies:
-        q = pol.evaluate(p, log, frame)
-        res = play_handoffs(world, q)
-        for metric, value in handoff_metrics(world, res, seen=seen).items():
-            rows.append({"policy": p.name, "metric": metric, "value": value})
-        funnels.append(double_funnel(world, res).assign(policy=p.name))
-        o = res.outcomes
-        a = o["account_id"].to_numpy()
-        t = o["t_handoff"].to_numpy(np.float64)
-        handoffs.append(
-            pd.DataFrame(
-                {
-                    "policy": p.name,
-                    "account_id": a,
-                    "tier": tier_of.reindex(a).to_numpy(),
-                    "t_handoff": t,
-                    "true_handoff": o["true_handoff"].to_numpy(bool),
-                    "vs_sales_ready_days": t - tr["t_sales_ready"].reindex(a).to_numpy(),
-                    "lead_time_days": tr["t_decision"].reindex(a).to_numpy() - t,
-                    "status": o["status"].to_numpy(),
-                    "queue_wait_hours": o["queue_wait_hours"].to_numpy(),
-                    "won": o["won"].to_numpy(bool),
-                }
-            )
-        )
-    return {
-        "handoffs": pd.concat(handoffs, ignore_index=True),
-        "metrics": rows,
-        "progression": progression(world),
-        "stages": stage_distribution(world),
-        "campaigns": campaign_influence(world),
-        "funnel": pd.concat(funnels, ignore_index=True),
-    }
 
 
 @dataclass
@@ -154,30 +76,28 @@ class Comparison:
 
     def stage_summary(self) -> pd.DataFrame:
         """Accounts in each account stage, week by week: mean and CI over replications."""
-        from sim.world.progression import ACCOUNT_STAGES
-
         long = self.stages.melt(
             id_vars=["time", "replication"], value_vars=ACCOUNT_STAGES, var_name="stage"
         ).rename(columns={"value": "accounts"})
-        return _grouped_intervals(long, ["time", "stage"], ["accounts"], self.level)
+        return grouped_intervals(long, ["time", "stage"], ["accounts"], self.level)
 
     def progression_summary(self) -> pd.DataFrame:
         """Per latent stage: progression rate and velocity (median days), mean and 95% CI over
         replications (world-level: the same for every policy)."""
-        return _grouped_intervals(
+        return grouped_intervals(
             self.progression, ["stage", "next_stage"], ["rate", "median_days"], self.level
         )
 
     def campaign_summary(self) -> pd.DataFrame:
         """Per campaign, group (exposed / unexposed) and stage: progression rate, mean and CI."""
-        return _grouped_intervals(
+        return grouped_intervals(
             self.campaigns, ["campaign", "stage", "group"], ["rate"], self.level
         )
 
     def funnel_summary(self) -> pd.DataFrame:
         """Per policy: the double funnel (lead steps beside account steps), mean count and
         conversion over replications with CIs."""
-        return _grouped_intervals(
+        return grouped_intervals(
             self.funnel, ["policy", "funnel", "step"], ["count", "conversion"], self.level
         )
 
@@ -210,14 +130,14 @@ class Comparison:
                 rows.append(
                     {"policy": p, "metric": m, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n}
                 )
-        return pd.DataFrame(rows, columns=["policy", "metric", "mean", "ci_low", "ci_high", "n"])
+        return pd.DataFrame(rows, columns=SUMMARY.names)
 
     def table(self, metrics: list[str] | None = None, paired: bool = False) -> pd.DataFrame:
         """A printable table: one row per metric, one column per policy, "mean ±half-width"
         of the 95% interval (with ``paired``: each policy minus the baseline)."""
         metrics = metrics or HEADLINE
         s = self.paired(metrics=metrics) if paired else self.summary(metrics)
-        s = s.assign(text=[_cell(r.mean, r.ci_low, r.ci_high) for r in s.itertuples()])
+        s = s.assign(text=[interval_text(r.mean, r.ci_low, r.ci_high) for r in s.itertuples()])
         t = s.pivot(index="metric", columns="policy", values="text")
         t = t.reindex(index=metrics, columns=[p for p in self.policies if p in t.columns])
         t.index = [f"{METRICS[m].label} ({METRICS[m].unit})" for m in metrics]
@@ -233,11 +153,6 @@ class Comparison:
         (``summary``, ``paired``, ``progression_summary``, ``stages_summary``,
         ``campaigns_summary``, ``funnel_summary``) and ``comparison.json`` (scenario, policies,
         seeds, package version). :meth:`read` loads it back."""
-        import json
-
-        from sim import __version__
-        from sim.files import write_tables
-
         tables = {
             "tidy": self.tidy,
             "handoffs": self.handoffs,
@@ -270,10 +185,6 @@ class Comparison:
     @classmethod
     def read(cls, folder: str | Path) -> Comparison:
         """A comparison written by :meth:`write` (or ``qualsim compare --out``)."""
-        import json
-
-        from sim.errors import DataError
-
         folder = Path(folder)
         meta_path = folder / "comparison.json"
         if not meta_path.is_file():
@@ -304,37 +215,6 @@ class Comparison:
         )
 
 
-def _grouped_intervals(df: pd.DataFrame, keys: list[str], values: list[str], level: float):
-    rows = []
-    if df.empty:
-        return pd.DataFrame(columns=[*keys, "value", "mean", "ci_low", "ci_high", "n"])
-    for key, g in df.groupby(keys, sort=False):
-        for v in values:
-            mean, lo, hi, n = t_interval(g[v].to_numpy(np.float64), level)
-            rows.append(
-                {
-                    **dict(zip(keys, key, strict=True)),
-                    "value": v,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n": n,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _cell(mean: float, lo: float, hi: float) -> str:
-    """ "mean ±half" with digits to suit the size."""
-    if mean != mean:
-        return "-"
-    size = max(abs(mean), abs(hi - mean) if hi == hi else 0.0)
-    fmt = ",.0f" if size >= 100 else ".1f" if size > 1 else ".3f"
-    if hi != hi:
-        return format(mean, fmt)
-    return f"{mean:{fmt}} ±{hi - mean:{fmt}}"
-
-
 def compare(
     scenario: str | Path | Scenario | dict = "enterprise",
     policies=None,
@@ -343,13 +223,15 @@ def compare(
     baseline: str | None = None,
     overrides: dict | None = None,
     workers: int = 1,
-    progress=None,
+    progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run every policy on ``replications`` simulated worlds of ``scenario`` (see module doc).
 
     ``policies``: shipped names, YAML paths or loaded policies (default: the four shipped ones);
-    ``workers``: processes (results are identical whatever the number); ``progress``: a
-    callable called once per finished replication.
+    ``workers``: local processes, or ``executor`` (``sim.experiment.executors``) to run the
+    replications elsewhere — results are identical either way; ``progress``: a callable called
+    once per finished replication (with its index).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"replications: expected an integer >= 1, got {replications!r}")
@@ -362,23 +244,20 @@ def compare(
         )
     seeds = replication_seeds(seed, replications)
     results: list[dict] = [{} for _ in seeds]
-    workers = max(1, min(int(workers or 1), replications, os.cpu_count() or 1))
-    if workers == 1:
-        for r, s in enumerate(seeds):
-            results[r] = replicate(sc, loaded, s)
+    with executor_for(workers, executor) as ex:
+        for r, res in ex.map(replicate, [(sc, loaded, s) for s in seeds]):
+            results[r] = res
             if progress:
                 progress(r)
-    else:
-        with ProcessPoolExecutor(workers) as ex:
-            futures = {ex.submit(replicate, sc, loaded, s): r for r, s in enumerate(seeds)}
-            for fut in futures:
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(futures[fut])
+    return _comparison(sc, loaded, seed, seeds, baseline, results)
+
+
+def _comparison(sc, loaded, seed, seeds, baseline, results) -> Comparison:
+    """The Comparison of finished replications (each a dict of :func:`replicate`)."""
     tidy = pd.DataFrame(
         [{"replication": r, **row} for r, res in enumerate(results) for row in res["metrics"]],
         columns=["replication", "policy", "metric", "value"],
-    )[["policy", "replication", "metric", "value"]]
+    )[METRIC_ROWS.names]
 
     def stacked(name: str) -> pd.DataFrame:
         return pd.concat(
@@ -388,7 +267,7 @@ def compare(
     return Comparison(
         tidy,
         sc,
-        names,
+        [p.name for p in loaded],
         seed,
         seeds,
         baseline,

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import QualsimError
-from sim.experiment.compare import t_interval
+from sim.experiment.stats import t_interval
 
 KEYS = ["policy", "variant"]
 PARETO = {"precision": "max", "lead_time_days": "max", "handoffs_per_week": "min", "wins": "max"}

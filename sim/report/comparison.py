@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.experiment.compare import Comparison, _cell
+from sim.experiment.compare import Comparison
+from sim.experiment.stats import interval_text as _cell
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.world.progression import ACCOUNT_STAGES
 

@@ -15,11 +15,7 @@ World-level (the same for every policy on a world, from the ground truth):
   target tiers and the target list, and in-journey accounts touch more), so the difference is an
   association, not an effect.
 
-Policy-level: :func:`double_funnel` puts the lead funnel (people: inquiries, i.e. a form fill —
-content download, webinar, event or demo request — → handed off as MQL → accepted →
-opportunity → won) beside the account funnel (accounts with an inquiry → handed off → accepted
-→ opportunity → won), each step with its conversion from the step before. Account-level
-policies hand off no person, so their lead funnel stops at zero.
+The policy-level double funnel (lead steps beside account steps) is in :mod:`sim.sales.funnel`.
 
 >>> import sim
 >>> w = sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 300}}), seed=1)
@@ -36,11 +32,9 @@ import numpy as np
 import pandas as pd
 
 from sim.world.simulate import World
-from sim.sales.handoff import SalesResult
 
 LATENT = ["journey_start", "t_aware", "t_engaged", "t_qualified", "t_sales_ready", "t_decision"]
 STAGE_NAMES = ["unaware", "aware", "engaged", "qualified", "sales_ready", "decision"]
-INQUIRY = ["content_download", "webinar", "event", "demo_request"]
 ACCOUNT_STAGES = [
     "out_of_market",
     "unaware",
@@ -122,37 +116,3 @@ def campaign_influence(world: World) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["campaign", "group", "stage", "entered", "rate", "median_days"]
     )
-
-
-def double_funnel(world: World, result: SalesResult) -> pd.DataFrame:
-    """The lead funnel beside the account funnel for one policy's handoffs on ``world``: one row
-    per (funnel, step) with its count and its conversion from the previous step."""
-    o = result.outcomes
-    ev = world.events
-    known = ev.loc[((ev["contact_id"] >= 0) & ev["activity"].isin(INQUIRY)).to_numpy()]
-    lead = o[o["contact_id"] >= 0]
-    opp = o["t_opportunity"].notna()
-    steps = {
-        "lead": [
-            ("inquiries", known["contact_id"].nunique()),
-            ("handed off (MQL)", lead["contact_id"].nunique()),
-            ("accepted (SAL)", lead.loc[lead["accepted"], "contact_id"].nunique()),
-            ("opportunity (SQL)", lead.loc[lead["t_opportunity"].notna(), "contact_id"].nunique()),
-            ("won", lead.loc[lead["won"], "contact_id"].nunique()),
-        ],
-        "account": [
-            ("accounts with an inquiry", known["account_id"].nunique()),
-            ("handed off", o["account_id"].nunique()),
-            ("accepted", o.loc[o["accepted"], "account_id"].nunique()),
-            ("opportunity", o.loc[opp, "account_id"].nunique()),
-            ("won", o.loc[o["won"], "account_id"].nunique()),
-        ],
-    }
-    rows = []
-    for funnel, items in steps.items():
-        prev = None
-        for step, count in items:
-            conv = count / prev if prev else np.nan
-            rows.append({"funnel": funnel, "step": step, "count": int(count), "conversion": conv})
-            prev = count
-    return pd.DataFrame(rows)
