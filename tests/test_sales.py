@@ -25,15 +25,17 @@ import policies
 import sim
 from sim.config.chain import deep_merge
 from sim.errors import ConfigError
-from sim.sales.handoff import (
+from sim.sales import (
+    METRICS,
     OUTCOME_COLUMNS,
     STATUSES,
     WorkCalendar,
+    coverage_at,
+    handoff_metrics,
     play_handoffs,
     reach_probability,
     true_handoffs,
 )
-from sim.sales.metrics import METRICS, coverage_at, handoff_metrics
 
 NAN = math.nan
 HORIZON = 730.0  # the enterprise preset's horizon
@@ -1030,7 +1032,7 @@ def test_sdr_team_serves_in_the_order_of_simpy_priority_resource(jobs, servers):
     PriorityResource (a full stable sort per request: the reference) does."""
     import simpy
 
-    from sim.sales.handoff import SDRTeam
+    from sim.sales import SDRTeam
 
     def run(cls):
         env = simpy.Environment()

@@ -28,11 +28,12 @@ from typer.testing import CliRunner, Result
 import policies as pol
 import sim
 import sim.cli.commands as cli
-import sim.experiment.sweep as sweep_mod
+import sim.experiment.sweep.store as store_mod
 from sim.cli.commands import app
 from sim.config.chain import deep_merge
 from sim.errors import ConfigError, QualsimError
 from sim.eventlog import EventLog
+from sim.experiment.executors import Dask
 from sim.experiment.recommend import pareto, recommend, sensitivity, summary
 from sim.experiment.replicate import replicate
 from sim.experiment.sweep import (
@@ -284,7 +285,7 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(
 
     # the next run dies after storing one more unit, in the middle of writing the second:
     # its temporary file is written, the rename never happens
-    real = sweep_mod._write_atomic
+    real = store_mod._write_atomic
     calls = []
 
     def dying(df: pd.DataFrame, path: Path) -> None:
@@ -294,10 +295,10 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(
             raise KeyboardInterrupt("killed")
         real(df, path)
 
-    monkeypatch.setattr(sweep_mod, "_write_atomic", dying)
+    monkeypatch.setattr(store_mod, "_write_atomic", dying)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(spec, out, workers=1)
-    monkeypatch.setattr(sweep_mod, "_write_atomic", real)
+    monkeypatch.setattr(store_mod, "_write_atomic", real)
     assert cell_files(out) == ["s00000-r0000.parquet", "s00000-r0001.parquet"]
     # and an older crash left garbage under another temporary name
     write(out / "cells" / ".s00001-r0001.parquet.123.partial", "not parquet")
@@ -357,7 +358,7 @@ def dask_client():
 def test_dask_cluster_gives_identical_rows(
     tmp_path: Path, reference_rows: pd.DataFrame, dask_client
 ) -> None:
-    counts = run_sweep(spec_of(), tmp_path, executor="dask", client=dask_client)
+    counts = run_sweep(spec_of(), tmp_path, executor=Dask(client=dask_client))
     assert counts == {"units": 4, "done_before": 0, "ran": 4}
     pd.testing.assert_frame_equal(sorted_rows(results(tmp_path)), reference_rows, check_exact=True)
 

@@ -291,13 +291,7 @@ def sweep(
             bar.update(task, completed=done, total=total)
 
         counts = run_sweep(
-            spec,
-            out_dir,
-            base,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            progress=progress,
+            spec, out_dir, base, executor=_executor(executor, workers, scheduler), progress=progress
         )
     typer.echo(
         f"{spec.name}: {counts['units']} worlds (scenario samples x replications), "
@@ -769,6 +763,18 @@ def schema(
             + did_you_mean(kind, kinds)
         )
     typer.echo(json.dumps(kinds[kind].model_json_schema(), indent=2))
+
+
+def _executor(kind: str, workers: int, scheduler: str | None):
+    from sim.experiment.executors import Dask, Processes
+
+    if kind == "dask":
+        if not scheduler:
+            raise QualsimError("--executor dask needs --scheduler tcp://host:port")
+        return Dask(scheduler=scheduler)
+    if kind != "local":
+        raise QualsimError(f"--executor: expected local or dask, got {kind!r}")
+    return Processes(workers)
 
 
 def main() -> None:

@@ -1,0 +1,41 @@
+"""Experiments over simulated worlds: compare policies with confidence intervals, sweep their
+thresholds under scenario uncertainty, recommend one, and gate changes in CI.
+
+- :func:`compare` → :class:`Comparison` (paired on the same worlds);
+- the replication pipeline every experiment shares (:class:`Replica`, :func:`replicate`);
+- executors as objects (:class:`Sequential`, :class:`Processes`, :class:`Dask`);
+- sweeps (:mod:`sim.experiment.sweep`), recommendations (:mod:`sim.experiment.recommend`), the
+  regression gate (:mod:`sim.experiment.gate`).
+"""
+
+from sim.experiment import recommend
+from sim.experiment.compare import SHIPPED_POLICIES, Comparison, compare
+from sim.experiment.executors import Dask, Executor, Processes, Sequential
+from sim.experiment.replicate import Replica, replicate, replication_seeds, run_replication
+from sim.experiment.stats import interval_text, t_interval
+from sim.experiment.sweep import SweepSpec, load_sweep, results, run_sweep
+
+__all__ = [
+    # comparing
+    "SHIPPED_POLICIES",
+    "Comparison",
+    "compare",
+    # the replication pipeline and where it runs
+    "Dask",
+    "Executor",
+    "Processes",
+    "Replica",
+    "Sequential",
+    "replicate",
+    "replication_seeds",
+    "run_replication",
+    # statistics
+    "interval_text",
+    "t_interval",
+    # sweeps and recommendations
+    "SweepSpec",
+    "load_sweep",
+    "recommend",
+    "results",
+    "run_sweep",
+]

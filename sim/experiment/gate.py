@@ -33,10 +33,15 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from sim import __version__
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import read_yaml_file
 from sim.config.types import Strict
 from sim.errors import ConfigError, DataError, QualsimError
+from sim.experiment.compare import compare
+from sim.experiment.executors import Processes
+from sim.experiment.stats import mean_se
+from sim.files import write_text
 from sim.sales.metrics import METRICS
 from sim.tables import GATE_ROWS
 
@@ -105,10 +110,6 @@ def suite_hash(suite: Suite, base: Path) -> str:
 def run_suite(suite: Suite, base: Path, workers: int = 0, progress=None) -> pd.DataFrame:
     """Run every scenario of the suite with its policies: one row per (scenario, policy,
     metric) with mean, standard error and n over replications."""
-    import os
-
-    from sim.experiment.compare import compare
-
     pols = [_resolve(p, base) for p in suite.policies]
     rows = []
     for sc in suite.scenarios:
@@ -120,18 +121,13 @@ def run_suite(suite: Suite, base: Path, workers: int = 0, progress=None) -> pd.D
                 suite.replications,
                 suite.seed,
                 overrides=sc.overrides or None,
-                workers=workers or os.cpu_count() or 1,
+                executor=Processes(workers),
             )
         except QualsimError as exc:
             raise ConfigError(f"suite scenario {sc.name!r}: {exc}") from None
         t = cmp.tidy[cmp.tidy["metric"].isin(suite.metrics)]
         for (policy, metric), g in t.groupby(["policy", "metric"], sort=False):
-            v = g["value"].to_numpy(np.float64)
-            v = v[~np.isnan(v)]
-            n = v.size
-            mean = float(v.mean()) if n else math.nan
-            se = float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-            rows.append((sc.name, policy, metric, mean, se, n))
+            rows.append((sc.name, policy, metric, *mean_se(g["value"].to_numpy(np.float64))))
         if progress:
             progress(sc.name)
     return pd.DataFrame(rows, columns=GATE_COLUMNS)
@@ -139,8 +135,6 @@ def run_suite(suite: Suite, base: Path, workers: int = 0, progress=None) -> pd.D
 
 def write_baseline(table: pd.DataFrame, suite: Suite, base: Path, path: str | Path) -> Path:
     """Store a suite run as the baseline (JSON, atomically)."""
-    from sim import __version__
-
     path = Path(path)
     payload = {
         "suite": suite.name,
@@ -148,8 +142,6 @@ def write_baseline(table: pd.DataFrame, suite: Suite, base: Path, path: str | Pa
         "qualsim_version": __version__,
         "rows": json.loads(table.to_json(orient="records")),
     }
-    from sim.files import write_text
-
     return write_text(path, json.dumps(payload, indent=1))
 
 

@@ -71,8 +71,8 @@ from sim.world.accounts import draw_accounts, draw_contacts
 from sim.world.journeys import join_times, walk_journeys
 from sim.world.presets import PRESETS, load_scenario
 from sim.world.scenario import Scenario
-from sim.world.simulate import simulate
 from sim.world.segments import N_STAGES, ROW_ACCOUNT, ROW_PERSONA, build_segments
+from sim.world.simulate import simulate
 
 __all__ = [
     "MIN_ACCOUNTS",

@@ -1,0 +1,46 @@
+"""The sales side: what a team's SDRs and sellers do with a policy's handoffs, and the metrics.
+
+- :func:`play_handoffs` plays one policy's handoffs on a simulated world through the SDR queue
+  (:class:`SDRTeam`, :class:`WorkCalendar`), reach, nurture, opportunity and win or loss;
+- :data:`METRICS` and :func:`handoff_metrics`: one number per metric for one (policy, world);
+- :func:`double_funnel`: lead steps beside account steps.
+"""
+
+from sim.sales.calendar import SDRTeam, WorkCalendar
+from sim.sales.funnel import double_funnel
+from sim.sales.handoff import (
+    OUTCOME_COLUMNS,
+    STATUSES,
+    SalesResult,
+    play_handoffs,
+    reach_probability,
+    true_handoffs,
+)
+from sim.sales.metrics import (
+    HEADLINE,
+    METRICS,
+    Metric,
+    committee_first_seen,
+    coverage_at,
+    handoff_metrics,
+)
+
+__all__ = [
+    # playing handoffs
+    "OUTCOME_COLUMNS",
+    "STATUSES",
+    "SDRTeam",
+    "SalesResult",
+    "WorkCalendar",
+    "play_handoffs",
+    "reach_probability",
+    "true_handoffs",
+    # metrics
+    "HEADLINE",
+    "METRICS",
+    "Metric",
+    "committee_first_seen",
+    "coverage_at",
+    "double_funnel",
+    "handoff_metrics",
+]

@@ -48,7 +48,6 @@ True
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 
@@ -56,7 +55,9 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.errors import DataError
 from sim.rng import Streams, exponential
+from sim.sales.calendar import SDRTeam, WorkCalendar
 from sim.tables import HANDOFF_OUTCOMES
 from sim.world.scenario import Sales
 from sim.world.simulate import World
@@ -64,78 +65,6 @@ from sim.world.simulate import World
 STATUSES = ("accepted", "rejected", "expired", "duplicate", "recycling")
 OUTCOME_COLUMNS = HANDOFF_OUTCOMES.names
 _INF = math.inf
-
-
-class _InsortQueue(simpy.resources.resource.SortedQueue):
-    """SimPy's priority queue, kept sorted by binary insertion instead of a full sort per
-    request (same order: a new request goes after the equal keys, as a stable sort puts it)."""
-
-    def append(self, item) -> None:
-        if self.maxlen is not None and len(self) >= self.maxlen:
-            raise RuntimeError("Cannot append event. Queue is full.")
-        bisect.insort_right(self, item, key=lambda e: e.key)
-
-
-class SDRTeam(simpy.PriorityResource):
-    """The SDRs: a ``simpy.PriorityResource`` (lower priority values first, then first come,
-    first served) with an insertion-sorted queue, fast when hundreds of handoffs wait."""
-
-    PutQueue = _InsortQueue
-
-
-class WorkCalendar:
-    """Working time: ``clock(t)`` is the working hours elapsed from day 0 to day ``t``;
-    ``start_at(h)`` the first moment the clock reads ``h`` (the start of a work period when ``h``
-    falls on a boundary), ``end_at(h)`` the earliest such moment (the end of the previous one).
-
-    >>> cal = WorkCalendar(5, (9.0, 17.0))
-    >>> cal.clock(0.5), cal.clock(1.0), cal.clock(7.0)   # Monday noon, Monday done, one week
-    (3.0, 8.0, 40.0)
-    >>> cal.start_at(8.0) * 24, cal.end_at(8.0) * 24     # Tuesday 9:00; Monday 17:00
-    (33.0, 17.0)
-    >>> cal.start_at(cal.clock(4.9)) == 7 + 9 / 24       # Friday night -> Monday 9:00
-    True
-    """
-
-    def __init__(self, workdays_per_week: int, working_hours: tuple[float, float]):
-        self.wd = int(workdays_per_week)
-        self.h0, self.h1 = float(working_hours[0]), float(working_hours[1])
-        self.length = self.h1 - self.h0
-
-    def clock(self, t: float) -> float:
-        day = math.floor(t)
-        week, dow = divmod(day, 7)
-        done = week * self.wd + min(dow, self.wd)
-        today = 0.0
-        if dow < self.wd:
-            today = min(max((t - day) * 24.0 - self.h0, 0.0), self.length)
-        return done * self.length + today
-
-    def _day(self, k: int) -> int:
-        week, i = divmod(k, self.wd)
-        return week * 7 + i
-
-    def _split(self, h: float) -> tuple[int, float]:
-        """(whole work periods, hours into the next) of a clock reading; a reading within
-        rounding error (1e-12 relative) of a period boundary is that boundary: ``clock`` and
-        these invert each other only up to rounding, and a boundary must not turn into the end
-        of the day before (an SDR freed on Friday at 17:00 starts again on Monday)."""
-        q = h / self.length
-        k = round(q)
-        if abs(q - k) <= 1e-12 * max(1.0, abs(q)):
-            return k, 0.0
-        k = math.floor(q)
-        return k, h - k * self.length
-
-    def start_at(self, h: float) -> float:
-        k, rem = self._split(h)
-        return self._day(k) + (self.h0 + rem) / 24.0
-
-    def end_at(self, h: float) -> float:
-        k, rem = self._split(h)
-        if rem == 0.0 and k > 0:
-            return self._day(k - 1) + self.h1 / 24.0
-        return self._day(k) + (self.h0 + rem) / 24.0
 
 
 @dataclass(frozen=True)
@@ -207,154 +136,188 @@ def play_handoffs(
     streams = Streams(world.seed if seed is None else seed)
     tr = _Truth(world)
     q = qualifications.reset_index(drop=True)
-    n = len(q)
-    acc = q["account_id"].to_numpy(np.int64)
-    t_h = q["time"].to_numpy(np.float64)
-    contact = q["contact_id"].to_numpy(np.int64) if n else np.zeros(0, np.int64)
-    bad = (acc < 0) | (acc >= tr.tier.size)
-    if bad.any():
-        from sim.errors import DataError
+    desk = _Desk(world, sales, streams, tr, q)
+    desk.run()
+    outcomes = desk.outcomes(q)
+    return SalesResult(outcomes, _inbound(world, sales, streams, tr, desk.opportunity))
 
-        raise DataError(
-            f"qualifications: account_id {int(acc[bad][0])} is not an account of this world "
-            f"(ids are 0..{tr.tier.size - 1})"
-        )
-    in_committee = np.ones(n, dtype=bool)
-    lead = contact >= 0
-    if lead.any():
-        cmap = world.contacts.set_index("contact_id")["in_committee"]
-        in_committee[lead] = cmap.reindex(contact[lead]).fillna(False).to_numpy(bool)
 
-    o = {
-        "status": np.full(n, "", dtype=object),
-        "reason": np.full(n, "", dtype=object),
-        "t_first_touch": np.full(n, np.nan),
-        "queue_wait_hours": np.full(n, np.nan),
-        "t_opportunity": np.full(n, np.nan),
-        "won": np.zeros(n, dtype=bool),
-        "open": np.zeros(n, dtype=bool),
-        "value": np.zeros(n),
-        "sales_hours": np.zeros(n),
-        "lost_to_competitor": np.zeros(n, dtype=bool),
-    }
-    cal = WorkCalendar(sales.workdays_per_week, sales.working_hours)
-    work_hours = sales.hours_per_handoff / sales.handoff_share
-    env = simpy.Environment()
-    sdrs = SDRTeam(env, capacity=sales.sdrs)
-    owned_until = np.full(tr.tier.size, -_INF)  # sales owns the account until then
-    recycle_until = np.full(tr.tier.size, -_INF)
-    worked = np.zeros(tr.tier.size, dtype=np.int64)  # k-th worked handoff of the account
-    # The draws of an account's k-th worked handoff, made in bulk up front (k < its handoffs):
-    # row offset[a] + k of each stream; the same numbers as drawing them one by one.
-    per_account = np.bincount(acc, minlength=tr.tier.size) if n else np.zeros(tr.tier.size, int)
-    offset = np.r_[0, np.cumsum(per_account)[:-1]]
-    ids = np.repeat(np.arange(tr.tier.size), per_account)
-    ks = np.arange(ids.size) - np.repeat(offset, per_account)
-    draws = {
-        name: streams.uniform(f"sales.{name}", ids, ks) for name in ("reach", "nurture", "win")
-    }
-    opportunity = np.zeros(tr.tier.size, dtype=bool)
+class _Desk:
+    """The sales side at work on one policy's handoffs: a SimPy process per handoff that waits
+    for an SDR, then decides its outcome. Holds the per-handoff results (``o``) and the
+    per-account state (owned, recycling, worked handoffs, opportunity)."""
 
-    def handle(i: int):
-        a = int(acc[i])
-        t = env.now
-        if owned_until[a] > t:
+    def __init__(self, world: World, sales: Sales, streams: Streams, tr: _Truth, q):
+        n = len(q)
+        self.sales, self.tr = sales, tr
+        self.horizon = world.scenario.horizon_days
+        self.acc = q["account_id"].to_numpy(np.int64)
+        self.t_h = q["time"].to_numpy(np.float64)
+        contact = q["contact_id"].to_numpy(np.int64) if n else np.zeros(0, np.int64)
+        self.contact = contact
+        bad = (self.acc < 0) | (self.acc >= tr.tier.size)
+        if bad.any():
+            raise DataError(
+                f"qualifications: account_id {int(self.acc[bad][0])} is not an account of this "
+                f"world (ids are 0..{tr.tier.size - 1})"
+            )
+        self.in_committee = np.ones(n, dtype=bool)
+        lead = contact >= 0
+        if lead.any():
+            cmap = world.contacts.set_index("contact_id")["in_committee"]
+            self.in_committee[lead] = cmap.reindex(contact[lead]).fillna(False).to_numpy(bool)
+        self.o = {
+            "status": np.full(n, "", dtype=object),
+            "reason": np.full(n, "", dtype=object),
+            "t_first_touch": np.full(n, np.nan),
+            "queue_wait_hours": np.full(n, np.nan),
+            "t_opportunity": np.full(n, np.nan),
+            "won": np.zeros(n, dtype=bool),
+            "open": np.zeros(n, dtype=bool),
+            "value": np.zeros(n),
+            "sales_hours": np.zeros(n),
+            "lost_to_competitor": np.zeros(n, dtype=bool),
+        }
+        self.cal = WorkCalendar(sales.workdays_per_week, sales.working_hours)
+        self.work_hours = sales.hours_per_handoff / sales.handoff_share
+        self.env = simpy.Environment()
+        self.sdrs = SDRTeam(self.env, capacity=sales.sdrs)
+        n_acc = tr.tier.size
+        self.owned_until = np.full(n_acc, -_INF)  # sales owns the account until then
+        self.recycle_until = np.full(n_acc, -_INF)
+        self.worked = np.zeros(n_acc, dtype=np.int64)  # k-th worked handoff of the account
+        self.opportunity = np.zeros(n_acc, dtype=bool)
+        self._draw_up_front(streams, n_acc)
+
+    def _draw_up_front(self, streams: Streams, n_acc: int) -> None:
+        """The draws of an account's k-th worked handoff, made in bulk (k < its handoffs): row
+        ``offset[a] + k`` of each stream; the same numbers as drawing them one by one."""
+        n = self.acc.size
+        per_account = np.bincount(self.acc, minlength=n_acc) if n else np.zeros(n_acc, int)
+        self.offset = np.r_[0, np.cumsum(per_account)[:-1]]
+        ids = np.repeat(np.arange(n_acc), per_account)
+        ks = np.arange(ids.size) - np.repeat(self.offset, per_account)
+        self.draws = {
+            name: streams.uniform(f"sales.{name}", ids, ks) for name in ("reach", "nurture", "win")
+        }
+
+    def run(self) -> None:
+        order = np.argsort(self.t_h, kind="stable")
+        env = self.env
+
+        def feeder():
+            for i in order:
+                if self.t_h[i] > env.now:
+                    yield env.timeout(self.t_h[i] - env.now)
+                env.process(self.handle(int(i)))
+
+        env.process(feeder())
+        env.run()
+
+    def handle(self, i: int):
+        """One handoff: arrival, the queue, the SDR's work, then its outcome."""
+        a, t, env, sales, o = int(self.acc[i]), self.env.now, self.env, self.sales, self.o
+        if self.owned_until[a] > t:
             o["status"][i] = "duplicate"
             return
-        if recycle_until[a] > t:
+        if self.recycle_until[a] > t:
             o["status"][i] = "recycling"
             return
-        owned_until[a] = _INF  # queued: owned until the outcome says otherwise
-        prio = int(tr.tier[a]) if sales.priority_by_tier else 0
-        with sdrs.request(priority=prio) as req:
+        self.owned_until[a] = _INF  # queued: owned until the outcome says otherwise
+        prio = int(self.tr.tier[a]) if sales.priority_by_tier else 0
+        with self.sdrs.request(priority=prio) as req:
             got = yield req | env.timeout(sales.max_wait_days)
             if req not in got:
                 o["status"][i] = "expired"
-                owned_until[a] = env.now
+                self.owned_until[a] = env.now
                 return
-            s = max(cal.start_at(cal.clock(env.now)), env.now)
+            s = max(self.cal.start_at(self.cal.clock(env.now)), env.now)
             if s - t > sales.max_wait_days:  # the SDR is free, but only after the deadline
                 o["status"][i] = "expired"
-                owned_until[a] = t + sales.max_wait_days
+                self.owned_until[a] = t + sales.max_wait_days
                 return
-            end = max(cal.end_at(cal.clock(s) + work_hours), s)
+            end = max(self.cal.end_at(self.cal.clock(s) + self.work_hours), s)
             yield env.timeout(end - env.now)
-        k = worked[a]
-        worked[a] += 1
+        self._worked(i, a, t, s, end)
+
+    def _worked(self, i: int, a: int, t: float, s: float, end: float) -> None:
+        """An SDR started at ``s`` and finished at ``end``: rejected, or accepted and on."""
+        sales, o, tr = self.sales, self.o, self.tr
+        k = self.worked[a]
+        self.worked[a] += 1
+        row = self.offset[a] + k
         delay_h = (s - t) * 24.0
         o["t_first_touch"][i] = s
         o["queue_wait_hours"][i] = delay_h
         o["sales_hours"][i] = sales.hours_per_handoff
-        u = draws["reach"][offset[a] + k]
         if not tr.active_one(a, s):
             reason = "no_active_journey"
-        elif not in_committee[i]:
+        elif not self.in_committee[i]:
             reason = "outside_committee"
-        elif u >= reach_probability(sales, delay_h):
+        elif self.draws["reach"][row] >= reach_probability(sales, delay_h):
             reason = "no_response"
         else:
             reason = ""
         if reason:
             o["status"][i], o["reason"][i] = "rejected", reason
-            owned_until[a] = end
-            recycle_until[a] = end + sales.recycle_days
+            self.owned_until[a] = end
+            self.recycle_until[a] = end + sales.recycle_days
             return
         o["status"][i] = "accepted"
+        self._accepted(i, a, s, end, row)
+
+    def _accepted(self, i: int, a: int, s: float, end: float, row: int) -> None:
+        """Nurture until the journey qualifies (unless sales gives up first), then an
+        opportunity, won or lost when the account decides."""
+        sales, o, tr = self.sales, self.o, self.tr
         t_opp = max(end, tr.qualified[a])
-        if t_opp > end:  # nurture until the journey qualifies, unless sales gives up first
+        if t_opp > end:
             rate = math.log(2.0) / sales.nurture_half_life_days
-            give_up = end + float(exponential(draws["nurture"][offset[a] + k])) / rate
-            stop = min(t_opp, give_up, tr.decision[a], world.scenario.horizon_days)
+            give_up = end + float(exponential(self.draws["nurture"][row])) / rate
+            stop = min(t_opp, give_up, tr.decision[a], self.horizon)
             o["sales_hours"][i] += sales.nurture_hours_per_week * (stop - end) / 7.0
             if give_up < t_opp:
                 o["reason"][i] = "dropped"
-                owned_until[a] = give_up
+                self.owned_until[a] = give_up
                 return
-        if not t_opp < min(tr.decision[a], world.scenario.horizon_days):
+        if not t_opp < min(tr.decision[a], self.horizon):
             o["reason"][i] = "no_opportunity"  # decided (or horizon) before it qualified
-            owned_until[a] = min(tr.decision[a], world.scenario.horizon_days)
+            self.owned_until[a] = min(tr.decision[a], self.horizon)
             return
         o["t_opportunity"][i] = t_opp
         o["sales_hours"][i] += sales.opportunity_hours
-        opportunity[a] = True
-        owned_until[a] = tr.decision[a]
+        self.opportunity[a] = True
+        self.owned_until[a] = tr.decision[a]
         if tr.buys[a]:
             first = s < tr.competitor[a]
             p = sales.win.preferred if first else sales.win.after_competitor
-            won = draws["win"][offset[a] + k] < p
+            won = self.draws["win"][row] < p
             o["won"][i] = won
             o["value"][i] = tr.value[a] if won else 0.0
             o["lost_to_competitor"][i] = (not won) and not first
         elif not tr.no_decision[a]:
             o["open"][i] = True
 
-    order = np.argsort(t_h, kind="stable")
-
-    def feeder():
-        for i in order:
-            if t_h[i] > env.now:
-                yield env.timeout(t_h[i] - env.now)
-            env.process(handle(int(i)))
-
-    env.process(feeder())
-    env.run()
-    outcomes = pd.DataFrame(
-        {
-            "policy": q["policy"].to_numpy() if n else np.zeros(0, dtype=object),
-            "account_id": acc,
-            "contact_id": contact,
-            "t_handoff": t_h,
-            "true_handoff": tr.active(acc, t_h) if n else np.zeros(0, dtype=bool),
-            **{k: v for k, v in o.items() if k in ("status", "reason", "t_first_touch")},
-            "queue_wait_hours": o["queue_wait_hours"],
-            "accepted": o["status"] == "accepted",
-            **{k: o[k] for k in ("t_opportunity", "won", "open", "value", "sales_hours")},
-            "lost_to_competitor": o["lost_to_competitor"],
-        }
-    )[OUTCOME_COLUMNS]
-    outcomes["status"] = outcomes["status"].astype(str)
-    outcomes["reason"] = outcomes["reason"].astype(str)
-    return SalesResult(outcomes, _inbound(world, sales, streams, tr, opportunity))
+    def outcomes(self, q: pd.DataFrame) -> pd.DataFrame:
+        """The per-handoff table (``sim.tables.HANDOFF_OUTCOMES``), in the handoffs' order."""
+        n, o, acc, t_h = len(q), self.o, self.acc, self.t_h
+        out = pd.DataFrame(
+            {
+                "policy": q["policy"].to_numpy() if n else np.zeros(0, dtype=object),
+                "account_id": acc,
+                "contact_id": self.contact,
+                "t_handoff": t_h,
+                "true_handoff": self.tr.active(acc, t_h) if n else np.zeros(0, dtype=bool),
+                **{k: v for k, v in o.items() if k in ("status", "reason", "t_first_touch")},
+                "queue_wait_hours": o["queue_wait_hours"],
+                "accepted": o["status"] == "accepted",
+                **{k: o[k] for k in ("t_opportunity", "won", "open", "value", "sales_hours")},
+                "lost_to_competitor": o["lost_to_competitor"],
+            }
+        )[OUTCOME_COLUMNS]
+        out["status"] = out["status"].astype(str)
+        out["reason"] = out["reason"].astype(str)
+        return out
 
 
 def _inbound(world: World, sales: Sales, streams: Streams, tr: _Truth, had_opp: np.ndarray):

@@ -1,0 +1,138 @@
+"""Running a sweep: each unit simulates one world (:class:`sim.experiment.replicate.Replica`)
+and plays every policy variant on it (common random numbers: variants differ only by their
+rule); units run on an executor, and each unit's cells go to the results store as it finishes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import policies as pol
+from sim import __version__
+from sim.eventlog import EventLog
+from sim.experiment.executors import Executor, executor_for
+from sim.experiment.replicate import Replica
+from sim.experiment.sweep.design import scenario_samples, unit_seeds, variants
+from sim.experiment.sweep.spec import (
+    SweepSpec,
+    _jsonable,
+    _load_policy,
+    _set_path,
+    config_hash,
+    scenario_source,
+)
+from sim.experiment.sweep.store import ROW_COLUMNS, open_store, unit_file, write_cell
+from sim.world.presets import load_scenario
+
+# The metrics each cell stores (the sweep's summaries and recommendations read these).
+STORED_METRICS = [
+    "handoffs_per_week",
+    "precision",
+    "recall",
+    "lead_time_days",
+    "queue_wait_hours",
+    "acceptance_rate",
+    "opportunities",
+    "wins",
+    "revenue",
+    "false_handoff_hours",
+    "total_wins",
+    "total_revenue",
+]
+
+
+def run_unit(
+    spec: SweepSpec, base: Path | None, sample: int, sample_values: dict, rep: int, seed: int
+) -> pd.DataFrame:
+    """One (sample, replication): simulate, play every variant, return its rows."""
+    over: dict = json.loads(json.dumps(spec.overrides))
+    for path, value in sample_values.items():
+        _set_path(over, path, _jsonable(value))
+    sc = load_scenario(scenario_source(spec, base), overrides=over or None)
+    rep_ = Replica.simulate(sc, int(seed))
+    tiers = sorted(sc.accounts.tiers) if spec.tiers else []
+    h = config_hash(spec, base)
+    provenance = (int(seed), h, __version__)
+    rows = []
+    for name, label, params, handoffs in _evaluate_variants(spec, base, rep_.log, rep_.frame):
+        res = rep_.play(handoffs)
+        for tier in [None, *tiers]:
+            m = rep_.metrics(res, tier, coverage=False)
+            t = -1 if tier is None else tier
+            for metric in STORED_METRICS:
+                cell = (sample, rep, name, label, json.dumps(params), t, metric, m[metric])
+                rows.append((*cell, *provenance))
+    df = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    for path, value in sample_values.items():
+        df[f"u:{path}"] = float(value) if isinstance(value, int | float) else str(value)
+    return df
+
+
+def _evaluate_variants(
+    spec: SweepSpec, base: Path | None, log: EventLog, frame: pol.Frame
+) -> Iterator[tuple[str, str, dict, pd.DataFrame]]:
+    """(policy name, label, params, handoffs) of every variant. A grid over one path uses
+    ``policies.sweep`` (one pass over the log where the policy kind allows it); others loop
+    ``policies.evaluate`` over a shared Frame."""
+    all_variants = variants(spec, base)
+    i = 0
+    for pg in spec.policies:
+        n = int(np.prod([len(v) for v in pg.grid.values()])) if pg.grid else 1
+        chunk = all_variants[i : i + n]
+        i += n
+        if len(pg.grid) == 1:
+            ((path, values),) = pg.grid.items()
+            p0 = _load_policy(pg.policy, base)
+            swept = pol.sweep(p0, log, path, values)
+            by_value = dict(iter(swept.groupby("value", sort=False)))
+            for (name, label, params, _), v in zip(chunk, values, strict=True):
+                q = by_value.get(v)
+                q = swept.iloc[:0] if q is None else q
+                yield name, label, params, q.drop(columns="value").reset_index(drop=True)
+        else:
+            for name, label, params, p in chunk:
+                yield name, label, params, pol.evaluate(p, log, frame)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    base: Path | None = None,
+    workers: int = 0,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    limit: int | None = None,
+) -> dict[str, int]:
+    """Run (or resume) a sweep into ``out``. Returns counts: units total, done before, run now.
+
+    Units run on ``executor`` (``sim.experiment.executors``: ``Sequential()``,
+    ``Processes(workers)``, ``Dask(client)``), by default in ``workers`` local processes (0: one
+    per core, 1: this process). ``progress(done, total)`` is called as units finish; ``limit``
+    runs at most that many missing units (for tests of resuming).
+    """
+    out = Path(out)
+    run_on = executor_for(workers, executor)
+    variants(spec, base)  # fail early on bad policies, before anything is written
+    open_store(out, config_hash(spec, base), spec.model_dump(mode="json"))
+    samples = scenario_samples(spec)
+    seeds = unit_seeds(spec, len(samples))
+    units = [(s, r) for s in range(len(samples)) for r in range(spec.replications)]
+    todo = [(s, r) for s, r in units if not unit_file(out, s, r).exists()]
+    done_before = len(units) - len(todo)
+    if limit is not None:
+        todo = todo[:limit]
+    if progress:
+        progress(done_before, len(units))
+    tasks = [(spec, base, s, samples[s], r, int(seeds[s, r])) for s, r in todo]
+    finished = 0
+    with run_on as ex:
+        for i, df in ex.map(run_unit, tasks):
+            write_cell(out, *todo[i], df)
+            finished += 1
+            if progress:
+                progress(done_before + finished, len(units))
+    return {"units": len(units), "done_before": done_before, "ran": finished}

@@ -1,0 +1,228 @@
+"""The sweep file: its schema, range syntax, validation and the hash its results carry.
+
+A sweep file (YAML, validated; errors name the file, line and field path)::
+
+
+    name: q3-thresholds
+    scenario: enterprise               # a preset or a scenario file (relative to this one)
+    overrides: {accounts: {count: 2000}}
+    seed: 1
+    replications: 5
+    design: {kind: lhs, samples: 20}   # grid (levels per range), lhs or random
+    uncertain:                         # scenario parameters by dotted path
+      touches.identification_rate: 0.2..0.5      # a range
+      accounts.tiers.2.committee_size.mean: [6, 8, 10]   # a list of values
+    policies:
+      - policy: mqa_count              # a shipped name or a policy file
+        grid:
+          any.0.unique_contacts: 2..8  # integers 2, 3, ..., 8
+          window_days: [14, 30, 60, 90]
+      - policy: mql_only
+        grid: {threshold: 40..120 by 10}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import Field, field_validator
+
+import policies as pol
+from sim.config.chain import ConfigFile, validate_model
+from sim.config.strict_yaml import read_yaml_file
+from sim.config.types import Strict
+from sim.errors import ConfigError, QualsimError
+from sim.world.presets import PRESETS, load_scenario
+
+_RANGE = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?:by\s+(-?[\d.]+))?\s*$")
+
+
+def parse_values(spec: Any, what: str) -> list:
+    """A grid's values: a list, one number, or ``"lo..hi"`` / ``"lo..hi by step"`` (inclusive;
+    integers when lo, hi and step are integers).
+
+    >>> parse_values("2..5", "x"), parse_values("40..60 by 10", "x"), parse_values([1, 3], "x")
+    ([2, 3, 4, 5], [40, 50, 60], [1, 3])
+    >>> parse_values("0.1..0.3 by 0.1", "x")
+    [0.1, 0.2, 0.3]
+    """
+    if isinstance(spec, list):
+        if not spec:
+            raise ValueError(f"{what}: an empty list of values")
+        return spec
+    if isinstance(spec, bool):
+        raise ValueError(f"{what}: expected a list, a number or 'lo..hi [by step]', got {spec!r}")
+    if isinstance(spec, int | float):
+        return [spec]
+    m = _RANGE.match(str(spec))
+    if not m:
+        raise ValueError(f"{what}: expected a list, a number or 'lo..hi [by step]', got {spec!r}")
+    lo, hi, step = m.group(1), m.group(2), m.group(3) or "1"
+    ints = all(re.fullmatch(r"-?\d+", x) for x in (lo, hi, step))
+    if not ints and m.group(3) is None:
+        raise ValueError(f"{what}: a range of decimals needs a step, e.g. '{lo}..{hi} by 0.1'")
+    a, b, d = (int(x) if ints else float(x) for x in (lo, hi, step))
+    if d <= 0 or b < a:
+        raise ValueError(f"{what}: need lo <= hi and step > 0, got {spec!r}")
+    n = (b - a) // d + 1 if ints else int(np.floor((b - a) / d + 1e-9)) + 1
+    if n > 10_000:
+        raise ValueError(f"{what}: {n} values is too many (at most 10,000)")
+    vals = [a + i * d for i in range(n)]
+    return vals if ints else [round(v, 12) for v in vals]
+
+
+class PolicyGrid(Strict):
+    policy: str = Field(description="a shipped policy name or a policy file")
+    grid: dict[str, Any] = {}
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return {k: parse_values(spec, k) for k, spec in v.items()}
+
+
+class Design(Strict):
+    kind: str = "grid"
+    samples: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1
+    levels: Annotated[int, Field(strict=True, ge=1, le=100)] = 3
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in ("grid", "lhs", "random"):
+            raise ValueError(f"expected grid, lhs or random, got {v!r}")
+        return v
+
+
+class SweepSpec(Strict):
+    name: str = "sweep"
+    scenario: str = "enterprise"
+    overrides: dict[str, Any] = {}
+    seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    replications: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 1
+    design: Design = Design()
+    uncertain: dict[str, Any] = {}
+    policies: Annotated[list[PolicyGrid], Field(min_length=1)]
+    tiers: bool = Field(True, description="also store the metrics of each tier")
+
+    @field_validator("uncertain")
+    @classmethod
+    def _uncertain(cls, v: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for path, spec in v.items():
+            if isinstance(spec, str) and _RANGE.match(spec):
+                m = _RANGE.match(spec)
+                if m.group(3):
+                    out[path] = parse_values(spec, path)
+                else:
+                    whole = all(re.fullmatch(r"-?\d+", x) for x in (m.group(1), m.group(2)))
+                    lo, hi = (
+                        (int if whole else float)(m.group(1)),
+                        (int if whole else float)(m.group(2)),
+                    )
+                    if not lo < hi:
+                        raise ValueError(f"{path}: need lo < hi, got {spec!r}")
+                    out[path] = (lo, hi)
+            else:
+                out[path] = parse_values(spec, path)
+        return out
+
+
+def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
+    """Read and validate a sweep file; the scenario and policy files are checked too."""
+    path = Path(path)
+    data, lines = read_yaml_file(path)
+    spec = validate_model(SweepSpec, data, [ConfigFile(path, data, lines)], what="sweep")
+    base = path.parent
+    problems = []
+    if spec.scenario not in PRESETS and not (base / spec.scenario).exists():
+        problems.append(f"{path}: scenario: no preset or file {spec.scenario!r}")
+    names = {}
+    for i, pg in enumerate(spec.policies):
+        line = lines.line_of(("policies", i))
+        try:
+            p = _load_policy(pg.policy, base)
+            for key, values in pg.grid.items():
+                for v in values:
+                    pol.with_value(p, key, v)
+        except QualsimError as exc:
+            problems.append(f"{path}:{line or '?'}: policies[{i}]: {exc}")
+            continue
+        if p.name in names:
+            problems.append(
+                f"{path}:{line or '?'}: policies[{i}]: policy name {p.name!r} is also "
+                f"policies[{names[p.name]}]; give each policy a distinct name"
+            )
+        names.setdefault(p.name, i)
+    if not problems:
+        problems += _check_scenario(spec, base, path)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return spec, base
+
+
+def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
+    """The scenario must load with the overrides, with every uncertain range at its ends and
+    with every value of every uncertain list."""
+    src = scenario_source(spec, base)
+    checks: list[dict] = [{}]
+    for end in (0, -1):  # every range at its ends
+        checks.append({k: v[end] for k, v in spec.uncertain.items() if isinstance(v, tuple)})
+    for k, v in spec.uncertain.items():  # every value of every list
+        checks += [{k: x} for x in v] if isinstance(v, list) else []
+    for sample in checks:
+        over = json.loads(json.dumps(spec.overrides))
+        for k, v in sample.items():
+            _set_path(over, k, _jsonable(v))
+        try:
+            load_scenario(src, overrides=over or None)
+        except QualsimError as exc:
+            what = f"uncertain values {sample}" if sample else "overrides"
+            return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
+    return []
+
+
+def scenario_source(spec: SweepSpec, base: Path | None) -> str:
+    """The sweep's scenario: a preset name, or its file relative to the sweep file."""
+    return spec.scenario if spec.scenario in PRESETS else str((base or Path()) / spec.scenario)
+
+
+def _load_policy(ref: str, base: Path | None) -> pol.PolicyBase:
+    if base is not None and (base / ref).exists():
+        return pol.load_policy(base / ref)
+    return pol.load_policy(ref)
+
+
+def config_hash(spec: SweepSpec, base: Path | None = None) -> str:
+    """A short hash of what a sweep's cells depend on: the sweep file's content, the scenario it
+    resolves to and every policy it loads (so editing a policy or scenario file is noticed).
+    Not the package version, which each row records."""
+    parts: dict[str, Any] = {"spec": spec.model_dump(mode="json")}
+    try:
+        src = scenario_source(spec, base)
+        parts["scenario"] = load_scenario(src).model_dump(mode="json")
+        parts["policies"] = [
+            _load_policy(pg.policy, base).model_dump(mode="json", by_alias=True)
+            for pg in spec.policies
+        ]
+    except QualsimError:
+        pass  # load_sweep reports these; the hash then covers the spec alone
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _set_path(tree: dict, path: str, value) -> None:
+    parts = [int(p) if p.isdigit() else p for p in path.split(".")]
+    node = tree
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+
+
+def _jsonable(v):
+    return v.item() if isinstance(v, np.generic) else v
