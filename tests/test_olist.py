@@ -401,7 +401,7 @@ def test_timing_report_page():
     import numpy as np
 
     from sim.datasets.olist import TimingCheck
-    from sim.report.comparison import build_timing_report
+    from sim.report import build_timing_report
 
     obs, simd = np.array([1.0, 2.0, 5.0, 30.0]), np.array([0.5, 3.0, 6.0, 90.0])
     q = pd.DataFrame({"olist": [1.0, 5.0], "smb": [0.5, 6.0]}, index=["p10", "p50"])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from sim.cli.commands import app
 from sim.real.replay import NOT_MEASURABLE, replay
-from sim.report.comparison import build_replay_report
+from sim.report import build_replay_report
 
 # "The first known web visit qualifies the account" (one person in a 30-day window).
 POLICY = """\

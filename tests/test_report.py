@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import sim
 from sim.cli.commands import app
 from sim.experiment.sweep import SweepSpec, run_sweep
-from sim.report.comparison import build_report, write_report
+from sim.report import build_report, write_report
 
 SMALL = {"accounts": {"count": 150}}
 POLICIES = ["mql_only", "mqa_count", "weighted_titles"]

@@ -171,7 +171,7 @@ def _compare(
         for path in written:
             typer.echo(f"wrote {path}")
     if report is not None:
-        from sim.report.comparison import write_report
+        from sim.report import write_report
 
         try:
             typer.echo(f"wrote {write_report(cmp, report)}")
@@ -407,7 +407,7 @@ def report(
     """Write one self-contained HTML report (plots embedded) of a comparison folder, and of a
     sweep when given."""
     from sim.experiment.compare import Comparison
-    from sim.report.comparison import write_report
+    from sim.report import write_report
 
     cmp = Comparison.read(folder)
     if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
@@ -676,7 +676,7 @@ def evaluate(
         )
     if report is not None:
         from sim.files import write_text
-        from sim.report.comparison import build_replay_report
+        from sim.report import build_replay_report
 
         typer.echo(f"wrote {write_text(report, build_replay_report(r, str(events)))}")
     for path in r.write(out_dir):

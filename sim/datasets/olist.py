@@ -589,7 +589,7 @@ def _run(a: argparse.Namespace) -> None:
         print(check)
         if a.report:
             from sim.files import write_text
-            from sim.report.comparison import build_timing_report
+            from sim.report import build_timing_report
 
             print(f"wrote {write_text(a.report, build_timing_report(check))}")
 

@@ -1,0 +1,53 @@
+"""Plots for the report pages: matplotlib figures (object API, no pyplot state), embedded as
+PNG data so a page opens offline."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+def colours(policies: list[str]) -> dict[str, str]:
+    """One colour per policy, kept throughout a page."""
+    cmap = matplotlib.colormaps["tab10"]
+    return {p: matplotlib.colors.to_hex(cmap(i % 10)) for i, p in enumerate(policies)}
+
+
+def png(fig: Figure) -> str:
+    """The figure as an ``<img>`` with its PNG inline."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+
+
+def figure(w: float = 8.0, h: float = 4.0, ncols: int = 1) -> tuple[Figure, Axes]:
+    """A figure of ``w`` x ``h`` inches and its axes (an array of them with ``ncols`` > 1)."""
+    fig = Figure(figsize=(w, h))
+    return fig, fig.subplots(1, ncols)
+
+
+def boxes(ax, df: pd.DataFrame, column: str, policies: list[str], colours) -> bool:
+    """Horizontal box plots of ``column`` per policy (NaN left out), in the policies'
+    colours; False when no policy has a value."""
+    data, labels = [], []
+    for p in policies:
+        v = df.loc[df["policy"] == p, column].to_numpy(np.float64)
+        v = v[~np.isnan(v)]
+        if v.size:
+            data.append(v)
+            labels.append(p)
+    if not data:
+        return False
+    box = ax.boxplot(data, orientation="horizontal", patch_artist=True, showfliers=False)
+    for patch, p in zip(box["boxes"], labels, strict=True):
+        patch.set_facecolor(colours[p])
+        patch.set_alpha(0.7)
+    ax.set_yticks(range(1, len(labels) + 1), labels)
+    return True
