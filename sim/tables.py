@@ -37,15 +37,10 @@ _KINDS = {
     "any": lambda d: True,
 }
 _KIND_OF = {
-    "int64": "int",
-    "int32": "int",
-    "int16": "int",
-    "Int64": "int",
+    **dict.fromkeys(("int64", "int32", "int16", "Int64"), "int"),
     "float64": "float",
-    "bool": "bool",
-    "boolean": "bool",
-    "str": "text",
-    "category": "text",
+    **dict.fromkeys(("bool", "boolean"), "bool"),
+    **dict.fromkeys(("str", "category"), "text"),
     "object": "any",
 }
 _EMPTY_DTYPE: dict[str, object] = {"str": str}
@@ -85,12 +80,6 @@ class Table:
         """The columns that are not ground truth (what a team's own data could have)."""
         return [c.name for c in self.columns if not c.truth]
 
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(f"{self.name} has no column {name!r}")
-
     def empty(self) -> pd.DataFrame:
         """A table with no rows: the right columns and dtypes."""
         return pd.DataFrame(
@@ -108,7 +97,7 @@ class Table:
                 f"expected {', '.join(self.names)}"
             )
         for name in names:
-            col = self.column(name)
+            col = next(c for c in self.columns if c.name == name)
             if len(df) and not _KINDS[col.kind](df[name].dtype):
                 raise DataError(
                     f"{where}: {self.name}.{name} has dtype {df[name].dtype}, expected "
@@ -392,10 +381,12 @@ REPLAY_METRICS = _t(
     ("recall", "float64", "recalled / accounts_with_opportunity"),
 )
 
-PIPELINE = (ACCOUNTS, CONTACTS, EVENTS, TRUTH, CAMPAIGNS, QUALIFICATIONS, STAGE_ENTRIES)
-RESULTS = (HANDOFF_OUTCOMES, INBOUND, METRIC_ROWS, SUMMARY, HANDOFFS, SWEEP_CELLS, GATE_ROWS)
-REAL = (ACCOUNT_OUTCOMES, REPLAY_METRICS)
-TABLES: dict[str, Table] = {t.name: t for t in (*PIPELINE, *RESULTS, *REAL)}
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (ACCOUNTS, CONTACTS, EVENTS, TRUTH, CAMPAIGNS, QUALIFICATIONS, STAGE_ENTRIES)
+    + (HANDOFF_OUTCOMES, INBOUND, METRIC_ROWS, SUMMARY, HANDOFFS, SWEEP_CELLS, GATE_ROWS)
+    + (ACCOUNT_OUTCOMES, REPLAY_METRICS)
+}
 
 
 def markdown() -> str:

@@ -96,5 +96,5 @@ def test_import_policies_loads_no_simulator_experiment_or_scipy() -> None:
 
 def test_cli_help_imports_no_pandas_or_numpy() -> None:
     loaded = _imported_after("import sim.cli")
-    heavy = sorted(m for m in loaded if m.split(".")[0] in {"pandas", "numpy", "scipy", "pydantic"})
+    heavy = sorted(m for m in loaded if m.split(".")[0] in {"pandas", "numpy", "scipy", "simpy"})
     assert not heavy, f"the CLI loads {heavy[:10]} before any command runs"

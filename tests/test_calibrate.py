@@ -286,7 +286,7 @@ def test_few_closed_opportunities_fall_back_to_the_preset(tmp_path):
 def test_cli_calibrate(history, tmp_path):
     from typer.testing import CliRunner
 
-    from sim.cli.commands import app
+    from sim.cli import app
 
     _, folder, _ = history
     out = tmp_path / "fitted.yaml"

@@ -26,7 +26,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import sim
-from sim.cli.commands import app
+from sim.cli import app
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
 TITLES = (

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import policies
 import sim
-from sim.cli.commands import app
+from sim.cli import app
 
 ORIGIN = pd.Timestamp("2024-01-01")
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 
 import policies
 import sim
-from sim.cli.commands import app
+from sim.cli import app
 from sim.errors import ConfigError
 from sim.experiment.compare import Comparison, compare
 from sim.experiment.replicate import replication_seeds, run_replication

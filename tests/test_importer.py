@@ -14,7 +14,7 @@ import policies
 import sim
 import sim.real.importer as imp
 import sim.real.read as logio
-from sim.cli.commands import app
+from sim.cli import app
 from sim.errors import ConfigError, DataError
 from sim.real.export import export_world
 from sim.real.importer import import_files, load_mapping

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli.commands import app
+from sim.cli import app
 from sim.datasets.olist import (
     DEALS_FILE,
     EVERY_MQL,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from sim.cli.commands import app
+from sim.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "policies" / "examples"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim.cli.commands import app
+from sim.cli import app
 from sim.real.replay import NOT_MEASURABLE, replay
 from sim.report import build_replay_report
 

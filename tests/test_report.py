@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
-from sim.cli.commands import app
+from sim.cli import app
 from sim.experiment.sweep import SweepSpec, run_sweep
 from sim.report import build_report, write_report
 

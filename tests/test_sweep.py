@@ -27,9 +27,9 @@ from typer.testing import CliRunner, Result
 
 import policies as pol
 import sim
-import sim.cli.commands as cli
+import sim.cli.base as cli
 import sim.experiment.sweep.store as store_mod
-from sim.cli.commands import app
+from sim.cli import app
 from sim.config.chain import deep_merge
 from sim.errors import ConfigError, QualsimError
 from sim.eventlog import EventLog

@@ -88,6 +88,27 @@ class Comparison:
             self.progression, ["stage", "next_stage"], ["rate", "median_days"], self.level
         )
 
+    def progression_table(self) -> pd.DataFrame:
+        """:meth:`progression_summary` as a printable table: one row per latent stage step
+        ("aware -> engaged"), progression rate and velocity as "mean ±half-width"."""
+        prog = self.progression_summary()
+        prog = prog.assign(
+            text=[interval_text(r.mean, r.ci_low, r.ci_high) for r in prog.itertuples()]
+        )
+        t = prog.pivot_table(
+            index=["stage", "next_stage"],
+            columns="value",
+            values="text",
+            aggfunc="first",
+            sort=False,
+        )
+        t = t.reindex(columns=["rate", "median_days"])
+        t.index = pd.Index([f"{a} -> {b}" for a, b in t.index], name="latent stage")
+        t.columns.name = None
+        return t.rename(
+            columns={"rate": "progression rate", "median_days": "velocity (median days)"}
+        )
+
     def campaign_summary(self) -> pd.DataFrame:
         """Per campaign, group (exposed / unexposed) and stage: progression rate, mean and CI."""
         return grouped_intervals(

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import QualsimError
-from sim.experiment.stats import t_interval
+from sim.experiment.stats import interval_text, t_interval
 
 KEYS = ["policy", "variant"]
 PARETO = {"precision": "max", "lead_time_days": "max", "handoffs_per_week": "min", "wins": "max"}
@@ -157,3 +157,36 @@ def sensitivity(df: pd.DataFrame, rec: dict) -> pd.DataFrame:
     return out.sort_values("spearman", key=lambda x: -x.abs(), na_position="last").reset_index(
         drop=True
     )
+
+
+def recommend_by_tier(
+    df: pd.DataFrame,
+    max_handoffs_per_week: float | None = None,
+    min_precision: float | None = None,
+    objective: str = "total_wins",
+) -> tuple[pd.DataFrame, dict]:
+    """:func:`recommend` for all accounts and for each tier: a printable table (one row per
+    tier: policy, variant, objective as "mean ±half-width", precision, handoffs per week,
+    best in how many scenario samples) and the all-accounts recommendation."""
+    rows = []
+    overall: dict = {}
+    for tier in [-1, *sorted(t for t in df["tier"].unique() if t != -1)]:
+        r = recommend(df, max_handoffs_per_week, min_precision, objective, int(tier))
+        if tier == -1:
+            overall = r
+        label = "all accounts" if tier == -1 else f"tier {tier}"
+        if r.get("variant") is None:
+            rows.append({"tier": label, "policy": "-", "variant": "no variant meets the limits"})
+            continue
+        rows.append(
+            {
+                "tier": label,
+                "policy": r["policy"],
+                "variant": r["variant"],
+                objective: interval_text(r["mean"], r["ci_low"], r["ci_high"]),
+                "precision": f"{r['precision']:.3f}",
+                "handoffs/week (all)": f"{r['handoffs_per_week']:.1f}",
+                "best in samples": f"{r['best_in_samples']}/{r['samples']}",
+            }
+        )
+    return pd.DataFrame(rows).set_index("tier").fillna(""), overall

@@ -114,15 +114,8 @@ def _progression(cmp: Comparison, palette: dict[str, str]) -> str:
         ax.set_title("Account stage distribution over time (in-market accounts, truth)")
         ax.legend(loc="upper left", fontsize=8, ncol=4)
         parts.append(png(fig))
-    prog = cmp.progression_summary()
-    if not prog.empty:
-        prog = prog.assign(text=[_cell(r.mean, r.ci_low, r.ci_high) for r in prog.itertuples()])
-        t = prog.pivot_table(
-            index=["stage", "next_stage"], columns="value", values="text", aggfunc="first"
-        )
-        t = t.reindex(columns=["rate", "median_days"]).rename(
-            columns={"rate": "progression rate", "median_days": "velocity (median days)"}
-        )
+    if not cmp.progression.empty:
+        t = cmp.progression_table()
         parts += ["<h3>Progression rate and velocity per latent stage</h3>", html_table(t)]
     f = cmp.funnel_summary()
     if not f.empty:

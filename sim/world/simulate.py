@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.world.journeys import join_times, walk_journeys
+from sim import __version__
 from sim.files import write_tables
 from sim.rng import Streams
 from sim.tables import ACCOUNTS, CONTACTS
@@ -50,8 +51,6 @@ class World:
     def write(self, out: str | Path, fmt: str = "parquet") -> list[Path]:
         """Write every table to ``out/<table>.parquet`` (or ``.csv``) plus ``scenario.json``
         (the resolved scenario, seed and package version). Returns the files written."""
-        from sim import __version__
-
         meta = {
             "seed": self.seed,
             "qualsim_version": __version__,

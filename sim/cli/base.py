@@ -1,0 +1,158 @@
+"""What every command shares: the Typer app, the consoles, error handling, common options and
+printing tables.
+
+Command modules import the API they call inside the command (never at the top): ``qualsim
+--help`` and a mistyped option must not pay for pandas, SciPy and the simulator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from sim.errors import QualsimError
+from sim.world.presets import PRESETS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    help="qualsim: test qualification rules (MQL, MQA, stages) on simulated buying journeys.",
+)
+# The help's groups of commands.
+COMPARE = "Compare rules on simulated worlds"
+WORLDS = "Scenarios and simulated worlds"
+REAL = "Your own history"
+CHECKS = "Checks for CI"
+out = Console()
+err = Console(stderr=True)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a QualsimError as one readable paragraph and exit 2 (no traceback)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QualsimError as exc:
+            err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Register a command on the app, with :func:`user_errors`."""
+
+    def deco(fn: Callable[..., Any]) -> Any:
+        return app.command(name, **kwargs)(user_errors(fn))
+
+    return deco
+
+
+# -- options shared by several commands -------------------------------------------------------
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help=f"a preset ({', '.join(PRESETS)}) or a scenario YAML file")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="root random seed")]
+ReplicationsOpt = Annotated[
+    int, typer.Option("--replications", "-r", min=1, help="simulated worlds per policy")
+]
+BaselineOpt = Annotated[
+    str | None,
+    typer.Option("--baseline", "-b", help="policy the others are compared with (paired)"),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="write tidy, summary and paired tables to this folder"),
+]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", "-w", min=0, help="processes (0: one per core)")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="csv or parquet (with --out)")]
+AllOpt = Annotated[bool, typer.Option("--all-metrics", help="print every metric")]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+]
+
+
+# -- printing ---------------------------------------------------------------------------------
+
+
+def table(df: pd.DataFrame, title: str, formatted: bool = True) -> Table:
+    """A rich table of ``df``: its index in the first column; numbers formatted for reading
+    (``formatted``), or cells printed as they are."""
+    t = Table(title=title, title_justify="left", title_style="bold")
+    t.add_column(df.index.name or "", style="cyan")
+    for c in df.columns:
+        t.add_column(str(c), justify="right")
+    cell = number if formatted else str
+    for idx, row in df.iterrows():
+        t.add_row(Text(str(idx)), *(Text(cell(v)) for v in row))
+    return t
+
+
+def number(v: Any) -> str:
+    """A value as text: NaN as "-", small shares with 3 decimals, thousands separated."""
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return "-"
+        if abs(v) < 1 and v != 0:
+            return f"{v:.3f}"
+        return f"{v:,.1f}" if not float(v).is_integer() else f"{int(v):,}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, transient: bool = False) -> Iterator[Any]:
+    """A progress bar on stderr (only when it is a terminal): yields ``update(done, total)``."""
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=transient,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+
+        def update(done: int, new_total: int | None = None) -> None:
+            bar.update(task, completed=done, total=new_total if new_total is not None else total)
+
+        yield update
+
+
+class Timer:
+    """Seconds since it was made (``Timer().seconds``)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def wrote(paths: list[Path] | Path) -> None:
+    """Say which files were written."""
+    for p in paths if isinstance(paths, list) else [paths]:
+        typer.echo(f"wrote {p}")

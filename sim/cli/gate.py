@@ -1,0 +1,136 @@
+"""``qualsim gate``: the regression gate for policy configs (``qualsim bench`` is its old name,
+kept as a deprecated alias for one release); ``qualsim report``: a comparison as one page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from sim.cli.base import (
+    CHECKS,
+    COMPARE,
+    Timer,
+    WorkersOpt,
+    app,
+    command,
+    err,
+    out,
+    table,
+    user_errors,
+    wrote,
+)
+from sim.errors import QualsimError
+
+SuiteArg = Annotated[Path, typer.Argument(help="a suite YAML (scenarios x policies)")]
+BaselineFileOpt = Annotated[
+    Path, typer.Option("--baseline", "-b", help="the baseline JSON to compare with")
+]
+UpdateOpt = Annotated[
+    bool, typer.Option("--update-baseline", help="store this run as the baseline")
+]
+ShowAllOpt = Annotated[bool, typer.Option("--all", help="print every metric, not only moves")]
+
+
+@command(rich_help_panel=CHECKS)
+def gate(
+    suite_file: SuiteArg,
+    baseline: BaselineFileOpt = Path("baseline.json"),
+    update_baseline: UpdateOpt = False,
+    show_all: ShowAllOpt = False,
+    workers: WorkersOpt = 0,
+) -> None:
+    """Regression gate: run the suite and compare key metrics with the baseline; exit 1 when a
+    metric moved beyond the tolerance (tolerance_se x the combined standard error)."""
+    from sim.experiment.gate import (
+        check,
+        load_suite,
+        read_baseline,
+        run_suite,
+        suite_hash,
+        write_baseline,
+    )
+
+    suite, base = load_suite(suite_file)
+    if not update_baseline:
+        base_rows, header = read_baseline(baseline)  # fail early, before the long run
+    timer = Timer()
+    now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
+    if update_baseline:
+        path = write_baseline(now, suite, base, baseline)
+        typer.echo(
+            f"wrote {path}: {len(now)} metrics from {len(suite.scenarios)} scenarios "
+            f"in {timer.seconds:.1f} s"
+        )
+        return
+    if header.get("suite_hash") != suite_hash(suite, base):
+        out.print(
+            "[yellow]note:[/] the suite or its policy files changed since the baseline was "
+            "stored; differences below may be intended (then run --update-baseline)"
+        )
+    diff = check(now, base_rows, suite.tolerance_se)
+    bad = diff[diff["status"] != "ok"]
+    shown = diff if show_all else bad
+    if not shown.empty:
+        out.print(table(shown.set_index("scenario"), "Metrics against the baseline"))
+    out.print(
+        f"{len(diff) - len(bad)} of {len(diff)} metrics within {suite.tolerance_se:g} standard "
+        f"errors of the baseline ({timer.seconds:.1f} s)"
+    )
+    if len(bad):
+        out.print(f"[bold red]regression gate failed: {len(bad)} metric(s) moved[/]")
+        raise typer.Exit(1)
+
+
+@app.command("bench", hidden=True)
+@user_errors
+def bench(
+    suite_file: SuiteArg,
+    baseline: BaselineFileOpt = Path("baseline.json"),
+    update_baseline: UpdateOpt = False,
+    show_all: ShowAllOpt = False,
+    workers: WorkersOpt = 0,
+) -> None:
+    """Deprecated name of `qualsim gate` (removed in the next release)."""
+    err.print("[yellow]note:[/] `qualsim bench` is now `qualsim gate`; the old name will go")
+    gate(suite_file, baseline, update_baseline, show_all, workers)
+
+
+@command(rich_help_panel=COMPARE)
+def report(
+    folder: Annotated[Path, typer.Argument(help="a comparison folder (compare/run --out)")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="the HTML file")] = Path(
+        "report.html"
+    ),
+    sweep_dir: Annotated[
+        Path | None, typer.Option("--sweep", help="a sweep's results folder: adds its frontier")
+    ] = None,
+    max_handoffs_per_week: Annotated[
+        float | None, typer.Option("--max-handoffs-per-week", min=0, help="for the sweep")
+    ] = None,
+    min_precision: Annotated[
+        float | None, typer.Option("--min-precision", min=0, max=1, help="for the sweep")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (plots embedded) of a comparison folder, and of a
+    sweep when given."""
+    from sim.experiment import Comparison
+    from sim.report import write_report
+
+    cmp = Comparison.read(folder)
+    if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
+        raise QualsimError(f"{sweep_dir}: not a sweep results folder (no cells/ inside)")
+    limits = {
+        k: v
+        for k, v in (
+            ("max_handoffs_per_week", max_handoffs_per_week),
+            ("min_precision", min_precision),
+        )
+        if v is not None
+    }
+    try:
+        wrote(write_report(cmp, out_file, sweep_dir, limits))
+    except OSError as exc:
+        raise QualsimError(f"{out_file}: cannot write the report ({exc.strerror})") from None

@@ -1,0 +1,165 @@
+"""``qualsim import``, ``evaluate``, ``explain`` and ``calibrate``: a team's own exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from sim.cli.base import REAL, SeedOpt, command, out, table, wrote
+from sim.errors import QualsimError
+
+EventsOpt = Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")]
+ContactsOpt = Annotated[Path, typer.Option("--contacts", help="contacts (CSV or Parquet)")]
+
+
+@command("import", rich_help_panel=REAL)
+def import_cmd(
+    events: Annotated[Path, typer.Option("--events", help="raw touch/activity export")],
+    contacts: Annotated[Path, typer.Option("--contacts", help="raw contacts export")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the canonical files")],
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="raw accounts export (with outcomes)")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", "-m", help="YAML: column names, activity names, time zone"),
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="count and drop bad event rows")
+    ] = False,
+) -> None:
+    """Convert raw CRM / marketing-automation exports (any column names, activity names, time
+    zone, duplicates) into the canonical files `evaluate` reads, streaming in bounded memory,
+    with a report where every row is accounted for."""
+    from sim.real.importer import import_files
+
+    summary = import_files(events, contacts, accounts, out_dir, mapping, skip_bad_rows)
+    typer.echo(str(summary))
+    typer.echo(
+        f"next: qualsim evaluate --events {out_dir}/events.csv --contacts "
+        f"{out_dir}/contacts.csv"
+        + (f" --accounts {out_dir}/accounts.csv" if accounts is not None else "")
+        + " --policy ... --out results/"
+    )
+
+
+@command(rich_help_panel=REAL)
+def evaluate(
+    events: EventsOpt,
+    contacts: ContactsOpt,
+    policy: Annotated[list[str], typer.Option("--policy", "-p", help="policy YAML (repeat)")],
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="accounts, optionally with CRM outcomes")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("results"),
+    horizon_days: Annotated[
+        float,
+        typer.Option(
+            "--horizon-days",
+            min=0,
+            help="a handoff is true if an opportunity opens within this many days (or is open)",
+        ),
+    ] = 90.0,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="skip and count bad event rows")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+    ] = None,
+) -> None:
+    """Replay a real touch log through policies: qualifications (and precision/recall when the
+    accounts file has opportunity outcomes)."""
+    from sim.files import write_text
+    from sim.real.replay import NOT_MEASURABLE, replay
+    from sim.report import build_replay_report
+
+    r = replay(events, contacts, policy, accounts, horizon_days, skip_bad_rows)
+    typer.echo(str(r.real.report))
+    counts = r.qualifications.groupby("policy").size()
+    for name in counts.index:
+        typer.echo(f"{name}: {counts[name]:,} handoffs")
+    if r.metrics is not None:
+        out.print(table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
+    if r.details is not None:
+        out.print(table(r.details.set_index("policy"), "Volume, timing and wins"))
+        out.print(
+            "[dim]Not measurable on a real history: "
+            + "; ".join(escape(k) for k in NOT_MEASURABLE)
+            + " (see the report).[/]"
+        )
+    if report is not None:
+        wrote(write_text(report, build_replay_report(r, str(events))))
+    wrote(r.write(out_dir))
+
+
+@command(rich_help_panel=REAL)
+def explain(
+    events: EventsOpt,
+    contacts: ContactsOpt,
+    policy: Annotated[str, typer.Option("--policy", "-p", help="policy YAML or shipped name")],
+    account: Annotated[str, typer.Option("--account", "-a", help="the account's id")],
+    accounts: Annotated[Path | None, typer.Option("--accounts", help="accounts file")] = None,
+) -> None:
+    """Show why and when an account qualified: the touches behind each handoff, by contact
+    and activity."""
+    from policies import load_policy
+    from policies.explain import explain as why
+    from sim.config import did_you_mean
+    from sim.real.read import read_log
+
+    pol = load_policy(policy)
+    real = read_log(events, contacts, accounts)
+    labels = [str(x) for x in real.account_labels]
+    if account not in labels:
+        raise QualsimError(
+            f"{events}: no account {account!r} in the touch log" + did_you_mean(account, labels)
+        )
+    reasons = why(pol, real.log, labels.index(account))
+    if not reasons:
+        typer.echo(f"{pol.name}: account {account} was never handed off")
+        return
+    for r in reasons:
+        when = real.to_timestamps([r.handoff["time"]])[0]
+        typer.echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
+        t = r.touches.assign(
+            time=real.to_timestamps(r.touches["time"]),
+            contact_id=real.label_contacts(r.touches["contact_id"]),
+        )
+        out.print(table(t.set_index("time"), "Touches the rule looked at"))
+
+
+@command(rich_help_panel=REAL)
+def calibrate(
+    events: EventsOpt,
+    contacts: Annotated[Path, typer.Option("--contacts", help="contacts, with role if known")],
+    accounts: Annotated[Path, typer.Option("--accounts", help="accounts with CRM outcomes")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="the fitted scenario YAML")] = Path(
+        "fitted.yaml"
+    ),
+    base: Annotated[
+        str | None, typer.Option("--base", help="preset to extend (default: the closest)")
+    ] = None,
+    seed: SeedOpt = 0,
+    show_all: Annotated[bool, typer.Option("--all", help="also print every touch rate")] = False,
+) -> None:
+    """Fit a scenario to a real history (committee sizes, role mix, identification rate, touch
+    rates, journey timing, win rate) and report how the simulated fit compares with it."""
+    from sim.real.calibrate import calibrate_files
+
+    cal, report = calibrate_files(events, contacts, accounts, out_file, base, seed)
+    est = cal.table()
+    key = est.columns[0]
+    rates = est[key].astype(str).str.startswith(("touches.", "noise.rate_scale"))
+    shown = est if show_all else est[~rates]
+    out.print(table(shown.set_index(key), "Estimates (± standard error, n)"))
+    if not show_all and rates.any():
+        out.print(
+            f"[dim]{int(rates.sum())} touch-rate estimates: see {escape(str(out_file))} or --all[/]"
+        )
+    out.print(table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)"))
+    for note in cal.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
+    typer.echo(f"wrote {out_file}")

@@ -1,0 +1,97 @@
+"""``qualsim sweep``, ``recommend`` and ``query``: thresholds under scenario uncertainty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.base import COMPARE, Timer, WorkersOpt, command, out, progress_bar, table
+from sim.errors import QualsimError
+
+
+@command(rich_help_panel=COMPARE)
+def sweep(
+    file: Annotated[Path, typer.Argument(help="sweep YAML (policies, grids, uncertainties)")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="results folder")],
+    workers: WorkersOpt = 0,
+    executor: Annotated[str, typer.Option("--executor", help="local or dask")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786")
+    ] = None,
+) -> None:
+    """Run a threshold sweep under scenario uncertainty into a resumable results store."""
+    from sim.experiment.sweep import load_sweep, run_sweep
+
+    spec, base = load_sweep(file)
+    run_on = _executor(executor, workers, scheduler)
+    timer = Timer()
+    with progress_bar("worlds", None) as update:
+        counts = run_sweep(spec, out_dir, base, executor=run_on, progress=update)
+    typer.echo(
+        f"{spec.name}: {counts['units']} worlds (scenario samples x replications), "
+        f"{counts['done_before']} already done, {counts['ran']} run now in "
+        f"{timer.seconds:.1f} s; results in {out_dir}/cells"
+    )
+
+
+def _executor(kind: str, workers: int, scheduler: str | None):
+    from sim.experiment.executors import Dask, Processes
+
+    if kind == "dask":
+        if not scheduler:
+            raise QualsimError("--executor dask needs --scheduler tcp://host:port")
+        return Dask(scheduler=scheduler)
+    if kind != "local":
+        raise QualsimError(f"--executor: expected local or dask, got {kind!r}")
+    return Processes(workers)
+
+
+@command(rich_help_panel=COMPARE)
+def recommend(
+    run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
+    max_handoffs_per_week: Annotated[
+        float | None, typer.Option("--max-handoffs-per-week", min=0, help="SDR capacity")
+    ] = None,
+    min_precision: Annotated[
+        float | None, typer.Option("--min-precision", min=0, max=1, help="precision floor")
+    ] = None,
+    objective: Annotated[str, typer.Option("--objective", help="metric to maximise")] = (
+        "total_wins"
+    ),
+) -> None:
+    """Recommend, per tier, the policy variant that maximises the objective under capacity and
+    precision constraints; with its CI, how often it stays best across scenario samples, the
+    Pareto frontier, and which uncertain parameters change the ranking."""
+    from sim.experiment import recommend as rec
+    from sim.experiment.sweep import results
+
+    if not (run_dir / "cells").is_dir():
+        raise QualsimError(f"{run_dir}: not a sweep results folder (no cells/ inside)")
+    df = results(run_dir)
+    by_tier, overall = rec.recommend_by_tier(df, max_handoffs_per_week, min_precision, objective)
+    out.print(table(by_tier, "Recommendation (mean ±95% CI over samples x replications)", False))
+    front = rec.pareto(rec.summary(df))
+    cols = ["policy", "variant", *rec.PARETO]
+    out.print(table(front[cols].set_index("policy"), "Pareto frontier (all accounts)"))
+    if overall.get("variant") is not None:
+        sens = rec.sensitivity(df, overall)
+        if not sens.empty:
+            out.print(table(sens.set_index("parameter"), "What changes the ranking"))
+
+
+@command(rich_help_panel=COMPARE)
+def query(
+    run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
+    sql: Annotated[str, typer.Argument(help="SQL over the view `cells`")],
+    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """Query a sweep's results with DuckDB SQL; the rows are in the view `cells`."""
+    from sim.experiment.sweep.query import query as run_query
+
+    df = run_query(run_dir, sql)
+    if csv:
+        typer.echo(df.to_csv(index=False), nl=False)
+    else:
+        out.print(table(df.set_index(df.columns[0]), f"{len(df):,} rows", False))
