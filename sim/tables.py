@@ -43,7 +43,6 @@ _KIND_OF = {
     **dict.fromkeys(("str", "category"), "text"),
     "object": "any",
 }
-_EMPTY_DTYPE: dict[str, object] = {"str": str}
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,10 @@ class Table:
     def empty(self) -> pd.DataFrame:
         """A table with no rows: the right columns and dtypes."""
         return pd.DataFrame(
-            {c.name: pd.Series([], dtype=_EMPTY_DTYPE.get(c.dtype, c.dtype)) for c in self.columns}
+            {
+                c.name: pd.Series([], dtype=str if c.dtype == "str" else c.dtype)
+                for c in self.columns
+            }
         )
 
     def check(self, df: pd.DataFrame, where: str, required: list[str] | None = None) -> None:
@@ -381,12 +383,8 @@ REPLAY_METRICS = _t(
     ("recall", "float64", "recalled / accounts_with_opportunity"),
 )
 
-TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (ACCOUNTS, CONTACTS, EVENTS, TRUTH, CAMPAIGNS, QUALIFICATIONS, STAGE_ENTRIES)
-    + (HANDOFF_OUTCOMES, INBOUND, METRIC_ROWS, SUMMARY, HANDOFFS, SWEEP_CELLS, GATE_ROWS)
-    + (ACCOUNT_OUTCOMES, REPLAY_METRICS)
-}
+# Every table above, in the order defined.
+TABLES: dict[str, Table] = {t.name: t for t in list(globals().values()) if isinstance(t, Table)}
 
 
 def markdown() -> str:
