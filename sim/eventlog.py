@@ -19,9 +19,14 @@ VISIBLE_CONTACT_COLUMNS = tuple(CONTACTS.visible)  # what a CRM knows of a perso
 class Observable(Protocol):
     """Anything with the three observable tables (a simulated ``World`` has them)."""
 
-    events: pd.DataFrame
-    contacts: pd.DataFrame
-    accounts: pd.DataFrame
+    @property
+    def events(self) -> pd.DataFrame: ...
+
+    @property
+    def contacts(self) -> pd.DataFrame: ...
+
+    @property
+    def accounts(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)

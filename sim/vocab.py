@@ -17,7 +17,7 @@ Activity = Literal[
     "demo_request",
     "intent_signal",
 ]
-ACTIVITIES: tuple[str, ...] = get_args(Activity)
+ACTIVITIES: tuple[Activity, ...] = get_args(Activity)
 
 # The latent journey. ``decision`` is where it ends; "background" is the behaviour of people who
 # are not (or no longer) in an active buying journey.
@@ -27,19 +27,19 @@ RATE_STAGES: tuple[str, ...] = get_args(RateStage)
 JoinStage = Literal["aware", "engaged", "qualified", "sales_ready"]
 
 Role = Literal["decision_maker", "champion", "influencer", "user", "procurement", "blocker"]
-ROLES: tuple[str, ...] = get_args(Role)
+ROLES: tuple[Role, ...] = get_args(Role)
 NO_ROLE = "none"
 
 Seniority = Literal["c_level", "vp", "director", "manager", "individual"]
-SENIORITIES: tuple[str, ...] = get_args(Seniority)
+SENIORITIES: tuple[Seniority, ...] = get_args(Seniority)
 
 Department = Literal[
     "security", "it", "engineering", "operations", "finance", "procurement", "legal", "executive"
 ]
-DEPARTMENTS: tuple[str, ...] = get_args(Department)
+DEPARTMENTS: tuple[Department, ...] = get_args(Department)
 
 Persona = Literal["junior_staff", "student", "job_seeker", "competitor", "existing_user", "partner"]
-PERSONAS: tuple[str, ...] = get_args(Persona)
+PERSONAS: tuple[Persona, ...] = get_args(Persona)
 
 # Departments recorded for people outside the buying committee.
 PERSONA_DEPARTMENT = {

@@ -76,7 +76,7 @@ def evaluate(
     from sim.real.replay import NOT_MEASURABLE, replay
     from sim.report import build_replay_report
 
-    r = replay(events, contacts, policy, accounts, horizon_days, skip_bad_rows)
+    r = replay(events, contacts, [*policy], accounts, horizon_days, skip_bad_rows)
     typer.echo(str(r.real.report))
     counts = r.qualifications.groupby("policy").size()
     for name in counts.index:

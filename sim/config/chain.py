@@ -8,7 +8,7 @@ merges, and validation errors that name the file, the line, the field path and w
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -215,7 +215,7 @@ def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     return []
 
 
-def _describe(err: dict, model: type[BaseModel], data: Any) -> tuple[tuple, str]:
+def _describe(err: Mapping[str, Any], model: type[BaseModel], data: Any) -> tuple[tuple, str]:
     """(field path, message) for one pydantic error, in our words."""
     # Tags of tagged unions (e.g. "<condition>") are not part of the user's field path.
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("<")))

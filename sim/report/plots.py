@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
@@ -27,7 +27,7 @@ def png(fig: Figure) -> str:
     return f'<img alt="plot" src="data:image/png;base64,{data}">'
 
 
-def figure(w: float = 8.0, h: float = 4.0, ncols: int = 1) -> tuple[Figure, Axes]:
+def figure(w: float = 8.0, h: float = 4.0, ncols: int = 1) -> tuple[Figure, Any]:
     """A figure of ``w`` x ``h`` inches and its axes (an array of them with ``ncols`` > 1)."""
     fig = Figure(figsize=(w, h))
     return fig, fig.subplots(1, ncols)

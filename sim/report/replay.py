@@ -28,8 +28,9 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
             "opportunity was won (attribution is not claimed).</p>",
             html_table(replay.details.set_index("policy").round(3)),
         ]
-        d = replay.handoff_days
-        opened = replay.real.outcomes.set_index("account_id")["opportunity_date"]
+        d, outcomes = replay.handoff_days, replay.real.outcomes
+        assert d is not None and outcomes is not None  # replays with details have both
+        opened = outcomes.set_index("account_id")["opportunity_date"]
         d = d.assign(vs_opp=d["time"].to_numpy() - opened.reindex(d["account_id"]).to_numpy())
         fig, ax = figure(8, 3.8)
         if boxes(ax, d, "vs_opp", names, palette):

@@ -21,7 +21,7 @@ from sim import rng
 from sim.rng import Streams
 from sim.tables import TRUTH
 from sim.world.scenario import Scenario
-from sim.vocab import JOURNEY_STAGES, ROLES
+from sim.vocab import JOURNEY_STAGES, ROLES, JoinStage
 
 # Columns of the stage-entry matrix: journey_start (entry to "unaware"), then the entries to
 # aware, engaged, qualified, sales_ready, and the decision.
@@ -213,7 +213,7 @@ def join_times(
     key = streams.key("join", acct[members], contacts["_local"].to_numpy()[members])
     u_stage = rng.to_unit(Streams.words(key, 0))
     u_frac = rng.to_unit(Streams.words(key, 1))
-    join_choices = ("aware", "engaged", "qualified", "sales_ready")  # entry columns 1..4
+    join_choices: tuple[JoinStage, ...] = ("aware", "engaged", "qualified", "sales_ready")
     tab = np.stack(
         [
             np.cumsum([sc.committee.roles[r].join_stage.get(s, 0.0) for s in join_choices])

@@ -24,7 +24,7 @@ def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
     names = list(u)
     kind = spec.design.kind
     if kind == "grid":
-        axes = []
+        axes: list[list] = []
         for n in names:
             v = u[n]
             if isinstance(v, tuple) and isinstance(v[0], int):
@@ -37,14 +37,15 @@ def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
                 axes.append(v)
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
     rng_seed = np.random.SeedSequence([spec.seed, 0x5EED])
-    n = spec.design.samples
+    n_samples = spec.design.samples
     if kind == "lhs":
-        unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(rng_seed)).random(n)
+        lhs = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(rng_seed))
+        unit = lhs.random(n_samples)
     else:
-        unit = np.random.default_rng(rng_seed).random((n, len(names)))
+        unit = np.random.default_rng(rng_seed).random((n_samples, len(names)))
     samples = []
     for row in unit:
-        s = {}
+        s: dict[str, Any] = {}
         for j, name in enumerate(names):
             v = u[name]
             if isinstance(v, tuple) and isinstance(v[0], int):  # whole numbers: lo..hi

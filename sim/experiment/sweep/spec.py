@@ -69,7 +69,7 @@ def parse_values(spec: Any, what: str) -> list:
     a, b, d = (int(x) if ints else float(x) for x in (lo, hi, step))
     if d <= 0 or b < a:
         raise ValueError(f"{what}: need lo <= hi and step > 0, got {spec!r}")
-    n = (b - a) // d + 1 if ints else int(np.floor((b - a) / d + 1e-9)) + 1
+    n = int((b - a) // d + 1) if ints else int(np.floor((b - a) / d + 1e-9)) + 1
     if n > 10_000:
         raise ValueError(f"{what}: {n} values is too many (at most 10,000)")
     vals = [a + i * d for i in range(n)]
@@ -113,10 +113,10 @@ class SweepSpec(Strict):
     @field_validator("uncertain")
     @classmethod
     def _uncertain(cls, v: dict[str, Any]) -> dict[str, Any]:
-        out = {}
+        out: dict[str, Any] = {}
         for path, spec in v.items():
-            if isinstance(spec, str) and _RANGE.match(spec):
-                m = _RANGE.match(spec)
+            m = _RANGE.match(spec) if isinstance(spec, str) else None
+            if m is not None:
                 if m.group(3):
                     out[path] = parse_values(spec, path)
                 else:
@@ -142,7 +142,7 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     problems = []
     if spec.scenario not in PRESETS and not (base / spec.scenario).exists():
         problems.append(f"{path}: scenario: no preset or file {spec.scenario!r}")
-    names = {}
+    names: dict[str, int] = {}
     for i, pg in enumerate(spec.policies):
         line = lines.line_of(("policies", i))
         try:
