@@ -1,4 +1,5 @@
-"""Fixed vocabularies of the data contracts (DESIGN.md): activities, stages, roles, seniority."""
+"""Fixed vocabularies of the data contracts (``sim.tables``): activities, stages, roles,
+seniority, departments, personas."""
 
 from __future__ import annotations
 

@@ -119,7 +119,7 @@ class _Truth:
 
 
 def true_handoffs(world: World, accounts: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """DESIGN.md: a handoff of ``a`` at ``t`` is true when ``a`` is in an active journey then
+    """A handoff of ``a`` at ``t`` is true when ``a`` is in an active journey then
     (``in_market`` and ``journey_start <= t < t_decision``; an undecided journey is active)."""
     return _Truth(world).active(accounts, times)
 

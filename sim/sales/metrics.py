@@ -1,4 +1,4 @@
-"""What a policy did on one world: the metrics of DESIGN.md "What the metrics mean".
+"""What a policy did on one world: the metrics (``docs/comparison.md`` explains each).
 
 ``handoff_metrics(world, sales_result)`` returns one number per metric in
 :data:`METRICS` for one (policy, replication). A handoff of account *a* at *t* is **true** when *a*

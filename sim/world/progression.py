@@ -1,5 +1,5 @@
-"""Account progression, the double funnel and campaign influence (DESIGN.md "account
-progression").
+"""Account progression, the double funnel and campaign influence (what account-based
+teams track).
 
 World-level (the same for every policy on a world, from the ground truth):
 

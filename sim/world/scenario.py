@@ -123,7 +123,7 @@ class StageDurations(Strict):
 class BuyProbability(Strict):
     """Chance a journey ends in a purchase rather than "no decision", falling with committee size.
 
-    p(buy | n members) = one_person * factor_per_member ** (n - 1)  (CALIBRATION B3, W2).
+    p(buy | n members) = one_person * factor_per_member ** (n - 1)  (B3, W2 in docs/sources.md).
     """
 
     one_person: Probability = 0.81
@@ -132,7 +132,7 @@ class BuyProbability(Strict):
 
 class Competitor(Strict):
     """A competitor engages an in-market account with this probability, at a Beta-distributed
-    fraction of the account's (nominal) journey length (CALIBRATION P4: first contact at ~70%)."""
+    fraction of the account's (nominal) journey length (P4: first contact at ~70%)."""
 
     probability: Probability
     journey_fraction: BetaDist

@@ -233,7 +233,7 @@ def profile_rows(fn, top: int) -> tuple[float, list[tuple[str, int, float, float
     prof.disable()
     total = time.perf_counter() - t0
     stats = pstats.Stats(prof).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
-    roots = [str(Path(__file__).resolve().parent.parent)] + [p for p in sys.path if p]
+    roots = [str(Path(__file__).resolve().parents[2])] + [p for p in sys.path if p]
     roots = sorted({r.rstrip(os.sep) + os.sep for r in roots}, key=len, reverse=True)
     rows = []
     for (file, line, name), (_cc, nc, tt, ct, _callers) in stats.items():

@@ -128,7 +128,7 @@ class Breakdown:
     total: float
     stages: dict[str, float]  # label -> seconds, in call order, then "DataFrame assembly"
     world: sim.World
-    segments: object  # the sim.touches.Segments that simulate() built
+    segments: object  # the sim.world.segments.Segments that simulate() built
 
 
 @contextlib.contextmanager
@@ -148,8 +148,8 @@ def timed_simulate(sc: sim.Scenario, seed: int) -> Breakdown:
     what remains of ``simulate`` after its stages is the DataFrame assembly (events, campaigns,
     the copies of the accounts and contacts tables) and the World.
     """
-    sim_mod = importlib.import_module("sim.simulate")
-    jour_mod = importlib.import_module("sim.journeys")
+    sim_mod = importlib.import_module("sim.world.simulate")
+    jour_mod = importlib.import_module("sim.world.journeys")
     spent: dict[str, float] = {}
     captured: dict[str, object] = {}
 
