@@ -84,18 +84,8 @@ def gate(
         raise typer.Exit(1)
 
 
-@app.command("bench", hidden=True)
-@user_errors
-def bench(
-    suite_file: SuiteArg,
-    baseline: BaselineFileOpt = Path("baseline.json"),
-    update_baseline: UpdateOpt = False,
-    show_all: ShowAllOpt = False,
-    workers: WorkersOpt = 0,
-) -> None:
-    """Deprecated name of `qualsim gate` (removed in the next release)."""
-    err.print("[yellow]note:[/] `qualsim bench` is now `qualsim gate`; the old name will go")
-    gate(suite_file, baseline, update_baseline, show_all, workers)
+# The old name, for one release: click prints a deprecation warning when it is used.
+app.command("bench", hidden=True, deprecated=True)(user_errors(gate))
 
 
 @command(rich_help_panel=COMPARE)
