@@ -23,6 +23,10 @@ class _Strict(BaseModel):
 
 
 class FileMapping(_Strict):
+    """How one raw file maps to a canonical one: ``columns`` (qualsim name -> the export's
+    column), its own ``timestamp_format``, ``activities`` (export name -> qualsim activity),
+    ``ignore_activities`` (system events, not touches) and ``duplicates`` (keep or drop)."""
+
     columns: dict[str, Annotated[str, Field(min_length=1)]] = {}
     timestamp_format: str | None = None  # this file's own format (default: the top-level one)
     activities: dict[str, str] = {}
@@ -43,6 +47,9 @@ class FileMapping(_Strict):
 
 
 class Mapping(_Strict):
+    """A mapping file: the ``timezone`` of naive timestamps, the default ``timestamp_format``
+    (strptime; default ISO 8601) and one :class:`FileMapping` per file."""
+
     timezone: str | None = None
     timestamp_format: str | None = None
     events: FileMapping = FileMapping()

@@ -401,7 +401,7 @@ def test_smb_days_to_buy_resemble_olist_days_to_won():
     c = smb_timing_check(_need_data(), accounts=20_000, seed=102)
     assert len(c.observed) == 781  # the 2018 cohort's won MQLs
     assert len(c.simulated) > 1000, "too few simulated buys after a form fill to compare"
-    # CALIBRATION.md asks the smb preset for "median about 2 weeks" against Olist's 12.9 days.
+    # The calibration notes ask the smb preset for "median about 2 weeks" against Olist's 12.9 days.
     # The analogue is loose (a first form fill is not Olist's landing-page sign-up) and S3's
     # SMB cycles are given only as "1-3 months": a factor 2 (6.5 to 26 days: one to four
     # weeks) is the band in which "about two weeks" still holds. Sampling error is far smaller

@@ -57,7 +57,7 @@ def window_days(base: Scenario) -> float:
     return (st.unaware.median_days + st.aware.median_days + st.engaged.median_days) / 5.0
 
 
-def reference_exposure(sc: Scenario, seed: int, by_day: bool):
+def reference_exposure(sc: Scenario, seed: int, by_day: bool) -> tuple[np.ndarray, np.ndarray]:
     """M matrices of a reference world of the fitted structure (no touches drawn): the share of
     each phase's committee member-time spent in each contact stage (times the role multiplier),
     and of its account-time in each account stage."""

@@ -111,7 +111,7 @@ def start_window(h: History, bsc: Scenario, fit: Fit) -> tuple[float, float]:
     return lo_w, hi_new
 
 
-def log_sum_moments(med_q: float, sig_q: float, med_s: float, sig_s: float):
+def log_sum_moments(med_q: float, sig_q: float, med_s: float, sig_s: float) -> tuple[float, float]:
     """Mean and sd of log(Q + S), Q ~ LN(med_q, sig_q), S ~ LN(med_s, sig_s) (Gauss-Hermite)."""
     z, w = np.polynomial.hermite_e.hermegauss(40)
     w = w / w.sum()
