@@ -103,10 +103,11 @@ class Fit:
 
     def set(self, path: str, value: Any) -> None:
         """Override the scenario field at the dotted ``path`` (digits are tier keys)."""
-        set_path(self.overrides, path, value)
+        _set_path(self.overrides, path, value)
 
 
-def set_path(tree: dict, path: str, value: Any) -> None:
+def _set_path(tree: dict, path: str, value: Any) -> None:
+    """Set ``tree[a][b]...[z] = value`` for the dotted path ``a.b...z``, making the levels."""
     parts = path.split(".")
     node = tree
     for p in parts[:-1]:
