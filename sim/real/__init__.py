@@ -1,0 +1,79 @@
+"""A team's real history: reading, importing and replaying CRM exports, writing a simulated
+world as one, and fitting a scenario to one. This page is the public API; the modules behind it
+are details.
+
+Reading and scoring (:func:`read_log`, in :mod:`sim.real.read`):
+
+- :func:`read_log` reads events, contacts and accounts files (CSV or Parquet, the canonical
+  format of :mod:`sim.real.inputs`) into a :class:`RealLog` (an EventLog, the original ids and
+  time format, the CRM outcomes, an :class:`ImportReport`);
+- :func:`truth_from_outcomes` gives the handoff truth rule (:class:`OutcomeTruth`) and
+  :func:`outcome_metrics` each policy's precision and recall against the CRM outcomes.
+
+Importing other formats: :func:`import_files` streams raw exports through a mapping file
+(:func:`load_mapping`, :class:`Mapping`) into canonical files, in bounded memory
+(:class:`ImportSummary`).
+
+Replaying policies (``qualsim evaluate``): :func:`replay` returns a :class:`Replay`;
+:data:`NOT_MEASURABLE` lists what a real history cannot measure.
+
+Exporting a simulated world as a CRM export: :func:`export_world`, :func:`export_tables`.
+
+Calibrating (``qualsim calibrate``): :func:`calibrate` returns a :class:`Calibration` of
+:class:`Estimate` values; :func:`calibrate_files` reads, fits and writes the scenario;
+:func:`fit_report` compares a scenario with a history; :func:`closest_preset`.
+
+>>> from sim.real import read_log, RealLog
+>>> read_log.__module__
+'sim.real.read'
+"""
+
+from __future__ import annotations
+
+from sim.real.calibrate import (
+    Calibration,
+    Estimate,
+    calibrate,
+    calibrate_files,
+    closest_preset,
+    fit_report,
+)
+from sim.real.export import export_tables, export_world
+from sim.real.importer import FileSummary, ImportSummary, convert_file, import_files
+from sim.real.mapping import FileMapping, Mapping, load_mapping
+from sim.real.outcomes import EPS_DAYS, OutcomeTruth, outcome_metrics, truth_from_outcomes
+from sim.real.read import read_log
+from sim.real.reallog import RealLog
+from sim.real.replay import NOT_MEASURABLE, Replay, replay, replay_metrics
+from sim.real.reports import SKIP_REASONS, FileReport, ImportReport
+
+__all__ = [
+    "EPS_DAYS",
+    "NOT_MEASURABLE",
+    "SKIP_REASONS",
+    "Calibration",
+    "Estimate",
+    "FileMapping",
+    "FileReport",
+    "FileSummary",
+    "ImportReport",
+    "ImportSummary",
+    "Mapping",
+    "OutcomeTruth",
+    "RealLog",
+    "Replay",
+    "calibrate",
+    "calibrate_files",
+    "closest_preset",
+    "convert_file",
+    "export_tables",
+    "export_world",
+    "fit_report",
+    "import_files",
+    "load_mapping",
+    "outcome_metrics",
+    "read_log",
+    "replay",
+    "replay_metrics",
+    "truth_from_outcomes",
+]

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.files import write_tables
 from sim.world.simulate import World
 
 
@@ -94,6 +95,4 @@ def export_world(
     world: World, out: str | Path, start: str = "2025-01-06", fmt: str = "csv"
 ) -> list[Path]:
     """Write :func:`export_tables` to ``out/<table>.csv`` (or ``.parquet``), atomically."""
-    from sim.files import write_tables
-
     return write_tables(export_tables(world, start), out, fmt)

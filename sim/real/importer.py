@@ -1,9 +1,9 @@
 """Import exports that do not use qualsim's column names: a mapping file renames columns, maps
 activity names to the vocabulary, sets the time zone and the timestamp format, and says what to
 do with duplicate rows. The files are streamed in chunks (bounded memory, whatever their size)
-into the canonical CSV files ``qualsim evaluate`` / ``sim.logio.read_log`` read.
+into the canonical CSV files ``qualsim evaluate`` / :func:`sim.real.read_log` read.
 
-A mapping file (YAML; every key optional except the columns a file needs)::
+A mapping file (YAML, :mod:`sim.real.mapping`; every key optional except the columns a file needs)::
 
     timezone: America/New_York       # naive timestamps are local time there; written as UTC
                                      # (repeated autumn hour: first occurrence; skipped spring
@@ -38,95 +38,21 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import pyarrow.parquet as pq
 
-from sim.config.chain import ConfigFile, validate_model
-from sim.config.strict_yaml import did_you_mean, read_yaml_file
+from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.read import ACCOUNT_OPTIONAL, CONTACT_OPTIONAL, EVENT_OPTIONAL, SUFFIXES
+from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS, INPUT_FILES, SUFFIXES
+from sim.real.mapping import FileMapping, Mapping, load_mapping
+from sim.real.sources import TEXT_CSV, csv_errors
 from sim.vocab import ACTIVITIES
 
+__all__ = ["CHUNK_ROWS", "FileSummary", "ImportSummary", "convert_file", "import_files"]
+
 CHUNK_ROWS = 200_000
-TARGET = {
-    "events": ("timestamp", "account_id", "contact_id", "activity", *EVENT_OPTIONAL),
-    "contacts": ("contact_id", "account_id", "title", *CONTACT_OPTIONAL),
-    "accounts": ("account_id", *ACCOUNT_OPTIONAL),
-}
-REQUIRED = {
-    "events": ("timestamp", "account_id", "contact_id", "activity"),
-    "contacts": ("contact_id", "account_id", "title"),
-    "accounts": ("account_id",),
-}
-DATE_COLUMNS = {"events": ("timestamp",), "accounts": ("opportunity_date", "close_date")}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FileMapping(_Strict):
-    columns: dict[str, Annotated[str, Field(min_length=1)]] = {}
-    timestamp_format: str | None = None  # this file's own format (default: the top-level one)
-    activities: dict[str, str] = {}
-    ignore_activities: list[str] = []
-    duplicates: Literal["keep", "drop"] = "keep"
-
-    @field_validator("activities")
-    @classmethod
-    def _vocab(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = {k: a for k, a in v.items() if a not in ACTIVITIES}
-        if bad:
-            k, a = next(iter(bad.items()))
-            raise ValueError(
-                f"{k!r} maps to {a!r}, not a qualsim activity{did_you_mean(a, ACTIVITIES)}; "
-                f"expected one of {', '.join(ACTIVITIES)}"
-            )
-        return v
-
-
-class Mapping(_Strict):
-    timezone: str | None = None
-    timestamp_format: str | None = None
-    events: FileMapping = FileMapping()
-    contacts: FileMapping = FileMapping()
-    accounts: FileMapping = FileMapping()
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            pd.Timestamp("2024-01-01").tz_localize(v)
-        except Exception:
-            raise ValueError(
-                f"unknown time zone {v!r} (expected e.g. Europe/Berlin, UTC)"
-            ) from None
-        return v
-
-    @field_validator("events", "contacts", "accounts")
-    @classmethod
-    def _targets(cls, v: FileMapping, info) -> FileMapping:
-        allowed = TARGET[info.field_name]
-        bad = [k for k in v.columns if k not in allowed]
-        if bad:
-            raise ValueError(
-                f"columns: {bad[0]!r} is not a qualsim {info.field_name} column"
-                f"{did_you_mean(bad[0], allowed)}; expected some of {', '.join(allowed)}"
-            )
-        return v
-
-
-def load_mapping(path: str | Path | None) -> Mapping:
-    """Read and validate a mapping file (no file: the identity mapping)."""
-    if path is None:
-        return Mapping()
-    data, lines = read_yaml_file(path)
-    return validate_model(Mapping, data or {}, [ConfigFile(Path(path), data, lines)], "mapping")
 
 
 @dataclass
@@ -190,8 +116,6 @@ def _chunks(path: Path, role: str) -> Iterator[pd.DataFrame]:
     if not path.is_file():
         raise DataError(f"{path}: {role} file not found")
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
         try:
             pf = pq.ParquetFile(path)
         except Exception as exc:
@@ -200,24 +124,8 @@ def _chunks(path: Path, role: str) -> Iterator[pd.DataFrame]:
             df = batch.to_pandas()
             yield df.astype({c: str for c in df.columns if df[c].dtype == object})
         return
-    try:
-        reader = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            encoding="utf-8-sig",
-            chunksize=CHUNK_ROWS,
-        )
-        yield from reader
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty (expected a header line)") from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a valid CSV file ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not UTF-8 text (undecodable byte at offset {exc.start})"
-        ) from None
+    with csv_errors(str(path), "expected a header line"):
+        yield from pd.read_csv(path, **TEXT_CSV, chunksize=CHUNK_ROWS)
 
 
 def _rename(df: pd.DataFrame, path: Path, role: str, fm: FileMapping) -> pd.DataFrame:
@@ -233,13 +141,13 @@ def _rename(df: pd.DataFrame, path: Path, role: str, fm: FileMapping) -> pd.Data
     renamed = {src: ours for ours, src in fm.columns.items()}
     taken = set(renamed.values())
     out = df.rename(columns=renamed)
-    keep = [c for c in out.columns if c in TARGET[role] and (c in taken or c not in renamed)]
+    keep = [c for c in out.columns if c in INPUT_COLUMNS[role] and (c in taken or c not in renamed)]
     out = out.loc[:, ~out.columns.duplicated()][list(dict.fromkeys(keep))]
-    missing = [c for c in REQUIRED[role] if c not in out.columns]
+    missing = [c for c in INPUT_FILES[role][0] if c not in out.columns]
     if missing:
         raise DataError(
             f"{path}: no column for {', '.join(missing)} (the {role} file needs "
-            f"{', '.join(REQUIRED[role])}); map them in the mapping file's {role}.columns, "
+            f"{', '.join(INPUT_FILES[role][0])}); map them in the mapping file's {role}.columns, "
             f"columns found: {', '.join(found)}"
         )
     return out
@@ -286,6 +194,101 @@ def _write(chunks: Iterator[pd.DataFrame], out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+class _Converter:
+    """One raw file streamed through the mapping, chunk by chunk, into canonical rows; every
+    row counted in ``summary``."""
+
+    def __init__(self, path: Path, role: str, out: Path, mapping: Mapping, skip_bad_rows: bool):
+        self.path, self.role, self.mapping = path, role, mapping
+        self.file: FileMapping = getattr(mapping, role)
+        self.skip_bad_rows = skip_bad_rows
+        self.summary = FileSummary(str(path), str(out))
+        self.seen: set[int] = set()  # row hashes, when duplicates are dropped
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The kept rows of each chunk, renamed and converted."""
+        line0 = 2  # the first data row of a CSV (no multi-line records assumed for messages)
+        for raw in _chunks(self.path, self.role):
+            n = len(raw)
+            self.summary.rows_read += n
+            df = _rename(raw, self.path, self.role, self.file).reset_index(drop=True)
+            keep = np.ones(n, dtype=bool)
+            if self.role == "events":
+                keep = self._activities(df, keep, line0)
+            for col in DATE_COLUMNS.get(self.role, ()):
+                if col in df.columns:
+                    keep = self._dates(df, col, keep, line0)
+            if self.file.duplicates == "drop":
+                keep = self._drop_duplicates(df, keep)
+            self.summary.rows_kept += int(keep.sum())
+            line0 += n
+            yield df[keep]
+
+    def _reject(self, reason: str, first_line: int, value: str, n: int) -> None:
+        if not self.skip_bad_rows:
+            raise DataError(f"{self.path}, line {first_line}: {reason}: {value!r}")
+        self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + n
+        self.summary.first_rejected.setdefault(reason, f"line {first_line}: {value!r}")
+
+    def _activities(self, df: pd.DataFrame, keep: np.ndarray, line0: int) -> np.ndarray:
+        """Drop the listed system activities, map the others to the vocabulary; reject the
+        names neither mapped, ignored nor in the vocabulary."""
+        fm, summary = self.file, self.summary
+        act = df["activity"].astype(str).str.strip()
+        ignored = act.isin(fm.ignore_activities).to_numpy()
+        summary.ignored += int(ignored.sum())
+        keep = keep & ~ignored
+        mapped = act.map(lambda a: fm.activities.get(a, a))
+        unknown = keep & ~mapped.isin(set(ACTIVITIES)).to_numpy()
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            unmapped = summary.unmapped_activities
+            for name, c in pd.Series(act[unknown]).value_counts().items():
+                unmapped[name] = unmapped.get(name, 0) + int(c)
+            hint = did_you_mean(act[i], [*fm.activities, *ACTIVITIES])
+            self._reject(
+                "an activity neither mapped, ignored nor a qualsim activity"
+                + (hint if not self.skip_bad_rows else ""),
+                line0 + i,
+                act[i],
+                int(unknown.sum()),
+            )
+            keep = keep & ~unknown
+        df["activity"] = mapped
+        return keep
+
+    def _dates(self, df: pd.DataFrame, col: str, keep: np.ndarray, line0: int) -> np.ndarray:
+        """Convert a date column; an unparseable date stops the import (events: a rejected
+        row)."""
+        mapping = self.mapping
+        text, bad = _times(df[col], mapping, self.file.timestamp_format or mapping.timestamp_format)
+        bad = bad & keep
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            if self.role != "events":
+                raise DataError(
+                    f"{self.path}, line {line0 + i}: {col}: cannot parse {df[col][i]!r}"
+                    + (f" with {mapping.timestamp_format!r}" if mapping.timestamp_format else "")
+                )
+            self._reject("an unparseable timestamp", line0 + i, df[col][i], int(bad.sum()))
+            keep = keep & ~bad
+        df[col] = text
+        return keep
+
+    def _drop_duplicates(self, df: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+        """Drop kept rows identical to a row seen before (in this chunk or an earlier one)."""
+        h = pd.util.hash_pandas_object(df, index=False).to_numpy()
+        dup = np.zeros(len(df), dtype=bool)
+        for i in np.flatnonzero(keep):
+            v = int(h[i])
+            if v in self.seen:
+                dup[i] = True
+            else:
+                self.seen.add(v)
+        self.summary.duplicates_dropped += int(dup.sum())
+        return keep & ~dup
+
+
 def convert_file(
     path: str | Path,
     role: str,
@@ -295,89 +298,12 @@ def convert_file(
 ) -> FileSummary:
     """Stream one raw file through the mapping into a canonical CSV (see the module doc)."""
     path, out = Path(path), Path(out)
-    fm: FileMapping = getattr(mapping, role)
-    summary = FileSummary(str(path), str(out))
-    seen: set[int] = set()
-    known = set(ACTIVITIES)
-
-    def reject(reason: str, first_line: int, value: str, n: int) -> None:
-        if not skip_bad_rows:
-            raise DataError(f"{path}, line {first_line}: {reason}: {value!r}")
-        summary.rejected[reason] = summary.rejected.get(reason, 0) + n
-        summary.first_rejected.setdefault(reason, f"line {first_line}: {value!r}")
-
-    def gen() -> Iterator[pd.DataFrame]:
-        line0 = 2  # the first data row of a CSV (no multi-line records assumed for messages)
-        for raw in _chunks(path, role):
-            n = len(raw)
-            summary.rows_read += n
-            df = _rename(raw, path, role, fm).reset_index(drop=True)
-            keep = np.ones(n, dtype=bool)
-            if role == "events":
-                act = df["activity"].astype(str).str.strip()
-                ignored = act.isin(fm.ignore_activities).to_numpy()
-                summary.ignored += int(ignored.sum())
-                keep &= ~ignored
-                mapped = act.map(lambda a: fm.activities.get(a, a))
-                unknown = keep & ~mapped.isin(known).to_numpy()
-                if unknown.any():
-                    i = int(np.flatnonzero(unknown)[0])
-                    names = pd.Series(act[unknown]).value_counts()
-                    for name, c in names.items():
-                        summary.unmapped_activities[name] = summary.unmapped_activities.get(
-                            name, 0
-                        ) + int(c)
-                    hint = did_you_mean(act[i], [*fm.activities, *ACTIVITIES])
-                    reject(
-                        "an activity neither mapped, ignored nor a qualsim activity"
-                        + (hint if not skip_bad_rows else ""),
-                        line0 + i,
-                        act[i],
-                        int(unknown.sum()),
-                    )
-                    keep &= ~unknown
-                df["activity"] = mapped
-            for col in DATE_COLUMNS.get(role, ()):
-                if col in df.columns:
-                    text, bad = _times(
-                        df[col], mapping, fm.timestamp_format or mapping.timestamp_format
-                    )
-                    bad = bad & keep
-                    if bad.any():
-                        i = int(np.flatnonzero(bad)[0])
-                        if role != "events":
-                            raise DataError(
-                                f"{path}, line {line0 + i}: {col}: cannot parse "
-                                f"{df[col][i]!r}"
-                                + (
-                                    f" with {mapping.timestamp_format!r}"
-                                    if mapping.timestamp_format
-                                    else ""
-                                )
-                            )
-                        reject("an unparseable timestamp", line0 + i, df[col][i], int(bad.sum()))
-                        keep &= ~bad
-                    df[col] = text
-            if fm.duplicates == "drop":
-                h = pd.util.hash_pandas_object(df, index=False).to_numpy()
-                dup = np.zeros(n, dtype=bool)
-                for i in np.flatnonzero(keep):
-                    v = int(h[i])
-                    if v in seen:
-                        dup[i] = True
-                    else:
-                        seen.add(v)
-                summary.duplicates_dropped += int(dup.sum())
-                keep &= ~dup
-            summary.rows_kept += int(keep.sum())
-            line0 += n
-            yield df[keep]
-
-    _write(gen(), out)
-    if summary.rows_read == 0:
+    converter = _Converter(path, role, out, mapping, skip_bad_rows)
+    _write(converter.chunks(), out)
+    if converter.summary.rows_read == 0:
         out.unlink(missing_ok=True)
         raise DataError(f"{path}: the {role} file has a header but no data rows")
-    return summary
+    return converter.summary
 
 
 def import_files(

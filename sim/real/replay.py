@@ -12,7 +12,11 @@ import pandas as pd
 from policies import evaluate, load_policy, stage_entries
 from policies.kernels.frame import Frame
 from sim.errors import QualsimError
-from sim.real.read import RealLog, outcome_metrics, read_log, truth_from_outcomes
+from sim.files import write_tables
+from sim.real.outcomes import outcome_metrics, truth_from_outcomes
+from sim.real.read import read_log
+from sim.real.reallog import RealLog
+from sim.tables import STAGE_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,6 @@ class Replay:
     def write(self, out: str | Path) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
         outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``."""
-        from sim.files import write_tables
-
         tables = {"qualifications": self.qualifications}
         if len(self.stages) or not self.stages.empty:
             tables["stages"] = self.stages
@@ -63,11 +65,7 @@ def replay(
     quals = [evaluate(p, real.log, frame) for p in pols]
     q = pd.concat(quals, ignore_index=True) if quals else pd.DataFrame()
     st = [stage_entries(p, real.log) for p in pols if p.kind == "stages"]
-    s = (
-        pd.concat(st, ignore_index=True)
-        if st
-        else pd.DataFrame(columns=["policy", "account_id", "stage", "time"])
-    )
+    s = pd.concat(st, ignore_index=True) if st else pd.DataFrame(columns=STAGE_ENTRIES.names)
     metrics = (
         outcome_metrics(q, real, horizon_days, policies=names)
         if real.outcomes is not None
@@ -127,6 +125,7 @@ def replay_metrics(
     truth = truth_from_outcomes(real, horizon_days)
     ev_t = real.log.events["time"].to_numpy(float)
     weeks = max((ev_t.max() - ev_t.min()) / 7.0, 1 / 7) if ev_t.size else np.nan
+    assert real.outcomes is not None  # truth_from_outcomes raised otherwise
     o = real.outcomes.set_index("account_id")
     won = o["won"].fillna(False).to_numpy(bool) if "won" in o else np.zeros(len(o), bool)
     value = o["value"].to_numpy(float) if "value" in o else np.full(len(o), np.nan)

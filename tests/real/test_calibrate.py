@@ -1,4 +1,4 @@
-"""``sim.calibrate``: the round trip (simulate with known parameters → CRM export → read_log →
+"""``sim.real.calibrate``: the round trip (simulate with known parameters → CRM export → read_log →
 calibrate → the parameters come back), the fitted YAML, the fit report, and small histories.
 
 Tolerances. Every recovered parameter must lie within ``K = 4`` standard errors of its true value
@@ -26,16 +26,15 @@ import pytest
 
 import sim
 from sim.errors import DataError
-from sim.real.calibrate import (
-    CONTACT_STAGES,
-    MIN_OPPORTUNITIES,
+from sim.real import (
     calibrate,
     calibrate_files,
     closest_preset,
+    export_world,
     fit_report,
+    read_log,
 )
-from sim.real.export import export_world
-from sim.real.read import read_log
+from sim.real.calibrate import CONTACT_STAGES, MIN_OPPORTUNITIES
 
 K = 4.0
 RATE_BIAS = 0.05

@@ -13,11 +13,10 @@ from typer.testing import CliRunner
 import policies
 import sim
 import sim.real.importer as imp
-import sim.real.read as logio
+import sim.real.sources as sources
 from sim.cli import app
 from sim.errors import ConfigError, DataError
-from sim.real.export import export_world
-from sim.real.importer import import_files, load_mapping
+from sim.real import export_world, import_files, load_mapping, read_log
 
 MA_NAMES = {
     "web_visit": "Visit Webpage",
@@ -132,8 +131,8 @@ def test_imported_log_equals_the_canonical_export(exports, tmp_path: Path) -> No
     at the same instants, the same handoffs. (Daylight-saving rules: the next test.)"""
     canon, raw = exports
     _import(raw, tmp_path / "out")
-    a = logio.read_log(canon / "events.csv", canon / "contacts.csv", canon / "accounts.csv")
-    b = logio.read_log(
+    a = read_log(canon / "events.csv", canon / "contacts.csv", canon / "accounts.csv")
+    b = read_log(
         *(tmp_path / "out" / f for f in ("events.csv", "contacts.csv")),
         tmp_path / "out" / "accounts.csv",
     )
@@ -261,13 +260,13 @@ def test_missing_columns_and_empty_files(exports, tmp_path: Path) -> None:
 def test_a_file_too_large_for_memory_is_refused_before_reading(exports, monkeypatch) -> None:
     canon, _ = exports
     size = (canon / "events.csv").stat().st_size
-    monkeypatch.setattr(logio, "available_memory", lambda: size * 2)  # far below ~25x
+    monkeypatch.setattr(sources, "available_memory", lambda: size * 2)  # far below ~25x
     with pytest.raises(
         DataError, match=r"the events file is .*; loading it needs about .*`qualsim import`"
     ):
-        logio.read_log(canon / "events.csv", canon / "contacts.csv")
-    monkeypatch.setattr(logio, "available_memory", lambda: size * 1000)
-    logio.read_log(canon / "events.csv", canon / "contacts.csv")  # fits: reads
+        read_log(canon / "events.csv", canon / "contacts.csv")
+    monkeypatch.setattr(sources, "available_memory", lambda: size * 1000)
+    read_log(canon / "events.csv", canon / "contacts.csv")  # fits: reads
 
 
 def test_cli_import_then_evaluate(exports, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.real.replay import NOT_MEASURABLE, replay
+from sim.real import NOT_MEASURABLE, replay
 from sim.report import build_replay_report
 
 # "The first known web visit qualifies the account" (one person in a 30-day window).

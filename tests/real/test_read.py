@@ -1,6 +1,6 @@
-"""Tests for ``sim.logio``: reading real exports (CSV / Parquet) into an EventLog, the messages
-for bad input (file, line, value), --skip-bad-rows counts, time zones, and the outcome truth
-rule and metrics."""
+"""Tests for ``sim.real.read_log``: reading real exports (CSV / Parquet) into an EventLog, the
+messages for bad input (file, line, value), --skip-bad-rows counts, time zones, and the outcome
+truth rule and metrics."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import sim
 from sim.errors import DataError
 from sim.eventlog import VISIBLE_CONTACT_COLUMNS
-from sim.real.read import SKIP_REASONS, OutcomeTruth, outcome_metrics, read_log, truth_from_outcomes
+from sim.real import SKIP_REASONS, OutcomeTruth, outcome_metrics, read_log, truth_from_outcomes
 
 EVENTS = """\
 timestamp,account_id,contact_id,activity,channel

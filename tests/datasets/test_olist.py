@@ -1,9 +1,9 @@
-"""``sim.olist``: the real Olist marketing funnel as a qualsim log.
+"""``sim.datasets.olist``: the real Olist marketing funnel as a qualsim log.
 
-With the data in ../shared/data/olist the figures of its SOURCE.md are reproduced to the precision
-SOURCE.md prints them (one decimal: a printed x.y means a value within ±0.05 of it). Without it
-those tests skip; a hand-made Olist folder checks the loader, the figures, the per-channel replay
-and the error messages against values computed by hand.
+With the data (``OLIST`` below: the shared data folder beside the repository) the figures its
+SOURCE.md prints are reproduced to the precision SOURCE.md prints them (one decimal: a printed x.y
+means a value within ±0.05 of it). Without it those tests skip; a hand-made Olist folder checks the
+loader, the figures, the per-channel replay and the error messages against values computed by hand.
 """
 
 from __future__ import annotations
@@ -30,15 +30,20 @@ from sim.datasets.olist import (
     write_olist,
 )
 from sim.errors import DataError
-from sim.real.read import read_log
+from sim.real import read_log
 
-OLIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "olist"
+# The data is not in the repository (non-commercial licence): it is looked for in the shared
+# data folder beside the repository root.
+OLIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "olist"
 ROUNDING = 0.05 + 1e-9  # half a unit of the last printed digit (one decimal)
 
 
 def _need_data() -> Path:
     if not (OLIST / MQL_FILE).is_file() or not (OLIST / DEALS_FILE).is_file():
-        pytest.skip(f"the Olist data is not in {OLIST} (see ../shared/data/olist/SOURCE.md)")
+        pytest.skip(
+            f"the Olist data is not in {OLIST} (download 'Marketing Funnel by Olist' from "
+            "Kaggle, olistbr/marketing-funnel-olist, into that folder)"
+        )
     return OLIST
 
 
@@ -234,8 +239,21 @@ def test_replay_by_origin_by_hand(tmp_path):
     assert (org["true_handoffs"], org["recall"]) == (1, 0.5)
 
 
-def test_default_folder_is_shared_data_next_to_the_repository():
+def test_default_folder_is_the_environment_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("QUALSIM_OLIST", str(OLIST))
     assert default_folder() == OLIST
+    # with the variable set, the functions find the data without a folder
+    monkeypatch.setenv("QUALSIM_OLIST", str(fake_folder(tmp_path)))
+    assert len(read_mqls()) == 9
+
+
+def test_without_a_folder_or_the_variable_the_message_says_what_to_do(monkeypatch):
+    monkeypatch.delenv("QUALSIM_OLIST", raising=False)
+    with pytest.raises(DataError) as exc:
+        load_olist()
+    text = str(exc.value)
+    assert "pass the folder, or set QUALSIM_OLIST" in text
+    assert "Marketing Funnel by Olist" in text and "Kaggle" in text and "olistbr" in text
 
 
 def test_missing_folder_file_and_column_are_clear(tmp_path):
@@ -383,7 +401,7 @@ def test_smb_days_to_buy_resemble_olist_days_to_won():
     c = smb_timing_check(_need_data(), accounts=20_000, seed=102)
     assert len(c.observed) == 781  # the 2018 cohort's won MQLs
     assert len(c.simulated) > 1000, "too few simulated buys after a form fill to compare"
-    # CALIBRATION.md asks the smb preset for "median about 2 weeks" against Olist's 12.9 days.
+    # The calibration notes ask the smb preset for "median about 2 weeks" against Olist's 12.9 days.
     # The analogue is loose (a first form fill is not Olist's landing-page sign-up) and S3's
     # SMB cycles are given only as "1-3 months": a factor 2 (6.5 to 26 days: one to four
     # weeks) is the band in which "about two weeks" still holds. Sampling error is far smaller

@@ -1,0 +1,90 @@
+"""``calibrate(real) -> Calibration``: the steps, in order, that estimate a scenario from a
+history (see :mod:`sim.real.calibrate`), and :func:`calibrate_files`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import QualsimError
+from sim.real.calibrate.accounts import history_span, icp_fit, tier_groups
+from sim.real.calibrate.committee import committee_per_tier, roles
+from sim.real.calibrate.estimates import Calibration, Fit
+from sim.real.calibrate.history import history_of, members_of
+from sim.real.calibrate.market import in_market, outcomes
+from sim.real.calibrate.presets import closest_preset
+from sim.real.calibrate.rates import identification_rate, touch_rates
+from sim.real.calibrate.report import fit_report
+from sim.real.calibrate.timing import close_time, stage_timing, start_window
+from sim.real.read import read_log
+from sim.real.reallog import RealLog
+from sim.world.presets import PRESETS, load_scenario
+
+
+def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibration:
+    """Estimate a scenario's identifiable parameters from a real history (see the module doc).
+
+    ``base`` is the preset the fitted scenario extends (default: the closest one). Raises
+    ``DataError`` when the history is too small: fewer than ``MIN_ACCOUNTS`` accounts, no
+    outcomes, or fewer than ``MIN_OPPORTUNITIES`` opportunities.
+    """
+    if base is not None and base not in PRESETS:
+        raise QualsimError(f"unknown base preset {base!r}: expected one of {', '.join(PRESETS)}")
+    h = history_of(real)
+    fit = Fit()
+    members = members_of(h, fit.notes)
+    ct = close_time(h)  # needed for the preset choice
+    distances: dict[str, float] = {}
+    if base is None:
+        comm_mean = float(members.n_comm[members.n_comm > 0].mean())
+        base, distances = closest_preset(comm_mean, max(ct.median_days(), 0.5))
+    bsc = load_scenario(base)
+    history_span(h, fit)
+    groups = tier_groups(h, bsc, fit)
+    icp = icp_fit(h, seed, fit)
+    committee_per_tier(members, groups, fit)
+    if members.role is not None:
+        roles(h, members, bsc, fit)
+    ident = identification_rate(h, bsc, fit)
+    stage_timing(h, ct, bsc, fit)
+    window = start_window(h, bsc, fit)
+    outcomes(h, members.n_comm, groups, fit)
+    in_market(h, icp, window, bsc, seed, fit)
+    fit.set("campaigns", [])
+    fit.notes.extend(
+        [
+            "role activity multipliers and join stages, seniority and department mixes",
+            "noise persona mix and their active days; competitor; the sales team",
+            "campaigns (set to none: the history's rates already include its campaigns' lift)",
+        ]
+    )
+    struct = load_scenario(base, overrides=fit.overrides)
+    phase_rates = touch_rates(h, struct, members, ident, seed, fit)
+    fit.notes.append("unaware-stage rates of committee members (members join at aware or later)")
+    return Calibration(
+        base=base,
+        estimates=fit.estimates,
+        overrides=fit.overrides,
+        notes=tuple(fit.notes),
+        phase_rates=phase_rates,
+        distances=distances,
+        n_accounts=h.n_accounts,
+        horizon_days=h.horizon,
+    )
+
+
+def calibrate_files(
+    events: str | Path,
+    contacts: str | Path,
+    accounts: str | Path,
+    out: str | Path,
+    base: str | None = None,
+    seed: int = 0,
+) -> tuple[Calibration, pd.DataFrame]:
+    """Read a history, calibrate, write the fitted scenario to ``out`` and return the
+    calibration and its fit report. Raises ``QualsimError`` subclasses for bad input."""
+    real = read_log(events, contacts, accounts)
+    cal = calibrate(real, base=base, seed=seed)
+    path = cal.to_yaml(out)
+    return cal, fit_report(real, path, seed=seed)

@@ -1,0 +1,114 @@
+"""What a history says of the market: the win rate and the buy probability ``p = one_person ×
+factor_per_member^(n − 1)`` (n the account's committee size; maximum likelihood over closed
+opportunities with ``won`` known, read as "the account bought"), deal values per tier
+(lognormal median and sigma of won accounts' ``value``), and the in-market share: with
+``icp_fit`` the ``at_fit_0`` and ``at_fit_1`` of the in-market curve (``shape`` kept) by maximum
+likelihood, corrected for the in-market accounts whose journey has not reached "qualified" by
+the end of the history."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.real.calibrate.estimates import MIN_ACCOUNTS, MIN_CLOSED, Estimate, Fit
+from sim.real.calibrate.fitting import mle, share
+from sim.real.calibrate.history import History
+from sim.real.calibrate.timing import reach_qualified
+from sim.world.scenario import Scenario
+
+
+def outcomes(h: History, n_comm: np.ndarray, groups: dict[int, np.ndarray], fit: Fit) -> None:
+    """Win rate, buy probability and deal values, from the decided opportunities."""
+    out = h.real.outcomes
+    assert out is not None
+    out = out.sort_values("account_id")
+    closed = h.has_opp & np.isfinite(h.close)
+    won = out["won"].to_numpy(dtype=object)
+    decided = closed & pd.notna(won)
+    wonb = np.array([bool(x) if pd.notna(x) else False for x in won]) & decided
+    if decided.sum() >= MIN_CLOSED:
+        fit.estimates["win_rate"] = share(int(wonb.sum()), int(decided.sum()))
+        _buy_probability(n_comm, decided, wonb, fit)
+        _deal_values(out["value"].to_numpy(float), wonb, groups, fit)
+    else:
+        fit.notes.append(f"buy probability and deal values (fewer than {MIN_CLOSED} decided)")
+
+
+def in_market(
+    h: History,
+    icp: np.ndarray | None,
+    window: tuple[float, float],
+    bsc: Scenario,
+    seed: int,
+    fit: Fit,
+) -> None:
+    """The in-market share and curve; ``window`` is the fitted journey start window."""
+    fit.estimates["in_market_share"] = share(h.n_opp, h.n_accounts)
+    reach = reach_qualified(bsc, window[0], window[1], h.horizon, seed)
+    fit.estimates["in_market_reach"] = Estimate(
+        reach, math.nan, 20_000, "P(qualified in the history)"
+    )
+    _in_market_curve(h.has_opp, icp, reach, bsc, fit)
+
+
+def _buy_probability(n_comm: np.ndarray, decided: np.ndarray, won: np.ndarray, fit: Fit) -> None:
+    est = fit.estimates
+    n = np.maximum(n_comm[decided], 1).astype(float)
+    y = won[decided]
+
+    def nll(p):
+        a, f = p
+        q = np.clip(a * f ** (n - 1), 1e-12, 1 - 1e-12)
+        return -(np.log(q[y]).sum() + np.log1p(-q[~y]).sum())
+
+    (a, f), (sa, sf) = mle(nll, [0.6, 0.95], [(1e-4, 1.0), (1e-3, 1.0)])
+    m = int(decided.sum())
+    est["journey.buy_probability.one_person"] = Estimate(a, sa, m)
+    est["journey.buy_probability.factor_per_member"] = Estimate(f, sf, m)
+    fit.set("journey.buy_probability.one_person", round(float(a), 4))
+    fit.set("journey.buy_probability.factor_per_member", round(float(f), 4))
+
+
+def _deal_values(
+    value: np.ndarray, won: np.ndarray, groups: dict[int, np.ndarray], fit: Fit
+) -> None:
+    est = fit.estimates
+    for k, g in groups.items():
+        v = value[won & g & np.isfinite(value) & (value > 0)]
+        if v.size < 5:
+            continue
+        lv = np.log(v)
+        med, sd = math.exp(lv.mean()), float(lv.std(ddof=1))
+        pre = f"accounts.tiers.{k}.deal_value"
+        est[f"{pre}.median"] = Estimate(med, med * sd / math.sqrt(v.size), v.size)
+        est[f"{pre}.sigma"] = Estimate(sd, sd / math.sqrt(2 * (v.size - 1)), v.size)
+        fit.set(f"{pre}.median", round(med, 2))
+        fit.set(f"{pre}.sigma", round(sd, 4))
+
+
+def _in_market_curve(
+    has_opp: np.ndarray, icp: np.ndarray | None, reach: float, bsc: Scenario, fit: Fit
+) -> None:
+    est = fit.estimates
+    shape = bsc.in_market.shape
+    if icp is None or np.isfinite(icp).sum() < MIN_ACCOUNTS:
+        p = min(est["in_market_share"].value / reach, 1.0)
+        se = est["in_market_share"].se / reach
+        for k in ("at_fit_0", "at_fit_1"):
+            est[f"in_market.{k}"] = Estimate(p, se, has_opp.size, "flat: no icp_fit")
+            fit.set(f"in_market.{k}", round(p, 4))
+        return
+    ok = np.isfinite(icp)
+    x, y = icp[ok] ** shape, has_opp[ok]
+
+    def nll(p):
+        q = np.clip(reach * (p[0] + (p[1] - p[0]) * x), 1e-12, 1 - 1e-12)
+        return -(np.log(q[y]).sum() + np.log1p(-q[~y]).sum())
+
+    (f0, f1), (s0, s1) = mle(nll, [0.05, 0.3], [(0.0, 1.0), (0.0, 1.0)])
+    for k, v, s in (("at_fit_0", f0, s0), ("at_fit_1", f1, s1)):
+        est[f"in_market.{k}"] = Estimate(float(v), float(s), int(ok.sum()), f"shape {shape} kept")
+        fit.set(f"in_market.{k}", round(float(v), 4))

@@ -1,0 +1,118 @@
+"""Reading values out of input columns: text from CSV, or typed from Parquet. Ids become text
+keys; numbers, booleans and vocabulary columns are checked, naming the file, row and value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import DataError
+from sim.real.reports import plural
+from sim.real.sources import Source
+
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+
+
+def as_text(col: pd.Series) -> np.ndarray:
+    """The column as stripped text (object array); missing values become ""."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return col.fillna("").str.strip().to_numpy(dtype=object)
+    vals = col.astype(object).to_numpy()
+    na = pd.isna(vals)
+    return np.array(
+        ["" if m else str(v).strip() for v, m in zip(vals, na, strict=True)], dtype=object
+    )
+
+
+def id_keys(col: pd.Series) -> tuple[np.ndarray, bool]:
+    """Ids as text keys (object array, "" where empty) and whether they were typed integers
+    (integer Parquet columns, or float columns holding whole numbers because of nulls)."""
+    na = col.isna().to_numpy()
+    is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    if is_num:
+        vals = col.to_numpy(dtype=float, na_value=np.nan)
+        if np.all(np.mod(vals[~na], 1) == 0):
+            ints = np.zeros(len(col), dtype=np.int64)
+            ints[~na] = col[~na].astype(np.int64).to_numpy()
+            out = ints.astype(str).astype(object)
+            out[na] = ""
+            return out, True
+    return as_text(col), False
+
+
+def first_true(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def numbers(src: Source, column: str) -> np.ndarray:
+    """A numeric column as float64 (NaN where empty); text that is not a number raises."""
+    col = src.df[column]
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"{src.name}: column '{column}' holds booleans, expected numbers")
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    text = as_text(col)
+    vals = pd.to_numeric(pd.Series(text, dtype=object).replace("", np.nan), errors="coerce")
+    out = vals.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(out) & (text != "")
+    if bad.any():
+        i = first_true(bad)
+        raise DataError(src.at(i, f"{column} '{text[i]}' is not a number"))
+    return out
+
+
+def booleans(src: Source, column: str) -> pd.arrays.BooleanArray:
+    col = src.df[column]
+    if pd.api.types.is_bool_dtype(col):
+        return pd.array(col, dtype="boolean")
+    text = np.array([t.lower() for t in as_text(col)], dtype=object)
+    if pd.api.types.is_float_dtype(col):  # 1.0 / 0.0 from a numeric Parquet column
+        text = np.array([t[:-2] if t.endswith(".0") else t for t in text], dtype=object)
+    is_true = np.isin(text, list(_TRUE))
+    is_false = np.isin(text, list(_FALSE))
+    bad = ~(is_true | is_false) & (text != "")
+    if bad.any():
+        i = first_true(bad)
+        raise DataError(
+            src.at(
+                i, f"{column} '{as_text(col)[i]}' is not a boolean (use true/false, 1/0, yes/no)"
+            )
+        )
+    return pd.arrays.BooleanArray(is_true, ~(is_true | is_false))
+
+
+def check_unique(src: Source, keys: np.ndarray, column: str) -> None:
+    dup = pd.Series(keys).duplicated().to_numpy()
+    if dup.any():
+        j = first_true(dup)
+        i = first_true(keys == keys[j])
+        raise DataError(
+            src.at(
+                j,
+                f"duplicated {column} '{keys[j]}' (first on {src.where(i)}); "
+                f"each {column} must appear once",
+            )
+        )
+
+
+def check_not_empty(src: Source, keys: np.ndarray, column: str, what: str) -> None:
+    empty = keys == ""
+    if empty.any():
+        raise DataError(src.at(first_true(empty), f"empty {column}: {what}"))
+
+
+def vocab_warning(src: Source, values: np.ndarray, column: str, vocab: Sequence[str]) -> str:
+    odd = (values != "") & ~np.isin(values, list(vocab))
+    if not odd.any():
+        return ""
+    counts = pd.Series(values[odd]).value_counts()
+    shown = ", ".join(f"'{v}' ×{n}" for v, n in counts.head(5).items())
+    more = f" and {len(counts) - 5} more" if len(counts) > 5 else ""
+    return (
+        f"{src.name}: {plural(int(odd.sum()), 'contact')} with a {column} outside the vocabulary "
+        f"({', '.join(vocab)}): {shown}{more}; policies filtering on {column} never match them"
+    )

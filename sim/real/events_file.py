@@ -1,0 +1,180 @@
+"""The events file of a real export: its rows checked against the contacts, and the bad ones
+either stopping the import or, with ``skip_bad_rows``, dropped and counted per reason.
+
+An event row is bad for an unparseable timestamp, an unknown activity, a contact_id not in the
+contacts file, an account_id that contradicts the contacts file, or no account at all
+(anonymous with an empty account_id); a row with several problems counts once, under the first
+of :data:`~sim.real.reports.SKIP_REASONS`. An event with an empty account_id but a known
+contact takes the contact's account. ``contact_id`` ``-1`` is an id like any other: anonymous
+rows leave contact_id empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.config.strict_yaml import did_you_mean
+from sim.errors import DataError
+from sim.real.conversions import as_text, first_true, id_keys
+from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
+from sim.real.sources import Source
+from sim.real.timestamps import ISO_HINT, Times, parse_times
+from sim.vocab import ACTIVITIES
+
+
+@dataclass
+class EventRows:
+    """The events file's rows as read: timestamps, activities, the contact and account keys
+    (an empty account filled from a known contact), and each row's contact code (-1 when
+    anonymous or unknown)."""
+
+    times: Times
+    activity: np.ndarray
+    contact_keys: np.ndarray
+    account_keys: np.ndarray
+    int_account_ids: bool
+    contact_codes: np.ndarray
+    contact_account: np.ndarray  # the account of the row's contact in the contacts file
+    anonymous: np.ndarray
+    filled: np.ndarray  # took its contact's account
+
+
+@dataclass
+class KeptRows:
+    """Which event rows are kept, and the dropped ones per reason (with the first of each)."""
+
+    keep: np.ndarray
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_skipped: dict[str, str] = field(default_factory=dict)
+
+
+def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarray) -> EventRows:
+    """The rows of the events file, with ``contacts`` the index of the contact keys and
+    ``contact_accounts`` their account keys."""
+    df = src.df
+    n = len(df)
+    contact_keys, _ = id_keys(df["contact_id"])
+    anonymous = contact_keys == ""
+    codes = contacts.get_indexer(contact_keys).astype(np.int64)
+    codes[anonymous] = -1
+    known = codes >= 0
+    account_keys, int_account_ids = id_keys(df["account_id"])
+    contact_account = np.full(n, "", dtype=object)
+    contact_account[known] = contact_accounts[codes[known]]
+    filled = known & (account_keys == "")
+    return EventRows(
+        times=parse_times(df["timestamp"]),
+        activity=as_text(df["activity"]),
+        contact_keys=contact_keys,
+        account_keys=np.where(filled, contact_account, account_keys),
+        int_account_ids=int_account_ids,
+        contact_codes=codes,
+        contact_account=contact_account,
+        anonymous=anonymous,
+        filled=filled,
+    )
+
+
+def _reasons(rows: EventRows) -> np.ndarray:
+    """Per row: the index in SKIP_REASONS of its first problem, or -1."""
+    known = rows.contact_codes >= 0
+    problems = {
+        "bad_time": rows.times.bad,
+        "unknown_activity": ~np.isin(rows.activity, list(ACTIVITIES)),
+        "unknown_contact": ~rows.anonymous & ~known,
+        "account_mismatch": known & (rows.account_keys != rows.contact_account),
+        "missing_account": rows.account_keys == "",
+    }
+    reason = np.full(len(rows.activity), -1, dtype=np.int64)
+    for k in range(len(SKIP_REASONS) - 1, -1, -1):
+        reason[problems[SKIP_REASONS[k]]] = k
+    return reason
+
+
+def kept_rows(
+    rows: EventRows, src: Source, co_src: Source, contact_ids: np.ndarray, skip_bad_rows: bool
+) -> KeptRows:
+    """Classify the rows; raise for the first bad one unless ``skip_bad_rows``, then drop and
+    count them. Raises when no row is left."""
+    reason = _reasons(rows)
+    bad = reason >= 0
+    kept = KeptRows(~bad)
+    if bad.any():
+        counts = np.bincount(reason[bad], minlength=len(SKIP_REASONS))
+        if not skip_bad_rows:
+            raise _bad_row_error(rows, reason, counts, src, co_src, contact_ids)
+        firsts = {
+            SKIP_REASONS[k]: first_true(reason == k) for k in range(len(SKIP_REASONS)) if counts[k]
+        }
+        values = {
+            "bad_time": rows.times.text,
+            "unknown_activity": rows.activity,
+            "unknown_contact": rows.contact_keys,
+            "account_mismatch": rows.account_keys,
+            "missing_account": rows.account_keys,
+        }
+        if src.kind == "csv":
+            src.lines(sorted(firsts.values()))
+        for r, i in firsts.items():
+            kept.skipped[r] = int(counts[SKIP_REASONS.index(r)])
+            kept.first_skipped[r] = f"{src.where(i)}: '{values[r][i]}'"
+    if not kept.keep.any():
+        raise DataError(
+            f"{src.name}: no usable events: all rows were skipped ("
+            + ", ".join(f"{v:,} with {REASON_TEXT[k]}" for k, v in kept.skipped.items())
+            + ")"
+        )
+    return kept
+
+
+def _bad_row_error(
+    rows: EventRows,
+    reason: np.ndarray,
+    counts: np.ndarray,
+    src: Source,
+    co_src: Source,
+    contact_ids: np.ndarray,
+) -> DataError:
+    """The error for the first bad row, with the count of bad rows per reason."""
+    bad = reason >= 0
+    i = first_true(bad)
+    text = _event_problem(SKIP_REASONS[reason[i]], i, rows, co_src, contact_ids)
+    summary = ", ".join(
+        f"{counts[k]:,} with {REASON_TEXT[SKIP_REASONS[k]]}"
+        for k in range(len(SKIP_REASONS))
+        if counts[k]
+    )
+    return DataError(
+        src.at(i, text) + f". {plural(int(bad.sum()), 'bad row')} in all ({summary});"
+        " with --skip-bad-rows (skip_bad_rows=True) they are dropped and counted"
+    )
+
+
+def _event_problem(
+    reason: str, i: int, rows: EventRows, co_src: Source, contact_ids: np.ndarray
+) -> str:
+    """The message for bad event row ``i`` (without file and line)."""
+    if reason == "bad_time":
+        v = rows.times.text[i]
+        return f"unparseable timestamp '{v}' ({ISO_HINT})" if v else "empty timestamp"
+    if reason == "unknown_activity":
+        v = rows.activity[i]
+        head = f"unknown activity '{v}'{did_you_mean(v, ACTIVITIES)}" if v else "empty activity"
+        return f"{head}; expected one of: {', '.join(ACTIVITIES)}"
+    if reason == "unknown_contact":
+        v = rows.contact_keys[i]
+        hint = ""
+        if v.endswith(".0") and v[:-2] in set(contact_ids):
+            hint = f" (it looks like '{v[:-2]}' written as a decimal; ids are compared as text)"
+        elif v == "-1":
+            hint = " (anonymous touches leave contact_id empty)"
+        return f"contact_id '{v}' is not in {co_src.name}{hint}"
+    if reason == "account_mismatch":
+        return (
+            f"account_id '{rows.account_keys[i]}' differs from the account of contact "
+            f"'{rows.contact_keys[i]}' in {co_src.name} ('{rows.contact_account[i]}')"
+        )
+    return "empty account_id on an anonymous row (contact_id empty): its account is unknown"

@@ -1,0 +1,39 @@
+"""The canonical input format: the files a team gives ``read_log`` (and ``qualsim import``
+writes), their suffixes and their columns, required and optional.
+
+The account outcome columns are those of :data:`sim.tables.ACCOUNT_OUTCOMES` (the table
+``read_log`` makes of them), less the account id.
+
+>>> INPUT_COLUMNS["contacts"]
+('contact_id', 'account_id', 'title', 'seniority', 'department', 'role')
+>>> CRM_OUTCOME_COLUMNS
+('opportunity_date', 'close_date', 'won', 'value')
+"""
+
+from __future__ import annotations
+
+from sim.tables import ACCOUNT_OUTCOMES
+
+# File suffix -> how the file is read.
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+EVENT_COLUMNS = ("timestamp", "account_id", "contact_id", "activity")
+EVENT_OPTIONAL = ("channel", "campaign")
+CONTACT_COLUMNS = ("contact_id", "account_id", "title")
+CONTACT_OPTIONAL = ("seniority", "department", "role")
+ACCOUNT_COLUMNS = ("account_id",)
+# The CRM outcomes of the accounts file: one opportunity per account (not the sales side's
+# per-handoff outcomes of a simulated world).
+CRM_OUTCOME_COLUMNS = tuple(c for c in ACCOUNT_OUTCOMES.names if c != "account_id")
+ACCOUNT_OPTIONAL = ("tier", "icp_fit", *CRM_OUTCOME_COLUMNS)
+
+# Per input file: (required columns, optional columns).
+INPUT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "events": (EVENT_COLUMNS, EVENT_OPTIONAL),
+    "contacts": (CONTACT_COLUMNS, CONTACT_OPTIONAL),
+    "accounts": (ACCOUNT_COLUMNS, ACCOUNT_OPTIONAL),
+}
+# Per input file: every column qualsim reads from it, required first.
+INPUT_COLUMNS = {role: (*req, *opt) for role, (req, opt) in INPUT_FILES.items()}
+# The date columns of each file.
+DATE_COLUMNS = {"events": ("timestamp",), "accounts": ("opportunity_date", "close_date")}

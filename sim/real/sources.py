@@ -1,0 +1,168 @@
+"""Loading one input file whole (CSV or Parquet) for ``read_log``, after checking that it fits
+in memory, and telling where each of its rows came from (the line of a CSV, the row of a
+Parquet file) for messages.
+
+CSV files are read as UTF-8 text (a byte-order mark is fine) with every column as text; column
+names are stripped of surrounding spaces. Parquet columns may be typed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config.strict_yaml import did_you_mean
+from sim.errors import DataError
+from sim.real.inputs import SUFFIXES
+
+# How a CSV export is read: UTF-8 (a byte-order mark is fine), every column as text, nothing
+# taken for a missing value.
+TEXT_CSV: dict[str, Any] = {
+    "dtype": str,
+    "keep_default_na": False,
+    "na_filter": False,
+    "encoding": "utf-8-sig",
+}
+
+
+@contextmanager
+def csv_errors(name: str, empty_hint: str) -> Iterator[None]:
+    """Turn the errors of reading a CSV file into ``DataError`` naming the file (an empty
+    file's message ends with ``empty_hint``)."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: the file is empty ({empty_hint})") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{name}: not a valid CSV file ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{name}: not UTF-8 text (undecodable byte at offset {exc.start})"
+        ) from None
+
+
+# Loading a CSV export whole takes about this many bytes of memory per byte of file (measured:
+# ~21x for a 13 MB events file: every id and name is a Python string).
+MEMORY_PER_FILE_BYTE = 25
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux: MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def check_memory(path: Path, role: str) -> None:
+    """Refuse, with a clear message, a file too large to load into the memory available."""
+    need = path.stat().st_size * MEMORY_PER_FILE_BYTE
+    have = available_memory()
+    if have is not None and need > have:
+        raise DataError(
+            f"{path}: the {role} file is {_size(path.stat().st_size)}; loading it needs "
+            f"about {_size(need)} of memory and {_size(have)} are available. "
+            "`qualsim import` converts an export of any size in bounded memory, but evaluating "
+            "loads the whole log: split the history by period (or by account) and evaluate "
+            "each part"
+        )
+
+
+class Source:
+    """One input file loaded whole (CSV: every column as text), and where its rows came from."""
+
+    def __init__(self, path, role: str, required: Sequence[str], optional: Sequence[str]):
+        self.path = Path(path)
+        self.name = str(path)
+        self.role = role
+        suffix = self.path.suffix.lower()
+        kind = SUFFIXES.get(suffix)
+        if kind is None:
+            raise DataError(
+                f"{self.name}: cannot read the {role} from a "
+                f"{repr(suffix) + ' file' if suffix else 'file without a suffix'}; "
+                "expected .csv, .parquet or .pq"
+            )
+        if not self.path.is_file():
+            raise DataError(f"{self.name}: {role} file not found")
+        check_memory(self.path, role)
+        self.kind = kind
+        self._line_cache: dict[int, int] = {}
+        self.df = self._read(required)
+        self.df.columns = [str(c).strip() for c in self.df.columns]
+        found = list(self.df.columns)
+        missing = [c for c in required if c not in found]
+        if missing:
+            named = ", ".join(f"'{c}'{did_you_mean(c, found)}" for c in missing)
+            raise DataError(
+                f"{self.name}: missing required column{'s' if len(missing) > 1 else ''} {named}; "
+                f"the {role} file needs {', '.join(required)}"
+                + (f" (optional: {', '.join(optional)})" if optional else "")
+                + f"; columns found: {', '.join(found) if found else '(none)'}"
+            )
+        if len(self.df) == 0:
+            raise DataError(f"{self.name}: the {role} file has a header but no data rows")
+        known = set(required) | set(optional)
+        self.ignored = tuple(c for c in found if c not in known)
+
+    def _read(self, required: Sequence[str]) -> pd.DataFrame:
+        if self.kind == "parquet":
+            try:
+                return pd.read_parquet(self.path)
+            except Exception as exc:  # pyarrow raises many types for a bad file
+                raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
+        with csv_errors(self.name, f"expected a header line: {', '.join(required)}"):
+            return pd.read_csv(self.path, **TEXT_CSV)
+
+    # -- where a row came from -----------------------------------------------------------------
+    def lines(self, rows: Sequence[int]) -> dict[int, int]:
+        """CSV: 0-based data row → 1-based physical line where the record starts (one pass over
+        the file, stopping at the last row asked for; cached)."""
+        want = {int(r) for r in rows} - set(self._line_cache)
+        if want:
+            top = max(want)
+            with open(self.path, newline="", encoding="utf-8-sig") as fh:
+                reader = csv.reader(fh)
+                header_seen = False
+                row = -1
+                end = 0
+                for rec in reader:
+                    start, end = end + 1, reader.line_num
+                    if not rec or (len(rec) == 1 and not rec[0].strip()):
+                        continue  # pandas skips blank lines
+                    if not header_seen:
+                        header_seen = True
+                        continue
+                    row += 1
+                    if row in want:
+                        self._line_cache[row] = start
+                    if row >= top:
+                        break
+            for r in want:  # not found (should not happen): the naive count
+                self._line_cache.setdefault(r, r + 2)
+        return {int(r): self._line_cache[int(r)] for r in rows}
+
+    def where(self, row: int) -> str:
+        if self.kind == "parquet":
+            return f"row {int(row) + 1}"
+        return f"line {self.lines([row])[int(row)]}"
+
+    def at(self, row: int, text: str) -> str:
+        return f"{self.name}, {self.where(row)}: {text}"

@@ -1,0 +1,182 @@
+"""Timestamps of a real export: parsing (ISO 8601 text, or typed Parquet columns), the time
+zone rule, and the time frame of a log (its origin, the days since it, the input's format).
+
+- A timestamp with an offset (``Z``, ``+02:00``, ``-0500``) is converted to UTC; one without is
+  taken as it is; mixing date-times with and without an offset (in the events file, or between
+  events and outcome dates) is an error. A plain date (``2024-03-01``) has no clock and means
+  midnight on whatever clock the date-times use, so it mixes with either.
+- ``origin`` is midnight (UTC when the input has offsets) of the day of the earliest kept
+  event; times are float days since it.
+- The format is ``"date"`` when every valid timestamp is a plain date (or a Parquet date
+  column), else ``"datetime"``, written with the input's separator (``T`` or space), with
+  microseconds only if some input timestamp had a fraction of a second, and a ``Z`` suffix if
+  the input had offsets. Typed Parquet timestamp columns count as date-times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import DataError
+from sim.real.conversions import as_text, first_true
+from sim.real.sources import Source
+
+US_PER_DAY = 86_400_000_000
+_ISO = (
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}(?::?\d{2})?))?)?"
+)
+_OFFSET_AT_END = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+ISO_HINT = "expected an ISO 8601 date or date-time such as 2024-03-01 or 2024-03-01T14:30:00"
+
+
+@dataclass
+class Times:
+    """Parsed timestamps: naive datetime64[us] (UTC when they had an offset), NaT where bad."""
+
+    values: np.ndarray
+    bad: np.ndarray
+    date: np.ndarray  # a plain date (no clock)
+    aware: np.ndarray  # a date-time that had an offset
+    naive: np.ndarray  # a date-time without an offset
+    text: np.ndarray  # what the file said, for messages
+    sep: str = "T"
+    fraction: bool = False
+
+
+def parse_times(col: pd.Series) -> Times:
+    """Parse a timestamp column: ISO 8601 text (CSV, or text in Parquet), Parquet date or
+    date-time objects, or a typed timestamp column (with a time zone: converted to UTC)."""
+    n = len(col)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        tz = getattr(col.dtype, "tz", None)
+        s = col.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else col
+        values = s.to_numpy(dtype="datetime64[us]")
+        bad = np.isnat(values)
+        text = col.astype(str).to_numpy(dtype=object)
+        text[bad] = ""
+        dt = ~bad
+        return Times(
+            values,
+            bad,
+            np.zeros(n, bool),
+            dt if tz is not None else np.zeros(n, bool),
+            np.zeros(n, bool) if tz is not None else dt,
+            text,
+            "T",
+            bool(np.any(values[dt].astype(np.int64) % 1_000_000)),
+        )
+    if col.dtype == object:  # Parquet date / datetime objects
+        col = pd.Series(
+            [v.isoformat() if hasattr(v, "isoformat") else v for v in col], index=col.index
+        )
+    text = as_text(col)
+    s = pd.Series(text, dtype=str)
+    valid = s.str.fullmatch(_ISO).to_numpy(dtype=bool, na_value=False)
+    date = valid & (s.str.len().to_numpy() == 10)
+    aware = valid & ~date & s.str.contains(_OFFSET_AT_END).to_numpy(dtype=bool, na_value=False)
+    naive = valid & ~date & ~aware
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    for mask, utc in ((date | naive, False), (aware, True)):
+        if mask.any():
+            parsed = pd.to_datetime(s[mask], format="ISO8601", errors="coerce", utc=utc)
+            if utc:
+                parsed = parsed.dt.tz_localize(None)
+            values[mask] = parsed.to_numpy(dtype="datetime64[us]")
+    bad = np.isnat(values)
+    dt = (naive | aware) & ~bad
+    sep = " " if dt.any() and text[first_true(dt)][10] == " " else "T"
+    fraction = bool(np.any(values[dt].astype(np.int64) % 1_000_000))
+    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, text, sep, fraction)
+
+
+def check_time_zones(
+    times: Times,
+    keep: np.ndarray,
+    outcome_times: dict[str, Times],
+    ev_src: Source,
+    ac_src: Source | None,
+) -> bool:
+    """Raise unless the kept events, and the outcome dates, use one convention: date-times all
+    with a UTC offset or all without. Returns whether the events' date-times have offsets."""
+    aware_rows = times.aware & keep
+    naive_rows = times.naive & keep
+    if aware_rows.any() and naive_rows.any():
+        i, j = first_true(aware_rows), first_true(naive_rows)
+        raise DataError(
+            f"{ev_src.name}: timestamps mix date-times with and without a UTC offset: "
+            f"{ev_src.where(i)} has '{times.text[i]}', {ev_src.where(j)} has '{times.text[j]}'; "
+            "give every date-time an offset, or none"
+        )
+    events_aware = bool(aware_rows.any())
+    for c, t in outcome_times.items():
+        other = t.naive if events_aware else t.aware
+        if other.any() and (aware_rows.any() or naive_rows.any()):
+            i = first_true(other)
+            assert ac_src is not None
+            raise DataError(
+                ac_src.at(
+                    i,
+                    f"{c} '{t.text[i]}' is a date-time {'without' if events_aware else 'with'} a "
+                    f"UTC offset, but the timestamps in {ev_src.name} are "
+                    f"{'with' if events_aware else 'without'}; use one convention",
+                )
+            )
+    aware_cols = [(c, t) for c, t in outcome_times.items() if t.aware.any()]
+    naive_cols = [(c, t) for c, t in outcome_times.items() if t.naive.any()]
+    if aware_cols and naive_cols:  # outcome dates disagree among themselves
+        (ca, ta), (cn, tn) = aware_cols[0], naive_cols[0]
+        i, j = first_true(ta.aware), first_true(tn.naive)
+        assert ac_src is not None
+        raise DataError(
+            f"{ac_src.name}: outcome dates mix date-times with and without a UTC offset: "
+            f"{ca} on {ac_src.where(i)} is '{ta.text[i]}', {cn} on {ac_src.where(j)} is "
+            f"'{tn.text[j]}'; give every date-time an offset, or none"
+        )
+    return events_aware
+
+
+@dataclass(frozen=True)
+class TimeFrame:
+    """Where a real log's days start (``origin``, midnight of its first kept event's day) and
+    how its timestamps are written back (``time_format``, strftime ``pattern``)."""
+
+    origin: pd.Timestamp
+    origin64: np.datetime64
+    time_format: Literal["date", "datetime"]
+    pattern: str
+
+    def days(self, values: np.ndarray) -> np.ndarray:
+        """datetime64 values → float days since the origin (NaN where NaT)."""
+        out = np.full(values.shape, np.nan)
+        ok = ~np.isnat(values)
+        out[ok] = (values[ok] - self.origin64).astype("timedelta64[us]").astype(
+            np.int64
+        ) / US_PER_DAY
+        return out
+
+
+def time_frame(
+    times: Times, keep: np.ndarray, outcome_times: dict[str, Times], events_aware: bool
+) -> TimeFrame:
+    """The time frame of the kept events (see the module doc); the origin is in UTC when the
+    events or the outcome dates had offsets."""
+    origin64 = times.values[keep].min().astype("datetime64[D]").astype("datetime64[us]")
+    dated = keep & ~times.bad
+    all_dates = bool(np.all(times.date[dated]))
+    time_format: Literal["date", "datetime"] = "date" if all_dates else "datetime"
+    if all_dates:
+        pattern = "%Y-%m-%d"
+    else:
+        pattern = f"%Y-%m-%d{times.sep}%H:%M:%S" + (".%f" if times.fraction else "")
+        if events_aware:
+            pattern += "Z"
+    outcomes_aware = any(t.aware.any() for t in outcome_times.values())
+    origin = pd.Timestamp(origin64)
+    if events_aware or outcomes_aware:
+        origin = origin.tz_localize("UTC")
+    return TimeFrame(origin, origin64, time_format, pattern)
