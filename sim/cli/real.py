@@ -73,7 +73,7 @@ def evaluate(
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes)."""
     from sim.files import write_text
-    from sim.real.replay import NOT_MEASURABLE, replay
+    from sim.real.replays import NOT_MEASURABLE, replay
     from sim.report import build_replay_report
 
     r = replay(events, contacts, [*policy], accounts, horizon_days, skip_bad_rows)
@@ -147,7 +147,7 @@ def calibrate(
 ) -> None:
     """Fit a scenario to a real history (committee sizes, role mix, identification rate, touch
     rates, journey timing, win rate) and report how the simulated fit compares with it."""
-    from sim.real.calibrate import calibrate_files
+    from sim.real.calibration import calibrate_files
 
     cal, report = calibrate_files(events, contacts, accounts, out_file, base, seed)
     est = cal.table()

@@ -30,50 +30,58 @@ Calibrating (``qualsim calibrate``): :func:`calibrate` returns a :class:`Calibra
 
 from __future__ import annotations
 
-from sim.real.calibrate import (
-    Calibration,
-    Estimate,
-    calibrate,
-    calibrate_files,
-    closest_preset,
-    fit_report,
-)
-from sim.real.export import export_tables, export_world
-from sim.real.importer import FileSummary, ImportSummary, convert_file, import_files
-from sim.real.mapping import FileMapping, Mapping, load_mapping
-from sim.real.outcomes import EPS_DAYS, OutcomeTruth, outcome_metrics, truth_from_outcomes
-from sim.real.read import read_log
-from sim.real.reallog import RealLog
-from sim.real.replay import NOT_MEASURABLE, Replay, replay, replay_metrics
-from sim.real.reports import SKIP_REASONS, FileReport, ImportReport
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "EPS_DAYS",
-    "NOT_MEASURABLE",
-    "SKIP_REASONS",
-    "Calibration",
-    "Estimate",
-    "FileMapping",
-    "FileReport",
-    "FileSummary",
-    "ImportReport",
-    "ImportSummary",
-    "Mapping",
-    "OutcomeTruth",
-    "RealLog",
-    "Replay",
-    "calibrate",
-    "calibrate_files",
-    "closest_preset",
-    "convert_file",
-    "export_tables",
-    "export_world",
-    "fit_report",
-    "import_files",
-    "load_mapping",
-    "outcome_metrics",
-    "read_log",
-    "replay",
-    "replay_metrics",
-    "truth_from_outcomes",
-]
+from sim._lazy import lazy_api
+
+if TYPE_CHECKING:
+    from sim.real.calibration import (
+        Calibration,
+        Estimate,
+        calibrate,
+        calibrate_files,
+        closest_preset,
+        fit_report,
+    )
+    from sim.real.export import export_tables, export_world
+    from sim.real.importer import FileSummary, ImportSummary, convert_file, import_files
+    from sim.real.mapping import FileMapping, Mapping, load_mapping
+    from sim.real.outcomes import EPS_DAYS, OutcomeTruth, outcome_metrics, truth_from_outcomes
+    from sim.real.read import read_log
+    from sim.real.reallog import RealLog
+    from sim.real.replays import NOT_MEASURABLE, Replay, replay, replay_metrics
+    from sim.real.reports import SKIP_REASONS, FileReport, ImportReport
+
+# Names are imported on first use: reading a log does not load the calibration's SciPy.
+_LAZY = {
+    "EPS_DAYS": "sim.real.outcomes",
+    "NOT_MEASURABLE": "sim.real.replays",
+    "SKIP_REASONS": "sim.real.reports",
+    "Calibration": "sim.real.calibration",
+    "Estimate": "sim.real.calibration",
+    "FileMapping": "sim.real.mapping",
+    "FileReport": "sim.real.reports",
+    "FileSummary": "sim.real.importer",
+    "ImportReport": "sim.real.reports",
+    "ImportSummary": "sim.real.importer",
+    "Mapping": "sim.real.mapping",
+    "OutcomeTruth": "sim.real.outcomes",
+    "RealLog": "sim.real.reallog",
+    "Replay": "sim.real.replays",
+    "calibrate": "sim.real.calibration",
+    "calibrate_files": "sim.real.calibration",
+    "closest_preset": "sim.real.calibration",
+    "convert_file": "sim.real.importer",
+    "export_tables": "sim.real.export",
+    "export_world": "sim.real.export",
+    "fit_report": "sim.real.calibration",
+    "import_files": "sim.real.importer",
+    "load_mapping": "sim.real.mapping",
+    "outcome_metrics": "sim.real.outcomes",
+    "read_log": "sim.real.read",
+    "replay": "sim.real.replays",
+    "replay_metrics": "sim.real.replays",
+    "truth_from_outcomes": "sim.real.outcomes",
+}
+__all__ = list(_LAZY)
+__getattr__, __dir__ = lazy_api(__name__, _LAZY, globals())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.real.replay import NOT_MEASURABLE, Replay
+from sim.real.replays import NOT_MEASURABLE, Replay
 from sim.report.html import esc, html_table, page
 from sim.report.plots import boxes, colours, figure, png
 

@@ -22,8 +22,8 @@ import yaml
 
 from sim import rng
 from sim.rng import Streams
-from sim.world.scenario import Scenario
 from sim.vocab import NO_ROLE, PERSONA_DEPARTMENT, PERSONAS, ROLES, SENIORITIES
+from sim.world.scenario import Scenario
 
 _NAME_A = (
     "Apex Blue Cedar Delta Ember Falcon Granite Harbor Iron Juniper Keystone Lumen Meridian "

@@ -20,8 +20,8 @@ import simpy
 from sim import rng
 from sim.rng import Streams
 from sim.tables import TRUTH
-from sim.world.scenario import Scenario
 from sim.vocab import JOURNEY_STAGES, ROLES, JoinStage
+from sim.world.scenario import Scenario
 
 # Columns of the stage-entry matrix: journey_start (entry to "unaware"), then the entries to
 # aware, engaged, qualified, sales_ready, and the decision.

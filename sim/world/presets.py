@@ -13,7 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sim.config.chain import ConfigFile, deep_merge, load_config_chain, replaces_whole, validate_model
+from sim.config.chain import (
+    ConfigFile,
+    deep_merge,
+    load_config_chain,
+    replaces_whole,
+    validate_model,
+)
 from sim.config.strict_yaml import LineMap, did_you_mean
 from sim.errors import ConfigError
 from sim.world.scenario import Scenario

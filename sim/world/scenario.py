@@ -24,7 +24,6 @@ from sim.config.types import (
     require_all,
     sums_to_one,
 )
-from sim.errors import ConfigError
 from sim.vocab import ACTIVITIES, ROLES, Activity, Department, JoinStage, Persona, Role, Seniority
 
 Rates = dict[Activity, NonNegFloat]

@@ -143,7 +143,9 @@ def _noise(parts: _Parts, p: _People, sc: Scenario, streams: Streams, contacts) 
     stretch of ``active_days`` overlapping the horizon, or the whole horizon)."""
     nz = np.flatnonzero(~p.committee)
     pidx = contacts["_persona_idx"].to_numpy()[nz]
-    days = [s.active_days if (s := sc.noise.personas.get(x)) is not None else None for x in PERSONAS]
+    days = [
+        s.active_days if (s := sc.noise.personas.get(x)) is not None else None for x in PERSONAS
+    ]
     active = np.array([np.inf if d is None else d for d in days])[pidx]
     u0 = rng.to_unit(Streams.words(streams.key("noise", p.acct[nz], p.ckey[nz]), 0))
     limited = np.isfinite(active)
@@ -161,7 +163,9 @@ def _anonymous(parts: _Parts, accounts: pd.DataFrame, entry: np.ndarray) -> None
     out_ = acc[~im]
     minus = np.full(out_.size, -1, dtype=np.int64)
     zero = np.zeros(out_.size, dtype=np.int64)
-    parts.add(out_, minus, zero, SEG_BACKGROUND, np.zeros(out_.size), np.full(out_.size, H), ROW_ACCOUNT)
+    parts.add(
+        out_, minus, zero, SEG_BACKGROUND, np.zeros(out_.size), np.full(out_.size, H), ROW_ACCOUNT
+    )
     ins = acc[im]
     minus, zero = np.full(ins.size, -1, dtype=np.int64), np.zeros(ins.size, dtype=np.int64)
     parts.add(ins, minus, zero, SEG_BACKGROUND, np.zeros(ins.size), entry[:, 0], ROW_ACCOUNT)

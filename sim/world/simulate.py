@@ -17,17 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.world.journeys import join_times, walk_journeys
 from sim import __version__
 from sim.files import write_tables
 from sim.rng import Streams
 from sim.tables import ACCOUNTS, CONTACTS
-from sim.world.scenario import Scenario
-from sim.world.presets import load_scenario
-from sim.world.segments import build_segments
-from sim.world.touches import channel_names, draw_touches
 from sim.vocab import ACTIVITIES
 from sim.world.accounts import draw_accounts, draw_contacts
+from sim.world.journeys import join_times, walk_journeys
+from sim.world.presets import load_scenario
+from sim.world.scenario import Scenario
+from sim.world.segments import build_segments
+from sim.world.touches import channel_names, draw_touches
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.world.simulate import World
-from sim.world.journeys import ENTRY_COLUMNS
 from sim.vocab import ACTIVITIES, JOURNEY_STAGES
+from sim.world.journeys import ENTRY_COLUMNS
+from sim.world.simulate import World
 
 
 def summarize(world: World) -> dict[str, pd.DataFrame]:

@@ -22,12 +22,11 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sim import rng
 from sim.rng import GOLDEN, Streams, fmix64, to_unit
-from sim.world.scenario import Scenario
 from sim.vocab import ACTIVITIES
+from sim.world.scenario import Scenario
 from sim.world.segments import Segments
 
 _ACT_SALT = fmix64(np.arange(1, len(ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27))

@@ -1,5 +1,6 @@
-"""``sim.real.calibrate``: the round trip (simulate with known parameters → CRM export → read_log →
-calibrate → the parameters come back), the fitted YAML, the fit report, and small histories.
+"""``sim.real.calibration``: the round trip (simulate with known parameters → CRM export →
+read_log → calibrate → the parameters come back), the fitted YAML, the fit report, and small
+histories.
 
 Tolerances. Every recovered parameter must lie within ``K = 4`` standard errors of its true value
 (the estimator's own SE: binomial, Poisson/lognormal likelihood curvature, or a bootstrap over
@@ -34,7 +35,7 @@ from sim.real import (
     fit_report,
     read_log,
 )
-from sim.real.calibrate import CONTACT_STAGES, MIN_OPPORTUNITIES
+from sim.real.calibration import CONTACT_STAGES, MIN_OPPORTUNITIES
 
 K = 4.0
 RATE_BIAS = 0.05

@@ -13,7 +13,7 @@ import yaml
 
 from sim.datasets.olist.load import ACTIVITY, FolderOrFrame, cohort, mqls_of, write_olist
 from sim.errors import DataError
-from sim.real.replay import replay
+from sim.real.replays import replay
 from sim.tables import REPLAY_METRICS
 
 # "Every MQL is handed off": a lead score that one form fill already takes to the threshold.

@@ -1,6 +1,6 @@
 """What calibrating produces: each :class:`Estimate` (value, standard error, sample size), the
 :class:`Calibration` (estimates, the scenario overrides they make, the notes) and its YAML file,
-and :class:`Fit`, what the steps of :func:`~sim.real.calibrate.calibrate` fill in, in order.
+and :class:`Fit`, what the steps of :func:`~sim.real.calibration.calibrate` fill in, in order.
 
 >>> est = Estimate(0.42, 0.013, 1450)
 >>> est.comment()

@@ -3,7 +3,7 @@
 - **identification rate**: share of the identifiable touches that carry a contact_id, over the
   identifiable activities that no account-level source emits in the base preset (``ad_click``
   in the presets): every such touch comes from a person, so the share is the rate itself.
-- **stage rates**: observed rates per phase (:mod:`~sim.real.calibrate.phases`) and activity —
+- **stage rates**: observed rates per phase (:mod:`~sim.real.calibration.phases`) and activity —
   committee members' known touches per member-week (identifiable ones divided by the
   identification rate), anonymous account-level touches per account-week (identifiable ones
   minus the unidentified share of people's touches) — are linear in the scenario's stage rates:
@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from sim.real.calibrate.estimates import Estimate, Fit
-from sim.real.calibrate.fitting import share
-from sim.real.calibrate.history import History, Members
-from sim.real.calibrate.phases import (
+from sim.real.calibration.estimates import Estimate, Fit
+from sim.real.calibration.fitting import share
+from sim.real.calibration.history import History, Members
+from sim.real.calibration.phases import (
     ACCOUNT_STAGES,
     CONTACT_STAGES,
     PHASES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sim.real.calibrate.timing import log_sum_moments
+from sim.real.calibration.timing import log_sum_moments
 from sim.world.presets import PRESETS, load_scenario
 from sim.world.scenario import Scenario
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import DataError
-from sim.real.calibrate.estimates import MIN_ACCOUNTS, MIN_OPPORTUNITIES
+from sim.real.calibration.estimates import MIN_ACCOUNTS, MIN_OPPORTUNITIES
 from sim.real.reallog import RealLog
 from sim.vocab import ROLES
 

@@ -31,7 +31,7 @@ how (every estimate carries a standard error and its sample size, or a note):
   in-market accounts whose journey has not reached "qualified" by the end of the history (that
   chance is computed from the base preset's pre-opportunity stage durations).
 - **touch rates** (per week): each account's history is cut into phases relative to its
-  opportunity (see :data:`~sim.real.calibrate.phases.PHASES`; ``W`` = a fifth of the base
+  opportunity (see :data:`~sim.real.calibration.phases.PHASES`; ``W`` = a fifth of the base
   preset's median time from journey start to "qualified"). Observed rates per phase and activity
   — committee members' known touches per member-week (identifiable ones divided by the
   identification rate), anonymous account-level touches per account-week (identifiable ones
@@ -56,18 +56,18 @@ result and its YAML file, :mod:`.presets` the preset distance, :mod:`.report` th
 
 from __future__ import annotations
 
-from sim.real.calibrate.estimates import (
+from sim.real.calibration.estimates import (
     MIN_ACCOUNTS,
     MIN_CLOSED,
     MIN_OPPORTUNITIES,
     Calibration,
     Estimate,
 )
-from sim.real.calibrate.fit import calibrate, calibrate_files
-from sim.real.calibrate.phases import ACCOUNT_STAGES, CONTACT_STAGES, PHASES
-from sim.real.calibrate.presets import closest_preset
-from sim.real.calibrate.rates import REFERENCE_ACCOUNTS
-from sim.real.calibrate.report import fit_report
+from sim.real.calibration.fit import calibrate, calibrate_files
+from sim.real.calibration.phases import ACCOUNT_STAGES, CONTACT_STAGES, PHASES
+from sim.real.calibration.presets import closest_preset
+from sim.real.calibration.rates import REFERENCE_ACCOUNTS
+from sim.real.calibration.report import fit_report
 
 __all__ = [
     "ACCOUNT_STAGES",

@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from sim.real.calibrate.estimates import MIN_ACCOUNTS, Estimate, Fit
-from sim.real.calibrate.fitting import beta_moments, share
-from sim.real.calibrate.history import History
+from sim.real.calibration.estimates import MIN_ACCOUNTS, Estimate, Fit
+from sim.real.calibration.fitting import beta_moments, share
+from sim.real.calibration.history import History
 from sim.world.scenario import Scenario, Tier
 
 

@@ -1,5 +1,5 @@
 """``calibrate(real) -> Calibration``: the steps, in order, that estimate a scenario from a
-history (see :mod:`sim.real.calibrate`), and :func:`calibrate_files`."""
+history (see :mod:`sim.real.calibration`), and :func:`calibrate_files`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import QualsimError
-from sim.real.calibrate.accounts import history_span, icp_fit, tier_groups
-from sim.real.calibrate.committee import committee_per_tier, roles
-from sim.real.calibrate.estimates import Calibration, Fit
-from sim.real.calibrate.history import history_of, members_of
-from sim.real.calibrate.market import in_market, outcomes
-from sim.real.calibrate.presets import closest_preset
-from sim.real.calibrate.rates import identification_rate, touch_rates
-from sim.real.calibrate.report import fit_report
-from sim.real.calibrate.timing import close_time, stage_timing, start_window
+from sim.real.calibration.accounts import history_span, icp_fit, tier_groups
+from sim.real.calibration.committee import committee_per_tier, roles
+from sim.real.calibration.estimates import Calibration, Fit
+from sim.real.calibration.history import history_of, members_of
+from sim.real.calibration.market import in_market, outcomes
+from sim.real.calibration.presets import closest_preset
+from sim.real.calibration.rates import identification_rate, touch_rates
+from sim.real.calibration.report import fit_report
+from sim.real.calibration.timing import close_time, stage_timing, start_window
 from sim.real.read import read_log
 from sim.real.reallog import RealLog
 from sim.world.presets import PRESETS, load_scenario

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.real.calibrate.estimates import MIN_CLOSED, Estimate, Fit
-from sim.real.calibrate.fitting import mle
-from sim.real.calibrate.history import History
+from sim.real.calibration.estimates import MIN_CLOSED, Estimate, Fit
+from sim.real.calibration.fitting import mle
+from sim.real.calibration.history import History
 from sim.world.scenario import Scenario
 
 _U_NODES = (np.arange(16) + 0.5) / 16  # where inside its day a dated event happened

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from scipy import optimize
 
-from sim.real.calibrate.estimates import Estimate
+from sim.real.calibration.estimates import Estimate
 
 
 def mle(nll, x0, bounds) -> tuple[np.ndarray, np.ndarray]:

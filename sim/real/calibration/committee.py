@@ -10,9 +10,9 @@ import math
 import numpy as np
 from scipy import stats
 
-from sim.real.calibrate.estimates import Estimate, Fit
-from sim.real.calibrate.fitting import mle, share
-from sim.real.calibrate.history import History, Members
+from sim.real.calibration.estimates import Estimate, Fit
+from sim.real.calibration.fitting import mle, share
+from sim.real.calibration.history import History, Members
 from sim.vocab import ROLES
 from sim.world.scenario import Scenario
 

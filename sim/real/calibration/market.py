@@ -13,10 +13,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.real.calibrate.estimates import MIN_ACCOUNTS, MIN_CLOSED, Estimate, Fit
-from sim.real.calibrate.fitting import mle, share
-from sim.real.calibrate.history import History
-from sim.real.calibrate.timing import reach_qualified
+from sim.real.calibration.estimates import MIN_ACCOUNTS, MIN_CLOSED, Estimate, Fit
+from sim.real.calibration.fitting import mle, share
+from sim.real.calibration.history import History
+from sim.real.calibration.timing import reach_qualified
 from sim.world.scenario import Scenario
 
 
