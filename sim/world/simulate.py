@@ -23,10 +23,10 @@ from sim.rng import Streams
 from sim.tables import ACCOUNTS, CONTACTS
 from sim.vocab import ACTIVITIES
 from sim.world.accounts import draw_accounts, draw_contacts
-from sim.world.journeys import join_times, walk_journeys
+from sim.world.journeys import JourneyRecord, join_times, walk_journeys
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
-from sim.world.segments import build_segments
+from sim.world.segments import Segments, build_segments
 from sim.world.touches import channel_names, draw_touches
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
@@ -60,13 +60,22 @@ class World:
         return write_tables(tables, out, fmt)
 
 
-def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 0) -> World:
-    """Simulate a world from a scenario (or a preset name / YAML path / dict) and a seed.
+@dataclass(frozen=True)
+class Latent:
+    """A world before its touches are drawn: accounts and contacts with their hidden working
+    columns, the truth, the journeys' full record and every emitter's segments (each contact's
+    ``t_joined`` filled in)."""
 
-    The same scenario and seed give identical tables; an account's rows depend only on the seed
-    and its index (accounts can be added, campaigns edited, without reshuffling the others).
-    """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    accounts: pd.DataFrame
+    contacts: pd.DataFrame
+    truth: pd.DataFrame
+    record: JourneyRecord
+    segments: Segments
+    streams: Streams
+
+
+def latent_world(sc: Scenario, seed: int) -> Latent:
+    """The first steps of :func:`simulate`: accounts, committees, journeys and segments."""
     streams = Streams(seed)
     accounts = draw_accounts(sc, streams)
     contacts = draw_contacts(sc, streams, accounts)
@@ -74,7 +83,19 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
     t_join = join_times(sc, streams, accounts, contacts, rec)
     segments, t_joined = build_segments(sc, streams, accounts, contacts, rec, t_join)
     contacts["t_joined"] = t_joined
-    cols = draw_touches(sc, streams, segments)
+    return Latent(accounts, contacts, truth, rec, segments, streams)
+
+
+def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 0) -> World:
+    """Simulate a world from a scenario (or a preset name / YAML path / dict) and a seed.
+
+    The same scenario and seed give identical tables; an account's rows depend only on the seed
+    and its index (accounts can be added, campaigns edited, without reshuffling the others).
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    latent = latent_world(sc, seed)
+    accounts, contacts, truth = latent.accounts, latent.contacts, latent.truth
+    cols = draw_touches(sc, latent.streams, latent.segments)
     channels = channel_names(sc)
     events = pd.DataFrame(
         {

@@ -13,12 +13,10 @@ from typing import get_args
 
 import numpy as np
 
-from sim.rng import Streams
 from sim.vocab import RATE_STAGES, Role
-from sim.world.accounts import draw_accounts, draw_contacts
-from sim.world.journeys import join_times, walk_journeys
 from sim.world.scenario import Scenario
-from sim.world.segments import N_STAGES, ROW_ACCOUNT, ROW_PERSONA, build_segments
+from sim.world.segments import N_STAGES, ROW_ACCOUNT, ROW_PERSONA
+from sim.world.simulate import latent_world
 
 PHASES = ("before", "pre3", "pre2", "pre1", "opp1", "opp2", "after", "no_opp")
 CONTACT_STAGES = ("background", "aware", "engaged", "qualified", "sales_ready")
@@ -61,13 +59,8 @@ def reference_exposure(sc: Scenario, seed: int, by_day: bool) -> tuple[np.ndarra
     """M matrices of a reference world of the fitted structure (no touches drawn): the share of
     each phase's committee member-time spent in each contact stage (times the role multiplier),
     and of its account-time in each account stage."""
-    streams = Streams(seed)
-    accounts = draw_accounts(sc, streams)
-    contacts = draw_contacts(sc, streams, accounts)
-    truth, rec = walk_journeys(sc, streams, accounts)
-    t_join = join_times(sc, streams, accounts, contacts, rec)
-    seg, _ = build_segments(sc, streams, accounts, contacts, rec, t_join)
-    tab = seg.table
+    latent = latent_world(sc, seed)
+    accounts, truth, tab = latent.accounts, latent.truth, latent.segments.table
     opp = truth["t_qualified"].to_numpy(float)
     close = truth["t_decision"].to_numpy(float)
     if by_day:
