@@ -32,7 +32,8 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import Field
 
-from policies import evaluate, load_policy
+from policies.evaluation import evaluate
+from policies.loading import load_policy
 from policies.schema import Strict
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import LineMap, read_yaml_file

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from policies import evaluate
-from policies.kernels.frame import QUALIFICATION_COLUMNS
+from policies.evaluation import evaluate
+from policies.kernels.output import QUALIFICATION_COLUMNS
 from policies.schema import PolicyBase
 from sim.eventlog import EventLog
 

@@ -49,6 +49,7 @@ from typing import Any
 
 import pandas as pd
 
+from policies.loading import load_policy
 from policies.schema import (
     Combinator,
     Condition,
@@ -58,7 +59,6 @@ from policies.schema import (
     PolicyBase,
     Stages,
     WeightedTitles,
-    load_policy,
 )
 
 COLUMNS: tuple[str, ...] = ("policy", "account_id", "contact_id", "time", "rule", "score", "stage")
@@ -603,7 +603,7 @@ def evaluate(policy: PolicyBase | dict | str | Path, log) -> pd.DataFrame:
     One row per handoff, sorted by (account_id, time), columns :data:`COLUMNS`: ``policy``
     (its name), ``account_id``, ``contact_id`` (the qualifying contact for ``mql``, −1
     otherwise), ``time``, ``rule``, ``score`` (NaN for ``stages``), ``stage`` ("" except for
-    ``stages``). ``policy`` may also be anything :func:`policies.config.load_policy` takes.
+    ``stages``). ``policy`` may also be anything :func:`policies.load_policy` takes.
     """
     policy = _policy(policy)
     runs = [run for cls, run in _KINDS if isinstance(policy, cls)]
