@@ -20,7 +20,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,7 +96,7 @@ def counted_touches(
     frame: Frame,
     cond: Condition,
     window: float | None,
-    activities: list[str],
+    activities: Sequence[str],
     include_anonymous: bool,
     t: float,
 ) -> pd.DataFrame:

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -25,15 +25,15 @@ from pydantic import (
 
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
-from sim.vocab import ACTIVITIES, Activity, Role, Seniority
+from sim.vocab import Activity, Role, Seniority
 
 Float = Annotated[float, Field(strict=True)]
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 
 # Touches that count unless a policy lists its own: everything but passive exposure.
-DEFAULT_ACTIVITIES: tuple[str, ...] = tuple(
-    a for a in ACTIVITIES if a not in ("impression", "email_open")
+DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
+    a for a in get_args(Activity) if a not in ("impression", "email_open")
 )
 
 
@@ -220,6 +220,10 @@ class Mql(PolicyBase):
     fit: MqlFit = Field(default_factory=lambda: MqlFit())
     decay: Decay | None = None
 
+    def points_for(self, activity: str) -> float:
+        """A touch's points: 0 for an activity not listed."""
+        return self.points.get(cast(Activity, activity), 0.0)
+
 
 class WeightedTitles(PolicyBase):
     """Account score at t: the sum over the touches in the trailing window (or decayed) of the
@@ -235,6 +239,10 @@ class WeightedTitles(PolicyBase):
     title_weights: list[TitleWeight] = []
     default_title_weight: Annotated[float, Field(strict=True, ge=0.0)] = 1.0
     include_anonymous: bool = False
+
+    def weight_for(self, activity: str) -> float:
+        """An activity's weight: 0 for an activity not listed."""
+        return self.activity_weights.get(cast(Activity, activity), 0.0)
 
     @model_validator(mode="after")
     def _one_window(self) -> WeightedTitles:

@@ -4,7 +4,7 @@ of :mod:`policies.kernels.rule`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -27,12 +27,12 @@ class Events(Protocol):
 
 
 def resolve(
-    cond: Condition, window: float | None, activities: list[str], include_anonymous: bool
+    cond: Condition, window: float | None, activities: Sequence[str], include_anonymous: bool
 ) -> tuple[float, list[str], bool]:
     """The condition's window, activities and include_anonymous: its own where it gives them,
     else the policy's (every condition of a ``stages`` policy has its own window)."""
     window = cond.window_days if cond.window_days is not None else window
-    acts = list(cond.activities) if cond.activities is not None else activities
+    acts: list[str] = list(cond.activities if cond.activities is not None else activities)
     anon = cond.include_anonymous if cond.include_anonymous is not None else include_anonymous
     assert window is not None, "the schema gives every condition a window"
     return window, acts, anon
@@ -54,7 +54,7 @@ def condition_holds(
     frame: Frame,
     cond: Condition,
     window: float | None,
-    activities: list[str],
+    activities: Sequence[str],
     include_anonymous: bool,
 ) -> np.ndarray:
     """Per event: does ``cond`` hold on the window ending at that event's time?
@@ -71,7 +71,7 @@ def counting_masks(
     events: Events,
     cond: Condition,
     window: float | None,
-    activities: list[str],
+    activities: Sequence[str],
     include_anonymous: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(touches that count as a unique contact, touches that count as activities)."""
@@ -105,7 +105,7 @@ def group_holds(
     frame: Frame,
     group: Group,
     window: float | None,
-    activities: list[str],
+    activities: Sequence[str],
     include_anonymous: bool,
 ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
     """Per event: does ``group`` hold; and each top-level child's name and holds array."""

@@ -47,7 +47,8 @@ def touches_for(policy: MqaCount, f: Frame) -> Touches:
     """The candidates of ``policy`` (every condition's counting touches and the touches of its
     score), memoised on the frame."""
     args = (policy.window_days, list(policy.activities), policy.include_anonymous)
-    acts, anon = set(policy.activities), False
+    acts: set[str] = set(policy.activities)
+    anon = False
     for group in [policy.rule, *policy.tiers.values()]:
         for cond in conditions_of(group):
             _, a, an = resolve(cond, *args)

@@ -62,16 +62,22 @@ def _k(rule: Rule, node: Condition | Group, idx: list[int] | None, field: str, b
             return np.where(rule.holds(node), big, -1)
         unique, total, ok = rule.counts(node, need=field)
         other = np.ones(rule.tt.m, dtype=bool) if ok is None else ok
+        # The swept count is there (``need``), the other one where its threshold is set.
         if field == "unique_contacts":
             x = unique
             if node.min_activities:
-                other &= total >= node.min_activities
+                other &= _given(total) >= node.min_activities
         else:
             x = total
             if node.unique_contacts:
-                other &= unique >= node.unique_contacts
-        return np.where(other, x, -1)
+                other &= _given(unique) >= node.unique_contacts
+        return np.where(other, _given(x), -1)
     return _combine(node, _children_k(rule, node, idx, field, big))
+
+
+def _given(count: np.ndarray | None) -> np.ndarray:
+    assert count is not None, "Rule.counts gives every count asked for"
+    return count
 
 
 def _children_k(rule: Rule, group: Group, idx: list[int] | None, field: str, big: int):

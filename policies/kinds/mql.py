@@ -28,8 +28,7 @@ Every = bool | Literal["negative"]
 
 def activity_points(policy: Mql) -> np.ndarray:
     """The points of each activity (by index in ``ACTIVITIES``; 0 where not listed)."""
-    points: dict[str, float] = dict(policy.points)
-    return np.array([points.get(a, 0.0) for a in ACTIVITIES])
+    return np.array([policy.points_for(a) for a in ACTIVITIES])
 
 
 def fit_points(policy: Mql, f: Frame) -> np.ndarray:

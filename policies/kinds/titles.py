@@ -20,8 +20,7 @@ from sim.vocab import ACTIVITIES
 
 def touch_weights(policy: WeightedTitles, f: Frame) -> np.ndarray:
     """Each event's weight: activity weight x title weight (0 where it does not count)."""
-    weights: dict[str, float] = dict(policy.activity_weights)
-    act_w = np.array([weights.get(a, 0.0) for a in ACTIVITIES])[f.activity]
+    act_w = np.array([policy.weight_for(a) for a in ACTIVITIES])[f.activity]
     title_w = f.title_values(
         [(e.match, e.weight) for e in policy.title_weights],
         policy.default_title_weight,
