@@ -175,19 +175,17 @@ class MqaCount(PolicyBase):
 
     @model_validator(mode="after")
     def _rule(self) -> MqaCount:
-        Group.model_validate(
-            {
-                k: v
-                for k, v in (("any", self.any_), ("all", self.all_), ("not", self.not_))
-                if v is not None
-            }
-        )
+        self._group()  # exactly one of any / all / not
         return self
+
+    def _group(self) -> Group:
+        clauses = (("any", self.any_), ("all", self.all_), ("not", self.not_))
+        return Group.model_validate({k: v for k, v in clauses if v is not None})
 
     @property
     def rule(self) -> Group:
         """The top-level clause group (for accounts whose tier has no override)."""
-        return Group(any=self.any_, all=self.all_, **{"not": self.not_})
+        return self._group()
 
     def rule_names(self) -> list[str]:
         return [name for name, _ in self.rule.named()]
