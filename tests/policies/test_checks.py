@@ -9,7 +9,6 @@ import functools
 import itertools
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,54 +47,30 @@ def test_built_in_kinds_get_every_check_that_their_extras_allow():
 # -- plug-ins, good and broken ------------------------------------------------------------------
 
 
-class FirstDemo(PolicyBase):
-    """Hand an account off at its n-th demo request (a well-behaved plug-in)."""
+class Breadth(PolicyBase):
+    """A well-behaved plug-in wrapping a built-in: the shipped MQA with its own breadth."""
 
-    kind: Literal["check_first_demo"] = "check_first_demo"
-    min_requests: int = 1
+    kind: Literal["check_breadth"] = "check_breadth"
+    people: int = 4
 
     def evaluate(self, log: sim.EventLog) -> pd.DataFrame:
-        ev = log.events
-        demos = ev[ev["activity"].astype(str) == "demo_request"].copy()
-        demos["n"] = demos.groupby("account_id").cumcount() + 1
-        hit = demos[demos["n"] == self.min_requests]
-        return pd.DataFrame(
-            {
-                "policy": self.name,
-                "account_id": hit["account_id"].astype(np.int64),
-                "contact_id": -1,
-                "time": hit["time"],
-                "rule": "demo",
-                "score": hit["n"].astype(float),
-                "stage": "",
-            }
-        )[QUALIFICATION_COLUMNS]
+        mqa = policies.load_policy("mqa_count")
+        mqa = policies.with_value(mqa, "any.0.unique_contacts", self.people)
+        return policies.evaluate(mqa, log).assign(policy=self.name)
 
 
-class PeeksAhead(FirstDemo):
-    """Hands off at an account's first event, but only if it requests a demo later."""
+class PeeksAhead(Breadth):
+    """Hands off every account its rule will ever qualify, already at its first event."""
 
     kind: Literal["check_peeks"] = "check_peeks"
 
     def evaluate(self, log):
-        ev = log.events
-        later = set(ev.loc[ev["activity"].astype(str) == "demo_request", "account_id"])
-        first = ev.groupby("account_id", as_index=False)["time"].min()
-        first = first[first["account_id"].isin(later)]
-        return pd.DataFrame(
-            {
-                "policy": self.name,
-                "account_id": first["account_id"].astype(np.int64),
-                "contact_id": -1,
-                "time": first["time"],
-                "rule": "peek",
-                "score": 1.0,
-                "stage": "",
-            }
-        )[QUALIFICATION_COLUMNS]
+        q = super().evaluate(log)
+        first = log.events.groupby("account_id")["time"].min()
+        return q.assign(time=first.reindex(q["account_id"]).to_numpy())
 
 
-class MutatesLog(FirstDemo):
+class MutatesLog(Breadth):
     """Writes a helper column into the log it was given."""
 
     kind: Literal["check_mutates"] = "check_mutates"
@@ -105,7 +80,7 @@ class MutatesLog(FirstDemo):
         return super().evaluate(log)
 
 
-class WrongColumns(FirstDemo):
+class WrongColumns(Breadth):
     """Forgets the ``stage`` column."""
 
     kind: Literal["check_columns"] = "check_columns"
@@ -114,7 +89,7 @@ class WrongColumns(FirstDemo):
         return super().evaluate(log).drop(columns="stage")
 
 
-class Unsorted(FirstDemo):
+class Unsorted(Breadth):
     """Returns its handoffs latest first."""
 
     kind: Literal["check_unsorted"] = "check_unsorted"
@@ -123,8 +98,8 @@ class Unsorted(FirstDemo):
         return super().evaluate(log).iloc[::-1]
 
 
-class OffTheLog(FirstDemo):
-    """Hands off half a day after the demo request: not an event time."""
+class OffTheLog(Breadth):
+    """Hands off half a day after the rule holds: not an event time."""
 
     kind: Literal["check_off_log"] = "check_off_log"
 
@@ -133,7 +108,7 @@ class OffTheLog(FirstDemo):
         return q.assign(time=q["time"] + 0.5)
 
 
-class Restless(FirstDemo):
+class Restless(Breadth):
     """Its scores change from one run to the next."""
 
     kind: Literal["check_restless"] = "check_restless"
@@ -143,7 +118,7 @@ class Restless(FirstDemo):
         return q.assign(score=q["score"] + next(RUNS))
 
 
-class HandsOffNothing(FirstDemo):
+class HandsOffNothing(Breadth):
     """Hands off account 0 at day 0 whatever the log says, even an empty one."""
 
     kind: Literal["check_phantom"] = "check_phantom"
@@ -153,7 +128,7 @@ class HandsOffNothing(FirstDemo):
         return pd.DataFrame([{**row, "contact_id": -1, "score": 1.0}])[QUALIFICATION_COLUMNS]
 
 
-for cls in (FirstDemo, PeeksAhead, MutatesLog, WrongColumns, Unsorted, OffTheLog, Restless):
+for cls in (Breadth, PeeksAhead, MutatesLog, WrongColumns, Unsorted, OffTheLog, Restless):
     register(cls.model_fields["kind"].default)(cls)
 register("check_phantom")(HandsOffNothing)
 
@@ -170,8 +145,8 @@ def _fails(policy: PolicyBase, check: str, match: str) -> None:
 
 
 def test_a_well_behaved_plugin_passes_and_its_number_is_swept():
-    p = _policy("check_first_demo")
-    assert check_names(p) == ALL[:6]  # no explanation, no reference; min_requests is swept
+    p = _policy("check_breadth")
+    assert check_names(p) == ALL[:6]  # no explanation, no reference; people is swept
     policies.check_policy(p, small_log())
 
 
