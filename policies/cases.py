@@ -32,8 +32,9 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import Field
 
-from policies import evaluate, load_policy
-from policies.schema import Strict
+from policies.evaluation import evaluate
+from policies.loading import load_policy
+from policies.schema import PolicyBase, Strict
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import LineMap, read_yaml_file
 from sim.eventlog import EventLog
@@ -92,7 +93,42 @@ def run_cases(path: str | Path) -> tuple[str, list[Outcome]]:
     return policy.name, [_run(policy, case) for case in spec.cases]
 
 
-def _run(policy, case: Case) -> Outcome:
+def _run(policy: PolicyBase, case: Case) -> Outcome:
+    log, accounts, people = _case_log(case)
+    got = [
+        (
+            accounts[r.account_id],
+            float(r.time),
+            r.rule,
+            people[r.contact_id] if r.contact_id >= 0 else None,
+        )
+        for r in evaluate(policy, log).itertuples()
+    ]
+    missing, used = [], set()
+    for e in case.expect:
+        hit = next((i for i, g in enumerate(got) if i not in used and _matches(e, g)), None)
+        if hit is None:
+            missing.append(_fmt(e.account, e.day, e.rule, e.contact))
+        else:
+            used.add(hit)
+    unexpected = [_fmt(*g) for i, g in enumerate(got) if i not in used]
+    return Outcome(case.name, not missing and not unexpected, missing, unexpected)
+
+
+def _matches(e: Expected, got: tuple[Id, float, str, Id | None]) -> bool:
+    """Does a handoff (account, day, rule, contact) match an expected one?"""
+    account, day, rule, contact = got
+    return (
+        account == e.account
+        and abs(day - e.day) < 1e-9
+        and (e.rule is None or rule == e.rule)
+        and (e.contact is None or contact == e.contact)
+    )
+
+
+def _case_log(case: Case) -> tuple[EventLog, list[Any], list[Any]]:
+    """The case's tiny history as an EventLog with integer ids, and the case's account and
+    contact ids in the order of those integers."""
     accounts = list(
         dict.fromkeys([a.get("account_id") for a in case.accounts] + [e[1] for e in case.events])
     )
@@ -112,29 +148,6 @@ def _run(policy, case: Case) -> Outcome:
         key=lambda r: (r[1], r[0]),
     )
     events = pd.DataFrame(rows, columns=["time", "account_id", "contact_id", "activity"])
-    given = {c.get("contact_id"): c for c in case.contacts}
-    contacts = (
-        pd.DataFrame(
-            [
-                {
-                    **{
-                        k: v
-                        for k, v in given.get(p, {}).items()
-                        if k not in ("contact_id", "account_id")
-                    },
-                    "contact_id": con_code[p],
-                    "account_id": acc_code.get(
-                        given.get(p, {}).get("account_id"), _account_of(p, case, acc_code)
-                    ),
-                    "title": given.get(p, {}).get("title", ""),
-                }
-                for p in people
-            ],
-            columns=None,
-        )
-        if people
-        else pd.DataFrame({"contact_id": [], "account_id": [], "title": []})
-    )
     given_acc = {a.get("account_id"): a for a in case.accounts}
     accounts_df = pd.DataFrame(
         [
@@ -145,36 +158,33 @@ def _run(policy, case: Case) -> Outcome:
             for a in accounts
         ]
     )
-    q = evaluate(policy, EventLog(events, contacts, accounts_df))
-    got = [
-        (
-            accounts[r.account_id],
-            float(r.time),
-            r.rule,
-            people[r.contact_id] if r.contact_id >= 0 else None,
-        )
-        for r in q.itertuples()
-    ]
-    missing, used = [], set()
-    for e in case.expect:
-        hit = next(
-            (
-                i
-                for i, g in enumerate(got)
-                if i not in used
-                and g[0] == e.account
-                and abs(g[1] - e.day) < 1e-9
-                and (e.rule is None or g[2] == e.rule)
-                and (e.contact is None or g[3] == e.contact)
-            ),
-            None,
-        )
-        if hit is None:
-            missing.append(_fmt(e.account, e.day, e.rule, e.contact))
-        else:
-            used.add(hit)
-    unexpected = [_fmt(*g) for i, g in enumerate(got) if i not in used]
-    return Outcome(case.name, not missing and not unexpected, missing, unexpected)
+    return EventLog(events, _contacts(case, people, acc_code), accounts_df), accounts, people
+
+
+def _contacts(case: Case, people: list[Any], acc_code: dict[Any, int]) -> pd.DataFrame:
+    """The contacts table: each person's given attributes, integer ids, a title ("" if none)."""
+    if not people:
+        return pd.DataFrame({"contact_id": [], "account_id": [], "title": []})
+    given = {c.get("contact_id"): c for c in case.contacts}
+    con_code = {c: i for i, c in enumerate(people)}
+    return pd.DataFrame(
+        [
+            {
+                **{
+                    k: v
+                    for k, v in given.get(p, {}).items()
+                    if k not in ("contact_id", "account_id")
+                },
+                "contact_id": con_code[p],
+                "account_id": acc_code.get(
+                    given.get(p, {}).get("account_id"), _account_of(p, case, acc_code)
+                ),
+                "title": given.get(p, {}).get("title", ""),
+            }
+            for p in people
+        ],
+        columns=None,
+    )
 
 
 def _account_of(person, case: Case, acc_code: dict) -> int:

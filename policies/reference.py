@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from policies.loading import load_policy
 from policies.schema import (
     Combinator,
     Condition,
@@ -58,7 +60,6 @@ from policies.schema import (
     PolicyBase,
     Stages,
     WeightedTitles,
-    load_policy,
 )
 
 COLUMNS: tuple[str, ...] = ("policy", "account_id", "contact_id", "time", "rule", "score", "stage")
@@ -401,13 +402,13 @@ def mql_score(
         return None
     score = mql_fit(policy, person)
     for x in own:
-        points = policy.points.get(x.activity, 0.0)  # activities not in points score 0
+        points = policy.points_for(x.activity)  # activities not in points score 0
         if policy.decay is None:  # points never decay
             score += points
         elif policy.decay.half_life_days is not None:
             score += points * 0.5 ** ((t - x.time) / policy.decay.half_life_days)
-        elif _in_window(x, t, policy.decay.window_days):  # plain sum over the window
-            score += points
+        elif policy.decay.window_days is not None and _in_window(x, t, policy.decay.window_days):
+            score += points  # plain sum over the window
     return score
 
 
@@ -443,16 +444,18 @@ def title_weight(policy: WeightedTitles, title: str) -> float:
 def weighted_score(policy: WeightedTitles, touches: list[Touch], t: float, contacts) -> float:
     """Σ activity weight × title weight over the window's touches (or over all touches at or
     before t, each × 0.5^((t − s)/h), with a half-life)."""
-    if policy.window_days is not None:
-        window, half_life = policy.window_days, None
-    else:
+    window: float | None = policy.window_days
+    half_life: float | None = None
+    if window is None:
         assert policy.decay is not None
         window, half_life = policy.decay.window_days, policy.decay.half_life_days
     score = 0.0
     for x in _visible(touches, t):
-        if half_life is None and not _in_window(x, t, window):
-            continue
-        activity_weight = policy.activity_weights.get(x.activity, 0.0)  # unlisted: 0
+        if half_life is None:  # a plain sum over the window
+            assert window is not None  # the schema gives a window or a half-life
+            if not _in_window(x, t, window):
+                continue
+        activity_weight = policy.weight_for(x.activity)  # unlisted: 0
         if x.contact_id == ANONYMOUS:
             if not policy.include_anonymous:
                 continue
@@ -584,7 +587,7 @@ def _evaluate_combinator(policy: Combinator, touches, account, contacts):
     ]
 
 
-_KINDS = (
+_KINDS: tuple[tuple[type[PolicyBase], Callable[..., list[dict[str, Any]]]], ...] = (
     (Combinator, _evaluate_combinator),
     (MqaCount, _evaluate_mqa),
     (Mql, _evaluate_mql),
@@ -603,7 +606,7 @@ def evaluate(policy: PolicyBase | dict | str | Path, log) -> pd.DataFrame:
     One row per handoff, sorted by (account_id, time), columns :data:`COLUMNS`: ``policy``
     (its name), ``account_id``, ``contact_id`` (the qualifying contact for ``mql``, −1
     otherwise), ``time``, ``rule``, ``score`` (NaN for ``stages``), ``stage`` ("" except for
-    ``stages``). ``policy`` may also be anything :func:`policies.config.load_policy` takes.
+    ``stages``). ``policy`` may also be anything :func:`policies.load_policy` takes.
     """
     policy = _policy(policy)
     runs = [run for cls, run in _KINDS if isinstance(policy, cls)]
@@ -623,17 +626,17 @@ def evaluate(policy: PolicyBase | dict | str | Path, log) -> pd.DataFrame:
 def stage_entries(policy: Stages | dict | str | Path, log) -> pd.DataFrame:
     """Every stage entry of a ``stages`` policy: columns :data:`STAGE_COLUMNS`, sorted by
     (account_id, time), then stage order."""
-    policy = _policy(policy)
-    if not isinstance(policy, Stages):
-        raise TypeError(f"stage_entries needs a stages policy, got kind {policy.kind!r}")
+    stages = _policy(policy)
+    if not isinstance(stages, Stages):
+        raise TypeError(f"stage_entries needs a stages policy, got kind {stages.kind!r}")
     contacts = _contacts(log)
     accounts = _accounts(log)
     rows: list[dict[str, Any]] = []
     for account_id, touches in sorted(_touches_by_account(log).items()):
         account = accounts.get(account_id, {"tier": None, "icp_fit": None})
-        for stage, t in _entries_for_account(policy, touches, account, contacts):
+        for stage, t in _entries_for_account(stages, touches, account, contacts):
             rows.append(
-                {"policy": policy.name, "account_id": account_id, "stage": stage, "time": t}
+                {"policy": stages.name, "account_id": account_id, "stage": stage, "time": t}
             )
     # Rows are generated in stage order within an account, so a stable sort keeps it.
     return _frame(rows, STAGE_COLUMNS, STAGE_DTYPES, ["account_id", "time"])

@@ -1,20 +1,16 @@
-"""Policy files: the typed schema of each policy kind, and loading YAML into it.
+"""The typed schema of each built-in policy kind: pydantic models that validate a policy file
+(unknown keys are errors, values immutable). A file names its ``kind``; the kind's model
+(:mod:`policies.registry`) validates the rest, and :mod:`policies.loading` reads the YAML.
 
-A policy file names its ``kind``; the kind's model (registered with :func:`register`) validates
-the rest. Errors name the file, the line, the field path and what was expected, exactly as for
-scenarios.
-
->>> p = load_policy({"name": "mqa", "kind": "mqa_count", "window_days": 30,
-...                  "any": [{"unique_contacts": 4}, {"unique_contacts": 3, "min_activities": 9}]})
+>>> p = MqaCount.model_validate({"name": "mqa", "window_days": 30,
+...     "any": [{"unique_contacts": 4}, {"unique_contacts": 3, "min_activities": 9}]})
 >>> p.kind, p.rule_names()
 ('mqa_count', ['any.0', 'any.1'])
 """
 
 from __future__ import annotations
 
-from importlib import metadata
-from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -27,18 +23,17 @@ from pydantic import (
     model_validator,
 )
 
-from sim.config.chain import ConfigFile, LocatedError, load_config_chain, validate_model
-from sim.config.strict_yaml import LineMap, did_you_mean
-from sim.errors import ConfigError
-from sim.vocab import ACTIVITIES, Activity, Role, Seniority
+from sim.config.chain import LocatedError
+from sim.config.strict_yaml import did_you_mean
+from sim.vocab import Activity, Role, Seniority
 
 Float = Annotated[float, Field(strict=True)]
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 
 # Touches that count unless a policy lists its own: everything but passive exposure.
-DEFAULT_ACTIVITIES: tuple[str, ...] = tuple(
-    a for a in ACTIVITIES if a not in ("impression", "email_open")
+DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
+    a for a in get_args(Activity) if a not in ("impression", "email_open")
 )
 
 
@@ -180,19 +175,17 @@ class MqaCount(PolicyBase):
 
     @model_validator(mode="after")
     def _rule(self) -> MqaCount:
-        Group.model_validate(
-            {
-                k: v
-                for k, v in (("any", self.any_), ("all", self.all_), ("not", self.not_))
-                if v is not None
-            }
-        )
+        self._group()  # exactly one of any / all / not
         return self
+
+    def _group(self) -> Group:
+        clauses = (("any", self.any_), ("all", self.all_), ("not", self.not_))
+        return Group.model_validate({k: v for k, v in clauses if v is not None})
 
     @property
     def rule(self) -> Group:
         """The top-level clause group (for accounts whose tier has no override)."""
-        return Group(any=self.any_, all=self.all_, **{"not": self.not_})
+        return self._group()
 
     def rule_names(self) -> list[str]:
         return [name for name, _ in self.rule.named()]
@@ -225,6 +218,10 @@ class Mql(PolicyBase):
     fit: MqlFit = Field(default_factory=lambda: MqlFit())
     decay: Decay | None = None
 
+    def points_for(self, activity: str) -> float:
+        """A touch's points: 0 for an activity not listed."""
+        return self.points.get(cast(Activity, activity), 0.0)
+
 
 class WeightedTitles(PolicyBase):
     """Account score at t: the sum over the touches in the trailing window (or decayed) of the
@@ -240,6 +237,10 @@ class WeightedTitles(PolicyBase):
     title_weights: list[TitleWeight] = []
     default_title_weight: Annotated[float, Field(strict=True, ge=0.0)] = 1.0
     include_anonymous: bool = False
+
+    def weight_for(self, activity: str) -> float:
+        """An activity's weight: 0 for an activity not listed."""
+        return self.activity_weights.get(cast(Activity, activity), 0.0)
 
     @model_validator(mode="after")
     def _one_window(self) -> WeightedTitles:
@@ -311,108 +312,6 @@ class Combinator(PolicyBase):
         return self._members
 
 
-_REGISTRY: dict[str, type[PolicyBase]] = {}
-ENTRY_POINT_GROUP = "qualsim.policies"
-
-
-def register(kind: str):
-    """Class decorator: make a policy model loadable as ``kind: <kind>``."""
-
-    def deco(cls: type[PolicyBase]) -> type[PolicyBase]:
-        _REGISTRY[kind] = cls
-        cls.KIND = kind
-        return cls
-
-    return deco
-
-
-def kinds() -> dict[str, type[PolicyBase]]:
-    """Every known policy kind: the built-ins, then plug-ins from the ``qualsim.policies``
-    entry-point group (installed packages)."""
-    for kind, cls in BUILTIN.items():
-        _REGISTRY.setdefault(kind, cls)
-
-    for ep in _entry_points():
-        if ep.name not in _REGISTRY:
-            _REGISTRY[ep.name] = ep.load()
-    return dict(_REGISTRY)
-
-
-def _entry_points():
-    # Looked up once per process (scanning installed packages costs about a millisecond).
-    global _EPS
-    if _EPS is None or metadata.entry_points is not _EPS[0]:
-        _EPS = (metadata.entry_points, list(metadata.entry_points(group=ENTRY_POINT_GROUP)))
-    return _EPS[1]
-
-
-_EPS = None
-
-
-BUILTIN: dict[str, type[PolicyBase]] = {
-    "mqa_count": MqaCount,
-    "mql": Mql,
-    "weighted_titles": WeightedTitles,
-    "stages": Stages,
-    "any": Combinator,
-    "all": Combinator,
-}
-
-
-def _resolve(ref: str, relative_to: Path | None) -> Path:
-    p = Path(ref)
-    if not p.is_absolute() and relative_to is not None:
-        p = relative_to.parent / p
-    if not p.exists():
-        shipped = Path(__file__).parent / "shipped" / f"{ref}.yaml"
-        if shipped.exists():
-            return shipped
-    return p
-
-
-def load_policy(source: str | Path | dict[str, Any]) -> PolicyBase:
-    """Load and validate a policy: a YAML path, a shipped policy's name (``mqa_count``) or a
-    dict. Raises ``ConfigError`` naming the file, line, field path and expectation."""
-    if isinstance(source, dict):
-        data, chain = dict(source), [ConfigFile(Path("<dict>"), source, LineMap(None))]
-    else:
-        data, chain = load_config_chain(_resolve(str(source), None), _resolve)
-    known = kinds()
-    kind = data.get("kind")
-    if not isinstance(kind, str) or kind not in known:
-        where = chain[0].path
-        line = chain[0].lines.line_of(("kind",))
-        hint = did_you_mean(str(kind), known) if isinstance(kind, str) else ""
-        got = "missing" if kind is None else f"got {kind!r}"
-        raise ConfigError(
-            f"{where}{':' + str(line) if line else ''}: kind: expected one of "
-            f"{', '.join(sorted(known))} ({got}){hint}"
-        )
-    policy = validate_model(known[kind], data, chain, what=f"{kind} policy")
-    if isinstance(policy, Combinator):
-        base = chain[0].path.parent if not str(chain[0].path).startswith("<") else None
-        members = []
-        for i, ref in enumerate(policy.policies):
-            if len(_LOADING) >= 16:
-                raise ConfigError(f"{chain[0].path}: policies nest too deep (a cycle?)")
-            where = f"{chain[0].path}: policies[{i}]"
-            _LOADING.append(where)
-            try:
-                if isinstance(ref, str) and base is not None and (base / ref).exists():
-                    ref = base / ref
-                members.append(load_policy(ref))
-            finally:
-                _LOADING.pop()
-        names = [m.name for m in members]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"{chain[0].path}: member policies need distinct names: {names}")
-        policy._members = members
-    return policy
-
-
-_LOADING: list[str] = []
-
-
 def check_activities(v: list[str] | None) -> list[str] | None:
     """Activity lists must be non-empty when given (names are checked by the schema)."""
     if v is not None and not v:
@@ -422,14 +321,21 @@ def check_activities(v: list[str] | None) -> list[str] | None:
 
 __all__ = [
     "DEFAULT_ACTIVITIES",
+    "Combinator",
     "Condition",
     "Decay",
     "Group",
     "LocatedError",
+    "MqaCount",
+    "Mql",
+    "MqlFit",
     "PolicyBase",
+    "Stage",
+    "Stages",
+    "Strict",
+    "TitlePoints",
     "TitleWeight",
+    "WeightedTitles",
+    "check_activities",
     "field_validator",
-    "kinds",
-    "load_policy",
-    "register",
 ]

@@ -1,42 +1,47 @@
-"""``kind: any`` / ``kind: all``: several policies side by side, evaluated on one log."""
+"""``kind: any`` / ``kind: all``: several policies side by side, evaluated on one log. Each
+member is reached through its kind in :mod:`policies.registry` (its fast evaluator, or its
+per-event rule), so any registered kind can be a member."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from policies.kernels.frame import Frame, empty_qualifications, grouped_searchsorted, qualifications
-from policies.schema import Combinator, MqaCount, Mql, PolicyBase, Stages, WeightedTitles
+from policies import reference
+from policies.evaluation import evaluate
+from policies.kernels.frame import Frame
+from policies.kernels.output import empty_qualifications, qualifications
+from policies.kernels.search import grouped_searchsorted
+from policies.kernels.windows import handoffs
+from policies.registry import Kind, kind_of, register
+from policies.schema import Combinator, PolicyBase
 from sim.errors import QualsimError
 from sim.eventlog import EventLog
 
 
 def holds(policy: PolicyBase, f: Frame) -> np.ndarray:
     """Per event: does ``policy``'s rule hold at that event's time (recycling aside)?"""
-    from policies.kinds.mqa import mqa_holds
-    from policies.kinds.mql import mql_holds
-    from policies.kinds.stages import stages_holds
-    from policies.kinds.titles import titles_score
-
-    if isinstance(policy, MqaCount):
-        return mqa_holds(policy, f)[0]
-    if isinstance(policy, Mql):
-        return mql_holds(policy, f)
-    if isinstance(policy, WeightedTitles):
-        return titles_score(policy, f) >= policy.threshold
-    if isinstance(policy, Stages):
-        return stages_holds(policy, f)
-    if isinstance(policy, Combinator):
-        parts = np.array([holds(m, f) for m in policy.members])
-        return parts.any(axis=0) if policy.kind == "any" else parts.all(axis=0)
-    if hasattr(policy, "holds"):
-        return np.asarray(policy.holds(f.log), dtype=bool)
-    raise QualsimError(
-        f"policy {policy.name!r} of kind {policy.kind!r} cannot be combined: it defines no "
-        "holds(log) method"
-    )
+    member_holds = kind_of(policy).holds
+    if member_holds is None:
+        raise QualsimError(
+            f"policy {policy.name!r} of kind {policy.kind!r} cannot be combined: it defines no "
+            "holds(log) method"
+        )
+    return member_holds(policy, f)
 
 
-def evaluate_combinator(policy: Combinator, log: EventLog, frame: Frame | None = None):
+def combined_holds(policy: Combinator, f: Frame) -> np.ndarray:
+    """Per event: do any (``kind: any``) / all (``kind: all``) of the members' rules hold?"""
+    return _combine(policy, np.array([holds(m, f) for m in policy.members]))
+
+
+def _combine(policy: Combinator, parts: np.ndarray) -> np.ndarray:
+    return np.asarray(parts.any(axis=0) if policy.kind == "any" else parts.all(axis=0))
+
+
+def evaluate_combinator(
+    policy: Combinator, log: EventLog, frame: Frame | None = None
+) -> pd.DataFrame:
     """The handoffs of a combinator policy."""
     f = frame if frame is not None else Frame(log)
     if f.n == 0:
@@ -46,11 +51,10 @@ def evaluate_combinator(policy: Combinator, log: EventLog, frame: Frame | None =
     return per_event(policy, f)
 
 
-def per_event(policy: Combinator, f: Frame):
+def per_event(policy: Combinator, f: Frame) -> pd.DataFrame:
     """The general path: every member's rule at every event, combined, then handoffs."""
     parts = np.array([holds(m, f) for m in policy.members])
-    combined = parts.any(axis=0) if policy.kind == "any" else parts.all(axis=0)
-    at = f.handoffs(combined, policy.recycle_days)
+    at = handoffs(f, _combine(policy, parts), policy.recycle_days)
     names = np.array([m.name for m in policy.members], dtype=object)
     rule = names[parts[:, at].argmax(axis=0)] if policy.kind == "any" else "all"
     return qualifications(policy, f, at, rule)
@@ -59,8 +63,6 @@ def per_event(policy: Combinator, f: Frame):
 def _first_events(member: PolicyBase, log: EventLog, f: Frame) -> np.ndarray:
     """Per account (indexed by the frame's account rank): the event index (start of its time
     tie) of the member's first handoff, or -1."""
-    from policies import evaluate
-
     q = evaluate(member, log, f)
     out = np.full(f.first_of_account.size, -1, dtype=np.int64)
     if len(q) == 0:
@@ -74,7 +76,7 @@ def _first_events(member: PolicyBase, log: EventLog, f: Frame) -> np.ndarray:
     return out
 
 
-def _any_first(policy: Combinator, log: EventLog, f: Frame):
+def _any_first(policy: Combinator, log: EventLog, f: Frame) -> pd.DataFrame:
     """``kind: any`` without recycling: an account is handed off at the earliest of its
     members' first handoffs; the rule names the first listed member handing off then. (A
     member holding at that time must be handing off for the first time: had it held earlier,
@@ -92,3 +94,17 @@ def _any_first(policy: Combinator, log: EventLog, f: Frame):
     who = (masked[:, ranks] == at).argmax(axis=0)  # the first listed member at that time
     order = np.argsort(at, kind="stable")
     return qualifications(policy, f, at[order], names[who[order]])
+
+
+ANY, ALL = (
+    register(
+        Kind(
+            name,
+            Combinator,
+            evaluate_combinator,
+            holds=combined_holds,
+            reference=reference.evaluate,
+        )
+    )
+    for name in ("any", "all")
+)

@@ -4,19 +4,31 @@ policies/README.md)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
-from policies.kernels.frame import (
-    Frame,
-    empty_qualifications,
-    first_matching,
-    grouped_searchsorted,
-    qualifications,
-)
+from policies import reference
+from policies.explain import COLUMNS, Why
+from policies.kernels.frame import Frame
+from policies.kernels.output import empty_qualifications, qualifications
+from policies.kernels.scoring import first_matching, score_key
+from policies.kernels.search import grouped_searchsorted
+from policies.kernels.windows import handoffs, running_decayed
+from policies.registry import Kind, register
 from policies.schema import Mql
 from sim.eventlog import EventLog
 from sim.vocab import ACTIVITIES
+
+# Where scores are computed: a contact's own touches (False), every event of its account from
+# its first touch on (True), or that only for contacts with a negative-point touch.
+Every = bool | Literal["negative"]
+
+
+def activity_points(policy: Mql) -> np.ndarray:
+    """The points of each activity (by index in ``ACTIVITIES``; 0 where not listed)."""
+    return np.array([policy.points_for(a) for a in ACTIVITIES])
 
 
 def fit_points(policy: Mql, f: Frame) -> np.ndarray:
@@ -38,26 +50,17 @@ def fit_points(policy: Mql, f: Frame) -> np.ndarray:
     return f.per_contact(fit, 0.0).astype(float)
 
 
-def _score_key(policy) -> str:
-    """What a policy's scores depend on: everything but its name, threshold and recycling
-    (a threshold sweep shares one score computation, memoised on the Frame)."""
-    import json
-
-    data = policy.model_dump(mode="json", exclude={"name", "threshold", "recycle_days"})
-    return json.dumps(data, sort_keys=True, default=str)
-
-
-def _scores(policy: Mql, f: Frame, every_event: bool | str):
-    """Contact scores at candidate times, memoised per scoring rule (see ``_score_key``).
+def _scores(policy: Mql, f: Frame, every_event: Every):
+    """Contact scores at candidate times, memoised per scoring rule (see ``score_key``).
     ``every_event``: False (own touches), True (every event from the first touch on) or
     ``"negative"`` (every event only for contacts with a negative-point touch)."""
     return f.memo(
-        ("mql_scores", _score_key(policy), every_event),
+        ("mql_scores", score_key(policy), every_event),
         lambda: _compute_scores(policy, f, every_event),
     )
 
 
-def _compute_scores(policy: Mql, f: Frame, every_event: bool):
+def _compute_scores(policy: Mql, f: Frame, every_event: Every):
     """Contact scores at candidate times: (event index, contact, score) per candidate.
 
     Candidates are the contact's own touch times (a score with points >= 0 peaks there) or,
@@ -67,7 +70,7 @@ def _compute_scores(policy: Mql, f: Frame, every_event: bool):
     known = np.flatnonzero(f.contact >= 0)
     if known.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-    pts = np.array([policy.points.get(a, 0.0) for a in ACTIVITIES])[f.activity]
+    pts = activity_points(policy)[f.activity]
     fit = fit_points(policy, f)
     # A contact's touches, grouped: (contact, time) order.
     order = known[np.lexsort((known, f.time[known], f.contact[known]))]
@@ -101,7 +104,7 @@ def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.D
     negative = min(policy.points.values(), default=0.0) < 0
     # Recycling needs the rule at every event (the next handoff may come at any event after
     # the recycle period); a first handoff only needs each contact's candidate peaks.
-    every = True if policy.recycle_days is not None else ("negative" if negative else False)
+    every: Every = True if policy.recycle_days is not None else ("negative" if negative else False)
     ev, contact, score = _scores(policy, f, every)
     hit = score >= policy.threshold
     if not hit.any():
@@ -116,7 +119,7 @@ def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.D
     who = np.full(f.n, -1, dtype=np.int64)
     best[ev[first]] = score[first]
     who[ev[first]] = contact[first]
-    at = f.handoffs(holds, policy.recycle_days)
+    at = handoffs(f, holds, policy.recycle_days)
     return qualifications(policy, f, at, "threshold", best[at], contact=who[at])
 
 
@@ -130,18 +133,10 @@ def mql_holds(policy: Mql, f: Frame) -> np.ndarray:
 
 def _running(policy: Mql, crank, s, p) -> np.ndarray:
     """Per touch (in contact, time order): the contact's score without fit right after it."""
-    if policy.decay is not None and policy.decay.half_life_days is not None:
-        h = policy.decay.half_life_days
-        first = np.r_[True, crank[1:] != crank[:-1]]
-        start = np.flatnonzero(first)
-        rank = np.arange(s.size) - np.repeat(start, np.diff(np.r_[start, s.size]))
-        val = np.where(first, p, 0.0)
-        for r in range(1, int(rank.max()) + 1 if rank.size else 0):
-            pos = np.flatnonzero(rank == r)
-            val[pos] = val[pos - 1] * 0.5 ** ((s[pos] - s[pos - 1]) / h) + p[pos]
-        return val
-    cum = np.cumsum(p)
     first = np.r_[True, crank[1:] != crank[:-1]]
+    if policy.decay is not None and policy.decay.half_life_days is not None:
+        return running_decayed(first, s, p, policy.decay.half_life_days)
+    cum = np.cumsum(p)
     base = np.repeat(cum[first] - p[first], np.diff(np.r_[np.flatnonzero(first), s.size]))
     return cum - base
 
@@ -176,3 +171,38 @@ def _pairs(f: Frame, c, s, crank):
     ranks = np.repeat(np.arange(t0.size), length)
     events = np.arange(total) + np.repeat(lo - np.r_[0, np.cumsum(length)[:-1]], length)
     return ranks, f.time[events], events
+
+
+def explain_mql(policy: Mql, f: Frame, mine: pd.DataFrame, row: pd.Series) -> Why:
+    """The scoring contact's touches up to the handoff, with their points (decayed or in the
+    window), and its fit points."""
+    t = float(row["time"])
+    c = int(row["contact_id"])
+    touches = mine[(mine["contact_id"] == c) & (mine["time"] <= t)].copy()
+    raw = activity_points(policy)[[ACTIVITIES.index(a) for a in touches["activity"].astype(str)]]
+    d = policy.decay
+    if d is not None and d.half_life_days is not None:
+        raw = raw * 0.5 ** ((t - touches["time"].to_numpy()) / d.half_life_days)
+    elif d is not None and d.window_days is not None:
+        raw = np.where(touches["time"].to_numpy() >= t - d.window_days, raw, 0.0)
+    touches["points"] = raw
+    fit = fit_points(policy, f)[touches["_i"]].max() if len(touches) else 0.0
+    note = (
+        f"contact {c}: fit {fit:g} + touch points {raw.sum():g} = {row['score']:g} "
+        f">= threshold {policy.threshold:g} at day {t:g}"
+    )
+    lo = float(touches["time"].min()) if len(touches) else t
+    return Why(row, (lo, t), touches[[*COLUMNS, "points"]].reset_index(drop=True), note)
+
+
+KIND = register(
+    Kind(
+        "mql",
+        Mql,
+        evaluate_mql,
+        holds=mql_holds,
+        reference=reference.evaluate,
+        explain=explain_mql,
+        thresholds=lambda policy: ["threshold"],
+    )
+)

@@ -6,10 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from policies import reference
+from policies.explain import COLUMNS, Why, counted_touches
 from policies.kernels.conditions import condition_holds
-from policies.kernels.frame import Frame, empty_qualifications, qualifications
+from policies.kernels.frame import Frame
+from policies.kernels.output import empty_qualifications, qualifications
+from policies.registry import Kind, register
 from policies.schema import Stages
 from sim.eventlog import EventLog
+from sim.tables import STAGE_ENTRIES
 
 
 def stage_entry_indices(policy: Stages, f: Frame) -> list[np.ndarray]:
@@ -64,14 +69,7 @@ def stage_entries(policy: Stages, log: EventLog, frame: Frame | None = None) -> 
                 )
             )
     if not rows:
-        return pd.DataFrame(
-            {
-                "policy": pd.Series([], dtype=str),
-                "account_id": pd.Series([], dtype=np.int64),
-                "stage": pd.Series([], dtype=str),
-                "time": pd.Series([], dtype=np.float64),
-            }
-        )
+        return STAGE_ENTRIES.empty()
     df = pd.concat(rows, ignore_index=True).sort_values(["account_id", "time", "_k"], kind="stable")
     return df.drop(columns="_k").reset_index(drop=True)
 
@@ -93,3 +91,50 @@ def evaluate_stages(policy: Stages, log: EventLog, frame: Frame | None = None) -
     entry = stage_entry_indices(policy, f)[k]
     at = np.sort(entry[entry >= 0])
     return qualifications(policy, f, at, policy.handoff_stage, stage=policy.handoff_stage)
+
+
+def explain_stages(policy: Stages, f: Frame, mine: pd.DataFrame, row: pd.Series) -> Why:
+    """Each stage's entry up to the handoff stage, with the counting touches of its condition
+    in its window."""
+    t = float(row["time"])
+    entries = stage_entries(policy, f.log, f)
+    entries = entries[entries["account_id"] == row["account_id"]]
+    parts, notes = [], []
+    for st in policy.stages:
+        hit = entries[entries["stage"] == st.name]
+        if hit.empty:
+            break
+        te = float(hit["time"].iloc[0])
+        args = (st.when.window_days, list(policy.activities), policy.include_anonymous, te)
+        parts.append(counted_touches(mine, f, st.when, *args).assign(stage=st.name))
+        notes.append(f"{st.name} at day {te:g}")
+        if st.name == policy.handoff_stage:
+            break
+    touches = pd.concat(parts) if parts else mine[:0].assign(stage="")
+    lo = float(touches["time"].min()) if len(touches) else t
+    note = "entered " + ", then ".join(notes)
+    return Why(row, (lo, t), touches[[*COLUMNS, "stage"]].reset_index(drop=True), note)
+
+
+def thresholds(policy: Stages) -> list[str]:
+    """The counts of every stage's condition, e.g. ``stages.1.when.unique_contacts``."""
+    fields = ("unique_contacts", "min_activities")
+    return [
+        f"stages.{i}.when.{field}"
+        for i, st in enumerate(policy.stages)
+        for field in fields
+        if getattr(st.when, field)
+    ]
+
+
+KIND = register(
+    Kind(
+        "stages",
+        Stages,
+        evaluate_stages,
+        holds=stages_holds,
+        reference=reference.evaluate,
+        explain=explain_stages,
+        thresholds=thresholds,
+    )
+)

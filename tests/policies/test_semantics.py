@@ -20,8 +20,7 @@ import pytest
 
 import policies
 import sim
-from policies import reference
-from policies.schema import load_policy
+from policies import load_policy, reference
 from sim.errors import ConfigError
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "policies" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples"
 
 
 def _run(*args: str):

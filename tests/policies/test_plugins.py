@@ -11,8 +11,8 @@ import pytest
 
 import policies
 import sim
-from policies.kernels.frame import QUALIFICATION_COLUMNS
-from policies.schema import PolicyBase, register
+from policies import PolicyBase, register
+from policies.kernels.output import QUALIFICATION_COLUMNS
 from sim.errors import ConfigError
 
 

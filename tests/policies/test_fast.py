@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 import policies
 import sim
 from policies import reference
-from policies.kernels import candidates
+from policies.kernels import rule, sweep, touches
 from policies.kinds import mqa
+from policies.kinds.combinators import per_event
 from sim.errors import ConfigError, DataError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
@@ -329,7 +330,7 @@ BLOCKS = st.sampled_from([(1 << 16, 1 << 20), (1, 1), (3, 5), (8, 16)])
 
 def _small_blocks(blocks):
     """Work in tiny blocks (candidates, events) so that tests cross block edges."""
-    return mock.patch.multiple(candidates, BLOCK=blocks[0], EVENT_BLOCK=blocks[1])
+    return mock.patch.multiple(touches, BLOCK=blocks[0], EVENT_BLOCK=blocks[1])
 
 
 def _general(policy, log):
@@ -342,7 +343,7 @@ def _general(policy, log):
 @given(log=logs(), spec=monotone_mqa(), blocks=BLOCKS)
 def test_counting_touch_path_equals_reference_and_general_path(log, spec, blocks):
     policy = policies.load_policy(spec)
-    assert candidates.fast_ok(policy)
+    assert rule.fast_ok(policy)
     with _small_blocks(blocks):
         fast = policies.evaluate(policy, log)
     _same(fast, reference.evaluate(policy, log))
@@ -446,10 +447,10 @@ def test_sweep_equals_a_loop_of_evaluate(log, case, blocks):
 def test_sweep_one_pass_is_used_for_count_thresholds_only():
     base = {"name": "m", "kind": "mqa_count", "window_days": 30}
     p = policies.load_policy({**base, "any": [{"unique_contacts": 4}, {"min_activities": 9}]})
-    assert candidates.sweep_target(p, "any.0.unique_contacts") == (None, [0], "unique_contacts")
-    assert candidates.sweep_target(p, "any.1.unique_contacts") == (None, [1], "unique_contacts")
-    assert candidates.sweep_target(p, "window_days") is None
-    assert candidates.sweep_target(p, "all.0.unique_contacts") is None
+    assert sweep.sweep_target(p, "any.0.unique_contacts") == (None, [0], "unique_contacts")
+    assert sweep.sweep_target(p, "any.1.unique_contacts") == (None, [1], "unique_contacts")
+    assert sweep.sweep_target(p, "window_days") is None
+    assert sweep.sweep_target(p, "all.0.unique_contacts") is None
     t = policies.load_policy(
         {
             **base,
@@ -457,15 +458,15 @@ def test_sweep_one_pass_is_used_for_count_thresholds_only():
             "tiers": {2: {"all": [{"unique_contacts": 1}, {"any": [{"min_activities": 2}]}]}},
         }
     )
-    assert candidates.sweep_target(t, "tiers.2.all.1.any.0.min_activities") == (
+    assert sweep.sweep_target(t, "tiers.2.all.1.any.0.min_activities") == (
         2,
         [1, 0],
         "min_activities",
     )
     r = policies.load_policy({**base, "recycle_days": 5, "any": [{"unique_contacts": 4}]})
-    assert candidates.sweep_target(r, "any.0.unique_contacts") is None
+    assert sweep.sweep_target(r, "any.0.unique_contacts") is None
     n = policies.load_policy({**base, "any": [{"not": {"unique_contacts": 4}}]})
-    assert candidates.sweep_target(n, "any.0.not.unique_contacts") is None
+    assert sweep.sweep_target(n, "any.0.not.unique_contacts") is None
 
 
 def test_sweep_on_a_simulated_world_equals_the_loop():
@@ -545,8 +546,6 @@ def test_score_threshold_sweep_shares_scores_exactly(log, spec, values, other):
 def test_any_combinator_first_handoff_path_equals_the_per_event_path(log, members):
     """``kind: any`` without recycling takes the earliest of the members' first handoffs; the
     per-event path (every member's rule at every event) gives the same rows and dtypes."""
-    from policies.kinds.combinators import per_event
-
     for i, m in enumerate(members):
         m["name"] = f"m{i}"
     policy = policies.load_policy({"name": "combo", "kind": "any", "policies": members})
