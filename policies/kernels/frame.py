@@ -97,7 +97,7 @@ class Frame:
             codes, uniques = pd.factorize(col, sort=False)
             names = [str(u) for u in uniques]
         self._activity_names = names
-        index = {a: i for i, a in enumerate(ACTIVITIES)}
+        index: dict[str, int] = {a: i for i, a in enumerate(ACTIVITIES)}
         table = np.array([index.get(u, -1) for u in names] or [0], dtype=np.int64)
         return codes, table
 

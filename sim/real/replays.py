@@ -11,6 +11,7 @@ import pandas as pd
 
 from policies import evaluate, load_policy, stage_entries
 from policies.kernels.frame import Frame
+from policies.schema import Stages
 from sim.errors import QualsimError
 from sim.files import write_tables
 from sim.real.outcomes import outcome_metrics, truth_from_outcomes
@@ -64,7 +65,7 @@ def replay(
     frame = Frame(real.log)
     quals = [evaluate(p, real.log, frame) for p in pols]
     q = pd.concat(quals, ignore_index=True) if quals else pd.DataFrame()
-    st = [stage_entries(p, real.log) for p in pols if p.kind == "stages"]
+    st = [stage_entries(p, real.log) for p in pols if isinstance(p, Stages)]
     s = pd.concat(st, ignore_index=True) if st else pd.DataFrame(columns=STAGE_ENTRIES.names)
     metrics = (
         outcome_metrics(q, real, horizon_days, policies=names)

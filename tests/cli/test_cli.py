@@ -2,7 +2,7 @@
 2 (never a traceback), ``validate`` prints "ok", ``schema`` prints JSON Schema, ``simulate``
 writes the tables and ``run`` prints a summary.
 
-Most tests drive ``sim.cli.commands`` in-process with typer's ``CliRunner``. The installed typer
+Most tests drive ``sim.cli`` in-process with typer's ``CliRunner``. The installed typer
 (vendored click >= 8.2) keeps stdout and stderr apart in ``result.stdout`` / ``result.stderr``
 (``result.output`` interleaves both), which ``test_runner_separates_stderr`` checks. The
 ``qualsim`` executable itself is run as a subprocess for every bad-scenario kind, so the real
