@@ -17,7 +17,7 @@ crashes) and prints each result next to its target.
    tiers, no recycling), each run on a fresh ``Frame`` (no work shared between runs): the first
    run in this process and the best of ``--repeats``. The rule is monotone (no ``not:``) and
    does not recycle, so ``evaluate`` looks only at the touches its conditions count
-   (``policies/candidates.py``); the timed run still starts from the pandas EventLog.
+   (``policies/kernels/rule.py``); the timed run still starts from the pandas EventLog.
 3. **DuckDB**: the same events (time, account_id, contact_id, activity) copied into a DuckDB table
    (load timed apart), then SQL computing each account's first qualification: the first event
    time t (any activity) at which the known contacts with a counting touch in [t - 30, t] number
