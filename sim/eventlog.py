@@ -52,10 +52,12 @@ class EventLog:
     @classmethod
     def from_world(cls, world: Observable) -> EventLog:
         """The observable part of a simulated world. Truth stays behind, and so do the contact
-        columns a CRM would not know (in_committee, persona, t_joined); roles stay, as a team
-        that maps its buying groups would record them."""
-        contacts = world.contacts[list(VISIBLE_CONTACT_COLUMNS)]
-        return cls(world.events, contacts, world.accounts)
+        columns a CRM would not know (in_committee, buying_role, persona, t_joined, t_known)
+        and the people the CRM never learned of within the horizon."""
+        contacts = world.contacts
+        if "t_known" in contacts.columns:
+            contacts = contacts[contacts["t_known"].notna().to_numpy()]
+        return cls(world.events, contacts[list(VISIBLE_CONTACT_COLUMNS)], world.accounts)
 
     def until(self, t: float) -> EventLog:
         """The log as it stood at time ``t``: only events at or before ``t``."""

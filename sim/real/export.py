@@ -3,7 +3,10 @@
 
 - ``events``: timestamp (ISO date-time), account_id (``A<n>``), contact_id (``C<n>``; empty =
   anonymous), activity, channel, campaign (name; empty for none);
-- ``contacts``: contact_id, account_id, title, seniority, department, role;
+- ``contacts``: the people the CRM knows by the export (not those who never raised a hand):
+  contact_id, account_id, title, seniority, department, role (the CRM's persona role, often
+  empty), and buying_role (the role each played in the buying group, as sales would record it;
+  read only by calibration, never shown to a policy);
 - ``accounts``: account_id, tier, icp_fit, and CRM outcomes: opportunity_date (when the journey
   reached "qualified"), close_date (the decision), won (the account bought), value (its deal
   value when won). Outcomes past the horizon are empty, as in a real CRM at export time.
@@ -55,7 +58,7 @@ def export_tables(world: World, start: str = "2025-01-06") -> dict[str, pd.DataF
             ),
         }
     )
-    c = world.contacts
+    c = world.contacts[world.contacts["t_known"].notna().to_numpy()]
     contacts = pd.DataFrame(
         {
             "contact_id": "C" + c["contact_id"].astype(str),
@@ -64,6 +67,7 @@ def export_tables(world: World, start: str = "2025-01-06") -> dict[str, pd.DataF
             "seniority": c["seniority"].astype(str),
             "department": c["department"].astype(str),
             "role": c["role"].astype(str),
+            "buying_role": c["buying_role"].astype(str),
         }
     )
     a = world.accounts
@@ -74,7 +78,9 @@ def export_tables(world: World, start: str = "2025-01-06") -> dict[str, pd.DataF
         s = _stamp(t0, np.where(np.isnan(v), 0.0, v)).dt.strftime("%Y-%m-%d")
         return s.where(~np.isnan(v), "")
 
-    decided = tr["decision"].to_numpy() != ""
+    # A CRM records a close only for an opportunity: a journey that stalled before it has none.
+    opportunity = tr["t_qualified"].notna().to_numpy()
+    decided = (tr["decision"].to_numpy() != "") & opportunity
     won = tr["decision"].to_numpy() == "buy"
     accounts = pd.DataFrame(
         {
@@ -82,7 +88,7 @@ def export_tables(world: World, start: str = "2025-01-06") -> dict[str, pd.DataF
             "tier": a["tier"].to_numpy(),
             "icp_fit": a["icp_fit"].round(4).to_numpy(),
             "opportunity_date": date("t_qualified").to_numpy(),
-            "close_date": date("t_decision").to_numpy(),
+            "close_date": np.where(opportunity, date("t_decision").to_numpy(), ""),
             "won": np.where(decided, np.where(won, "true", "false"), ""),
             "value": np.where(won, tr["deal_value"].round(2).to_numpy(), np.nan),
         }

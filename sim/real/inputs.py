@@ -5,7 +5,7 @@ The account outcome columns are those of :data:`sim.tables.ACCOUNT_OUTCOMES` (th
 ``read_log`` makes of them), less the account id.
 
 >>> INPUT_COLUMNS["contacts"]
-('contact_id', 'account_id', 'title', 'seniority', 'department', 'role')
+('contact_id', 'account_id', 'title', 'seniority', 'department', 'role', 'buying_role')
 >>> CRM_OUTCOME_COLUMNS
 ('opportunity_date', 'close_date', 'won', 'value')
 """
@@ -21,6 +21,9 @@ EVENT_COLUMNS = ("timestamp", "account_id", "contact_id", "activity")
 EVENT_OPTIONAL = ("channel", "campaign")
 CONTACT_COLUMNS = ("contact_id", "account_id", "title")
 CONTACT_OPTIONAL = ("seniority", "department", "role")
+# The role each contact played in the account's buying group, as sales recorded it (an outcome,
+# like the opportunities: read for calibration, never shown to a policy).
+CONTACT_OUTCOME_COLUMNS = ("buying_role",)
 ACCOUNT_COLUMNS = ("account_id",)
 # The CRM outcomes of the accounts file: one opportunity per account (not the sales side's
 # per-handoff outcomes of a simulated world).
@@ -30,7 +33,7 @@ ACCOUNT_OPTIONAL = ("tier", "icp_fit", *CRM_OUTCOME_COLUMNS)
 # Per input file: (required columns, optional columns).
 INPUT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "events": (EVENT_COLUMNS, EVENT_OPTIONAL),
-    "contacts": (CONTACT_COLUMNS, CONTACT_OPTIONAL),
+    "contacts": (CONTACT_COLUMNS, (*CONTACT_OPTIONAL, *CONTACT_OUTCOME_COLUMNS)),
     "accounts": (ACCOUNT_COLUMNS, ACCOUNT_OPTIONAL),
 }
 # Per input file: every column qualsim reads from it, required first.

@@ -126,6 +126,7 @@ def read_log(events, contacts, accounts=None, skip_bad_rows: bool = False) -> Re
         report=report,
         time_pattern=frame.pattern,
         outcome_time_format=outcome_format,
+        buying_roles=_buying_roles(co_src),
     )
 
 
@@ -233,6 +234,13 @@ def _contact_table(
         if vocab is not None and (w := vocab_warning(src, vals, c, vocab)):
             warnings.append(w)
     return co
+
+
+def _buying_roles(src: Source) -> np.ndarray | None:
+    """Each contact's recorded buying role ("" where none was recorded), if the file has them."""
+    if "buying_role" not in src.df.columns:
+        return None
+    return np.asarray(as_text(src.df["buying_role"]), dtype=object)
 
 
 def _account_table(found: AccountsFile, codes: _AccountCodes) -> pd.DataFrame:

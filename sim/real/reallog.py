@@ -34,6 +34,7 @@ class RealLog:
     report: ImportReport
     time_pattern: str = "%Y-%m-%d"
     outcome_time_format: Literal["date", "datetime"] | None = None
+    buying_roles: np.ndarray | None = None  # per contact code: the recorded buying role, or ""
 
     def to_timestamps(self, days) -> np.ndarray:
         """Float days since ``origin`` → timestamps as text in the input's format (object array;

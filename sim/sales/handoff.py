@@ -59,7 +59,7 @@ from sim.errors import DataError
 from sim.rng import Streams, exponential
 from sim.sales.calendar import SDRTeam, WorkCalendar
 from sim.tables import HANDOFF_OUTCOMES
-from sim.world.scenario import Sales
+from sim.world.sales_team import Sales
 from sim.world.simulate import World
 
 STATUSES = ("accepted", "rejected", "expired", "duplicate", "recycling")

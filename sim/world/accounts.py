@@ -171,29 +171,74 @@ def draw_contacts(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> pd.
     )
     noise_sen = rng.categorical(u(1), psen_tab, persona_idx)
 
-    role_names_all = [*role_names, NO_ROLE]
-    persona_names = [*personas, ""]
-    dept_names = [*departments, *(PERSONA_DEPARTMENT[p] for p in personas)]
     cell = np.where(in_committee, dept_idx * len(SENIORITIES) + sen_idx, -1 - persona_idx)
     title_codes, title_names = _titles(u(4), cell, departments, personas)
+    # What the CRM shows is inferred from the title, for everyone alike: the department and
+    # seniority of the title's catalogue cell (the persona's own for titles outside it).
+    shown = _title_cells(title_names)[title_codes]
+    in_cat = shown >= 0
+    sen_shown = np.where(in_cat, shown % len(SENIORITIES), noise_sen)
+    n_dept = len(departments)
+    dept_shown = np.where(in_cat, shown // len(SENIORITIES), n_dept + persona_idx)
+    known_share = np.array([pspec[p].known_share if p in pspec else 1.0 for p in personas])
+    known = u(5) < np.where(in_committee, sc.crm.committee_known_share, known_share[persona_idx])
+    role_shown = np.where(
+        u(6) < sc.crm.role_share, _crm_role(dept_shown, sen_shown, departments), -1
+    )
+    role_names_all = [*role_names, NO_ROLE]
     return pd.DataFrame(
         {
             "contact_id": np.arange(acct.size, dtype=np.int64),
             "account_id": acct,
             "title": cat(title_codes, title_names),
-            "seniority": cat(np.where(in_committee, sen_idx, noise_sen), list(SENIORITIES)),
+            "seniority": cat(sen_shown, list(SENIORITIES)),
             "department": cat(
-                np.where(in_committee, dept_idx, len(departments) + persona_idx), dept_names
+                dept_shown, [*departments, *(PERSONA_DEPARTMENT[p] for p in personas)]
             ),
-            "role": cat(np.where(in_committee, role_idx, len(role_names)), role_names_all),
+            "role": cat(np.where(role_shown >= 0, role_shown, len(role_names)), [*role_names, ""]),
             "in_committee": in_committee,
+            "buying_role": cat(np.where(in_committee, role_idx, len(role_names)), role_names_all),
             "t_joined": np.full(acct.size, np.nan),
-            "persona": cat(np.where(in_committee, len(personas), persona_idx), persona_names),
+            "t_known": np.where(known, 0.0, np.nan),
+            "persona": cat(np.where(in_committee, len(personas), persona_idx), [*personas, ""]),
             "_local": local,
             "_role_idx": np.where(in_committee, role_idx, -1),
             "_persona_idx": np.where(in_committee, -1, persona_idx),
         }
     )
+
+
+def _title_cells(title_names: list[str]) -> np.ndarray:
+    """Per catalogue title: its first cell (``dept * 5 + seniority``, departments and
+    seniorities in catalogue order), or -1 for a title only people outside committees have."""
+    catalogue = title_catalogue()["departments"]
+    first: dict[str, int] = {}
+    for d, dept in enumerate(catalogue):
+        for k, sen in enumerate(SENIORITIES):
+            for title in catalogue[dept][sen]:
+                first.setdefault(title, d * len(SENIORITIES) + k)
+    return np.array([first.get(t, -1) for t in title_names], dtype=np.int64)
+
+
+# The buying role a CRM's persona map gives a title: procurement for procurement and finance,
+# else by seniority. Champions and blockers are relationships only sales learns: no title
+# shows them.
+CRM_ROLE_BY_SENIORITY = {
+    "c_level": "decision_maker",
+    "vp": "decision_maker",
+    "director": "influencer",
+    "manager": "influencer",
+    "individual": "user",
+}
+
+
+def _crm_role(dept: np.ndarray, sen: np.ndarray, departments: list[str]) -> np.ndarray:
+    """Role index (into ROLES) the CRM records for each contact's shown department and
+    seniority; -1 for departments outside the catalogue (students, job seekers, ...)."""
+    buyers = [departments.index(d) for d in ("procurement", "finance")]
+    by_sen = np.array([ROLES.index(CRM_ROLE_BY_SENIORITY[x]) for x in SENIORITIES])
+    role = np.where(np.isin(dept, buyers), ROLES.index("procurement"), by_sen[sen])
+    return np.where(dept < len(departments), role, -1)
 
 
 def cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:

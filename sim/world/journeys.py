@@ -34,6 +34,10 @@ ENTRY_COLUMNS = (
     "t_decision",
 )
 _U_START, _U_BUY, _U_COMP, _U_COMP_FRAC = 0, 6, 7, 8  # counters 1..5: stage durations
+_U_STALL, _U_STALL_AT = 9, 10
+# A journey that stalls early ends, undecided, after walking 2 stages (unaware, aware) or 3 (and
+# engaged); one that does not walks all 5 to the decision.
+_FULL, _STALL_WALKS = 5, (2, 3)
 
 
 @dataclass
@@ -84,14 +88,15 @@ def _progress(env: simpy.Environment, work: float, windows):
             work -= (nxt - now) * speed
 
 
-def _journey(env, rec: JourneyRecord, i: int, start: float, durations, windows, comp_delay):
-    """One account's latent journey, from its trigger to the decision."""
+def _journey(env, rec: JourneyRecord, i: int, start, durations, windows, comp_delay, walks: int):
+    """One account's latent journey, from its trigger to the decision after ``walks`` stages
+    (all five, or fewer when it stalls early: the stages not walked keep no entry time)."""
     yield env.timeout(start - env.now)
     rec.entry[i, 0] = env.now
     rival = env.process(_competitor(env, rec, i, comp_delay)) if comp_delay is not None else None
-    for k, work in enumerate(durations):
-        yield from _progress(env, work, windows)
-        rec.entry[i, k + 1] = env.now
+    for k in range(walks):
+        yield from _progress(env, durations[k], windows)
+        rec.entry[i, k + 1 if k + 1 < walks else _FULL] = env.now
     if rival is not None and rival.is_alive:
         rival.interrupt("the account decided first")
 
@@ -133,12 +138,14 @@ def run_journeys(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> Jour
         u(_U_COMP_FRAC), j.competitor.journey_fraction.a, j.competitor.journey_fraction.b
     )
     comp_delay = frac * durations.sum(axis=1)
+    stall = ~buys & (u(_U_STALL) < bp.early_stall)
+    walks = np.where(stall, np.where(u(_U_STALL_AT) < 0.5, *_STALL_WALKS), _FULL)
 
     rec = JourneyRecord(np.full((n, 6), np.nan), np.full(n, np.nan), buys)
     exposed = exposure(sc, accounts)[idx]
     env = simpy.Environment(initial_time=min(lo, 0.0))
     dur_list, start_list, delay_list = durations.tolist(), start.tolist(), comp_delay.tolist()
-    rival_list = has_rival.tolist()
+    rival_list, walk_list = has_rival.tolist(), walks.tolist()
     for i in range(n):
         env.process(
             _journey(
@@ -149,6 +156,7 @@ def run_journeys(sc: Scenario, streams: Streams, accounts: pd.DataFrame) -> Jour
                 dur_list[i],
                 _speed_windows(sc, exposed[i]),
                 delay_list[i] if rival_list[i] else None,
+                walk_list[i],
             )
         )
     env.run()

@@ -113,9 +113,10 @@ class _People:
         parts.add(self.acct[who], self.cid[who], self.ckey[who], code, start, end, row)
 
 
-def _members_out_of_market(parts: _Parts, p: _People) -> None:
-    """Committee members of accounts not in market: background over the whole horizon."""
-    bg = np.flatnonzero(p.committee & ~p.in_market[p.acct])
+def _members_out_of_market(parts: _Parts, p: _People, t_join_full: np.ndarray) -> None:
+    """Committee members of accounts not in market, and members of a journey that stalled
+    before their role joins it: background over the whole horizon."""
+    bg = np.flatnonzero(p.committee & (~p.in_market[p.acct] | ~np.isfinite(t_join_full)))
     zeros, horizon = np.zeros(bg.size), np.full(bg.size, parts.horizon)
     p.add(parts, bg, SEG_BACKGROUND, zeros, horizon, p.role_idx[bg] * N_STAGES)
 
@@ -212,7 +213,7 @@ def build_segments(
     parts = _Parts(sc.horizon_days)
     people = _People.of(accounts, contacts)
     t_joined = np.full(len(contacts), np.nan)
-    _members_out_of_market(parts, people)
+    _members_out_of_market(parts, people, t_join_full)
     _members_in_market(parts, people, rec.entry, t_join_full, t_joined)
     _noise(parts, people, sc, streams, contacts)
     _anonymous(parts, accounts, rec.entry)

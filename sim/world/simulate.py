@@ -23,6 +23,7 @@ from sim.rng import Streams
 from sim.tables import ACCOUNTS, CONTACTS
 from sim.vocab import ACTIVITIES
 from sim.world.accounts import draw_accounts, draw_contacts
+from sim.world.identity import identify
 from sim.world.journeys import JourneyRecord, join_times, walk_journeys
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
@@ -95,7 +96,9 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     latent = latent_world(sc, seed)
     accounts, contacts, truth = latent.accounts, latent.contacts, latent.truth
-    cols = draw_touches(sc, latent.streams, latent.segments)
+    drawn = draw_touches(sc, latent.streams, latent.segments)
+    cols, t_known = identify(drawn, contacts["t_known"].to_numpy() == 0.0)
+    contacts["t_known"] = t_known
     channels = channel_names(sc)
     events = pd.DataFrame(
         {

@@ -40,7 +40,7 @@ def test_background_rates_without_journeys():
     w = sim.simulate(sc, seed=21)
     assert not w.truth["in_market"].any()
     weeks = sc.horizon_days / 7
-    mult = w.contacts["role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
+    mult = w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
     contact_bg = _rates(sc, "contact_rates_per_week", "background")
     account_bg = _rates(sc, "account_rates_per_week", "background")
     counts = w.events["activity"].astype(str).value_counts()
@@ -72,7 +72,7 @@ def test_journey_stage_rates_for_members_and_accounts():
     con = w.contacts[w.contacts["in_committee"]]
     e = entry[con["account_id"].to_numpy()]
     tj = con["t_joined"].fillna(H).to_numpy()
-    mult = con["role"].map({r: s.activity for r, s in sc.committee.roles.items()}).to_numpy()
+    mult = con["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).to_numpy()
     for a, r in _rates(sc, "contact_rates_per_week", "background").items():
         expected[a] += r * (mult * _exposure(0.0, tj, 0.0, H)).sum() / 7
     stage_names = RATE_STAGES[1:]  # unaware .. sales_ready
@@ -114,7 +114,7 @@ def test_campaign_adds_lift_minus_one_times_the_rate_during_its_dates():
     )
     sc = sim.load_scenario("enterprise", overrides=over)
     w = sim.simulate(sc, seed=23)
-    mult = w.contacts["role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
+    mult = w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
     rate = _rates(sc, "contact_rates_per_week", "background")["email_open"]
     promo = w.events[w.events["campaign_id"] == 0]
     _close(len(promo), (3.0 - 1.0) * mult * rate * 100 / 7, "campaign email opens")

@@ -150,7 +150,7 @@ def test_join_order_follows_roles(small_scenario):
     con = w.contacts[w.contacts["in_committee"] & w.contacts["t_joined"].notna()]
     start = w.truth.set_index("account_id")["journey_start"]
     rel = con["t_joined"].to_numpy() - start.reindex(con["account_id"]).to_numpy()
-    med = pd.Series(rel).groupby(con["role"].to_numpy()).median()
+    med = pd.Series(rel).groupby(con["buying_role"].to_numpy()).median()
     assert med["champion"] < med["influencer"] < med["decision_maker"] < med["procurement"]
 
 
@@ -170,8 +170,10 @@ def test_tables_follow_the_data_contract(small_world):
     assert w.accounts["icp_fit"].between(0, 1).all()
     assert set(w.accounts["tier"]) <= set(w.scenario.accounts.tiers)
     assert set(w.contacts["seniority"]) <= set(SENIORITIES)
-    assert set(w.contacts["role"]) <= {*ROLES, NO_ROLE}
-    assert ((w.contacts["role"] == NO_ROLE) == ~w.contacts["in_committee"]).all()
+    assert set(w.contacts["buying_role"]) <= {*ROLES, NO_ROLE}
+    assert ((w.contacts["buying_role"] == NO_ROLE) == ~w.contacts["in_committee"]).all()
+    # what the CRM shows is a persona role from the title, or nothing
+    assert set(w.contacts["role"]) <= {"decision_maker", "influencer", "user", "procurement", ""}
     assert w.contacts["title"].str.len().gt(0).all()
     ev = w.events
     assert set(ev["activity"].astype(str)) <= set(ACTIVITIES)
@@ -191,7 +193,7 @@ def test_committee_roles_are_filled_in_order(small_world):
     con = small_world.contacts
     sizes = small_world.truth.set_index("account_id")["committee_size"]
     for acc, grp in con[con["in_committee"]].groupby("account_id"):
-        roles = grp["role"].tolist()
+        roles = grp["buying_role"].tolist()
         assert len(roles) == sizes[acc]
         assert roles.count("decision_maker") == 1
         if len(roles) >= 2:

@@ -84,16 +84,15 @@ def members_of(h: History, notes: list[str]) -> Members:
     """Who is on a committee; raises when nobody is."""
     co = h.real.log.contacts
     c_acc = co["account_id"].to_numpy(np.int64)
-    role: np.ndarray | None
-    if "role" in co.columns:
-        role = co["role"].astype(str).to_numpy()
+    role: np.ndarray | None = h.real.buying_roles
+    if role is not None:
+        role = role.astype(str)
         member = np.isin(role, ROLES)
     else:
-        role = None
         member = np.ones(len(co), dtype=bool)
         notes.append(
-            "committee vs noise contacts (no role column: every contact counts as a member, "
-            "noise_contacts = 0)"
+            "committee vs noise contacts (no buying_role column: every contact counts as a "
+            "member, noise_contacts = 0)"
         )
     n_comm = np.bincount(c_acc[member], minlength=h.n_accounts)
     n_noise = np.bincount(c_acc[~member], minlength=h.n_accounts)

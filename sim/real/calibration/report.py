@@ -38,8 +38,8 @@ def _real_observables(real: RealLog) -> dict[str, np.ndarray]:
     n_acc = len(log.accounts)
     co = log.contacts
     member = (
-        np.isin(co["role"].astype(str).to_numpy(), ROLES)
-        if "role" in co.columns
+        np.isin(real.buying_roles.astype(str), ROLES)
+        if real.buying_roles is not None
         else np.ones(len(co), bool)
     )
     comm = np.bincount(co["account_id"].to_numpy(np.int64)[member], minlength=n_acc)
@@ -70,7 +70,7 @@ def fit_report(real: RealLog, scenario: str | Path | Scenario, seed: int = 0) ->
         w.contacts["account_id"].to_numpy(np.int64)[w.contacts["in_committee"].to_numpy()],
         minlength=n_acc,
     )
-    if "role" not in real.log.contacts.columns:
+    if real.buying_roles is None:
         comm = np.bincount(w.contacts["account_id"].to_numpy(np.int64), minlength=n_acc)
     sim_obs = _observables(
         w.events["time"].to_numpy(float),

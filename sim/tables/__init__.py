@@ -19,112 +19,11 @@ dtype('float64')
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pandas as pd
-
-from sim.errors import DataError
-
-# How a column's dtype is checked: the exact dtype a simulated world has is in ``dtype``; a real
-# log may store the same column differently (int64 ids, plain text), so checks go by kind.
-_KINDS = {
-    "int": pd.api.types.is_integer_dtype,
-    "float": pd.api.types.is_float_dtype,
-    "bool": pd.api.types.is_bool_dtype,
-    "text": lambda d: (
-        pd.api.types.is_object_dtype(d) or isinstance(d, pd.CategoricalDtype | pd.StringDtype)
-    ),
-    "any": lambda d: True,
-}
-_KIND_OF = {
-    **dict.fromkeys(("int64", "int32", "int16", "Int64"), "int"),
-    "float64": "float",
-    **dict.fromkeys(("bool", "boolean"), "bool"),
-    **dict.fromkeys(("str", "category"), "text"),
-    "object": "any",
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: its name, the dtype qualsim writes, what it means, and whether it is truth."""
-
-    name: str
-    dtype: str
-    doc: str
-    truth: bool = False
-
-    @property
-    def kind(self) -> str:
-        return _KIND_OF[self.dtype]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of the pipeline: what it is, who makes it, its columns and its sort order."""
-
-    name: str
-    doc: str
-    made_by: str
-    columns: tuple[Column, ...]
-    sorted_by: tuple[str, ...] = ()
-
-    @property
-    def names(self) -> list[str]:
-        """Every column name, in order."""
-        return [c.name for c in self.columns]
-
-    @property
-    def visible(self) -> list[str]:
-        """The columns that are not ground truth (what a team's own data could have)."""
-        return [c.name for c in self.columns if not c.truth]
-
-    def empty(self) -> pd.DataFrame:
-        """A table with no rows: the right columns and dtypes."""
-        return pd.DataFrame(
-            {
-                c.name: pd.Series([], dtype=str if c.dtype == "str" else c.dtype)
-                for c in self.columns
-            }
-        )
-
-    def check(self, df: pd.DataFrame, where: str, required: list[str] | None = None) -> None:
-        """Raise :class:`DataError` naming ``where`` unless ``df`` has the ``required`` columns
-        (default: all) with the right kind of dtype (integer, float, bool or text)."""
-        names = self.names if required is None else required
-        missing = [n for n in names if n not in df.columns]
-        if missing:
-            raise DataError(
-                f"{where}: the {self.name} table lacks column(s) {', '.join(missing)}; "
-                f"expected {', '.join(self.names)}"
-            )
-        for name in names:
-            col = next(c for c in self.columns if c.name == name)
-            if len(df) and not _KINDS[col.kind](df[name].dtype):
-                raise DataError(
-                    f"{where}: {self.name}.{name} has dtype {df[name].dtype}, expected "
-                    f"{col.kind} ({col.doc})"
-                )
-
-    def markdown(self) -> str:
-        """This table as a Markdown section (for ``docs/tables.md``)."""
-        lines = [f"## `{self.name}`", "", self.doc, "", f"Made by {self.made_by}."]
-        if self.sorted_by:
-            lines += ["", f"Sorted by ({', '.join(self.sorted_by)})."]
-        lines += ["", "| column | dtype | meaning |", "|---|---|---|"]
-        for c in self.columns:
-            doc = ("**truth** — " if c.truth else "") + c.doc.replace("|", "\\|")
-            lines.append(f"| `{c.name}` | {c.dtype} | {doc} |")
-        return "\n".join(lines)
-
-
-def _t(name: str, doc: str, made_by: str, *cols: tuple, sorted_by: tuple[str, ...] = ()) -> Table:
-    return Table(name, doc, made_by, tuple(Column(*c) for c in cols), sorted_by)
-
+from sim.tables.schema import Column, Table, columns_table
 
 # -- a simulated world ----------------------------------------------------------------------
 
-ACCOUNTS = _t(
+ACCOUNTS = columns_table(
     "accounts",
     "The accounts a team knows: firmographics, tier and ICP fit.",
     "`sim.simulate` (a real log: the accounts file)",
@@ -137,7 +36,7 @@ ACCOUNTS = _t(
     ("is_target", "bool", "on the target-account list (icp_fit >= target_icp_fit_min)"),
 )
 
-CONTACTS = _t(
+CONTACTS = columns_table(
     "contacts",
     "People at the accounts: buying-committee members and people outside the committee.",
     "`sim.simulate` (a real log: the contacts file)",
@@ -149,15 +48,31 @@ CONTACTS = _t(
     (
         "role",
         "category",
-        "buying role: decision_maker, champion, influencer, user, procurement, blocker; `none` "
-        "outside the committee",
+        "the buying role the CRM's persona map gives the title (decision_maker, influencer, "
+        "user, procurement), for the share of contacts the team mapped; empty otherwise. The "
+        "map never uses who is on a committee",
     ),
     ("in_committee", "bool", "a member of the account's buying committee", True),
+    (
+        "buying_role",
+        "category",
+        "the member's role in the buying committee (decision_maker, champion, influencer, user, "
+        "procurement, blocker), `none` outside it",
+        True,
+    ),
     (
         "t_joined",
         "float64",
         "when the member joined the account's buying journey; NaN for people who did not within "
         "the horizon (before joining, a member touches at background rates)",
+        True,
+    ),
+    (
+        "t_known",
+        "float64",
+        "when the CRM learned of the person: 0 when known from the start, else their first "
+        "form fill (before it their web touches are anonymous and they get no email); NaN if "
+        "never within the horizon (then they are not in what a policy sees)",
         True,
     ),
     (
@@ -169,7 +84,7 @@ CONTACTS = _t(
     ),
 )
 
-EVENTS = _t(
+EVENTS = columns_table(
     "events",
     "Touches: every recorded interaction of a person (or an anonymous visitor) with the "
     "account's vendor.",
@@ -184,7 +99,7 @@ EVENTS = _t(
     sorted_by=("account_id", "time"),
 )
 
-TRUTH = _t(
+TRUTH = columns_table(
     "truth",
     "The ground truth of each account's buying journey. Never shown to a policy.",
     "`sim.simulate`",
@@ -208,7 +123,7 @@ TRUTH = _t(
     ("committee_size", "int64", "members of the buying committee", True),
 )
 
-CAMPAIGNS = _t(
+CAMPAIGNS = columns_table(
     "campaigns",
     "The scenario's campaigns, indexed by `events.campaign_id`.",
     "`sim.simulate`",
@@ -223,7 +138,7 @@ CAMPAIGNS = _t(
 
 # -- policies ---------------------------------------------------------------------------------
 
-QUALIFICATIONS = _t(
+QUALIFICATIONS = columns_table(
     "qualifications",
     "Handoffs: each time a policy hands an account (or a lead) to sales.",
     "`policies.evaluate`",
@@ -237,7 +152,7 @@ QUALIFICATIONS = _t(
     sorted_by=("account_id", "time"),
 )
 
-STAGE_ENTRIES = _t(
+STAGE_ENTRIES = columns_table(
     "stage_entries",
     "Every stage entry of a `stages` policy.",
     "`policies.stage_entries`",
@@ -250,7 +165,7 @@ STAGE_ENTRIES = _t(
 
 # -- the sales side -----------------------------------------------------------------------------
 
-HANDOFF_OUTCOMES = _t(
+HANDOFF_OUTCOMES = columns_table(
     "handoff_outcomes",
     "What the sales side did with each handoff of one policy on one world, in the handoffs' order.",
     "`sim.sales.play_handoffs`",
@@ -276,7 +191,7 @@ HANDOFF_OUTCOMES = _t(
     ("lost_to_competitor", "bool", "lost where a competitor engaged before sales did"),
 )
 
-INBOUND = _t(
+INBOUND = columns_table(
     "inbound",
     "Accounts that came in late by themselves (a demo request) without a handoff opportunity.",
     "`sim.sales.play_handoffs`",
@@ -288,7 +203,7 @@ INBOUND = _t(
 
 # -- experiments --------------------------------------------------------------------------------
 
-METRIC_ROWS = _t(
+METRIC_ROWS = columns_table(
     "metric_rows",
     "One number per (policy, replication, metric): the long table of a comparison.",
     "`sim.compare` (`Comparison.tidy`)",
@@ -298,7 +213,7 @@ METRIC_ROWS = _t(
     ("value", "float64", "the metric's value; NaN where its denominator is empty"),
 )
 
-SUMMARY = _t(
+SUMMARY = columns_table(
     "summary",
     "Per policy and metric: the mean over replications and its confidence interval.",
     "`Comparison.summary()` and `Comparison.paired()` (each policy minus the baseline)",
@@ -310,7 +225,7 @@ SUMMARY = _t(
     ("n", "int64", "replications with a value"),
 )
 
-HANDOFFS = _t(
+HANDOFFS = columns_table(
     "handoffs",
     "Every handoff of every policy in a comparison, with its timing against the truth.",
     "`sim.compare` (`Comparison.handoffs`)",
@@ -327,7 +242,7 @@ HANDOFFS = _t(
     ("replication", "int64", "the replication"),
 )
 
-SWEEP_CELLS = _t(
+SWEEP_CELLS = columns_table(
     "sweep_cells",
     "A sweep's results store: one row per (scenario sample, replication, policy variant, tier, "
     "metric), with its provenance; plus one `u:<path>` column per uncertain parameter.",
@@ -345,7 +260,7 @@ SWEEP_CELLS = _t(
     ("qualsim_version", "str", "the package version that wrote it"),
 )
 
-GATE_ROWS = _t(
+GATE_ROWS = columns_table(
     "gate_rows",
     "A regression-gate run (and its stored baseline): one row per (scenario, policy, metric).",
     "`sim.experiment.gate.run_suite`",
@@ -359,7 +274,7 @@ GATE_ROWS = _t(
 
 # -- real histories -----------------------------------------------------------------------------
 
-ACCOUNT_OUTCOMES = _t(
+ACCOUNT_OUTCOMES = columns_table(
     "account_outcomes",
     "A real log's CRM outcomes: one opportunity per account (from the accounts file).",
     "`sim.real.read_log` (`RealLog.outcomes`)",
@@ -370,7 +285,7 @@ ACCOUNT_OUTCOMES = _t(
     ("value", "float64", "its amount"),
 )
 
-REPLAY_METRICS = _t(
+REPLAY_METRICS = columns_table(
     "replay_metrics",
     "Per policy on a real history with outcomes: handoffs against CRM opportunities.",
     "`sim.real.outcome_metrics` (`qualsim evaluate`: metrics.csv)",
