@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 
 import policies as pol
+from policies.registry import kind_of
 from sim.eventlog import EventLog
 from sim.sales.funnel import double_funnel
 from sim.sales.handoff import SalesResult, play_handoffs
-from sim.sales.metrics import committee_first_seen, handoff_metrics
+from sim.sales.measure import committee_first_seen, handoff_metrics, month_metrics
+from sim.sales.metrics import MONTH_METRICS
 from sim.world.progression import campaign_influence, progression, stage_distribution
 from sim.world.scenario import Scenario
 from sim.world.simulate import World, simulate
@@ -60,6 +62,17 @@ class Replica:
     def play(self, qualifications: pd.DataFrame) -> SalesResult:
         """The handoffs played through this world's sales team."""
         return play_handoffs(self.world, qualifications)
+
+    def month_metrics(self, policy: pol.PolicyBase, handoffs: pd.DataFrame) -> dict[str, float]:
+        """The month-by-month metrics of an account rule (as MQA status is reported); NaN for a
+        lead-level rule (its ``handoffs`` name people: its per-lead metrics apply instead) and
+        for a kind that cannot say at which touches its rule holds."""
+        holds = kind_of(policy).holds
+        if holds is None or (handoffs["contact_id"].to_numpy() >= 0).any():
+            return dict.fromkeys(MONTH_METRICS, float("nan"))
+        at = np.asarray(holds(policy, self.frame), dtype=bool)
+        touches = pd.DataFrame({"account_id": self.frame.account[at], "time": self.frame.time[at]})
+        return month_metrics(self.world, touches)
 
     def metrics(
         self, result: SalesResult, tier: int | None = None, coverage: bool = True
@@ -101,8 +114,9 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     rep = Replica.simulate(scenario, seed)
     rows, funnels, handoffs = [], [], []
     for p in policies:
-        res = rep.play(rep.handoffs(p))
-        for metric, value in rep.metrics(res).items():
+        q = rep.handoffs(p)
+        res = rep.play(q)
+        for metric, value in {**rep.metrics(res), **rep.month_metrics(p, q)}.items():
             rows.append({"policy": p.name, "metric": metric, "value": value})
         funnels.append(double_funnel(rep.world, res).assign(policy=p.name))
         handoffs.append(handoff_table(rep.world, p.name, res))

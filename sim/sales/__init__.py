@@ -16,14 +16,8 @@ from sim.sales.handoff import (
     reach_probability,
     true_handoffs,
 )
-from sim.sales.metrics import (
-    HEADLINE,
-    METRICS,
-    Metric,
-    committee_first_seen,
-    coverage_at,
-    handoff_metrics,
-)
+from sim.sales.measure import committee_first_seen, coverage_at, handoff_metrics, month_metrics
+from sim.sales.metrics import ACCEPTABLE, ACTIVE, HEADLINE, METRICS, MONTH_METRICS, Metric
 
 __all__ = [
     # playing handoffs
@@ -36,11 +30,15 @@ __all__ = [
     "reach_probability",
     "true_handoffs",
     # metrics
+    "ACCEPTABLE",
+    "ACTIVE",
     "HEADLINE",
     "METRICS",
+    "MONTH_METRICS",
     "Metric",
     "committee_first_seen",
     "coverage_at",
     "double_funnel",
     "handoff_metrics",
+    "month_metrics",
 ]

@@ -110,6 +110,12 @@ class _Truth:
         """:meth:`active` for one handoff (the hot path of the SimPy process)."""
         return bool(self.in_market[a] and self.start[a] <= t < self.decision[a])
 
+    def acceptable(self, a, t) -> np.ndarray:
+        """Is account ``a`` in an active journey that has reached "qualified" at ``t``?"""
+        a = np.asarray(a, dtype=np.int64)
+        t = np.asarray(t, dtype=np.float64)
+        return np.asarray(self.active(a, t), dtype=bool) & (self.qualified[a] <= t)
+
     def active(self, a, t):
         """Is account ``a`` in an active journey at ``t`` (scalars or arrays)?"""
         a = np.asarray(a, dtype=np.int64)
@@ -308,6 +314,7 @@ class _Desk:
                 "contact_id": self.contact,
                 "t_handoff": t_h,
                 "true_handoff": self.tr.active(acc, t_h) if n else np.zeros(0, dtype=bool),
+                "acceptable": self.tr.acceptable(acc, t_h) & self.in_committee,
                 **{k: v for k, v in o.items() if k in ("status", "reason", "t_first_touch")},
                 "queue_wait_hours": o["queue_wait_hours"],
                 "accepted": o["status"] == "accepted",

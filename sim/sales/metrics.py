@@ -1,29 +1,34 @@
-"""What a policy did on one world: the metrics (``docs/comparison.md`` explains each).
+"""The metrics of a policy on one world: name, label, unit, which direction is better, what each
+is, and which truth a precision uses (``docs/comparison.md`` explains them). They are computed by
+:mod:`sim.sales.measure`.
 
-``handoff_metrics(world, sales_result)`` returns one number per metric in
-:data:`METRICS` for one (policy, replication). A handoff of account *a* at *t* is **true** when *a*
-is in an active buying journey then (``in_market`` and ``journey_start <= t < t_decision``).
-Ratios whose denominator is empty are NaN (e.g. lead precision of an account-level policy).
+A handoff of account *a* at *t* is judged by two truths: **active journey** (*a* is in an
+active buying journey then: ``in_market`` and ``journey_start <= t < t_decision``) and
+**sales-acceptable** (in addition, the journey has reached "qualified", and the person handed
+over, for a lead-level policy, is on the committee: what sales would accept).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
-from sim.sales.handoff import SalesResult
-from sim.world.simulate import World
-
 
 @dataclass(frozen=True)
 class Metric:
+    """A metric: its name, label, unit, which direction is better ("higher", "lower", or ""
+    where it depends), what it is, and — for precisions — which truth it judges handoffs by."""
+
     name: str
     label: str
     unit: str
-    better: str  # "higher", "lower" or "" (neither: context)
+    better: str
     doc: str
+    truth: str = ""
+
+
+# The two truths a handoff is judged by (DESIGN: "What the metrics mean").
+ACTIVE = "active journey"  # the account is in an active buying journey at the handoff
+ACCEPTABLE = "sales-acceptable"  # ... at 'qualified' or later, the person on the committee
 
 
 METRICS: dict[str, Metric] = {
@@ -34,13 +39,71 @@ METRICS: dict[str, Metric] = {
         Metric(
             "capacity_per_week", "SDR capacity / week", "per week", "", "handoffs SDRs can work"
         ),
-        Metric("precision", "Precision", "share", "higher", "true handoffs / handoffs"),
+        Metric(
+            "precision",
+            "Precision",
+            "share",
+            "higher",
+            "handoffs of accounts in an active buying journey / handoffs",
+            ACTIVE,
+        ),
+        Metric(
+            "acceptable_precision",
+            "Sales-acceptable precision",
+            "share",
+            "higher",
+            "handoffs of accounts at 'qualified' or later (and, for a lead, of a committee member) "
+            "/ handoffs",
+            ACCEPTABLE,
+        ),
         Metric(
             "lead_precision",
             "Lead precision",
             "share",
             "higher",
             "lead-level handoffs whose person is in the committee of an active account / all",
+            ACTIVE,
+        ),
+        Metric("mql_people", "MQL people", "people", "", "people handed off (lead-level policies)"),
+        Metric(
+            "mql_to_sal",
+            "MQL → SAL (people)",
+            "share",
+            "higher",
+            "MQL people whose handoff sales accepted / MQL people",
+        ),
+        Metric(
+            "mql_to_sql",
+            "MQL → SQL (people)",
+            "share",
+            "higher",
+            "MQL people whose handoff became an opportunity / MQL people",
+        ),
+        Metric(
+            "mqa_months",
+            "Qualified account-months",
+            "per month",
+            "",
+            "accounts a month in which the rule holds at some touch (the MQA status as vendors "
+            "report it)",
+        ),
+        Metric(
+            "month_precision",
+            "Month precision",
+            "share",
+            "higher",
+            "qualified account-months whose account reaches an opportunity ('qualified') within "
+            "90 days / qualified account-months",
+            ACCEPTABLE,
+        ),
+        Metric(
+            "month_base_rate",
+            "Month base rate",
+            "share",
+            "",
+            "account-months whose account reaches an opportunity within 90 days / all "
+            "account-months (what month precision is compared with)",
+            ACCEPTABLE,
         ),
         Metric(
             "recall",
@@ -136,6 +199,9 @@ METRICS: dict[str, Metric] = {
 }
 
 # The columns `qualsim run` and `compare` print by default.
+# The month-by-month metrics: from the rule's state at every touch, not from its handoffs.
+MONTH_METRICS = ("mqa_months", "month_precision", "month_base_rate")
+
 HEADLINE = [
     "handoffs_per_week",
     "precision",
@@ -147,122 +213,3 @@ HEADLINE = [
     "false_handoff_hours",
     "total_revenue",
 ]
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den else float("nan")
-
-
-def _mean(x: np.ndarray) -> float:
-    return float(np.mean(x)) if np.size(x) else float("nan")
-
-
-def committee_first_seen(world: World) -> tuple[dict[int, np.ndarray], pd.Series]:
-    """Per account: the sorted times at which its committee members were first seen (a known
-    touch), and each account's committee size. One pass over the events: compute it once per
-    world and pass it to :func:`coverage_at` / :func:`handoff_metrics` for every policy."""
-    ev = world.events
-    known = ev[(ev["contact_id"] >= 0).to_numpy()]
-    first = known.groupby("contact_id", sort=False)["time"].min()
-    c = world.contacts
-    members = c[c["in_committee"].to_numpy(bool)]
-    seen = pd.DataFrame(
-        {
-            "account_id": members["account_id"].to_numpy(np.int64),
-            "t": first.reindex(members["contact_id"]).to_numpy(np.float64),
-        }
-    )
-    by_acc = {a: np.sort(g["t"].dropna().to_numpy()) for a, g in seen.groupby("account_id")}
-    return by_acc, world.truth.set_index("account_id")["committee_size"]
-
-
-def coverage_at(world: World, accounts: np.ndarray, times: np.ndarray, seen=None) -> np.ndarray:
-    """Per handoff: committee members with a known touch at or before ``t`` / committee size
-    (``seen``: :func:`committee_first_seen` of ``world``, computed here when not given)."""
-    by_acc, size = seen if seen is not None else committee_first_seen(world)
-    out = np.full(len(accounts), np.nan)
-    for i, (a, t) in enumerate(zip(accounts, times, strict=True)):
-        n = size.get(int(a), 0)
-        if n:
-            out[i] = np.searchsorted(by_acc.get(int(a), np.zeros(0)), t, side="right") / n
-    return out
-
-
-def handoff_metrics(
-    world: World,
-    result: SalesResult,
-    tier: int | None = None,
-    coverage: bool = True,
-    seen=None,
-) -> dict[str, float]:
-    """The metrics of one policy on one world (see :data:`METRICS`); with ``tier``, only that
-    tier's accounts count (handoffs, denominators and inbound alike; the SDR queue they went
-    through is still the shared one, and capacity is the whole team's). ``coverage=False``
-    skips the buying-group coverage (NaN), the one slow metric, for sweeps; ``seen`` (see
-    :func:`committee_first_seen`) shares its one pass over the events between policies."""
-    sc = world.scenario
-    weeks = sc.horizon_days / 7.0
-    o = result.outcomes
-    tr = world.truth.set_index("account_id")
-    inbound = result.inbound
-    if tier is not None:
-        keep = world.accounts.loc[world.accounts["tier"] == tier, "account_id"].to_numpy()
-        o = o[o["account_id"].isin(keep).to_numpy()]
-        tr = tr[tr.index.isin(keep)]
-        inbound = inbound[inbound["account_id"].isin(keep).to_numpy()]
-    true = o["true_handoff"].to_numpy(bool)
-    a = o["account_id"].to_numpy(np.int64)
-    t = o["t_handoff"].to_numpy(np.float64)
-    t_dec = tr["t_decision"].reindex(a).to_numpy(np.float64)
-    t_sr = tr["t_sales_ready"].reindex(a).to_numpy(np.float64)
-    start = tr["journey_start"].reindex(a).to_numpy(np.float64)
-
-    lead = o["contact_id"].to_numpy(np.int64) >= 0
-    lead_ok = np.zeros(lead.sum(), dtype=bool)
-    if lead.any():
-        inc = world.contacts.set_index("contact_id")["in_committee"]
-        lead_ok = inc.reindex(o["contact_id"][lead]).fillna(False).to_numpy(bool) & true[lead]
-
-    active = (tr["in_market"] & tr["active_in_window"]).to_numpy(bool)
-    decided = active & tr["t_decision"].notna().to_numpy()
-    ids = tr.index.to_numpy(np.int64)
-    got_true = np.isin(ids, a[true])
-
-    status = o["status"].to_numpy(str)
-    worked = np.isin(status, ["accepted", "rejected"])
-    wait = o["queue_wait_hours"].to_numpy(np.float64)[worked]
-    won = o["won"].to_numpy(bool)
-    hours = o["sales_hours"].to_numpy(np.float64)
-    td = true & ~np.isnan(t_dec)
-    tsr = true & ~np.isnan(t_sr)
-    m = {
-        "handoffs": float(len(o)),
-        "handoffs_per_week": len(o) / weeks,
-        "capacity_per_week": sc.sales.capacity_per_week,
-        "precision": _ratio(true.sum(), len(o)),
-        "lead_precision": _ratio(lead_ok.sum(), lead.sum()),
-        "recall": _ratio((got_true & decided).sum(), decided.sum()),
-        "lead_time_days": _mean(t_dec[td] - t[td]),
-        "timing_vs_intent_days": _mean(t[tsr] - t_sr[tsr]),
-        "time_to_qualify_days": _mean(t[true] - np.maximum(start[true], 0.0)),
-        "buying_group_coverage": (
-            _mean(coverage_at(world, a[true], t[true], seen)) if coverage else float("nan")
-        ),
-        "queue_wait_hours": _mean(wait),
-        "sla_breach_rate": _ratio((wait > sc.sales.sla_hours).sum(), worked.sum()),
-        "never_followed_up": float((status == "expired").sum()),
-        "acceptance_rate": _ratio((status == "accepted").sum(), worked.sum()),
-        "opportunities": float(o["t_opportunity"].notna().sum()),
-        "wins": float(won.sum()),
-        "win_rate": _ratio(won.sum(), o["t_opportunity"].notna().sum()),
-        "revenue": float(o["value"].sum()),
-        "false_handoff_hours": float(hours[~true].sum()),
-        "sales_hours": float(hours.sum()),
-        "lost_to_competitor": float(o["lost_to_competitor"].sum()),
-        "missed_accounts": float((active & ~got_true).sum()),
-        "inbound_wins": float(inbound["won"].sum()),
-        "total_wins": float(won.sum() + inbound["won"].sum()),
-        "total_revenue": float(o["value"].sum() + inbound["value"].sum()),
-    }
-    assert set(m) == set(METRICS)
-    return m

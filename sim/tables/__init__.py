@@ -174,6 +174,13 @@ HANDOFF_OUTCOMES = columns_table(
     ("contact_id", "int64", "the person handed off, or -1"),
     ("t_handoff", "float64", "when it was handed off"),
     ("true_handoff", "bool", "the account was in an active buying journey then", True),
+    (
+        "acceptable",
+        "bool",
+        "sales-acceptable: in an active journey at 'qualified' or later, and for a lead the "
+        "person is on the committee",
+        True,
+    ),
     ("status", "str", "accepted, rejected, expired, duplicate or recycling"),
     (
         "reason",

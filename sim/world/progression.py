@@ -57,8 +57,10 @@ def stage_distribution(world: World, times=None) -> pd.DataFrame:
     entries = np.stack([tr[c].to_numpy(np.float64) for c in LATENT], axis=1)  # (n, 6)
     in_market = tr["in_market"].to_numpy(bool)
     buys = (tr["decision"] == "buy").to_numpy()
-    # number of latent entries at or before t: 0 = not started, 1..5 = stage, 6 = decided
-    reached = (entries[None, :, :] <= times[:, None, None]).sum(axis=2)  # NaN compares False
+    # the last latent entry at or before t (0 = not started, 1..5 = stage, 6 = decided); a
+    # journey that stalled early skips from its last stage to the decision
+    at = entries[None, :, :] <= times[:, None, None]  # NaN compares False
+    reached = np.where(at.any(axis=2), entries.shape[1] - np.argmax(at[:, :, ::-1], axis=2), 0)
     reached = np.where(in_market[None, :], reached, 0)
     stage = np.where(reached == 6, np.where(buys[None, :], 6, 7), reached)
     counts = np.stack([(stage == k).sum(axis=1) for k in range(len(ACCOUNT_STAGES))], axis=1)

@@ -57,6 +57,16 @@ def rate_matrix(sc: Scenario) -> np.ndarray:
     return np.vstack(rows)
 
 
+def stage_ends(entry: np.ndarray) -> np.ndarray:
+    """The journey record with each stage entry a journey skipped (a stall before 'qualified')
+    set to the next entry it did reach, so that every walked stage ends where the journey moved
+    on — at the decision, for the last stage of a stalled journey."""
+    out = entry.copy()
+    for k in range(out.shape[1] - 2, -1, -1):
+        out[:, k] = np.where(np.isnan(out[:, k]), out[:, k + 1], out[:, k])
+    return out
+
+
 @dataclass
 class _Parts:
     """Collects segments, clipped to the horizon; empty ones are dropped."""
@@ -129,7 +139,7 @@ def _members_in_market(
     current stage; after the decision, background again. Fills ``t_joined``."""
     mem = np.flatnonzero(p.committee & p.in_market[p.acct] & np.isfinite(t_join_full))
     tj = t_join_full[mem]
-    e = entry[p.row_of[p.acct[mem]]]
+    e = stage_ends(entry)[p.row_of[p.acct[mem]]]
     t_joined[mem] = np.where(tj < parts.horizon, tj, np.nan)
     base_row = p.role_idx[mem] * N_STAGES
     p.add(parts, mem, SEG_BACKGROUND, np.zeros(mem.size), tj, base_row)
@@ -168,6 +178,7 @@ def _anonymous(parts: _Parts, accounts: pd.DataFrame, entry: np.ndarray) -> None
         out_, minus, zero, SEG_BACKGROUND, np.zeros(out_.size), np.full(out_.size, H), ROW_ACCOUNT
     )
     ins = acc[im]
+    entry = stage_ends(entry)
     minus, zero = np.full(ins.size, -1, dtype=np.int64), np.zeros(ins.size, dtype=np.int64)
     parts.add(ins, minus, zero, SEG_BACKGROUND, np.zeros(ins.size), entry[:, 0], ROW_ACCOUNT)
     for k in range(5):

@@ -22,11 +22,13 @@ from typer.testing import CliRunner, Result
 
 import policies
 import sim
+from policies.registry import kind_of
 from sim.cli import app
 from sim.errors import ConfigError
 from sim.experiment.compare import Comparison, compare
 from sim.experiment.replicate import replication_seeds, run_replication
 from sim.experiment.stats import t_interval
+from sim.sales import handoff_metrics, month_metrics, play_handoffs
 from sim.sales.metrics import METRICS
 
 SMALL = {"accounts": {"count": 150}}  # on top of the smb preset
@@ -170,11 +172,13 @@ def test_replication_r_is_the_world_of_the_r_th_seed(cmp, small_scenario):
         pd.testing.assert_frame_equal(got.reset_index(drop=True), rows, check_dtype=False)
     # the same from the parts: simulate, evaluate, play, measure
     w = sim.simulate(sc, seed=cmp.seeds[2])
-    q = policies.evaluate(loaded[1], sim.EventLog.from_world(w))
-    from sim.sales.handoff import play_handoffs
-    from sim.sales.metrics import handoff_metrics
-
+    log = sim.EventLog.from_world(w)
+    q = policies.evaluate(loaded[1], log)
     m = handoff_metrics(w, play_handoffs(w, q))
+    # ... and the month-by-month metrics from the rule's state at every touch
+    f = policies.Frame(log)
+    at = kind_of(loaded[1]).holds(loaded[1], f)
+    m.update(month_metrics(w, pd.DataFrame({"account_id": f.account[at], "time": f.time[at]})))
     got = cmp.tidy.query("replication == 2 and policy == 'mqa_count'").set_index("metric")
     for name, value in m.items():
         assert got.loc[name, "value"] == pytest.approx(value, nan_ok=True), name

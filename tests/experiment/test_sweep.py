@@ -50,8 +50,8 @@ from sim.experiment.sweep import (
     unit_seeds,
     variants,
 )
+from sim.sales import handoff_metrics
 from sim.sales.handoff import play_handoffs
-from sim.sales.metrics import handoff_metrics
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 KEY = ["sample", "replication", "policy", "variant", "tier", "metric"]

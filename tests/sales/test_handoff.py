@@ -276,6 +276,7 @@ def test_hand_world_outcomes_row_by_row(metric_result):
     assert o["account_id"].tolist() == [0, 0, 1, 2, 3, 4, 5, 2, 6, 3]
     assert o["t_handoff"].tolist() == [h[1] for h in METRIC_HANDOFFS]
     assert o["true_handoff"].tolist() == [True, True, True, True] + [False, True] + [False] * 4
+    assert o["acceptable"].tolist() == [False, False, True] + [False] * 7
     assert o["status"].tolist() == [
         "accepted",
         "duplicate",
@@ -332,7 +333,17 @@ def test_hand_world_metrics(metric_world, metric_result):
         # 50 SDRs x 5 days x 24 h x 0.125 / 3 h per handoff
         "capacity_per_week": 250,
         "precision": 5 / 10,
+        # sales-acceptable: only 2 (A1 at 42.5, qualified at 30); 0 and 1 come before A0
+        # qualifies (40), 3 before A2 does (150), 5 before A4 does (600)
+        "acceptable_precision": 1 / 10,
         "lead_precision": NAN,  # no lead-level handoff
+        "mql_people": NAN,
+        "mql_to_sal": NAN,
+        "mql_to_sql": NAN,
+        # the month-by-month metrics need the rule's state at every touch (month_metrics)
+        "mqa_months": NAN,
+        "month_precision": NAN,
+        "month_base_rate": NAN,
         "recall": 3 / 4,  # A0, A1, A2 of A0, A1, A2, A6 (A4 undecided: not counted)
         # t_decision - t over true handoffs of decided accounts: 0: 100 - 21.5 = 78.5,
         # 1: 100 - 30.5 = 69.5, 2: 200 - 42.5 = 157.5, 3: 300 - 120.5 = 179.5 -> 485 / 4
@@ -856,7 +867,7 @@ def test_common_random_numbers(small_scenario):
     though the other accounts' handoffs differ between the policies."""
     w = simulated(small_scenario, "smb", 600, seed=5, sales={"sdrs": 1000})
     log = sim.EventLog.from_world(w)
-    qa = policies.evaluate(policies.load_policy("mqa_count"), log)
+    qa = policies.evaluate(policies.load_policy("weighted_titles"), log)
     even = (qa["account_id"] % 2 == 0).to_numpy()
     moved = qa[~even].assign(time=qa["time"][~even] + 3.0)
     rng = np.random.default_rng(9)

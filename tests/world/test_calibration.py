@@ -1,4 +1,6 @@
-"""The shipped presets are plausible against ../shared/CALIBRATION.md.
+"""The shipped presets are plausible against the published figures of docs/sources.md, measured
+over uncensored journeys (the calibration table, tests/experiment/test_calibration.py, checks the
+presets as they are).
 
 Bands are the published ones (B1: committees of 6-10; S1/S3: enterprise journeys of 6-18
 months; W2: 40-60% no decision; P4: first vendor contact at ~70% of the journey; SMB: 1-3
@@ -23,7 +25,7 @@ UNCENSORED = {"horizon_days": 1800, "journey": {"start_window_days": [0, 300]}}
 
 @pytest.fixture(scope="module")
 def enterprise() -> sim.World:
-    sc = sim.load_scenario("enterprise", overrides={**UNCENSORED, "accounts": {"count": 6000}})
+    sc = sim.load_scenario("enterprise", overrides={**UNCENSORED, "accounts": {"count": 9000}})
     return sim.simulate(sc, seed=101)
 
 
@@ -40,17 +42,19 @@ def test_enterprise_committees_average_6_to_10(enterprise):
     assert 6 <= size.mean() <= 10
 
 
-def test_enterprise_journeys_take_6_to_18_months(enterprise):
+def test_enterprise_purchases_take_6_to_18_months(enterprise):
     t = enterprise.truth[enterprise.truth["in_market"]]
     assert t["t_decision"].notna().all(), "the extended horizon must let every journey end"
+    t = t[t["decision"] == "buy"]  # journeys that stall early end in weeks: S1 is a purchase's
     months = (t["t_decision"] - t["journey_start"]) / 30.44
-    assert len(months) > 400
+    assert len(months) > 200
     assert 6 <= months.median() <= 18
     assert months.between(6, 18).mean() >= 0.8
 
 
-def test_enterprise_no_decision_share_is_40_to_60_percent(enterprise):
-    d = enterprise.truth.query("decision != ''")
+def test_enterprise_opportunities_lost_to_no_decision_are_40_to_60_percent(enterprise):
+    # W2 counts deals: journeys that reached an opportunity ("qualified")
+    d = enterprise.truth.query("decision != '' and t_qualified == t_qualified")
     share = (d["decision"] == "no_decision").mean()
     se = np.sqrt(share * (1 - share) / len(d))
     assert se < 0.025

@@ -653,9 +653,11 @@ def test_default_is_enterprise(enterprise: Scenario) -> None:
 def test_smb_extends_enterprise(enterprise: Scenario) -> None:
     smb = load_scenario("smb")
     assert smb.extends == "enterprise"
-    # smb does not restate noise personas nor the channel mixes: they come from enterprise
-    assert smb.noise == enterprise.noise
+    # smb does not restate the channel mixes nor the CRM: they come from enterprise
     assert smb.touches.channels == enterprise.touches.channels
+    assert smb.crm == enterprise.crm
+    # ...but states its own, quieter noise personas
+    assert smb.noise != enterprise.noise
     # ...but replaces industries as a whole
     assert "professional_services" in smb.accounts.industries
     assert "public_sector" not in smb.accounts.industries

@@ -19,8 +19,12 @@ Z = 4.5
 
 
 def _no_noise(count: int, extra: dict) -> dict:
+    """Accounts without noise contacts, every committee member known to the CRM from the start
+    (the drawn touches are then the recorded ones: tests/world/test_identity.py covers the
+    rest), no campaigns."""
     tiers = {t: {"noise_contacts": 0} for t in (1, 2, 3)}
-    return {"accounts": {"count": count, "tiers": tiers}, "campaigns": [], **extra}
+    crm = {"committee_known_share": 1.0}
+    return {"accounts": {"count": count, "tiers": tiers}, "campaigns": [], "crm": crm, **extra}
 
 
 def _close(observed: float, expected: float, what: str) -> None:
@@ -40,7 +44,9 @@ def test_background_rates_without_journeys():
     w = sim.simulate(sc, seed=21)
     assert not w.truth["in_market"].any()
     weeks = sc.horizon_days / 7
-    mult = w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
+    mult = (
+        w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
+    )
     contact_bg = _rates(sc, "contact_rates_per_week", "background")
     account_bg = _rates(sc, "account_rates_per_week", "background")
     counts = w.events["activity"].astype(str).value_counts()
@@ -64,7 +70,9 @@ def test_journey_stage_rates_for_members_and_accounts():
     w = sim.simulate(sc, seed=22)
     H = sc.horizon_days
     truth = w.truth.set_index("account_id")
-    entry = truth[list(ENTRY_COLUMNS)].fillna(H).to_numpy()  # not reached within the horizon
+    # A stage a stalled journey skipped ends where the journey moved on (its next entry); a
+    # stage not reached within the horizon ends at the horizon.
+    entry = truth[list(ENTRY_COLUMNS)].bfill(axis=1).fillna(H).to_numpy()
     expected = dict.fromkeys(ACTIVITIES, 0.0)
 
     # Every committee member (all accounts are in market): background until it joins (NaN:
@@ -114,7 +122,9 @@ def test_campaign_adds_lift_minus_one_times_the_rate_during_its_dates():
     )
     sc = sim.load_scenario("enterprise", overrides=over)
     w = sim.simulate(sc, seed=23)
-    mult = w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
+    mult = (
+        w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
+    )
     rate = _rates(sc, "contact_rates_per_week", "background")["email_open"]
     promo = w.events[w.events["campaign_id"] == 0]
     _close(len(promo), (3.0 - 1.0) * mult * rate * 100 / 7, "campaign email opens")

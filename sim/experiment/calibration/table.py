@@ -1,0 +1,104 @@
+"""The calibration table: every published band a scenario can be checked against, the
+scenario's figure with its 95% CI over replications, whether it is in the band, and — given a
+team's export — the same figure from the team's own history.
+
+>>> import sim
+>>> t = calibration_table("smb", replications=2, overrides={"accounts": {"count": 300}})
+>>> list(t.columns)[:6]
+['id', 'what', 'band_low', 'band_high', 'mean', 'ci_low']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import policies as pol
+from sim.experiment.calibration.bands import PRACTICE_MQL, Band, bands_for
+from sim.experiment.calibration.observables import export_figures, funnel_figures, world_figures
+from sim.experiment.executors import Executor, executor_for
+from sim.experiment.replicate import Replica, replication_seeds
+from sim.experiment.stats import t_interval
+from sim.real.reallog import RealLog
+from sim.world.presets import PRESETS, load_scenario
+from sim.world.scenario import Scenario
+
+COLUMNS = [
+    "id",
+    "what",
+    "band_low",
+    "band_high",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+    "status",
+    "export",
+    "source",
+    "how",
+]
+
+
+def calibration_unit(scenario: Scenario, seed: int) -> dict[str, float]:
+    """Every figure of one replication: one world, and the practice MQL through its sales."""
+    rep = Replica.simulate(scenario, seed)
+    figures = world_figures(rep.world)
+    mql = pol.load_policy(PRACTICE_MQL)
+    figures.update(funnel_figures(rep.world, rep.play(rep.handoffs(mql))))
+    return figures
+
+
+def preset_of(scenario: Scenario) -> str | None:
+    """The shipped preset a scenario is, or extends (None for neither)."""
+    for name in (scenario.name, scenario.extends):
+        if name in PRESETS:
+            return name
+    return None
+
+
+def calibration_table(
+    scenario: str | Path | Scenario | dict = "enterprise",
+    replications: int = 5,
+    seed: int = 0,
+    overrides: dict | None = None,
+    real: RealLog | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
+    """The calibration table of ``scenario`` (see the module doc): one row per band of its
+    preset, ``mean`` and its t interval over ``replications`` worlds, ``status`` "in band" or
+    "out of band" (by the mean), and ``export`` the figure of ``real`` when given."""
+    sc = load_scenario(scenario, overrides=overrides)
+    seeds = replication_seeds(seed, replications)
+    runs: list[dict[str, float]] = [{} for _ in seeds]
+    with executor_for(workers, executor) as ex:
+        for r, figures in ex.map(calibration_unit, [(sc, s) for s in seeds]):
+            runs[r] = figures
+    ours = export_figures(real, sc.crm.email_sends_per_month) if real is not None else {}
+    rows = [
+        _row(b, [run.get(b.id, np.nan) for run in runs], ours.get(b.id))
+        for b in bands_for(preset_of(sc))
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _row(band: Band, values: list[float], export: float | None) -> dict[str, Any]:
+    mean, lo, hi, n = t_interval(np.asarray(values, dtype=np.float64))
+    inside = band.low <= mean <= band.high
+    return {
+        "id": band.id,
+        "what": band.what,
+        "band_low": band.low,
+        "band_high": band.high,
+        "mean": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n": n,
+        "status": "-" if n == 0 else "in band" if inside else "out of band",
+        "export": np.nan if export is None else export,
+        "source": band.source,
+        "how": band.how,
+    }
