@@ -114,6 +114,12 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
         out.print(table(paired, f"Difference from {base}, paired on the same worlds", False))
     title = "Account progression in these worlds (truth, all policies)"
     out.print(table(cmp.progression_table(), title, False))
+    cal = cmp.calibration_table()
+    judged = cal[cal["status"] != "reference"]
+    out.print(
+        f"Calibration: {int((judged['status'] == 'in band').sum())} of {len(judged)} figures of "
+        "these worlds are in their published bands (`qualsim calibration` lists them)."
+    )
     return cmp
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 import policies as pol
 from sim import __version__
 from sim.errors import ConfigError, DataError
+from sim.experiment.calibration.table import table_from_runs
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import replicate, replication_seeds
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
@@ -72,7 +73,14 @@ class Comparison:
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
     stages: pd.DataFrame = field(default_factory=pd.DataFrame)
     handoffs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict = field(default_factory=dict)
+
+    def calibration_table(self) -> pd.DataFrame:
+        """The calibration table of these worlds: each published band of the scenario's
+        preset, the worlds' figure with its CI, and whether it is in the band (the funnel rows
+        when the practice MQL was compared)."""
+        return table_from_runs(self.scenario, self.calibration, self.level)
 
     def stage_summary(self) -> pd.DataFrame:
         """Accounts in each account stage, week by week: mean and CI over replications."""
@@ -181,6 +189,7 @@ class Comparison:
             "stages": self.stages,
             "campaigns": self.campaigns,
             "funnel": self.funnel,
+            "calibration": self.calibration,
             "summary": self.summary(),
             "progression_summary": self.progression_summary(),
             "stages_summary": self.stage_summary(),
@@ -213,9 +222,11 @@ class Comparison:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         fmt = meta.get("format", "csv")
 
-        def table(name: str) -> pd.DataFrame:
+        def table(name: str, optional: bool = False) -> pd.DataFrame:
             path = folder / f"{name}.{fmt}"
             if not path.is_file():
+                if optional:  # written by an older version
+                    return pd.DataFrame()
                 raise DataError(f"{path}: missing (the comparison folder is incomplete)")
             return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
 
@@ -233,6 +244,7 @@ class Comparison:
             funnel=table("funnel"),
             stages=table("stages"),
             handoffs=table("handoffs"),
+            calibration=table("calibration", optional=True),
         )
 
 
@@ -297,6 +309,7 @@ def _comparison(sc, loaded, seed, seeds, baseline, results) -> Comparison:
         funnel=stacked("funnel"),
         stages=stacked("stages"),
         handoffs=stacked("handoffs"),
+        calibration=stacked("calibration"),
         meta={
             "policy_configs": {
                 p.name: p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in loaded

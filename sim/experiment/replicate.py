@@ -24,6 +24,8 @@ import pandas as pd
 import policies as pol
 from policies.registry import kind_of
 from sim.eventlog import EventLog
+from sim.experiment.calibration.bands import PRACTICE_MQL
+from sim.experiment.calibration.observables import funnel_figures, world_figures
 from sim.sales.funnel import double_funnel
 from sim.sales.handoff import SalesResult, play_handoffs
 from sim.sales.measure import committee_first_seen, handoff_metrics, month_metrics
@@ -110,9 +112,11 @@ def handoff_table(world: World, name: str, result: SalesResult) -> pd.DataFrame:
 
 def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     """One replication of a comparison: the metric rows (policy, metric, value), every handoff,
-    each policy's double funnel, and the world's progression, stage and campaign tables."""
+    each policy's double funnel, the world's progression, stage and campaign tables, and its
+    calibration figures (the funnel rows when the practice MQL is among the policies)."""
     rep = Replica.simulate(scenario, seed)
     rows, funnels, handoffs = [], [], []
+    figures = world_figures(rep.world)  # is the world believable? (the calibration table)
     for p in policies:
         q = rep.handoffs(p)
         res = rep.play(q)
@@ -120,7 +124,10 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
             rows.append({"policy": p.name, "metric": metric, "value": value})
         funnels.append(double_funnel(rep.world, res).assign(policy=p.name))
         handoffs.append(handoff_table(rep.world, p.name, res))
+        if p.name == PRACTICE_MQL:
+            figures.update(funnel_figures(rep.world, res))
     return {
+        "calibration": pd.DataFrame({"id": list(figures), "value": list(figures.values())}),
         "handoffs": pd.concat(handoffs, ignore_index=True),
         "metrics": rows,
         "progression": progression(rep.world),

@@ -30,6 +30,7 @@ from sim.experiment.compare import Comparison
 from sim.experiment.stats import interval_text as _cell
 from sim.experiment.sweep import results
 from sim.files import write_text
+from sim.report.calibration import calibration_section
 from sim.report.html import esc, html_table, page
 from sim.report.plots import boxes, colours, figure, png
 from sim.sales.metrics import HEADLINE, METRICS
@@ -253,6 +254,8 @@ def build_report(
     ]
     if sweep_dir is not None:
         body.append(_sweep(Path(sweep_dir), cmp.scenario.sales.capacity_per_week, limits or {}))
+    if not cmp.calibration.empty:
+        body.append(calibration_section(cmp.calibration_table()))
     body += [_progression(cmp, palette), _configs(cmp)]
     return page(cmp.scenario.name, body)
 

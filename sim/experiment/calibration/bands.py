@@ -25,6 +25,7 @@ class Band:
     presets: tuple[str, ...] = ("enterprise", "smb")
     kind: str = "world"  # "world" (one simulated world), "funnel" (a policy through sales)
     percent: bool = True  # shown as a percentage
+    judged: bool = True  # False: shown for reference, the model has no like-for-like figure
 
 
 BANDS: tuple[Band, ...] = (
@@ -130,11 +131,11 @@ BANDS: tuple[Band, ...] = (
     ),
     Band(
         "B3.6",
-        "committees of six that buy",
+        "committees of five to seven that buy",
         0.25,
         0.40,
         "CEB / Challenger, The Challenger Customer, 2015 (31% at six people)",
-        "decided journeys of six-person committees that end in a purchase",
+        "decided journeys of committees of 5–7 people (around six) that end in a purchase",
         presets=("enterprise",),
     ),
     Band(
@@ -198,8 +199,10 @@ BANDS: tuple[Band, ...] = (
         0.40,
         0.60,
         "SiriusDecisions waterfall via practitioners (40–60%)",
-        "MQL people whose handoff sales accepted",
+        "MQL people whose handoff sales accepted. Not judged: the sales model decides acceptance "
+        "and qualification in the SDR's first conversation, so it has no separate SAL stage",
         kind="funnel",
+        judged=False,
     ),
     Band(
         "C1.sal_sql",
@@ -207,8 +210,9 @@ BANDS: tuple[Band, ...] = (
         0.50,
         0.70,
         "SiriusDecisions waterfall via practitioners (50–70%)",
-        "accepted people whose handoff became an opportunity",
+        "accepted people whose handoff became an opportunity. Not judged (see MQL → SAL)",
         kind="funnel",
+        judged=False,
     ),
     Band(
         "C1.sql_won",

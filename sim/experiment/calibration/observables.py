@@ -20,6 +20,7 @@ from sim.real.outcomes import truth_from_outcomes
 from sim.real.reallog import RealLog
 from sim.sales.funnel import double_funnel
 from sim.sales.handoff import SalesResult
+from sim.vocab import ACTIVITIES
 from sim.world.identity import FORM_FILLS
 from sim.world.simulate import World
 
@@ -54,20 +55,36 @@ def world_figures(world: World) -> dict[str, float]:
     return out
 
 
+def activity_index(events: pd.DataFrame) -> np.ndarray:
+    """Each touch's activity as its index in ``ACTIVITIES`` (-1 if unknown), without turning
+    the column into text (the categorical's codes, remapped)."""
+    col = events["activity"]
+    cat = col.cat if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category").cat
+    table = np.array([ACTIVITIES.index(c) if c in ACTIVITIES else -1 for c in cat.categories])
+    codes = cat.codes.to_numpy()
+    return np.where(codes >= 0, table[codes] if table.size else -1, -1)
+
+
+def _is(act: np.ndarray, names) -> np.ndarray:
+    return np.isin(
+        act, [ACTIVITIES.index(a) for a in ([names] if isinstance(names, str) else names)]
+    )
+
+
 def log_figures(
     log: EventLog, months_known: float, horizon_days: float, sends_per_month: float
 ) -> dict[str, float]:
     """O2 (email opens and clicks per delivered email), O3 (form fills per web visit), O5
     (target accounts engaged in a month), O6 (web visits tied to a known person)."""
     ev = log.events
-    act = ev["activity"].astype(str).to_numpy()
+    act = activity_index(ev)
     known = ev["contact_id"].to_numpy() >= 0
-    visits = act == "web_visit"
+    visits = _is(act, "web_visit")
     delivered = months_known * sends_per_month
     return {
-        "O2.opens": _ratio(((act == "email_open") & known).sum(), delivered),
-        "O2.clicks": _ratio(((act == "email_click") & known).sum(), delivered),
-        "O3": _ratio(np.isin(act, FORM_FILLS).sum(), visits.sum()),
+        "O2.opens": _ratio((_is(act, "email_open") & known).sum(), delivered),
+        "O2.clicks": _ratio((_is(act, "email_click") & known).sum(), delivered),
+        "O3": _ratio(_is(act, FORM_FILLS).sum(), visits.sum()),
         "O5": _engaged_account_months(log, horizon_days),
         "O6": _ratio((visits & known).sum(), visits.sum()),
     }
@@ -94,8 +111,7 @@ def _engaged_account_months(log: EventLog, horizon_days: float) -> float:
     if targets.size == 0 or months == 0:
         return float("nan")
     ev = log.events
-    sel = np.isin(ev["activity"].astype(str).to_numpy(), ENGAGEMENT)
-    sel &= ev["contact_id"].to_numpy() >= 0
+    sel = _is(activity_index(ev), ENGAGEMENT) & (ev["contact_id"].to_numpy() >= 0)
     month = (ev["time"].to_numpy()[sel] // MONTH_DAYS).astype(np.int64)
     acc = ev["account_id"].to_numpy()[sel]
     ok = np.isin(acc, targets) & (month >= 0) & (month < months)
@@ -121,7 +137,7 @@ def _outsiders_engaged(world: World) -> float:
     months = _months_known(t_known[outsider], world.scenario.horizon_days)
     ev = world.events
     cid = ev["contact_id"].to_numpy()
-    sel = np.isin(ev["activity"].astype(str).to_numpy(), ENGAGEMENT) & (cid >= 0)
+    sel = _is(activity_index(ev), ENGAGEMENT) & (cid >= 0)
     sel[sel] = outsider[cid[sel]]
     month = (ev["time"].to_numpy()[sel] // MONTH_DAYS).astype(np.int64)
     engaged = len(pd.DataFrame({"c": cid[sel], "m": month}).drop_duplicates())
@@ -167,7 +183,7 @@ def _demo_requests_qualified(world: World) -> float:
     """O7: of people's first demo requests, the share made by a member of an active journey
     that reaches 'qualified' within 90 days."""
     ev = world.events
-    demo = (ev["activity"] == "demo_request").to_numpy() & (ev["contact_id"].to_numpy() >= 0)
+    demo = _is(activity_index(ev), "demo_request") & (ev["contact_id"].to_numpy() >= 0)
     first = ev.loc[demo, ["contact_id", "account_id", "time"]].drop_duplicates("contact_id")
     if first.empty:
         return float("nan")
@@ -185,7 +201,7 @@ def _demo_requests_qualified(world: World) -> float:
 def _days_form_to_buy(world: World, buys: pd.DataFrame) -> float:
     """OL: median days from a buying journey's first form fill by a known person to the buy."""
     ev = world.events
-    form = ev["activity"].astype(str).isin(FORM_FILLS).to_numpy() & ev["known"].to_numpy()
+    form = _is(activity_index(ev), FORM_FILLS) & ev["known"].to_numpy()
     f = ev.loc[form, ["account_id", "time"]]
     b = buys.set_index("account_id")
     f = f[f["account_id"].isin(b.index)]
@@ -232,7 +248,7 @@ def export_figures(real: RealLog, sends_per_month: float) -> dict[str, float]:
     out["O4"] = _ratio(log.contacts["account_id"].isin(targets["account_id"]).sum(), len(targets))
     if real.outcomes is not None:
         ev = log.events
-        demo = (ev["activity"] == "demo_request").to_numpy() & (ev["contact_id"].to_numpy() >= 0)
+        demo = _is(activity_index(ev), "demo_request") & (ev["contact_id"].to_numpy() >= 0)
         first = ev.loc[demo, ["contact_id", "account_id", "time"]].drop_duplicates("contact_id")
         truth = truth_from_outcomes(real, 90.0)
         ok = truth(first["account_id"].to_numpy(), first["time"].to_numpy(np.float64))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 import policies as pol
-from sim.experiment.calibration.bands import PRACTICE_MQL, Band, bands_for
+from sim.experiment.calibration.bands import BANDS, PRACTICE_MQL, Band, bands_for
 from sim.experiment.calibration.observables import export_figures, funnel_figures, world_figures
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import Replica, replication_seeds
@@ -78,15 +78,27 @@ def calibration_table(
         for r, figures in ex.map(calibration_unit, [(sc, s) for s in seeds]):
             runs[r] = figures
     ours = export_figures(real, sc.crm.email_sends_per_month) if real is not None else {}
-    rows = [
-        _row(b, [run.get(b.id, np.nan) for run in runs], ours.get(b.id))
-        for b in bands_for(preset_of(sc))
-    ]
+    long = pd.DataFrame(
+        [(r, k, v) for r, run in enumerate(runs) for k, v in run.items()],
+        columns=["replication", "id", "value"],
+    )
+    return table_from_runs(sc, long, export=ours)
+
+
+def table_from_runs(
+    scenario: Scenario, runs: pd.DataFrame, level: float = 0.95, export: dict | None = None
+) -> pd.DataFrame:
+    """The table from figures already measured: ``runs`` has one row per (replication, id,
+    value); ``export`` the figures of a team's export, by id."""
+    rows = []
+    for b in bands_for(preset_of(scenario)):
+        values = runs.loc[runs["id"] == b.id, "value"] if len(runs) else pd.Series([], float)
+        rows.append(_row(b, values.to_numpy(np.float64), (export or {}).get(b.id), level))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _row(band: Band, values: list[float], export: float | None) -> dict[str, Any]:
-    mean, lo, hi, n = t_interval(np.asarray(values, dtype=np.float64))
+def _row(band: Band, values, export: float | None, level: float = 0.95) -> dict[str, Any]:
+    mean, lo, hi, n = t_interval(np.asarray(values, dtype=np.float64), level)
     inside = band.low <= mean <= band.high
     return {
         "id": band.id,
@@ -97,8 +109,53 @@ def _row(band: Band, values: list[float], export: float | None) -> dict[str, Any
         "ci_low": lo,
         "ci_high": hi,
         "n": n,
-        "status": "-" if n == 0 else "in band" if inside else "out of band",
+        "status": (
+            "reference"
+            if not band.judged
+            else "-"
+            if n == 0
+            else "in band"
+            if inside
+            else "out of band"
+        ),
         "export": np.nan if export is None else export,
         "source": band.source,
         "how": band.how,
     }
+
+
+def printable(table: pd.DataFrame, with_export: bool = False) -> pd.DataFrame:
+    """The table as text for a terminal or a page: the band, the figure as "mean ±half-width"
+    of its 95% CI, the status and (``with_export``) the export's figure."""
+    percent = {b.id: b.percent for b in BANDS}
+    rows = []
+    for r in table.itertuples():
+        fmt = _percent if percent.get(r.id, False) else _number
+        row = {
+            "id": r.id,
+            "what": r.what,
+            "band": f"{fmt(r.band_low)}–{fmt(r.band_high)}",
+            "simulated": _with_ci(r.mean, r.ci_high, fmt),
+            "status": r.status,
+        }
+        if with_export:
+            row["your export"] = "-" if r.export != r.export else fmt(r.export)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("id")
+
+
+def _percent(v: float) -> str:
+    return "-" if v != v else f"{100 * v:.1f}%"
+
+
+def _number(v: float) -> str:
+    return "-" if v != v else f"{v:,.1f}"
+
+
+def _with_ci(mean: float, high: float, fmt) -> str:
+    if mean != mean:
+        return "-"
+    if high != high:
+        return fmt(mean)
+    half = fmt(high - mean).rstrip("%")
+    return f"{fmt(mean)} ±{half}"

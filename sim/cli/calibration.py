@@ -1,0 +1,65 @@
+"""``qualsim calibration``: is the simulated world believable? Every published band a scenario
+can be checked against, the scenario's figure with its 95% CI, and a team's own figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from sim.cli.base import (
+    WORLDS,
+    ReplicationsOpt,
+    SeedOpt,
+    Timer,
+    WorkersOpt,
+    command,
+    out,
+    table,
+    wrote,
+)
+from sim.world.presets import DEFAULT_SCENARIO
+
+FileOpt = Annotated[Path | None, typer.Option(help="your export (with --contacts), optional")]
+
+
+@command(rich_help_panel=WORLDS)
+def calibration(
+    scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
+        DEFAULT_SCENARIO
+    ),
+    replications: ReplicationsOpt = 5,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 0,
+    events: FileOpt = None,
+    contacts: FileOpt = None,
+    accounts: FileOpt = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write the table as an HTML page")
+    ] = None,
+) -> None:
+    """Check a scenario against the published bands (O-, B-, C-, W-rows of docs/sources.md):
+    its figure with a 95% CI over replications, in band or not; with --events/--contacts
+    (and --accounts), the same figures from your own export beside them."""
+    import sim
+    from sim.experiment import Processes
+    from sim.experiment.calibration import calibration_table, printable
+    from sim.real import read_log
+
+    sc = sim.load_scenario(scenario)
+    real = read_log(events, contacts, accounts) if events and contacts else None
+    timer = Timer()
+    t = calibration_table(sc, replications, seed, real=real, executor=Processes(workers))
+    n_in, n = int((t["status"] == "in band").sum()), int((t["status"] != "reference").sum())
+    out.print(
+        f"[bold]{escape(sc.name)}[/]: {n_in} of {n} figures in their published bands "
+        f"({replications} replications, seed {seed}, {timer.seconds:.1f} s)."
+    )
+    out.print(table(printable(t, real is not None), "Calibration against published figures", False))
+    if report is not None:
+        from sim.files import write_text
+        from sim.report import build_calibration_report
+
+        wrote(write_text(report, build_calibration_report(t, sc.name)))
