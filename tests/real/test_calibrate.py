@@ -78,7 +78,7 @@ def _truth_overrides() -> dict:
                 "qualified": {"median_days": 6.5 * ratio, "sigma": 0.6},
                 "sales_ready": {"median_days": 6.5, "sigma": 0.6},
             },
-            "buy_probability": {"one_person": 0.7, "factor_per_member": 0.85},
+            "buy_probability": {"one_person": 0.7, "factor_per_member": 0.85, "early_stall": 0.0},
         },
         "touches": {
             "identification_rate": 0.3,
@@ -86,6 +86,9 @@ def _truth_overrides() -> dict:
             "account_rates_per_week": account,
         },
         "campaigns": [],
+        # what an export cannot show, off in the truth: everyone known, no early stalls
+        "crm": {"committee_known_share": 1.0},
+        "noise": {"personas": {p: {"known_share": 1.0} for p in preset.noise.personas}},
     }
 
 

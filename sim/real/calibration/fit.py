@@ -20,6 +20,7 @@ from sim.real.calibration.timing import close_time, stage_timing, start_window
 from sim.real.read import read_log
 from sim.real.reallog import RealLog
 from sim.world.presets import PRESETS, load_scenario
+from sim.world.scenario import Scenario
 
 
 def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibration:
@@ -52,8 +53,13 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
     outcomes(h, members.n_comm, groups, fit)
     in_market(h, icp, window, bsc, seed, fit)
     fit.set("campaigns", [])
+    _observed_as_known(bsc, fit)
     fit.notes.extend(
         [
+            "who the CRM knows before a form fill, and journeys that stall before an "
+            "opportunity: the fitted world records every person of the export from the start "
+            "and lets every journey reach an opportunity (an export shows only the people it "
+            "knows and the journeys that got that far)",
             "role activity multipliers and join stages, seniority and department mixes",
             "noise persona mix and their active days; competitor; the sales team",
             "campaigns (set to none: the history's rates already include its campaigns' lift)",
@@ -88,3 +94,12 @@ def calibrate_files(
     cal = calibrate(real, base=base, seed=seed)
     path = cal.to_yaml(out)
     return cal, fit_report(real, path, seed=seed)
+
+
+def _observed_as_known(bsc: Scenario, fit: Fit) -> None:
+    """Fit the history as it is recorded: everyone in the export known from the start, every
+    journey reaching an opportunity (neither is identifiable from an export)."""
+    fit.set("crm.committee_known_share", 1.0)
+    for persona in bsc.noise.personas:
+        fit.set(f"noise.personas.{persona}.known_share", 1.0)
+    fit.set("journey.buy_probability.early_stall", 0.0)
