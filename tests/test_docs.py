@@ -12,11 +12,12 @@ and share one Python namespace. A block runs by its info string:
   regression suite, an import mapping, policy test cases (which must pass) or a GitHub Actions
   workflow (plain YAML); a yaml block that is none of these fails;
 - ``shell``: every command (``\\`` continuations joined, ``# comments`` dropped) must exit 0,
-  or the code a trailing ``# exit N`` gives. ``qualsim ...`` runs in this process (typer's
-  ``CliRunner`` on ``sim.cli.app``), ``python ...`` as a subprocess of this interpreter;
-  ``command > file`` writes its output to the file; of ``... && pip install ... && rest`` only
-  ``rest`` runs (the package is already installed). Any other command fails: a block that
-  cannot run here is skipped, visibly, with ``<!-- skip: next "reason" -->`` or
+  or the code a trailing comment ``# exit N ...`` gives. ``qualsim ...`` runs in this process
+  (typer's ``CliRunner`` on ``sim.cli.app``), ``python ...`` as a subprocess of this
+  interpreter; ``command > file`` writes its output to the file; of
+  ``... && pip install ... && rest`` only ``rest`` runs (the package is already installed).
+  Any other command fails: a block that cannot run here is skipped, visibly, with
+  ``<!-- skip: next "reason" -->`` or
   ``<!-- skip: next if(condition, reason="...") -->`` (the condition is evaluated in the
   document's namespace, where ``OLIST`` is the Olist data folder, or None without the data).
 
@@ -206,7 +207,7 @@ def yaml_block(example: Example) -> None:
 
 # -- shell blocks --------------------------------------------------------------------------------
 
-EXIT_COMMENT = re.compile(r"(?:^|\s)#\s*exit\s+(\d+)\s*$")
+EXIT_COMMENT = re.compile(r"(?:^|\s)#\s*exit\s+(\d+)\b")  # "# exit 2: why"
 
 
 def command_lines(source: str) -> Iterator[str]:
@@ -430,3 +431,38 @@ def test_every_code_block_runs(doc: str) -> None:
     fenced = {text.count("\n", 0, r.start) + 1: r.lexemes["info"].strip() for r in fences}
     escaped = {line: info for line, info in fenced.items() if line not in runs}
     assert not escaped, f"{doc}: blocks that do not run (line: info string): {escaped}"
+
+
+# -- the harness itself --------------------------------------------------------------------------
+
+
+def test_shell_commands_are_read_as_a_shell_would() -> None:
+    block = (
+        "python3 -m venv .venv && . .venv/bin/activate && pip install . && qualsim run  # go\n"
+        "qualsim evaluate --events e.csv \\\n    --policy mqa_count   # exit 1: why\n"
+        'qualsim query runs "SELECT 1\n   FROM cells" > out.txt\n'
+    )
+    lines = list(command_lines(block))
+    assert [parts_to_run(line) for line in lines] == [
+        [["qualsim", "run"]],
+        [["qualsim", "evaluate", "--events", "e.csv", "--policy", "mqa_count"]],
+        [["qualsim", "query", "runs", "SELECT 1\n   FROM cells", ">", "out.txt"]],
+    ]
+    assert [bool(EXIT_COMMENT.search(line)) for line in lines] == [False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("extends: enterprise\naccounts: {count: 10}", "scenario"),
+        ("name: x\nkind: mql\nthreshold: 1", "policy"),
+        ("scenario: smb\npolicies: [{policy: mql_only}]", "sweep"),
+        ("policies: [mql_only]\nscenarios: [{name: a}]", "suite"),
+        ("timezone: UTC\nevents: {columns: {timestamp: When}}", "mapping"),
+        ("policy: mql_only\ncases: []", "cases"),
+        ("on: [push]\njobs: {a: {steps: []}}", "workflow"),
+        ("accounts: 3\nwhatever: 1", "unknown"),
+    ],
+)
+def test_yaml_blocks_are_told_apart_by_their_keys(text: str, kind: str) -> None:
+    assert yaml_kind(yaml.safe_load(text)) == kind
