@@ -12,9 +12,9 @@ and share one Python namespace. A block runs by its info string:
   regression suite, an import mapping, policy test cases (which must pass) or a GitHub Actions
   workflow (plain YAML); a yaml block that is none of these fails;
 - ``shell``: every command (``\\`` continuations joined, ``# comments`` dropped) must exit 0,
-  or the code a trailing comment ``# exit N ...`` gives. ``qualsim ...`` runs in this process
-  (typer's ``CliRunner`` on ``sim.cli.app``), ``python ...`` as a subprocess of this
-  interpreter; ``command > file`` writes its output to the file; of
+  or the code a trailing comment ``# exit N`` (or ``# exit N: why``) gives. ``qualsim ...``
+  runs in this process (typer's ``CliRunner`` on ``sim.cli.app``), ``python ...`` as a
+  subprocess of this interpreter; ``command > file`` writes its output to the file; of
   ``... && pip install ... && rest`` only ``rest`` runs (the package is already installed).
   Any other command fails: a block that cannot run here is skipped, visibly, with
   ``<!-- skip: next "reason" -->`` or
@@ -207,7 +207,7 @@ def yaml_block(example: Example) -> None:
 
 # -- shell blocks --------------------------------------------------------------------------------
 
-EXIT_COMMENT = re.compile(r"(?:^|\s)#\s*exit\s+(\d+)\b")  # "# exit 2: why"
+EXIT_COMMENT = re.compile(r"(?:^|\s)#\s*exit\s+(\d+)\s*(?::.*)?$")  # "# exit 2", "# exit 2: why"
 
 
 def command_lines(source: str) -> Iterator[str]:
@@ -440,7 +440,7 @@ def test_shell_commands_are_read_as_a_shell_would() -> None:
     block = (
         "python3 -m venv .venv && . .venv/bin/activate && pip install . && qualsim run  # go\n"
         "qualsim evaluate --events e.csv \\\n    --policy mqa_count   # exit 1: why\n"
-        'qualsim query runs "SELECT 1\n   FROM cells" > out.txt\n'
+        'qualsim query runs "SELECT 1\n   FROM cells" > out.txt  # exit code 1 on an error\n'
     )
     lines = list(command_lines(block))
     assert [parts_to_run(line) for line in lines] == [
