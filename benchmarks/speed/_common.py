@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts (run as ``python benchmarks/bench_*.py``)."""
+"""Helpers shared by the benchmark scripts (run as ``python benchmarks/speed/bench_*.py``)."""
 
 from __future__ import annotations
 

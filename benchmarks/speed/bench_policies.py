@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/bench_policies.py                  # >= 10,000,000 events (~1-2 min)
-    python benchmarks/bench_policies.py --quick          # ~300,000 events, CI smoke run
-    python benchmarks/bench_policies.py --events 3000000 --no-join
+    python benchmarks/speed/bench_policies.py            # >= 10,000,000 events (~1.5 min)
+    python benchmarks/speed/bench_policies.py --quick    # ~300,000 events, CI smoke run (~4 s)
+    python benchmarks/speed/bench_policies.py --events 3000000 --no-join
 
 Everything below is measured in one run. Nothing is asserted: it always exits 0 (unless it
 crashes) and prints each result next to its target.

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/bench_simulate.py                # 50,000 accounts over 365 days (~2 min)
-    python benchmarks/bench_simulate.py --quick        # small smoke run for CI (~15 s)
-    python benchmarks/bench_simulate.py --accounts 10000 --horizon-days 730 --scenario smb
+    python benchmarks/speed/bench_simulate.py          # 50,000 accounts over 365 days (~1 min)
+    python benchmarks/speed/bench_simulate.py --quick  # small smoke run for CI (~6 s)
+    python benchmarks/speed/bench_simulate.py --accounts 10000 --horizon-days 730 --scenario smb
 
 Everything below is measured in one run. Nothing is asserted: it always exits 0 (unless it
 crashes) and prints each result next to its target.

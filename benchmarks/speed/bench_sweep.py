@@ -1,12 +1,12 @@
-"""Benchmark threshold sweeps (``sim.sweep``): how their time grows with thresholds,
-replications and workers.
+"""Benchmark threshold sweeps (``policies.sweep``, ``sim.experiment.run_sweep``): how their time
+grows with thresholds, replications and workers.
 
 Usage::
 
-    python benchmarks/bench_sweep.py            # enterprise, 2,000 accounts (a few minutes)
-    python benchmarks/bench_sweep.py --quick    # 300 accounts, seconds (CI smoke run)
-    python benchmarks/bench_sweep.py --full     # also the issue's sweep: 4 policies x 30
-                                                # thresholds x 20 samples x 5 replications
+    python benchmarks/speed/bench_sweep.py            # enterprise, 2,000 accounts (~1.5 min)
+    python benchmarks/speed/bench_sweep.py --quick    # 300 accounts, CI smoke run (~20 s)
+    python benchmarks/speed/bench_sweep.py --full     # also the issue's sweep: 4 policies x 30
+                                                      # thresholds x 20 samples x 5 replications
 
 Measured in one run (nothing asserted; always exits 0):
 
