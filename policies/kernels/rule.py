@@ -86,7 +86,9 @@ class Rule:
         people, touches = counting_masks(tt, cond, *self.args)
         unique = total = None
         if cond.unique_contacts or need == "unique_contacts":
-            unique = tt.count(people, window, distinct=True)
+            unique = tt.count(
+                people, window, distinct=True, per_contact=cond.min_touches_per_contact
+            )
         if cond.min_activities or need == "min_activities":
             total = tt.count(touches, window)
         if cond.tier is None and cond.icp_fit_min is None:

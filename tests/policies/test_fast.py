@@ -35,7 +35,15 @@ TITLES = [
     "Chief Information Security Officer",
     "IT Director",
     "",
+    "Student",
+    "PhD Student",
+    "IT Intern",
+    "Internal Auditor",  # "intern" is a whole word: not excluded by it
+    "Job Seeker",
+    None,  # no title recorded
 ]
+# exclude_titles phrases: some match the titles above, some as part of a word only.
+EXCLUDED = ["student", "intern", "vp", "chief information security", "job seeker", "analyst"]
 # Few distinct times (whole and half days): ties and exact window edges happen often.
 TIMES = st.integers(0, 80).map(lambda k: k / 2)
 
@@ -69,6 +77,8 @@ def logs(draw) -> sim.EventLog:
                 "icp_fit": draw(st.sampled_from([0.2, 0.5, 0.8])),
             }
         )
+    if contacts and draw(st.integers(0, 4)) == 0:  # a contact missing from the contacts table
+        contacts.pop(draw(st.integers(0, len(contacts) - 1)))
     ev = pd.DataFrame(rows, columns=["time", "account_id", "contact_id", "activity"])
     ev = ev.sort_values(["account_id", "time"], kind="stable").reset_index(drop=True)
     if draw(st.booleans()):  # a categorical activity column, as simulated logs have
@@ -109,6 +119,10 @@ def conditions(draw, need_window: bool = False) -> dict:
         c["tier"] = draw(st.lists(st.integers(1, 3), min_size=1, unique=True))
     if draw(st.integers(0, 6)) == 0:
         c["icp_fit_min"] = draw(st.sampled_from([0.3, 0.6]))
+    if draw(st.integers(0, 2)) == 0:
+        c["min_touches_per_contact"] = draw(st.integers(1, 4))
+    if draw(st.integers(0, 3)) == 0:
+        c["exclude_titles"] = draw(st.lists(st.sampled_from(EXCLUDED), min_size=1, unique=True))
     return c
 
 
@@ -358,6 +372,55 @@ def test_counting_touch_path_never_looks_ahead(log, spec, cut):
     _same(full[full["time"] <= cut], policies.evaluate(policy, log.until(cut)))
 
 
+def _deepen(node, depth: int, excluded: list[str] | None):
+    """The clause with ``min_touches_per_contact`` and ``exclude_titles`` set on every
+    condition (``excluded`` None: left out)."""
+    if isinstance(node, list):
+        return [_deepen(c, depth, excluded) for c in node]
+    if any(k in node for k in ("any", "all", "not")):
+        return {k: _deepen(v, depth, excluded) for k, v in node.items()}
+    extra = {"exclude_titles": excluded} if excluded else {}
+    return {**node, "min_touches_per_contact": depth, **extra}
+
+
+@st.composite
+def depth_mqa(draw, monotone: bool = True) -> dict:
+    """An ``mqa_count`` policy whose every condition asks for engagement depth per contact
+    (2 to 4 touches) and most exclude some titles."""
+    spec = draw(monotone_mqa() if monotone else mqa_policies())
+    depth = draw(st.integers(2, 4))
+    excluded = draw(st.none() | st.lists(st.sampled_from(EXCLUDED), min_size=1, unique=True))
+    for key in ("any", "all", "not"):
+        if key in spec:
+            spec[key] = _deepen(spec[key], depth, excluded)
+    spec["tiers"] = {t: _deepen(g, depth, excluded) for t, g in spec.get("tiers", {}).items()}
+    return spec
+
+
+@HYP
+@given(log=logs(), spec=depth_mqa(), blocks=BLOCKS)
+def test_depth_and_excluded_titles_fast_equals_reference_and_general_path(log, spec, blocks):
+    """``min_touches_per_contact`` and ``exclude_titles`` keep a rule monotone (more touches
+    never lower a count): the counting-touch path stays exact for them."""
+    policy = policies.load_policy(spec)
+    assert rule.fast_ok(policy)
+    with _small_blocks(blocks):
+        fast = policies.evaluate(policy, log)
+    _same(fast, reference.evaluate(policy, log))
+    pd.testing.assert_frame_equal(fast, _general(policy, log))
+
+
+@HYP
+@given(log=logs(), spec=depth_mqa(monotone=False), cut=TIMES)
+def test_depth_and_excluded_titles_general_path_equals_reference_and_never_looks_ahead(
+    log, spec, cut
+):
+    policy = policies.load_policy(spec)
+    full = policies.evaluate(policy, log)
+    _same(full, reference.evaluate(policy, log))
+    _same(full[full["time"] <= cut], policies.evaluate(policy, log.until(cut)))
+
+
 def test_counting_touch_path_window_edges_are_exact():
     # 0.1 + 0.2 - 0.3 is not 0.0 in floats: the touch at 0.1 + 0.2 is in [t - 0.3, t] at
     # t = 0.6 only if the comparison is made on the floats themselves.
@@ -383,12 +446,16 @@ def test_counting_touch_path_window_edges_are_exact():
 # --------------------------------------------------------------------------- sweeps
 
 
+COUNTS = ("unique_contacts", "min_activities", "min_touches_per_contact")
+
+
 def _threshold_paths(node, prefix: str = "") -> list[str]:
-    """Every ``unique_contacts`` / ``min_activities`` path inside a policy dict."""
+    """Every count (``unique_contacts``, ``min_activities``, ``min_touches_per_contact``) path
+    inside a policy dict."""
     out = []
     if isinstance(node, dict):
         for k, v in node.items():
-            if k in ("unique_contacts", "min_activities") and prefix:
+            if k in COUNTS and prefix:
                 out.append(f"{prefix}{k}")
             elif k in ("any", "all", "not", "tiers") or isinstance(k, int):
                 out += _threshold_paths(v, f"{prefix}{k}.")
@@ -410,7 +477,7 @@ def sweeps(draw, one_pass: bool = False):
     paths = _threshold_paths({k: data[k] for k in ("any", "all", "not", "tiers") if k in data})
     # An absent field is set by with_value too: a condition that had only the other count.
     cond_paths = [p.rsplit(".", 1)[0] for p in paths]
-    paths += [f"{c}.{f}" for c in cond_paths for f in ("unique_contacts", "min_activities")]
+    paths += [f"{c}.{f}" for c in cond_paths for f in COUNTS]
     if not one_pass and draw(st.integers(0, 5)) == 0:
         return spec, "window_days", draw(st.lists(st.sampled_from([0.5, 2.0, 30.0]), max_size=3))
     path = draw(st.sampled_from(sorted(set(paths))))
