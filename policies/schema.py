@@ -77,6 +77,20 @@ class Condition(Strict):
             raise ValueError("a condition needs unique_contacts or min_activities (or both) > 0")
         return self
 
+    def count_fields(self) -> list[str]:
+        """The counts this condition asks for: ``unique_contacts``, ``min_activities`` where
+        set, and ``min_touches_per_contact`` where above 1 (with ``unique_contacts``)."""
+        deep = self.min_touches_per_contact > 1 and self.unique_contacts > 0
+        return [
+            name
+            for name, asked in (
+                ("unique_contacts", self.unique_contacts > 0),
+                ("min_touches_per_contact", deep),
+                ("min_activities", self.min_activities > 0),
+            )
+            if asked
+        ]
+
 
 def _clause_kind(v: Any) -> str:
     if isinstance(v, dict):

@@ -48,13 +48,21 @@ EXCLUDED = ["student", "intern", "vp", "chief information security", "job seeker
 TIMES = st.integers(0, 80).map(lambda k: k / 2)
 
 
+# Dense logs: a few people touching often within days, so that contacts have several touches
+# in one window (engagement depth per person).
+DENSE_TIMES = st.integers(0, 24).map(lambda k: k / 2)
+DENSE_ACTIVITIES = ["web_visit", "email_click", "content_download", "webinar", "email_open"]
+
+
 @st.composite
-def logs(draw) -> sim.EventLog:
+def logs(draw, dense: bool = False) -> sim.EventLog:
     n_acc = draw(st.integers(1, 4))
+    times = DENSE_TIMES if dense else TIMES
+    activities = st.sampled_from(DENSE_ACTIVITIES if dense else ACTIVITIES)
     rows, contacts, accounts = [], [], []
     cid = 0
     for a in range(n_acc):
-        people = list(range(cid, cid + draw(st.integers(0, 5))))
+        people = list(range(cid, cid + draw(st.integers(1, 3) if dense else st.integers(0, 5))))
         cid += len(people)
         for c in people:
             contacts.append(
@@ -67,9 +75,9 @@ def logs(draw) -> sim.EventLog:
                     "role": draw(st.sampled_from([*ROLES, "none"])),
                 }
             )
-        for _ in range(draw(st.integers(0, 25))):
+        for _ in range(draw(st.integers(5, 30) if dense else st.integers(0, 25))):
             who = draw(st.sampled_from([-1, *people])) if people else -1
-            rows.append((draw(TIMES), a, who, draw(st.sampled_from(ACTIVITIES))))
+            rows.append((draw(times), a, who, draw(activities)))
         accounts.append(
             {
                 "account_id": a,
@@ -93,6 +101,7 @@ def logs(draw) -> sim.EventLog:
 
 
 ACTS = st.lists(st.sampled_from(ACTIVITIES), min_size=1, max_size=5, unique=True)
+SOME_LOGS = st.one_of(logs(), logs(dense=True))
 
 
 @st.composite
@@ -398,7 +407,7 @@ def depth_mqa(draw, monotone: bool = True) -> dict:
 
 
 @HYP
-@given(log=logs(), spec=depth_mqa(), blocks=BLOCKS)
+@given(log=SOME_LOGS, spec=depth_mqa(), blocks=BLOCKS)
 def test_depth_and_excluded_titles_fast_equals_reference_and_general_path(log, spec, blocks):
     """``min_touches_per_contact`` and ``exclude_titles`` keep a rule monotone (more touches
     never lower a count): the counting-touch path stays exact for them."""
@@ -411,7 +420,7 @@ def test_depth_and_excluded_titles_fast_equals_reference_and_general_path(log, s
 
 
 @HYP
-@given(log=logs(), spec=depth_mqa(monotone=False), cut=TIMES)
+@given(log=SOME_LOGS, spec=depth_mqa(monotone=False), cut=TIMES)
 def test_depth_and_excluded_titles_general_path_equals_reference_and_never_looks_ahead(
     log, spec, cut
 ):
@@ -493,7 +502,7 @@ def _loop(policy, log, path, values) -> pd.DataFrame:
 
 
 @HYP
-@given(log=logs(), case=st.one_of(sweeps(), sweeps(one_pass=True)), blocks=BLOCKS)
+@given(log=SOME_LOGS, case=st.one_of(sweeps(), sweeps(one_pass=True)), blocks=BLOCKS)
 def test_sweep_equals_a_loop_of_evaluate(log, case, blocks):
     spec, path, values = case
     policy = policies.load_policy(spec)
@@ -511,11 +520,32 @@ def test_sweep_equals_a_loop_of_evaluate(log, case, blocks):
     pd.testing.assert_frame_equal(got, expected)
 
 
+@HYP
+@given(log=logs(dense=True), spec=depth_mqa(), data=st.data(), blocks=BLOCKS)
+def test_depth_sweep_in_one_pass_equals_a_loop_of_evaluate(log, spec, data, blocks):
+    """A sweep of ``min_touches_per_contact`` (every condition asks for some depth; dense logs,
+    so that people have several touches in a window)."""
+    policy = policies.load_policy(spec)
+    data_ = policy.model_dump(by_alias=True, exclude_none=True)
+    paths = _threshold_paths({k: data_[k] for k in ("any", "all", "tiers") if k in data_})
+    path = data.draw(st.sampled_from(sorted(p for p in paths if p.endswith("per_contact"))))
+    values = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=6))
+    assert sweep.sweep_target(policy, path) is not None
+    with _small_blocks(blocks):
+        got = policies.sweep(policy, log, path, values)
+    pd.testing.assert_frame_equal(got, _loop(policy, log, path, values))
+
+
 def test_sweep_one_pass_is_used_for_count_thresholds_only():
     base = {"name": "m", "kind": "mqa_count", "window_days": 30}
     p = policies.load_policy({**base, "any": [{"unique_contacts": 4}, {"min_activities": 9}]})
     assert sweep.sweep_target(p, "any.0.unique_contacts") == (None, [0], "unique_contacts")
     assert sweep.sweep_target(p, "any.1.unique_contacts") == (None, [1], "unique_contacts")
+    assert sweep.sweep_target(p, "any.0.min_touches_per_contact") == (
+        None,
+        [0],
+        "min_touches_per_contact",
+    )
     assert sweep.sweep_target(p, "window_days") is None
     assert sweep.sweep_target(p, "all.0.unique_contacts") is None
     t = policies.load_policy(
