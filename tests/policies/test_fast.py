@@ -3,6 +3,7 @@ never look ahead (truncating the log after t leaves every handoff at or before t
 
 from __future__ import annotations
 
+from typing import Literal
 from unittest import mock
 
 import numpy as np
@@ -17,7 +18,7 @@ from policies import reference
 from policies.kernels import rule, sweep, touches
 from policies.kinds import mqa
 from policies.kinds.combinators import per_event
-from sim.errors import ConfigError, DataError
+from sim.errors import ConfigError, DataError, QualsimError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
 HYP = settings(
@@ -575,6 +576,77 @@ def test_sweep_on_a_simulated_world_equals_the_loop():
         pd.testing.assert_frame_equal(
             policies.sweep(policy, log, path, values), _loop(policy, log, path, values)
         )
+
+
+# --------------------------------------------------------------------------- policies.holds
+
+
+def _first_true(log: sim.EventLog, h: np.ndarray) -> dict[int, float]:
+    """Each account's first event time where ``h`` is True."""
+    ev = log.events[h]
+    return ev.groupby("account_id")["time"].min().astype(float).to_dict()
+
+
+@HYP
+@given(log=SOME_LOGS, spec=ANY_POLICY)
+def test_holds_first_true_is_the_first_handoff(log, spec):
+    """An account's first handoff is at its first event where its rule holds (recycling only
+    matters after it); every event of one time gets the same answer."""
+    policy = policies.load_policy(spec)
+    h = policies.holds(policy, log)
+    assert h.dtype == bool and h.shape == (len(log.events),)
+    q = policies.evaluate(policy, log)
+    first = q.groupby("account_id")["time"].min().astype(float).to_dict()
+    assert _first_true(log, h) == first
+    ties = pd.DataFrame({"a": log.events["account_id"], "t": log.events["time"], "h": h})
+    assert (ties.groupby(["a", "t"])["h"].nunique() <= 1).all()
+
+
+@HYP
+@given(log=SOME_LOGS, spec=ANY_POLICY, cut=TIMES)
+def test_holds_never_looks_ahead(log, spec, cut):
+    policy = policies.load_policy(spec)
+    full = policies.holds(policy, log)
+    early = log.events["time"].to_numpy() <= cut
+    np.testing.assert_array_equal(policies.holds(policy, log.until(cut)), full[early])
+
+
+def test_holds_on_a_simulated_world_with_a_shared_frame():
+    w = sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 60}}), seed=7)
+    log = sim.EventLog.from_world(w)
+    frame = policies.Frame(log)
+    for name in ("mqa_count", "mql_only", "weighted_titles", "progression_stages", "mql_or_mqa"):
+        policy = policies.load_policy(name)
+        h = policies.holds(policy, log, frame)
+        np.testing.assert_array_equal(h, policies.holds(policy, log))
+        first = policies.evaluate(policy, log).groupby("account_id")["time"].min()
+        assert _first_true(log, h) == first.astype(float).to_dict()
+    empty = sim.EventLog(log.events.iloc[:0], log.contacts, log.accounts)
+    assert policies.holds(policies.load_policy("mqa_count"), empty).shape == (0,)
+
+
+class NoRule(policies.PolicyBase):
+    """A plug-in that evaluates itself but defines no per-event rule."""
+
+    kind: Literal["holds_none"] = "holds_none"
+
+    def evaluate(self, log):
+        return policies.evaluate(policies.load_policy("mqa_count"), log)
+
+
+policies.register("holds_none")(NoRule)
+
+
+def test_holds_of_a_kind_without_a_per_event_rule_is_a_clear_error():
+    log = _tiny_log(
+        pd.DataFrame({"time": [1.0], "account_id": [0], "contact_id": [1]}).assign(
+            activity="webinar"
+        )
+    )
+    policy = policies.load_policy({"name": "none", "kind": "holds_none"})
+    assert len(policies.evaluate(policy, log)) == 0
+    with pytest.raises(QualsimError, match=r"'none' of kind 'holds_none'.*defines no holds"):
+        policies.holds(policy, log)
 
 
 # --------------------------------------------------------------------------- the log's checks
