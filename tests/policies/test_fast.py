@@ -284,7 +284,10 @@ def test_no_look_ahead(log, spec, cut):
     _same(full[full["time"] <= cut], cut_log)
 
 
-@pytest.mark.parametrize("name", ["mqa_count", "mql_only", "weighted_titles", "progression_stages"])
+@pytest.mark.parametrize(
+    "name",
+    ["mqa_count", "mql_only", "weighted_titles", "progression_stages", "mql_scored", "mqa_depth"],
+)
 def test_shipped_policies_fast_equals_reference_on_a_simulated_world(name):
     w = sim.simulate(sim.load_scenario("enterprise", overrides={"accounts": {"count": 25}}), seed=4)
     log = sim.EventLog.from_world(w)

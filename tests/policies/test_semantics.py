@@ -1230,6 +1230,71 @@ def test_shipped_weighted_titles(evaluate):
     assert df["score"].tolist() == pytest.approx([50.0, 40.0, 45.0])
 
 
+def test_shipped_mql_scored(evaluate):
+    # threshold 100; content_download / webinar / event 20, demo_request 100, pricing_visit 5,
+    # web_visit 1, email_click 1, email_open 0; fit c_level / vp / director 50; 90-day window;
+    # recycle 90.
+    # acct 0: c1 (manager, fit 0) requests a demo at 10 -> 100: handoff at 10 (automatic MQL).
+    #   Another demo at 50 is before 10 + 90. At 101 (c2's visit) c1 has the demo at 50 in
+    #   [11, 101] -> 100 (c2: 50 + 1) -> handoff at 101, c1.
+    # acct 1: c11 (director, 50): download 0, webinar 30 -> 90; pricing 35 -> 95; click 36 -> 96;
+    #   open 37 -> 96; visits 38..41 -> 100 at 41.
+    # acct 2: c21 (individual): download 0, event 10, webinar 20, download 30 -> 80; download
+    #   at 95: [5, 95] drops the one at 0 -> 80; webinar at 100: [10, 100] keeps the event at 10
+    #   (the edge) -> 100 at 100.
+    # acct 3: an anonymous demo request never scores.
+    contacts = {
+        1: {"seniority": "manager"},
+        2: {"seniority": "c_level"},
+        11: {"seniority": "director"},
+        21: {"seniority": "individual"},
+    }
+    events = [(10, 0, 1, "demo_request"), (50, 0, 1, "demo_request"), (101, 0, 2, "web_visit")]
+    events += [(0, 1, 11, "content_download"), (30, 1, 11, "webinar")]
+    events += [(35, 1, 11, "pricing_visit"), (36, 1, 11, "email_click")]
+    events += [(37, 1, 11, "email_open")] + [(t, 1, 11, "web_visit") for t in (38, 39, 40, 41)]
+    events += [(0, 2, 21, "content_download"), (10, 2, 21, "event"), (20, 2, 21, "webinar")]
+    events += [(30, 2, 21, "content_download"), (95, 2, 21, "content_download")]
+    events += [(100, 2, 21, "webinar"), (5, 3, ANON, "demo_request")]
+    df = evaluate(load_policy("mql_scored"), make_log(events, contacts))
+    assert got(df, "policy", "contact_id", "rule", "score") == [
+        (0, 10.0, "mql_scored", 1, "threshold", 100.0),
+        (0, 101.0, "mql_scored", 1, "threshold", 100.0),
+        (1, 41.0, "mql_scored", 11, "threshold", 100.0),
+        (2, 100.0, "mql_scored", 21, "threshold", 100.0),
+    ]
+
+
+def test_shipped_mqa_depth(evaluate):
+    # window 90; all: [2 people with 4+ counting touches each, 20+ counting touches], students,
+    # interns, academics and job seekers excluded; email opens do not count.
+    # acct 0: c1 visits at 1..4, c2 at 5..8, c3 opens an email at 9 and clicks at 10..21 ->
+    #   at 21: c1 and c2 with 4 each, 4 + 4 + 12 = 20 touches -> handoff at 21, score 3 people.
+    # acct 1: the same with c12 a "Computer Science Student" (excluded): at 21 one person with
+    #   4 and 16 touches; c14 (VP) visits at 30..33 -> c11 and c14, 20 touches -> handoff at 33,
+    #   score 4 (the score counts everyone).
+    # acct 2: c21 at 0..3, c22 at 4..7, c23 clicks at 80..91: at 90 [0, 90] has c21 (0 on the
+    #   edge) and c22 with 4 each but 19 touches; at 91 c21 has 3 -> never.
+    titles = {1: "Security Architect", 2: "IT Manager", 3: "Analyst"}
+    titles |= {11: "Security Architect", 12: "Computer Science Student", 13: "Analyst"}
+    titles |= {14: "VP Security", 21: "CISO", 22: "IT Director", 23: "Analyst"}
+    events = []
+    for a, c in ((0, 0), (1, 10)):
+        events += [(t, a, c + 1, "web_visit") for t in (1, 2, 3, 4)]
+        events += [(t, a, c + 2, "web_visit") for t in (5, 6, 7, 8)]
+        events += [(9, a, c + 3, "email_open")]
+        events += [(t, a, c + 3, "email_click") for t in range(10, 22)]
+    events += [(t, 1, 14, "web_visit") for t in (30, 31, 32, 33)]
+    events += [(t, 2, 21, "web_visit") for t in (0, 1, 2, 3)]
+    events += [(t, 2, 22, "web_visit") for t in (4, 5, 6, 7)]
+    events += [(t, 2, 23, "email_click") for t in range(80, 92)]
+    df = evaluate(load_policy("mqa_depth"), make_log(events, titles))
+    assert got(df, "policy", "rule", "score") == [
+        (0, 21.0, "mqa_depth", "all", 3.0),
+        (1, 33.0, "mqa_depth", "all", 4.0),
+    ]
+
+
 def test_shipped_progression_stages(evaluate, stage_entries):
     # aware: 1 contact in 90 d; engaged: 2 contacts with content/webinar/demo in 30 d;
     # sales_ready: a demo in 30 d (handoff).
@@ -1299,6 +1364,18 @@ WORLD_POLICIES = {
     },
     "weighted_titles": "weighted_titles",
     "progression_stages": "progression_stages",
+    "mql_scored": "mql_scored",
+    "mqa_depth": "mqa_depth",
+    "mqa_depth_recycle": {  # not monotone and recycling: the general per-event path
+        "name": "mqa_depth_recycle",
+        "kind": "mqa_count",
+        "window_days": 60,
+        "recycle_days": 30,
+        "any": [
+            {"unique_contacts": 2, "min_touches_per_contact": 2, "exclude_titles": ["student"]},
+            {"all": [{"min_activities": 6}, {"not": {"unique_contacts": 1, "seniority": ["vp"]}}]},
+        ],
+    },
 }
 
 
