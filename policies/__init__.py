@@ -17,8 +17,9 @@ Loading a policy
     ``with_value`` (a validated copy with one field changed), ``PolicyBase`` (the fields every
     policy has; a plug-in's model extends it).
 Evaluating it on an EventLog
-    ``evaluate`` (the handoffs: the qualifications table), ``sweep`` (the handoffs of every
-    value of one field, sharing the work), ``stage_entries`` (every stage entry of a
+    ``evaluate`` (the handoffs: the qualifications table), ``holds`` (per event, does the
+    rule hold at its time, recycling aside), ``sweep`` (the handoffs of every value of one
+    field, sharing the work), ``stage_entries`` (every stage entry of a
     ``stages`` policy), ``Frame`` (the per-event arrays of a log, shared between evaluations).
 Kinds and plug-ins
     ``register`` (a :class:`Kind`, or a model that evaluates itself), ``kinds`` (every known
@@ -36,7 +37,7 @@ from __future__ import annotations
 # function, imported after it) then names the registry's listing in this namespace.
 from policies.cases import run_cases
 from policies.check import PolicyCheckError, check_policy
-from policies.evaluation import evaluate, sweep
+from policies.evaluation import evaluate, holds, sweep
 from policies.explain import explain
 from policies.kernels.frame import Frame
 from policies.kinds import BUILTIN
@@ -47,6 +48,6 @@ from policies.schema import PolicyBase
 
 # The public names, grouped as in the docstring.
 __all__ = ["PolicyBase", "load_policy", "with_value"]  # loading a policy
-__all__ += ["Frame", "evaluate", "stage_entries", "sweep"]  # evaluating it on an EventLog
+__all__ += ["Frame", "evaluate", "holds", "stage_entries", "sweep"]  # evaluating it on an EventLog
 __all__ += ["BUILTIN", "Kind", "kinds", "register"]  # kinds and plug-ins
 __all__ += ["PolicyCheckError", "check_policy", "explain", "run_cases"]  # checking, explaining

@@ -1,5 +1,5 @@
-"""Evaluating a policy on an EventLog, and sweeping one of its fields: each through the
-policy's kind in :mod:`policies.registry`.
+"""Evaluating a policy on an EventLog, asking where its rule holds, and sweeping one of its
+fields: each through the policy's kind in :mod:`policies.registry`.
 
 >>> import sim
 >>> from policies.loading import load_policy
@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from policies.kernels.frame import Frame
 from policies.loading import with_value
 from policies.registry import kind_of
 from policies.schema import PolicyBase
+from sim.errors import QualsimError
 from sim.eventlog import EventLog
 
 
@@ -31,6 +33,39 @@ def evaluate(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> p
     evaluations on one log; :func:`sweep` does that.
     """
     return kind_of(policy).evaluate(policy, log, frame).reset_index(drop=True)
+
+
+def holds(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> np.ndarray:
+    """Per event of ``log`` (a bool per row of ``log.events``, in order): does ``policy``'s rule
+    hold at that event's time, recycling aside? Every event of one time gets the same answer,
+    and it depends only on the events up to that time.
+
+    Without ``recycle_days`` an account's handoff is at its first event where this is True.
+    ``frame`` (a :class:`Frame` of the same log) shares work with other evaluations. Raises
+    :class:`~sim.errors.QualsimError` for a kind that defines no per-event rule (a plug-in model
+    without a ``holds(log)`` method).
+
+    >>> import sim
+    >>> from policies.loading import load_policy
+    >>> w = sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 30}}), seed=2)
+    >>> log = sim.EventLog.from_world(w)
+    >>> h = holds(load_policy("mqa_count"), log)
+    >>> h.dtype, h.shape == (len(log.events),)
+    (dtype('bool'), True)
+    """
+    f = frame if frame is not None else Frame(log)
+    return np.array(rule_holds(policy, f), dtype=bool)
+
+
+def rule_holds(policy: PolicyBase, f: Frame) -> np.ndarray:
+    """:func:`holds` on a :class:`Frame`, through the policy's kind (``Kind.holds``)."""
+    per_event = kind_of(policy).holds
+    if per_event is None:
+        raise QualsimError(
+            f"policy {policy.name!r} of kind {policy.kind!r} cannot be combined: it defines no "
+            "holds(log) method (the per-event rule that kind: any / all and policies.holds use)"
+        )
+    return per_event(policy, f)
 
 
 def sweep(policy: PolicyBase, log: EventLog, path: str, values: Iterable[Any]) -> pd.DataFrame:

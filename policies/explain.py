@@ -100,13 +100,22 @@ def counted_touches(
     include_anonymous: bool,
     t: float,
 ) -> pd.DataFrame:
-    """The touches of ``mine`` (an account's events) that ``cond`` counts in its window ending
-    at ``t`` (``window``, ``activities``, ``include_anonymous``: the policy's defaults)."""
+    """The touches of ``mine`` (an account's events) that ``cond`` counted in its window ending
+    at ``t`` (``window``, ``activities``, ``include_anonymous``: the policy's defaults): every
+    counting touch where it asks for ``min_activities``, and the touches of the contacts it
+    counted toward ``unique_contacts`` (those with ``min_touches_per_contact`` of them)."""
     people, touches = counting_masks(frame, cond, window, activities, include_anonymous)
     win = cond.window_days if cond.window_days is not None else window
     assert win is not None, "the schema gives every condition a window"
-    counted = (people | touches)[mine["_i"].to_numpy()]
-    return mine[counted & in_window(mine, t - win, t)]
+    i = mine["_i"].to_numpy()
+    inside = in_window(mine, t - win, t)
+    counted = touches[i] & inside if cond.min_activities else np.zeros(len(mine), dtype=bool)
+    if cond.unique_contacts:
+        who = people[i] & inside
+        contact = mine["contact_id"].to_numpy()
+        ids, n = np.unique(contact[who], return_counts=True)
+        counted |= who & np.isin(contact, ids[n >= cond.min_touches_per_contact])
+    return mine[counted]
 
 
 def in_window(mine: pd.DataFrame, lo: float, t: float) -> np.ndarray:

@@ -29,6 +29,14 @@ is implemented):
 - A touch by a contact id that is not −1 but is absent from the contacts table is a known
   contact (it counts as a unique contact when no seniority/roles filter applies); it has no
   fit points and the default title weight.
+- ``exclude_titles`` excludes only known contacts whose recorded title matches a phrase: a
+  contact without a title (missing value, no ``title`` column, not in the contacts table) is
+  not excluded, and anonymous touches are never excluded by it (they have no title; they
+  still count toward ``min_activities`` where ``include_anonymous`` says so).
+- ``min_touches_per_contact`` counts a contact's touches exactly as ``min_activities`` counts
+  the account's: the condition's counting touches in its window (after its activities,
+  seniority / roles filters and exclude_titles). It applies to ``unique_contacts`` only, so with
+  ``unique_contacts: 0`` it changes nothing.
 - ``mql``: the account's contacts are the contacts of the account's events.
   With ``decay: {window_days: W}`` a contact keeps its fit points after all its touches have
   left the window (it has a score "from its first touch on").
@@ -216,9 +224,11 @@ def condition_holds(
 
     Scans every touch of the account. A touch counts when it is in the condition's window and
     its activity is one of the condition's activities, and it is either by a known contact who
-    passes the seniority/roles filters, or anonymous with include_anonymous in force and no
-    seniority/roles filter. The condition holds when the number of distinct known counting
-    contacts is >= unique_contacts and the number of counting touches is >= min_activities.
+    passes the seniority/roles filters and whose title matches no exclude_titles phrase, or
+    anonymous with include_anonymous in force and no seniority/roles filter. The condition
+    holds when the number of distinct known contacts with at least min_touches_per_contact
+    counting touches is >= unique_contacts and the number of counting touches is >=
+    min_activities.
     """
     # Which accounts the condition can hold for. Unknown tier / icp_fit: never.
     if cond.tier is not None:
@@ -238,9 +248,10 @@ def condition_holds(
         cond.include_anonymous if cond.include_anonymous is not None else defaults.include_anonymous
     )
     filters_people = cond.seniority is not None or cond.roles is not None
+    excluded_phrases = cond.exclude_titles or []
 
     counting_touches = 0
-    counting_contacts: set[int] = set()
+    touches_of: dict[int, int] = {}  # known contact -> its counting touches
     for x in _visible(touches, t):
         if not _in_window(x, t, window):
             continue
@@ -258,9 +269,16 @@ def condition_holds(
             continue
         if cond.roles is not None and person.get("role") not in cond.roles:
             continue
+        # Excluded titles: such a contact's touches do not count at all. A contact without a
+        # title, or not in the contacts table, has the title "" and matches no phrase.
+        title = person.get("title", "")
+        if any(title_matches(title, phrase) for phrase in excluded_phrases):
+            continue
         counting_touches += 1
-        counting_contacts.add(x.contact_id)
+        touches_of[x.contact_id] = touches_of.get(x.contact_id, 0) + 1
 
+    # A contact counts toward unique_contacts only with enough counting touches of its own.
+    counting_contacts = [c for c, n in touches_of.items() if n >= cond.min_touches_per_contact]
     return (
         len(counting_contacts) >= cond.unique_contacts and counting_touches >= cond.min_activities
     )

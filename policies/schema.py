@@ -30,6 +30,8 @@ from sim.vocab import Activity, Role, Seniority
 Float = Annotated[float, Field(strict=True)]
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
 Count = Annotated[int, Field(strict=True, ge=0)]
+# Title phrases, matched as whole words (no regular expressions from config).
+Phrases = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 # Touches that count unless a policy lists its own: everything but passive exposure.
 DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
@@ -48,12 +50,17 @@ class Condition(Strict):
 
     At time t the window covers the events with time in [t - window_days, t]. Anonymous touches
     never count as a unique contact; they count toward ``min_activities`` only with
-    ``include_anonymous: true``. ``seniority``/``roles`` filter who counts; ``tier`` and
-    ``icp_fit_min`` filter accounts (the condition never holds for other accounts).
+    ``include_anonymous: true``. ``seniority``/``roles`` filter who counts; ``exclude_titles``
+    drops the touches of contacts whose title matches a phrase (whole words, case-insensitive);
+    a contact counts toward ``unique_contacts`` only with at least ``min_touches_per_contact``
+    counting touches in the window. ``tier`` and ``icp_fit_min`` filter accounts (the condition
+    never holds for other accounts).
     """
 
     unique_contacts: Count = 0
     min_activities: Count = 0
+    min_touches_per_contact: Annotated[int, Field(strict=True, ge=1)] = 1
+    exclude_titles: Phrases | None = None
     window_days: PositiveFloat | None = None
     activities: list[Activity] | None = None
     include_anonymous: bool | None = None
@@ -69,6 +76,20 @@ class Condition(Strict):
         if self.unique_contacts == 0 and self.min_activities == 0:
             raise ValueError("a condition needs unique_contacts or min_activities (or both) > 0")
         return self
+
+    def count_fields(self) -> list[str]:
+        """The counts this condition asks for: ``unique_contacts``, ``min_activities`` where
+        set, and ``min_touches_per_contact`` where above 1 (with ``unique_contacts``)."""
+        deep = self.min_touches_per_contact > 1 and self.unique_contacts > 0
+        return [
+            name
+            for name, asked in (
+                ("unique_contacts", self.unique_contacts > 0),
+                ("min_touches_per_contact", deep),
+                ("min_activities", self.min_activities > 0),
+            )
+            if asked
+        ]
 
 
 def _clause_kind(v: Any) -> str:
@@ -140,7 +161,7 @@ class TitleWeight(Strict):
     """Phrases matched case-insensitively as whole words in a title; the first entry that
     matches gives the weight (no regular expressions from config)."""
 
-    match: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    match: Phrases
     weight: Annotated[float, Field(strict=True, ge=0.0)]
 
 
@@ -194,7 +215,7 @@ class MqaCount(PolicyBase):
 class TitlePoints(Strict):
     """Fit points for titles matching any phrase (case-insensitive, whole words)."""
 
-    match: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    match: Phrases
     points: Float
 
 

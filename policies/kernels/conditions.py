@@ -25,6 +25,8 @@ class Events(Protocol):
 
     def contact_in(self, column: str, allowed: Iterable[str]) -> np.ndarray: ...
 
+    def title_in(self, phrases: Iterable[str]) -> np.ndarray: ...
+
 
 def resolve(
     cond: Condition, window: float | None, activities: Sequence[str], include_anonymous: bool
@@ -74,7 +76,9 @@ def counting_masks(
     activities: Sequence[str],
     include_anonymous: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(touches that count as a unique contact, touches that count as activities)."""
+    """(touches that count toward a unique contact, touches that count as activities). A
+    contact whose title matches ``exclude_titles`` counts for neither; anonymous touches have
+    no title and are never excluded by it."""
     _, acts, anon = resolve(cond, window, activities, include_anonymous)
     counting = events.activity_in(acts)
     known = events.known
@@ -83,6 +87,8 @@ def counting_masks(
         who &= events.contact_in("seniority", cond.seniority)
     if cond.roles is not None:
         who &= events.contact_in("role", cond.roles)
+    if cond.exclude_titles is not None:
+        who &= ~events.title_in(cond.exclude_titles)
     anonymous = ~known if anon and not filters_people(cond) else False
     return counting & who, counting & (who | anonymous)
 
@@ -91,7 +97,9 @@ def _condition_holds(frame: Frame, cond: Condition, window, acts, anon) -> np.nd
     people, touches = counting_masks(frame, cond, window, acts, anon)
     holds = np.ones(frame.n, dtype=bool)
     if cond.unique_contacts > 0:
-        holds &= window_sum(frame, people, window, distinct=True) >= cond.unique_contacts
+        k = cond.min_touches_per_contact
+        unique = window_sum(frame, people, window, distinct=True, per_contact=k)
+        holds &= unique >= cond.unique_contacts
     if cond.min_activities > 0:
         holds &= window_sum(frame, touches, window) >= cond.min_activities
     if cond.tier is not None:

@@ -9,7 +9,7 @@ the qualifications rows in :mod:`policies.kernels.output`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -200,6 +200,15 @@ class Frame:
         ok = con[column].astype(object).isin(list(allowed)).to_numpy(bool)
         return self.per_contact(ok, False).astype(bool)
 
+    def title_in(self, phrases: Iterable[str]) -> np.ndarray:
+        """Per event: does its (known) contact's title match one of ``phrases`` (whole words,
+        case-insensitive)? False when anonymous, not in the contacts table or without a title.
+        (Memoised, read-only.)"""
+        key = ("title_in", tuple(phrases))
+        return self.memo(
+            key, lambda: self.per_contact(titles_in(self.log.contacts, key[1]), False).astype(bool)
+        )
+
     def contact_values(self, column: str) -> np.ndarray:
         """Per event: its contact's ``column`` (object; None when anonymous or unknown)."""
         con = self.log.contacts
@@ -237,6 +246,14 @@ class Frame:
         out = self.per_contact(per_row, default).astype(float)
         out[self.contact < 0] = anonymous
         return out
+
+
+def titles_in(contacts: pd.DataFrame, phrases: Sequence[str]) -> np.ndarray:
+    """Per row of ``contacts``: does its title match one of ``phrases``? (A missing title or
+    ``title`` column matches nothing.)"""
+    if "title" not in contacts.columns:
+        return np.zeros(len(contacts), dtype=bool)
+    return first_matching(contacts["title"].to_numpy(dtype=object), [(list(phrases), 1.0)], 0.0) > 0
 
 
 def digest(a: np.ndarray) -> bytes:

@@ -86,7 +86,9 @@ class Rule:
         people, touches = counting_masks(tt, cond, *self.args)
         unique = total = None
         if cond.unique_contacts or need == "unique_contacts":
-            unique = tt.count(people, window, distinct=True)
+            unique = tt.count(
+                people, window, distinct=True, per_contact=cond.min_touches_per_contact
+            )
         if cond.min_activities or need == "min_activities":
             total = tt.count(touches, window)
         if cond.tier is None and cond.icp_fit_min is None:
@@ -97,6 +99,21 @@ class Rule:
         if cond.icp_fit_min is not None:
             ok &= tt.account_number("icp_fit") >= cond.icp_fit_min
         return unique, total, ok[tt.rank]
+
+    def deepest(self, cond: Condition, depths: np.ndarray) -> np.ndarray:
+        """Per candidate: the largest of ``depths`` (sorted, distinct) at which at least
+        ``cond.unique_contacts`` contacts have that many counting touches in its window (-1:
+        none)."""
+        tt = self.tt
+        window, _, _ = resolve(cond, *self.args)
+        people, _ = counting_masks(tt, cond, *self.args)
+        out = np.full(tt.m, -1, dtype=np.int64)
+        for d in depths.tolist():  # fewer contacts have more touches: the deep enough come first
+            enough = tt.count(people, window, distinct=True, per_contact=d) >= cond.unique_contacts
+            if not enough.any():
+                break
+            out[enough] = d
+        return out
 
     def holds(self, node: Condition | Group) -> np.ndarray:
         """Per candidate: does the clause hold?"""

@@ -6,9 +6,16 @@ every smaller value too). An account's handoff for threshold k is its first cand
 the running maximum of K reaches k, so every value's handoffs come from the places where that
 running maximum rises. The result equals a loop of evaluations, one per value
 (:mod:`policies.kernels.rule`).
+
+The swept count may be ``unique_contacts``, ``min_activities`` or ``min_touches_per_contact``
+(more touches asked of each person leave fewer people: the condition holds for every smaller
+depth too); for the depth, K is the largest swept value at which the condition holds, from one
+distinct count per swept value.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,7 +25,8 @@ from policies.kernels.output import empty_qualifications
 from policies.kernels.rule import Rule, candidate_rows, fast_ok, rule_codes, touches_for
 from policies.schema import Condition, Group, MqaCount
 
-FIELDS = ("unique_contacts", "min_activities")
+DEPTH = "min_touches_per_contact"
+FIELDS = ("unique_contacts", "min_activities", DEPTH)
 Target = tuple[int | None, list[int], str]
 
 
@@ -53,26 +61,45 @@ def sweep_target(policy: MqaCount, path: str) -> Target | None:
     return tier, idx, parts[-1]
 
 
-def _k(rule: Rule, node: Condition | Group, idx: list[int] | None, field: str, big: int):
+class Swept(NamedTuple):
+    """The swept field, a value above all its values, and its values (sorted, distinct)."""
+
+    field: str
+    big: int
+    values: np.ndarray
+
+
+def _k(rule: Rule, node: Condition | Group, idx: list[int] | None, swept: Swept):
     """Per candidate: the largest value of the swept threshold (the condition at child indices
-    ``idx`` below ``node``, its ``field``; None: not below) for which ``node`` holds: -1 for no
-    value, ``big`` for every value. Monotone rules make this one number."""
+    ``idx`` below ``node``, its ``swept.field``; None: not below) for which ``node`` holds: -1
+    for no value, ``swept.big`` for every value. Monotone rules make this one number (for
+    ``min_touches_per_contact``: the largest swept value, which is all a loop can tell)."""
     if isinstance(node, Condition):
         if idx is None:
-            return np.where(rule.holds(node), big, -1)
-        unique, total, ok = rule.counts(node, need=field)
-        other = np.ones(rule.tt.m, dtype=bool) if ok is None else ok
-        # The swept count is there (``need``), the other one where its threshold is set.
-        if field == "unique_contacts":
-            x = unique
-            if node.min_activities:
-                other &= _given(total) >= node.min_activities
-        else:
-            x = total
-            if node.unique_contacts:
-                other &= _given(unique) >= node.unique_contacts
-        return np.where(other, _given(x), -1)
-    return _combine(node, _children_k(rule, node, idx, field, big))
+            return np.where(rule.holds(node), swept.big, -1)
+        return _condition_k(rule, node, swept)
+    return _combine(node, _children_k(rule, node, idx, swept))
+
+
+def _condition_k(rule: Rule, node: Condition, swept: Swept) -> np.ndarray:
+    """K (see :func:`_k`) of the swept condition itself."""
+    field = swept.field
+    unique, total, ok = rule.counts(node, need=field if field != DEPTH else "")
+    other = np.ones(rule.tt.m, dtype=bool) if ok is None else ok
+    # The swept count is there (``need``), the others where their thresholds are set.
+    if field != "min_activities" and node.min_activities:
+        other &= _given(total) >= node.min_activities
+    if field == "min_activities" and node.unique_contacts:
+        other &= _given(unique) >= node.unique_contacts
+    if field == "unique_contacts":
+        x = _given(unique)
+    elif field == "min_activities":
+        x = _given(total)
+    elif node.unique_contacts:  # the depth: the largest swept value with enough people
+        x = rule.deepest(node, swept.values)
+    else:  # the depth changes nothing without unique_contacts
+        x = np.full(rule.tt.m, swept.big)
+    return np.where(other, x, -1)
 
 
 def _given(count: np.ndarray | None) -> np.ndarray:
@@ -80,10 +107,10 @@ def _given(count: np.ndarray | None) -> np.ndarray:
     return count
 
 
-def _children_k(rule: Rule, group: Group, idx: list[int] | None, field: str, big: int):
+def _children_k(rule: Rule, group: Group, idx: list[int] | None, swept: Swept):
     """Each child's K (see :func:`_k`); ``idx`` leads to the swept condition (None: not here)."""
     return [
-        _k(rule, c, idx[1:] if idx and idx[0] == i else None, field, big)
+        _k(rule, c, idx[1:] if idx and idx[0] == i else None, swept)
         for i, c in enumerate(group.children)
     ]
 
@@ -105,12 +132,13 @@ def sweep_fast(policy: MqaCount, f: Frame, target: Target, values: list[int]) ->
         return _no_rows()
     rule = Rule(policy, tt)
     big = int(vals.max()) + 1
+    swept = Swept(field, big, np.unique(vals))
     k = np.full(tt.m, -1, dtype=np.int64)
     uses = [u for u in rule.uses() if u.accounts.any()]
     kids: dict[int | None, list[np.ndarray]] = {}
     for use in uses:
         path = idx if use.tier == tier_swept else None
-        kids[use.tier] = _children_k(rule, use.group, path, field, big)
+        kids[use.tier] = _children_k(rule, use.group, path, swept)
         kg = _combine(use.group, kids[use.tier])
         if use.accounts.all():
             k = kg

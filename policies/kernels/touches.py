@@ -21,6 +21,7 @@ from policies.kernels.frame import (
     digest,
     rows_of,
     take,
+    titles_in,
 )
 
 BLOCK = 1 << 16  # candidates per block: blocks of whole accounts, worked on in cache
@@ -91,6 +92,15 @@ class Touches:
         row = rows_of(con["contact_id"].to_numpy(np.int64), self.contact.astype(np.int64))
         return take(ok, row, False)
 
+    def title_in(self, phrases: Iterable[str]) -> np.ndarray:
+        """Per candidate: does its (known) contact's title match one of ``phrases``?"""
+        key = ("title_in", tuple(phrases))
+        if key not in self._memo:
+            con = self.log.contacts
+            row = rows_of(con["contact_id"].to_numpy(np.int64), self.contact.astype(np.int64))
+            self._memo[key] = take(titles_in(con, key[1]), row, False).astype(bool)
+        return self._memo[key]
+
     def activity_in(self, activities: Iterable[str]) -> np.ndarray:
         """Per candidate: is its activity one of ``activities``?"""
         key = ("activity_in", tuple(sorted(activities)))
@@ -141,16 +151,19 @@ class Touches:
         np.clip(lo, st, en, out=lo)
         return _settle_sparse(lo, st, en, t, edge)
 
-    def count(self, mask: np.ndarray, window: float, distinct: bool = False) -> np.ndarray:
+    def count(
+        self, mask: np.ndarray, window: float, distinct: bool = False, per_contact: int = 1
+    ) -> np.ndarray:
         """At every candidate (time t): the number of candidates selected by ``mask`` in its
         account with time in [t - W, t]; with ``distinct`` the number of distinct contacts
-        among them (anonymous ones must be masked out). Memoised."""
-        key = (digest(mask), float(window), distinct)
+        among them (anonymous ones must be masked out) with at least ``per_contact`` selected
+        candidates there. Memoised."""
+        key = (digest(mask), float(window), distinct, per_contact if distinct else 1)
         if key not in self._memo:
-            self._memo[key] = self._count(mask, float(window), distinct)
+            self._memo[key] = self._count(mask, float(window), distinct, per_contact)
         return self._memo[key]
 
-    def _count(self, mask, window, distinct) -> np.ndarray:
+    def _count(self, mask, window, distinct, per_contact=1) -> np.ndarray:
         lo = self.lower(window)
         if not distinct:
             cum = np.zeros(self.m + 1, dtype=self.idx)
@@ -168,10 +181,19 @@ class Touches:
             # A touch stands for its contact from its time until it leaves the window (the
             # first candidate whose lower edge is past it) or the contact's next selected touch.
             # leave(j) = #{i : lo(i) <= j}: lo is sorted, so a running count of its values.
+            # With per_contact k > 1 the contact has k selected touches in the window while the
+            # (k - 1)-th selected touch before the latest is in it: the latest leaves with it.
             below = np.cumsum(np.bincount(lo[s:e] - s, minlength=n), dtype=self.idx)
-            nxt = _next_same(j, self.contact[s:e], self.rank[s:e])  # n: none
-            leave = np.minimum(below[j], np.r_[ts, n][nxt])
-            diff = np.bincount(ts[j], minlength=n + 1)
+            nxt, back = _same_contact(j, self.contact[s:e], self.rank[s:e], per_contact - 1)
+            if per_contact > 1:  # none stands before its contact's k-th selected touch
+                has = back < n
+                j, nxt, back = j[has], nxt[has], back[has]
+            leave = np.minimum(below[back], np.r_[ts, n][nxt])
+            start = ts[j]
+            if per_contact > 1:  # and some leave before they would stand
+                ok = leave > start
+                start, leave = start[ok], leave[ok]
+            diff = np.bincount(start, minlength=n + 1)
             diff -= np.bincount(leave, minlength=n + 1)
             np.cumsum(diff[:n], out=out[s:e])
         return out
@@ -230,22 +252,34 @@ def _code_mask(codes: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return out
 
 
-def _next_same(j: np.ndarray, contact: np.ndarray, rank: np.ndarray) -> np.ndarray:
+def _same_contact(
+    j: np.ndarray, contact: np.ndarray, rank: np.ndarray, back: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """For each selected candidate ``j`` (sorted positions in a block of ``len(contact)``): the
-    next selected one of the same account and contact (``len(contact)``: none)."""
+    next selected one of the same account and contact (``len(contact)``: none), and its
+    ``back``-th previous one (``len(contact)``: none; ``j`` itself when ``back`` is 0)."""
     n = len(contact)
     c = contact[j].astype(np.int64)
     r = rank[j]
     seg = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
     local = c - np.repeat(np.minimum.reduceat(c, seg), np.diff(np.r_[seg, j.size]))
+    # Each (account, contact)'s selected candidates together, in position order.
     if local.max() < 1 << 16:  # a contact's number within its account: a radix sort
         order = np.argsort(local.astype(np.uint16), kind="stable")
         key = ((r.astype(np.int64) << 16) | local)[order]
-        same = np.flatnonzero(key[1:] == key[:-1])
+        same = key[1:] == key[:-1]
     else:
         order = np.lexsort((local, r))
         rs, ls = r[order], local[order]
-        same = np.flatnonzero((rs[1:] == rs[:-1]) & (ls[1:] == ls[:-1]))
+        same = (rs[1:] == rs[:-1]) & (ls[1:] == ls[:-1])
     nxt = np.full(j.size, n, dtype=j.dtype)
-    nxt[order[same]] = j[order[same + 1]]
-    return nxt
+    at = np.flatnonzero(same)
+    nxt[order[at]] = j[order[at + 1]]
+    if not back:
+        return nxt, j
+    i = np.arange(j.size)
+    first = np.maximum.accumulate(np.where(np.r_[True, ~same], i, 0))  # of each group's run
+    ok = i - first >= back
+    prev = np.full(j.size, n, dtype=j.dtype)
+    prev[order[ok]] = j[order[i[ok] - back]]
+    return nxt, prev

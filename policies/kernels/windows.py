@@ -22,10 +22,12 @@ def window_sum(
     window: float,
     weights: np.ndarray | None = None,
     distinct: bool = False,
+    per_contact: int = 1,
 ) -> np.ndarray:
     """At every event's time t: the sum of ``weights`` (default 1) over the events selected by
     ``mask`` in the same account with time in [t - window, t]. With ``distinct`` it counts
-    distinct contacts among them instead (anonymous ones must be masked out).
+    distinct contacts among them instead (anonymous ones must be masked out), and only those
+    with at least ``per_contact`` selected events there.
 
     Results are memoised on the frame, so evaluating many variants of a policy (a sweep) on one
     frame computes each distinct window once."""
@@ -35,40 +37,59 @@ def window_sum(
         float(window),
         None if weights is None else digest(np.asarray(weights, dtype=float)),
         distinct,
+        per_contact if distinct else 1,
     )
-    return f.memo(key, lambda: _window_sum(f, mask, window, weights, distinct))
+    return f.memo(key, lambda: _window_sum(f, mask, window, weights, distinct, per_contact))
 
 
-def _window_sum(f: Frame, mask, window, weights, distinct) -> np.ndarray:
+def _window_sum(f: Frame, mask, window, weights, distinct, per_contact=1) -> np.ndarray:
     sel = np.flatnonzero(mask)
     out = np.zeros(f.n + 1)
     if sel.size == 0:
         return out[: f.n]
     w = np.ones(sel.size) if weights is None else np.asarray(weights, float)[sel]
     a = f.tie_start[sel]
-    end = f.acct_end[sel]
-    b = _first_after(f, f.time[sel], f.acct_start[sel], end, window)
-    if distinct:
-        b = np.minimum(b, _until_next_touch(f, sel, end))
+    start, end = f.acct_start[sel], f.acct_end[sel]
+    if not distinct:
+        b = _first_after(f, f.time[sel], start, end, window)
+    else:
+        # A contact has k selected events in [t - W, t] exactly while the (k - 1)-th selected
+        # event before its latest one is still there (k = 1: the latest itself): the latest
+        # stands for the contact until that one leaves, or until the contact's next selected
+        # event (the start of its time tie; the account's end where none).
+        nxt, back = _same_contact(f, sel, per_contact - 1)
+        if per_contact > 1:
+            has = back >= 0
+            b = np.where(
+                has, _first_after(f, f.time[np.where(has, back, sel)], start, end, window), a
+            )
+        else:
+            b = _first_after(f, f.time[sel], start, end, window)
+        b = np.minimum(b, np.where(nxt >= 0, f.tie_start[np.maximum(nxt, 0)], end))
     keep = b > a
     np.add.at(out, a[keep], w[keep])
     np.subtract.at(out, b[keep], w[keep])
     return np.cumsum(out)[: f.n]
 
 
-def _until_next_touch(f: Frame, sel: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """A touch stands for its contact until the contact's next selected touch: per selected
-    event, the start of that next touch's time tie (the account's end where none)."""
+def _same_contact(f: Frame, sel: np.ndarray, back: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per selected event (``sel``): the same contact's next selected event of its account
+    (-1: none) and, with ``back`` > 0, its ``back``-th previous one (-1: none; else ``sel``)."""
     order = np.lexsort((sel, f.contact[sel], f.account[sel]))
     s_sorted = sel[order]
-    same = np.r_[
-        (f.account[s_sorted[1:]] == f.account[s_sorted[:-1]])
-        & (f.contact[s_sorted[1:]] == f.contact[s_sorted[:-1]]),
-        False,
-    ]
+    same = (f.account[s_sorted[1:]] == f.account[s_sorted[:-1]]) & (
+        f.contact[s_sorted[1:]] == f.contact[s_sorted[:-1]]
+    )
     nxt = np.full(sel.size, -1)
-    nxt[order[:-1][same[:-1]]] = s_sorted[1:][same[:-1]]
-    return np.where(nxt >= 0, f.tie_start[np.maximum(nxt, 0)], end)
+    nxt[order[:-1][same]] = s_sorted[1:][same]
+    if not back:
+        return nxt, sel
+    i = np.arange(sel.size)
+    first = np.maximum.accumulate(np.where(np.r_[True, ~same], i, 0))  # of each contact's run
+    ok = i - first >= back
+    prev = np.full(sel.size, -1)
+    prev[order[ok]] = s_sorted[i[ok] - back]
+    return nxt, prev
 
 
 def _first_after(

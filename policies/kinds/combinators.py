@@ -8,31 +8,19 @@ import numpy as np
 import pandas as pd
 
 from policies import reference
-from policies.evaluation import evaluate
+from policies.evaluation import evaluate, rule_holds
 from policies.kernels.frame import Frame
 from policies.kernels.output import empty_qualifications, qualifications
 from policies.kernels.search import grouped_searchsorted
 from policies.kernels.windows import handoffs
-from policies.registry import Kind, kind_of, register
+from policies.registry import Kind, register
 from policies.schema import Combinator, PolicyBase
-from sim.errors import QualsimError
 from sim.eventlog import EventLog
-
-
-def holds(policy: PolicyBase, f: Frame) -> np.ndarray:
-    """Per event: does ``policy``'s rule hold at that event's time (recycling aside)?"""
-    member_holds = kind_of(policy).holds
-    if member_holds is None:
-        raise QualsimError(
-            f"policy {policy.name!r} of kind {policy.kind!r} cannot be combined: it defines no "
-            "holds(log) method"
-        )
-    return member_holds(policy, f)
 
 
 def combined_holds(policy: Combinator, f: Frame) -> np.ndarray:
     """Per event: do any (``kind: any``) / all (``kind: all``) of the members' rules hold?"""
-    return _combine(policy, np.array([holds(m, f) for m in policy.members]))
+    return _combine(policy, np.array([rule_holds(m, f) for m in policy.members]))
 
 
 def _combine(policy: Combinator, parts: np.ndarray) -> np.ndarray:
@@ -53,7 +41,7 @@ def evaluate_combinator(
 
 def per_event(policy: Combinator, f: Frame) -> pd.DataFrame:
     """The general path: every member's rule at every event, combined, then handoffs."""
-    parts = np.array([holds(m, f) for m in policy.members])
+    parts = np.array([rule_holds(m, f) for m in policy.members])
     at = handoffs(f, _combine(policy, parts), policy.recycle_days)
     names = np.array([m.name for m in policy.members], dtype=object)
     rule = names[parts[:, at].argmax(axis=0)] if policy.kind == "any" else "all"

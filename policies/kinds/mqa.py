@@ -19,7 +19,7 @@ from policies.kernels.conditions import conditions_of, group_holds, rule_names
 from policies.kernels.frame import Frame
 from policies.kernels.output import empty_qualifications, qualifications
 from policies.kernels.rule import evaluate_fast, fast_ok
-from policies.kernels.sweep import FIELDS, sweep_fast, sweep_target
+from policies.kernels.sweep import sweep_fast, sweep_target
 from policies.kernels.windows import handoffs, window_sum
 from policies.registry import Kind, register
 from policies.schema import Condition, Group, MqaCount
@@ -82,10 +82,10 @@ def sweep_mqa(policy: MqaCount, f: Frame, path: str, values: list[Any]) -> pd.Da
 
 
 def count_paths(node: Condition | Group, prefix: str = "") -> list[str]:
-    """The dotted paths of the counts (``unique_contacts``, ``min_activities``) set in a
-    clause, e.g. ``any.1.min_activities``."""
+    """The dotted paths of the counts set in a clause (``unique_contacts``,
+    ``min_touches_per_contact`` above 1, ``min_activities``), e.g. ``any.1.min_activities``."""
     if isinstance(node, Condition):
-        return [f"{prefix}{field}" for field in FIELDS if getattr(node, field)]
+        return [f"{prefix}{field}" for field in node.count_fields()]
     return [p for name, child in node.named(prefix) for p in count_paths(child, f"{name}.")]
 
 

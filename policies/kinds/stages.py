@@ -118,12 +118,10 @@ def explain_stages(policy: Stages, f: Frame, mine: pd.DataFrame, row: pd.Series)
 
 def thresholds(policy: Stages) -> list[str]:
     """The counts of every stage's condition, e.g. ``stages.1.when.unique_contacts``."""
-    fields = ("unique_contacts", "min_activities")
     return [
         f"stages.{i}.when.{field}"
         for i, st in enumerate(policy.stages)
-        for field in fields
-        if getattr(st.when, field)
+        for field in st.when.count_fields()
     ]
 
 

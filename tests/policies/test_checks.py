@@ -14,13 +14,14 @@ import pytest
 
 import policies
 import sim
-from policies import PolicyBase, PolicyCheckError, register, registry
+from policies import PolicyBase, PolicyCheckError, loading, register, registry
 from policies.check import CHECKS, check_names, checks, run_check
 from policies.kernels.output import QUALIFICATION_COLUMNS
 from policies.registry import lookup
 from policies.testing import parametrize_with_checks
 
-SHIPPED = ["mqa_count", "mql_only", "weighted_titles", "progression_stages", "mql_or_mqa"]
+# Every shipped policy file, so that a new one is checked as soon as it is added.
+SHIPPED = sorted(p.stem for p in loading.SHIPPED.glob("*.yaml"))
 ALL = [c.name for c in CHECKS]
 RUNS = itertools.count()
 
@@ -34,6 +35,10 @@ def small_log() -> sim.EventLog:
 @parametrize_with_checks([policies.load_policy(n) for n in SHIPPED], small_log, cuts=8)
 def test_shipped_policies_pass_every_check(policy, check):
     check()
+
+
+def test_every_shipped_policy_is_checked():
+    assert {"mql_only", "mqa_count", "mql_scored", "mqa_depth", "mql_or_mqa"} <= set(SHIPPED)
 
 
 def test_built_in_kinds_get_every_check_that_their_extras_allow():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import policies
@@ -66,3 +67,24 @@ def test_explain_an_account_that_never_qualified_is_empty(log):
     never = sorted(set(log.events["account_id"]) - set(q["account_id"]))
     assert never, "fixture: some account must not qualify"
     assert explain(p, log, int(never[0])) == []
+
+
+def test_depth_explanation_shows_only_the_people_who_counted():
+    # Two people with two touches each, students excluded: c1 (VP) visits at 0 and 1, c2
+    # (Student) at 2 and 3, c3 (CISO) clicks once at 4 and visits at 6, c4 (Analyst) clicks
+    # once at 5. The rule holds at 6 (c1 and c3); c2 (excluded) and c4 (one touch) did not
+    # count, so their touches are not shown.
+    rows = [(0, 1, "web_visit"), (1, 1, "web_visit"), (2, 2, "web_visit"), (3, 2, "web_visit")]
+    rows += [(4, 3, "email_click"), (5, 4, "email_click"), (6, 3, "web_visit")]
+    ev = pd.DataFrame(rows, columns=["time", "contact_id", "activity"]).assign(account_id=0)
+    ev = ev[["time", "account_id", "contact_id", "activity"]]
+    titles = ["VP Sales", "Student", "CISO", "Analyst"]
+    con = pd.DataFrame({"contact_id": [1, 2, 3, 4], "account_id": 0, "title": titles})
+    log = sim.EventLog(ev, con, pd.DataFrame({"account_id": [0]}))
+    rule = {"unique_contacts": 2, "min_touches_per_contact": 2, "exclude_titles": ["student"]}
+    p = policies.load_policy(
+        {"name": "deep", "kind": "mqa_count", "window_days": 30, "any": [rule]}
+    )
+    (why,) = explain(p, log, 0)
+    assert why.handoff["time"] == 6.0
+    assert why.touches[["time", "contact_id"]].values.tolist() == [[0, 1], [1, 1], [4, 3], [6, 3]]

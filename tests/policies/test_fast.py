@@ -3,6 +3,7 @@ never look ahead (truncating the log after t leaves every handoff at or before t
 
 from __future__ import annotations
 
+from typing import Literal
 from unittest import mock
 
 import numpy as np
@@ -17,7 +18,7 @@ from policies import reference
 from policies.kernels import rule, sweep, touches
 from policies.kinds import mqa
 from policies.kinds.combinators import per_event
-from sim.errors import ConfigError, DataError
+from sim.errors import ConfigError, DataError, QualsimError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
 HYP = settings(
@@ -35,18 +36,34 @@ TITLES = [
     "Chief Information Security Officer",
     "IT Director",
     "",
+    "Student",
+    "PhD Student",
+    "IT Intern",
+    "Internal Auditor",  # "intern" is a whole word: not excluded by it
+    "Job Seeker",
+    None,  # no title recorded
 ]
+# exclude_titles phrases: some match the titles above, some as part of a word only.
+EXCLUDED = ["student", "intern", "vp", "chief information security", "job seeker", "analyst"]
 # Few distinct times (whole and half days): ties and exact window edges happen often.
 TIMES = st.integers(0, 80).map(lambda k: k / 2)
 
 
+# Dense logs: a few people touching often within days, so that contacts have several touches
+# in one window (engagement depth per person).
+DENSE_TIMES = st.integers(0, 24).map(lambda k: k / 2)
+DENSE_ACTIVITIES = ["web_visit", "email_click", "content_download", "webinar", "email_open"]
+
+
 @st.composite
-def logs(draw) -> sim.EventLog:
+def logs(draw, dense: bool = False) -> sim.EventLog:
     n_acc = draw(st.integers(1, 4))
+    times = DENSE_TIMES if dense else TIMES
+    activities = st.sampled_from(DENSE_ACTIVITIES if dense else ACTIVITIES)
     rows, contacts, accounts = [], [], []
     cid = 0
     for a in range(n_acc):
-        people = list(range(cid, cid + draw(st.integers(0, 5))))
+        people = list(range(cid, cid + draw(st.integers(1, 3) if dense else st.integers(0, 5))))
         cid += len(people)
         for c in people:
             contacts.append(
@@ -59,9 +76,9 @@ def logs(draw) -> sim.EventLog:
                     "role": draw(st.sampled_from([*ROLES, "none"])),
                 }
             )
-        for _ in range(draw(st.integers(0, 25))):
+        for _ in range(draw(st.integers(5, 30) if dense else st.integers(0, 25))):
             who = draw(st.sampled_from([-1, *people])) if people else -1
-            rows.append((draw(TIMES), a, who, draw(st.sampled_from(ACTIVITIES))))
+            rows.append((draw(times), a, who, draw(activities)))
         accounts.append(
             {
                 "account_id": a,
@@ -69,6 +86,8 @@ def logs(draw) -> sim.EventLog:
                 "icp_fit": draw(st.sampled_from([0.2, 0.5, 0.8])),
             }
         )
+    if contacts and draw(st.integers(0, 4)) == 0:  # a contact missing from the contacts table
+        contacts.pop(draw(st.integers(0, len(contacts) - 1)))
     ev = pd.DataFrame(rows, columns=["time", "account_id", "contact_id", "activity"])
     ev = ev.sort_values(["account_id", "time"], kind="stable").reset_index(drop=True)
     if draw(st.booleans()):  # a categorical activity column, as simulated logs have
@@ -83,6 +102,7 @@ def logs(draw) -> sim.EventLog:
 
 
 ACTS = st.lists(st.sampled_from(ACTIVITIES), min_size=1, max_size=5, unique=True)
+SOME_LOGS = st.one_of(logs(), logs(dense=True))
 
 
 @st.composite
@@ -109,6 +129,10 @@ def conditions(draw, need_window: bool = False) -> dict:
         c["tier"] = draw(st.lists(st.integers(1, 3), min_size=1, unique=True))
     if draw(st.integers(0, 6)) == 0:
         c["icp_fit_min"] = draw(st.sampled_from([0.3, 0.6]))
+    if draw(st.integers(0, 2)) == 0:
+        c["min_touches_per_contact"] = draw(st.integers(1, 4))
+    if draw(st.integers(0, 3)) == 0:
+        c["exclude_titles"] = draw(st.lists(st.sampled_from(EXCLUDED), min_size=1, unique=True))
     return c
 
 
@@ -260,7 +284,10 @@ def test_no_look_ahead(log, spec, cut):
     _same(full[full["time"] <= cut], cut_log)
 
 
-@pytest.mark.parametrize("name", ["mqa_count", "mql_only", "weighted_titles", "progression_stages"])
+@pytest.mark.parametrize(
+    "name",
+    ["mqa_count", "mql_only", "weighted_titles", "progression_stages", "mql_scored", "mqa_depth"],
+)
 def test_shipped_policies_fast_equals_reference_on_a_simulated_world(name):
     w = sim.simulate(sim.load_scenario("enterprise", overrides={"accounts": {"count": 25}}), seed=4)
     log = sim.EventLog.from_world(w)
@@ -358,6 +385,55 @@ def test_counting_touch_path_never_looks_ahead(log, spec, cut):
     _same(full[full["time"] <= cut], policies.evaluate(policy, log.until(cut)))
 
 
+def _deepen(node, depth: int, excluded: list[str] | None):
+    """The clause with ``min_touches_per_contact`` and ``exclude_titles`` set on every
+    condition (``excluded`` None: left out)."""
+    if isinstance(node, list):
+        return [_deepen(c, depth, excluded) for c in node]
+    if any(k in node for k in ("any", "all", "not")):
+        return {k: _deepen(v, depth, excluded) for k, v in node.items()}
+    extra = {"exclude_titles": excluded} if excluded else {}
+    return {**node, "min_touches_per_contact": depth, **extra}
+
+
+@st.composite
+def depth_mqa(draw, monotone: bool = True) -> dict:
+    """An ``mqa_count`` policy whose every condition asks for engagement depth per contact
+    (2 to 4 touches) and most exclude some titles."""
+    spec = draw(monotone_mqa() if monotone else mqa_policies())
+    depth = draw(st.integers(2, 4))
+    excluded = draw(st.none() | st.lists(st.sampled_from(EXCLUDED), min_size=1, unique=True))
+    for key in ("any", "all", "not"):
+        if key in spec:
+            spec[key] = _deepen(spec[key], depth, excluded)
+    spec["tiers"] = {t: _deepen(g, depth, excluded) for t, g in spec.get("tiers", {}).items()}
+    return spec
+
+
+@HYP
+@given(log=SOME_LOGS, spec=depth_mqa(), blocks=BLOCKS)
+def test_depth_and_excluded_titles_fast_equals_reference_and_general_path(log, spec, blocks):
+    """``min_touches_per_contact`` and ``exclude_titles`` keep a rule monotone (more touches
+    never lower a count): the counting-touch path stays exact for them."""
+    policy = policies.load_policy(spec)
+    assert rule.fast_ok(policy)
+    with _small_blocks(blocks):
+        fast = policies.evaluate(policy, log)
+    _same(fast, reference.evaluate(policy, log))
+    pd.testing.assert_frame_equal(fast, _general(policy, log))
+
+
+@HYP
+@given(log=SOME_LOGS, spec=depth_mqa(monotone=False), cut=TIMES)
+def test_depth_and_excluded_titles_general_path_equals_reference_and_never_looks_ahead(
+    log, spec, cut
+):
+    policy = policies.load_policy(spec)
+    full = policies.evaluate(policy, log)
+    _same(full, reference.evaluate(policy, log))
+    _same(full[full["time"] <= cut], policies.evaluate(policy, log.until(cut)))
+
+
 def test_counting_touch_path_window_edges_are_exact():
     # 0.1 + 0.2 - 0.3 is not 0.0 in floats: the touch at 0.1 + 0.2 is in [t - 0.3, t] at
     # t = 0.6 only if the comparison is made on the floats themselves.
@@ -383,12 +459,16 @@ def test_counting_touch_path_window_edges_are_exact():
 # --------------------------------------------------------------------------- sweeps
 
 
+COUNTS = ("unique_contacts", "min_activities", "min_touches_per_contact")
+
+
 def _threshold_paths(node, prefix: str = "") -> list[str]:
-    """Every ``unique_contacts`` / ``min_activities`` path inside a policy dict."""
+    """Every count (``unique_contacts``, ``min_activities``, ``min_touches_per_contact``) path
+    inside a policy dict."""
     out = []
     if isinstance(node, dict):
         for k, v in node.items():
-            if k in ("unique_contacts", "min_activities") and prefix:
+            if k in COUNTS and prefix:
                 out.append(f"{prefix}{k}")
             elif k in ("any", "all", "not", "tiers") or isinstance(k, int):
                 out += _threshold_paths(v, f"{prefix}{k}.")
@@ -410,7 +490,7 @@ def sweeps(draw, one_pass: bool = False):
     paths = _threshold_paths({k: data[k] for k in ("any", "all", "not", "tiers") if k in data})
     # An absent field is set by with_value too: a condition that had only the other count.
     cond_paths = [p.rsplit(".", 1)[0] for p in paths]
-    paths += [f"{c}.{f}" for c in cond_paths for f in ("unique_contacts", "min_activities")]
+    paths += [f"{c}.{f}" for c in cond_paths for f in COUNTS]
     if not one_pass and draw(st.integers(0, 5)) == 0:
         return spec, "window_days", draw(st.lists(st.sampled_from([0.5, 2.0, 30.0]), max_size=3))
     path = draw(st.sampled_from(sorted(set(paths))))
@@ -426,7 +506,7 @@ def _loop(policy, log, path, values) -> pd.DataFrame:
 
 
 @HYP
-@given(log=logs(), case=st.one_of(sweeps(), sweeps(one_pass=True)), blocks=BLOCKS)
+@given(log=SOME_LOGS, case=st.one_of(sweeps(), sweeps(one_pass=True)), blocks=BLOCKS)
 def test_sweep_equals_a_loop_of_evaluate(log, case, blocks):
     spec, path, values = case
     policy = policies.load_policy(spec)
@@ -444,11 +524,32 @@ def test_sweep_equals_a_loop_of_evaluate(log, case, blocks):
     pd.testing.assert_frame_equal(got, expected)
 
 
+@HYP
+@given(log=logs(dense=True), spec=depth_mqa(), data=st.data(), blocks=BLOCKS)
+def test_depth_sweep_in_one_pass_equals_a_loop_of_evaluate(log, spec, data, blocks):
+    """A sweep of ``min_touches_per_contact`` (every condition asks for some depth; dense logs,
+    so that people have several touches in a window)."""
+    policy = policies.load_policy(spec)
+    data_ = policy.model_dump(by_alias=True, exclude_none=True)
+    paths = _threshold_paths({k: data_[k] for k in ("any", "all", "tiers") if k in data_})
+    path = data.draw(st.sampled_from(sorted(p for p in paths if p.endswith("per_contact"))))
+    values = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=6))
+    assert sweep.sweep_target(policy, path) is not None
+    with _small_blocks(blocks):
+        got = policies.sweep(policy, log, path, values)
+    pd.testing.assert_frame_equal(got, _loop(policy, log, path, values))
+
+
 def test_sweep_one_pass_is_used_for_count_thresholds_only():
     base = {"name": "m", "kind": "mqa_count", "window_days": 30}
     p = policies.load_policy({**base, "any": [{"unique_contacts": 4}, {"min_activities": 9}]})
     assert sweep.sweep_target(p, "any.0.unique_contacts") == (None, [0], "unique_contacts")
     assert sweep.sweep_target(p, "any.1.unique_contacts") == (None, [1], "unique_contacts")
+    assert sweep.sweep_target(p, "any.0.min_touches_per_contact") == (
+        None,
+        [0],
+        "min_touches_per_contact",
+    )
     assert sweep.sweep_target(p, "window_days") is None
     assert sweep.sweep_target(p, "all.0.unique_contacts") is None
     t = policies.load_policy(
@@ -478,6 +579,77 @@ def test_sweep_on_a_simulated_world_equals_the_loop():
         pd.testing.assert_frame_equal(
             policies.sweep(policy, log, path, values), _loop(policy, log, path, values)
         )
+
+
+# --------------------------------------------------------------------------- policies.holds
+
+
+def _first_true(log: sim.EventLog, h: np.ndarray) -> dict[int, float]:
+    """Each account's first event time where ``h`` is True."""
+    ev = log.events[h]
+    return ev.groupby("account_id")["time"].min().astype(float).to_dict()
+
+
+@HYP
+@given(log=SOME_LOGS, spec=ANY_POLICY)
+def test_holds_first_true_is_the_first_handoff(log, spec):
+    """An account's first handoff is at its first event where its rule holds (recycling only
+    matters after it); every event of one time gets the same answer."""
+    policy = policies.load_policy(spec)
+    h = policies.holds(policy, log)
+    assert h.dtype == bool and h.shape == (len(log.events),)
+    q = policies.evaluate(policy, log)
+    first = q.groupby("account_id")["time"].min().astype(float).to_dict()
+    assert _first_true(log, h) == first
+    ties = pd.DataFrame({"a": log.events["account_id"], "t": log.events["time"], "h": h})
+    assert (ties.groupby(["a", "t"])["h"].nunique() <= 1).all()
+
+
+@HYP
+@given(log=SOME_LOGS, spec=ANY_POLICY, cut=TIMES)
+def test_holds_never_looks_ahead(log, spec, cut):
+    policy = policies.load_policy(spec)
+    full = policies.holds(policy, log)
+    early = log.events["time"].to_numpy() <= cut
+    np.testing.assert_array_equal(policies.holds(policy, log.until(cut)), full[early])
+
+
+def test_holds_on_a_simulated_world_with_a_shared_frame():
+    w = sim.simulate(sim.load_scenario("smb", overrides={"accounts": {"count": 60}}), seed=7)
+    log = sim.EventLog.from_world(w)
+    frame = policies.Frame(log)
+    for name in ("mqa_count", "mql_only", "weighted_titles", "progression_stages", "mql_or_mqa"):
+        policy = policies.load_policy(name)
+        h = policies.holds(policy, log, frame)
+        np.testing.assert_array_equal(h, policies.holds(policy, log))
+        first = policies.evaluate(policy, log).groupby("account_id")["time"].min()
+        assert _first_true(log, h) == first.astype(float).to_dict()
+    empty = sim.EventLog(log.events.iloc[:0], log.contacts, log.accounts)
+    assert policies.holds(policies.load_policy("mqa_count"), empty).shape == (0,)
+
+
+class NoRule(policies.PolicyBase):
+    """A plug-in that evaluates itself but defines no per-event rule."""
+
+    kind: Literal["holds_none"] = "holds_none"
+
+    def evaluate(self, log):
+        return policies.evaluate(policies.load_policy("mqa_count"), log)
+
+
+policies.register("holds_none")(NoRule)
+
+
+def test_holds_of_a_kind_without_a_per_event_rule_is_a_clear_error():
+    log = _tiny_log(
+        pd.DataFrame({"time": [1.0], "account_id": [0], "contact_id": [1]}).assign(
+            activity="webinar"
+        )
+    )
+    policy = policies.load_policy({"name": "none", "kind": "holds_none"})
+    assert len(policies.evaluate(policy, log)) == 0
+    with pytest.raises(QualsimError, match=r"'none' of kind 'holds_none'.*defines no holds"):
+        policies.holds(policy, log)
 
 
 # --------------------------------------------------------------------------- the log's checks

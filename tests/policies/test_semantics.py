@@ -516,6 +516,134 @@ def test_account_filters_without_columns_never_hold(evaluate):
 
 
 # --------------------------------------------------------------------------------------------
+# Conditions: engagement depth per contact (min_touches_per_contact) and exclude_titles
+# --------------------------------------------------------------------------------------------
+
+DEEP = [{"unique_contacts": 2, "min_touches_per_contact": 2}]
+
+
+def test_a_single_email_click_no_longer_counts_a_person(evaluate):
+    # c1: web visit at 0, download at 1 (2 touches). c2: one email click at 2.
+    # Plain breadth: c1 and c2 at 2 -> handoff at 2. Two touches each: c2 has 1 at 2 -> no;
+    # c2's web visit at 5 -> c1 (0, 1) and c2 (2, 5) in [-25, 5] -> handoff at 5, score 2.
+    log = make_log(
+        [
+            (0, 0, 1, "web_visit"),
+            (1, 0, 1, "content_download"),
+            (2, 0, 2, "email_click"),
+            (5, 0, 2, "web_visit"),
+        ]
+    )
+    assert got(evaluate(mqa(), log), "rule", "score") == [(0, 2.0, "any.0", 2.0)]
+    assert got(evaluate(mqa(any=DEEP), log), "rule", "score") == [(0, 5.0, "any.0", 2.0)]
+
+
+def test_depth_counts_a_contact_touches_in_the_window_only(evaluate):
+    # Window 10, two people with two touches each.
+    # acct 0: c1 at 16 and 20, c2 at 25 and 26: at 26 the window [16, 26] holds both of c1's
+    #   (16 on the edge) -> handoff at 26.
+    # acct 1: the same with c11's first touch a hair before 16: c11 has 1 touch in [16, 26] ->
+    #   never.
+    # acct 2: c21 at 0 and 25 (never two in 10 days), c22 at 12 and 14, c23 at 30:
+    #   at 14 c22 counts (12, 14) but c21 does not; at 25 c22's touch at 12 has left [15, 25];
+    #   -> never.
+    # With one such person: c1 at 20 and c11 at 20 (both touches in [10, 20]), c22 at 14.
+    events = [(16, 0, 1, "web_visit"), (20, 0, 1, "web_visit")]
+    events += [(25, 0, 2, "web_visit"), (26, 0, 2, "web_visit")]
+    events += [(below(16.0), 1, 11, "web_visit"), (20, 1, 11, "web_visit")]
+    events += [(25, 1, 12, "web_visit"), (26, 1, 12, "web_visit")]
+    events += [(0, 2, 21, "web_visit"), (12, 2, 22, "web_visit"), (14, 2, 22, "web_visit")]
+    events += [(25, 2, 21, "web_visit"), (30, 2, 23, "web_visit")]
+    log = make_log(events)
+    assert got(evaluate(mqa(window_days=10, any=DEEP), log)) == [(0, 26.0)]
+    one = [{"unique_contacts": 1, "min_touches_per_contact": 2}]
+    assert got(evaluate(mqa(window_days=10, any=one), log)) == [(0, 20.0), (1, 20.0), (2, 14.0)]
+
+
+def test_depth_counts_touches_at_the_same_time(evaluate):
+    # c1 downloads twice at 3 and c2 twice at 4 (same time each): both have 2 touches at 4.
+    log = make_log([(3, 0, 1, "content_download")] * 2 + [(4, 0, 2, "content_download")] * 2)
+    assert times(evaluate(mqa(any=DEEP), log)) == [4.0]
+
+
+def test_depth_leaves_min_activities_counting_every_touch(evaluate):
+    # c1, c2, c3 one visit each at 0, 1, 2, and c3 again at 3.
+    # {unique 1 with 2 touches, min_activities 4}: at 3 c3 has 2 and there are 4 touches.
+    # With min_activities 3: 3 touches at 2 but nobody has 2 yet -> still 3 (without the
+    # depth: at 2). Every touch counts toward min_activities, a shallow contact's too.
+    log = make_log([(t, 0, c, "web_visit") for t, c in ((0, 1), (1, 2), (2, 3), (3, 3))])
+    deep = {"unique_contacts": 1, "min_touches_per_contact": 2}
+    assert times(evaluate(mqa(any=[{**deep, "min_activities": 4}]), log)) == [3.0]
+    assert times(evaluate(mqa(any=[{**deep, "min_activities": 3}]), log)) == [3.0]
+    assert times(evaluate(mqa(any=[{"unique_contacts": 1, "min_activities": 3}]), log)) == [2.0]
+    # With unique_contacts 0 the depth changes nothing: 3 touches at 2.
+    only = {"min_activities": 3, "min_touches_per_contact": 4}
+    assert times(evaluate(mqa(any=[only]), log)) == [2.0]
+
+
+STUDENTS = {
+    1: "Student",
+    2: "PhD Student",
+    3: "Security Engineer",
+    4: None,  # not in the contacts table
+    5: "Internal Audit Manager",  # "intern" is not a word of this title
+    6: {"title": None},  # no title recorded
+}
+
+
+def test_excluded_titles_do_not_count_as_people(evaluate):
+    # Two people; students and interns do not count. Web visits by c1 (Student) at 0, c2 (PhD
+    # Student) at 1, c5 at 2, c3 at 3. Plain: c1 and c2 at 1. Excluding them: c5 and c3 at 3
+    # ("Internal" is not "intern"). Score (the policy's window, no condition filters): 4.
+    log = make_log([(t, 0, c, "web_visit") for t, c in ((0, 1), (1, 2), (2, 5), (3, 3))], STUDENTS)
+    assert times(evaluate(mqa(), log)) == [1.0]
+    rule = [{"unique_contacts": 2, "exclude_titles": ["student", "intern"]}]
+    assert got(evaluate(mqa(any=rule), log), "score") == [(0, 3.0, 4.0)]
+
+
+def test_excluded_titles_do_not_count_as_activities(evaluate):
+    # min_activities 3 without students: c1 at 0, c2 at 1 (students), c4 (not in the contacts
+    # table) at 2, c6 (no title) at 3, c3 at 4 -> 3 touches at 4 (plain: at 2).
+    # Anonymous touches have no title: with include_anonymous, one at 2.5 makes it 3 at 3.
+    log = make_log(
+        [(t, 0, c, "web_visit") for t, c in ((0, 1), (1, 2), (2, 4), (3, 6), (4, 3))], STUDENTS
+    )
+    assert log.contacts["title"].isna().sum() == 1  # c6's title is missing
+    rule = {"min_activities": 3, "exclude_titles": ["Student"]}
+    assert times(evaluate(mqa(any=[{"min_activities": 3}]), log)) == [2.0]
+    assert times(evaluate(mqa(any=[rule]), log)) == [4.0]
+    anon = make_log(
+        [(t, 0, c, "web_visit") for t, c in ((0, 1), (1, 2), (2, 4), (2.5, ANON), (3, 6), (4, 3))],
+        STUDENTS,
+    )
+    assert times(evaluate(mqa(any=[{**rule, "include_anonymous": True}]), anon)) == [3.0]
+
+
+def test_excluded_titles_do_not_count_toward_depth(evaluate):
+    # Excluded touches are not the contact's touches either: c1 "VP Sales" has two visits, c2
+    # "Sales Intern" two, c3 "CISO" one then another at 9. Two people with two touches each,
+    # interns excluded -> c1 and c3 at 9 (plain: c1 and c2 at 3).
+    contacts = {1: "VP Sales", 2: "Sales Intern", 3: "CISO"}
+    events = [(0, 0, 1, "web_visit"), (1, 0, 2, "web_visit"), (2, 0, 1, "webinar")]
+    events += [(3, 0, 2, "webinar"), (4, 0, 3, "web_visit"), (9, 0, 3, "web_visit")]
+    log = make_log(events, contacts)
+    assert times(evaluate(mqa(any=DEEP), log)) == [3.0]
+    assert times(evaluate(mqa(any=[{**DEEP[0], "exclude_titles": ["intern"]}]), log)) == [9.0]
+
+
+def test_depth_and_excluded_titles_are_validated():
+    for bad in (
+        {"unique_contacts": 2, "min_touches_per_contact": 0},
+        {"unique_contacts": 2, "min_touches_per_contact": 2.0},
+        {"unique_contacts": 2, "exclude_titles": []},
+        {"unique_contacts": 2, "exclude_titles": [""]},
+        {"unique_contacts": 2, "exclude_titles": "student"},
+    ):
+        with pytest.raises(ConfigError):
+            mqa(any=[bad])
+
+
+# --------------------------------------------------------------------------------------------
 # Groups: any / all / not, nesting, rule names, tiers
 # --------------------------------------------------------------------------------------------
 
@@ -1102,6 +1230,71 @@ def test_shipped_weighted_titles(evaluate):
     assert df["score"].tolist() == pytest.approx([50.0, 40.0, 45.0])
 
 
+def test_shipped_mql_scored(evaluate):
+    # threshold 100; content_download / webinar / event 20, demo_request 100, pricing_visit 5,
+    # web_visit 1, email_click 1, email_open 0; fit c_level / vp / director 50; 90-day window;
+    # recycle 90.
+    # acct 0: c1 (manager, fit 0) requests a demo at 10 -> 100: handoff at 10 (automatic MQL).
+    #   Another demo at 50 is before 10 + 90. At 101 (c2's visit) c1 has the demo at 50 in
+    #   [11, 101] -> 100 (c2: 50 + 1) -> handoff at 101, c1.
+    # acct 1: c11 (director, 50): download 0, webinar 30 -> 90; pricing 35 -> 95; click 36 -> 96;
+    #   open 37 -> 96; visits 38..41 -> 100 at 41.
+    # acct 2: c21 (individual): download 0, event 10, webinar 20, download 30 -> 80; download
+    #   at 95: [5, 95] drops the one at 0 -> 80; webinar at 100: [10, 100] keeps the event at 10
+    #   (the edge) -> 100 at 100.
+    # acct 3: an anonymous demo request never scores.
+    contacts = {
+        1: {"seniority": "manager"},
+        2: {"seniority": "c_level"},
+        11: {"seniority": "director"},
+        21: {"seniority": "individual"},
+    }
+    events = [(10, 0, 1, "demo_request"), (50, 0, 1, "demo_request"), (101, 0, 2, "web_visit")]
+    events += [(0, 1, 11, "content_download"), (30, 1, 11, "webinar")]
+    events += [(35, 1, 11, "pricing_visit"), (36, 1, 11, "email_click")]
+    events += [(37, 1, 11, "email_open")] + [(t, 1, 11, "web_visit") for t in (38, 39, 40, 41)]
+    events += [(0, 2, 21, "content_download"), (10, 2, 21, "event"), (20, 2, 21, "webinar")]
+    events += [(30, 2, 21, "content_download"), (95, 2, 21, "content_download")]
+    events += [(100, 2, 21, "webinar"), (5, 3, ANON, "demo_request")]
+    df = evaluate(load_policy("mql_scored"), make_log(events, contacts))
+    assert got(df, "policy", "contact_id", "rule", "score") == [
+        (0, 10.0, "mql_scored", 1, "threshold", 100.0),
+        (0, 101.0, "mql_scored", 1, "threshold", 100.0),
+        (1, 41.0, "mql_scored", 11, "threshold", 100.0),
+        (2, 100.0, "mql_scored", 21, "threshold", 100.0),
+    ]
+
+
+def test_shipped_mqa_depth(evaluate):
+    # window 90; all: [2 people with 4+ counting touches each, 20+ counting touches], students,
+    # interns, academics and job seekers excluded; email opens do not count.
+    # acct 0: c1 visits at 1..4, c2 at 5..8, c3 opens an email at 9 and clicks at 10..21 ->
+    #   at 21: c1 and c2 with 4 each, 4 + 4 + 12 = 20 touches -> handoff at 21, score 3 people.
+    # acct 1: the same with c12 a "Computer Science Student" (excluded): at 21 one person with
+    #   4 and 16 touches; c14 (VP) visits at 30..33 -> c11 and c14, 20 touches -> handoff at 33,
+    #   score 4 (the score counts everyone).
+    # acct 2: c21 at 0..3, c22 at 4..7, c23 clicks at 80..91: at 90 [0, 90] has c21 (0 on the
+    #   edge) and c22 with 4 each but 19 touches; at 91 c21 has 3 -> never.
+    titles = {1: "Security Architect", 2: "IT Manager", 3: "Analyst"}
+    titles |= {11: "Security Architect", 12: "Computer Science Student", 13: "Analyst"}
+    titles |= {14: "VP Security", 21: "CISO", 22: "IT Director", 23: "Analyst"}
+    events = []
+    for a, c in ((0, 0), (1, 10)):
+        events += [(t, a, c + 1, "web_visit") for t in (1, 2, 3, 4)]
+        events += [(t, a, c + 2, "web_visit") for t in (5, 6, 7, 8)]
+        events += [(9, a, c + 3, "email_open")]
+        events += [(t, a, c + 3, "email_click") for t in range(10, 22)]
+    events += [(t, 1, 14, "web_visit") for t in (30, 31, 32, 33)]
+    events += [(t, 2, 21, "web_visit") for t in (0, 1, 2, 3)]
+    events += [(t, 2, 22, "web_visit") for t in (4, 5, 6, 7)]
+    events += [(t, 2, 23, "email_click") for t in range(80, 92)]
+    df = evaluate(load_policy("mqa_depth"), make_log(events, titles))
+    assert got(df, "policy", "rule", "score") == [
+        (0, 21.0, "mqa_depth", "all", 3.0),
+        (1, 33.0, "mqa_depth", "all", 4.0),
+    ]
+
+
 def test_shipped_progression_stages(evaluate, stage_entries):
     # aware: 1 contact in 90 d; engaged: 2 contacts with content/webinar/demo in 30 d;
     # sales_ready: a demo in 30 d (handoff).
@@ -1171,6 +1364,18 @@ WORLD_POLICIES = {
     },
     "weighted_titles": "weighted_titles",
     "progression_stages": "progression_stages",
+    "mql_scored": "mql_scored",
+    "mqa_depth": "mqa_depth",
+    "mqa_depth_recycle": {  # not monotone and recycling: the general per-event path
+        "name": "mqa_depth_recycle",
+        "kind": "mqa_count",
+        "window_days": 60,
+        "recycle_days": 30,
+        "any": [
+            {"unique_contacts": 2, "min_touches_per_contact": 2, "exclude_titles": ["student"]},
+            {"all": [{"min_activities": 6}, {"not": {"unique_contacts": 1, "seniority": ["vp"]}}]},
+        ],
+    },
 }
 
 
