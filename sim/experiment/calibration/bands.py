@@ -26,6 +26,11 @@ class Band:
     kind: str = "world"  # "world" (one simulated world), "funnel" (a policy through sales)
     percent: bool = True  # shown as a percentage
     judged: bool = True  # False: shown for reference, the model has no like-for-like figure
+    reference_in: tuple[str, ...] = ()  # presets the source does not describe: shown, not judged
+
+    def judged_for(self, preset: str | None) -> bool:
+        """Is a scenario of ``preset`` (None: not a shipped preset) judged against this band?"""
+        return self.judged and preset not in self.reference_in
 
 
 BANDS: tuple[Band, ...] = (
@@ -172,7 +177,8 @@ BANDS: tuple[Band, ...] = (
         9.7,
         16.1,
         "Olist marketing funnel (12.9 days MQL→won; read ±25%)",
-        "median days from the first form fill of a journey's members to its purchase",
+        "median days from the first form fill of a journey's members to its purchase (journeys "
+        "that start in the horizon with a first form fill in its first third: both ends seen)",
         presets=("smb",),
         percent=False,
     ),
@@ -220,8 +226,11 @@ BANDS: tuple[Band, ...] = (
         0.20,
         0.30,
         "SiriusDecisions waterfall via practitioners (20–30%)",
-        "people whose opportunity was won",
+        "people whose opportunity was won. Reference only for smb: the waterfall describes "
+        "enterprise demand; a small buyer alone in its decision (B3.1: 70–90% buy) closes more "
+        "of its opportunities",
         kind="funnel",
+        reference_in=("smb",),
     ),
     Band(
         "C4",
@@ -238,8 +247,10 @@ BANDS: tuple[Band, ...] = (
         0.0,
         0.01,
         "Forrester, 'The end of MQLs' (under 1%)",
-        "people with a form fill whose handoff was won",
+        "people with a form fill whose handoff was won. Reference only for smb: Forrester "
+        "describes enterprise demand; the Olist SMB funnel closes 13% of its sign-ups",
         kind="funnel",
+        reference_in=("smb",),
     ),
 )
 

@@ -199,15 +199,20 @@ def _demo_requests_qualified(world: World) -> float:
 
 
 def _days_form_to_buy(world: World, buys: pd.DataFrame) -> float:
-    """OL: median days from a buying journey's first form fill by a known person to the buy."""
+    """OL: median days from a buying journey's first form fill by a known person to the buy,
+    over the journeys that start in the horizon with a first form fill in its first third."""
     ev = world.events
     form = _is(activity_index(ev), FORM_FILLS) & ev["known"].to_numpy()
     f = ev.loc[form, ["account_id", "time"]]
     b = buys.set_index("account_id")
     f = f[f["account_id"].isin(b.index)]
     start = b["journey_start"].reindex(f["account_id"]).to_numpy()
-    f = f[f["time"].to_numpy() >= start]
+    # journeys seen from their start (one under way at day 0 may have filled its first form
+    # before it) whose first form fill leaves two thirds of the horizon to decide in (later ones
+    # are seen only when they buy fast): either cut would pull the median down
+    f = f[(f["time"].to_numpy() >= start) & (start >= 0)]
     first = f.groupby("account_id")["time"].min()
+    first = first[first.to_numpy() <= world.scenario.horizon_days / 3]
     days = b["t_decision"].reindex(first.index) - first
     return float(days.median()) if len(days) else float("nan")
 

@@ -91,9 +91,13 @@ def table_from_runs(
     """The table from figures already measured: ``runs`` has one row per (replication, id,
     value); ``export`` the figures of a team's export, by id."""
     rows = []
-    for b in bands_for(preset_of(scenario)):
+    preset = preset_of(scenario)
+    for b in bands_for(preset):
         values = runs.loc[runs["id"] == b.id, "value"] if len(runs) else pd.Series([], float)
-        rows.append(_row(b, values.to_numpy(np.float64), (export or {}).get(b.id), level))
+        row = _row(b, values.to_numpy(np.float64), (export or {}).get(b.id), level)
+        if not b.judged_for(preset):
+            row["status"] = "reference"
+        rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
