@@ -76,7 +76,11 @@ ReplicationsOpt = Annotated[
 ]
 BaselineOpt = Annotated[
     str | None,
-    typer.Option("--baseline", "-b", help="policy the others are compared with (paired)"),
+    typer.Option(
+        "--baseline",
+        "-b",
+        help="policy the others are compared with, paired (default: mql_scored or mql_only)",
+    ),
 ]
 OutOpt = Annotated[
     Path | None,

@@ -37,7 +37,7 @@ def run(
     ),
     policy: Annotated[
         list[str] | None,
-        typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: 4)"),
+        typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: all 6)"),
     ] = None,
     replications: ReplicationsOpt = 10,
     seed: SeedOpt = 0,
@@ -48,7 +48,8 @@ def run(
     all_metrics: AllOpt = False,
     report: ReportOpt = None,
 ) -> None:
-    """Compare the shipped policies (MQL, MQA, weighted titles, stages) on the default scenario:
+    """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
+    two seed examples) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
     _check_format(fmt)
     cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics)
@@ -82,13 +83,13 @@ def _check_format(fmt: str) -> None:
 def _compare(scenario, policies, replications, seed, baseline, workers, all_metrics):
     """Run the comparison with a progress bar and print its tables; returns it."""
     import sim
-    from sim.experiment import SHIPPED_POLICIES, Processes
+    from sim.experiment import DEFAULT_BASELINES, SHIPPED_POLICIES, Processes
     from sim.sales import HEADLINE, METRICS
 
     sc = sim.load_scenario(scenario)
     policies = list(policies) or SHIPPED_POLICIES
-    if baseline is None and "mql_only" in policies:
-        baseline = "mql_only"
+    if baseline is None:
+        baseline = next((b for b in DEFAULT_BASELINES if b in policies), None)
     timer = Timer()
     with progress_bar("replications", replications, transient=True) as update:
         done = [0]

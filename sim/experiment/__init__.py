@@ -9,7 +9,7 @@ thresholds under scenario uncertainty, recommend one, and gate changes in CI.
 """
 
 from sim.experiment import recommend
-from sim.experiment.compare import SHIPPED_POLICIES, Comparison, compare
+from sim.experiment.compare import DEFAULT_BASELINES, SHIPPED_POLICIES, Comparison, compare
 from sim.experiment.executors import Dask, Executor, Processes, Sequential
 from sim.experiment.replicate import Replica, replicate, replication_seeds, run_replication
 from sim.experiment.stats import interval_text, t_interval
@@ -17,6 +17,7 @@ from sim.experiment.sweep import SweepSpec, load_sweep, results, run_sweep
 
 __all__ = [
     # comparing
+    "DEFAULT_BASELINES",
     "SHIPPED_POLICIES",
     "Comparison",
     "compare",

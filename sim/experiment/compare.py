@@ -42,7 +42,19 @@ from sim.world.presets import load_scenario
 from sim.world.progression import ACCOUNT_STAGES
 from sim.world.scenario import Scenario
 
-SHIPPED_POLICIES = ["mql_only", "mqa_count", "weighted_titles", "progression_stages"]
+#: what ``qualsim run`` compares: the practice-grade rules (a lead score with fit and decay, an
+#: MQA counting people with depth), then the title-weighted and stage rules, then the two seed
+#: examples a policy file is written from
+SHIPPED_POLICIES = [
+    "mql_scored",
+    "mqa_depth",
+    "weighted_titles",
+    "progression_stages",
+    "mql_only",
+    "mqa_count",
+]
+#: the baseline a comparison is paired against when none is given and it is among the policies
+DEFAULT_BASELINES = ("mql_scored", "mql_only")
 
 
 def _load_policies(policies) -> list[pol.PolicyBase]:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import policies as pol
-from policies.registry import kind_of
+from sim.errors import QualsimError
 from sim.eventlog import EventLog
 from sim.experiment.calibration.bands import PRACTICE_MQL
 from sim.experiment.calibration.observables import funnel_figures, world_figures
@@ -69,10 +69,13 @@ class Replica:
         """The month-by-month metrics of an account rule (as MQA status is reported); NaN for a
         lead-level rule (its ``handoffs`` name people: its per-lead metrics apply instead) and
         for a kind that cannot say at which touches its rule holds."""
-        holds = kind_of(policy).holds
-        if holds is None or (handoffs["contact_id"].to_numpy() >= 0).any():
-            return dict.fromkeys(MONTH_METRICS, float("nan"))
-        at = np.asarray(holds(policy, self.frame), dtype=bool)
+        nan = dict.fromkeys(MONTH_METRICS, float("nan"))
+        if (handoffs["contact_id"].to_numpy() >= 0).any():
+            return nan
+        try:
+            at = pol.holds(policy, self.log, self.frame)
+        except QualsimError:
+            return nan
         touches = pd.DataFrame({"account_id": self.frame.account[at], "time": self.frame.time[at]})
         return month_metrics(self.world, touches)
 

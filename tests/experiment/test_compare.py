@@ -22,7 +22,6 @@ from typer.testing import CliRunner, Result
 
 import policies
 import sim
-from policies.registry import kind_of
 from sim.cli import app
 from sim.errors import ConfigError
 from sim.experiment.compare import Comparison, compare
@@ -177,7 +176,7 @@ def test_replication_r_is_the_world_of_the_r_th_seed(cmp, small_scenario):
     m = handoff_metrics(w, play_handoffs(w, q))
     # ... and the month-by-month metrics from the rule's state at every touch
     f = policies.Frame(log)
-    at = kind_of(loaded[1]).holds(loaded[1], f)
+    at = policies.holds(loaded[1], log, f)
     m.update(month_metrics(w, pd.DataFrame({"account_id": f.account[at], "time": f.time[at]})))
     got = cmp.tidy.query("replication == 2 and policy == 'mqa_count'").set_index("metric")
     for name, value in m.items():
