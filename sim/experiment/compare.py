@@ -175,9 +175,13 @@ class Comparison:
 
     def table(self, metrics: list[str] | None = None, paired: bool = False) -> pd.DataFrame:
         """A printable table: one row per metric, one column per policy, "mean ±half-width"
-        of the 95% interval (with ``paired``: each policy minus the baseline)."""
+        of the 95% interval (with ``paired``: each policy minus the baseline, without the
+        metrics no policy has a difference for, e.g. month-by-month ones against an MQL)."""
         metrics = metrics or HEADLINE
         s = self.paired(metrics=metrics) if paired else self.summary(metrics)
+        if paired:
+            has = s.groupby("metric")["mean"].apply(lambda v: v.notna().any())
+            metrics = [m for m in metrics if has.get(m, False)]
         s = s.assign(text=[interval_text(r.mean, r.ci_low, r.ci_high) for r in s.itertuples()])
         t = s.pivot(index="metric", columns="policy", values="text")
         t = t.reindex(index=metrics, columns=[p for p in self.policies if p in t.columns])

@@ -198,13 +198,14 @@ METRICS: dict[str, Metric] = {
     ]
 }
 
-# The columns `qualsim run` and `compare` print by default.
 # The month-by-month metrics: from the rule's state at every touch, not from its handoffs.
 MONTH_METRICS = ("mqa_months", "month_precision", "month_base_rate")
 
+# The rows `qualsim run` and `compare` print by default.
 HEADLINE = [
     "handoffs_per_week",
     "precision",
+    "acceptable_precision",
     "recall",
     "lead_time_days",
     "queue_wait_hours",
@@ -212,4 +213,19 @@ HEADLINE = [
     "wins",
     "false_handoff_hours",
     "total_revenue",
+    "mql_to_sql",  # per lead: lead-level policies only
+    "month_precision",  # MQA status month by month: account-level policies only
+    "month_base_rate",
 ]
+
+
+def markdown() -> str:
+    """Every metric as a markdown table (docs/comparison.md shows it between its markers)."""
+    lines = [
+        "| metric | label | unit | better | what it is | truth |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in METRICS.values():
+        cells = (f"`{m.name}`", m.label, m.unit, m.better or "—", m.doc, m.truth or "—")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
