@@ -22,7 +22,13 @@ from sim.cli.base import (
 )
 from sim.world.presets import DEFAULT_SCENARIO
 
-FileOpt = Annotated[Path | None, typer.Option(help="your export (with --contacts), optional")]
+EventsOpt = Annotated[
+    Path | None, typer.Option(help="your export's touches (CSV/Parquet), with --contacts")
+]
+ContactsOpt = Annotated[Path | None, typer.Option(help="your export's contacts, with --events")]
+AccountsOpt = Annotated[
+    Path | None, typer.Option(help="your export's accounts (tiers, outcomes: O7), optional")
+]
 
 
 @command(rich_help_panel=WORLDS)
@@ -33,14 +39,14 @@ def calibration(
     replications: ReplicationsOpt = 5,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 0,
-    events: FileOpt = None,
-    contacts: FileOpt = None,
-    accounts: FileOpt = None,
+    events: EventsOpt = None,
+    contacts: ContactsOpt = None,
+    accounts: AccountsOpt = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="also write the table as an HTML page")
     ] = None,
 ) -> None:
-    """Check a scenario against the published bands (O-, B-, C-, W-rows of docs/sources.md):
+    """Check a scenario against the published bands (docs/calibration.md lists them):
     its figure with a 95% CI over replications, in band or not; with --events/--contacts
     (and --accounts), the same figures from your own export beside them."""
     import sim

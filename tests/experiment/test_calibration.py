@@ -14,6 +14,7 @@ import sim
 import sim.cli.base as cli
 from sim.cli import app
 from sim.experiment.calibration import BANDS, bands_for, calibration_table, world_figures
+from sim.experiment.calibration.bands import markdown
 from sim.experiment.calibration.observables import ENGAGED_MONTH_TOUCHES, MONTH_DAYS
 from sim.experiment.stats import t_interval
 from sim.real import export_world, read_log
@@ -144,3 +145,12 @@ def test_every_shipped_preset_lands_in_every_published_band(preset: str) -> None
     out = judged[judged["status"] != "in band"]
     shown = out[["id", "band_low", "band_high", "mean", "ci_low", "ci_high"]]
     assert out.empty, f"{preset}: outside the published bands:\n{shown.to_string()}"
+
+
+def test_docs_calibration_md_lists_every_band_as_the_code_has_it() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "calibration.md").read_text("utf-8")
+    shown = doc.split("<!-- bands:start -->\n")[1].split("<!-- bands:end -->")[0]
+    assert shown == markdown(), (
+        "docs/calibration.md's band table is out of date: replace the lines between its "
+        "markers with sim.experiment.calibration.bands.markdown()"
+    )

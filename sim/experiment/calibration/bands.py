@@ -261,3 +261,26 @@ def bands_for(preset: str | None) -> list[Band]:
     """The bands of a preset (every band when the scenario is not a shipped preset: a team's
     scenario is checked against all of them, as the closest reading available)."""
     return [b for b in BANDS if preset is None or preset in b.presets]
+
+
+def _band_text(b: Band) -> str:
+    if b.percent:
+        return f"{b.low * 100:g}–{b.high * 100:g}%"
+    return f"{b.low:g}–{b.high:g}"
+
+
+def markdown() -> str:
+    """Every band as a markdown table (docs/calibration.md shows it between its markers)."""
+    lines = [
+        "| id | figure | band | presets | source | how qualsim measures it |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in BANDS:
+        judged = [p for p in b.presets if b.judged_for(p)]
+        shown = [p for p in b.presets if p not in judged]
+        presets = ", ".join(judged) if judged else "—"
+        if shown:
+            presets += f" (reference: {', '.join(shown)})"
+        cells = (b.id, b.what, _band_text(b), presets, b.source, b.how)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
