@@ -314,7 +314,7 @@ def markdown() -> str:
     head = [
         "# Tables",
         "",
-        "<!-- generated from sim/tables.py by tests/test_tables.py; do not edit by hand -->",
+        "<!-- generated from sim/tables/ by tests/test_tables.py; do not edit by hand -->",
         "",
         "Every table that flows between qualsim's stages. Times are float days since the start.",
         "Columns marked **truth** exist only in a simulated world and never reach a policy.",
