@@ -59,7 +59,12 @@ def _touches(policy: Mql, f: Frame) -> lead_scores.Touches:
 
 def _compute_touches(policy: Mql, f: Frame) -> lead_scores.Touches:
     known = np.flatnonzero(f.contact >= 0)
-    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
+    # Events are in (account, time) order, so a stable sort by contact is the (contact, time,
+    # event) order unless a contact's touches go back in time (it touches several accounts).
+    order = known[np.argsort(f.contact[known], kind="stable")]
+    c, s = f.contact[order], f.time[order]
+    if ((s[1:] < s[:-1]) & (c[1:] == c[:-1])).any():
+        order = known[np.lexsort((known, f.time[known], f.contact[known]))]
     c, s, p = f.contact[order], f.time[order], activity_points(policy)[f.activity][order]
     crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1 if c.size else c
     run = _running(policy, crank, s, p) if c.size else np.zeros(0)
