@@ -51,7 +51,7 @@ def _window_sum(f: Frame, mask, window, weights, distinct, per_contact=1) -> np.
     a = f.tie_start[sel]
     start, end = f.acct_start[sel], f.acct_end[sel]
     if not distinct:
-        b = _first_after(f, f.time[sel], start, end, window)
+        b = first_after(f, f.time[sel], start, end, window)
     else:
         # A contact has k selected events in [t - W, t] exactly while the (k - 1)-th selected
         # event before its latest one is still there (k = 1: the latest itself): the latest
@@ -61,10 +61,10 @@ def _window_sum(f: Frame, mask, window, weights, distinct, per_contact=1) -> np.
         if per_contact > 1:
             has = back >= 0
             b = np.where(
-                has, _first_after(f, f.time[np.where(has, back, sel)], start, end, window), a
+                has, first_after(f, f.time[np.where(has, back, sel)], start, end, window), a
             )
         else:
-            b = _first_after(f, f.time[sel], start, end, window)
+            b = first_after(f, f.time[sel], start, end, window)
         b = np.minimum(b, np.where(nxt >= 0, f.tie_start[np.maximum(nxt, 0)], end))
     keep = b > a
     np.add.at(out, a[keep], w[keep])
@@ -92,7 +92,7 @@ def _same_contact(f: Frame, sel: np.ndarray, back: int) -> tuple[np.ndarray, np.
     return nxt, prev
 
 
-def _first_after(
+def first_after(
     f: Frame, s: np.ndarray, sel_start: np.ndarray, sel_end: np.ndarray, window: float
 ) -> np.ndarray:
     """For each touch time s (with its account's index range), the first event index i of that

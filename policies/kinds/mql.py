@@ -11,6 +11,7 @@ import pandas as pd
 
 from policies import reference
 from policies.explain import COLUMNS, Why
+from policies.kernels import lead_scores
 from policies.kernels.frame import Frame
 from policies.kernels.output import empty_qualifications, qualifications
 from policies.kernels.scoring import first_matching, score_key
@@ -50,6 +51,26 @@ def fit_points(policy: Mql, f: Frame) -> np.ndarray:
     return f.per_contact(fit, 0.0).astype(float)
 
 
+def _touches(policy: Mql, f: Frame) -> lead_scores.Touches:
+    """The known contacts' touches in (contact, time, event) order with their points, running
+    scores and fit, memoised per scoring rule (see ``score_key``)."""
+    return f.memo(("mql_touches", score_key(policy)), lambda: _compute_touches(policy, f))
+
+
+def _compute_touches(policy: Mql, f: Frame) -> lead_scores.Touches:
+    known = np.flatnonzero(f.contact >= 0)
+    # Events are in (account, time) order, so a stable sort by contact is the (contact, time,
+    # event) order unless a contact's touches go back in time (it touches several accounts).
+    order = known[np.argsort(f.contact[known], kind="stable")]
+    c, s = f.contact[order], f.time[order]
+    if ((s[1:] < s[:-1]) & (c[1:] == c[:-1])).any():
+        order = known[np.lexsort((known, f.time[known], f.contact[known]))]
+    c, s, p = f.contact[order], f.time[order], activity_points(policy)[f.activity][order]
+    crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1 if c.size else c
+    run = _running(policy, crank, s, p) if c.size else np.zeros(0)
+    return lead_scores.Touches(order, c, s, p, crank, run, fit_points(policy, f)[order])
+
+
 def _scores(policy: Mql, f: Frame, every_event: Every):
     """Contact scores at candidate times, memoised per scoring rule (see ``score_key``).
     ``every_event``: False (own touches), True (every event from the first touch on) or
@@ -67,16 +88,10 @@ def _compute_scores(policy: Mql, f: Frame, every_event: Every):
     with ``every_event``, every event of its account from its first touch on (needed when
     negative points fade or leave the window, and to know the rule at every event).
     """
-    known = np.flatnonzero(f.contact >= 0)
-    if known.size == 0:
+    t = _touches(policy, f)
+    if t.event.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-    pts = activity_points(policy)[f.activity]
-    fit = fit_points(policy, f)
-    # A contact's touches, grouped: (contact, time) order.
-    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
-    c, s, p = f.contact[order], f.time[order], pts[order]
-    crank = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
-    cum = _running(policy, crank, s, p)
+    order, c, s, p, crank = t.event, t.contact, t.time, t.points, t.rank
     if every_event == "negative":
         # Only a contact with a negative touch can see its score rise without touching (a
         # negative contribution fading or leaving the window); the others peak at their own
@@ -94,13 +109,40 @@ def _compute_scores(policy: Mql, f: Frame, every_event: Every):
     else:
         q_rank, q_time, q_event = crank, s, order
     row = np.searchsorted(crank, q_rank)
-    score = _score_at(policy, crank, s, p, cum, q_rank, q_time) + fit[order][row]
+    window, half_life = _decay(policy)
+    score = lead_scores.score_at(t, window, half_life, q_rank, q_time) + t.fit[row]
     return f.tie_start[q_event], c[row], score
+
+
+def _decay(policy: Mql) -> tuple[float | None, float | None]:
+    """(window_days, half_life_days) of the policy's decay (None: not that kind of decay)."""
+    d = policy.decay
+    return (None, None) if d is None else (d.window_days, d.half_life_days)
+
+
+def _intervals_apply(policy: Mql, f: Frame) -> bool:
+    """Can :func:`lead_scores.holds` give the rule at every event: no points below 0 (nor
+    infinite or NaN) and each contact's touches in one account (as ``_pairs`` assumes)?"""
+    if not all(np.isfinite(v) and v >= 0 for v in policy.points.values()):
+        return False
+    t = _touches(policy, f)
+    acct = f.account[t.event]
+    return not ((acct[1:] != acct[:-1]) & (t.rank[1:] == t.rank[:-1])).any()
 
 
 def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
     """The handoffs of an ``mql`` policy on ``log``."""
     f = frame if frame is not None else Frame(log)
+    if policy.recycle_days is not None and _intervals_apply(policy, f):
+        # Recycling needs the rule at every event: from the intervals where each contact is at
+        # or above the threshold; the contact and score only at the handoffs.
+        at = handoffs(f, mql_holds(policy, f), policy.recycle_days)
+        if at.size == 0:
+            return empty_qualifications()
+        window, half_life = _decay(policy)
+        t = _touches(policy, f)
+        best, who = lead_scores.best_at(f, t, window, half_life, policy.threshold, at)
+        return qualifications(policy, f, at, "threshold", best, contact=who)
     negative = min(policy.points.values(), default=0.0) < 0
     # Recycling needs the rule at every event (the next handoff may come at any event after
     # the recycle period); a first handoff only needs each contact's candidate peaks.
@@ -125,6 +167,15 @@ def evaluate_mql(policy: Mql, log: EventLog, frame: Frame | None = None) -> pd.D
 
 def mql_holds(policy: Mql, f: Frame) -> np.ndarray:
     """Per event: does some contact of the account have a score >= threshold at its time?"""
+    if _intervals_apply(policy, f):
+        window, half_life = _decay(policy)
+        return lead_scores.holds(f, _touches(policy, f), window, half_life, policy.threshold)
+    return _pair_holds(policy, f)
+
+
+def _pair_holds(policy: Mql, f: Frame) -> np.ndarray:
+    """:func:`mql_holds` from every contact's score at every event of its account from its
+    first touch on (any points)."""
     ev, _, score = _scores(policy, f, every_event=True)
     holds = np.zeros(f.n, dtype=bool)
     holds[ev[score >= policy.threshold]] = True
@@ -139,21 +190,6 @@ def _running(policy: Mql, crank, s, p) -> np.ndarray:
     cum = np.cumsum(p)
     base = np.repeat(cum[first] - p[first], np.diff(np.r_[np.flatnonzero(first), s.size]))
     return cum - base
-
-
-def _score_at(policy: Mql, crank, s, p, run, q_rank, q_time) -> np.ndarray:
-    """Each query's contact score (without fit) at time q_time, all its touches at or before
-    q_time included."""
-    last = grouped_searchsorted(crank, s, q_rank, q_time, "right") - 1  # last touch <= t
-    decay = policy.decay
-    if decay is not None and decay.window_days is not None:
-        # Plain sum over [t - W, t]: prefix sums within the contact.
-        prefix = np.r_[0.0, np.cumsum(p)]
-        lo = grouped_searchsorted(crank, s, q_rank, q_time - decay.window_days, "left")
-        return prefix[last + 1] - prefix[lo]
-    if decay is not None and decay.half_life_days is not None:
-        return run[last] * 0.5 ** ((q_time - s[last]) / decay.half_life_days)
-    return run[last]
 
 
 def _pairs(f: Frame, c, s, crank):
