@@ -53,3 +53,9 @@ PERSONA_DEPARTMENT = {
 }
 
 DECISIONS: tuple[str, ...] = ("buy", "no_decision")
+
+# A CRM opportunity's status (the opportunities file, sim.tables.OPPORTUNITIES).
+OpportunityStatus = Literal["open", "won", "lost"]
+OPPORTUNITY_STATUSES: tuple[OpportunityStatus, ...] = get_args(OpportunityStatus)
+# The opportunity type an accounts file's single opportunity has, and the default counted type.
+NEW_BUSINESS = "new_business"

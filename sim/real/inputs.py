@@ -29,14 +29,22 @@ ACCOUNT_COLUMNS = ("account_id",)
 # per-handoff outcomes of a simulated world).
 CRM_OUTCOME_COLUMNS = tuple(c for c in ACCOUNT_OUTCOMES.names if c != "account_id")
 ACCOUNT_OPTIONAL = ("tier", "icp_fit", *CRM_OUTCOME_COLUMNS)
+# The opportunities file: several CRM opportunities per account (sim.tables.OPPORTUNITIES).
+OPPORTUNITY_COLUMNS = ("account_id", "opportunity_id", "created")
+OPPORTUNITY_OPTIONAL = ("closed", "status", "amount", "type")
 
 # Per input file: (required columns, optional columns).
 INPUT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "events": (EVENT_COLUMNS, EVENT_OPTIONAL),
     "contacts": (CONTACT_COLUMNS, (*CONTACT_OPTIONAL, *CONTACT_OUTCOME_COLUMNS)),
     "accounts": (ACCOUNT_COLUMNS, ACCOUNT_OPTIONAL),
+    "opportunities": (OPPORTUNITY_COLUMNS, OPPORTUNITY_OPTIONAL),
 }
 # Per input file: every column qualsim reads from it, required first.
 INPUT_COLUMNS = {role: (*req, *opt) for role, (req, opt) in INPUT_FILES.items()}
 # The date columns of each file.
-DATE_COLUMNS = {"events": ("timestamp",), "accounts": ("opportunity_date", "close_date")}
+DATE_COLUMNS = {
+    "events": ("timestamp",),
+    "accounts": ("opportunity_date", "close_date"),
+    "opportunities": ("created", "closed"),
+}

@@ -292,6 +292,20 @@ ACCOUNT_OUTCOMES = columns_table(
     ("value", "float64", "its amount"),
 )
 
+OPPORTUNITIES = columns_table(
+    "opportunities",
+    "A real log's CRM opportunities, several per account (from the opportunities file; an "
+    "accounts file's outcome columns give one per account, of type `new_business`).",
+    "`sim.real.read_log` (`RealLog.opportunities`)",
+    ("account_id", "int64", "account code"),
+    ("opportunity_id", "str", "the CRM's opportunity id"),
+    ("created", "float64", "when it opened"),
+    ("closed", "float64", "when it closed (NaN: still open)"),
+    ("status", "str", "`open`, `won` or `lost` (`sim.vocab.OPPORTUNITY_STATUSES`)"),
+    ("amount", "float64", "its amount (NaN: unknown)"),
+    ("type", "str", "its pipeline type, e.g. `new_business`, `renewal`, `expansion`"),
+)
+
 REPLAY_METRICS = columns_table(
     "replay_metrics",
     "Per policy on a real history with outcomes: handoffs against CRM opportunities.",
