@@ -3,7 +3,8 @@
 
 ``tier`` is float64 (NaN = unknown) and must be a whole number; ``icp_fit`` is float64 in
 [0, 1]. ``won`` is a nullable boolean (NA where empty); ``close_date`` needs an
-``opportunity_date`` and may not precede it.
+``opportunity_date`` and may not precede it; a ``won`` given for an opportunity needs its
+``close_date`` (a lost opportunity without one would count as open).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def read_accounts_file(src: Source | None) -> AccountsFile:
     if "opportunity_date" in found.outcome_times:
         if "won" in cols:
             found.outcome_values["won"] = booleans(src, "won")
+            _check_decided_closed(src, found.outcome_values["won"], found.outcome_times)
         if "value" in cols:
             found.outcome_values["value"] = numbers(src, "value")
     return found
@@ -115,6 +117,24 @@ def _outcome_times(src: Source) -> dict[str, Times]:
     if "opportunity_date" in times and "close_date" in times:
         _check_closes(src, times["opportunity_date"], times["close_date"])
     return times
+
+
+def _check_decided_closed(src: Source, won, times: dict[str, Times]) -> None:
+    """An opportunity won or lost needs its close date: without one it would count as open."""
+    decided = ~np.asarray(pd.isna(won), dtype=bool)
+    opened = ~np.isnat(times["opportunity_date"].values)
+    close = times.get("close_date")
+    closed = ~np.isnat(close.values) if close is not None else np.zeros(len(decided), bool)
+    bad = decided & opened & ~closed
+    if bad.any():
+        i = first_true(bad)
+        raise DataError(
+            src.at(
+                i,
+                f"won '{as_text(src.df['won'])[i]}' without a close_date: a won or lost "
+                "opportunity needs the date it closed (without one it would count as open)",
+            )
+        )
 
 
 def _check_closes(src: Source, opened: Times, closed: Times) -> None:

@@ -1,22 +1,31 @@
-"""Scoring handoffs on a real history against its CRM outcomes: which handoffs were true
-(:class:`OutcomeTruth`, :func:`truth_from_outcomes`) and how each policy did
+"""Scoring handoffs on a real history against its CRM opportunities: which handoffs were true
+(:func:`truth_from_outcomes`: :class:`OutcomeTruth` for one opportunity per account,
+:class:`OpportunityTruth` for several, over the counted types) and how each policy did
 (:func:`outcome_metrics`, the :data:`~sim.tables.REPLAY_METRICS` table)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import DataError
+from sim.real.opportunities_file import from_outcomes, normalise_types
+from sim.real.opportunity_truth import EPS_DAYS, OpportunityTruth
 from sim.real.reallog import RealLog
 from sim.tables import REPLAY_METRICS
+from sim.vocab import NEW_BUSINESS
 
-__all__ = ["EPS_DAYS", "OutcomeTruth", "outcome_metrics", "truth_from_outcomes"]
-
-EPS_DAYS = 1e-9  # ~86 µs: times this close count as equal in the outcome rule
+__all__ = [
+    "EPS_DAYS",
+    "OpportunityTruth",
+    "OutcomeTruth",
+    "other_truth",
+    "outcome_metrics",
+    "truth_from_outcomes",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,23 +68,58 @@ class OutcomeTruth:
         return bool(out) if out.ndim == 0 else out
 
 
-def truth_from_outcomes(real: RealLog, horizon_days: float = 90) -> OutcomeTruth:
-    """The handoff truth rule over ``real``'s outcomes (see ``OutcomeTruth``)."""
-    if real.outcomes is None:
-        acc = real.report.accounts
-        raise DataError(
-            (f"{acc.path}: " if acc is not None else "")
-            + "no outcomes: the accounts file needs an opportunity_date column "
-            "(and optionally close_date, won, value) to score handoffs"
-        )
+def truth_from_outcomes(
+    real: RealLog, horizon_days: float = 90, counted: Iterable[str] = (NEW_BUSINESS,)
+) -> OpportunityTruth:
+    """The handoff truth rule over ``real``'s opportunities of the ``counted`` types (compared
+    case- and space-insensitively, :func:`~sim.real.opportunities_file.normalise_types`): see
+    :class:`OutcomeTruth` for one opportunity, :class:`OpportunityTruth` for several."""
     if not horizon_days >= 0:
         raise ValueError(f"horizon_days must be >= 0, got {horizon_days}")
-    o = real.outcomes.sort_values("account_id")
-    return OutcomeTruth(
-        o["opportunity_date"].to_numpy(dtype=float),
-        o["close_date"].to_numpy(dtype=float),
+    o = opportunities_table(real)
+    kinds = frozenset(normalise_types(counted))
+    mask = o["type"].isin(kinds).to_numpy()
+    c = o[mask]
+    return OpportunityTruth.of(
+        c["account_id"].to_numpy(np.int64),
+        c["created"].to_numpy(float),
+        c["closed"].to_numpy(float),
+        len(real.log.accounts),
         float(horizon_days),
         real.outcome_time_format == "date",
+        np.flatnonzero(mask),
+    )
+
+
+def other_truth(real: RealLog, horizon_days: float, counted: Iterable[str]) -> OpportunityTruth:
+    """The same rule over the opportunities of every type *not* counted (renewals,
+    expansions...): a false handoff it calls true fell inside pipeline the count leaves out."""
+    o = opportunities_table(real)
+    mask = ~o["type"].isin(frozenset(normalise_types(counted))).to_numpy()
+    c = o[mask]
+    return OpportunityTruth.of(
+        c["account_id"].to_numpy(np.int64),
+        c["created"].to_numpy(float),
+        c["closed"].to_numpy(float),
+        len(real.log.accounts),
+        float(horizon_days),
+        real.outcome_time_format == "date",
+        np.flatnonzero(mask),
+    )
+
+
+def opportunities_table(real: RealLog) -> pd.DataFrame:
+    """``real.opportunities`` (for a RealLog made by hand with outcomes only: made of them)."""
+    if real.opportunities is not None:
+        return real.opportunities
+    if real.outcomes is not None:  # a RealLog made by hand with outcomes only
+        return from_outcomes(real.outcomes, np.asarray(real.account_labels, dtype=object))
+    acc = real.report.accounts
+    raise DataError(
+        (f"{acc.path}: " if acc is not None else "")
+        + "no outcomes: the accounts file needs an opportunity_date column "
+        "(and optionally close_date, won, value), or give an opportunities file, to score "
+        "handoffs"
     )
 
 
@@ -84,10 +128,14 @@ def outcome_metrics(
     real: RealLog,
     horizon_days: float = 90,
     policies: Sequence[str] | None = None,
+    counted: Iterable[str] = (NEW_BUSINESS,),
 ) -> pd.DataFrame:
-    """Per policy: handoffs, true_handoffs, precision (true / handoffs), accounts_with_opportunity,
-    recalled (accounts with an opportunity that got a true handoff), recall (recalled /
-    accounts_with_opportunity). NaN where a denominator is 0.
+    """Per policy: handoffs, true_handoffs, precision (true / handoffs), accounts_with_opportunity
+    (accounts with a counted opportunity), recalled (of them, accounts that got a true handoff),
+    opportunities (counted), opportunities_found (those a true handoff found: it opened within
+    the horizon after the handoff or was open at it), recall (opportunities_found /
+    opportunities; with one opportunity per account, recalled / accounts_with_opportunity). NaN
+    where a denominator is 0.
 
     ``qualifications`` has columns policy, account_id (codes, as evaluated on ``real.log``) and
     time (days). ``policies`` lists policies to report even without handoffs (and fixes the row
@@ -96,28 +144,33 @@ def outcome_metrics(
     missing = [c for c in ("policy", "account_id", "time") if c not in qualifications.columns]
     if missing:
         raise ValueError(f"qualifications lack column(s) {', '.join(missing)}")
-    truth = truth_from_outcomes(real, horizon_days)
+    truth = truth_from_outcomes(real, horizon_days, counted)
     pol = qualifications["policy"].astype(str).to_numpy()
     acc = qualifications["account_id"].to_numpy(dtype=np.int64)
-    ok = np.asarray(truth(acc, qualifications["time"].to_numpy(dtype=float)), dtype=bool)
+    t = qualifications["time"].to_numpy(dtype=float)
+    ok = np.asarray(truth(acc, t), dtype=bool)
     names = list(policies) if policies is not None else []
     names += [p for p in pd.unique(pol) if p not in names]
-    n_opp = int(truth.has_opportunity.sum())
+    n_acc = int(truth.has_opportunity.sum())
+    n_opp = len(truth.account)
     rows = []
     for name in names:
         sel = pol == name
         h = int(sel.sum())
         th = int((sel & ok).sum())
         rec = int(np.unique(acc[sel & ok]).size)
+        found = int(truth.found(acc[sel & ok], t[sel & ok]).sum())
         rows.append(
             {
                 "policy": name,
                 "handoffs": h,
                 "true_handoffs": th,
                 "precision": th / h if h else np.nan,
-                "accounts_with_opportunity": n_opp,
+                "accounts_with_opportunity": n_acc,
                 "recalled": rec,
-                "recall": rec / n_opp if n_opp else np.nan,
+                "opportunities": n_opp,
+                "opportunities_found": found,
+                "recall": found / n_opp if n_opp else np.nan,
             }
         )
     return pd.DataFrame(rows, columns=REPLAY_METRICS.names)

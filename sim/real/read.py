@@ -56,7 +56,10 @@ Decisions worth knowing:
   a whole number; ``icp_fit`` is float64 in [0, 1].
 - Identical event rows are kept (real repeated touches) and counted in the report.
 - Outcomes (see ``truth_from_outcomes``): ``won`` is a nullable boolean (NA where empty),
-  ``close_date`` needs an ``opportunity_date`` and may not precede it.
+  ``close_date`` needs an ``opportunity_date`` and may not precede it, a ``won`` needs a
+  ``close_date``. An opportunities file (``opportunities=``; several per account, see
+  :mod:`sim.real.opportunities_file`) may replace the accounts file's outcome columns (not
+  both); its accounts not found elsewhere are added, after those of the events file.
 """
 
 from __future__ import annotations
@@ -79,6 +82,12 @@ from sim.real.conversions import (
 )
 from sim.real.events_file import EventRows, KeptRows, kept_rows, read_event_rows
 from sim.real.inputs import CONTACT_OPTIONAL, EVENT_OPTIONAL, INPUT_FILES
+from sim.real.opportunities_file import (
+    load_opportunities,
+    opportunities_of,
+    opportunity_accounts,
+    opportunity_times,
+)
 from sim.real.reallog import RealLog
 from sim.real.reports import FileReport, ImportReport
 from sim.real.sources import Source
@@ -91,7 +100,9 @@ __all__ = ["read_log"]
 _VOCABULARIES = {"seniority": SENIORITIES, "role": (*ROLES, NO_ROLE)}
 
 
-def read_log(events, contacts, accounts=None, skip_bad_rows: bool = False) -> RealLog:
+def read_log(
+    events, contacts, accounts=None, opportunities=None, skip_bad_rows: bool = False
+) -> RealLog:
     """Read a team's events, contacts and (optionally) accounts export into a ``RealLog``.
 
     Raises ``DataError`` naming the file, line and value for anything that cannot be used (see
@@ -103,13 +114,20 @@ def read_log(events, contacts, accounts=None, skip_bad_rows: bool = False) -> Re
     ac_src = _source(accounts, "accounts") if accounts is not None else None
     people = _read_contacts(co_src)
     found = read_accounts_file(ac_src)
+    op_src, opp = load_opportunities(opportunities, found, ac_src)
     rows = read_event_rows(ev_src, people.index, people.account_keys)
     kept = kept_rows(rows, ev_src, co_src, people.keys, skip_bad_rows)
     events_aware = check_time_zones(rows.times, kept.keep, found.outcome_times, ev_src, ac_src)
-    frame = time_frame(rows.times, kept.keep, found.outcome_times, events_aware)
-    codes = _AccountCodes.of(found, people, rows, kept.keep)
+    if op_src is not None:
+        check_time_zones(rows.times, kept.keep, opportunity_times(opp), ev_src, op_src)
+    outcome_times = {**found.outcome_times, **opportunity_times(opp)}
+    frame = time_frame(rows.times, kept.keep, outcome_times, events_aware)
+    codes = _AccountCodes.of(found, people, rows, kept.keep, opportunity_accounts(opp))
     warnings: list[str] = []
     outcomes, outcome_format = outcome_table(found, codes.count, codes.file_rows, frame.days)
+    opps, outcomes, outcome_format = opportunities_of(
+        opp, outcomes, outcome_format, codes.keys, frame.days
+    )
     log = EventLog(
         _event_table(rows, kept.keep, ev_src, codes.index, frame),
         _contact_table(co_src, people, codes.index, warnings),
@@ -127,6 +145,7 @@ def read_log(events, contacts, accounts=None, skip_bad_rows: bool = False) -> Re
         time_pattern=frame.pattern,
         outcome_time_format=outcome_format,
         buying_roles=_buying_roles(co_src),
+        opportunities=opps,
     )
 
 
@@ -173,12 +192,17 @@ class _AccountCodes:
 
     @classmethod
     def of(
-        cls, found: AccountsFile, people: _Contacts, rows: EventRows, keep: np.ndarray
+        cls,
+        found: AccountsFile,
+        people: _Contacts,
+        rows: EventRows,
+        keep: np.ndarray,
+        opp_keys: np.ndarray,
     ) -> _AccountCodes:
         keys = pd.unique(
-            np.concatenate([found.keys, people.account_keys, rows.account_keys[keep]]).astype(
-                object
-            )
+            np.concatenate(
+                [found.keys, people.account_keys, rows.account_keys[keep], opp_keys]
+            ).astype(object)
         )
         index = pd.Index(keys)
         flags = [people.int_account_ids, rows.int_account_ids]

@@ -18,9 +18,12 @@ from sim.real.timestamps import US_PER_DAY
 class RealLog:
     """A real export as an EventLog, with what is needed to speak the input's language again.
 
-    ``outcomes`` has one row per account code (``account_id``) with ``opportunity_date`` and
-    ``close_date`` (float days since ``origin``, NaN where empty), ``won`` (nullable boolean) and
-    ``value`` (float); None when the accounts file has no ``opportunity_date`` column.
+    ``opportunities`` is the :data:`~sim.tables.OPPORTUNITIES` table (several per account, from
+    an opportunities file, or one per account from the accounts file's outcome columns); None
+    without outcomes. ``outcomes`` has one row per account code (``account_id``) with
+    ``opportunity_date`` and ``close_date`` (float days since ``origin``, NaN where empty),
+    ``won`` (nullable boolean) and ``value`` (float): the account's first ``new_business``
+    opportunity (what calibration reads); None without outcomes.
     ``time_pattern`` is the strftime pattern ``to_timestamps`` uses; ``outcome_time_format`` is
     ``"date"`` when every outcome date is a plain date (the truth rule then works by day).
     """
@@ -35,6 +38,7 @@ class RealLog:
     time_pattern: str = "%Y-%m-%d"
     outcome_time_format: Literal["date", "datetime"] | None = None
     buying_roles: np.ndarray | None = None  # per contact code: the recorded buying role, or ""
+    opportunities: pd.DataFrame | None = None  # sim.tables.OPPORTUNITIES (None: no outcomes)
 
     def to_timestamps(self, days) -> np.ndarray:
         """Float days since ``origin`` → timestamps as text in the input's format (object array;

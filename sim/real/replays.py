@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,16 @@ from policies.kernels.frame import Frame
 from policies.schema import Stages
 from sim.errors import QualsimError
 from sim.files import write_tables
-from sim.real.outcomes import outcome_metrics, truth_from_outcomes
+from sim.real.outcomes import (
+    opportunities_table,
+    other_truth,
+    outcome_metrics,
+    truth_from_outcomes,
+)
 from sim.real.read import read_log
 from sim.real.reallog import RealLog
 from sim.tables import STAGE_ENTRIES
+from sim.vocab import NEW_BUSINESS
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,12 @@ def replay(
     accounts: str | Path | None = None,
     horizon_days: float = 90.0,
     skip_bad_rows: bool = False,
+    opportunities: str | Path | None = None,
+    counted: Iterable[str] = (NEW_BUSINESS,),
 ) -> Replay:
     """Read a real export, evaluate each policy on it, and score the handoffs against the CRM
-    outcomes when the accounts file has them."""
+    opportunities of the ``counted`` types when the accounts file has outcomes or an
+    opportunities file is given."""
     if not policy_files:
         raise QualsimError("give at least one --policy file")
     pols = [load_policy(p) for p in policy_files]
@@ -61,14 +71,15 @@ def replay(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise QualsimError(f"policy names must be unique, repeated: {', '.join(dup)}")
-    real = read_log(events, contacts, accounts, skip_bad_rows=skip_bad_rows)
+    counted = tuple(counted)
+    real = read_log(events, contacts, accounts, opportunities, skip_bad_rows=skip_bad_rows)
     frame = Frame(real.log)
     quals = [evaluate(p, real.log, frame) for p in pols]
     q = pd.concat(quals, ignore_index=True) if quals else pd.DataFrame()
     st = [stage_entries(p, real.log) for p in pols if isinstance(p, Stages)]
     s = pd.concat(st, ignore_index=True) if st else pd.DataFrame(columns=STAGE_ENTRIES.names)
     metrics = (
-        outcome_metrics(q, real, horizon_days, policies=names)
+        outcome_metrics(q, real, horizon_days, names, counted)
         if real.outcomes is not None
         else None
     )
@@ -93,8 +104,8 @@ def replay(
     details = None
     days = pd.DataFrame({"policy": q["policy"], "account_id": q["account_id"], "time": q["time"]})
     if real.outcomes is not None:
-        details = replay_metrics(q, real, horizon_days, names)
-        truth = truth_from_outcomes(real, horizon_days)
+        details = replay_metrics(q, real, horizon_days, names, counted)
+        truth = truth_from_outcomes(real, horizon_days, counted)
         days["true"] = np.asarray(
             truth(q["account_id"].to_numpy(np.int64), q["time"].to_numpy(float)), dtype=bool
         )
@@ -116,31 +127,43 @@ NOT_MEASURABLE = {
 
 
 def replay_metrics(
-    q: pd.DataFrame, real: RealLog, horizon_days: float, names: list[str]
+    q: pd.DataFrame,
+    real: RealLog,
+    horizon_days: float,
+    names: list[str],
+    counted: Iterable[str] = (NEW_BUSINESS,),
 ) -> pd.DataFrame:
     """Per policy, on a real history with outcomes: handoffs per week over the log's span,
-    precision and recall (the truth rule), days from a true handoff to the opportunity opening
-    (runway; only opportunities opened at or after the handoff) and to the close, the
-    handed-off accounts that were won and their value, and accounts with an opportunity never
-    handed off."""
-    truth = truth_from_outcomes(real, horizon_days)
+    precision and recall (the truth rule over the ``counted`` opportunity types), days from a
+    true handoff to the opportunity it found opening (runway; only opportunities opened at or
+    after the handoff) and to its close, the accounts whose found opportunity was won and the
+    won amount (each opportunity once), counted opportunities no true handoff found, and the
+    false handoffs that fell inside an opportunity of a type not counted (renewals,
+    expansions...: they opened within the horizon after the handoff or were open at it)."""
+    truth = truth_from_outcomes(real, horizon_days, counted)
+    other = other_truth(real, horizon_days, counted)
     ev_t = real.log.events["time"].to_numpy(float)
     weeks = max((ev_t.max() - ev_t.min()) / 7.0, 1 / 7) if ev_t.size else np.nan
-    assert real.outcomes is not None  # truth_from_outcomes raised otherwise
-    o = real.outcomes.set_index("account_id")
-    won = o["won"].fillna(False).to_numpy(bool) if "won" in o else np.zeros(len(o), bool)
-    value = o["value"].to_numpy(float) if "value" in o else np.full(len(o), np.nan)
-    base = outcome_metrics(q, real, horizon_days, names).set_index("policy")
+    o = opportunities_table(real)
+    rows_of = truth.rows if truth.rows is not None else np.arange(len(truth.account))
+    won = o["status"].to_numpy(object)[rows_of] == "won"
+    amount = o["amount"].to_numpy(float)[rows_of]
+    base = outcome_metrics(q, real, horizon_days, names, counted).set_index("policy")
+    pol = q["policy"].astype(str).to_numpy()
     rows = []
     for name in names:
-        sel = q["policy"].astype(str).to_numpy() == name
+        sel = pol == name
         a = q["account_id"].to_numpy(np.int64)[sel]
         t = q["time"].to_numpy(float)[sel]
-        ok = np.asarray(truth(a, t), dtype=bool) if a.size else np.zeros(0, bool)
-        opened, closed = truth.opened[a], truth.closed[a]
+        m = truth.match(a, t) if a.size else np.zeros(0, np.int64)
+        ok = m >= 0
+        mm = np.where(ok, m, 0)
+        opened = truth.created[mm] if len(truth.created) else np.full(a.size, np.nan)
+        closed = truth.closed[mm] if len(truth.closed) else np.full(a.size, np.nan)
         ahead = ok & (opened >= t - 1e-9)
         to_close = ok & ~np.isnan(closed) & (closed > t)
-        won_acc = np.unique(a[ok & won[a]])
+        won_opps = np.unique(m[ok & won[mm]]) if len(won) else np.zeros(0, np.int64)
+        in_other = ~ok & (np.asarray(other(a, t), dtype=bool) if a.size else False)
         rows.append(
             {
                 "policy": name,
@@ -154,11 +177,12 @@ def replay_metrics(
                 "days_to_close": float(np.mean(closed[to_close] - t[to_close]))
                 if to_close.any()
                 else np.nan,
-                "won_accounts": int(won_acc.size),
-                "won_value": float(np.nansum(value[won_acc])) if won_acc.size else 0.0,
+                "won_accounts": int(np.unique(truth.account[won_opps]).size),
+                "won_value": float(np.nansum(amount[won_opps])) if won_opps.size else 0.0,
                 "opportunities_missed": int(
-                    base.loc[name, "accounts_with_opportunity"] - base.loc[name, "recalled"]
+                    base.loc[name, "opportunities"] - base.loc[name, "opportunities_found"]
                 ),
+                "false_in_other_types": int(np.sum(in_other)),
             }
         )
     return pd.DataFrame(rows)

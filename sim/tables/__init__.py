@@ -314,9 +314,11 @@ REPLAY_METRICS = columns_table(
     ("handoffs", "int64", "handoffs"),
     ("true_handoffs", "int64", "handoffs followed by an opportunity within the horizon (or open)"),
     ("precision", "float64", "true_handoffs / handoffs"),
-    ("accounts_with_opportunity", "int64", "accounts that had an opportunity"),
+    ("accounts_with_opportunity", "int64", "accounts that had a counted opportunity"),
     ("recalled", "int64", "of them, handed off truly"),
-    ("recall", "float64", "recalled / accounts_with_opportunity"),
+    ("opportunities", "int64", "counted opportunities (default type: `new_business`)"),
+    ("opportunities_found", "int64", "of them, opened within the horizon after a handoff or open"),
+    ("recall", "float64", "opportunities_found / opportunities"),
 )
 
 # Every table above, in the order defined.
