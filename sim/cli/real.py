@@ -69,14 +69,32 @@ def evaluate(
     report: Annotated[
         Path | None, typer.Option("--report", help="also write a self-contained HTML report")
     ] = None,
+    opportunities: Annotated[
+        Path | None,
+        typer.Option(
+            "--opportunities", help="CRM opportunities, several per account (CSV or Parquet)"
+        ),
+    ] = None,
+    counted_types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--counted-type",
+            help="opportunity type a handoff should find (repeat; default new_business; "
+            "case and spaces ignored)",
+        ),
+    ] = None,
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
-    accounts file has opportunity outcomes)."""
+    accounts file has opportunity outcomes, or an opportunities file is given)."""
     from sim.files import write_text
     from sim.real.replays import NOT_MEASURABLE, replay
     from sim.report import build_replay_report
+    from sim.vocab import NEW_BUSINESS
 
-    r = replay(events, contacts, [*policy], accounts, horizon_days, skip_bad_rows)
+    counted = counted_types or [NEW_BUSINESS]
+    r = replay(
+        events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
+    )
     typer.echo(str(r.real.report))
     counts = r.qualifications.groupby("policy").size()
     for name in counts.index:

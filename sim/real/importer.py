@@ -34,8 +34,10 @@ instead).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,7 @@ from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
 from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS, INPUT_FILES, SUFFIXES
 from sim.real.mapping import FileMapping, Mapping, load_mapping
+from sim.real.opportunities_file import check_chunk
 from sim.real.sources import TEXT_CSV, csv_errors
 from sim.vocab import ACTIVITIES
 
@@ -200,10 +203,11 @@ class _Converter:
 
     def __init__(self, path: Path, role: str, out: Path, mapping: Mapping, skip_bad_rows: bool):
         self.path, self.role, self.mapping = path, role, mapping
-        self.file: FileMapping = getattr(mapping, role)
+        self.file: FileMapping = getattr(mapping, role, FileMapping())
         self.skip_bad_rows = skip_bad_rows
         self.summary = FileSummary(str(path), str(out))
         self.seen: set[int] = set()  # row hashes, when duplicates are dropped
+        self.ids: dict[str, str] = {}  # accounts / opportunities: the ids seen, where
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         """The kept rows of each chunk, renamed and converted."""
@@ -220,6 +224,8 @@ class _Converter:
                     keep = self._dates(df, col, keep, line0)
             if self.file.duplicates == "drop":
                 keep = self._drop_duplicates(df, keep)
+            lines = line0 + np.flatnonzero(keep)
+            check_chunk(df[keep], self.role, str(self.path), lines, self.ids)
             self.summary.rows_kept += int(keep.sum())
             line0 += n
             yield df[keep]
@@ -306,6 +312,30 @@ def convert_file(
     return converter.summary
 
 
+def _no_partial_output(fn: Callable[..., ImportSummary]) -> Callable[..., ImportSummary]:
+    """On any error, remove the files the import wrote under ``out`` (new or overwritten ones)
+    and ``out`` itself if it made it: a failed import leaves no half-written or empty folder."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs) -> ImportSummary:
+        out = Path(inspect.signature(fn).bind(*args, **kwargs).arguments["out"])
+        existed = out.is_dir()
+        before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()} if existed else {}
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            if out.is_dir():
+                for p in out.iterdir():
+                    if p.is_file() and before.get(p.name) != p.stat().st_mtime_ns:
+                        p.unlink(missing_ok=True)
+                if not existed and not any(out.iterdir()):
+                    out.rmdir()
+            raise
+
+    return wrapper
+
+
+@_no_partial_output
 def import_files(
     events: str | Path,
     contacts: str | Path,

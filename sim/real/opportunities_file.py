@@ -64,21 +64,20 @@ def normalise_types(values: Iterable[object]) -> np.ndarray:
 
 class ChunkSource(Source):
     """A chunk of a raw file being imported, posing as a loaded ``Source`` so that the same
-    checks report the raw file's own line (``first_line``: the line of the chunk's first row;
-    one line per record assumed, as the importer does)."""
+    checks report the raw file's own line (``lines``: the line of each row)."""
 
-    def __init__(self, df: pd.DataFrame, name: str, first_line: int, role: str):
+    def __init__(self, df: pd.DataFrame, name: str, lines: np.ndarray, role: str):
         self.df = df.reset_index(drop=True)
         self.name = name
         self.path = Path(name)
         self.role = role
         self.kind = "csv"
-        self.first_line = first_line
+        self.row_lines = np.asarray(lines, np.int64)
         self.ignored = ()
         self._line_cache: dict[int, int] = {}
 
     def where(self, row: int) -> str:
-        return f"line {self.first_line + int(row)}"
+        return f"line {int(self.row_lines[int(row)])}"
 
 
 @dataclass
@@ -196,12 +195,15 @@ def _status(src: Source, closed: Times | None) -> np.ndarray:
 
 
 def check_chunk(
-    df: pd.DataFrame, role: str, name: str, first_line: int, seen: dict[str, str]
+    df: pd.DataFrame, role: str, name: str, lines: np.ndarray, seen: dict[str, str]
 ) -> None:
-    """The outcome checks of ``read_log`` on one chunk of canonical text columns being
-    imported (role ``opportunities``, or ``accounts`` with its outcome columns), naming the raw
-    file ``name`` and its line; ``seen`` (updated) catches ids repeated across chunks."""
-    src = ChunkSource(df, name, first_line, role)
+    """The checks of ``read_log`` on one chunk of canonical text columns being imported (role
+    ``opportunities``, or ``accounts`` with its outcome columns; other roles: nothing), naming
+    the raw file ``name`` and the line of each row (``lines``); ``seen`` (updated) catches ids
+    repeated across chunks."""
+    if role not in ("opportunities", "accounts") or len(df) == 0:
+        return
+    src = ChunkSource(df, name, lines, role)
     if role == "opportunities":
         read_opportunities_file(src, seen)
     elif role == "accounts":
