@@ -126,17 +126,20 @@ def read_opportunities_file(
 
 
 def _check_unique(src: Source, keys: np.ndarray, column: str, seen: dict[str, str] | None) -> None:
-    """No id twice: in this file (or chunk), nor among ``seen`` (updated with these)."""
-    if seen is None:
-        seen = {}
-    dup = pd.Series(keys).duplicated().to_numpy() | pd.Series(keys).isin(seen.keys()).to_numpy()
+    """No id twice: in this file (or chunk), nor among ``seen`` (ids of earlier chunks and
+    where they were; updated with these)."""
+    earlier = seen if seen is not None else {}
+    dup = pd.Series(keys).duplicated().to_numpy()
+    if earlier:
+        dup = dup | pd.Series(keys).isin(earlier.keys()).to_numpy()
     if dup.any():
         j = first_true(dup)
-        first = seen.get(keys[j]) or src.where(first_true(keys == keys[j]))
+        first = earlier.get(keys[j]) or src.where(first_true(keys == keys[j]))
         raise DataError(
             src.at(j, f"duplicated {column} '{keys[j]}' (first on {first}); each must appear once")
         )
-    seen.update((k, src.where(i)) for i, k in enumerate(keys))
+    if seen is not None:
+        seen.update(zip(keys, (src.where(i) for i in range(len(keys))), strict=True))
 
 
 def _times(src: Source, column: str, required: bool) -> Times:

@@ -22,27 +22,52 @@ EPS_DAYS = 1e-9  # ~86 µs: times this close count as equal in the outcome rule
 
 
 def count_before(
-    p_acc: np.ndarray, p_t: np.ndarray, q_acc: np.ndarray, q_t: np.ndarray, inclusive: bool
+    p_acc: np.ndarray,
+    p_t: np.ndarray,
+    q_acc: np.ndarray,
+    q_t: np.ndarray,
+    inclusive: bool,
+    presorted: bool = False,
 ) -> np.ndarray:
     """For each query (``q_acc``, ``q_t``): how many points (``p_acc``, ``p_t``) have the same
     account and a time before it (``< q_t``; ``<= q_t`` when ``inclusive``). Times may be
-    ±inf, not NaN. One sort of points and queries together.
+    ±inf, not NaN. The points are sorted by (account, time) once (``presorted``: they are),
+    then every query is placed by a binary search within its account's points, all queries at
+    once: O((n + m) log n), no per-account loop.
 
     >>> count_before(np.array([0, 0, 1]), np.array([1.0, 2.0, 1.0]),
     ...              np.array([0, 0, 1, 2]), np.array([2.0, 2.0, 0.5, 9.0]), True).tolist()
     [2, 2, 0, 0]
     """
-    n = len(p_acc)
-    acc = np.concatenate([p_acc, q_acc]).astype(np.int64)
-    t = np.concatenate([p_t, q_t]).astype(float)
-    is_q = np.r_[np.zeros(n, bool), np.ones(len(q_acc), bool)]
-    # on a tie in (account, time) points sort first when they count (inclusive), else last
-    order = np.lexsort((is_q if inclusive else ~is_q, t, acc))
-    points_so_far = np.cumsum(~is_q[order])
-    q_at = is_q[order]
-    out = np.empty(len(q_acc), np.int64)
-    out[order[q_at] - n] = points_so_far[q_at]
-    return out - np.searchsorted(np.sort(p_acc), q_acc, side="left")
+    p_acc = np.asarray(p_acc, np.int64)
+    p_t = np.asarray(p_t, float)
+    if not presorted:
+        order = np.lexsort((p_t, p_acc))
+        p_acc, p_t = p_acc[order], p_t[order]
+    q_acc = np.asarray(q_acc, np.int64)
+    q_t = np.asarray(q_t, float)
+    start, end = group_bounds(p_acc, q_acc)
+    lo, hi = start.copy(), end
+    top = max(len(p_t) - 1, 0)
+    while len(p_t):
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        v = p_t[np.minimum(mid, top)]
+        right = active & ((v <= q_t) if inclusive else (v < q_t))
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+    return lo - start
+
+
+def group_bounds(sorted_acc: np.ndarray, q_acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each query's account starts and ends among ``sorted_acc`` (account codes, sorted,
+    >= 0): offsets of a bincount, one lookup per query."""
+    bound = int(max(sorted_acc.max(initial=-1), q_acc.max(initial=-1))) + 1
+    offsets = np.zeros(bound + 1, np.int64)
+    np.cumsum(np.bincount(sorted_acc, minlength=bound), out=offsets[1:])
+    return offsets[q_acc], offsets[q_acc + 1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,8 +120,10 @@ class OpportunityTruth:
     def _in_horizon(self, a: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per handoff, within its account's opportunities: the first and the end of those
         opened in [tt, tt + horizon] (with the tolerance)."""
-        first = count_before(self.account, self.created, a, tt - EPS_DAYS, False)
-        end = count_before(self.account, self.created, a, tt + self.horizon_days + EPS_DAYS, True)
+        first = count_before(self.account, self.created, a, tt - EPS_DAYS, False, True)
+        end = count_before(
+            self.account, self.created, a, tt + self.horizon_days + EPS_DAYS, True, True
+        )
         return first, end
 
     def match(self, account, t) -> np.ndarray:
@@ -104,9 +131,9 @@ class OpportunityTruth:
         true, −1 for a false one: the first opening in the horizon, else, of those open at t,
         the one closing last."""
         a, tt = self._times(account, t)
-        start = np.searchsorted(self.account, a, side="left")
+        start, _ = group_bounds(self.account, a)
         first_in, last_in = self._in_horizon(a, tt)
-        before = count_before(self.account, self.created, a, tt, False)
+        before = count_before(self.account, self.created, a, tt, False, True)
         latest, holder = self._latest_close()
         j = start + before - 1
         has = before > 0
@@ -137,20 +164,16 @@ class OpportunityTruth:
         ``t``) is true because of it (it opened in the horizon after it, or was open at it)."""
         a, tt = self._times(account, t)
         n = len(self.account)
-        start = np.searchsorted(self.account, a, side="left")
+        start, _ = group_bounds(self.account, a)
         first_in, last_in = self._in_horizon(a, tt)
         lo, hi = start + first_in, start + last_in
-        diff = np.zeros(n + 1, np.int64)
-        np.add.at(diff, lo, 1)
-        np.add.at(diff, hi, -1)
+        diff = np.bincount(lo, minlength=n + 1) - np.bincount(hi, minlength=n + 1)
         opened_in = np.cumsum(diff)[:n] > 0
         # open at a handoff: the first handoff after it opened is the one most likely still open
         order = np.lexsort((tt, a))
         sa, st = a[order], tt[order]
-        first_after = np.searchsorted(sa, self.account, side="left") + count_before(
-            sa, st, self.account, self.created, True
-        )
-        ends = np.searchsorted(sa, self.account, side="right")
+        begins, ends = group_bounds(sa, self.account)
+        first_after = begins + count_before(sa, st, self.account, self.created, True, True)
         valid = first_after < ends
         t1 = st[np.where(valid, first_after, 0)] if len(st) else np.zeros(n)
         with np.errstate(invalid="ignore"):
