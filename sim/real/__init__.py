@@ -4,11 +4,12 @@ are details.
 
 Reading and scoring (:func:`read_log`, in :mod:`sim.real.read`):
 
-- :func:`read_log` reads events, contacts and accounts files (CSV or Parquet, the canonical
-  format of :mod:`sim.real.inputs`) into a :class:`RealLog` (an EventLog, the original ids and
-  time format, the CRM outcomes, an :class:`ImportReport`);
-- :func:`truth_from_outcomes` gives the handoff truth rule (:class:`OutcomeTruth`) and
-  :func:`outcome_metrics` each policy's precision and recall against the CRM outcomes.
+- :func:`read_log` reads events, contacts, accounts and opportunities files (CSV or Parquet,
+  the canonical format of :mod:`sim.real.inputs`) into a :class:`RealLog` (an EventLog, the
+  original ids and time format, the CRM opportunities, an :class:`ImportReport`);
+- :func:`truth_from_outcomes` gives the handoff truth rule over the counted opportunity types
+  (:class:`OpportunityTruth`; :class:`OutcomeTruth` for one per account) and
+  :func:`outcome_metrics` each policy's precision and recall against them.
 
 Importing other formats: :func:`import_files` streams raw exports through a mapping file
 (:func:`load_mapping`, :class:`Mapping`) into canonical files, in bounded memory
@@ -46,7 +47,13 @@ if TYPE_CHECKING:
     from sim.real.export import export_tables, export_world
     from sim.real.importer import FileSummary, ImportSummary, convert_file, import_files
     from sim.real.mapping import FileMapping, Mapping, load_mapping
-    from sim.real.outcomes import EPS_DAYS, OutcomeTruth, outcome_metrics, truth_from_outcomes
+    from sim.real.outcomes import (
+        EPS_DAYS,
+        OpportunityTruth,
+        OutcomeTruth,
+        outcome_metrics,
+        truth_from_outcomes,
+    )
     from sim.real.read import read_log
     from sim.real.reallog import RealLog
     from sim.real.replays import NOT_MEASURABLE, Replay, replay, replay_metrics
@@ -65,6 +72,7 @@ _LAZY = {
     "ImportReport": "sim.real.reports",
     "ImportSummary": "sim.real.importer",
     "Mapping": "sim.real.mapping",
+    "OpportunityTruth": "sim.real.outcomes",
     "OutcomeTruth": "sim.real.outcomes",
     "RealLog": "sim.real.reallog",
     "Replay": "sim.real.replays",

@@ -316,9 +316,12 @@ def opportunity_times(op: OpportunitiesFile | None) -> dict[str, Times]:
     return op.times if op is not None else {}
 
 
-def opportunity_accounts(op: OpportunitiesFile | None) -> np.ndarray:
-    """The account keys of the opportunities (added to the log's accounts when unknown)."""
-    return op.account_keys if op is not None else np.array([], dtype=object)
+def opportunity_accounts(op: OpportunitiesFile | None) -> tuple[np.ndarray, bool]:
+    """The account keys of the opportunities (added to the log's accounts when unknown), and
+    whether they were typed integers (True without a file: it does not decide)."""
+    if op is None:
+        return np.array([], dtype=object), True
+    return op.account_keys, op.int_account_ids
 
 
 def opportunities_of(

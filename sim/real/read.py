@@ -197,15 +197,15 @@ class _AccountCodes:
         people: _Contacts,
         rows: EventRows,
         keep: np.ndarray,
-        opp_keys: np.ndarray,
+        opp_keys: tuple[np.ndarray, bool],
     ) -> _AccountCodes:
         keys = pd.unique(
             np.concatenate(
-                [found.keys, people.account_keys, rows.account_keys[keep], opp_keys]
+                [found.keys, people.account_keys, rows.account_keys[keep], opp_keys[0]]
             ).astype(object)
         )
         index = pd.Index(keys)
-        flags = [people.int_account_ids, rows.int_account_ids]
+        flags = [people.int_account_ids, rows.int_account_ids, opp_keys[1]]
         if found.int_ids is not None:
             flags.append(found.int_ids)
         file_rows = index.get_indexer(found.keys) if len(found.keys) else np.array([], int)

@@ -115,8 +115,8 @@ def replay(
 # What the simulator's metrics need that a real history cannot give (reported, not guessed).
 NOT_MEASURABLE = {
     "recall over in-market accounts": "accounts that were in market but never touched and "
-    "never opened an opportunity are not in the export (recall here is over accounts with an "
-    "opportunity)",
+    "never opened an opportunity are not in the export (recall here is over the CRM's "
+    "opportunities of the counted types)",
     "timing vs intent": "needs the moment each account became sales-ready, which no CRM records",
     "time to qualify": "needs when each buying journey started",
     "buying-group coverage": "needs who was on the buying committee",
