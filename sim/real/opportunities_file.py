@@ -25,6 +25,7 @@ chunks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from sim.errors import DataError
 from sim.real.accounts_file import AccountsFile, read_accounts_file
 from sim.real.conversions import as_text, check_not_empty, first_true, id_keys, numbers
 from sim.real.inputs import INPUT_FILES
+from sim.real.reports import FileReport, ImportReport
 from sim.real.sources import Source
 from sim.real.timestamps import ISO_HINT, Times, parse_times
 from sim.tables import ACCOUNT_OUTCOMES, OPPORTUNITIES
@@ -322,6 +324,21 @@ def opportunity_accounts(op: OpportunitiesFile | None) -> tuple[np.ndarray, bool
     if op is None:
         return np.array([], dtype=object), True
     return op.account_keys, op.int_account_ids
+
+
+def report_opportunities(
+    report: ImportReport, src: Source | None, opps: pd.DataFrame | None
+) -> ImportReport:
+    """The read report with the opportunities file's rows and its opportunities per type."""
+    if src is None or opps is None:
+        return report
+    n = len(opps)
+    types = opps["type"].value_counts()
+    return dataclasses.replace(
+        report,
+        opportunities=FileReport(src.name, n, n, ignored_columns=src.ignored),
+        opportunity_types={str(k): int(v) for k, v in types.items()},
+    )
 
 
 def opportunities_of(

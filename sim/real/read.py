@@ -87,6 +87,7 @@ from sim.real.opportunities_file import (
     opportunities_of,
     opportunity_accounts,
     opportunity_times,
+    report_opportunities,
 )
 from sim.real.reallog import RealLog
 from sim.real.reports import FileReport, ImportReport
@@ -134,6 +135,7 @@ def read_log(
         _account_table(found, codes),
     )
     report = _report(ev_src, co_src, ac_src, rows, kept, people, found, codes, outcomes, warnings)
+    report = report_opportunities(report, op_src, opps)
     return RealLog(
         log=log,
         origin=frame.origin,

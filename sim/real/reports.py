@@ -61,7 +61,8 @@ class ImportReport:
     without one). ``accounts_added``: accounts known only from contacts or events.
     ``accounts_without_outcomes``: accounts of the log without an opportunity_date, added ones
     included (None when the accounts file has no outcome columns). ``accounts_filled``: events
-    with an empty account_id that took their contact's account."""
+    with an empty account_id that took their contact's account. ``opportunities``: the
+    opportunities file, with ``opportunity_types`` counting its rows per type (most first)."""
 
     events: FileReport
     contacts: FileReport
@@ -74,6 +75,8 @@ class ImportReport:
     contacts_without_account: int | None
     accounts_without_outcomes: int | None
     warnings: tuple[str, ...] = ()
+    opportunities: FileReport | None = None
+    opportunity_types: dict[str, int] = field(default_factory=dict)  # opportunities per type
 
     @property
     def skipped(self) -> dict[str, int]:
@@ -92,6 +95,10 @@ class ImportReport:
         lines.append(str(self.contacts))
         if self.accounts is not None:
             lines.append(str(self.accounts))
+        if self.opportunities is not None:
+            lines.append(str(self.opportunities))
+            kinds = ", ".join(f"{k or '(empty)'} {n:,}" for k, n in self.opportunity_types.items())
+            lines.append(f"  opportunities by type: {kinds}")
         parts = [plural(self.accounts_total, "account")]
         if self.accounts is not None and self.accounts_added:
             parts.append(f"{self.accounts_added:,} of them not in {self.accounts.path} (added)")

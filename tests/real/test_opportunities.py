@@ -99,6 +99,9 @@ def test_the_table_and_the_per_account_outcomes(export):
     assert out.loc["D", "opportunity_date"] == -65.0 and out.loc["D", "value"] == 100.0
     assert np.isnan(out.loc["C", "opportunity_date"]) and np.isnan(out.loc["E", "value"])
     assert real.outcome_time_format == "date"
+    text = str(real.report)
+    assert f"{export['opportunities']}: 8 rows read, 8 kept" in text
+    assert "opportunities by type: new_business 5, renewal 2, expansion 1" in text
 
 
 def test_precision_and_recall_per_opportunity_by_hand(export):
