@@ -54,14 +54,16 @@ __all__ = [
 
 
 def normalise_types(values: Iterable[object]) -> np.ndarray:
-    """Opportunity types as compared: stripped, case-folded, runs of spaces/hyphens → ``_``.
+    """Opportunity types as compared: stripped, case-folded, runs of spaces/hyphens → ``_``
+    (each distinct value worked out once).
 
     >>> list(normalise_types(["New Business", " new-business ", "Renewal", ""]))
     ['new_business', 'new_business', 'renewal', '']
     """
-    s = pd.Series(list(values), dtype=object).fillna("").astype(str)
-    out = s.str.strip().str.casefold().str.replace(r"[\s\-]+", "_", regex=True)
-    return out.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object).fillna(""))
+    u = pd.Series(uniques, dtype=object).astype(str).str.strip().str.casefold()
+    norm = u.str.replace(r"[\s\-]+", "_", regex=True).to_numpy(dtype=object)
+    return norm[codes] if len(norm) else np.array([], dtype=object)
 
 
 class ChunkSource(Source):
@@ -170,7 +172,9 @@ def _status(src: Source, closed: Times | None) -> np.ndarray:
     n = len(src.df)
     has_close = ~closed.bad if closed is not None else np.zeros(n, bool)
     raw = as_text(src.df["status"]) if "status" in src.df.columns else np.full(n, "", object)
-    status = np.array([s.casefold() for s in raw], dtype=object)
+    codes, uniques = pd.factorize(pd.Series(raw, dtype=object))
+    folded = np.array([u.casefold() for u in uniques], dtype=object)
+    status = folded[codes] if len(folded) else np.array([], dtype=object)
     unknown = (status != "") & ~np.isin(status, list(OPPORTUNITY_STATUSES))
     if unknown.any():
         i = first_true(unknown)
