@@ -139,7 +139,8 @@ def replay_metrics(
     after the handoff) and to its close, the accounts whose found opportunity was won and the
     won amount (each opportunity once), counted opportunities no true handoff found, and the
     false handoffs that fell inside an opportunity of a type not counted (renewals,
-    expansions...: they opened within the horizon after the handoff or were open at it)."""
+    expansions...: they opened within the horizon after the handoff or were open at it), and
+    their share of the false handoffs."""
     truth = truth_from_outcomes(real, horizon_days, counted)
     other = other_truth(real, horizon_days, counted)
     ev_t = real.log.events["time"].to_numpy(float)
@@ -183,6 +184,9 @@ def replay_metrics(
                     base.loc[name, "opportunities"] - base.loc[name, "opportunities_found"]
                 ),
                 "false_in_other_types": int(np.sum(in_other)),
+                "false_in_other_share": float(np.sum(in_other) / np.sum(~ok))
+                if (~ok).any()
+                else np.nan,
             }
         )
     return pd.DataFrame(rows)

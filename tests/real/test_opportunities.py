@@ -119,6 +119,7 @@ def test_precision_and_recall_per_opportunity_by_hand(export):
     d = r.details.set_index("policy").loc["first-visit"]
     # B's false handoff falls in its open renewal, C's in the expansion opening Feb 15
     assert d["false_in_other_types"] == 2
+    assert d["false_in_other_share"] == pytest.approx(2 / 3)  # of B, C, E
     assert d["opportunities_missed"] == 2  # B-nb, F-nb
     # A's handoff found A-nb1 (27 days on, closed 56 days on); D's found D-nb2 first (opening
     # ahead: 46 days on, still open)
