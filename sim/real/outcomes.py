@@ -23,6 +23,7 @@ __all__ = [
     "OpportunityTruth",
     "OutcomeTruth",
     "other_truth",
+    "uncounted_note",
     "outcome_metrics",
     "truth_from_outcomes",
 ]
@@ -105,6 +106,21 @@ def other_truth(real: RealLog, horizon_days: float, counted: Iterable[str]) -> O
         float(horizon_days),
         real.outcome_time_format == "date",
         np.flatnonzero(mask),
+    )
+
+
+def uncounted_note(real: RealLog, counted: Iterable[str]) -> str:
+    """A warning when the log has opportunities but none of the counted types ("" otherwise):
+    every handoff would be false, and the types found are the likely fix."""
+    o = real.opportunities
+    kinds = frozenset(normalise_types(counted))
+    if o is None or not len(o) or o["type"].isin(kinds).any():
+        return ""
+    found = ", ".join(f"{k or '(empty)'} {n:,}" for k, n in o["type"].value_counts().items())
+    return (
+        f"no opportunity of the counted type(s) {', '.join(sorted(kinds))}: every handoff "
+        f"scores false. The opportunities' types are {found}; name the pipeline a handoff "
+        "should find with --counted-type"
     )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from sim.real.outcomes import (
     other_truth,
     outcome_metrics,
     truth_from_outcomes,
+    uncounted_note,
 )
 from sim.real.read import read_log
 from sim.real.reallog import RealLog
@@ -73,6 +75,9 @@ def replay(
         raise QualsimError(f"policy names must be unique, repeated: {', '.join(dup)}")
     counted = tuple(counted)
     real = read_log(events, contacts, accounts, opportunities, skip_bad_rows=skip_bad_rows)
+    if note := uncounted_note(real, counted):
+        report = dataclasses.replace(real.report, warnings=(*real.report.warnings, note))
+        real = dataclasses.replace(real, report=report)
     frame = Frame(real.log)
     quals = [evaluate(p, real.log, frame) for p in pols]
     q = pd.concat(quals, ignore_index=True) if quals else pd.DataFrame()

@@ -185,3 +185,19 @@ def test_truth_from_outcomes_takes_the_counted_types(export):
     q = pd.DataFrame({"policy": ["p"], "account_id": [c], "time": [t]})
     m = outcome_metrics(q, real, counted=["Expansion"]).iloc[0]
     assert (m["true_handoffs"], m["opportunities"], m["opportunities_found"]) == (1, 1, 1)
+
+
+def test_no_opportunity_of_the_counted_types_says_so(export, tmp_path):
+    r = _replay(export, counted=("upsell",))
+    assert r.metrics.iloc[0]["true_handoffs"] == 0
+    note = (
+        "warning: no opportunity of the counted type(s) upsell: every handoff scores false. "
+        "The opportunities' types are new_business 5, renewal 2, expansion 1; name the "
+        "pipeline a handoff should find with --counted-type"
+    )
+    assert note in str(r.real.report)
+    assert "warning" not in str(_replay(export).real.report)
+    args = ["evaluate", "--events", str(export["events"]), "--contacts", str(export["contacts"])]
+    args += ["--policy", str(export["policy"]), "--opportunities", str(export["opportunities"])]
+    out = CliRunner().invoke(app, [*args, "--counted-type", "Upsell", "--out", str(tmp_path / "o")])
+    assert out.exit_code == 0 and note in " ".join(out.output.split())
