@@ -201,3 +201,13 @@ def test_import_cli_opportunities_error_names_the_raw_line(tmp_path):
         r.output.split()
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_opportunity_dates_follow_the_events_time_zone_rule(tmp_path):
+    events = "timestamp,account_id,contact_id,activity\n2024-01-05T10:00:00,A,a1,web_visit\n"
+    f = _files(tmp_path, events=events, opportunities=HEAD + "A,o1,2024-01-01T09:00:00Z,,,,\n")
+    with pytest.raises(DataError) as exc:
+        read_log(f["events"], f["contacts"], opportunities=f["opportunities"])
+    assert f"{f['opportunities']}, line 2: created '2024-01-01T09:00:00Z' is a date-time with" in (
+        str(exc.value)
+    )
