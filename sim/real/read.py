@@ -9,6 +9,9 @@
   ``role``;
 - accounts (optional): ``account_id``; optional ``tier``, ``icp_fit`` and the outcomes
   ``opportunity_date``, ``close_date``, ``won``, ``value`` (one opportunity per account);
+- opportunities (optional, instead of those outcomes): ``account_id``, ``opportunity_id``,
+  ``created``; optional ``closed``, ``status``, ``amount``, ``type`` (several per account,
+  :mod:`sim.real.opportunities_file`);
 
 and returns a ``RealLog``: the ``EventLog`` (ids replaced by dense int64 codes, times as float
 days since ``origin``), the labels to turn codes back into the original ids, a way to turn days
@@ -104,7 +107,8 @@ _VOCABULARIES = {"seniority": SENIORITIES, "role": (*ROLES, NO_ROLE)}
 def read_log(
     events, contacts, accounts=None, opportunities=None, skip_bad_rows: bool = False
 ) -> RealLog:
-    """Read a team's events, contacts and (optionally) accounts export into a ``RealLog``.
+    """Read a team's events, contacts and (optionally) accounts and opportunities export into a
+    ``RealLog``.
 
     Raises ``DataError`` naming the file, line and value for anything that cannot be used (see
     the module docstring); with ``skip_bad_rows`` bad event rows are dropped and counted in
