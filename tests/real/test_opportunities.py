@@ -201,3 +201,26 @@ def test_no_opportunity_of_the_counted_types_says_so(export, tmp_path):
     args += ["--policy", str(export["policy"]), "--opportunities", str(export["opportunities"])]
     out = CliRunner().invoke(app, [*args, "--counted-type", "Upsell", "--out", str(tmp_path / "o")])
     assert out.exit_code == 0 and note in " ".join(out.output.split())
+
+
+def test_a_typed_parquet_opportunities_file(export, tmp_path):
+    path = tmp_path / "opps.parquet"
+    pd.DataFrame(
+        {
+            "account_id": ["A", "D", "D"],
+            "opportunity_id": [1, 2, 3],
+            "created": pd.to_datetime(["2024-02-01", "2023-11-01", "2024-03-01"]),
+            "closed": pd.to_datetime(["2024-03-01", "2024-01-20", None]),
+            "status": ["Won", "won", None],
+            "amount": [200.0, 100.0, np.nan],
+        }
+    ).to_parquet(path)
+    real = read_log(export["events"], export["contacts"], opportunities=path)
+    o = real.opportunities
+    assert list(o["opportunity_id"]) == ["1", "2", "3"]
+    assert list(o["status"]) == ["won", "won", "open"] and set(o["type"]) == {"new_business"}
+    assert list(o["closed"].isna()) == [False, False, True]
+    assert real.outcome_time_format == "datetime"  # typed timestamps count as date-times
+    q = pd.DataFrame({"policy": ["p", "p"], "account_id": [0, 3], "time": [0.0, 10.0]})
+    m = outcome_metrics(q, real).iloc[0]  # A on Jan 5: A's opens Feb 1; D on Jan 15: open
+    assert (m["true_handoffs"], m["opportunities"], m["opportunities_found"]) == (2, 3, 3)
