@@ -79,15 +79,14 @@ def intervals(
     time (or the account's end). Within a piece the score without fit is run_i: constant
     without decay; run_i × 0.5^((u - s_i)/h) with a half-life, monotone in u (falling for
     run_i > 0, rising for run_i < 0), so the piece holds on a prefix or a suffix found by
-    bisection; with a window see :func:`_window_intervals`."""
+    bisection; with a window see :func:`_window_intervals`. Only the leads that can reach the
+    threshold at all are looked at (:func:`reachable`)."""
+    sel = np.flatnonzero(reachable(t, threshold))
     if window is not None:
-        return _window_intervals(f, t, window, threshold)
+        return _window_intervals(f, t, window, threshold, sel)
     n = t.rank.size
-    i = np.flatnonzero(
-        np.r_[(t.rank[1:] != t.rank[:-1]) | (t.time[1:] != t.time[:-1]), True]
-        if n
-        else np.zeros(0, dtype=bool)
-    )
+    last_at_time = np.r_[(t.rank[1:] != t.rank[:-1]) | (t.time[1:] != t.time[:-1]), True]
+    i = sel[last_at_time[sel]] if n else sel
     ev = t.event[i]
     start = f.tie_start[ev]
     more = np.r_[t.rank[1:] == t.rank[:-1], False][i]  # the lead touches again later
@@ -122,28 +121,29 @@ def first_true(a: np.ndarray, b: np.ndarray, pred) -> np.ndarray:
 
 
 def _window_intervals(
-    f: Frame, t: Touches, window: float, threshold: float
+    f: Frame, t: Touches, window: float, threshold: float, sel: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """With a window of W days a lead's score changes only where one of its touches enters
     (the start of its time tie) or leaves (the first event of the account with time - W past
     the touch, as :func:`score_at` compares): between two such breakpoints it is constant, so
     each breakpoint holds until the lead's next one (or the account's end) when the score
-    there does. Any points: no monotonicity is needed.
+    there does. Any points: no monotonicity is needed. ``sel``: the touches looked at (whole
+    leads, in order).
 
     On integer keys lead × (n + 1) + event, each sorted in touch order (touches are by lead
     and time; a later touch neither enters nor leaves earlier) and merged: at a breakpoint the
-    touches entered and those left are the counts of enter and leave keys at or below it, the
-    very touches :func:`score_at` finds by its float comparisons, so the score is the same
-    float. A touch that never leaves gets the key of its account's end (past its lead's
-    breakpoints, before the next lead's): it counts as left for the later leads."""
-    if t.rank.size == 0:
+    touches entered and those left are the first ones of ``sel`` (counts of enter and leave keys
+    at or below it), the very touches :func:`score_at` finds by its float comparisons, so the
+    score is the same float. A touch that never leaves gets the key of its account's end (past
+    its lead's breakpoints, before the next lead's): it counts as left for the later leads."""
+    if sel.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    ev, m = t.event, t.event.size
+    ev, m = t.event[sel], sel.size
     end = f.acct_end[ev]
     width = f.n + 1
-    base = t.rank.astype(np.int64) * width
-    leave = first_after(f, t.time, f.acct_start[ev], end, window)
+    base = t.rank[sel].astype(np.int64) * width
+    leave = first_after(f, t.time[sel], f.acct_start[ev], end, window)
     keys = np.r_[base + f.tie_start[ev], base + leave]
     order = np.argsort(keys, kind="stable")  # two sorted runs: a merge
     key = keys[order]
@@ -151,12 +151,28 @@ def _window_intervals(
     entered, left = np.cumsum(~is_leave), np.cumsum(is_leave)
     never = np.r_[np.zeros(m, dtype=bool), leave == end][order]
     keep = np.flatnonzero(np.r_[key[1:] != key[:-1], True] & ~never)  # each breakpoint's last
-    key = key[keep]
+    key, entered, left = key[keep], entered[keep], left[keep]
     r, at = key // width, key % width
-    prefix = np.r_[0.0, np.cumsum(t.points)]
-    score = prefix[entered[keep]] - prefix[left[keep]] + t.fit[entered[keep] - 1]
+    last = sel[entered - 1]  # the lead's last touch entered (its own: the lead has begun)
+    lead_start = np.flatnonzero(np.r_[True, t.rank[1:] != t.rank[:-1]])[r]
+    lo = np.maximum(np.where(left > 0, sel[np.maximum(left - 1, 0)] + 1, 0), lead_start)
+    prefix = np.r_[0.0, np.cumsum(t.points)]  # as score_at sums
+    score = (prefix[last + 1] - prefix[lo]) + t.fit[last]
     nxt = np.where(np.r_[r[1:] == r[:-1], False], np.r_[at[1:], 0], f.acct_end[at])
     return at, np.where(score >= threshold, nxt, at)
+
+
+def reachable(t: Touches, threshold: float) -> np.ndarray:
+    """Per touch: can its lead reach ``threshold`` at all? A score is at most the fit plus
+    the lead's points above 0 (decay and windows only shrink or drop terms); a lead whose
+    bound is below the threshold by more than the rounding of the float sums never is."""
+    if t.rank.size == 0:
+        return np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, t.rank[1:] != t.rank[:-1]])
+    top = np.add.reduceat(np.maximum(t.points, 0.0), starts) + t.fit[starts]
+    scale = np.abs(t.points).sum() + np.abs(t.fit).max() + abs(threshold)
+    slack = (2 * t.rank.size + 8) * np.finfo(float).eps * scale
+    return (top + slack >= threshold)[t.rank]
 
 
 def best_at(
