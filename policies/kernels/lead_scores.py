@@ -10,10 +10,10 @@ times, and in between only by decay (monotone: toward its fit points, falling wh
 without fit is above 0, rising when it is below) or, with a window, when one of its touches
 leaves the window (the first event of the account whose time minus the window is past it). So
 the events at which it is at or above a threshold are a union of intervals of event indices,
-with no more ends than twice its touches: :func:`holds` finds them (a search per touch) and
-lays them on the account's events, instead of scoring every lead at every event of its
-account. Every comparison is made on the very floats :func:`score_at` computes at an event, so
-the two agree exactly.
+with no more ends than twice its touches: :func:`holds` finds them (a bisection or a merge per
+touch, for the leads that can reach the threshold at all) and lays them on the account's
+events, instead of scoring every lead at every event of its account. Every comparison is made
+on the very floats :func:`score_at` computes at an event, so the two agree exactly.
 """
 
 from __future__ import annotations
@@ -47,12 +47,24 @@ def score_at(
     window). Every query must be at or after its lead's first touch."""
     last = grouped_searchsorted(t.rank, t.time, q_rank, q_time, "right") - 1  # last touch <= t
     if window is not None:
-        # Plain sum over [t - W, t]: prefix sums within the lead.
+        # Plain sum over [t - W, t]: prefix sums (a lead's touches are contiguous).
         prefix = np.r_[0.0, np.cumsum(t.points)]
         lo = grouped_searchsorted(t.rank, t.time, q_rank, q_time - window, "left")
         return prefix[last + 1] - prefix[lo]
     if half_life is not None:
         return t.run[last] * 0.5 ** ((q_time - t.time[last]) / half_life)
+    return t.run[last]
+
+
+def score_at_touches(t: Touches, window: float | None, half_life: float | None) -> np.ndarray:
+    """:func:`score_at` at every touch's own time: without a window its lead's last touch at
+    that time is the answer, found without a search (the same floats)."""
+    if window is not None or t.rank.size == 0:
+        return score_at(t, window, half_life, t.rank, t.time)
+    ends = np.flatnonzero(np.r_[(t.rank[1:] != t.rank[:-1]) | (t.time[1:] != t.time[:-1]), True])
+    last = np.repeat(ends, np.diff(np.r_[-1, ends]))
+    if half_life is not None:
+        return t.run[last] * 0.5 ** ((t.time - t.time[last]) / half_life)
     return t.run[last]
 
 

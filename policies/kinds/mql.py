@@ -98,7 +98,7 @@ def _first_at_touches(policy: Mql, f: Frame, t, window, half_life) -> pd.DataFra
     >= 0, no recycling): the highest-scoring lead there (ties: the lowest contact id)."""
     score = f.memo(  # shared by a threshold sweep (see ``score_key``)
         ("mql_touch_scores", score_key(policy)),
-        lambda: lead_scores.score_at(t, window, half_life, t.rank, t.time) + t.fit,
+        lambda: lead_scores.score_at_touches(t, window, half_life) + t.fit,
     )
     hit = np.flatnonzero(score >= policy.threshold)
     if hit.size == 0:

@@ -340,3 +340,18 @@ def test_points_must_be_finite(value):
         _rule(threshold=5.0, points={"webinar": value})
     with pytest.raises(ConfigError, match=r"fit\.seniority\.vp: Input should be a finite number"):
         _rule(threshold=5.0, points={"webinar": 1.0}, fit={"seniority": {"vp": value}})
+
+
+@HYP
+@given(log=logs(), spec=rules())
+def test_scores_at_own_touches_are_score_at_exactly(log, spec):
+    """The first-handoff path scores each touch at its own time without a search: the very
+    floats :func:`lead_scores.score_at` gives there."""
+    policy = policies.load_policy(spec)
+    f = policies.Frame(log)
+    t = mql._touches(policy, f)
+    window, half_life = mql._decay(policy)
+    np.testing.assert_array_equal(
+        lead_scores.score_at_touches(t, window, half_life),
+        lead_scores.score_at(t, window, half_life, t.rank, t.time),
+    )
