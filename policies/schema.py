@@ -27,7 +27,7 @@ from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
 from sim.vocab import Activity, Role, Seniority
 
-Float = Annotated[float, Field(strict=True)]
+Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # points: finite
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 # Title phrases, matched as whole words (no regular expressions from config).

@@ -135,10 +135,12 @@ def running_decayed(
     within the groups)."""
     w = np.asarray(w, dtype=float)
     start = np.flatnonzero(first)
-    rank = np.arange(t.size) - np.repeat(start, np.diff(np.r_[start, t.size]))
+    size = np.diff(np.r_[start, t.size])
+    by_size = np.argsort(-size, kind="stable")  # the groups with an r-th touch lead
+    start, size = start[by_size], size[by_size]
     val = np.where(first, w, 0.0)
-    for r in range(1, int(rank.max()) + 1 if rank.size else 0):
-        pos = np.flatnonzero(rank == r)
+    for r in range(1, int(size[0]) if size.size else 0):
+        pos = start[: np.searchsorted(-size, -r, side="left")] + r  # groups longer than r
         val[pos] = val[pos - 1] * 0.5 ** ((t[pos] - t[pos - 1]) / half_life) + w[pos]
     return val
 

@@ -16,7 +16,7 @@ import policies
 import sim
 from policies import reference
 from policies.kernels import rule, sweep, touches
-from policies.kinds import mqa, mql
+from policies.kinds import mqa
 from policies.kinds.combinators import per_event
 from sim.errors import ConfigError, DataError, QualsimError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
@@ -166,40 +166,35 @@ def mqa_policies(draw) -> dict:
 POINTS = st.dictionaries(
     st.sampled_from(ACTIVITIES), st.sampled_from([-10.0, -1.0, 1.0, 2.5, 5.0, 30.0]), min_size=1
 )
-# No points below 0: with recycling, mql takes its score-interval path (policies/kernels/
-# lead_scores.py) for the rule at every event. The second table scores the dense logs'
-# activities, so that a contact often reaches 5 or 10 with two touches exactly a window apart.
+# No points below 0 (the first handoff at a touch, policies/kinds/mql.py). The second table
+# scores the dense logs' activities, so that a contact often reaches 5 or 10 with two touches
+# exactly a window apart. More MQL cases: tests/policies/test_lead_scores.py.
 NONNEGATIVE_POINTS = st.dictionaries(
     st.sampled_from(ACTIVITIES), st.sampled_from([0.0, 1.0, 2.5, 5.0, 30.0]), min_size=1
 ) | st.dictionaries(st.sampled_from(DENSE_ACTIVITIES), st.sampled_from([2.5, 5.0]), min_size=3)
 
 
 @st.composite
-def mql_policies(draw, nonnegative: bool = False) -> dict:
-    """An ``mql`` policy; ``nonnegative``: no points below 0 and always recycling (the
-    score-interval path), with thresholds the fit points reach alone (3, 5) and windows whose
-    edges round on the times of ``_tenths`` logs (0.3, 0.7)."""
+def mql_policies(draw) -> dict:
+    """An ``mql`` policy, with thresholds the fit points reach alone (3, 5)."""
     p = {
         "name": "mql",
         "kind": "mql",
         "threshold": draw(st.sampled_from([3.0, 5.0, 10.0, 31.0])),
-        "points": draw(
-            NONNEGATIVE_POINTS if nonnegative else st.one_of(POINTS, NONNEGATIVE_POINTS)
-        ),
+        "points": draw(st.one_of(POINTS, NONNEGATIVE_POINTS)),
     }
     decay = draw(st.sampled_from([None, "half", "window"]))
     if decay == "half":
         p["decay"] = {"half_life_days": draw(st.sampled_from([0.5, 2.0, 10.0]))}
     elif decay == "window":
-        windows = [0.3, 0.5, 0.7, 2.0, 10.0] if nonnegative else [0.5, 2.0, 10.0]
-        p["decay"] = {"window_days": draw(st.sampled_from(windows))}
+        p["decay"] = {"window_days": draw(st.sampled_from([0.5, 2.0, 10.0]))}
     if draw(st.booleans()):
         p["fit"] = {
             "seniority": {"c_level": 5.0, "vp": 3.0},
             "titles": [{"match": ["ciso"], "points": 4.0}],
         }
-    if nonnegative or draw(st.booleans()):
-        p["recycle_days"] = draw(st.sampled_from([0.5, 1.0, 10.0] if nonnegative else [1.0, 10.0]))
+    if draw(st.booleans()):
+        p["recycle_days"] = draw(st.sampled_from([1.0, 10.0]))
     return p
 
 
@@ -736,158 +731,3 @@ def test_any_combinator_first_handoff_path_equals_the_per_event_path(log, member
     fast = policies.evaluate(policy, log)
     general = per_event(policy, policies.Frame(log)) if len(log.events) else fast
     pd.testing.assert_frame_equal(fast.reset_index(drop=True), general.reset_index(drop=True))
-
-
-# ------------------------------------------------------------------------ the MQL score intervals
-
-
-def _tenths(log: sim.EventLog) -> sim.EventLog:
-    """The log with its times k / 2 moved to k × 0.1: times whose differences round in floats
-    (0.1 × 3 - 0.3 is not 0), against windows of 0.3 and 0.7."""
-    ev = log.events.assign(time=(log.events["time"] * 2).round() * 0.1)
-    return sim.EventLog(ev, log.contacts, log.accounts)
-
-
-MQL_LOGS = st.one_of(logs(), logs(dense=True), logs().map(_tenths), logs(dense=True).map(_tenths))
-
-
-def _pair_path():
-    """Every ``mql`` rule from the per-(contact, event) pairs, never the score intervals."""
-    return mock.patch.object(mql, "_intervals_apply", lambda policy, f: False)
-
-
-@HYP
-@given(log=MQL_LOGS, spec=mql_policies(nonnegative=True))
-def test_mql_score_intervals_equal_reference_and_the_pair_path(log, spec):
-    """With recycling and no points below 0, the handoffs (contact and score included) come
-    from the score intervals: the same as the reference, and exactly as the pair path."""
-    policy = policies.load_policy(spec)
-    frame = policies.Frame(log)
-    assert mql._intervals_apply(policy, frame)
-    fast = policies.evaluate(policy, log, frame)
-    _same(fast, reference.evaluate(policy, log))
-    with _pair_path():
-        pd.testing.assert_frame_equal(fast, policies.evaluate(policy, log))
-
-
-@HYP
-@given(log=MQL_LOGS, spec=mql_policies(nonnegative=True))
-def test_mql_interval_holds_equal_the_pair_path_and_the_reference(log, spec):
-    """``holds`` from the score intervals equals the pair path's at every event, and the
-    reference's: recycling after less than any gap between event times, the reference hands
-    off at every event time where the rule holds."""
-    policy = policies.load_policy(spec)
-    fast = mql.mql_holds(policy, policies.Frame(log))
-    np.testing.assert_array_equal(fast, mql._pair_holds(policy, policies.Frame(log)))
-    every = policies.with_value(policy, "recycle_days", 0.01)
-    times = reference.evaluate(every, log).groupby("account_id")["time"].apply(set).to_dict()
-    ev = log.events[fast]
-    assert ev.groupby("account_id")["time"].apply(set).to_dict() == times
-
-
-@HYP
-@given(log=MQL_LOGS, spec=mql_policies(nonnegative=True), cut=TIMES)
-def test_mql_score_intervals_never_look_ahead(log, spec, cut):
-    policy = policies.load_policy(spec)
-    full = policies.evaluate(policy, log)
-    _same(full[full["time"] <= cut], policies.evaluate(policy, log.until(cut)))
-    early = log.events["time"].to_numpy() <= cut
-    np.testing.assert_array_equal(
-        policies.holds(policy, log.until(cut)), policies.holds(policy, log)[early]
-    )
-
-
-def _mql_log(rows) -> sim.EventLog:
-    ev = pd.DataFrame(rows, columns=["time", "account_id", "contact_id", "activity"])
-    con = pd.DataFrame(
-        {"contact_id": [1, 2], "account_id": [0, 0], "title": "", "seniority": ["ic", "c_level"]}
-    )
-    return sim.EventLog(ev, con, pd.DataFrame({"account_id": [0, 1]}))
-
-
-def test_mql_score_intervals_by_hand():
-    """A window of 2 days (both ends in), fit alone at the threshold, a tie in time and a tie
-    in score (the lowest contact id), recycling after 1 day."""
-    log = _mql_log(
-        [
-            (0.0, 0, 1, "webinar"),  # contact 1: 5
-            (1.0, 0, 1, "webinar"),  # 10: handoff
-            (1.0, 0, -1, "web_visit"),
-            (2.0, 0, -1, "web_visit"),  # the touch at 0 is still in [0, 2]: 10, handoff again
-            (2.5, 0, -1, "web_visit"),  # it has left: 5
-            (3.0, 0, 2, "web_visit"),  # contact 2 (fit 10) touches: 10 ...
-            (3.0, 0, 1, "webinar"),  # ... and contact 1 too, at the same time: 10 each
-            (3.5, 0, -1, "web_visit"),  # contact 2 still 10, but recycled less than 1 day ago
-            (10.0, 0, -1, "web_visit"),  # contact 1's touches have all left; contact 2 has its fit
-        ]
-    )
-    policy = policies.load_policy(
-        {
-            "name": "by-hand",
-            "kind": "mql",
-            "threshold": 10.0,
-            "points": {"webinar": 5.0},
-            "fit": {"seniority": {"c_level": 10.0}},
-            "decay": {"window_days": 2.0},
-            "recycle_days": 1.0,
-        }
-    )
-    assert mql._intervals_apply(policy, policies.Frame(log))
-    q = policies.evaluate(policy, log)
-    assert q[["contact_id", "time", "score"]].values.tolist() == [
-        [1, 1.0, 10.0],
-        [1, 2.0, 10.0],
-        [1, 3.0, 10.0],
-        [2, 10.0, 10.0],
-    ]
-    _same(q, reference.evaluate(policy, log))
-    expected = [False, True, True, True, False, True, True, True, True]
-    assert policies.holds(policy, log).tolist() == expected
-
-
-def test_mql_contact_in_two_accounts_keeps_the_pair_path():
-    """The score intervals assume each contact touches one account; otherwise the pair path
-    decides, as before."""
-    log = _mql_log(
-        [
-            (1.0, 0, 1, "webinar"),
-            (2.0, 0, 2, "webinar"),
-            (0.5, 1, 1, "webinar"),
-            (4.0, 1, 2, "web_visit"),
-        ]
-    )
-    policy = policies.load_policy(
-        {
-            "name": "two",
-            "kind": "mql",
-            "threshold": 5.0,
-            "points": {"webinar": 5.0},
-            "recycle_days": 1.0,
-        }
-    )
-    assert not mql._intervals_apply(policy, policies.Frame(log))
-    with _pair_path():
-        expected = policies.evaluate(policy, log), policies.holds(policy, log)
-    pd.testing.assert_frame_equal(policies.evaluate(policy, log), expected[0])
-    np.testing.assert_array_equal(policies.holds(policy, log), expected[1])
-
-
-@pytest.mark.parametrize(
-    ("times", "window", "handed_off"),
-    [
-        ((0.0, 2.0), 2.0, True),  # at 2 the touch at 0 is on the window's lower edge: in
-        ((0.0, 2.5), 2.0, False),
-        ((0.1, 0.4), 0.3, False),  # 0.4 - 0.3 is 0.10000000000000003 in floats: 0.1 is out
-        ((0.1, 0.4), 0.30000000000000004, True),  # 0.4 - 0.30000000000000004 < 0.1: in
-    ],
-)
-def test_mql_score_intervals_window_edge_at_a_touch(times, window, handed_off):
-    """A contact's second touch reaches the threshold only with its first one still in the
-    window, compared on the floats as the reference does."""
-    log = _mql_log([(times[0], 0, 1, "webinar"), (times[1], 0, 1, "webinar")])
-    spec = {"name": "edge", "kind": "mql", "threshold": 10.0, "points": {"webinar": 5.0}}
-    policy = policies.load_policy({**spec, "decay": {"window_days": window}, "recycle_days": 1.0})
-    q = policies.evaluate(policy, log)
-    assert q["time"].tolist() == ([times[1]] if handed_off else [])
-    _same(q, reference.evaluate(policy, log))
-    assert policies.holds(policy, log).tolist() == [False, handed_off]
