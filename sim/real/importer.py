@@ -35,8 +35,8 @@ instead).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,65 +45,22 @@ import pyarrow.parquet as pq
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS, INPUT_FILES, SUFFIXES
+from sim.real.import_summary import FileSummary, ImportSummary
+from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS, SUFFIXES
 from sim.real.mapping import FileMapping, Mapping, load_mapping
 from sim.real.sources import TEXT_CSV, csv_errors
+from sim.real.transforms import (
+    bin_values,
+    check_sources,
+    filter_rows,
+    map_values,
+    select_columns,
+)
 from sim.vocab import ACTIVITIES
 
 __all__ = ["CHUNK_ROWS", "FileSummary", "ImportSummary", "convert_file", "import_files"]
 
 CHUNK_ROWS = 200_000
-
-
-@dataclass
-class FileSummary:
-    """What happened to the rows of one raw file."""
-
-    path: str
-    out: str
-    rows_read: int = 0
-    rows_kept: int = 0
-    ignored: int = 0
-    duplicates_dropped: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    first_rejected: dict[str, str] = field(default_factory=dict)
-    unmapped_activities: dict[str, int] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        lines = [
-            f"{self.path}: {self.rows_read:,} rows read, {self.rows_kept:,} kept -> {self.out}"
-        ]
-        if self.ignored:
-            lines.append(f"  ignored {self.ignored:,} rows of listed system activities")
-        if self.duplicates_dropped:
-            lines.append(f"  dropped {self.duplicates_dropped:,} duplicate rows")
-        for reason, n in self.rejected.items():
-            lines.append(f"  rejected {n:,} rows: {reason} (first: {self.first_rejected[reason]})")
-        return "\n".join(lines)
-
-
-@dataclass
-class ImportSummary:
-    files: list[FileSummary]
-    contacts_without_account: int | None = None
-    accounts_without_outcomes: int | None = None
-
-    def __str__(self) -> str:
-        lines = [str(f) for f in self.files]
-        if self.contacts_without_account is not None:
-            lines.append(
-                f"{self.contacts_without_account:,} contacts whose account is not in the "
-                "accounts file"
-            )
-        if self.accounts_without_outcomes is not None:
-            lines.append(f"{self.accounts_without_outcomes:,} accounts without an opportunity")
-        return "\n".join(lines)
-
-    def check(self) -> None:
-        """Every row is accounted for."""
-        for f in self.files:
-            total = f.rows_kept + f.ignored + f.duplicates_dropped + sum(f.rejected.values())
-            assert total == f.rows_read, (f.path, total, f.rows_read)
 
 
 def _chunks(path: Path, role: str) -> Iterator[pd.DataFrame]:
@@ -126,31 +83,6 @@ def _chunks(path: Path, role: str) -> Iterator[pd.DataFrame]:
         return
     with csv_errors(str(path), "expected a header line"):
         yield from pd.read_csv(path, **TEXT_CSV, chunksize=CHUNK_ROWS)
-
-
-def _rename(df: pd.DataFrame, path: Path, role: str, fm: FileMapping) -> pd.DataFrame:
-    df.columns = [str(c).strip() for c in df.columns]
-    found = list(df.columns)
-    missing_src = [src for src in fm.columns.values() if src not in found]
-    if missing_src:
-        src = missing_src[0]
-        raise DataError(
-            f"{path}: the mapping names column {src!r}, which the {role} file does not have"
-            f"{did_you_mean(src, found)}; columns found: {', '.join(found)}"
-        )
-    renamed = {src: ours for ours, src in fm.columns.items()}
-    taken = set(renamed.values())
-    out = df.rename(columns=renamed)
-    keep = [c for c in out.columns if c in INPUT_COLUMNS[role] and (c in taken or c not in renamed)]
-    out = out.loc[:, ~out.columns.duplicated()][list(dict.fromkeys(keep))]
-    missing = [c for c in INPUT_FILES[role][0] if c not in out.columns]
-    if missing:
-        raise DataError(
-            f"{path}: no column for {', '.join(missing)} (the {role} file needs "
-            f"{', '.join(INPUT_FILES[role][0])}); map them in the mapping file's {role}.columns, "
-            f"columns found: {', '.join(found)}"
-        )
-    return out
 
 
 def _times(col: pd.Series, mapping: Mapping, fmt: str | None) -> tuple[pd.Series, np.ndarray]:
@@ -204,17 +136,26 @@ class _Converter:
         self.skip_bad_rows = skip_bad_rows
         self.summary = FileSummary(str(path), str(out))
         self.seen: set[int] = set()  # row hashes, when duplicates are dropped
+        self.columns: list[str] = []  # the canonical columns written
 
     def chunks(self) -> Iterator[pd.DataFrame]:
-        """The kept rows of each chunk, renamed and converted."""
+        """The kept rows of each chunk, filtered, renamed and converted."""
         line0 = 2  # the first data row of a CSV (no multi-line records assumed for messages)
         for raw in _chunks(self.path, self.role):
             n = len(raw)
             self.summary.rows_read += n
-            df = _rename(raw, self.path, self.role, self.file).reset_index(drop=True)
-            keep = np.ones(n, dtype=bool)
+            raw = raw.reset_index(drop=True)
+            raw.columns = [str(c).strip() for c in raw.columns]
+            raw = raw.loc[:, ~raw.columns.duplicated()]
+            check_sources(list(raw.columns), self.file, self.path, self.role)
+            keep, filtered = filter_rows(raw, self.file.filters)
+            for rule, k in filtered.items():
+                self.summary.filtered[rule] = self.summary.filtered.get(rule, 0) + k
+            df = select_columns(raw, self.file, self.path, self.role)
             if self.role == "events":
                 keep = self._activities(df, keep, line0)
+            keep = self._values(df, keep, line0)
+            keep = self._bins(raw, df, keep, line0)
             for col in DATE_COLUMNS.get(self.role, ()):
                 if col in df.columns:
                     keep = self._dates(df, col, keep, line0)
@@ -222,20 +163,67 @@ class _Converter:
                 keep = self._drop_duplicates(df, keep)
             self.summary.rows_kept += int(keep.sum())
             line0 += n
-            yield df[keep]
+            self.columns = [c for c in INPUT_COLUMNS[self.role] if c in df.columns]
+            yield df.loc[keep, self.columns]
 
     def _reject(self, reason: str, first_line: int, value: str, n: int) -> None:
-        if not self.skip_bad_rows:
+        """A bad value: stop with the raw line (events with ``skip_bad_rows``: count the rows
+        and go on)."""
+        if not self.skip_bad_rows or self.role != "events":
             raise DataError(f"{self.path}, line {first_line}: {reason}: {value!r}")
         self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + n
         self.summary.first_rejected.setdefault(reason, f"line {first_line}: {value!r}")
+
+    def _first_bad(self, df, col: str, bad: np.ndarray, reason: str, line0: int) -> np.ndarray:
+        """Reject the rows flagged ``bad`` (naming the first); the rows still kept."""
+        i = int(np.flatnonzero(bad)[0])
+        self._reject(reason, line0 + i, str(df[col].iloc[i]).strip(), int(bad.sum()))
+        return ~bad
+
+    def _values(self, df: pd.DataFrame, keep: np.ndarray, line0: int) -> np.ndarray:
+        """Translate the columns that have a value map."""
+        for col, table in self.file.values.items():
+            if col not in df.columns:
+                raise DataError(
+                    f"{self.path}: the mapping ({self.role}.values.{col}) translates {col}, "
+                    f"which the {self.role} file has no column for; map it in "
+                    f"{self.role}.columns"
+                )
+            mapped, bad = map_values(df[col], table, self.file.unmapped(col))
+            bad &= keep
+            if bad.any():
+                reason = (
+                    f"{col}: a value not in the mapping's {self.role}.values.{col} (expected "
+                    f"one of {', '.join(map(repr, table))}; or set {self.role}.unmapped_values "
+                    "to keep or empty)"
+                )
+                keep = keep & self._first_bad(df, col, bad, reason, line0)
+            df[col] = mapped
+        return keep
+
+    def _bins(
+        self, raw: pd.DataFrame, df: pd.DataFrame, keep: np.ndarray, line0: int
+    ) -> np.ndarray:
+        """Cut the binned columns into their labels."""
+        for name, spec in self.file.bins.items():
+            labels, not_number, below = bin_values(raw[spec.column], spec)
+            where = f"{self.role}.bins.{name}"
+            for bad, what in (
+                (not_number & keep, "not a number"),
+                (below & keep, f"below the first edge {spec.edges[0]:g}"),
+            ):
+                if bad.any():
+                    reason = f"{spec.column} ({where}): {what}"
+                    keep = keep & self._first_bad(raw, spec.column, bad, reason, line0)
+            df[name] = labels
+        return keep
 
     def _activities(self, df: pd.DataFrame, keep: np.ndarray, line0: int) -> np.ndarray:
         """Drop the listed system activities, map the others to the vocabulary; reject the
         names neither mapped, ignored nor in the vocabulary."""
         fm, summary = self.file, self.summary
         act = df["activity"].astype(str).str.strip()
-        ignored = act.isin(fm.ignore_activities).to_numpy()
+        ignored = act.isin(fm.ignore_activities).to_numpy() & keep
         summary.ignored += int(ignored.sum())
         keep = keep & ~ignored
         mapped = act.map(lambda a: fm.activities.get(a, a))
@@ -303,6 +291,10 @@ def convert_file(
     if converter.summary.rows_read == 0:
         out.unlink(missing_ok=True)
         raise DataError(f"{path}: the {role} file has a header but no data rows")
+    if role == "contacts" and "title" not in converter.columns:
+        converter.summary.notes.append(
+            "no job titles (no title column): rules that weigh titles have nothing to weigh"
+        )
     return converter.summary
 
 
@@ -313,29 +305,53 @@ def import_files(
     out: str | Path,
     mapping: Mapping | str | Path | None = None,
     skip_bad_rows: bool = False,
+    opportunities: str | Path | None = None,
 ) -> ImportSummary:
     """Convert a team's raw exports into canonical files under ``out`` (events.csv,
-    contacts.csv, accounts.csv) with a summary; memory stays bounded by the chunk size (plus the
-    set of row hashes when duplicates are dropped, and the contacts' and accounts' ids)."""
+    contacts.csv, and accounts.csv, opportunities.csv when given) with a summary; memory stays
+    bounded by the chunk size (plus the set of row hashes when duplicates are dropped, and the
+    contacts' and accounts' ids). The files appear in ``out`` together, once all of them are
+    converted: a failed import leaves no partial file (and no folder it created)."""
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [
-        convert_file(events, "events", out / "events.csv", m, skip_bad_rows),
-        convert_file(contacts, "contacts", out / "contacts.csv", m, skip_bad_rows),
-    ]
-    summary = ImportSummary(files)
-    if accounts is not None:
-        files.append(convert_file(accounts, "accounts", out / "accounts.csv", m, skip_bad_rows))
-        acc = pd.read_csv(out / "accounts.csv", dtype=str, keep_default_na=False)
-        ids = set(acc["account_id"].str.strip())
-        con = pd.read_csv(
-            out / "contacts.csv", dtype=str, keep_default_na=False, usecols=["account_id"]
-        )
-        summary.contacts_without_account = int((~con["account_id"].str.strip().isin(ids)).sum())
-        if "opportunity_date" in acc.columns:
-            summary.accounts_without_outcomes = int(
-                (acc["opportunity_date"].str.strip() == "").sum()
-            )
-    summary.check()
+    created = not out.exists()
+    stage = out / f".import.{os.getpid()}.partial"
+    raws = {"events": events, "contacts": contacts, "accounts": accounts}
+    raws["opportunities"] = opportunities
+    try:
+        stage.mkdir(parents=True, exist_ok=True)
+        files = [
+            convert_file(raw, role, stage / f"{role}.csv", m, skip_bad_rows)
+            for role, raw in raws.items()
+            if raw is not None
+        ]
+        summary = ImportSummary(files)
+        _cross_checks(summary, stage)
+        summary.check()
+        for f in files:
+            final = out / Path(f.out).name
+            os.replace(f.out, final)
+            f.out = str(final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
     return summary
+
+
+def _ids(path: Path, column: str) -> pd.Series:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=[column])[column]
+
+
+def _cross_checks(summary: ImportSummary, folder: Path) -> None:
+    """Contacts whose account is not in the accounts file, accounts without an opportunity,
+    opportunities of accounts nobody in the contacts file belongs to."""
+    people = _ids(folder / "contacts.csv", "account_id")
+    if (folder / "accounts.csv").exists():
+        acc = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
+        summary.contacts_without_account = int((~people.isin(set(acc["account_id"]))).sum())
+        if "opportunity_date" in acc.columns:
+            summary.accounts_without_outcomes = int((acc["opportunity_date"] == "").sum())
+    if (folder / "opportunities.csv").exists():
+        opp = _ids(folder / "opportunities.csv", "account_id")
+        summary.opportunities_without_people = int((~opp.isin(set(people))).sum())

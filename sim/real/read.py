@@ -224,9 +224,15 @@ def _contact_table(
         {
             "contact_id": np.arange(len(people.keys), dtype=np.int64),
             "account_id": accounts.get_indexer(people.account_keys).astype(np.int64),
-            "title": pd.Series(as_text(src.df["title"]), dtype=str),
+            "title": pd.Series(
+                as_text(src.df["title"]) if "title" in src.df.columns else "",
+                index=range(len(people.keys)),
+                dtype=str,
+            ),
         }
     )
+    if "title" not in src.df.columns:
+        warnings.append(f"{src.name}: no title column: rules that weigh titles weigh nothing")
     for c in _optional(src, CONTACT_OPTIONAL):
         vals = as_text(src.df[c])
         co[c] = pd.Series(vals, dtype=str)
