@@ -1,7 +1,9 @@
-"""Import exports that do not use qualsim's column names: a mapping file renames columns, maps
-activity names to the vocabulary, sets the time zone and the timestamp format, and says what to
-do with duplicate rows. The files are streamed in chunks (bounded memory, whatever their size)
-into the canonical CSV files ``qualsim evaluate`` / :func:`sim.real.read_log` read.
+"""Import exports that do not use qualsim's column names: a mapping file renames columns
+(one export column may feed several), translates values, filters rows, sets constants, cuts
+numbers into bins, maps activity names to the vocabulary, sets the time zone and the timestamp
+format, and says what to do with duplicate rows. The files are streamed in chunks (bounded
+memory, whatever their size) into the canonical CSV files ``qualsim evaluate`` /
+:func:`sim.real.read_log` read.
 
 A mapping file (YAML, :mod:`sim.real.mapping`; every key optional except the columns a file needs)::
 
@@ -15,21 +17,32 @@ A mapping file (YAML, :mod:`sim.real.mapping`; every key optional except the col
       activities:                    # export name -> qualsim activity
         Visit Webpage: web_visit
         Fill Out Form: content_download
-        Open Email: email_open
-        Click Email: email_click
       ignore_activities: [Change Score, Sync Lead to CRM]   # system events, not touches
       duplicates: drop               # identical rows: keep (default, repeated touches) or drop
     contacts:
-      columns: {contact_id: Email, account_id: Company, title: Job Title}
+      columns: {contact_id: Email, account_id: Company, title: Job Title}   # title optional
     accounts:
-      columns: {account_id: Company, opportunity_date: Opportunity Created,
-                close_date: Close Date, won: Is Won, value: Amount}
+      columns: {account_id: Company, tier: Segment}
+      values: {tier: {Enterprise: 1, Mid-Market: 2, SMB: 3}}    # export value -> qualsim value
+      bins:                          # [0, 200) -> 0.3, [200, 1000) -> 0.6, >= 1000 -> 1.0
+        icp_fit: {column: Employees, edges: [0, 200, 1000], labels: [0.3, 0.6, 1.0]}
+    opportunities:
+      columns: {opportunity_id: Deal ID, account_id: Company, created: Created,
+                closed: Closed, status: Stage, amount: Amount}
+      filters: [{column: Pipeline, in: [New Business, Expansion]}]   # or equals / not_in
+      values: {status: {Won: won, Lost: lost, Open: open}}
+      unmapped_values: error         # or keep / empty; or per column: {status: error}
+      constants: {type: new_business}
 
-Every row is accounted for in the :class:`ImportSummary`: rows read, kept, ignored (listed
-system activities), dropped duplicates, and rejected per reason with the first raw line of
-each. Activity names neither mapped, ignored nor in the vocabulary, and timestamps that do not
-parse, stop the import with the file, line and value (``skip_bad_rows`` counts and drops them
-instead).
+Order per chunk: filters (on the export's columns, before renaming), then columns, constants,
+activities, value maps, bins, dates, duplicates. Every row is accounted for in the
+:class:`ImportSummary`: rows read, kept, ignored (listed system activities), filtered out (per
+filter), dropped duplicates, and rejected per reason with the first raw line of each.
+Activity names neither mapped, ignored nor in the vocabulary, and timestamps that do not parse,
+stop the import with the file, line and value (``skip_bad_rows`` counts and drops such event
+rows instead); so do values a value map does not list (with ``unmapped_values: error``) and
+bins of a value that is not a number or lies below the first edge. A failed import leaves no
+file behind.
 """
 
 from __future__ import annotations

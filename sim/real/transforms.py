@@ -69,7 +69,7 @@ def filter_rows(df: pd.DataFrame, filters: list[RowFilter]) -> tuple[np.ndarray,
         values, inside = f.allowed
         hit = text(df[f.column]).isin(values).to_numpy()
         ok = hit if inside else ~hit
-        counts[str(f)] = int((keep & ~ok).sum())
+        counts[str(f)] = counts.get(str(f), 0) + int((keep & ~ok).sum())
         keep &= ok
     return keep, counts
 
@@ -105,9 +105,10 @@ def map_values(
     Values are matched as stripped text; an empty cell stays empty unless the map lists ""; an
     unlisted value is kept (``keep``), emptied (``empty``) or flagged (``error``)."""
     s = text(col)
-    mapped = s.map(table)
-    missing = mapped.isna().to_numpy() & (s != "").to_numpy()
-    result = mapped.fillna("").astype(str) if unmapped == "empty" else mapped.fillna(s)
+    mapped = s.map(table).astype(object)
+    found = mapped.notna().to_numpy()
+    missing = ~found & (s != "").to_numpy()
+    result = mapped.where(found, "" if unmapped == "empty" else s)
     bad = missing if unmapped == "error" else np.zeros(len(s), dtype=bool)
     return result.astype(str), bad
 
