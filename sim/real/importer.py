@@ -59,6 +59,7 @@ import pyarrow.parquet as pq
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
 from sim.real.import_summary import FileSummary, ImportSummary
+from sim.real.import_times import convert_times
 from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS, SUFFIXES
 from sim.real.mapping import FileMapping, Mapping, load_mapping
 from sim.real.sources import TEXT_CSV, csv_errors
@@ -98,35 +99,6 @@ def _chunks(path: Path, role: str) -> Iterator[pd.DataFrame]:
         yield from pd.read_csv(path, **TEXT_CSV, chunksize=CHUNK_ROWS)
 
 
-def _times(col: pd.Series, mapping: Mapping, fmt: str | None) -> tuple[pd.Series, np.ndarray]:
-    """Text timestamps → ISO text (UTC with a Z when a time zone is set or given); bad rows.
-    Plain ISO dates (2024-03-01: no clock) stay dates, never shifted by a time zone."""
-    s = col.astype(str).str.strip()
-    empty = s == ""
-    if fmt is None and mapping.timezone is None:
-        return s, np.zeros(len(s), dtype=bool)  # read_log parses (and reports) ISO text
-    plain = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
-    if plain.all():
-        return s, np.zeros(len(s), dtype=bool)
-    parsed = pd.to_datetime(
-        s.where(~empty & ~plain), format=fmt or "ISO8601", errors="coerce", utc=False
-    )
-    if getattr(parsed.dtype, "tz", None) is None and mapping.timezone:
-        # the repeated hour when clocks go back is taken as its first occurrence (DST); a
-        # time in the skipped hour when they go forward is moved forward to valid time
-        first = np.ones(len(parsed), dtype=bool)
-        parsed = parsed.dt.tz_localize(
-            mapping.timezone, ambiguous=first, nonexistent="shift_forward"
-        )
-    bad = (parsed.isna() & ~empty).to_numpy() & ~plain
-    if getattr(parsed.dtype, "tz", None) is not None:
-        text = parsed.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    else:
-        text = parsed.dt.strftime("%Y-%m-%d %H:%M:%S")
-    text = text.where(~parsed.isna(), "")
-    return text.where(~plain, s), bad
-
-
 def _write(chunks: Iterator[pd.DataFrame], out: Path) -> None:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
     first = True
@@ -148,7 +120,7 @@ class _Converter:
         self.file: FileMapping = getattr(mapping, role)
         self.skip_bad_rows = skip_bad_rows
         self.summary = FileSummary(str(path), str(out))
-        self.seen: set[int] = set()  # row hashes, when duplicates are dropped
+        self.seen = np.array([], dtype=np.uint64)  # row hashes, when duplicates are dropped
         self.columns: list[str] = []  # the canonical columns written
 
     def chunks(self) -> Iterator[pd.DataFrame]:
@@ -239,7 +211,7 @@ class _Converter:
         ignored = act.isin(fm.ignore_activities).to_numpy() & keep
         summary.ignored += int(ignored.sum())
         keep = keep & ~ignored
-        mapped = act.map(lambda a: fm.activities.get(a, a))
+        mapped = act.map(fm.activities).astype(object).where(lambda m: m.notna(), act)
         unknown = keep & ~mapped.isin(set(ACTIVITIES)).to_numpy()
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
@@ -261,15 +233,16 @@ class _Converter:
     def _dates(self, df: pd.DataFrame, col: str, keep: np.ndarray, line0: int) -> np.ndarray:
         """Convert a date column; an unparseable date stops the import (events: a rejected
         row)."""
-        mapping = self.mapping
-        text, bad = _times(df[col], mapping, self.file.timestamp_format or mapping.timestamp_format)
+        mapping, fm = self.mapping, self.file
+        fmt = fm.timestamp_format or mapping.timestamp_format
+        text, bad = convert_times(df[col], fm.timezone or mapping.timezone, fmt)
         bad = bad & keep
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             if self.role != "events":
                 raise DataError(
                     f"{self.path}, line {line0 + i}: {col}: cannot parse {df[col][i]!r}"
-                    + (f" with {mapping.timestamp_format!r}" if mapping.timestamp_format else "")
+                    + (f" with {fmt!r}" if fmt else "")
                 )
             self._reject("an unparseable timestamp", line0 + i, df[col][i], int(bad.sum()))
             keep = keep & ~bad
@@ -277,15 +250,15 @@ class _Converter:
         return keep
 
     def _drop_duplicates(self, df: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
-        """Drop kept rows identical to a row seen before (in this chunk or an earlier one)."""
-        h = pd.util.hash_pandas_object(df, index=False).to_numpy()
+        """Drop kept rows identical to a row seen before (in this chunk or an earlier one),
+        by 64-bit row hashes (``seen``: the sorted hashes of earlier chunks)."""
+        h = pd.util.hash_pandas_object(df, index=False).to_numpy()[keep]
+        pos = np.searchsorted(self.seen, h).clip(max=max(len(self.seen) - 1, 0))
+        before = self.seen[pos] == h if len(self.seen) else np.zeros(len(h), dtype=bool)
+        again = pd.Series(h).duplicated().to_numpy() | before
         dup = np.zeros(len(df), dtype=bool)
-        for i in np.flatnonzero(keep):
-            v = int(h[i])
-            if v in self.seen:
-                dup[i] = True
-            else:
-                self.seen.add(v)
+        dup[np.flatnonzero(keep)[again]] = True
+        self.seen = np.sort(np.concatenate([self.seen, h[~again]]))
         self.summary.duplicates_dropped += int(dup.sum())
         return keep & ~dup
 

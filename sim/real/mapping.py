@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -125,6 +126,19 @@ class Bins(_Strict):
         return self
 
 
+def _time_zone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(v)
+    except Exception:
+        raise ValueError(f"unknown time zone {v!r} (expected e.g. Europe/Berlin, UTC)") from None
+    return v
+
+
+TimeZone = Annotated[str | None, AfterValidator(_time_zone)]
+
+
 class FileMapping(_Strict):
     """How one raw file maps to a canonical one.
 
@@ -132,7 +146,8 @@ class FileMapping(_Strict):
     names), ``constants`` (qualsim name -> a value for every row), ``bins`` (qualsim name ->
     :class:`Bins`), ``values`` (qualsim name -> {export value -> qualsim value}) with
     ``unmapped_values`` (``error``, the default, ``keep`` or ``empty``; one for the file or one
-    per column), ``filters`` (:class:`RowFilter`, all must hold), ``timestamp_format``,
+    per column), ``filters`` (:class:`RowFilter`, all must hold), ``timestamp_format`` and
+    ``timezone`` (this file's own; default: the mapping's),
     ``activities`` (export name -> qualsim activity), ``ignore_activities`` (system events, not
     touches) and ``duplicates`` (keep or drop)."""
 
@@ -143,6 +158,7 @@ class FileMapping(_Strict):
     unmapped_values: Unmapped | dict[str, Unmapped] = "error"
     filters: list[RowFilter] = []
     timestamp_format: str | None = None  # this file's own format (default: the top-level one)
+    timezone: TimeZone = None  # this file's own time zone (default: the top-level one)
     activities: dict[str, str] = {}
     ignore_activities: list[str] = []
     duplicates: Literal["keep", "drop"] = "keep"
@@ -209,25 +225,12 @@ class Mapping(_Strict):
     """A mapping file: the ``timezone`` of naive timestamps, the default ``timestamp_format``
     (strptime; default ISO 8601) and one :class:`FileMapping` per file."""
 
-    timezone: str | None = None
+    timezone: TimeZone = None
     timestamp_format: str | None = None
     events: FileMapping = FileMapping()
     contacts: FileMapping = FileMapping()
     accounts: FileMapping = FileMapping()
     opportunities: FileMapping = FileMapping()
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            pd.Timestamp("2024-01-01").tz_localize(v)
-        except Exception:
-            raise ValueError(
-                f"unknown time zone {v!r} (expected e.g. Europe/Berlin, UTC)"
-            ) from None
-        return v
 
     @field_validator("events", "contacts", "accounts", "opportunities")
     @classmethod

@@ -342,3 +342,28 @@ def test_cli_errors_exit_2_naming_the_file(
     assert r.exit_code == 2, r.output
     assert message in " ".join(r.output.split()) and "Traceback" not in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_each_file_may_have_its_own_time_zone_and_format(tmp_path: Path) -> None:
+    raw = _write(
+        tmp_path / "raw",
+        e_csv="ts,a,c,x\n03/01/2024 10:00,acme,p,web_visit\n",
+        c_csv="contact_id,account_id\np,acme\n",
+        d_csv="id,a,opened\nd1,acme,2024-03-01 09:00\nd2,acme,2024-03-02\n",
+        m_yaml="timezone: Europe/Berlin\ntimestamp_format: '%m/%d/%Y %H:%M'\n"
+        "events: {columns: {timestamp: ts, account_id: a, contact_id: c, activity: x}}\n"
+        "opportunities:\n  timezone: Asia/Tokyo\n  timestamp_format: '%Y-%m-%d %H:%M'\n"
+        "  columns: {opportunity_id: id, account_id: a, created: opened}\n",
+    )
+    import_files(
+        raw / "e.csv",
+        raw / "c.csv",
+        None,
+        tmp_path / "o",
+        raw / "m.yaml",
+        opportunities=raw / "d.csv",
+    )
+    assert _csv(tmp_path / "o" / "events.csv")["timestamp"].tolist() == ["2024-03-01T09:00:00Z"]
+    # Tokyo is UTC+9; a plain date has no clock and is never shifted
+    opened = _csv(tmp_path / "o" / "opportunities.csv")["created"].tolist()
+    assert opened == ["2024-03-01T00:00:00Z", "2024-03-02"]

@@ -10,6 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.real.import_times import strptime
 from sim.real.mapping import Bins, RowFilter
 from sim.real.transforms import bin_values, filter_rows, map_values
 
@@ -118,3 +119,56 @@ def test_filters_match_the_row_by_row_rule(rows: list[tuple[str, str]], specs: l
     assert keep.tolist() == want_keep
     assert counts == want_counts
     assert int(np.sum(keep)) + sum(counts.values()) == len(rows)
+
+
+FORMATS = ["%m/%d/%Y %I:%M:%S %p", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S"]
+
+
+@st.composite
+def stamps(draw) -> tuple[str, list[str | None]]:
+    """A format and cells: its own output, unpadded or lower-case variants, impossible dates
+    (30 February, 31 April, second 60) and junk."""
+    fmt = draw(st.sampled_from(FORMATS))
+    cells: list[str | None] = []
+    for _ in range(draw(st.integers(0, 12))):
+        y, mo = draw(st.integers(1990, 2030)), draw(st.integers(1, 12))
+        d, h = draw(st.integers(1, 31)), draw(st.integers(0, 23))
+        mi, sec = draw(st.integers(0, 59)), draw(st.integers(0, 61))
+        text = (
+            fmt.replace("%Y", f"{y:04d}")
+            .replace("%m", f"{mo:02d}")
+            .replace("%d", f"{d:02d}")
+            .replace("%I", f"{(h % 12) or 12:02d}")
+            .replace("%H", f"{h:02d}")
+            .replace("%M", f"{mi:02d}")
+            .replace("%S", f"{sec:02d}")
+            .replace("%p", "AM" if h < 12 else "PM")
+        )
+        kind = draw(st.sampled_from(["as is", "unpadded", "lower", "junk", "none", "spaces"]))
+        if kind == "unpadded":
+            text = text.replace("/0", "/").replace(".0", ".").lstrip("0")
+        elif kind == "lower":
+            text = text.lower()
+        elif kind == "junk":
+            text = text + draw(st.sampled_from(["x", " Z", "0", ""]))
+        elif kind == "spaces":
+            text = text.replace(" ", "  ")
+        cells.append(None if kind == "none" else text)
+    return fmt, cells
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamps())
+def test_fast_strptime_agrees_with_pandas(case: tuple[str, list[str | None]]) -> None:
+    fmt, cells = case
+    s = pd.Series(cells, dtype=object)
+    want = pd.to_datetime(s, format=fmt, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    got = strptime(s, fmt).to_numpy(dtype="datetime64[ns]")
+    np.testing.assert_array_equal(got, want)
+
+
+def test_strptime_refuses_the_30th_of_february() -> None:
+    s = pd.Series(["02/28/2024 10:00:00 AM", "02/30/2024 10:00:00 AM", "4/1/2024 1:05:00 pm"])
+    got = strptime(s, "%m/%d/%Y %I:%M:%S %p").tolist()
+    assert got[0] == pd.Timestamp("2024-02-28 10:00") and got[2] == pd.Timestamp("2024-04-01 13:05")
+    assert pd.isna(got[1])  # C's strptime would give 1 March
