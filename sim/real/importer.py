@@ -54,15 +54,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
+from sim.real.import_io import read_chunks, write_chunks
 from sim.real.import_summary import FileSummary, ImportSummary
 from sim.real.import_times import convert_times
-from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS, SUFFIXES
+from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS
 from sim.real.mapping import FileMapping, Mapping, load_mapping
-from sim.real.sources import TEXT_CSV, csv_errors
 from sim.real.transforms import (
     bin_values,
     check_sources,
@@ -75,40 +74,6 @@ from sim.vocab import ACTIVITIES
 __all__ = ["CHUNK_ROWS", "FileSummary", "ImportSummary", "convert_file", "import_files"]
 
 CHUNK_ROWS = 200_000
-
-
-def _chunks(path: Path, role: str) -> Iterator[pd.DataFrame]:
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise DataError(
-            f"{path}: cannot read the {role} from a {path.suffix or 'suffix-less'} file; "
-            "expected .csv, .parquet or .pq"
-        )
-    if not path.is_file():
-        raise DataError(f"{path}: {role} file not found")
-    if kind == "parquet":
-        try:
-            pf = pq.ParquetFile(path)
-        except Exception as exc:
-            raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
-        for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
-            df = batch.to_pandas()
-            yield df.astype({c: str for c in df.columns if df[c].dtype == object})
-        return
-    with csv_errors(str(path), "expected a header line"):
-        yield from pd.read_csv(path, **TEXT_CSV, chunksize=CHUNK_ROWS)
-
-
-def _write(chunks: Iterator[pd.DataFrame], out: Path) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    first = True
-    try:
-        for df in chunks:
-            df.to_csv(tmp, mode="w" if first else "a", header=first, index=False)
-            first = False
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class _Converter:
@@ -126,7 +91,7 @@ class _Converter:
     def chunks(self) -> Iterator[pd.DataFrame]:
         """The kept rows of each chunk, filtered, renamed and converted."""
         line0 = 2  # the first data row of a CSV (no multi-line records assumed for messages)
-        for raw in _chunks(self.path, self.role):
+        for raw in read_chunks(self.path, self.role, CHUNK_ROWS):
             n = len(raw)
             self.summary.rows_read += n
             raw = raw.reset_index(drop=True)
@@ -273,7 +238,7 @@ def convert_file(
     """Stream one raw file through the mapping into a canonical CSV (see the module doc)."""
     path, out = Path(path), Path(out)
     converter = _Converter(path, role, out, mapping, skip_bad_rows)
-    _write(converter.chunks(), out)
+    write_chunks(converter.chunks(), out)
     if converter.summary.rows_read == 0:
         out.unlink(missing_ok=True)
         raise DataError(f"{path}: the {role} file has a header but no data rows")
