@@ -367,3 +367,51 @@ def test_each_file_may_have_its_own_time_zone_and_format(tmp_path: Path) -> None
     # Tokyo is UTC+9; a plain date has no clock and is never shifted
     opened = _csv(tmp_path / "o" / "opportunities.csv")["created"].tolist()
     assert opened == ["2024-03-01T00:00:00Z", "2024-03-02"]
+
+
+def test_typed_parquet_columns_are_translated_as_text(tmp_path: Path) -> None:
+    """Parquet keeps types: an integer segment code and employee count map like their text."""
+    raw = _write(
+        tmp_path / "raw",
+        e_csv="timestamp,account_id,contact_id,activity\n2024-01-02,a1,p,web_visit\n",
+        c_csv="contact_id,account_id\np,a1\n",
+        m_yaml="accounts:\n  values: {tier: {1: 1, 2: 2, 9: 3}}\n"
+        "  filters: [{column: active, equals: 1}]\n"
+        "  bins: {icp_fit: {column: employees, edges: [0, 100], labels: [0.5, 1]}}\n",
+    )
+    pd.DataFrame(
+        {
+            "account_id": ["a1", "a2", "a3"],
+            "tier": [9, 1, 2],
+            "employees": [150, 20, 7],
+            "active": [1, 1, 0],
+        }
+    ).to_parquet(raw / "a.parquet")
+    s = import_files(
+        raw / "e.csv", raw / "c.csv", raw / "a.parquet", tmp_path / "o", raw / "m.yaml"
+    )
+    acc = _csv(tmp_path / "o" / "accounts.csv")
+    assert acc.to_dict("list") == {
+        "account_id": ["a1", "a2"],
+        "tier": ["3", "1"],
+        "icp_fit": ["1", "0.5"],
+    }
+    assert s.files[2].filtered == {"active = '1'": 1}
+
+
+def test_event_rows_with_unmapped_values_may_be_skipped(tmp_path: Path) -> None:
+    raw = _write(
+        tmp_path / "raw",
+        e_csv="timestamp,account_id,contact_id,activity,channel\n"
+        "2024-01-02,a1,p,web_visit,Paid Search\n2024-01-03,a1,p,web_visit,Carrier Pigeon\n",
+        c_csv="contact_id,account_id\np,a1\n",
+        m_yaml="events:\n  values: {channel: {Paid Search: paid_search}}\n",
+    )
+    args = (raw / "e.csv", raw / "c.csv", None, tmp_path / "o", raw / "m.yaml")
+    with pytest.raises(DataError, match=r"e\.csv, line 3: channel: .*'Carrier Pigeon'"):
+        import_files(*args)
+    s = import_files(*args, skip_bad_rows=True)
+    (reason,) = s.files[0].rejected
+    assert "events.values.channel" in reason and s.files[0].rejected[reason] == 1
+    assert "line 3: 'Carrier Pigeon'" in s.files[0].first_rejected[reason]
+    assert _csv(tmp_path / "o" / "events.csv")["channel"].tolist() == ["paid_search"]
