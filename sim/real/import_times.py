@@ -11,6 +11,8 @@ numbers (``1/5/2024``), lower-case ``am``, and dates it rolls over (30 February 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +20,9 @@ import pyarrow.compute as pc
 
 __all__ = ["convert_times", "strptime"]
 
+# Directives of the date part and the time part of a format parsed in parts.
+_DATE_DIRECTIVES = set("YmdybB")
+_TIME_DIRECTIVES = set("HIMSp")
 # Directives Arrow's parser does not read as pandas does (or at all): always pandas.
 _PANDAS_ONLY = ("%f", "%z", "%Z", "%:z", "%j", "%U", "%W", "%c", "%x", "%X", "%%")
 
@@ -32,17 +37,65 @@ def strptime(s: pd.Series, fmt: str) -> pd.Series:
     if any(d in fmt for d in _PANDAS_ONLY):
         return pd.Series(_reference(s, fmt), index=s.index)
     text = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    parts = _date_and_time(fmt)
+    if parts is None:
+        return pd.Series(_checked(text, fmt), index=s.index)
+    out = _by_parts(text, *parts)
+    redo = np.isnat(out) & s.notna().to_numpy()
+    if redo.any():
+        out[redo] = _reference(s[redo], fmt)
+    return pd.Series(out, index=s.index)
+
+
+def _checked(text: pa.Array, fmt: str) -> np.ndarray:
+    """Arrow's parse where it prints back to the text; pandas for the other rows."""
     try:
         parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
         back = pc.strftime(parsed, format=fmt)
     except (pa.ArrowException, ValueError):
-        return pd.Series(_reference(s, fmt), index=s.index)
+        return _reference(pd.Series(text.to_numpy(zero_copy_only=False), dtype=object), fmt)
     same = pc.fill_null(pc.equal(back, text), False).to_numpy(zero_copy_only=False)
     out = parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
-    redo = ~same & s.notna().to_numpy()
+    redo = ~same & text.is_valid().to_numpy(zero_copy_only=False)
     if redo.any():
-        out[redo] = _reference(s[redo], fmt)
-    return pd.Series(out, index=s.index)
+        rows = pd.Series(text.filter(pa.array(redo)).to_numpy(zero_copy_only=False), dtype=object)
+        out[redo] = _reference(rows, fmt)
+    return out
+
+
+def _date_and_time(fmt: str) -> tuple[str, str] | None:
+    """(date format, time format) when ``fmt`` is date directives, one space, then time
+    directives (``%m/%d/%Y %I:%M %p``); else None."""
+    head, space, tail = fmt.partition(" ")
+    head_d, tail_d = set(re.findall(r"%(.)", head)), set(re.findall(r"%(.)", tail))
+    if not space or not head_d or not tail_d or tail != tail.strip():
+        return None
+    if head_d <= _DATE_DIRECTIVES and tail_d <= _TIME_DIRECTIVES:
+        return head, tail
+    return None
+
+
+def _parse_distinct(part: pa.Array, fmt: str) -> np.ndarray:
+    """Parse each distinct value once, then spread the results."""
+    coded = pc.dictionary_encode(part)
+    parsed = _checked(coded.dictionary, fmt)
+    idx = coded.indices.to_numpy(zero_copy_only=False)
+    if coded.indices.null_count:
+        idx = pc.fill_null(coded.indices, -1).to_numpy(zero_copy_only=False)
+    out = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = idx >= 0
+    out[ok] = parsed[idx[ok]] if len(parsed) else out[ok]
+    return out
+
+
+def _by_parts(text: pa.Array, date_fmt: str, time_fmt: str) -> np.ndarray:
+    """A date-time column parsed as its distinct dates and distinct times of day: a year of
+    events has a few hundred dates and at most 86,400 times (NaT where either part fails; the
+    caller gives those rows to pandas whole)."""
+    parts = pc.extract_regex(text, r"^(?P<d>\S+)\s+(?P<t>\S.*)$")
+    dates = _parse_distinct(pc.struct_field(parts, "d"), date_fmt)
+    times = _parse_distinct(pc.struct_field(parts, "t"), time_fmt)
+    return dates + (times - np.datetime64("1900-01-01", "ns"))
 
 
 def _iso(parsed: pd.Series) -> pd.Series:
