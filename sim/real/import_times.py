@@ -103,10 +103,12 @@ def _iso(parsed: pd.Series) -> pd.Series:
     naive ones; "" for NaT."""
     aware = getattr(parsed.dtype, "tz", None) is not None
     naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None) if aware else parsed
-    text = np.datetime_as_string(naive.to_numpy(dtype="datetime64[ns]").astype("datetime64[s]"))
-    out = pd.Series(text, index=parsed.index, dtype=object)
-    out = out + "Z" if aware else out.str.replace("T", " ", regex=False)
-    return out.where(parsed.notna().to_numpy(), "")
+    seconds = naive.to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
+    text = pa.array(np.datetime_as_string(seconds, timezone="UTC" if aware else "naive"))
+    if not aware:
+        text = pc.replace_substring(text, "T", " ", max_replacements=1)
+    text = pc.if_else(pa.array(np.isnat(seconds)), "", text)
+    return pd.Series(text.to_numpy(zero_copy_only=False), index=parsed.index, dtype=object)
 
 
 def convert_times(

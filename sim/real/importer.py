@@ -54,6 +54,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
@@ -291,7 +293,14 @@ def import_files(
 
 
 def _ids(path: Path, column: str) -> pd.Series:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=[column])[column]
+    """One column of a canonical file this import wrote, as text."""
+    opts = pcsv.ConvertOptions(
+        include_columns=[column],
+        column_types={column: pa.string()},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    return pcsv.read_csv(path, convert_options=opts).column(column).to_pandas()
 
 
 def _cross_checks(summary: ImportSummary, folder: Path) -> None:
@@ -299,10 +308,11 @@ def _cross_checks(summary: ImportSummary, folder: Path) -> None:
     opportunities of accounts nobody in the contacts file belongs to."""
     people = _ids(folder / "contacts.csv", "account_id")
     if (folder / "accounts.csv").exists():
-        acc = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
-        summary.contacts_without_account = int((~people.isin(set(acc["account_id"]))).sum())
-        if "opportunity_date" in acc.columns:
-            summary.accounts_without_outcomes = int((acc["opportunity_date"] == "").sum())
+        ids = _ids(folder / "accounts.csv", "account_id")
+        summary.contacts_without_account = int((~people.isin(ids)).sum())
+        if "opportunity_date" in pcsv.open_csv(folder / "accounts.csv").schema.names:
+            opened = _ids(folder / "accounts.csv", "opportunity_date")
+            summary.accounts_without_outcomes = int((opened == "").sum())
     if (folder / "opportunities.csv").exists():
         opp = _ids(folder / "opportunities.csv", "account_id")
-        summary.opportunities_without_people = int((~opp.isin(set(people))).sum())
+        summary.opportunities_without_people = int((~opp.isin(people)).sum())
