@@ -5,8 +5,8 @@
 - events: ``timestamp`` (ISO 8601 date or date-time), ``account_id``, ``contact_id`` (empty =
   anonymous), ``activity`` (a name from ``sim.vocab.ACTIVITIES``); optional ``channel``,
   ``campaign``;
-- contacts: ``contact_id``, ``account_id``, ``title``; optional ``seniority``, ``department``,
-  ``role``;
+- contacts: ``contact_id``, ``account_id``; optional ``title`` (every title "" when the column
+  is absent, with a warning in the report), ``seniority``, ``department``, ``role``;
 - accounts (optional): ``account_id``; optional ``tier``, ``icp_fit`` and the outcomes
   ``opportunity_date``, ``close_date``, ``won``, ``value`` (one opportunity per account);
 

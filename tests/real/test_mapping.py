@@ -4,6 +4,7 @@ a lead-level file without titles) imported with a mapping alone, then read back.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -415,3 +416,14 @@ def test_event_rows_with_unmapped_values_may_be_skipped(tmp_path: Path) -> None:
     assert "events.values.channel" in reason and s.files[0].rejected[reason] == 1
     assert "line 3: 'Carrier Pigeon'" in s.files[0].first_rejected[reason]
     assert _csv(tmp_path / "o" / "events.csv")["channel"].tolist() == ["paid_search"]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_MAPPINGS)
+def test_cli_bad_mappings_exit_2(crm: Path, tmp_path: Path, text: str, message: str) -> None:
+    (crm / "bad.yaml").write_text(text, encoding="utf-8")
+    r = _cli(crm, tmp_path / "o", "bad.yaml")
+    assert r.exit_code == 2, r.output
+    flat = " ".join(r.output.split())
+    assert "bad.yaml:1:" in flat and "Traceback" not in r.output
+    assert re.search(message, flat), flat
+    assert not (tmp_path / "o").exists()
