@@ -144,10 +144,13 @@ class _Converter:
             mapped, bad = map_values(df[col], table, self.file.unmapped(col))
             bad &= keep
             if bad.any():
+                known = [repr(k) for k in table]
+                listed = ", ".join(known[:10]) + (
+                    f", ... ({len(known)} in all)" if len(known) > 10 else ""
+                )
                 reason = (
                     f"{col}: a value not in the mapping's {self.role}.values.{col} (expected "
-                    f"one of {', '.join(map(repr, table))}; or set {self.role}.unmapped_values "
-                    "to keep or empty)"
+                    f"one of {listed}; or set {self.role}.unmapped_values to keep or empty)"
                 )
                 keep = keep & self._first_bad(df, col, bad, reason, line0)
             df[col] = mapped

@@ -427,3 +427,32 @@ def test_cli_bad_mappings_exit_2(crm: Path, tmp_path: Path, text: str, message: 
     assert "bad.yaml:1:" in flat and "Traceback" not in r.output
     assert re.search(message, flat), flat
     assert not (tmp_path / "o").exists()
+
+
+def test_text_outcomes_become_booleans_and_long_maps_are_shortened(tmp_path: Path) -> None:
+    segments = "".join(f"  S{i}: {i % 3 + 1}\n" for i in range(30))
+    raw = _write(
+        tmp_path / "raw",
+        e_csv="timestamp,account_id,contact_id,activity\n2024-01-02,a1,p,web_visit\n",
+        c_csv="contact_id,account_id\np,a1\n",
+        a_csv="id,opened,closed,outcome,seg\na1,2024-01-10,2024-02-01,Won,S4\n"
+        "a2,2024-01-11,2024-02-02,Lost,S7\na3,,,,S29\n",
+        m_yaml="accounts:\n  columns: {account_id: id, opportunity_date: opened,"
+        " close_date: closed, won: outcome, tier: seg}\n"
+        "  values:\n    won: {Won: true, Lost: false}\n    tier:\n"
+        + segments.replace("  S", "      S"),
+    )
+    args = (raw / "e.csv", raw / "c.csv", raw / "a.csv", tmp_path / "o", raw / "m.yaml")
+    import_files(*args)
+    acc = _csv(tmp_path / "o" / "accounts.csv")
+    assert acc["won"].tolist() == ["true", "false", ""]
+    assert acc["tier"].tolist() == ["2", "2", "3"]
+    real = read_log(
+        tmp_path / "o" / "events.csv",
+        tmp_path / "o" / "contacts.csv",
+        args[2].parent.parent / "o" / "accounts.csv",
+    )
+    assert real.outcomes["won"].tolist()[:2] == [True, False]
+    (raw / "a.csv").write_text("id,opened,closed,outcome,seg\na1,,,,S30\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"'S0', 'S1', .*'S9', \.\.\. \(30 in all\).*: 'S30'"):
+        import_files(*args)
