@@ -4,14 +4,16 @@ reference implementations written from the documented rules, on random inputs.""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sim.real.importer as imp
 from sim.real.import_times import strptime
-from sim.real.mapping import Bins, RowFilter
+from sim.real.mapping import Bins, Mapping, RowFilter
 from sim.real.transforms import bin_values, filter_rows, map_values
 
 WORDS = st.sampled_from(["", " ", "Won", " Won ", "Lost", "Open", "won", "7", "x"])
@@ -172,3 +174,21 @@ def test_strptime_refuses_the_30th_of_february() -> None:
     got = strptime(s, "%m/%d/%Y %I:%M:%S %p").tolist()
     assert got[0] == pd.Timestamp("2024-02-28 10:00") and got[2] == pd.Timestamp("2024-04-01 13:05")
     assert pd.isna(got[1])  # C's strptime would give 1 March
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xy")), max_size=40),
+    st.integers(1, 7),
+)
+def test_duplicates_across_chunks_match_pandas(rows: list[tuple[str, str]], size: int) -> None:
+    """Row hashes kept across chunks drop exactly what one drop_duplicates over the file
+    drops (the first occurrence kept)."""
+    df = pd.DataFrame(rows, columns=["a", "b"], dtype=object)
+    conv = imp._Converter(Path("x.csv"), "events", Path("o.csv"), Mapping(), False)
+    kept = []
+    for start in range(0, len(df), size):
+        chunk = df.iloc[start : start + size].reset_index(drop=True)
+        kept.extend(conv._drop_duplicates(chunk, np.ones(len(chunk), dtype=bool)).tolist())
+    assert kept == (~df.duplicated()).tolist()
+    assert conv.summary.duplicates_dropped == int(df.duplicated().sum())
