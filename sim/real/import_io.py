@@ -2,8 +2,9 @@
 
 CSV is parsed by Arrow's multi-threaded reader, every column as text (ids stay text: ``007`` is
 not ``7``; an empty cell is ""), a UTF-8 byte-order mark allowed, blank lines skipped; Parquet
-by its row groups. The canonical CSV is written by Arrow too (every text value quoted), to a
-hidden partial file renamed into place when complete.
+in batches, its typed columns as text (a null as "") except timestamps, which stay instants.
+The canonical CSV is written by Arrow too (every text value quoted), to a hidden partial file
+renamed into place when complete.
 """
 
 from __future__ import annotations
@@ -42,10 +43,26 @@ def read_chunks(path: Path, role: str, rows: int) -> Iterator[pd.DataFrame]:
         except Exception as exc:
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
         for batch in pf.iter_batches(batch_size=rows):
-            df = batch.to_pandas()
-            yield df.astype({c: str for c in df.columns if df[c].dtype == object})
+            yield _as_text(batch.to_pandas())
         return
     yield from _csv_chunks(path, rows)
+
+
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Typed Parquet columns as text, a missing value as "" (never "None", "nan" or "NaT");
+    booleans as ``true``/``false``. Timestamp columns stay typed (instants: converted, never
+    parsed)."""
+    out: dict[str, pd.Series] = {}
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_datetime64_any_dtype(col.dtype):
+            out[c] = col
+            continue
+        if pd.api.types.is_bool_dtype(col.dtype):
+            col = col.map({True: "true", False: "false"})
+        missing = col.isna().to_numpy()
+        out[c] = col.astype(object).where(~missing, "").astype(str)
+    return pd.DataFrame(out, index=df.index)
 
 
 def _csv_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:

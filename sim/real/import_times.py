@@ -111,11 +111,24 @@ def _iso(parsed: pd.Series) -> pd.Series:
     return pd.Series(text.to_numpy(zero_copy_only=False), index=parsed.index, dtype=object)
 
 
+def _localized(parsed: pd.Series, timezone: str | None) -> pd.Series:
+    """Naive times taken as local time in ``timezone`` (aware ones, or no zone: as they are).
+    The repeated hour when clocks go back is taken as its first occurrence (DST); a time in
+    the skipped hour when they go forward is moved forward to valid time."""
+    if getattr(parsed.dtype, "tz", None) is not None or not timezone:
+        return parsed
+    first = np.ones(len(parsed), dtype=bool)
+    return parsed.dt.tz_localize(timezone, ambiguous=first, nonexistent="shift_forward")
+
+
 def convert_times(
     col: pd.Series, timezone: str | None, fmt: str | None
 ) -> tuple[pd.Series, np.ndarray]:
     """Text timestamps → ISO text (UTC with a Z when a time zone is set or given); bad rows.
-    Plain ISO dates (2024-03-01: no clock) stay dates, never shifted by a time zone."""
+    Plain ISO dates (2024-03-01: no clock) stay dates, never shifted by a time zone; a typed
+    timestamp column (Parquet) is taken as it is, never parsed."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return _iso(_localized(col, timezone)), np.zeros(len(col), dtype=bool)
     s = col.astype(str).str.strip()
     empty = (s == "").to_numpy()
     if fmt is None and timezone is None:
@@ -128,10 +141,6 @@ def convert_times(
         parsed = pd.to_datetime(todo, format="ISO8601", errors="coerce", utc=False)
     else:
         parsed = strptime(todo, fmt)
-    if getattr(parsed.dtype, "tz", None) is None and timezone:
-        # the repeated hour when clocks go back is taken as its first occurrence (DST); a
-        # time in the skipped hour when they go forward is moved forward to valid time
-        first = np.ones(len(parsed), dtype=bool)
-        parsed = parsed.dt.tz_localize(timezone, ambiguous=first, nonexistent="shift_forward")
+    parsed = _localized(parsed, timezone)
     bad = parsed.isna().to_numpy() & ~empty & ~plain
     return _iso(parsed).where(~plain, s), bad

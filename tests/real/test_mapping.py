@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -456,3 +457,44 @@ def test_text_outcomes_become_booleans_and_long_maps_are_shortened(tmp_path: Pat
     (raw / "a.csv").write_text("id,opened,closed,outcome,seg\na1,,,,S30\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"'S0', 'S1', .*'S9', \.\.\. \(30 in all\).*: 'S30'"):
         import_files(*args)
+
+
+def test_typed_parquet_nulls_are_empty_and_timestamps_instants(tmp_path: Path) -> None:
+    raw = _write(
+        tmp_path / "raw",
+        e_csv="timestamp,account_id,contact_id,activity\n2024-01-02,a1,p,web_visit\n",
+        c_csv="contact_id,account_id\np,a1\n",
+    )
+    pd.DataFrame(
+        {
+            "account_id": ["a1", "a1"],
+            "opportunity_id": [7, 8],
+            "created": pd.to_datetime(["2024-01-10 09:30", "2024-02-01"], format="ISO8601"),
+            "closed": pd.to_datetime(["2024-03-01", None]),
+            "status": ["won", None],
+            "amount": [1200.5, np.nan],
+            "hot": [True, False],
+        }
+    ).to_parquet(raw / "o.parquet")
+    (raw / "m.yaml").write_text(
+        "opportunities:\n  timezone: Europe/Berlin\n  timestamp_format: '%d.%m.%Y'\n",
+        encoding="utf-8",
+    )
+    import_files(
+        raw / "e.csv",
+        raw / "c.csv",
+        None,
+        tmp_path / "o",
+        raw / "m.yaml",
+        opportunities=raw / "o.parquet",
+    )
+    opp = _csv(tmp_path / "o" / "opportunities.csv")
+    assert opp.to_dict("list") == {
+        "account_id": ["a1", "a1"],
+        "opportunity_id": ["7", "8"],
+        # typed instants are never parsed with the text format; local Berlin time -> UTC
+        "created": ["2024-01-10T08:30:00Z", "2024-01-31T23:00:00Z"],
+        "closed": ["2024-02-29T23:00:00Z", ""],
+        "status": ["won", ""],
+        "amount": ["1200.5", ""],
+    }
