@@ -184,21 +184,23 @@ def test_constants_give_every_row_a_value(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("policy", "expected"),
-    [("keep", ["won", "Pending"]), ("empty", ["won", ""])],
+    [
+        ("keep", ["new_business", "Expansion", "Renewal", "new_business", "Renewal"]),
+        ("empty", ["new_business", "", "", "new_business", ""]),
+    ],
 )
 def test_unmapped_values_kept_or_emptied(
     crm: Path, tmp_path: Path, policy: str, expected: list[str]
 ) -> None:
-    text = MAPPING.replace("not_in: [Renewal]", "in: [Renewal]")
-    text = text.replace("Expansion: expansion}", "Renewal: renewal}") + (
-        f"  unmapped_values: {{status: {policy}}}\n"
-    )
+    text = MAPPING.replace("not_in: [Renewal]", "not_in: [Nothing]")
+    text = text.replace("Open: open}", "Open: open, Pending: open}")
+    text = text.replace(", Expansion: expansion}", "}") + f"  unmapped_values: {{type: {policy}}}\n"
     (crm / "m2.yaml").write_text(text, encoding="utf-8")
-    (crm / "deals.csv").write_text(DEALS.replace("Expansion", "Renewal"), "utf-8")
     _import(crm, tmp_path / "o", "m2.yaml")
     opp = _csv(tmp_path / "o" / "opportunities.csv")
-    assert opp["opportunity_id"].tolist() == ["d2", "d3", "d5"]
-    assert opp["status"].tolist() == ["open", *expected]
+    assert opp["opportunity_id"].tolist() == ["d1", "d2", "d3", "d4", "d5"]
+    assert opp["type"].tolist() == expected
+    assert opp["status"].tolist() == ["won", "open", "won", "lost", "open"]
 
 
 # ---- errors: bad data names the raw file and line; a bad mapping its file and field path ----
