@@ -298,6 +298,8 @@ BAD_MAPPINGS = [
     ),
     ("contacts: {unmapped_values: sometimes}\n", r"contacts\.unmapped_values"),
     ("events: {values: {activity: {Visit: web_visit}}}\n", r"under activities, not values"),
+    # a mapping reads no other file: no extends, no includes
+    ("extends: ../../secrets.yaml\n", r"unknown key 'extends'"),
 ]
 
 
