@@ -25,23 +25,34 @@ def import_cmd(
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option("--mapping", "-m", help="YAML: column names, activity names, time zone"),
+        typer.Option(
+            "--mapping", "-m", help="YAML: columns, values, filters, activity names, time zone"
+        ),
     ] = None,
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="count and drop bad event rows")
     ] = False,
+    opportunities: Annotated[
+        Path | None,
+        typer.Option(
+            "--opportunities", help="raw opportunities/deals export (several per account)"
+        ),
+    ] = None,
 ) -> None:
-    """Convert raw CRM / marketing-automation exports (any column names, activity names, time
-    zone, duplicates) into the canonical files `evaluate` reads, streaming in bounded memory,
-    with a report where every row is accounted for."""
+    """Convert raw CRM / marketing-automation exports (any column names, activity names, value
+    names, time zone, filters, duplicates) into the canonical files `evaluate` reads, streaming
+    in bounded memory, with a report where every row is accounted for."""
     from sim.real.importer import import_files
 
-    summary = import_files(events, contacts, accounts, out_dir, mapping, skip_bad_rows)
+    summary = import_files(
+        events, contacts, accounts, out_dir, mapping, skip_bad_rows, opportunities=opportunities
+    )
     typer.echo(str(summary))
     typer.echo(
         f"next: qualsim evaluate --events {out_dir}/events.csv --contacts "
         f"{out_dir}/contacts.csv"
         + (f" --accounts {out_dir}/accounts.csv" if accounts is not None else "")
+        + (f" --opportunities {out_dir}/opportunities.csv" if opportunities is not None else "")
         + " --policy ... --out results/"
     )
 

@@ -19,7 +19,9 @@ SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 EVENT_COLUMNS = ("timestamp", "account_id", "contact_id", "activity")
 EVENT_OPTIONAL = ("channel", "campaign")
-CONTACT_COLUMNS = ("contact_id", "account_id", "title")
+# Job titles are optional (lead-level exports often have none): read as "" when absent.
+CONTACT_COLUMNS = ("contact_id", "account_id")
+CONTACT_TITLE = ("title",)
 CONTACT_OPTIONAL = ("seniority", "department", "role")
 # The role each contact played in the account's buying group, as sales recorded it (an outcome,
 # like the opportunities: read for calibration, never shown to a policy).
@@ -36,7 +38,7 @@ OPPORTUNITY_OPTIONAL = ("closed", "status", "amount", "type")
 # Per input file: (required columns, optional columns).
 INPUT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "events": (EVENT_COLUMNS, EVENT_OPTIONAL),
-    "contacts": (CONTACT_COLUMNS, (*CONTACT_OPTIONAL, *CONTACT_OUTCOME_COLUMNS)),
+    "contacts": (CONTACT_COLUMNS, (*CONTACT_TITLE, *CONTACT_OPTIONAL, *CONTACT_OUTCOME_COLUMNS)),
     "accounts": (ACCOUNT_COLUMNS, ACCOUNT_OPTIONAL),
     "opportunities": (OPPORTUNITY_COLUMNS, OPPORTUNITY_OPTIONAL),
 }

@@ -1,34 +1,164 @@
 """The mapping file of ``qualsim import``: how a team's export names its columns and
-activities, its time zone and timestamp format, and what to do with duplicate rows (see
-:mod:`sim.real.importer` for the file's format)."""
+activities, which rows count, how its values translate to qualsim's, its time zone and
+timestamp format, and what to do with duplicate rows (see :mod:`sim.real.importer` for the
+file's format and :mod:`sim.real.transforms` for what each part does to a row).
+
+A mapping is configuration, not code: it reads no file and runs nothing; a value it does not
+expect is reported by the importer with the raw file's line and that value only.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import did_you_mean, read_yaml_file
 from sim.real.inputs import INPUT_COLUMNS
 from sim.vocab import ACTIVITIES
 
-__all__ = ["FileMapping", "Mapping", "load_mapping"]
+__all__ = ["Bins", "FileMapping", "Mapping", "RowFilter", "load_mapping"]
+
+_BOOL_HINT = (
+    "YAML reads {v!r} as a boolean (so do yes/no/on/off, unquoted); "
+    "quote the export's text, e.g. 'Yes'"
+)
+
+
+def _key(v: Any) -> Any:
+    """An export's value as text: numbers become their text; a YAML boolean is an error (its
+    text is lost: ``Yes`` and ``true`` both load as ``True``)."""
+    if isinstance(v, bool):
+        raise ValueError(_BOOL_HINT.format(v=v))
+    if isinstance(v, int | float):
+        return str(v)
+    return v
+
+
+def _out(v: Any) -> Any:
+    """A value written to a canonical column: booleans as ``true``/``false``, numbers as text."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return str(v)
+    return v
+
+
+Key = Annotated[str, BeforeValidator(_key)]
+Out = Annotated[str, BeforeValidator(_out)]
+Unmapped = Literal["error", "keep", "empty"]
+
+
+def _text_keys(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {_key(k): t for k, t in v.items()}
+    return v
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RowFilter(_Strict):
+    """Keep only the rows whose export ``column`` (its raw name, before renaming; values
+    compared as text stripped of surrounding spaces) ``equals`` a value, is ``in`` a list or
+    is ``not_in`` one: exactly one of the three."""
+
+    column: Annotated[str, Field(min_length=1)]
+    equals: Key | None = None
+    in_: list[Key] | None = Field(None, alias="in")
+    not_in: list[Key] | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> RowFilter:
+        given = [k for k in ("equals", "in_", "not_in") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a filter needs exactly one of equals, in, not_in (got {len(given)})")
+        return self
+
+    @property
+    def allowed(self) -> tuple[list[str], bool]:
+        """(values, True: keep rows with one of them; False: keep rows with none of them)."""
+        if self.equals is not None:
+            return [self.equals], True
+        if self.in_ is not None:
+            return list(self.in_), True
+        return list(self.not_in or []), False
+
+    def __str__(self) -> str:
+        values, keep = self.allowed
+        if self.equals is not None:
+            return f"{self.column} = {self.equals!r}"
+        return f"{self.column} {'in' if keep else 'not in'} {values}"
+
+
+class Bins(_Strict):
+    """A numeric export ``column`` cut into labelled ranges. ``edges`` are the ranges' lower
+    bounds, increasing: ``labels[i]`` is written for ``edges[i] <= x < edges[i+1]`` (closed on
+    the left, open on the right), the last label for ``x >= edges[-1]``. A value below
+    ``edges[0]`` or not a number is an error naming the raw file, line and value; an empty
+    cell stays empty (unknown)."""
+
+    column: Annotated[str, Field(min_length=1)]
+    edges: Annotated[list[float], Field(min_length=1)]
+    labels: Annotated[list[Out], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _shape(self) -> Bins:
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
+            raise ValueError(f"edges must increase strictly, got {self.edges}")
+        if len(self.labels) != len(self.edges):
+            raise ValueError(
+                f"one label per edge (each edge is the lower bound of its label's range): "
+                f"{len(self.edges)} edges, {len(self.labels)} labels"
+            )
+        return self
+
+
+def _time_zone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(v)
+    except Exception:
+        raise ValueError(f"unknown time zone {v!r} (expected e.g. Europe/Berlin, UTC)") from None
+    return v
+
+
+TimeZone = Annotated[str | None, AfterValidator(_time_zone)]
 
 
 class FileMapping(_Strict):
-    """How one raw file maps to a canonical one: ``columns`` (qualsim name -> the export's
-    column), its own ``timestamp_format``, ``activities`` (export name -> qualsim activity),
-    ``ignore_activities`` (system events, not touches) and ``duplicates`` (keep or drop)."""
+    """How one raw file maps to a canonical one.
+
+    ``columns`` (qualsim name -> the export's column; one export column may feed several
+    names), ``constants`` (qualsim name -> a value for every row), ``bins`` (qualsim name ->
+    :class:`Bins`), ``values`` (qualsim name -> {export value -> qualsim value}) with
+    ``unmapped_values`` (``error``, the default, ``keep`` or ``empty``; one for the file or one
+    per column), ``filters`` (:class:`RowFilter`, all must hold), ``timestamp_format`` and
+    ``timezone`` (this file's own; default: the mapping's),
+    ``activities`` (export name -> qualsim activity), ``ignore_activities`` (system events, not
+    touches) and ``duplicates`` (keep or drop)."""
 
     columns: dict[str, Annotated[str, Field(min_length=1)]] = {}
+    constants: dict[str, Out] = {}
+    bins: dict[str, Bins] = {}
+    values: dict[str, Annotated[dict[Key, Out], BeforeValidator(_text_keys)]] = {}
+    unmapped_values: Unmapped | dict[str, Unmapped] = "error"
+    filters: list[RowFilter] = []
     timestamp_format: str | None = None  # this file's own format (default: the top-level one)
+    timezone: TimeZone = None  # this file's own time zone (default: the top-level one)
     activities: dict[str, str] = {}
     ignore_activities: list[str] = []
     duplicates: Literal["keep", "drop"] = "keep"
@@ -45,40 +175,74 @@ class FileMapping(_Strict):
             )
         return v
 
+    @model_validator(mode="after")
+    def _one_source_each(self) -> FileMapping:
+        sources: dict[str, dict[str, Any]] = {
+            "columns": self.columns,
+            "constants": self.constants,
+            "bins": self.bins,
+        }
+        seen: dict[str, str] = {}
+        for part, fields in sources.items():
+            for name in fields:
+                if name in seen:
+                    raise ValueError(f"{name!r} is given by both {seen[name]} and {part}: keep one")
+                seen[name] = part
+        for name in self.values:
+            if name in self.constants or name in self.bins:
+                part = "constants" if name in self.constants else "bins"
+                raise ValueError(
+                    f"values: {name!r} comes from {part}, which already give qualsim values"
+                )
+            if name == "activity":
+                raise ValueError("values: map activity names under activities, not values")
+        if isinstance(self.unmapped_values, dict):
+            extra = [c for c in self.unmapped_values if c not in self.values]
+            if extra:
+                raise ValueError(
+                    f"unmapped_values: {extra[0]!r} has no value map under values"
+                    f"{did_you_mean(extra[0], list(self.values))}"
+                )
+        return self
+
+    def unmapped(self, name: str) -> Unmapped:
+        """What happens to a value of column ``name`` that its value map does not list."""
+        if isinstance(self.unmapped_values, dict):
+            return self.unmapped_values.get(name, "error")
+        return self.unmapped_values
+
+    def targets(self) -> dict[str, list[str]]:
+        """The qualsim names each part of the mapping sets (for checking them)."""
+        return {
+            "columns": list(self.columns),
+            "constants": list(self.constants),
+            "bins": list(self.bins),
+            "values": list(self.values),
+        }
+
 
 class Mapping(_Strict):
     """A mapping file: the ``timezone`` of naive timestamps, the default ``timestamp_format``
     (strptime; default ISO 8601) and one :class:`FileMapping` per file."""
 
-    timezone: str | None = None
+    timezone: TimeZone = None
     timestamp_format: str | None = None
     events: FileMapping = FileMapping()
     contacts: FileMapping = FileMapping()
     accounts: FileMapping = FileMapping()
+    opportunities: FileMapping = FileMapping()
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            pd.Timestamp("2024-01-01").tz_localize(v)
-        except Exception:
-            raise ValueError(
-                f"unknown time zone {v!r} (expected e.g. Europe/Berlin, UTC)"
-            ) from None
-        return v
-
-    @field_validator("events", "contacts", "accounts")
+    @field_validator("events", "contacts", "accounts", "opportunities")
     @classmethod
     def _targets(cls, v: FileMapping, info) -> FileMapping:
         allowed = INPUT_COLUMNS[info.field_name]
-        bad = [k for k in v.columns if k not in allowed]
-        if bad:
-            raise ValueError(
-                f"columns: {bad[0]!r} is not a qualsim {info.field_name} column"
-                f"{did_you_mean(bad[0], allowed)}; expected some of {', '.join(allowed)}"
-            )
+        for part, names in v.targets().items():
+            bad = [k for k in names if k not in allowed]
+            if bad:
+                raise ValueError(
+                    f"{part}: {bad[0]!r} is not a qualsim {info.field_name} column"
+                    f"{did_you_mean(bad[0], allowed)}; expected some of {', '.join(allowed)}"
+                )
         return v
 
 

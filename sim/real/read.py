@@ -5,8 +5,8 @@
 - events: ``timestamp`` (ISO 8601 date or date-time), ``account_id``, ``contact_id`` (empty =
   anonymous), ``activity`` (a name from ``sim.vocab.ACTIVITIES``); optional ``channel``,
   ``campaign``;
-- contacts: ``contact_id``, ``account_id``, ``title``; optional ``seniority``, ``department``,
-  ``role``;
+- contacts: ``contact_id``, ``account_id``; optional ``title`` (every title "" when the column
+  is absent, with a warning in the report), ``seniority``, ``department``, ``role``;
 - accounts (optional): ``account_id``; optional ``tier``, ``icp_fit`` and the outcomes
   ``opportunity_date``, ``close_date``, ``won``, ``value`` (one opportunity per account);
 - opportunities (optional, instead of those outcomes): ``account_id``, ``opportunity_id``,
@@ -254,9 +254,15 @@ def _contact_table(
         {
             "contact_id": np.arange(len(people.keys), dtype=np.int64),
             "account_id": accounts.get_indexer(people.account_keys).astype(np.int64),
-            "title": pd.Series(as_text(src.df["title"]), dtype=str),
+            "title": pd.Series(
+                as_text(src.df["title"]) if "title" in src.df.columns else "",
+                index=range(len(people.keys)),
+                dtype=str,
+            ),
         }
     )
+    if "title" not in src.df.columns:
+        warnings.append(f"{src.name}: no title column: rules that weigh titles weigh nothing")
     for c in _optional(src, CONTACT_OPTIONAL):
         vals = as_text(src.df[c])
         co[c] = pd.Series(vals, dtype=str)

@@ -323,3 +323,25 @@ def test_cli_import_then_evaluate(exports, tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_unreadable_csv_files_name_the_file(tmp_path: Path) -> None:
+    con = tmp_path / "c.csv"
+    con.write_text("contact_id,account_id\nc1,a\n", encoding="utf-8")
+    (tmp_path / "latin1.csv").write_bytes(
+        b"timestamp,account_id,contact_id,activity\n2024-01-01,caf\xe9,c1,web_visit\n"
+    )
+    with pytest.raises(DataError, match=r"latin1\.csv: not UTF-8 text"):
+        import_files(tmp_path / "latin1.csv", con, None, tmp_path / "o")
+    (tmp_path / "ragged.csv").write_text(
+        "timestamp,account_id,contact_id,activity\n2024-01-01,a,c1,web_visit,extra\n", "utf-8"
+    )
+    with pytest.raises(DataError, match=r"ragged\.csv: not a valid CSV file .*Expected 4 columns"):
+        import_files(tmp_path / "ragged.csv", con, None, tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "bom.csv").write_bytes(
+        b"\xef\xbb\xbftimestamp,account_id,contact_id,activity\n2024-01-01,007,c1,web_visit\n"
+    )
+    import_files(tmp_path / "bom.csv", con, None, tmp_path / "o")
+    ev = pd.read_csv(tmp_path / "o" / "events.csv", dtype=str)
+    assert ev["account_id"].tolist() == ["007"]  # ids stay text
