@@ -25,7 +25,7 @@ from pydantic import (
 
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
-from sim.vocab import Activity, Role, Seniority
+from sim.vocab import SALES_ACTIVITIES, Activity, Role, Seniority
 
 Float = Annotated[float, Field(strict=True)]
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
@@ -33,10 +33,16 @@ Count = Annotated[int, Field(strict=True, ge=0)]
 # Title phrases, matched as whole words (no regular expressions from config).
 Phrases = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
-# Touches that count unless a policy lists its own: everything but passive exposure.
+# Touches that count unless a policy lists its own: everything but passive exposure and sales
+# touches; with ``include_sales_touches: true`` the sales touches too (SALES_DEFAULT_ACTIVITIES).
 DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
-    a for a in get_args(Activity) if a not in ("impression", "email_open")
+    a
+    for a in get_args(Activity)
+    if a not in ("impression", "email_open") and a not in SALES_ACTIVITIES
 )
+SALES_DEFAULT_ACTIVITIES: tuple[Activity, ...] = (*DEFAULT_ACTIVITIES, *SALES_ACTIVITIES)
+# Where a policy names activities: lists under these keys, dicts keyed by activity under those.
+_ACTIVITY_LISTS, _ACTIVITY_KEYED = ("activities",), ("points", "activity_weights")
 
 
 class Strict(BaseModel):
@@ -143,15 +149,41 @@ class Group(Strict):
 
 class PolicyBase(Strict):
     """Fields every policy has. ``recycle_days``: after a handoff the account is not handed off
-    again for this many days (null: never again)."""
+    again for this many days (null: never again). ``include_sales_touches``: see the sales
+    touches (``sim.vocab.SALES_ACTIVITIES``: calls, meetings, ...); without it the policy is
+    evaluated on the log without them, and naming a sales activity is an error."""
 
     name: Annotated[str, Field(min_length=1)]
     kind: str
     description: str = ""
     reference: str = ""
     recycle_days: PositiveFloat | None = None
+    include_sales_touches: bool = False
 
     KIND: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sales_defaults(cls, data: Any) -> Any:
+        """With ``include_sales_touches``, a default activity list counts sales touches too."""
+        opted = isinstance(data, dict) and data.get("include_sales_touches") is True
+        if opted and "activities" in cls.model_fields and "activities" not in data:
+            return {**data, "activities": list(SALES_DEFAULT_ACTIVITIES)}
+        return data
+
+    @model_validator(mode="after")
+    def _sales_named(self) -> PolicyBase:
+        if not self.include_sales_touches:
+            named = sales_named(self.model_dump(by_alias=True, exclude_defaults=True))
+            if named:
+                loc, act = named[0]
+                raise LocatedError(
+                    loc,
+                    f"{act!r} is a sales touch, which this policy does not see: add "
+                    "include_sales_touches: true to count sales touches (marketing rules ignore "
+                    "them by default)",
+                )
+        return self
 
     def evaluate(self, log) -> Any:  # pragma: no cover - every kind overrides it
         raise NotImplementedError
@@ -333,6 +365,24 @@ class Combinator(PolicyBase):
         return self._members
 
 
+def sales_named(data: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """Every (field path, sales activity) named in a policy's data: in an ``activities`` list
+    or as a key of ``points`` / ``activity_weights``, at any depth (conditions, stages)."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if k in _ACTIVITY_LISTS and isinstance(v, list):
+                out += [((*loc, k, i), a) for i, a in enumerate(v) if a in SALES_ACTIVITIES]
+            elif k in _ACTIVITY_KEYED and isinstance(v, dict):
+                out += [((*loc, k, a), a) for a in v if a in SALES_ACTIVITIES]
+            else:
+                out += sales_named(v, (*loc, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += sales_named(v, (*loc, i))
+    return out
+
+
 def check_activities(v: list[str] | None) -> list[str] | None:
     """Activity lists must be non-empty when given (names are checked by the schema)."""
     if v is not None and not v:
@@ -342,6 +392,7 @@ def check_activities(v: list[str] | None) -> list[str] | None:
 
 __all__ = [
     "DEFAULT_ACTIVITIES",
+    "SALES_DEFAULT_ACTIVITIES",
     "Combinator",
     "Condition",
     "Decay",
@@ -358,5 +409,6 @@ __all__ = [
     "TitleWeight",
     "WeightedTitles",
     "check_activities",
+    "sales_named",
     "field_validator",
 ]
