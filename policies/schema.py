@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from policies.sales_touches import sales_named
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
 from sim.vocab import SALES_ACTIVITIES, Activity, Role, Seniority
@@ -41,8 +42,6 @@ DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
     if a not in ("impression", "email_open") and a not in SALES_ACTIVITIES
 )
 SALES_DEFAULT_ACTIVITIES: tuple[Activity, ...] = (*DEFAULT_ACTIVITIES, *SALES_ACTIVITIES)
-# Where a policy names activities: lists under these keys, dicts keyed by activity under those.
-_ACTIVITY_LISTS, _ACTIVITY_KEYED = ("activities",), ("points", "activity_weights")
 
 
 class Strict(BaseModel):
@@ -365,24 +364,6 @@ class Combinator(PolicyBase):
         return self._members
 
 
-def sales_named(data: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
-    """Every (field path, sales activity) named in a policy's data: in an ``activities`` list
-    or as a key of ``points`` / ``activity_weights``, at any depth (conditions, stages)."""
-    out: list[tuple[tuple, str]] = []
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if k in _ACTIVITY_LISTS and isinstance(v, list):
-                out += [((*loc, k, i), a) for i, a in enumerate(v) if a in SALES_ACTIVITIES]
-            elif k in _ACTIVITY_KEYED and isinstance(v, dict):
-                out += [((*loc, k, a), a) for a in v if a in SALES_ACTIVITIES]
-            else:
-                out += sales_named(v, (*loc, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            out += sales_named(v, (*loc, i))
-    return out
-
-
 def check_activities(v: list[str] | None) -> list[str] | None:
     """Activity lists must be non-empty when given (names are checked by the schema)."""
     if v is not None and not v:
@@ -409,6 +390,5 @@ __all__ = [
     "TitleWeight",
     "WeightedTitles",
     "check_activities",
-    "sales_named",
     "field_validator",
 ]

@@ -19,7 +19,7 @@ from policies.kernels import rule, sweep, touches
 from policies.kernels.views import policy_view
 from policies.kinds import mqa, mql
 from policies.kinds.combinators import per_event
-from policies.schema import sales_named
+from policies.sales_touches import sales_named
 from sim.errors import ConfigError, DataError, QualsimError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
