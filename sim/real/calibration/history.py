@@ -88,12 +88,8 @@ def members_of(h: History, notes: list[str]) -> Members:
     if role is not None:
         role = role.astype(str)
         member = np.isin(role, ROLES)
-    else:
+    else:  # listed as not identifiable by committee_per_tier
         member = np.ones(len(co), dtype=bool)
-        notes.append(
-            "committee vs noise contacts (no buying_role column: every contact counts as a "
-            "member, noise_contacts = 0)"
-        )
     n_comm = np.bincount(c_acc[member], minlength=h.n_accounts)
     n_noise = np.bincount(c_acc[~member], minlength=h.n_accounts)
     if (n_comm == 0).all():
