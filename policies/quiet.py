@@ -28,8 +28,9 @@ import pandas as pd
 
 from policies.kernels.conditions import condition_holds, counting_masks, resolve
 from policies.kernels.frame import Frame
+from policies.kernels.search import grouped_searchsorted
 from policies.kernels.views import marketing_frame, sales_touches
-from policies.kernels.windows import decayed_sum, window_sum
+from policies.kernels.windows import running_decayed, window_sum
 from policies.kinds.mql import activity_points, fit_points
 from policies.kinds.stages import stage_entries
 from policies.kinds.titles import titles_score
@@ -92,8 +93,10 @@ def _reasons(policy: PolicyBase, f: Frame) -> list[str]:
 def people_per_account(f: Frame) -> float:
     """Known people (distinct contacts with a touch) per account with events."""
     known = f.known
-    pairs = np.unique(np.c_[f.account[known], f.contact[known]], axis=0)
-    return len(pairs) / max(f.first_of_account.size, 1)
+    if not known.any():
+        return 0.0
+    pair = f.rank[known] * (int(f.contact[known].max()) + 1) + f.contact[known]
+    return pd.unique(pair).size / max(f.first_of_account.size, 1)
 
 
 def _names(acts: Sequence[str], most: int = 4) -> str:
@@ -214,23 +217,27 @@ def _mql(policy: Mql, f: Frame) -> list[str]:
 
 
 def highest_lead_score(policy: Mql, f: Frame) -> float:
-    """The highest score a known person reaches at one of their own touches (the fit points
-    plus the touches' points, decayed or in the window, as the policy says)."""
+    """The highest score a known person reaches at one of their own touch times (the fit
+    points plus the touches' points, decayed or in the window, as the policy says)."""
     known = np.flatnonzero(f.known)
-    pts = activity_points(policy)[f.activity]
-    fit = fit_points(policy, f)
+    order = known[np.lexsort((known, f.time[known], f.contact[known]))]  # (contact, time)
+    c, t = f.contact[order], f.time[order]
+    if c.size == 0:
+        return -np.inf
+    p = activity_points(policy)[f.activity[order]]
+    new = np.r_[True, c[1:] != c[:-1]]
+    last = np.r_[(c[1:] != c[:-1]) | (t[1:] != t[:-1]), True]  # a person's last at a time
     decay = policy.decay
     if decay is not None and decay.half_life_days is not None:
-        _, run = decayed_sum(f, f.contact, f.known, pts, decay.half_life_days)
-        return float((run + fit[known]).max())
-    order = known[np.lexsort((known, f.time[known], f.contact[known]))]
-    s = pd.Series(pts[order], index=pd.to_timedelta(f.time[order], unit="D"))
-    by = s.groupby(f.contact[order], sort=False)
-    if decay is not None and decay.window_days is not None:
-        run = by.rolling(pd.Timedelta(days=decay.window_days), closed="both").sum()
+        run = running_decayed(new, t, p, decay.half_life_days)
     else:
-        run = by.cumsum()
-    return float((run.to_numpy(float) + fit[order]).max())
+        csum = np.r_[0.0, np.cumsum(p)]
+        rank = np.cumsum(new) - 1
+        lo = np.flatnonzero(new)[rank]  # no decay: from the person's first touch
+        if decay is not None and decay.window_days is not None:
+            lo = grouped_searchsorted(rank, t, rank, t - decay.window_days, "left")
+        run = csum[1:] - csum[lo]
+    return float((run + fit_points(policy, f)[order])[last].max())
 
 
 def _titles(policy: WeightedTitles, f: Frame) -> list[str]:

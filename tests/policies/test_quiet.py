@@ -3,12 +3,18 @@ reason from the log's own statistics, on hand-made logs for every shipped kind."
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import policies
 import sim
-from policies.quiet import QUIET_SHARE, is_quiet, why_nothing
+from policies import reference
+from policies.quiet import QUIET_SHARE, highest_lead_score, is_quiet, why_nothing
 from sim.cli import app
 
 
@@ -202,3 +208,52 @@ def test_a_clause_that_holds_counts_the_accounts_handed_off():
     assert handed > 0
     n = log.events["account_id"].nunique()
     assert why_nothing(p, log) == [f"clause any.0 holds on {handed} of {n} accounts with events"]
+
+
+# -- the highest lead score against the reference's scores --------------------------------------
+ACTS = ["web_visit", "webinar", "content_download", "email_open", "meeting"]
+
+
+@st.composite
+def mql_cases(draw):
+    rows, people = [], {}
+    for a in range(draw(st.integers(1, 3))):
+        for c in range(10 * a, 10 * a + draw(st.integers(1, 3))):
+            people[c] = (a, draw(st.sampled_from(["CISO", "Analyst", ""])), None)
+            for _ in range(draw(st.integers(1, 6))):
+                rows.append((draw(st.integers(0, 40)) / 2, a, c, draw(st.sampled_from(ACTS))))
+    spec = {
+        "name": "m",
+        "kind": "mql",
+        "threshold": 1000.0,
+        "include_sales_touches": draw(st.booleans()),
+        "points": draw(
+            st.dictionaries(
+                st.sampled_from(ACTS[:4]), st.sampled_from([-3.0, 1.0, 2.5, 10.0]), min_size=1
+            )
+        ),
+        "fit": {"titles": [{"match": ["ciso"], "points": 4.0}]},
+    }
+    decay = draw(st.sampled_from([None, {"half_life_days": 3.0}, {"window_days": 2.5}]))
+    if decay is not None:
+        spec["decay"] = decay
+    return _log(rows, people), spec
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=mql_cases())
+def test_highest_lead_score_equals_the_reference_best(case):
+    log, spec = case
+    p = policies.load_policy(spec)
+    seen = reference._seen(p, log)
+    contacts = reference._contacts(seen)
+    best = max(
+        (
+            reference.mql_score(p, x.contact_id, touches, x.time, contacts.get(x.contact_id, {}))
+            for touches in reference._touches_by_account(seen).values()
+            for x in touches
+        ),
+        default=-math.inf,
+    )
+    view = policies.Frame(seen)
+    assert highest_lead_score(p, view) == pytest.approx(best, rel=1e-9, abs=1e-9)
