@@ -229,7 +229,7 @@ def highest_lead_score(policy: Mql, f: Frame) -> float:
     last = np.r_[(c[1:] != c[:-1]) | (t[1:] != t[:-1]), True]  # a person's last at a time
     decay = policy.decay
     if decay is not None and decay.half_life_days is not None:
-        run = running_decayed(new, t, p, decay.half_life_days)
+        run = decayed_at_touches(new, t, p, decay.half_life_days)
     else:
         csum = np.r_[0.0, np.cumsum(p)]
         rank = np.cumsum(new) - 1
@@ -238,6 +238,22 @@ def highest_lead_score(policy: Mql, f: Frame) -> float:
             lo = grouped_searchsorted(rank, t, rank, t - decay.window_days, "left")
         run = csum[1:] - csum[lo]
     return float((run + fit_points(policy, f)[order])[last].max())
+
+
+def decayed_at_touches(new: np.ndarray, t: np.ndarray, p: np.ndarray, half_life: float):
+    """Per touch, in (person, time) order with ``new`` marking each person's first: the
+    person's Σ p × 0.5^((t - s)/half_life) over their touches so far, in O(n): each person's
+    sum is taken relative to their first touch (a cumulative sum of p × 2^((s - first)/h));
+    people whose touches span over 900 half-lives (2^900 nears the float limit) go through
+    :func:`~policies.kernels.windows.running_decayed`."""
+    rank = np.cumsum(new) - 1
+    x = (t - t[np.flatnonzero(new)][rank]) / half_life
+    wide = (pd.Series(x).groupby(rank).transform("max") > 900).to_numpy()
+    scale = np.exp2(np.where(wide, 0.0, x))
+    run = pd.Series(p * scale).groupby(rank).cumsum().to_numpy() / scale
+    if wide.any():
+        run[wide] = running_decayed(new[wide], t[wide], p[wide], half_life)
+    return run
 
 
 def _titles(policy: WeightedTitles, f: Frame) -> list[str]:

@@ -234,7 +234,9 @@ def mql_cases(draw):
         ),
         "fit": {"titles": [{"match": ["ciso"], "points": 4.0}]},
     }
-    decay = draw(st.sampled_from([None, {"half_life_days": 3.0}, {"window_days": 2.5}]))
+    # a half-life of 0.01 day: a person's touches span up to 2,000 half-lives (the wide path)
+    decays = [None, {"half_life_days": 3.0}, {"half_life_days": 0.01}, {"window_days": 2.5}]
+    decay = draw(st.sampled_from(decays))
     if decay is not None:
         spec["decay"] = decay
     return _log(rows, people), spec
