@@ -208,22 +208,35 @@ def _mql(policy: Mql, f: Frame) -> list[str]:
     scored = [a for a in ACTIVITIES if policy.points_for(a) > 0]
     if scored and _absent(scored, f):
         return [f"{policy.name} scores {_names(scored)}, none of which this log has"]
-    top = highest_lead_score(policy, f)
+    at, score = lead_scores_at_touches(policy, f)
+    top = float(score.max())
     if top < policy.threshold:
         return [
             f"the highest lead score reached is {top:.4g}; the threshold is {policy.threshold:g}"
         ]
-    return []
+    return [_reach(f, at[score >= policy.threshold], "a person's lead score", policy.threshold)]
+
+
+def _reach(f: Frame, events: np.ndarray, what: str, threshold: float) -> str:
+    n, total = int(np.unique(f.rank[events]).size), f.first_of_account.size
+    return f"{what} reaches {threshold:g} on {n:,} of {total:,} accounts with events"
 
 
 def highest_lead_score(policy: Mql, f: Frame) -> float:
     """The highest score a known person reaches at one of their own touch times (the fit
-    points plus the touches' points, decayed or in the window, as the policy says)."""
+    points plus the touches' points, decayed or in the window, as the policy says; -inf
+    without known people)."""
+    _, score = lead_scores_at_touches(policy, f)
+    return float(score.max()) if score.size else -np.inf
+
+
+def lead_scores_at_touches(policy: Mql, f: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """(event index, the person's score) at each known person's last touch of each time."""
     known = np.flatnonzero(f.known)
     order = known[np.lexsort((known, f.time[known], f.contact[known]))]  # (contact, time)
     c, t = f.contact[order], f.time[order]
     if c.size == 0:
-        return -np.inf
+        return order, np.zeros(0)
     p = activity_points(policy)[f.activity[order]]
     new = np.r_[True, c[1:] != c[:-1]]
     last = np.r_[(c[1:] != c[:-1]) | (t[1:] != t[:-1]), True]  # a person's last at a time
@@ -237,7 +250,7 @@ def highest_lead_score(policy: Mql, f: Frame) -> float:
         if decay is not None and decay.window_days is not None:
             lo = grouped_searchsorted(rank, t, rank, t - decay.window_days, "left")
         run = csum[1:] - csum[lo]
-    return float((run + fit_points(policy, f)[order])[last].max())
+    return order[last], (run + fit_points(policy, f)[order])[last]
 
 
 def decayed_at_touches(new: np.ndarray, t: np.ndarray, p: np.ndarray, half_life: float):
@@ -267,11 +280,15 @@ def _titles(policy: WeightedTitles, f: Frame) -> list[str]:
         if policy.default_title_weight == 0:
             return [f"no contact has a title: {policy.name} has nothing to weigh"]
         out.append(f"no contact has a title: {policy.name} weighs every person the same")
-    top = float(titles_score(policy, f).max())
+    score = titles_score(policy, f)
+    top = float(score.max())
     if top < policy.threshold:
         out.append(
             f"the highest account score reached is {top:.4g}; the threshold is {policy.threshold:g}"
         )
+    else:
+        hit = np.flatnonzero(score >= policy.threshold)
+        out.append(_reach(f, hit, "the account score", policy.threshold))
     return out
 
 

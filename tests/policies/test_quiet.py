@@ -259,3 +259,17 @@ def test_highest_lead_score_equals_the_reference_best(case):
     )
     view = policies.Frame(seen)
     assert highest_lead_score(p, view) == pytest.approx(best, rel=1e-9, abs=1e-9)
+
+
+def test_scores_that_reach_the_threshold_on_few_accounts_say_on_how_many():
+    # 200 accounts of one person with a webinar each; account 0's person has a second one
+    rows = [(0.0, a, a, "webinar") for a in range(200)] + [(1.0, 0, 0, "webinar")]
+    log = _log(rows)
+    mql = {"name": "m", "kind": "mql", "threshold": 20, "points": {"webinar": 10}}
+    assert _why(mql, log) == ["a person's lead score reaches 20 on 1 of 200 accounts with events"]
+    wt = {"name": "w", "kind": "weighted_titles", "threshold": 2, "window_days": 30}
+    wt["activity_weights"] = {"webinar": 1}
+    assert _why(wt, log) == [
+        "no contact has a title: w weighs every person the same",
+        "the account score reaches 2 on 1 of 200 accounts with events",
+    ]
