@@ -4,6 +4,7 @@ distance. Hand-made histories."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -15,9 +16,10 @@ from sim.real.calibration.report import POOR_KS, verdict
 FACTOR = "journey.buy_probability.factor_per_member"
 
 
-def _history(folder, n_accounts: int = 60, n_closed: int = 40, roles: bool = False, sizes=None):
+def _history(folder, n_accounts=60, n_closed=40, roles=False, sizes=None, sales=False):
     """``n_accounts`` accounts, each with ``sizes(i)`` people (default 1) touching weekly; the
-    first ``n_closed`` decided, won when i % 4 == 0 (a quarter); roles only with ``roles``."""
+    first ``n_closed`` decided, won when i % 4 == 0 (a quarter); roles only with ``roles``;
+    with ``sales`` each person also has a call and a meeting every week."""
     folder.mkdir(exist_ok=True)
     ev = ["timestamp,account_id,contact_id,activity"]
     co = ["contact_id,account_id,title" + (",buying_role" if roles else "")]
@@ -28,6 +30,7 @@ def _history(folder, n_accounts: int = 60, n_closed: int = 40, roles: bool = Fal
         for week in range(12):
             day = f"2025-{1 + week // 4:02d}-{1 + 7 * (week % 4):02d}"
             ev += [f"{day},a{i},{p},web_visit" for p in people]
+            ev += [f"{day},a{i},{p},{a}" for p in people for a in ("call", "meeting") if sales]
         opp, close = f"2025-02-{1 + i % 20:02d}", f"2025-03-{1 + i % 25:02d}"
         won = ("true" if i % 4 == 0 else "false") if i < n_closed else ""
         ac.append(f"a{i},{1 + i % 3},0.5,{opp},{close if i < n_closed else ''},{won}")
@@ -105,3 +108,13 @@ def test_cli_calibrate_prints_what_it_cannot_identify(tmp_path):
     assert "Not identifiable from this history" in res.output
     assert "factor_per_member" in res.output.split("Not identifiable")[1]
     assert "verdict" in res.output
+
+
+def test_sales_touches_change_no_estimate_and_no_distance(tmp_path):
+    """The world draws no sales touches: a history is fitted and compared without them."""
+    plain = _history(tmp_path / "plain", roles=True, sizes=lambda i: 1 + i % 4)
+    noisy = _history(tmp_path / "noisy", roles=True, sizes=lambda i: 1 + i % 4, sales=True)
+    assert len(noisy.log.events) == 3 * len(plain.log.events)
+    a, b = calibrate(plain, base="smb"), calibrate(noisy, base="smb")
+    assert a.table().equals(b.table()) and a.overrides == b.overrides
+    pd.testing.assert_frame_equal(fit_report(plain, a.scenario()), fit_report(noisy, b.scenario()))

@@ -128,10 +128,8 @@ def touch_rates(
 
 
 def _touch_counts(h: History, member: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Touches per account, phase, activity and source (member, noise contact, anonymous).
-    Sales touches are left out: the world draws marketing touches only (``sim.vocab``)."""
+    """Touches per account, phase, activity and source (member, noise contact, anonymous)."""
     ev = h.real.log.events
-    ev = ev[ev["activity"].cat.codes.to_numpy() < len(MARKETING_ACTIVITIES)]
     n_acc = h.n_accounts
     n_ph, n_a = len(PHASES), len(MARKETING_ACTIVITIES)
     acc = ev["account_id"].to_numpy(np.int64)

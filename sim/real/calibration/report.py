@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.real.calibration.history import marketing_only
 from sim.real.reallog import RealLog
 from sim.vocab import ROLES
 from sim.world.presets import load_scenario
@@ -75,7 +76,7 @@ def _observables(t, acc, n_acc, comm_per_acc, opp, close) -> dict[str, np.ndarra
 
 
 def _real_observables(real: RealLog) -> dict[str, np.ndarray]:
-    log = real.log
+    log = marketing_only(real).log  # the world draws no sales touches
     n_acc = len(log.accounts)
     co = log.contacts
     member = (
