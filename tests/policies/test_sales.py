@@ -198,3 +198,46 @@ def test_a_rule_that_opts_in_never_looks_ahead(world_log, seed, cut):
     pd.testing.assert_frame_equal(
         full[full["time"] <= cut].reset_index(drop=True), part.reset_index(drop=True)
     )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "mqa_count",
+        "mql_scored",
+        "progression_stages",
+        {**FOUR, "include_sales_touches": True, "any": [{"unique_contacts": 2}]},
+        {
+            "name": "meetings",
+            "kind": "mql",
+            "include_sales_touches": True,
+            "threshold": 40,
+            "points": {"meeting": 30, "call": 10, "webinar": 20, "email_reply": -5},
+            "decay": {"window_days": 30},
+            "recycle_days": 30,
+        },
+        {
+            "name": "sales_stage",
+            "kind": "stages",
+            "include_sales_touches": True,
+            "handoff_stage": "met",
+            "stages": [
+                {"name": "aware", "when": {"unique_contacts": 1, "window_days": 90}},
+                {
+                    "name": "met",
+                    "when": {"min_activities": 1, "window_days": 30, "activities": ["meeting"]},
+                },
+            ],
+        },
+    ],
+    ids=lambda s: s if isinstance(s, str) else s["name"],
+)
+def test_conformance_on_a_log_with_sales_touches(world_log, spec):
+    """Every conformance check (contract, untouched input, no look-ahead, sweep = loop,
+    explain = evaluate, fast = reference) on a small log with sales touches."""
+    small = sim.EventLog(
+        world_log.events[world_log.events["account_id"] < 25].reset_index(drop=True),
+        world_log.contacts,
+        world_log.accounts,
+    )
+    policies.check_policy(policies.load_policy(spec), with_sales(small, 3, 0.3))
