@@ -189,6 +189,7 @@ def test_evaluate_says_why_under_the_table(tmp_path):
     (tmp_path / "contacts.csv").write_text("\n".join(co) + "\n", encoding="utf-8")
     args = ["evaluate", "--events", str(tmp_path / "events.csv"), "--contacts"]
     args += [str(tmp_path / "contacts.csv"), "--policy", "mqa_count", "--out", str(tmp_path / "r")]
+    args += ["--report", str(tmp_path / "r.html")]
     res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
     assert res.exit_code == 0, res.output
     assert "sales touches: 1 call, 1 meeting" in res.output
@@ -196,6 +197,9 @@ def test_evaluate_says_why_under_the_table(tmp_path):
         "mqa_count hands off nothing: this log has 1.0 known people per account; clause any.0 "
         "needs 4 people within 30 days (the most on one account is 1)" in res.output
     )
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Why some policies hand off (almost) nothing" in html
+    assert "clause any.0 needs 4 people within 30 days" in html
 
 
 def test_a_clause_that_holds_counts_the_accounts_handed_off():
