@@ -16,10 +16,11 @@ from sim.real.calibration.report import POOR_KS, verdict
 FACTOR = "journey.buy_probability.factor_per_member"
 
 
-def _history(folder, n_accounts=60, n_closed=40, roles=False, sizes=None, sales=False):
+def _history(folder, n_accounts=60, n_closed=40, roles=False, sizes=None, sales=False, icp=None):
     """``n_accounts`` accounts, each with ``sizes(i)`` people (default 1) touching weekly; the
     first ``n_closed`` decided, won when i % 4 == 0 (a quarter); roles only with ``roles``;
-    with ``sales`` each person also has a call and a meeting every week."""
+    with ``sales`` each person also has a call and a meeting every week; ``icp(i)`` the
+    account's icp_fit as written (default 0.5 for every account)."""
     folder.mkdir(exist_ok=True)
     ev = ["timestamp,account_id,contact_id,activity"]
     co = ["contact_id,account_id,title" + (",buying_role" if roles else "")]
@@ -33,7 +34,8 @@ def _history(folder, n_accounts=60, n_closed=40, roles=False, sizes=None, sales=
             ev += [f"{day},a{i},{p},{a}" for p in people for a in ("call", "meeting") if sales]
         opp, close = f"2025-02-{1 + i % 20:02d}", f"2025-03-{1 + i % 25:02d}"
         won = ("true" if i % 4 == 0 else "false") if i < n_closed else ""
-        ac.append(f"a{i},{1 + i % 3},0.5,{opp},{close if i < n_closed else ''},{won}")
+        fit = (icp or (lambda i: "0.5"))(i)
+        ac.append(f"a{i},{1 + i % 3},{fit},{opp},{close if i < n_closed else ''},{won}")
     for name, lines in (("events", ev), ("contacts", co), ("accounts", ac)):
         (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return read_log(folder / "events.csv", folder / "contacts.csv", folder / "accounts.csv")
@@ -70,9 +72,14 @@ def test_without_roles_the_committee_size_is_not_an_estimate(tmp_path):
 def test_with_roles_and_several_sizes_both_are_estimates(tmp_path):
     # sizes 1, 2, 3, 4 in turn (tiers 1, 2, 3 in turn): 30 of 40 decided accounts are not of
     # the most common size
-    real = _history(tmp_path / "h", roles=True, sizes=lambda i: 1 + i % 4)
+    real = _history(
+        tmp_path / "h", roles=True, sizes=lambda i: 1 + i % 4, icp=lambda i: f"{i % 10 / 10:.1f}"
+    )
     cal = calibrate(real, base="smb")
     assert FACTOR in cal.estimates and FACTOR not in cal.unidentified
+    assert "in_market.at_fit_1" in cal.estimates and "committee.fill.influencer" not in str(
+        cal.unidentified
+    )
     assert "accounts.tiers.1.committee_size.mean" in cal.estimates
     assert not any(k.startswith("accounts.tiers.") for k in cal.unidentified)
 
@@ -118,3 +125,20 @@ def test_sales_touches_change_no_estimate_and_no_distance(tmp_path):
     a, b = calibrate(plain, base="smb"), calibrate(noisy, base="smb")
     assert a.table().equals(b.table()) and a.overrides == b.overrides
     pd.testing.assert_frame_equal(fit_report(plain, a.scenario()), fit_report(noisy, b.scenario()))
+
+
+def test_an_in_market_curve_without_spread_in_fit_is_not_an_estimate(tmp_path):
+    same = calibrate(_history(tmp_path / "same"), base="smb")  # every icp_fit is 0.5
+    none = calibrate(_history(tmp_path / "none", icp=lambda i: ""), base="smb")
+    for cal, why in ((same, "icp_fit hardly varies"), (none, "fewer than 30 accounts with an")):
+        for k in ("in_market.at_fit_0", "in_market.at_fit_1"):
+            assert k not in cal.estimates and why in cal.unidentified[k]
+        curve = cal.scenario().in_market
+        assert curve.at_fit_0 == curve.at_fit_1  # flat, as the reason says
+
+
+def test_without_roles_the_committee_make_up_is_not_identifiable(tmp_path):
+    cal = calibrate(_history(tmp_path / "h"), base="smb")
+    for k in ("committee.fill", "committee.blocker_probability", "committee.procurement_min_size"):
+        assert "no buying_role column" in cal.unidentified[k]
+    assert cal.scenario().committee == sim.load_scenario("smb").committee

@@ -30,7 +30,8 @@ how (every estimate carries a standard error and its sample size, or a note):
   preset's value, listed with the reason, and ``one_person`` is fitted alone.
 - **deal value per tier**: lognormal median and sigma of ``value`` of won accounts.
 - **in market**: share of accounts with an opportunity; with ``icp_fit`` the ``at_fit_0`` and
-  ``at_fit_1`` of the in-market curve (``shape`` kept) by maximum likelihood, corrected for the
+  ``at_fit_1`` of the in-market curve (``shape`` kept) by maximum likelihood (not identifiable,
+  and set flat, without icp_fit or when it hardly varies), corrected for the
   in-market accounts whose journey has not reached "qualified" by the end of the history (that
   chance is computed from the base preset's pre-opportunity stage durations).
 - **touch rates** (per week): each account's history is cut into phases relative to its

@@ -47,6 +47,13 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
     committee_per_tier(members, groups, fit)
     if members.role is not None:
         roles(h, members, bsc, fit)
+    else:
+        for path in ("fill", "blocker_probability", "procurement_min_size"):
+            fit.not_identified(
+                f"committee.{path}",
+                "the contacts file has no buying_role column: the committee's make-up cannot "
+                "be seen; the preset's value is kept",
+            )
     ident = identification_rate(h, bsc, fit)
     stage_timing(h, ct, bsc, fit)
     window = start_window(h, bsc, fit)

@@ -19,6 +19,9 @@ from sim.real.calibration.history import History
 from sim.real.calibration.timing import reach_qualified
 from sim.world.scenario import Scenario
 
+# Below this spread of icp_fit ** shape the slope of the in-market curve is not identifiable.
+MIN_FIT_SPREAD = 0.02
+
 
 def outcomes(
     h: History, n_comm: np.ndarray, groups: dict[int, np.ndarray], fit: Fit, bsc: Scenario
@@ -113,15 +116,23 @@ def _in_market_curve(
 ) -> None:
     est = fit.estimates
     shape = bsc.in_market.shape
-    if icp is None or np.isfinite(icp).sum() < MIN_ACCOUNTS:
+    ok = np.isfinite(icp) if icp is not None else np.zeros(has_opp.size, dtype=bool)
+    x, y = (icp[ok] if icp is not None else np.zeros(0)) ** shape, has_opp[ok]
+    if ok.sum() < MIN_ACCOUNTS or x.std() < MIN_FIT_SPREAD:
         p = min(est["in_market_share"].value / reach, 1.0)
-        se = est["in_market_share"].se / reach
+        why = (
+            f"fewer than {MIN_ACCOUNTS} accounts with an icp_fit"
+            if ok.sum() < MIN_ACCOUNTS
+            else f"the accounts' icp_fit hardly varies (spread {x.std():.2g} after the shape)"
+        )
         for k in ("at_fit_0", "at_fit_1"):
-            est[f"in_market.{k}"] = Estimate(p, se, has_opp.size, "flat: no icp_fit")
+            fit.not_identified(
+                f"in_market.{k}",
+                f"{why}: how the in-market chance changes with fit cannot be estimated; both ends "
+                f"are set to the overall rate {p:.3g} (a flat curve, an assumption)",
+            )
             fit.set(f"in_market.{k}", round(p, 4))
         return
-    ok = np.isfinite(icp)
-    x, y = icp[ok] ** shape, has_opp[ok]
 
     def nll(p):
         q = np.clip(reach * (p[0] + (p[1] - p[0]) * x), 1e-12, 1 - 1e-12)
