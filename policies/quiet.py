@@ -211,10 +211,27 @@ def _mql(policy: Mql, f: Frame) -> list[str]:
     at, score = lead_scores_at_touches(policy, f)
     top = float(score.max())
     if top < policy.threshold:
+        unfit = [
+            f"no contact has a {column}: the {column} fit points never apply"
+            for column, table in (
+                ("title", policy.fit.titles),
+                ("seniority", policy.fit.seniority),
+                ("department", policy.fit.department),
+            )
+            if table and not _has_values(f.log.contacts, column)
+        ]
         return [
-            f"the highest lead score reached is {top:.4g}; the threshold is {policy.threshold:g}"
+            f"the highest lead score reached is {top:.4g}; the threshold is {policy.threshold:g}",
+            *unfit,
         ]
     return [_reach(f, at[score >= policy.threshold], "a person's lead score", policy.threshold)]
+
+
+def _has_values(contacts: pd.DataFrame, column: str) -> bool:
+    """Does some contact have a non-empty ``column``?"""
+    if column not in contacts.columns:
+        return False
+    return bool((contacts[column].fillna("").astype(str).str.strip() != "").any())
 
 
 def _reach(f: Frame, events: np.ndarray, what: str, threshold: float) -> str:
@@ -274,9 +291,7 @@ def _titles(policy: WeightedTitles, f: Frame) -> list[str]:
     weighted = [a for a in ACTIVITIES if policy.weight_for(a) > 0]
     if _absent(weighted, f):
         return [f"{policy.name} weighs {_names(weighted)}, none of which this log has"]
-    con = f.log.contacts
-    titled = "title" in con.columns and (con["title"].fillna("").astype(str).str.strip() != "")
-    if not np.any(titled):
+    if not _has_values(f.log.contacts, "title"):
         if policy.default_title_weight == 0:
             return [f"no contact has a title: {policy.name} has nothing to weigh"]
         out.append(f"no contact has a title: {policy.name} weighs every person the same")

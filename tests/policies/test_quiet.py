@@ -138,7 +138,10 @@ def test_combinators_give_their_members_reasons():
     reasons = _why("mql_or_mqa", ONE_EACH)
     # web visits at days 0, 1, 2, half-life 30: 2^(-2/30) + 2^(-1/30) + 1 = 2.932
     assert reasons[0] == "mql_only: the highest lead score reached is 2.932; the threshold is 100"
-    assert reasons[1].startswith("mqa_count: this log has 1.0 known people per account")
+    assert (
+        reasons[1] == "mql_only: no contact has a seniority: the seniority fit points never apply"
+    )
+    assert reasons[2].startswith("mqa_count: this log has 1.0 known people per account")
     one = {"kind": "mqa_count", "window_days": 1}
     both = {
         "name": "both",
@@ -276,4 +279,15 @@ def test_scores_that_reach_the_threshold_on_few_accounts_say_on_how_many():
     assert _why(wt, log) == [
         "no contact has a title: w weighs every person the same",
         "the account score reaches 2 on 1 of 200 accounts with events",
+    ]
+
+
+def test_mql_fit_points_on_attributes_nobody_has():
+    # mql_only gives fit points by seniority; the lead export has no seniority (nor title)
+    rows = [(0.0, 0, 1, "webinar"), (1.0, 0, 1, "web_visit")]
+    log = _log(rows)
+    # webinar 5 x 2^(-1/30) + web visit 1
+    assert _why("mql_only", log) == [
+        "the highest lead score reached is 5.886; the threshold is 100",
+        "no contact has a seniority: the seniority fit points never apply",
     ]
