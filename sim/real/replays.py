@@ -104,7 +104,7 @@ def replay(
         )
     quiet = quiet_reasons(pols, quals, real.log, frame)
     sales = sales_touch_counts(real.log, frame)
-    return Replay(real, labelled, stages, metrics, details, days, quiet, sales)
+    return Replay(real, labelled, stages, metrics, details, days, quiet=quiet, sales_touches=sales)
 
 
 # What the simulator's metrics need that a real history cannot give (reported, not guessed).
