@@ -78,8 +78,8 @@ def _members(policy: Combinator, path: Path) -> list[PolicyBase]:
     deaf = [m.name for m in members if m.include_sales_touches and not policy.include_sales_touches]
     if deaf:
         raise ConfigError(
-            f"{path}: member {deaf[0]!r} includes sales touches, but its members see only what "
-            f"the combinator {policy.name!r} sees: add include_sales_touches: true to it"
+            f"{path}: member {deaf[0]!r} includes sales touches, but a combinator's members "
+            f"see only what it sees: add include_sales_touches: true to {policy.name!r}"
         )
     names = [m.name for m in members]
     if len(set(names)) != len(names):

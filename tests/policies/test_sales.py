@@ -149,7 +149,7 @@ def test_naming_a_sales_activity_without_opting_in_is_an_error(spec, where):
 
 def test_a_member_cannot_see_what_its_combinator_does_not(tmp_path):
     member = {**FOUR, "include_sales_touches": True}
-    with pytest.raises(ConfigError, match="include_sales_touches: true to it"):
+    with pytest.raises(ConfigError, match="add include_sales_touches: true to 'c'"):
         policies.load_policy({"name": "c", "kind": "any", "policies": [member, "mqa_count"]})
     both = policies.load_policy(
         {
