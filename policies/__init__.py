@@ -28,7 +28,8 @@ Kinds and plug-ins
 Checking and explaining
     ``check_policy`` (the conformance checks, raising ``PolicyCheckError`` naming the failed
     one; one by one: :mod:`policies.check`, :mod:`policies.testing`), ``explain`` (the touches
-    behind an account's handoffs), ``run_cases`` (a policy's YAML test cases).
+    behind an account's handoffs), ``why_nothing`` (why a policy hands off nothing or almost
+    nothing on a log, from its statistics), ``run_cases`` (a policy's YAML test cases).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from policies.kernels.frame import Frame
 from policies.kinds import BUILTIN
 from policies.kinds.stages import stage_entries
 from policies.loading import load_policy, with_value
+from policies.quiet import why_nothing
 from policies.registry import Kind, kinds, register
 from policies.schema import PolicyBase
 
@@ -50,4 +52,4 @@ from policies.schema import PolicyBase
 __all__ = ["PolicyBase", "load_policy", "with_value"]  # loading a policy
 __all__ += ["Frame", "evaluate", "holds", "stage_entries", "sweep"]  # evaluating it on an EventLog
 __all__ += ["BUILTIN", "Kind", "kinds", "register"]  # kinds and plug-ins
-__all__ += ["PolicyCheckError", "check_policy", "explain", "run_cases"]  # checking, explaining
+__all__ += ["PolicyCheckError", "check_policy", "explain", "run_cases", "why_nothing"]  # checking

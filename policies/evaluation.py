@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from policies.kernels.frame import Frame
+from policies.kernels.views import marketing_frame, policy_view, spread_holds
 from policies.loading import with_value
 from policies.registry import kind_of
 from policies.schema import PolicyBase
@@ -30,15 +31,18 @@ def evaluate(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> p
     """The qualifications (handoffs) of ``policy`` on ``log``, sorted by (account_id, time).
 
     ``frame`` (a :class:`Frame` of the same log) may be passed to share work between many
-    evaluations on one log; :func:`sweep` does that.
+    evaluations on one log; :func:`sweep` does that. A policy without ``include_sales_touches``
+    is evaluated on the log without its sales touches (:mod:`policies.kernels.views`).
     """
+    log, frame = policy_view(policy, log, frame)
     return kind_of(policy).evaluate(policy, log, frame).reset_index(drop=True)
 
 
 def holds(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> np.ndarray:
     """Per event of ``log`` (a bool per row of ``log.events``, in order): does ``policy``'s rule
     hold at that event's time, recycling aside? Every event of one time gets the same answer,
-    and it depends only on the events up to that time.
+    and it depends only on the events up to that time. At a sales touch, a policy that ignores
+    them answers as at the account's last other event before it (False before the first).
 
     Without ``recycle_days`` an account's handoff is at its first event where this is True.
     ``frame`` (a :class:`Frame` of the same log) shares work with other evaluations. Raises
@@ -54,7 +58,8 @@ def holds(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> np.n
     (dtype('bool'), True)
     """
     f = frame if frame is not None else Frame(log)
-    return np.array(rule_holds(policy, f), dtype=bool)
+    view = f if policy.include_sales_touches else marketing_frame(f)
+    return spread_holds(f, view, np.array(rule_holds(policy, view), dtype=bool))
 
 
 def rule_holds(policy: PolicyBase, f: Frame) -> np.ndarray:
@@ -73,7 +78,7 @@ def sweep(policy: PolicyBase, log: EventLog, path: str, values: Iterable[Any]) -
     qualifications of every variant, with a ``value`` column. Equal to a loop of
     :func:`evaluate`, but the work the variants share is done once (the window counts, the
     scores; a count threshold of a monotone ``mqa_count`` rule in one pass over the log)."""
-    frame = Frame(log)
+    log, frame = policy_view(policy, log)
     values = list(values)
     variants = [with_value(policy, path, v) for v in values]  # each validated like a file
     one_pass = kind_of(policy).sweep

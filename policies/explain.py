@@ -29,6 +29,7 @@ import pandas as pd
 from policies.evaluation import evaluate
 from policies.kernels.conditions import counting_masks
 from policies.kernels.frame import Frame
+from policies.kernels.views import policy_view
 from policies.registry import kind_of
 from policies.schema import Condition, PolicyBase
 from sim.eventlog import EventLog
@@ -71,7 +72,7 @@ def explain_accounts(
     policy: PolicyBase, log: EventLog, accounts: Iterable[int]
 ) -> dict[int, list[Why]]:
     """:func:`explain` for many accounts, evaluating the policy once."""
-    frame = Frame(log)
+    log, frame = policy_view(policy, log)  # what the policy sees (sales touches or not)
     q = evaluate(policy, log, frame)
     return {a: _explain_account(policy, frame, q, a) for a in accounts}
 

@@ -75,6 +75,12 @@ def _members(policy: Combinator, path: Path) -> list[PolicyBase]:
             members.append(load_policy(source))
         finally:
             _LOADING.pop()
+    deaf = [m.name for m in members if m.include_sales_touches and not policy.include_sales_touches]
+    if deaf:
+        raise ConfigError(
+            f"{path}: member {deaf[0]!r} includes sales touches, but a combinator's members "
+            f"see only what it sees: add include_sales_touches: true to {policy.name!r}"
+        )
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: member policies need distinct names: {names}")

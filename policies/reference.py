@@ -69,6 +69,7 @@ from policies.schema import (
     Stages,
     WeightedTitles,
 )
+from sim.vocab import SALES_ACTIVITIES
 
 COLUMNS: tuple[str, ...] = ("policy", "account_id", "contact_id", "time", "rule", "score", "stage")
 DTYPES: dict[str, Any] = {
@@ -614,6 +615,16 @@ _KINDS: tuple[tuple[type[PolicyBase], Callable[..., list[dict[str, Any]]]], ...]
 )
 
 
+def _seen(policy: PolicyBase, log):
+    """The log the policy sees: without the sales touches unless it includes them (its
+    members, in a combinator, see the same)."""
+    if policy.include_sales_touches:
+        return log
+    ev = log.events
+    keep = pd.Series([a not in SALES_ACTIVITIES for a in ev["activity"].astype(str)], dtype=bool)
+    return type(log)(ev[keep.to_numpy()], log.contacts, log.accounts)
+
+
 def _policy(policy: PolicyBase | dict | str | Path) -> PolicyBase:
     return policy if isinstance(policy, PolicyBase) else load_policy(policy)
 
@@ -627,6 +638,7 @@ def evaluate(policy: PolicyBase | dict | str | Path, log) -> pd.DataFrame:
     ``stages``). ``policy`` may also be anything :func:`policies.load_policy` takes.
     """
     policy = _policy(policy)
+    log = _seen(policy, log)
     runs = [run for cls, run in _KINDS if isinstance(policy, cls)]
     if not runs:
         raise TypeError(f"the reference evaluator does not know policy kind {policy.kind!r}")
@@ -647,6 +659,7 @@ def stage_entries(policy: Stages | dict | str | Path, log) -> pd.DataFrame:
     stages = _policy(policy)
     if not isinstance(stages, Stages):
         raise TypeError(f"stage_entries needs a stages policy, got kind {stages.kind!r}")
+    log = _seen(stages, log)
     contacts = _contacts(log)
     accounts = _accounts(log)
     rows: list[dict[str, Any]] = []

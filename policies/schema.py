@@ -23,9 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from policies.sales_touches import sales_named
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
-from sim.vocab import Activity, Role, Seniority
+from sim.vocab import SALES_ACTIVITIES, Activity, Role, Seniority
 
 Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # points: finite
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
@@ -33,10 +34,14 @@ Count = Annotated[int, Field(strict=True, ge=0)]
 # Title phrases, matched as whole words (no regular expressions from config).
 Phrases = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
-# Touches that count unless a policy lists its own: everything but passive exposure.
+# Touches that count unless a policy lists its own: everything but passive exposure and sales
+# touches; with ``include_sales_touches: true`` the sales touches too (SALES_DEFAULT_ACTIVITIES).
 DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
-    a for a in get_args(Activity) if a not in ("impression", "email_open")
+    a
+    for a in get_args(Activity)
+    if a not in ("impression", "email_open") and a not in SALES_ACTIVITIES
 )
+SALES_DEFAULT_ACTIVITIES: tuple[Activity, ...] = (*DEFAULT_ACTIVITIES, *SALES_ACTIVITIES)
 
 
 class Strict(BaseModel):
@@ -143,15 +148,41 @@ class Group(Strict):
 
 class PolicyBase(Strict):
     """Fields every policy has. ``recycle_days``: after a handoff the account is not handed off
-    again for this many days (null: never again)."""
+    again for this many days (null: never again). ``include_sales_touches``: see the sales
+    touches (``sim.vocab.SALES_ACTIVITIES``: calls, meetings, ...); without it the policy is
+    evaluated on the log without them, and naming a sales activity is an error."""
 
     name: Annotated[str, Field(min_length=1)]
     kind: str
     description: str = ""
     reference: str = ""
     recycle_days: PositiveFloat | None = None
+    include_sales_touches: bool = False
 
     KIND: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sales_defaults(cls, data: Any) -> Any:
+        """With ``include_sales_touches``, a default activity list counts sales touches too."""
+        opted = isinstance(data, dict) and data.get("include_sales_touches") is True
+        if opted and "activities" in cls.model_fields and "activities" not in data:
+            return {**data, "activities": list(SALES_DEFAULT_ACTIVITIES)}
+        return data
+
+    @model_validator(mode="after")
+    def _sales_named(self) -> PolicyBase:
+        if not self.include_sales_touches:
+            named = sales_named(self.model_dump(by_alias=True, exclude_defaults=True))
+            if named:
+                loc, act = named[0]
+                raise LocatedError(
+                    loc,
+                    f"{act!r} is a sales touch, which this policy does not see: add "
+                    "include_sales_touches: true to count sales touches (marketing rules ignore "
+                    "them by default)",
+                )
+        return self
 
     def evaluate(self, log) -> Any:  # pragma: no cover - every kind overrides it
         raise NotImplementedError
@@ -342,6 +373,7 @@ def check_activities(v: list[str] | None) -> list[str] | None:
 
 __all__ = [
     "DEFAULT_ACTIVITIES",
+    "SALES_DEFAULT_ACTIVITIES",
     "Combinator",
     "Condition",
     "Decay",

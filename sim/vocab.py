@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Activity = Literal[
+# What marketing sees and the simulated world draws: touches with a person or an account.
+MarketingActivity = Literal[
     "impression",
     "ad_click",
     "web_visit",
@@ -18,7 +19,28 @@ Activity = Literal[
     "demo_request",
     "intent_signal",
 ]
-ACTIVITIES: tuple[Activity, ...] = get_args(Activity)
+MARKETING_ACTIVITIES: tuple[MarketingActivity, ...] = get_args(MarketingActivity)
+
+# Sales touches, as a CRM logs them: a call, a meeting, an email a salesperson sends, a reply to
+# one, a task. Real exports have them; the simulated world does not draw them (its sales side is
+# sim.sales). Marketing rules ignore them unless they say ``include_sales_touches: true``.
+SalesActivity = Literal["call", "meeting", "sales_email", "email_reply", "task"]
+SALES_ACTIVITIES: tuple[SalesActivity, ...] = get_args(SalesActivity)
+
+# Every activity, the marketing ones first (the sales ones are appended, so the index of a
+# marketing activity, and the code of an activity Categorical, is what it always was).
+Activity = Literal[MarketingActivity, SalesActivity]
+ACTIVITIES: tuple[Activity, ...] = (*MARKETING_ACTIVITIES, *SALES_ACTIVITIES)
+
+
+def is_sales_touch(activity: str) -> bool:
+    """Is ``activity`` a sales touch (one of :data:`SALES_ACTIVITIES`)?
+
+    >>> is_sales_touch("meeting"), is_sales_touch("demo_request")
+    (True, False)
+    """
+    return activity in SALES_ACTIVITIES
+
 
 # The latent journey. ``decision`` is where it ends; "background" is the behaviour of people who
 # are not (or no longer) in an active buying journey.

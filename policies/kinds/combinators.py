@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 
 from policies import reference
-from policies.evaluation import evaluate, rule_holds
+from policies.evaluation import rule_holds
 from policies.kernels.frame import Frame
 from policies.kernels.output import empty_qualifications, qualifications
 from policies.kernels.search import grouped_searchsorted
 from policies.kernels.windows import handoffs
-from policies.registry import Kind, register
+from policies.registry import Kind, kind_of, register
 from policies.schema import Combinator, PolicyBase
 from sim.eventlog import EventLog
 
@@ -51,7 +51,7 @@ def per_event(policy: Combinator, f: Frame) -> pd.DataFrame:
 def _first_events(member: PolicyBase, log: EventLog, f: Frame) -> np.ndarray:
     """Per account (indexed by the frame's account rank): the event index (start of its time
     tie) of the member's first handoff, or -1."""
-    q = evaluate(member, log, f)
+    q = kind_of(member).evaluate(member, log, f)  # members see what the combinator sees
     out = np.full(f.first_of_account.size, -1, dtype=np.int64)
     if len(q) == 0:
         return out

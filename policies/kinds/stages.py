@@ -11,6 +11,7 @@ from policies.explain import COLUMNS, Why, counted_touches
 from policies.kernels.conditions import condition_holds
 from policies.kernels.frame import Frame
 from policies.kernels.output import empty_qualifications, qualifications
+from policies.kernels.views import policy_view
 from policies.registry import Kind, register
 from policies.schema import Stages
 from sim.eventlog import EventLog
@@ -49,8 +50,9 @@ def stage_entry_indices(policy: Stages, f: Frame) -> list[np.ndarray]:
 
 
 def stage_entries(policy: Stages, log: EventLog, frame: Frame | None = None) -> pd.DataFrame:
-    """Every stage entry: policy, account_id, stage, time (sorted by account, time, stage)."""
-    f = frame if frame is not None else Frame(log)
+    """Every stage entry: policy, account_id, stage, time (sorted by account, time, stage).
+    Sales touches are left out unless the policy includes them."""
+    _, f = policy_view(policy, log, frame)
     rows = []
     if f.n:
         for k, (stage, entry) in enumerate(

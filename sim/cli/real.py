@@ -107,6 +107,12 @@ def evaluate(
         events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
     )
     typer.echo(str(r.real.report))
+    if r.sales_touches:
+        typer.echo(
+            "sales touches: "
+            + ", ".join(f"{n:,} {a}" for a, n in r.sales_touches.items())
+            + " (policies ignore them unless they say include_sales_touches: true)"
+        )
     counts = r.qualifications.groupby("policy").size()
     for name in counts.index:
         typer.echo(f"{name}: {counts[name]:,} handoffs")
@@ -119,6 +125,11 @@ def evaluate(
             + "; ".join(escape(k) for k in NOT_MEASURABLE)
             + " (see the report).[/]"
         )
+    for name, reasons in r.quiet.items():  # nothing or almost nothing: say why
+        n = int(counts.get(name, 0))
+        head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
+        for why in reasons or ["the log's statistics show no obstacle"]:
+            out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
     if report is not None:
         wrote(write_text(report, build_replay_report(r, str(events))))
     wrote(r.write(out_dir))
@@ -188,6 +199,9 @@ def calibrate(
         out.print(
             f"[dim]{int(rates.sum())} touch-rate estimates: see {escape(str(out_file))} or --all[/]"
         )
+    if cal.unidentified:
+        blind = cal.unidentified_table()
+        out.print(table(blind.set_index("parameter"), "Not identifiable from this history"))
     out.print(table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)"))
     for note in cal.notes:
         out.print(f"[dim]note: {escape(note)}[/]")

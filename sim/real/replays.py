@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ import pandas as pd
 
 from policies import evaluate, load_policy, stage_entries
 from policies.kernels.frame import Frame
+from policies.quiet import quiet_reasons, sales_touch_counts
 from policies.schema import Stages
 from sim.errors import QualsimError
 from sim.files import write_tables
@@ -39,6 +40,9 @@ class Replay:
     metrics: pd.DataFrame | None  # per policy precision / recall, when outcomes were given
     details: pd.DataFrame | None = None  # per policy: volume, timing and wins (outcomes given)
     handoff_days: pd.DataFrame | None = None  # per handoff: policy, account code, t (days), true
+    # per policy handing off nothing or almost nothing: why, from the log (policies.quiet)
+    quiet: dict[str, list[str]] = field(default_factory=dict)
+    sales_touches: dict[str, int] = field(default_factory=dict)  # per sales activity: count
 
     def write(self, out: str | Path) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
@@ -114,7 +118,9 @@ def replay(
         days["true"] = np.asarray(
             truth(q["account_id"].to_numpy(np.int64), q["time"].to_numpy(float)), dtype=bool
         )
-    return Replay(real, labelled, stages, metrics, details, days)
+    quiet = quiet_reasons(pols, quals, real.log, frame)
+    sales = sales_touch_counts(real.log, frame)
+    return Replay(real, labelled, stages, metrics, details, days, quiet=quiet, sales_touches=sales)
 
 
 # What the simulator's metrics need that a real history cannot give (reported, not guessed).

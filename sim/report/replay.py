@@ -54,6 +54,13 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
         ax.set_title("Weekly handoff volume")
         ax.legend(fontsize=8)
         body += ["<h2>Volume</h2>", png(fig)]
+    if replay.quiet:  # policies handing off nothing or almost nothing: why (policies.quiet)
+        body += ["<h2>Why some policies hand off (almost) nothing</h2><ul>"]
+        body += [
+            f"<li><b>{esc(name)}</b>: {esc('; '.join(why) or 'no obstacle in the statistics')}</li>"
+            for name, why in replay.quiet.items()
+        ]
+        body += ["</ul>"]
     body += [
         "<h2>What a real history cannot measure</h2><ul>",
         *[f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in NOT_MEASURABLE.items()],

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.vocab import ACTIVITIES
+from sim.vocab import MARKETING_ACTIVITIES
 
 FORM_FILLS = ("content_download", "webinar", "event", "demo_request")
 EMAILS = ("email_open", "email_click")
-_FORM_CODES = [ACTIVITIES.index(a) for a in FORM_FILLS]
-_EMAIL_CODES = [ACTIVITIES.index(a) for a in EMAILS]
+_FORM_CODES = [MARKETING_ACTIVITIES.index(a) for a in FORM_FILLS]
+_EMAIL_CODES = [MARKETING_ACTIVITIES.index(a) for a in EMAILS]
 
 
 def identify(

@@ -24,10 +24,19 @@ from sim.config.types import (
     require_all,
     sums_to_one,
 )
-from sim.vocab import ACTIVITIES, ROLES, Activity, Department, JoinStage, Persona, Role, Seniority
+from sim.vocab import (
+    MARKETING_ACTIVITIES,
+    ROLES,
+    Department,
+    JoinStage,
+    MarketingActivity,
+    Persona,
+    Role,
+    Seniority,
+)
 from sim.world.sales_team import Sales
 
-Rates = dict[Activity, NonNegFloat]
+Rates = dict[MarketingActivity, NonNegFloat]
 
 
 class LogNormal(Strict):
@@ -249,13 +258,13 @@ class Touches(Strict):
         description="per account, from anonymous visitors and account-level sources (contact -1)"
     )
     identification_rate: Probability
-    identifiable: list[Activity] = ["web_visit", "pricing_visit", "ad_click"]
-    channels: dict[Activity, dict[str, Probability]]
+    identifiable: list[MarketingActivity] = ["web_visit", "pricing_visit", "ad_click"]
+    channels: dict[MarketingActivity, dict[str, Probability]]
 
     @field_validator("channels")
     @classmethod
     def _channel_mix(cls, v: dict) -> dict:
-        require_all(v, ACTIVITIES, "every activity needs a channel mix")
+        require_all(v, MARKETING_ACTIVITIES, "every activity needs a channel mix")
         for a, mix in v.items():
             sums_to_one(mix, f"channel weights of {a}")
         return v
@@ -291,7 +300,7 @@ class Campaign(Strict):
     tiers: list[Int] | None = Field(None, description="tiers exposed; null = all")
     targets_only: bool = True
     lift: Annotated[float, Field(strict=True, ge=1.0, le=100.0)]
-    activities: Annotated[list[Activity], Field(min_length=1)]
+    activities: Annotated[list[MarketingActivity], Field(min_length=1)]
     progression_speedup: Annotated[float, Field(strict=True, ge=0.0, le=10.0)] = 0.0
 
     @model_validator(mode="after")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim import rng
 from sim.rng import Streams
-from sim.vocab import ACTIVITIES, PERSONAS, RATE_STAGES, ROLES
+from sim.vocab import MARKETING_ACTIVITIES, PERSONAS, RATE_STAGES, ROLES
 from sim.world.journeys import JourneyRecord, exposure
 from sim.world.scenario import Scenario
 
@@ -44,7 +44,7 @@ def rate_matrix(sc: Scenario) -> np.ndarray:
     t = sc.touches
 
     def vec(rates: dict) -> np.ndarray:
-        return np.array([rates.get(a, 0.0) for a in ACTIVITIES], dtype=float)
+        return np.array([rates.get(a, 0.0) for a in MARKETING_ACTIVITIES], dtype=float)
 
     rows = []
     for r in ROLES:
@@ -52,7 +52,7 @@ def rate_matrix(sc: Scenario) -> np.ndarray:
         rows += [mult * vec(getattr(t.contact_rates_per_week, s)) for s in RATE_STAGES]
     for p in PERSONAS:
         spec = sc.noise.personas.get(p)
-        rows.append(vec(spec.rates_per_week) if spec else np.zeros(len(ACTIVITIES)))
+        rows.append(vec(spec.rates_per_week) if spec else np.zeros(len(MARKETING_ACTIVITIES)))
     rows += [vec(getattr(t.account_rates_per_week, s)) for s in RATE_STAGES]
     return np.vstack(rows)
 
@@ -194,7 +194,7 @@ def _with_campaigns(sc: Scenario, accounts: pd.DataFrame, base: pd.DataFrame) ->
     blocks, tables = [base_rates], [base]
     exposed = exposure(sc, accounts)
     for c, camp in enumerate(sc.campaigns):
-        mask = np.isin(np.asarray(ACTIVITIES), camp.activities)
+        mask = np.isin(np.asarray(MARKETING_ACTIVITIES), camp.activities)
         blocks.append((camp.lift - 1.0) * base_rates * mask)
         hit = base[exposed[base["account_id"].to_numpy(), c]]
         s = np.maximum(hit["start"].to_numpy(), camp.start_day)

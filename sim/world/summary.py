@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.vocab import ACTIVITIES, JOURNEY_STAGES
+from sim.vocab import JOURNEY_STAGES, MARKETING_ACTIVITIES
 from sim.world.journeys import ENTRY_COLUMNS
 from sim.world.simulate import World
 
@@ -93,7 +93,7 @@ def _touches(world: World) -> pd.DataFrame:
             known_share=("known", "mean"),
             from_campaigns=("campaign_id", lambda s: float((s >= 0).mean()) if len(s) else 0.0),
         )
-        .reindex(list(ACTIVITIES))
+        .reindex(list(MARKETING_ACTIVITIES))
     )
     act["per_account_year"] = act["touches"] / max(n, 1) / years
     act.loc["all"] = [

@@ -25,11 +25,13 @@ import numpy as np
 
 from sim import rng
 from sim.rng import GOLDEN, Streams, fmix64, to_unit
-from sim.vocab import ACTIVITIES
+from sim.vocab import MARKETING_ACTIVITIES
 from sim.world.scenario import Scenario
 from sim.world.segments import Segments
 
-_ACT_SALT = fmix64(np.arange(1, len(ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27))
+_ACT_SALT = fmix64(
+    np.arange(1, len(MARKETING_ACTIVITIES) + 1, dtype=np.uint64) * np.uint64(0x51ED27)
+)
 CHUNK_SEGMENTS = 100_000
 
 
@@ -44,7 +46,8 @@ def draw_touches(sc: Scenario, streams: Streams, seg: Segments) -> dict[str, np.
     salts = _campaign_salts(sc)
     channels = channel_names(sc)
     chan_cum = [
-        np.cumsum([sc.touches.channels[a].get(ch, 0.0) for ch in channels]) for a in ACTIVITIES
+        np.cumsum([sc.touches.channels[a].get(ch, 0.0) for ch in channels])
+        for a in MARKETING_ACTIVITIES
     ]
     camp_chan = np.array([channels.index(c.channel) for c in sc.campaigns] or [0], np.int16)
     acct_all = table["account_id"].to_numpy()
@@ -105,7 +108,7 @@ def _plan_chunk(sc, streams, seg, t, salts) -> _ChunkPlan:
     rate_rows = seg.rates[t["row"].to_numpy()]
     parts = []
     total = 0
-    for a in range(len(ACTIVITIES)):
+    for a in range(len(MARKETING_ACTIVITIES)):
         nz = np.flatnonzero(rate_rows[:, a] > 0)
         if nz.size == 0:
             continue
@@ -161,7 +164,7 @@ def _fill_chunk(sc, plan: _ChunkPlan, chan_cum, camp_chan, out: dict, at: int) -
             ch = np.where(cs >= 0, camp_chan[np.maximum(cs, 0)], ch).astype(np.int16)
         pieces["channel"].append(ch)
         who = rep(plan.contact)
-        if ACTIVITIES[a] in identifiable:
+        if MARKETING_ACTIVITIES[a] in identifiable:
             u_id = (w2 & np.uint64(0xFFFFFFFF)).astype(np.float64) * 2.0**-32
             who[u_id >= id_rate] = -1
         pieces["contact_id"].append(who)
@@ -198,7 +201,7 @@ def _time_order(account: np.ndarray, time: np.ndarray, horizon: float) -> np.nda
 def channel_names(sc: Scenario) -> list[str]:
     """Every channel the scenario can produce, in first-seen order."""
     names: list[str] = []
-    for a in ACTIVITIES:
+    for a in MARKETING_ACTIVITIES:
         names += [c for c in sc.touches.channels[a] if c not in names]
     names += [c.channel for c in sc.campaigns if c.channel not in names]
     return names

@@ -16,8 +16,10 @@ import policies
 import sim
 from policies import reference
 from policies.kernels import rule, sweep, touches
+from policies.kernels.views import policy_view
 from policies.kinds import mqa
 from policies.kinds.combinators import per_event
+from policies.sales_touches import sales_named
 from sim.errors import ConfigError, DataError, QualsimError
 from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
 
@@ -105,6 +107,15 @@ ACTS = st.lists(st.sampled_from(ACTIVITIES), min_size=1, max_size=5, unique=True
 SOME_LOGS = st.one_of(logs(), logs(dense=True))
 
 
+def _sales(p: dict, opt_in: bool) -> dict:
+    """``p`` including sales touches when ``opt_in``, when it names one (a policy that ignores
+    them may not) or when a member does (members see what their combinator sees)."""
+    members = p.get("policies", [])
+    if opt_in or sales_named(p) or any(m.get("include_sales_touches") for m in members):
+        return {**p, "include_sales_touches": True}
+    return p
+
+
 @st.composite
 def conditions(draw, need_window: bool = False) -> dict:
     c: dict = {}
@@ -160,7 +171,7 @@ def mqa_policies(draw) -> dict:
         p["tiers"] = {draw(st.integers(1, 3)): draw(groups(depth=1))}
     if draw(st.booleans()):
         p["recycle_days"] = draw(st.sampled_from([0.5, 3, 10]))
-    return p
+    return _sales(p, draw(st.booleans()))
 
 
 POINTS = st.dictionaries(
@@ -195,7 +206,7 @@ def mql_policies(draw) -> dict:
         }
     if draw(st.booleans()):
         p["recycle_days"] = draw(st.sampled_from([1.0, 10.0]))
-    return p
+    return _sales(p, draw(st.booleans()))
 
 
 @st.composite
@@ -223,20 +234,21 @@ def title_policies(draw) -> dict:
         p["decay"] = {"half_life_days": draw(st.sampled_from([0.5, 2.0, 10.0]))}
     if draw(st.booleans()):
         p["recycle_days"] = draw(st.sampled_from([1.0, 10.0]))
-    return p
+    return _sales(p, draw(st.booleans()))
 
 
 @st.composite
 def stage_policies(draw) -> dict:
     n = draw(st.integers(1, 4))
     stages = [{"name": f"s{k}", "when": draw(conditions(need_window=True))} for k in range(n)]
-    return {
+    p = {
         "name": "stages",
         "kind": "stages",
         "stages": stages,
         "handoff_stage": f"s{draw(st.integers(0, n - 1))}",
         "include_anonymous": draw(st.booleans()),
     }
+    return _sales(p, draw(st.booleans()))
 
 
 MEMBER = st.one_of(mqa_policies(), mql_policies(), title_policies(), stage_policies())
@@ -250,7 +262,7 @@ def combinators(draw) -> dict:
     p = {"name": "combo", "kind": draw(st.sampled_from(["any", "all"])), "policies": members}
     if draw(st.booleans()):
         p["recycle_days"] = draw(st.sampled_from([1.0, 10.0]))
-    return p
+    return _sales(p, draw(st.booleans()))
 
 
 ANY_POLICY = st.one_of(MEMBER, combinators())
@@ -356,7 +368,7 @@ def monotone_mqa(draw) -> dict:
     if draw(st.booleans()):
         tiers = draw(st.lists(st.integers(1, 3), min_size=1, max_size=2, unique=True))
         p["tiers"] = {t: draw(monotone_groups(depth=1)) for t in tiers}
-    return p
+    return _sales(p, draw(st.booleans()))
 
 
 BLOCKS = st.sampled_from([(1 << 16, 1 << 20), (1, 1), (3, 5), (8, 16)])
@@ -727,7 +739,9 @@ def test_any_combinator_first_handoff_path_equals_the_per_event_path(log, member
     per-event path (every member's rule at every event) gives the same rows and dtypes."""
     for i, m in enumerate(members):
         m["name"] = f"m{i}"
-    policy = policies.load_policy({"name": "combo", "kind": "any", "policies": members})
+    policy = policies.load_policy(
+        _sales({"name": "combo", "kind": "any", "policies": members}, False)
+    )
     fast = policies.evaluate(policy, log)
-    general = per_event(policy, policies.Frame(log)) if len(log.events) else fast
+    general = per_event(policy, policy_view(policy, log)[1]) if len(log.events) else fast
     pd.testing.assert_frame_equal(fast.reset_index(drop=True), general.reset_index(drop=True))

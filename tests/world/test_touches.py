@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.vocab import ACTIVITIES, RATE_STAGES
+from sim.vocab import MARKETING_ACTIVITIES as ACTIVITIES
+from sim.vocab import RATE_STAGES
 from sim.world.journeys import ENTRY_COLUMNS
 
 Z = 4.5

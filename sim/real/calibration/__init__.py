@@ -8,8 +8,9 @@ how (every estimate carries a standard error and its sample size, or a note):
 - **committee size per tier**: committee members are contacts whose ``role`` is a committee role;
   ``role == "none"`` marks people outside it. ``min`` and ``max`` are the observed extremes and
   ``mean = min + λ`` with λ the maximum-likelihood Poisson mean, counts at ``max`` taken as
-  censored (the simulator truncates there). Without a ``role`` column committee and noise cannot
-  be told apart: every contact counts as a member and ``noise_contacts`` is set to 0.
+  censored (the simulator truncates there). Without a ``buying_role`` column committee and
+  noise cannot be told apart: every contact counts as a member and ``noise_contacts`` is set to
+  0 — an assumption, so both are listed as not identifiable (``Calibration.unidentified``).
 - **noise contacts per tier**: mean number of ``role == "none"`` contacts per account.
 - **role mix**: ``fill`` weights (influencer vs user among the seats left after the core roles),
   ``blocker_probability`` (accounts with a blocker among those with a seat for one),
@@ -24,10 +25,13 @@ how (every estimate carries a standard error and its sample size, or a note):
   that their sum has the fitted median and log-spread.
 - **buy probability**: closed opportunities with ``won`` known, ``p = one_person ×
   factor_per_member^(n − 1)`` with n the account's committee size (maximum likelihood); the raw
-  win rate (won / closed) is reported too. ``won`` is read as "the account bought".
+  win rate (won / closed) is reported too. ``won`` is read as "the account bought". When
+  (nearly) all decided accounts have one size, the factor is not identifiable: it keeps the
+  preset's value, listed with the reason, and ``one_person`` is fitted alone.
 - **deal value per tier**: lognormal median and sigma of ``value`` of won accounts.
 - **in market**: share of accounts with an opportunity; with ``icp_fit`` the ``at_fit_0`` and
-  ``at_fit_1`` of the in-market curve (``shape`` kept) by maximum likelihood, corrected for the
+  ``at_fit_1`` of the in-market curve (``shape`` kept) by maximum likelihood (not identifiable,
+  and set flat, without icp_fit or when it hardly varies), corrected for the
   in-market accounts whose journey has not reached "qualified" by the end of the history (that
   chance is computed from the base preset's pre-opportunity stage durations).
 - **touch rates** (per week): each account's history is cut into phases relative to its

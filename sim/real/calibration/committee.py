@@ -38,10 +38,27 @@ def committee_per_tier(m: Members, groups: dict[int, np.ndarray], fit: Fit) -> N
             noise, float(nz.std(ddof=1) / math.sqrt(nz.size)) if has_roles else 0.0, nz.size
         )
         fit.set(f"accounts.tiers.{k}.noise_contacts", round(min(noise, 40.0), 4))
+        if not has_roles:
+            _no_roles(fit, k, mean_e.value)
     if (n_comm == 0).any():
         fit.notes.append(
             f"committee of {int((n_comm == 0).sum())} accounts without members (skipped)"
         )
+
+
+def _no_roles(fit: Fit, tier: int, people: float) -> None:
+    """Without buying roles committee and bystanders cannot be told apart: the committee size
+    and the noise contacts of ``tier`` are assumptions (every known person a member, no
+    noise), listed as not identifiable rather than as estimates."""
+    why = (
+        "the contacts file has no buying_role column, so committee members and bystanders "
+        "cannot be told "
+        "apart; the fitted world counts every known person as a member"
+    )
+    fit.not_identified(
+        f"accounts.tiers.{tier}.committee_size.mean", f"{why} ({people:.3g} per account)"
+    )
+    fit.not_identified(f"accounts.tiers.{tier}.noise_contacts", f"{why} (no noise contacts)")
 
 
 def committee_size(x: np.ndarray) -> tuple[int, Estimate, int]:

@@ -60,6 +60,8 @@ class Calibration:
     distances: dict[str, float] = field(default_factory=dict)
     n_accounts: int = 0
     horizon_days: float = 0.0
+    # Parameters this history cannot identify, with the reason (never printed as estimates).
+    unidentified: dict[str, str] = field(default_factory=dict)
 
     def scenario(self) -> Scenario:
         """The fitted scenario, validated (the one :meth:`to_yaml` writes)."""
@@ -72,6 +74,10 @@ class Calibration:
             columns=["name", "value", "se", "n", "note"],
         )
 
+    def unidentified_table(self) -> pd.DataFrame:
+        """Every parameter the history cannot identify: parameter, reason."""
+        return pd.DataFrame(list(self.unidentified.items()), columns=["parameter", "reason"])
+
     def to_yaml(self, path: str | Path) -> Path:
         """Write a scenario that ``extends:`` the base preset and overrides the fitted fields,
         each commented with its estimate ± standard error and sample size."""
@@ -80,6 +86,12 @@ class Calibration:
             "# Fitted by qualsim calibrate: each number is an estimate ± standard error",
             "# (n = sample size). Not identified from the history, kept from the preset:",
             *(f"#   - {n}" for n in self.notes),
+            *(
+                ["# Not identifiable from this history (not estimates):"]
+                if self.unidentified
+                else []
+            ),
+            *(f"#   - {k}: {why}" for k, why in self.unidentified.items()),
             f"extends: {self.base}",
         ]
         lines += _yaml_lines(self.overrides, (), self.estimates, 0)
@@ -100,10 +112,16 @@ class Fit:
     estimates: dict[str, Estimate] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unidentified: dict[str, str] = field(default_factory=dict)
 
     def set(self, path: str, value: Any) -> None:
         """Override the scenario field at the dotted ``path`` (digits are tier keys)."""
         _set_path(self.overrides, path, value)
+
+    def not_identified(self, path: str, reason: str) -> None:
+        """List the parameter at ``path`` as not identifiable (with why), never as an estimate."""
+        self.estimates.pop(path, None)
+        self.unidentified[path] = reason
 
 
 def _set_path(tree: dict, path: str, value: Any) -> None:

@@ -47,10 +47,17 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
     committee_per_tier(members, groups, fit)
     if members.role is not None:
         roles(h, members, bsc, fit)
+    else:
+        for path in ("fill", "blocker_probability", "procurement_min_size"):
+            fit.not_identified(
+                f"committee.{path}",
+                "the contacts file has no buying_role column: the committee's make-up cannot "
+                "be seen; the preset's value is kept",
+            )
     ident = identification_rate(h, bsc, fit)
     stage_timing(h, ct, bsc, fit)
     window = start_window(h, bsc, fit)
-    outcomes(h, members.n_comm, groups, fit)
+    outcomes(h, members.n_comm, groups, fit, bsc)
     in_market(h, icp, window, bsc, seed, fit)
     fit.set("campaigns", [])
     _observed_as_known(bsc, fit)
@@ -77,6 +84,7 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
         distances=distances,
         n_accounts=h.n_accounts,
         horizon_days=h.horizon,
+        unidentified=dict(fit.unidentified),
     )
 
 
@@ -93,7 +101,7 @@ def calibrate_files(
     real = read_log(events, contacts, accounts)
     cal = calibrate(real, base=base, seed=seed)
     path = cal.to_yaml(out)
-    return cal, fit_report(real, path, seed=seed)
+    return cal, fit_report(real, path, seed=seed, unidentified=cal.unidentified)
 
 
 def _observed_as_known(bsc: Scenario, fit: Fit) -> None:

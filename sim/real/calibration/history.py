@@ -5,14 +5,15 @@ column every contact counts as a member)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sim.errors import DataError
+from sim.eventlog import EventLog
 from sim.real.calibration.estimates import MIN_ACCOUNTS, MIN_OPPORTUNITIES
 from sim.real.reallog import RealLog
-from sim.vocab import ROLES
+from sim.vocab import ROLES, SALES_ACTIVITIES
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,9 +38,21 @@ class History:
         return int(self.has_opp.sum())
 
 
+def marketing_only(real: RealLog) -> RealLog:
+    """``real`` without its sales touches (``sim.vocab.SALES_ACTIVITIES``): the simulated world
+    draws marketing touches only, so a history is fitted and compared without them."""
+    ev = real.log.events
+    sales = ev["activity"].isin(SALES_ACTIVITIES).to_numpy(bool)
+    if not sales.any():
+        return real
+    return replace(real, log=EventLog(ev[~sales], real.log.contacts, real.log.accounts))
+
+
 def history_of(real: RealLog) -> History:
-    """The history, or ``DataError`` when it is too small: fewer than ``MIN_ACCOUNTS``
-    accounts, no outcomes, or fewer than ``MIN_OPPORTUNITIES`` opportunities."""
+    """The history (without its sales touches), or ``DataError`` when it is too small: fewer
+    than ``MIN_ACCOUNTS`` accounts, no outcomes, or fewer than ``MIN_OPPORTUNITIES``
+    opportunities."""
+    real = marketing_only(real)
     n_acc = len(real.log.accounts)
     if n_acc < MIN_ACCOUNTS:
         raise DataError(f"too small to calibrate: {n_acc} accounts (need {MIN_ACCOUNTS} or more)")
@@ -88,12 +101,8 @@ def members_of(h: History, notes: list[str]) -> Members:
     if role is not None:
         role = role.astype(str)
         member = np.isin(role, ROLES)
-    else:
+    else:  # listed as not identifiable by committee_per_tier
         member = np.ones(len(co), dtype=bool)
-        notes.append(
-            "committee vs noise contacts (no buying_role column: every contact counts as a "
-            "member, noise_contacts = 0)"
-        )
     n_comm = np.bincount(c_acc[member], minlength=h.n_accounts)
     n_noise = np.bincount(c_acc[~member], minlength=h.n_accounts)
     if (n_comm == 0).all():

@@ -19,9 +19,15 @@ from sim.real.calibration.history import History
 from sim.real.calibration.timing import reach_qualified
 from sim.world.scenario import Scenario
 
+# Below this spread of icp_fit ** shape the slope of the in-market curve is not identifiable.
+MIN_FIT_SPREAD = 0.02
 
-def outcomes(h: History, n_comm: np.ndarray, groups: dict[int, np.ndarray], fit: Fit) -> None:
-    """Win rate, buy probability and deal values, from the decided opportunities."""
+
+def outcomes(
+    h: History, n_comm: np.ndarray, groups: dict[int, np.ndarray], fit: Fit, bsc: Scenario
+) -> None:
+    """Win rate, buy probability and deal values, from the decided opportunities (``bsc``:
+    the base preset, whose per-member factor is kept when the history cannot identify it)."""
     out = h.real.outcomes
     assert out is not None
     out = out.sort_values("account_id")
@@ -31,7 +37,7 @@ def outcomes(h: History, n_comm: np.ndarray, groups: dict[int, np.ndarray], fit:
     wonb = np.array([bool(x) if pd.notna(x) else False for x in won]) & decided
     if decided.sum() >= MIN_CLOSED:
         fit.estimates["win_rate"] = share(int(wonb.sum()), int(decided.sum()))
-        _buy_probability(n_comm, decided, wonb, fit)
+        _buy_probability(n_comm, decided, wonb, fit, bsc.journey.buy_probability.factor_per_member)
         _deal_values(out["value"].to_numpy(float), wonb, groups, fit)
     else:
         fit.notes.append(f"buy probability and deal values (fewer than {MIN_CLOSED} decided)")
@@ -54,22 +60,38 @@ def in_market(
     _in_market_curve(h.has_opp, icp, reach, bsc, fit)
 
 
-def _buy_probability(n_comm: np.ndarray, decided: np.ndarray, won: np.ndarray, fit: Fit) -> None:
-    est = fit.estimates
+def _buy_probability(
+    n_comm: np.ndarray, decided: np.ndarray, won: np.ndarray, fit: Fit, f0: float
+) -> None:
+    """``one_person`` and ``factor_per_member`` by maximum likelihood; when the decided accounts
+    (nearly) all have one committee size, only their product is identified: the factor is
+    listed as not identifiable and kept at the preset's ``f0``, and one_person fitted alone."""
     n = np.maximum(n_comm[decided], 1).astype(float)
     y = won[decided]
+    m = int(decided.sum())
+    sizes, counts = np.unique(n, return_counts=True)
+    others = m - int(counts.max())  # decided accounts not of the most common size
 
-    def nll(p):
-        a, f = p
+    def nll_of(a: float, f: float) -> float:
         q = np.clip(a * f ** (n - 1), 1e-12, 1 - 1e-12)
         return -(np.log(q[y]).sum() + np.log1p(-q[~y]).sum())
 
-    (a, f), (sa, sf) = mle(nll, [0.6, 0.95], [(1e-4, 1.0), (1e-3, 1.0)])
-    m = int(decided.sum())
-    est["journey.buy_probability.one_person"] = Estimate(a, sa, m)
-    est["journey.buy_probability.factor_per_member"] = Estimate(f, sf, m)
+    if others >= MIN_CLOSED:
+        (a, f), (sa, sf) = mle(lambda p: nll_of(*p), [0.6, 0.95], [(1e-4, 1.0), (1e-3, 1.0)])
+        fit.estimates["journey.buy_probability.factor_per_member"] = Estimate(f, sf, m)
+        fit.set("journey.buy_probability.factor_per_member", round(float(f), 4))
+    else:
+        (a,), (sa,) = mle(lambda p: nll_of(p[0], f0), [0.6], [(1e-4, 1.0)])
+        size = int(sizes[counts.argmax()])
+        fit.not_identified(
+            "journey.buy_probability.factor_per_member",
+            f"{m - others} of the {m} decided accounts have {size} known committee "
+            f"member{'s' if size != 1 else ''} (fewer than {MIN_CLOSED} of another size): their "
+            "wins cannot tell one person's chance from the factor per extra member; the "
+            f"preset's {f0:g} is kept",
+        )
+    fit.estimates["journey.buy_probability.one_person"] = Estimate(a, sa, m)
     fit.set("journey.buy_probability.one_person", round(float(a), 4))
-    fit.set("journey.buy_probability.factor_per_member", round(float(f), 4))
 
 
 def _deal_values(
@@ -94,15 +116,23 @@ def _in_market_curve(
 ) -> None:
     est = fit.estimates
     shape = bsc.in_market.shape
-    if icp is None or np.isfinite(icp).sum() < MIN_ACCOUNTS:
+    ok = np.isfinite(icp) if icp is not None else np.zeros(has_opp.size, dtype=bool)
+    x, y = (icp[ok] if icp is not None else np.zeros(0)) ** shape, has_opp[ok]
+    if ok.sum() < MIN_ACCOUNTS or x.std() < MIN_FIT_SPREAD:
         p = min(est["in_market_share"].value / reach, 1.0)
-        se = est["in_market_share"].se / reach
+        why = (
+            f"fewer than {MIN_ACCOUNTS} accounts with an icp_fit"
+            if ok.sum() < MIN_ACCOUNTS
+            else f"the accounts' icp_fit hardly varies (spread {x.std():.2g} after the shape)"
+        )
         for k in ("at_fit_0", "at_fit_1"):
-            est[f"in_market.{k}"] = Estimate(p, se, has_opp.size, "flat: no icp_fit")
+            fit.not_identified(
+                f"in_market.{k}",
+                f"{why}: how the in-market chance changes with fit cannot be estimated; both ends "
+                f"are set to the overall rate {p:.3g} (a flat curve, an assumption)",
+            )
             fit.set(f"in_market.{k}", round(p, 4))
         return
-    ok = np.isfinite(icp)
-    x, y = icp[ok] ** shape, has_opp[ok]
 
     def nll(p):
         q = np.clip(reach * (p[0] + (p[1] - p[0]) * x), 1e-12, 1 - 1e-12)

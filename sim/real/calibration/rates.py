@@ -35,15 +35,15 @@ from sim.real.calibration.phases import (
     reference_exposure,
     window_days,
 )
-from sim.vocab import ACTIVITIES, Activity
+from sim.vocab import MARKETING_ACTIVITIES, MarketingActivity
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
 
 REFERENCE_ACCOUNTS = 20_000  # accounts of the reference world behind the exposure matrices
 _N_BOOT = 200
 _MIN_PERSON_TOUCHES = 30
-# The activities in the order of sim.vocab.ACTIVITIES, typed as the scenario keys them.
-_ACTIVITY_KEYS: tuple[Activity, ...] = get_args(Activity)
+# The activities in the order of sim.vocab.MARKETING_ACTIVITIES, typed as the scenario keys them.
+_ACTIVITY_KEYS: tuple[MarketingActivity, ...] = get_args(MarketingActivity)
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def touch_rates(
     ref = load_scenario(sc, overrides={"accounts": {"count": max(n_acc, REFERENCE_ACCOUNTS)}})
     m_c, m_a = reference_exposure(ref, seed + 1, h.by_day)
     base_c, base_a = _base_rates(sc)
-    identifiable = np.isin(ACTIVITIES, sc.touches.identifiable)
-    person_only = np.isin(ACTIVITIES, ident.person_only)
+    identifiable = np.isin(MARKETING_ACTIVITIES, sc.touches.identifiable)
+    person_only = np.isin(MARKETING_ACTIVITIES, ident.person_only)
     rng = np.random.default_rng([seed, 11])
     weights = [np.ones(n_acc)] + [
         np.bincount(rng.integers(0, n_acc, n_acc), minlength=n_acc).astype(float)
@@ -131,7 +131,7 @@ def _touch_counts(h: History, member: np.ndarray, edges: np.ndarray) -> np.ndarr
     """Touches per account, phase, activity and source (member, noise contact, anonymous)."""
     ev = h.real.log.events
     n_acc = h.n_accounts
-    n_ph, n_a = len(PHASES), len(ACTIVITIES)
+    n_ph, n_a = len(PHASES), len(MARKETING_ACTIVITIES)
     acc = ev["account_id"].to_numpy(np.int64)
     ph = phase_of(ev["time"].to_numpy(float), acc, edges)
     a_idx = ev["activity"].cat.codes.to_numpy(np.int64)
@@ -146,7 +146,7 @@ def _base_rates(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """The scenario's contact and account stage rates (stages x activities)."""
     t_ = sc.touches
     base_c, base_a = (
-        np.array([[getattr(rates, s).get(a, 0.0) for a in ACTIVITIES] for s in stages])
+        np.array([[getattr(rates, s).get(a, 0.0) for a in MARKETING_ACTIVITIES] for s in stages])
         for rates, stages in (
             (t_.contact_rates_per_week, CONTACT_STAGES),
             (t_.account_rates_per_week, ACCOUNT_STAGES),
@@ -164,7 +164,7 @@ def _stage_rates(sol_c: np.ndarray, sol_a: np.ndarray, n_acc: int, fit: Fit) -> 
     ):
         for j, s in enumerate(stages):
             rates = {}
-            for a, name in enumerate(ACTIVITIES):
+            for a, name in enumerate(MARKETING_ACTIVITIES):
                 v = float(sol[j, a])
                 if v > 0:
                     rates[name] = _sig4(v)
@@ -178,7 +178,7 @@ def _noise_rates(
     sc: Scenario, horizon: float, n_noise: np.ndarray, noise: np.ndarray, fit: Fit
 ) -> None:
     """Noise personas: one scale factor per activity on the preset's persona rates."""
-    n_a = len(ACTIVITIES)
+    n_a = len(MARKETING_ACTIVITIES)
     se_n = noise[1:].std(0)
     expected = np.zeros(n_a)
     for p in sc.noise.personas.values():
@@ -189,16 +189,16 @@ def _noise_rates(
     scale = np.where(expected > 0, noise[0] / np.where(expected > 0, expected, 1), 0.0)
     if n_noise.sum() <= 0:
         return
-    for a, name in enumerate(ACTIVITIES):
+    for a, name in enumerate(MARKETING_ACTIVITIES):
         if expected[a] > 0:
             fit.estimates[f"noise.rate_scale.{name}"] = Estimate(
                 float(scale[a]), float(se_n[a] / expected[a]), int(n_noise.sum())
             )
     for pname, p in sc.noise.personas.items():
         rates = {
-            a: _sig4(v * scale[ACTIVITIES.index(a)])
+            a: _sig4(v * scale[MARKETING_ACTIVITIES.index(a)])
             for a, v in p.rates_per_week.items()
-            if v * scale[ACTIVITIES.index(a)] > 0
+            if v * scale[MARKETING_ACTIVITIES.index(a)] > 0
         }
         fit.set(f"noise.personas.{pname}.rates_per_week", rates or {"web_visit": 0.0})
 
@@ -212,9 +212,9 @@ def _phase_table(
     for level, o, xx in (("contact", oc_b, x.contact), ("account", oa_b, x.account)):
         tot = xx.sum(axis=0)
         for i, phase in enumerate(PHASES):
-            for a, name in enumerate(ACTIVITIES):
+            for a, name in enumerate(MARKETING_ACTIVITIES):
                 rows.append((level, phase, name, o[0, i, a], o[1:, i, a].std(), tot[i]))
-    for a, name in enumerate(ACTIVITIES):
+    for a, name in enumerate(MARKETING_ACTIVITIES):
         rows.append(
             ("contact", "overall", name, overall[0, a], overall[1:, a].std(), x.contact.sum())
         )

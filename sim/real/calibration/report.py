@@ -3,17 +3,59 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.real.calibration.history import marketing_only
 from sim.real.reallog import RealLog
 from sim.vocab import ROLES
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
 from sim.world.simulate import simulate
+
+# A KS distance above this is a poor fit; the report then names the parameter behind it.
+POOR_KS = 0.2
+# Per observable: the scenario parameters that shape it (what to look at when it fits poorly).
+BEHIND: dict[str, tuple[str, tuple[str, ...]]] = {
+    "touches_per_account": (
+        "the touch rates (touches.*_rates_per_week) and the committee size",
+        ("touches.", "accounts.tiers."),
+    ),
+    "committee_per_account": (
+        "the committee size (accounts.tiers.*.committee_size)",
+        ("accounts.tiers.",),
+    ),
+    "days_first_touch_to_opportunity": (
+        "the journey start window and the stages before qualified (journey.start_window_days, "
+        "journey.stages.unaware/aware/engaged)",
+        ("journey.start_window_days", "journey.stages."),
+    ),
+    "days_opportunity_to_close": (
+        "the qualified and sales_ready durations (journey.stages.qualified/sales_ready)",
+        ("journey.stages.qualified", "journey.stages.sales_ready"),
+    ),
+}
+
+
+def verdict(metric: str, ks: float, unidentified: Mapping[str, str] = MappingProxyType({})) -> str:
+    """ "good", or "poor: <the parameter behind it>" (with a word when that parameter was not
+    identifiable from the history) for a KS distance above :data:`POOR_KS`.
+
+    >>> verdict("committee_per_account", 0.05)
+    'good'
+    >>> verdict("committee_per_account", 0.4, {"accounts.tiers.1.committee_size.mean": "..."})
+    'poor: the committee size (accounts.tiers.*.committee_size), not identifiable from this history'
+    """
+    if not ks > POOR_KS:
+        return "good" if np.isfinite(ks) else ""
+    label, prefixes = BEHIND[metric]
+    blind = any(k.startswith(prefixes) for k in unidentified)
+    return f"poor: {label}" + (", not identifiable from this history" if blind else "")
 
 
 def _observables(t, acc, n_acc, comm_per_acc, opp, close) -> dict[str, np.ndarray]:
@@ -34,7 +76,7 @@ def _observables(t, acc, n_acc, comm_per_acc, opp, close) -> dict[str, np.ndarra
 
 
 def _real_observables(real: RealLog) -> dict[str, np.ndarray]:
-    log = real.log
+    log = marketing_only(real).log  # the world draws no sales touches
     n_acc = len(log.accounts)
     co = log.contacts
     member = (
@@ -54,11 +96,19 @@ def _real_observables(real: RealLog) -> dict[str, np.ndarray]:
     )
 
 
-def fit_report(real: RealLog, scenario: str | Path | Scenario, seed: int = 0) -> pd.DataFrame:
+def fit_report(
+    real: RealLog,
+    scenario: str | Path | Scenario,
+    seed: int = 0,
+    unidentified: Mapping[str, str] = MappingProxyType({}),
+) -> pd.DataFrame:
     """Observed vs simulated distributions: touches per account, committee members per account,
-    days first touch → opportunity, days opportunity → close; medians, means and the two-sample
-    Kolmogorov–Smirnov statistic and p-value. The scenario is simulated with the history's
-    number of accounts; simulated dates are taken to the day when the history's are dates."""
+    days first touch → opportunity, days opportunity → close; medians, means, the two-sample
+    Kolmogorov–Smirnov statistic and p-value, and a ``verdict``: "good", or "poor: " and the
+    parameter behind the distribution when KS exceeds :data:`POOR_KS` (``unidentified``: the
+    calibration's parameters it could not identify, named as such). The scenario is simulated
+    with the history's number of accounts; simulated dates are taken to the day when the
+    history's are dates."""
     n_acc = len(real.log.accounts)
     sc = load_scenario(scenario, overrides={"accounts": {"count": n_acc}})
     w = simulate(sc, seed=seed)
@@ -103,6 +153,7 @@ def fit_report(real: RealLog, scenario: str | Path | Scenario, seed: int = 0) ->
                 "mean_simulated": s(y, np.mean),
                 "ks": d,
                 "p_value": p,
+                "verdict": verdict(name, d, unidentified),
             }
         )
     return pd.DataFrame(rows)
