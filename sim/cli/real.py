@@ -74,7 +74,6 @@ def evaluate(
     accounts file has opportunity outcomes)."""
     from sim.files import write_text
     from sim.real.replays import NOT_MEASURABLE, replay
-    from sim.report import build_replay_report
 
     r = replay(events, contacts, [*policy], accounts, horizon_days, skip_bad_rows)
     typer.echo(str(r.real.report))
@@ -91,6 +90,8 @@ def evaluate(
             + " (see the report).[/]"
         )
     if report is not None:
+        from sim.report import build_replay_report  # plotting: imported only when asked for
+
         wrote(write_text(report, build_replay_report(r, str(events))))
     wrote(r.write(out_dir))
 

@@ -61,6 +61,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,12 +76,15 @@ from sim.real.conversions import (
     check_unique,
     first_true,
     id_keys,
+    key_codes,
+    stable_order,
     vocab_warning,
 )
 from sim.real.events_file import EventRows, KeptRows, kept_rows, read_event_rows
 from sim.real.inputs import CONTACT_OPTIONAL, EVENT_OPTIONAL, INPUT_FILES
 from sim.real.reallog import RealLog
 from sim.real.reports import FileReport, ImportReport
+from sim.real.sources import TEXT_DTYPE as _TEXT
 from sim.real.sources import Source
 from sim.real.timestamps import TimeFrame, check_time_zones, time_frame
 from sim.vocab import ACTIVITIES, NO_ROLE, ROLES, SENIORITIES
@@ -110,12 +114,15 @@ def read_log(events, contacts, accounts=None, skip_bad_rows: bool = False) -> Re
     codes = _AccountCodes.of(found, people, rows, kept.keep)
     warnings: list[str] = []
     outcomes, outcome_format = outcome_table(found, codes.count, codes.file_rows, frame.days)
+    events, at = _event_table(rows, kept.keep, ev_src, codes.index, frame)
     log = EventLog(
-        _event_table(rows, kept.keep, ev_src, codes.index, frame),
+        events,
         _contact_table(co_src, people, codes.index, warnings),
         _account_table(found, codes),
     )
+    duplicates = _duplicate_events(rows, events, at, ev_src)
     report = _report(ev_src, co_src, ac_src, rows, kept, people, found, codes, outcomes, warnings)
+    report = dataclasses.replace(report, duplicate_events=duplicates)
     return RealLog(
         log=log,
         origin=frame.origin,
@@ -175,11 +182,8 @@ class _AccountCodes:
     def of(
         cls, found: AccountsFile, people: _Contacts, rows: EventRows, keep: np.ndarray
     ) -> _AccountCodes:
-        keys = pd.unique(
-            np.concatenate([found.keys, people.account_keys, rows.account_keys[keep]]).astype(
-                object
-            )
-        )
+        seen = rows.account_labels[pd.unique(rows.account[keep])]  # in order of first appearance
+        keys = pd.unique(np.concatenate([found.keys, people.account_keys, seen]).astype(object))
         index = pd.Index(keys)
         flags = [people.int_account_ids, rows.int_account_ids]
         if found.int_ids is not None:
@@ -197,19 +201,36 @@ def _labels(keys: np.ndarray, as_int: bool) -> np.ndarray:
 
 def _event_table(
     rows: EventRows, keep: np.ndarray, src: Source, accounts: pd.Index, frame: TimeFrame
-) -> pd.DataFrame:
-    """The kept events in codes and days, sorted by (account_id, time)."""
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The kept events in codes and days, sorted by (account_id, time), and the file row of
+    each (0-based)."""
+    at = np.flatnonzero(keep)
+    account = accounts.get_indexer(rows.account_labels).astype(np.int64)[rows.account[at]]
+    time = frame.days(rows.times.values[at])
+    order = _by_account_then_time(account, time)
+    at = at[order]
+    activity = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels)[rows.activity.codes[at]]
     ev = pd.DataFrame(
         {
-            "time": frame.days(rows.times.values[keep]),
-            "account_id": accounts.get_indexer(rows.account_keys[keep]).astype(np.int64),
-            "contact_id": rows.contact_codes[keep],
-            "activity": pd.Categorical(rows.activity[keep], categories=list(ACTIVITIES)),
+            "time": time[order],
+            "account_id": account[order],
+            "contact_id": rows.contact_codes[at],
+            "activity": pd.Categorical.from_codes(activity, list(ACTIVITIES)),
         }
     )
-    for c in _optional(src, EVENT_OPTIONAL):
-        ev[c] = pd.Series(as_text(src.df[c])[keep], dtype=str)
-    return ev.sort_values(["account_id", "time"], kind="stable", ignore_index=True)
+    for c in _optional(src, EVENT_OPTIONAL):  # categorical, as a simulated log's channel
+        text = key_codes(src.df[c], ids=False)
+        ev[c] = pd.Categorical.from_codes(text.codes[at], pd.Index(text.labels, dtype=_TEXT))
+    return ev, at
+
+
+def _by_account_then_time(account: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """The stable order by (account, time): a radix sort by account after a stable sort by
+    time (none when the file is already in time order, as exports usually are)."""
+    if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
+        by_time = np.argsort(time, kind="stable")
+        return by_time[stable_order(account[by_time])]
+    return stable_order(account)
 
 
 def _optional(src: Source, columns: tuple[str, ...]) -> list[str]:
@@ -253,15 +274,27 @@ def _account_table(found: AccountsFile, codes: _AccountCodes) -> pd.DataFrame:
     return ac
 
 
-def _duplicate_events(rows: EventRows, keep: np.ndarray, src: Source) -> int:
-    """Kept event rows identical to an earlier one, as the file wrote them."""
+def _duplicate_events(rows: EventRows, events: pd.DataFrame, at: np.ndarray, src: Source) -> int:
+    """Kept event rows identical to an earlier one, as the file wrote them. Only rows sharing
+    their (account, time) with a neighbour in the sorted events can be one: the rest are never
+    compared."""
+    account = events["account_id"].to_numpy()
+    time = events["time"].to_numpy()
+    same = (account[1:] == account[:-1]) & (time[1:] == time[:-1])
+    shared = np.zeros(len(account), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    if not shared.any():
+        return 0
+    rows_at = np.sort(at[shared])  # in file order: "earlier" is earlier in the file
+    optional = {c: key_codes(src.df[c], ids=False) for c in _optional(src, EVENT_OPTIONAL)}
     frame = pd.DataFrame(
         {
-            "t": rows.times.text[keep],
-            "a": rows.account_keys[keep],
-            "c": rows.contact_keys[keep],
-            "x": rows.activity[keep],
-            **{c: as_text(src.df[c])[keep] for c in _optional(src, EVENT_OPTIONAL)},
+            "t": rows.times.text_of(rows_at),
+            "a": rows.account[rows_at],
+            "c": rows.contact_keys.codes[rows_at],
+            "x": rows.activity.codes[rows_at],
+            **{c: k.codes[rows_at] for c, k in optional.items()},
         }
     )
     return int(frame.duplicated().sum())
@@ -281,7 +314,9 @@ def _report(
 ) -> ImportReport:
     keep = kept.keep
     n_people, n_file = len(people.keys), len(found.keys)
-    in_file = np.isin(people.account_keys, found.keys) if ac_src is not None else None
+    in_file = (
+        pd.Index(found.keys).get_indexer(people.account_keys) >= 0 if ac_src is not None else None
+    )
     return ImportReport(
         events=FileReport(
             ev_src.name,
@@ -298,7 +333,7 @@ def _report(
             else None
         ),
         anonymous_events=int((rows.anonymous & keep).sum()),
-        duplicate_events=_duplicate_events(rows, keep, ev_src),
+        duplicate_events=0,  # counted by _duplicate_events
         accounts_filled=int((rows.filled & keep).sum()),
         accounts_total=codes.count,
         accounts_added=codes.count - n_file,

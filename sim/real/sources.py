@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
@@ -47,7 +51,8 @@ def csv_errors(name: str, empty_hint: str) -> Iterator[None]:
 
 
 # Loading a CSV export whole takes about this many bytes of memory per byte of file (measured:
-# ~21x for a 13 MB events file: every id and name is a Python string).
+# ~21x for a 13 MB events file when every id and name was a Python string; Arrow's
+# dictionary-encoded columns need far less, see docs/benchmarks.md).
 MEMORY_PER_FILE_BYTE = 25
 
 
@@ -125,9 +130,12 @@ class Source:
     def _read(self, required: Sequence[str]) -> pd.DataFrame:
         if self.kind == "parquet":
             try:
-                return pd.read_parquet(self.path)
+                return _read_parquet(self.path, self.role == "events")
             except Exception as exc:  # pyarrow raises many types for a bad file
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
+        fast = _read_csv_arrow(self.path, self.role == "events")
+        if fast is not None:
+            return fast
         with csv_errors(self.name, f"expected a header line: {', '.join(required)}"):
             return pd.read_csv(self.path, **TEXT_CSV)
 
@@ -166,3 +174,72 @@ class Source:
 
     def at(self, row: int, text: str) -> str:
         return f"{self.name}, {self.where(row)}: {text}"
+
+
+# The pandas dtype Arrow's text columns become: the one ``pd.read_csv(dtype=str)`` gives.
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=float("nan"))
+
+
+def _pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas: text stays in Arrow memory, dictionary columns become
+    categoricals (their codes and distinct values, never a Python string per row)."""
+    return table.to_pandas(
+        types_mapper={pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}.get
+    )
+
+
+def _read_parquet(path: Path, dictionary: bool) -> pd.DataFrame:
+    """A Parquet file; with ``dictionary`` its text columns other than ``timestamp`` are
+    dictionary-encoded by Arrow after reading (ids and names repeat over millions of events;
+    measured: much faster than Parquet's own ``read_dictionary`` when a column has many
+    distinct values)."""
+    table = pq.read_table(path)
+    return _pandas(_encoded(table) if dictionary else table)
+
+
+def _encoded(table: pa.Table) -> pa.Table:
+    """The table with its text columns other than ``timestamp`` dictionary-encoded."""
+    for k, f in enumerate(table.schema):
+        text = pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        if text and f.name.strip() != "timestamp":
+            col = pc.dictionary_encode(table.column(k).combine_chunks())
+            table = table.set_column(k, f.name, col)
+    return table
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The header's column names as pandas would read them, or None where Arrow's reading
+    could differ from pandas' (no header, empty or repeated names)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for rec in csv.reader(fh):
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue
+                names = [c.strip() for c in rec]
+                ok = all(names) and len(set(rec)) == len(rec)
+                return rec if ok else None
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
+def _read_csv_arrow(path: Path, dictionary: bool) -> pd.DataFrame | None:
+    """A CSV file read by Arrow, every column as text (with ``dictionary``, every column but
+    ``timestamp`` dictionary-encoded), or None when Arrow cannot read it exactly as pandas
+    would (then ``pd.read_csv`` reads it, and gives its own message for a bad file)."""
+    header = _csv_header(path)
+    if header is None:
+        return None
+    enc = pa.dictionary(pa.int32(), pa.string())
+    types = {c: enc if dictionary and c.strip() != "timestamp" else pa.string() for c in header}
+    try:
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    return _pandas(table)
