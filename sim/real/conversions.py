@@ -53,7 +53,7 @@ class Keys:
     """A column of ids or names, dictionary-encoded: row ``i`` holds ``labels[codes[i]]``.
 
     ``labels`` are distinct stripped texts (as :func:`id_keys` writes them; "" for empty),
-    ``codes`` int64 per row; ``typed_int`` as :func:`id_keys` tells it. Text work is done once
+    ``codes`` integers per row; ``typed_int`` as :func:`id_keys` tells it. Text work is done once
     per distinct value, never per row."""
 
     codes: np.ndarray
@@ -80,34 +80,35 @@ def key_codes(col: pd.Series, ids: bool = True) -> Keys:
     distinct texts merged (``" A1"`` and ``"A1"`` are one label). A categorical column (a
     dictionary-encoded file column) is never expanded per row; another is hashed once."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        raw_codes = col.cat.codes.to_numpy().astype(np.int64)
+        raw_codes = col.cat.codes.to_numpy()
         distinct = pd.Series(col.cat.categories)
     else:
         raw_codes, uniques = pd.factorize(col)
-        raw_codes = raw_codes.astype(np.int64)
         distinct = pd.Series(uniques, dtype=col.dtype)
     if ids:
         texts, typed = id_keys(distinct)
     else:
         texts, typed = as_text(distinct), False
     merged, labels = pd.factorize(np.append(texts, "").astype(object))
+    labels = np.asarray(labels, dtype=object)
+    if (raw_codes >= 0).all() and np.array_equal(merged[:-1], np.arange(len(texts))):
+        return Keys(raw_codes, labels, typed)  # distinct texts already: the codes as they are
     # a missing value (code -1) takes the appended "" (the last of ``merged``)
-    return Keys(merged.astype(np.int64)[raw_codes], np.asarray(labels, dtype=object), typed)
+    return Keys(merged[raw_codes], labels, typed)
 
 
 def stable_order(codes: np.ndarray) -> np.ndarray:
     """``np.argsort(codes, kind="stable")`` for non-negative integer codes, as least-significant
     -digit radix passes over 16 bits (numpy radix-sorts 16-bit keys: linear time)."""
     codes = np.asarray(codes, dtype=np.int64)
-    order = np.arange(len(codes))
+    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
     top = int(codes.max()) if len(codes) else 0
-    shift = 0
-    while True:
+    shift = 16
+    while top >> shift:
         digit = ((codes[order] >> shift) & 0xFFFF).astype(np.uint16)
         order = order[np.argsort(digit, kind="stable")]
         shift += 16
-        if top >> shift == 0:
-            return order
+    return order
 
 
 def first_true(mask: np.ndarray) -> int:

@@ -205,8 +205,13 @@ def _event_table(
     """The kept events in codes and days, sorted by (account_id, time), and the file row of
     each (0-based)."""
     at = np.flatnonzero(keep)
-    account = accounts.get_indexer(rows.account_labels).astype(np.int64)[rows.account[at]]
-    time = frame.days(rows.times.values[at])
+    everything = len(at) == len(keep)  # then no row needs picking out: skip the gathers
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if everything else values[at]
+
+    account = accounts.get_indexer(rows.account_labels).astype(np.int64)[kept(rows.account)]
+    time = frame.days(kept(rows.times.values))
     order = _by_account_then_time(account, time)
     at = at[order]
     activity = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels)[rows.activity.codes[at]]
@@ -216,7 +221,8 @@ def _event_table(
             "account_id": account[order],
             "contact_id": rows.contact_codes[at],
             "activity": pd.Categorical.from_codes(activity, list(ACTIVITIES)),
-        }
+        },
+        copy=False,  # the columns are fresh arrays: no consolidating copy
     )
     for c in _optional(src, EVENT_OPTIONAL):  # categorical, as a simulated log's channel
         text = key_codes(src.df[c], ids=False)

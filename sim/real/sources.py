@@ -190,20 +190,41 @@ def _pandas(table: pa.Table) -> pd.DataFrame:
 
 def _read_parquet(path: Path, dictionary: bool) -> pd.DataFrame:
     """A Parquet file; with ``dictionary`` its text columns other than ``timestamp`` are
-    dictionary-encoded by Arrow after reading (ids and names repeat over millions of events;
-    measured: much faster than Parquet's own ``read_dictionary`` when a column has many
-    distinct values)."""
-    table = pq.read_table(path)
-    return _pandas(_encoded(table) if dictionary else table)
+    dictionary-encoded (ids and names repeat over millions of events)."""
+    if not dictionary:
+        return _pandas(pq.read_table(path))
+    file = pq.ParquetFile(path)
+    text = [
+        f.name
+        for f in file.schema_arrow
+        if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        and f.name.strip() != "timestamp"
+    ]
+    repeated = _repeated(file, text)
+    table = pq.read_table(path, read_dictionary=repeated)
+    return _pandas(_encoded(table, [c for c in text if c not in repeated]))
 
 
-def _encoded(table: pa.Table) -> pa.Table:
-    """The table with its text columns other than ``timestamp`` dictionary-encoded."""
-    for k, f in enumerate(table.schema):
-        text = pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-        if text and f.name.strip() != "timestamp":
-            col = pc.dictionary_encode(table.column(k).combine_chunks())
-            table = table.set_column(k, f.name, col)
+# A text column whose first row group has at most this share of distinct values is read
+# dictionary-encoded by Parquet (fast when the writer kept its dictionary pages); one with more
+# (a writer falls back to plain pages for a big dictionary) is read as text and encoded by Arrow.
+_REPEATED_SHARE = 0.05
+
+
+def _repeated(file: pq.ParquetFile, text: list[str]) -> list[str]:
+    """The text columns whose values repeat (see ``_REPEATED_SHARE``)."""
+    if not text or file.metadata.num_row_groups == 0:
+        return []
+    group = file.read_row_group(0, columns=text)
+    rows = max(group.num_rows, 1)
+    return [c for c in text if pc.count_distinct(group.column(c)).as_py() <= rows * _REPEATED_SHARE]
+
+
+def _encoded(table: pa.Table, columns: list[str]) -> pa.Table:
+    """The table with ``columns`` dictionary-encoded by Arrow."""
+    for c in columns:
+        k = table.schema.get_field_index(c)
+        table = table.set_column(k, c, pc.dictionary_encode(table.column(k).combine_chunks()))
     return table
 
 

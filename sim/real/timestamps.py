@@ -235,7 +235,9 @@ class TimeFrame:
 
     def days(self, values: np.ndarray) -> np.ndarray:
         """datetime64 values → float days since the origin (NaN where NaT)."""
-        us = values.astype("datetime64[us]").view(np.int64) - self.origin64.astype(np.int64)
+        us = values.astype("datetime64[us]", copy=False).view(np.int64) - self.origin64.astype(
+            np.int64
+        )
         out = us / US_PER_DAY
         out[np.isnat(values)] = np.nan
         return out
