@@ -92,7 +92,7 @@ def parse_times(col: pd.Series) -> Times:
     if pd.api.types.is_datetime64_any_dtype(col):
         return _typed_times(col)
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
-        return _classify(col, _arrow_text(col), _parse_arrow)
+        return _parse_arrow_text(col)
     return parse_times_reference(col)
 
 
@@ -131,11 +131,43 @@ def _typed_times(col: pd.Series) -> Times:
     )
 
 
-def _arrow_text(col: pd.Series) -> pd.Series:
-    """An Arrow-held text column, stripped, missing as "" (still held by Arrow)."""
-    arr = pa.chunked_array(pa.array(col.array)) if len(col) else pa.chunked_array([], pa.string())
-    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
-    return pd.Series(arr.to_pandas(types_mapper={pa.string(): col.dtype}.get), dtype=col.dtype)
+def _parse_arrow_text(col: pd.Series) -> Times:
+    """The Arrow path of :func:`parse_times` for a text column held by Arrow: Arrow's regular
+    expressions classify, Arrow's strict ISO 8601 cast parses each group (pandas where the cast
+    refuses any value of it)."""
+    arr = pa.array(col.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    s = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    n = len(s)
+    valid = _np(pc.match_substring_regex(s, f"^(?:{_ISO})$"))
+    date = valid & (pc.utf8_length(s).to_numpy(zero_copy_only=False) == 10)
+    aware = valid & ~date & _np(pc.match_substring_regex(s, _OFFSET_AT_END))
+    naive = valid & ~date & ~aware
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    for mask, utc in ((date | naive, False), (aware, True)):
+        if mask.any():
+            values[mask] = _cast_or_pandas(s.filter(pa.array(mask)), utc)
+    bad = np.isnat(values)
+    dt = (naive | aware) & ~bad
+    sep = " " if dt.any() and s[first_true(dt)].as_py()[10] == " " else "T"
+    fraction = bool(np.any(values[dt].astype(np.int64) % 1_000_000))
+    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, col, sep, fraction)
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return mask.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _cast_or_pandas(texts: pa.Array, utc: bool) -> np.ndarray:
+    """Arrow's strict cast of a whole group, or pandas where it refuses any of them."""
+    try:
+        arr = pc.cast(texts, pa.timestamp("us", "UTC" if utc else None))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _parse_pandas(pd.Series(texts.to_numpy(zero_copy_only=False), dtype=str), utc)
+    if utc:
+        arr = arr.cast(pa.timestamp("us"))
+    return arr.to_numpy(zero_copy_only=False).astype("datetime64[us]")
 
 
 def _classify(raw: pd.Series, s: pd.Series, parse) -> Times:
@@ -163,17 +195,6 @@ def _parse_pandas(texts: pd.Series, utc: bool) -> np.ndarray:
     if utc:
         parsed = parsed.dt.tz_localize(None)
     return parsed.to_numpy(dtype="datetime64[us]")
-
-
-def _parse_arrow(texts: pd.Series, utc: bool) -> np.ndarray:
-    """Arrow's strict cast of a whole group, or pandas where it refuses any of them."""
-    try:
-        arr = pc.cast(pa.array(texts.array), pa.timestamp("us", "UTC" if utc else None))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return _parse_pandas(texts, utc)
-    if utc:
-        arr = arr.cast(pa.timestamp("us"))
-    return arr.to_numpy(zero_copy_only=False).astype("datetime64[us]")
 
 
 def check_time_zones(
