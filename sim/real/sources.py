@@ -246,13 +246,13 @@ def _csv_header(path: Path) -> list[str] | None:
 
 def _read_csv_arrow(path: Path, dictionary: bool) -> pd.DataFrame | None:
     """A CSV file read by Arrow, every column as text (with ``dictionary``, every column but
-    ``timestamp`` dictionary-encoded), or None when Arrow cannot read it exactly as pandas
+    ``timestamp`` then dictionary-encoded: measured faster than the reader's own dictionary
+    conversion), or None when Arrow cannot read it exactly as pandas
     would (then ``pd.read_csv`` reads it, and gives its own message for a bad file)."""
     header = _csv_header(path)
     if header is None:
         return None
-    enc = pa.dictionary(pa.int32(), pa.string())
-    types = {c: enc if dictionary and c.strip() != "timestamp" else pa.string() for c in header}
+    types = dict.fromkeys(header, pa.string())
     try:
         table = pacsv.read_csv(
             path,
@@ -263,4 +263,6 @@ def _read_csv_arrow(path: Path, dictionary: bool) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
+    if dictionary:
+        table = _encoded(table, [c for c in header if c.strip() != "timestamp"])
     return _pandas(table)
