@@ -119,28 +119,28 @@ def first_handoffs_agree(ours_csv: Path, sql_csv: Path) -> str:
     )
 
 
-def compare_with_duckdb(paths: dict[str, Path], kind: str, work: Path) -> dict:
-    """Time evaluate and the DuckDB query on one export (fresh processes, one after another)."""
+def compare_with_duckdb(paths: dict[str, Path], kind: str, work: Path, repeats: int) -> dict:
+    """Time evaluate and the DuckDB query on one export: fresh processes, taking turns,
+    ``repeats`` times each; the best run of each counts (the machine is shared)."""
     out = work / f"results-{kind}"
-    ours = qualsim(
-        "evaluate",
-        "--events",
-        paths["events"],
-        "--contacts",
-        paths["contacts"],
-        "--policy",
-        SEED_RULE,
-        "--out",
-        out,
-    )
     sql_csv = work / f"duckdb-{kind}.csv"
-    theirs = run_child(
-        ["-c", DUCKDB_CHILD, str(paths["events"]), seed_rule_sql(kind), str(sql_csv)]
-    )
+    evaluate = ["evaluate", "--events", paths["events"], "--contacts", paths["contacts"]]
+    ours, theirs = [], []
+    for _ in range(repeats):
+        ours.append(qualsim(*evaluate, "--policy", SEED_RULE, "--out", out))
+        theirs.append(
+            run_child(["-c", DUCKDB_CHILD, str(paths["events"]), seed_rule_sql(kind), str(sql_csv)])
+        )
     agree = "not compared"
-    if ours[2] == 0 and theirs[2] == 0:
+    if all(r[2] == 0 for r in ours + theirs):
         agree = first_handoffs_agree(out / "qualifications.csv", sql_csv)
-    return {"ours": ours, "duckdb": theirs, "agree": agree, "bytes": paths["events"].stat().st_size}
+    return {
+        "ours": min(ours),
+        "duckdb": min(theirs),
+        "runs": (ours, theirs),
+        "agree": agree,
+        "bytes": paths["events"].stat().st_size,
+    }
 
 
 def big_export(work: Path, accounts: int, events: int, seed: int) -> dict:
@@ -183,6 +183,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--big-accounts", type=int, default=None, help="default 100,000 (quick 2,000)")
     p.add_argument("--big-events", type=int, default=None, help="default 1,000,000 (quick 20,000)")
     p.add_argument("--no-csv", action="store_true", help="skip the CSV comparison")
+    p.add_argument("--repeats", type=int, default=None, help="runs of each (default 2, quick 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", type=Path, default=None, help="keep the files here")
     a = p.parse_args(argv)
@@ -190,6 +191,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.events = a.events or (200_000 if a.quick else 10_000_000)
     a.big_accounts = a.big_accounts or (2_000 if a.quick else 100_000)
     a.big_events = a.big_events or (20_000 if a.quick else 1_000_000)
+    a.repeats = max(1, a.repeats or (1 if a.quick else 2))
     return a
 
 
@@ -198,7 +200,10 @@ def mib(n: float) -> str:
 
 
 def report(runs: dict[str, dict], big: dict, args: argparse.Namespace) -> None:
-    t = Table(title=f"evaluate (seed MQA rule) vs DuckDB, {args.events:,} events, end to end")
+    t = Table(
+        title=f"evaluate (seed MQA rule) vs DuckDB, {args.events:,} events, end to end "
+        f"(best of {args.repeats})"
+    )
     for col in ("input", "file", "qualsim s", "peak", "DuckDB s", "peak", "DuckDB / ours"):
         t.add_column(col, justify="left" if col == "input" else "right")
     t.add_column("target")
@@ -219,6 +224,9 @@ def report(runs: dict[str, dict], big: dict, args: argparse.Namespace) -> None:
             r["agree"],
         )
     console.print(t)
+    for kind, r in runs.items():
+        ours, theirs = (", ".join(f"{x[0]:.2f}" for x in side) for side in r["runs"])
+        console.print(f"  {kind}: every run, qualsim {ours} s; DuckDB {theirs} s (best counts)")
     total = big["import"][0] + big["evaluate"][0]
     b = Table(
         title=f"{args.big_accounts:,} accounts, {args.big_events:,} events: import + all rules"
@@ -237,6 +245,8 @@ def report(runs: dict[str, dict], big: dict, args: argparse.Namespace) -> None:
     )
     b.add_row("total", f"{total:.2f}", f"< 30 s {verdict(total < 30)}")
     console.print(b)
+    if args.quick:
+        console.print("  [dim]--quick: startup dominates at these sizes; the targets are for the full run.[/dim]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                 work / kind, args.accounts, args.contacts_per_account, args.events, args.seed, kind
             )
             console.print(f"[dim]{kind}: qualsim evaluate, then DuckDB ...[/dim]")
-            runs[kind] = compare_with_duckdb(paths, kind, work)
+            runs[kind] = compare_with_duckdb(paths, kind, work, args.repeats)
         console.print(f"[dim]import + evaluate: {args.big_accounts:,} accounts ...[/dim]")
         big = big_export(work, args.big_accounts, args.big_events, args.seed + 1)
         report(runs, big, args)

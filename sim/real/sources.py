@@ -50,10 +50,12 @@ def csv_errors(name: str, empty_hint: str) -> Iterator[None]:
         ) from None
 
 
-# Loading a CSV export whole takes about this many bytes of memory per byte of file (measured:
-# ~21x for a 13 MB events file when every id and name was a Python string; Arrow's
-# dictionary-encoded columns need far less, see docs/benchmarks.md).
-MEMORY_PER_FILE_BYTE = 25
+# Loading an export whole takes at most about this many bytes of memory per byte of file, by
+# kind (measured by benchmarks/speed/bench_real.py, peak of a whole `qualsim evaluate` over the
+# input's size: 3.8x for 10 M events in a 694 MiB CSV file, 9.8x for 1 M events and 1 M
+# contacts in 101 MB of CSV with all shipped rules, 12.4x for the 10 M events as a 125 MiB
+# Parquet file; ids and names are held dictionary-encoded, never a Python string per row).
+MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
 
 
 def available_memory() -> int | None:
@@ -76,9 +78,9 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def check_memory(path: Path, role: str) -> None:
+def check_memory(path: Path, role: str, kind: str = "csv") -> None:
     """Refuse, with a clear message, a file too large to load into the memory available."""
-    need = path.stat().st_size * MEMORY_PER_FILE_BYTE
+    need = path.stat().st_size * MEMORY_PER_FILE_BYTE[kind]
     have = available_memory()
     if have is not None and need > have:
         raise DataError(
@@ -107,7 +109,7 @@ class Source:
             )
         if not self.path.is_file():
             raise DataError(f"{self.name}: {role} file not found")
-        check_memory(self.path, role)
+        check_memory(self.path, role, kind)
         self.kind = kind
         self._line_cache: dict[int, int] = {}
         self.df = self._read(required)
