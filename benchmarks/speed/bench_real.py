@@ -246,7 +246,10 @@ def report(runs: dict[str, dict], big: dict, args: argparse.Namespace) -> None:
     b.add_row("total", f"{total:.2f}", f"< 30 s {verdict(total < 30)}")
     console.print(b)
     if args.quick:
-        console.print("  [dim]--quick: startup dominates at these sizes; the targets are for the full run.[/dim]")
+        console.print(
+            "  [dim]--quick: startup dominates at these sizes; the targets are for the full "
+            "run.[/dim]"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
