@@ -80,7 +80,7 @@ def key_codes(col: pd.Series, ids: bool = True) -> Keys:
     distinct texts merged (``" A1"`` and ``"A1"`` are one label). A categorical column (a
     dictionary-encoded file column) is never expanded per row; another is hashed once."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        raw_codes = col.cat.codes.to_numpy()
+        raw_codes = col.cat.codes.to_numpy()  # the smallest integer type that holds them
         distinct = pd.Series(col.cat.categories)
     else:
         raw_codes, uniques = pd.factorize(col)

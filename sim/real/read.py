@@ -218,7 +218,8 @@ def _event_table(
     time = frame.days(kept(rows.times.values))
     order = _by_account_then_time(account, time)
     at = at[order]
-    activity = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels)[rows.activity.codes[at]]
+    vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
+    activity = vocab[rows.activity.codes[at]]  # one byte per event: less memory to touch
     ev = pd.DataFrame(
         {
             "time": time[order],

@@ -87,8 +87,9 @@ def parse_times(col: pd.Series) -> Times:
 
     Text columns held by Arrow are classified with Arrow's regular expressions and parsed with
     Arrow's strict ISO 8601 cast; a group of rows the cast refuses (an offset other than ``Z``,
-    a space before it, nanoseconds, an invalid day) is parsed by pandas as in
-    :func:`parse_times_reference`, which gives the same result on every input."""
+    a space before it, nanoseconds, an invalid day) is parsed by pandas. Both paths give what
+    :func:`parse_times_reference` gives (tests/real/test_read_columnar.py checks it on random
+    ISO-like text)."""
     if pd.api.types.is_datetime64_any_dtype(col):
         return _typed_times(col)
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
@@ -107,7 +108,7 @@ def parse_times_reference(col: pd.Series) -> Times:
         )
     text = as_text(col)
     s = pd.Series(text, dtype=str)
-    times = _classify(raw, s, _parse_pandas)
+    times = _classify(raw, s)
     times._text = text
     return times
 
@@ -170,9 +171,9 @@ def _cast_or_pandas(texts: pa.Array, utc: bool) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False).astype("datetime64[us]")
 
 
-def _classify(raw: pd.Series, s: pd.Series, parse) -> Times:
+def _classify(raw: pd.Series, s: pd.Series) -> Times:
     """Classify stripped text ``s`` (ISO 8601 dates, date-times with and without offsets) and
-    parse each group with ``parse(texts, utc)``."""
+    parse each group with pandas."""
     n = len(s)
     valid = s.str.fullmatch(_ISO).to_numpy(dtype=bool, na_value=False)
     lengths = s.str.len().to_numpy(dtype=np.int64, na_value=0)
@@ -182,7 +183,7 @@ def _classify(raw: pd.Series, s: pd.Series, parse) -> Times:
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     for mask, utc in ((date | naive, False), (aware, True)):
         if mask.any():
-            values[mask] = parse(s[mask], utc)
+            values[mask] = _parse_pandas(s[mask], utc)
     bad = np.isnat(values)
     dt = (naive | aware) & ~bad
     sep = " " if dt.any() and str(s.iloc[first_true(dt)])[10] == " " else "T"
