@@ -217,7 +217,7 @@ def _event_table(
     account = accounts.get_indexer(rows.account_labels).astype(np.int64)[kept(rows.account)]
     time = frame.days(kept(rows.times.values))
     order = _by_account_then_time(account, time)
-    at = at[order]
+    at = order if everything else at[order]
     vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
     activity = vocab[rows.activity.codes[at]]  # one byte per event: less memory to touch
     ev = pd.DataFrame(
