@@ -99,7 +99,6 @@ def evaluate(
     accounts file has opportunity outcomes, or an opportunities file is given)."""
     from sim.files import write_text
     from sim.real.replays import NOT_MEASURABLE, replay
-    from sim.report import build_replay_report
     from sim.vocab import NEW_BUSINESS
 
     counted = counted_types or [NEW_BUSINESS]
@@ -131,6 +130,8 @@ def evaluate(
         for why in reasons or ["the log's statistics show no obstacle"]:
             out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
     if report is not None:
+        from sim.report import build_replay_report  # plotting: imported only when asked for
+
         wrote(write_text(report, build_replay_report(r, str(events))))
     wrote(r.write(out_dir))
 

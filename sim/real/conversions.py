@@ -5,6 +5,7 @@ keys; numbers, booleans and vocabulary columns are checked, naming the file, row
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ _FALSE = frozenset({"false", "0", "no"})
 
 def as_text(col: pd.Series) -> np.ndarray:
     """The column as stripped text (object array); missing values become ""."""
+    if isinstance(col.dtype, pd.CategoricalDtype):  # strip each category once, then take
+        cats = as_text(pd.Series(col.cat.categories))
+        return np.append(cats, "").astype(object)[col.cat.codes.to_numpy()]
     if isinstance(col.dtype, pd.StringDtype):
         return col.fillna("").str.strip().to_numpy(dtype=object)
     vals = col.astype(object).to_numpy()
@@ -42,6 +46,69 @@ def id_keys(col: pd.Series) -> tuple[np.ndarray, bool]:
             out[na] = ""
             return out, True
     return as_text(col), False
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A column of ids or names, dictionary-encoded: row ``i`` holds ``labels[codes[i]]``.
+
+    ``labels`` are distinct stripped texts (as :func:`id_keys` writes them; "" for empty),
+    ``codes`` integers per row; ``typed_int`` as :func:`id_keys` tells it. Text work is done once
+    per distinct value, never per row."""
+
+    codes: np.ndarray
+    labels: np.ndarray
+    typed_int: bool = False
+
+    def __getitem__(self, row: int) -> str:
+        return str(self.labels[self.codes[row]])
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def text(self) -> np.ndarray:
+        """Every row's text (object array): for small files and the reference only."""
+        return self.labels[self.codes]
+
+    def positions(self, index: pd.Index) -> np.ndarray:
+        """Each row's position in ``index`` (-1 where absent), looked up once per label."""
+        return index.get_indexer(self.labels).astype(np.int64)[self.codes]
+
+
+def key_codes(col: pd.Series, ids: bool = True) -> Keys:
+    """The column as :class:`Keys`: ``id_keys`` (``ids``) or ``as_text`` of each distinct value,
+    distinct texts merged (``" A1"`` and ``"A1"`` are one label). A categorical column (a
+    dictionary-encoded file column) is never expanded per row; another is hashed once."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        raw_codes = col.cat.codes.to_numpy()  # the smallest integer type that holds them
+        distinct = pd.Series(col.cat.categories)
+    else:
+        raw_codes, uniques = pd.factorize(col)
+        distinct = pd.Series(uniques, dtype=col.dtype)
+    if ids:
+        texts, typed = id_keys(distinct)
+    else:
+        texts, typed = as_text(distinct), False
+    merged, labels = pd.factorize(np.append(texts, "").astype(object))
+    labels = np.asarray(labels, dtype=object)
+    if (raw_codes >= 0).all() and np.array_equal(merged[:-1], np.arange(len(texts))):
+        return Keys(raw_codes, labels, typed)  # distinct texts already: the codes as they are
+    # a missing value (code -1) takes the appended "" (the last of ``merged``)
+    return Keys(merged[raw_codes], labels, typed)
+
+
+def stable_order(codes: np.ndarray) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")`` for non-negative integer codes, as least-significant
+    -digit radix passes over 16 bits (numpy radix-sorts 16-bit keys: linear time)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
+    top = int(codes.max()) if len(codes) else 0
+    shift = 16
+    while top >> shift:
+        digit = ((codes[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+    return order
 
 
 def first_true(mask: np.ndarray) -> int:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.conversions import as_text, first_true, id_keys
+from sim.real.conversions import Keys, first_true, key_codes
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
 from sim.real.timestamps import ISO_HINT, Times, parse_times
@@ -27,19 +27,32 @@ from sim.vocab import ACTIVITIES
 
 @dataclass
 class EventRows:
-    """The events file's rows as read: timestamps, activities, the contact and account keys
-    (an empty account filled from a known contact), and each row's contact code (-1 when
-    anonymous or unknown)."""
+    """The events file's rows as read, dictionary-encoded: timestamps, activities, the contact
+    keys, and the account of each row (as written, or filled from a known contact) and of its
+    contact in the contacts file, both as codes into ``account_labels`` (which holds "");
+    each row's contact code (-1 when anonymous or unknown)."""
 
     times: Times
-    activity: np.ndarray
-    contact_keys: np.ndarray
-    account_keys: np.ndarray
+    activity: Keys
+    contact_keys: Keys
+    account: np.ndarray  # per row: code into account_labels (filled from a known contact)
+    account_labels: np.ndarray
     int_account_ids: bool
     contact_codes: np.ndarray
-    contact_account: np.ndarray  # the account of the row's contact in the contacts file
+    contact_account: np.ndarray  # per row: code of the contact's account in the contacts file
     anonymous: np.ndarray
     filled: np.ndarray  # took its contact's account
+
+    def account_at(self, row: int) -> str:
+        return str(self.account_labels[self.account[row]])
+
+    def contact_account_at(self, row: int) -> str:
+        return str(self.account_labels[self.contact_account[row]])
+
+    @property
+    def empty_account(self) -> int:
+        """The code of the empty account id ""."""
+        return int(np.flatnonzero(self.account_labels == "")[0])
 
 
 @dataclass
@@ -53,24 +66,27 @@ class KeptRows:
 
 def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarray) -> EventRows:
     """The rows of the events file, with ``contacts`` the index of the contact keys and
-    ``contact_accounts`` their account keys."""
+    ``contact_accounts`` their account keys. Ids are looked up once per distinct value."""
     df = src.df
-    n = len(df)
-    contact_keys, _ = id_keys(df["contact_id"])
-    anonymous = contact_keys == ""
-    codes = contacts.get_indexer(contact_keys).astype(np.int64)
+    contact_keys = key_codes(df["contact_id"])
+    anonymous = (contact_keys.labels == "")[contact_keys.codes]
+    codes = contact_keys.positions(contacts)
     codes[anonymous] = -1
     known = codes >= 0
-    account_keys, int_account_ids = id_keys(df["account_id"])
-    contact_account = np.full(n, "", dtype=object)
-    contact_account[known] = contact_accounts[codes[known]]
-    filled = known & (account_keys == "")
+    accounts = key_codes(df["account_id"])
+    labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
+    space = pd.Index(labels)
+    written = accounts.positions(space)
+    contact_account = np.zeros(len(codes), dtype=np.int64)  # "" is label 0
+    contact_account[known] = space.get_indexer(contact_accounts)[codes[known]]
+    filled = known & (written == 0)
     return EventRows(
         times=parse_times(df["timestamp"]),
-        activity=as_text(df["activity"]),
+        activity=key_codes(df["activity"], ids=False),
         contact_keys=contact_keys,
-        account_keys=np.where(filled, contact_account, account_keys),
-        int_account_ids=int_account_ids,
+        account=np.where(filled, contact_account, written),
+        account_labels=np.asarray(labels, dtype=object),
+        int_account_ids=accounts.typed_int,
         contact_codes=codes,
         contact_account=contact_account,
         anonymous=anonymous,
@@ -83,12 +99,12 @@ def _reasons(rows: EventRows) -> np.ndarray:
     known = rows.contact_codes >= 0
     problems = {
         "bad_time": rows.times.bad,
-        "unknown_activity": ~np.isin(rows.activity, list(ACTIVITIES)),
+        "unknown_activity": ~np.isin(rows.activity.labels, list(ACTIVITIES))[rows.activity.codes],
         "unknown_contact": ~rows.anonymous & ~known,
-        "account_mismatch": known & (rows.account_keys != rows.contact_account),
-        "missing_account": rows.account_keys == "",
+        "account_mismatch": known & (rows.account != rows.contact_account),
+        "missing_account": rows.account == rows.empty_account,
     }
-    reason = np.full(len(rows.activity), -1, dtype=np.int64)
+    reason = np.full(len(rows.contact_codes), -1, dtype=np.int64)
     for k in range(len(SKIP_REASONS) - 1, -1, -1):
         reason[problems[SKIP_REASONS[k]]] = k
     return reason
@@ -110,17 +126,17 @@ def kept_rows(
             SKIP_REASONS[k]: first_true(reason == k) for k in range(len(SKIP_REASONS)) if counts[k]
         }
         values = {
-            "bad_time": rows.times.text,
-            "unknown_activity": rows.activity,
-            "unknown_contact": rows.contact_keys,
-            "account_mismatch": rows.account_keys,
-            "missing_account": rows.account_keys,
+            "bad_time": rows.times.text_at,
+            "unknown_activity": rows.activity.__getitem__,
+            "unknown_contact": rows.contact_keys.__getitem__,
+            "account_mismatch": rows.account_at,
+            "missing_account": rows.account_at,
         }
         if src.kind == "csv":
             src.lines(sorted(firsts.values()))
         for r, i in firsts.items():
             kept.skipped[r] = int(counts[SKIP_REASONS.index(r)])
-            kept.first_skipped[r] = f"{src.where(i)}: '{values[r][i]}'"
+            kept.first_skipped[r] = f"{src.where(i)}: '{values[r](i)}'"
     if not kept.keep.any():
         raise DataError(
             f"{src.name}: no usable events: all rows were skipped ("
@@ -158,7 +174,7 @@ def _event_problem(
 ) -> str:
     """The message for bad event row ``i`` (without file and line)."""
     if reason == "bad_time":
-        v = rows.times.text[i]
+        v = rows.times.text_at(i)
         return f"unparseable timestamp '{v}' ({ISO_HINT})" if v else "empty timestamp"
     if reason == "unknown_activity":
         v = rows.activity[i]
@@ -174,7 +190,7 @@ def _event_problem(
         return f"contact_id '{v}' is not in {co_src.name}{hint}"
     if reason == "account_mismatch":
         return (
-            f"account_id '{rows.account_keys[i]}' differs from the account of contact "
-            f"'{rows.contact_keys[i]}' in {co_src.name} ('{rows.contact_account[i]}')"
+            f"account_id '{rows.account_at(i)}' differs from the account of contact "
+            f"'{rows.contact_keys[i]}' in {co_src.name} ('{rows.contact_account_at(i)}')"
         )
     return "empty account_id on an anonymous row (contact_id empty): its account is unknown"

@@ -22,10 +22,14 @@ UTF-8 text (a byte-order mark is fine) with every column as text: ids stay text,
 ``7`` are different ids; values and column names are stripped of surrounding spaces. Parquet
 columns may be typed (integer ids, timestamp or date columns, numbers, booleans).
 
-Memory: every file is loaded whole into memory with pandas (ids as str), about 25 bytes per
-byte of CSV; a file that would not fit in the memory available is refused with a clear message
+Memory and speed: every file is loaded whole, columnar: Arrow reads it (CSV: every column as
+text), ids and names are dictionary-encoded and looked up once per distinct value (never a
+Python string per row, never a per-contact or per-account scan), text timestamps are parsed by
+Arrow. A whole evaluate peaks at about 4-10 bytes of memory per byte of CSV (12-20 per byte of
+Parquet); a file that would not fit in the memory available is refused with a clear message
 before reading (``qualsim import``, in :mod:`sim.real.importer`, converts exports of any size in
-bounded memory; evaluating still needs the whole log).
+bounded memory; evaluating still needs the whole log). ``benchmarks/speed/bench_real.py``
+measures it at 10 million events.
 
 Bad input is never dropped silently. Every message names the file, the line (CSV: 1-based line
 in the file, header = line 1, first data row = line 2, blank lines and quoted line breaks
@@ -67,6 +71,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +86,8 @@ from sim.real.conversions import (
     check_unique,
     first_true,
     id_keys,
+    key_codes,
+    stable_order,
     vocab_warning,
 )
 from sim.real.events_file import EventRows, KeptRows, kept_rows, read_event_rows
@@ -94,6 +101,7 @@ from sim.real.opportunities_file import (
 )
 from sim.real.reallog import RealLog
 from sim.real.reports import FileReport, ImportReport
+from sim.real.sources import TEXT_DTYPE as _TEXT
 from sim.real.sources import Source
 from sim.real.timestamps import TimeFrame, check_time_zones, time_frame
 from sim.vocab import ACTIVITIES, NO_ROLE, ROLES, SENIORITIES
@@ -133,13 +141,16 @@ def read_log(
     opps, outcomes, outcome_format = opportunities_of(
         opp, outcomes, outcome_format, codes.keys, frame.days
     )
+    events, at = _event_table(rows, kept.keep, ev_src, codes.index, frame)
     log = EventLog(
-        _event_table(rows, kept.keep, ev_src, codes.index, frame),
+        events,
         _contact_table(co_src, people, codes.index, warnings),
         _account_table(found, codes),
     )
+    duplicates = _duplicate_events(rows, events, at, ev_src)
     report = _report(ev_src, co_src, ac_src, rows, kept, people, found, codes, outcomes, warnings)
     report = report_opportunities(report, op_src, opps)
+    report = dataclasses.replace(report, duplicate_events=duplicates)
     return RealLog(
         log=log,
         origin=frame.origin,
@@ -205,10 +216,9 @@ class _AccountCodes:
         keep: np.ndarray,
         opp_keys: tuple[np.ndarray, bool],
     ) -> _AccountCodes:
+        seen = rows.account_labels[pd.unique(rows.account[keep])]  # in order of first appearance
         keys = pd.unique(
-            np.concatenate(
-                [found.keys, people.account_keys, rows.account_keys[keep], opp_keys[0]]
-            ).astype(object)
+            np.concatenate([found.keys, people.account_keys, seen, opp_keys[0]]).astype(object)
         )
         index = pd.Index(keys)
         flags = [people.int_account_ids, rows.int_account_ids, opp_keys[1]]
@@ -227,19 +237,43 @@ def _labels(keys: np.ndarray, as_int: bool) -> np.ndarray:
 
 def _event_table(
     rows: EventRows, keep: np.ndarray, src: Source, accounts: pd.Index, frame: TimeFrame
-) -> pd.DataFrame:
-    """The kept events in codes and days, sorted by (account_id, time)."""
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The kept events in codes and days, sorted by (account_id, time), and the file row of
+    each (0-based)."""
+    at = np.flatnonzero(keep)
+    everything = len(at) == len(keep)  # then no row needs picking out: skip the gathers
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if everything else values[at]
+
+    account = accounts.get_indexer(rows.account_labels).astype(np.int64)[kept(rows.account)]
+    time = frame.days(kept(rows.times.values))
+    order = _by_account_then_time(account, time)
+    at = order if everything else at[order]
+    vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
+    activity = vocab[rows.activity.codes[at]]  # one byte per event: less memory to touch
     ev = pd.DataFrame(
         {
-            "time": frame.days(rows.times.values[keep]),
-            "account_id": accounts.get_indexer(rows.account_keys[keep]).astype(np.int64),
-            "contact_id": rows.contact_codes[keep],
-            "activity": pd.Categorical(rows.activity[keep], categories=list(ACTIVITIES)),
-        }
+            "time": time[order],
+            "account_id": account[order],
+            "contact_id": rows.contact_codes[at],
+            "activity": pd.Categorical.from_codes(activity, list(ACTIVITIES)),
+        },
+        copy=False,  # the columns are fresh arrays: no consolidating copy
     )
-    for c in _optional(src, EVENT_OPTIONAL):
-        ev[c] = pd.Series(as_text(src.df[c])[keep], dtype=str)
-    return ev.sort_values(["account_id", "time"], kind="stable", ignore_index=True)
+    for c in _optional(src, EVENT_OPTIONAL):  # categorical, as a simulated log's channel
+        text = key_codes(src.df[c], ids=False)
+        ev[c] = pd.Categorical.from_codes(text.codes[at], pd.Index(text.labels, dtype=_TEXT))
+    return ev, at
+
+
+def _by_account_then_time(account: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """The stable order by (account, time): a radix sort by account after a stable sort by
+    time (none when the file is already in time order, as exports usually are)."""
+    if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
+        by_time = np.argsort(time, kind="stable")
+        return by_time[stable_order(account[by_time])]
+    return stable_order(account)
 
 
 def _optional(src: Source, columns: tuple[str, ...]) -> list[str]:
@@ -289,15 +323,27 @@ def _account_table(found: AccountsFile, codes: _AccountCodes) -> pd.DataFrame:
     return ac
 
 
-def _duplicate_events(rows: EventRows, keep: np.ndarray, src: Source) -> int:
-    """Kept event rows identical to an earlier one, as the file wrote them."""
+def _duplicate_events(rows: EventRows, events: pd.DataFrame, at: np.ndarray, src: Source) -> int:
+    """Kept event rows identical to an earlier one, as the file wrote them. Only rows sharing
+    their (account, time) with a neighbour in the sorted events can be one: the rest are never
+    compared."""
+    account = events["account_id"].to_numpy()
+    time = events["time"].to_numpy()
+    same = (account[1:] == account[:-1]) & (time[1:] == time[:-1])
+    shared = np.zeros(len(account), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    if not shared.any():
+        return 0
+    rows_at = np.sort(at[shared])  # in file order: "earlier" is earlier in the file
+    optional = {c: key_codes(src.df[c], ids=False) for c in _optional(src, EVENT_OPTIONAL)}
     frame = pd.DataFrame(
         {
-            "t": rows.times.text[keep],
-            "a": rows.account_keys[keep],
-            "c": rows.contact_keys[keep],
-            "x": rows.activity[keep],
-            **{c: as_text(src.df[c])[keep] for c in _optional(src, EVENT_OPTIONAL)},
+            "t": rows.times.text_of(rows_at),
+            "a": rows.account[rows_at],
+            "c": rows.contact_keys.codes[rows_at],
+            "x": rows.activity.codes[rows_at],
+            **{c: k.codes[rows_at] for c, k in optional.items()},
         }
     )
     return int(frame.duplicated().sum())
@@ -317,7 +363,9 @@ def _report(
 ) -> ImportReport:
     keep = kept.keep
     n_people, n_file = len(people.keys), len(found.keys)
-    in_file = np.isin(people.account_keys, found.keys) if ac_src is not None else None
+    in_file = (
+        pd.Index(found.keys).get_indexer(people.account_keys) >= 0 if ac_src is not None else None
+    )
     return ImportReport(
         events=FileReport(
             ev_src.name,
@@ -334,7 +382,7 @@ def _report(
             else None
         ),
         anonymous_events=int((rows.anonymous & keep).sum()),
-        duplicate_events=_duplicate_events(rows, keep, ev_src),
+        duplicate_events=0,  # counted by _duplicate_events
         accounts_filled=int((rows.filled & keep).sum()),
         accounts_total=codes.count,
         accounts_added=codes.count - n_file,

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
@@ -46,9 +50,12 @@ def csv_errors(name: str, empty_hint: str) -> Iterator[None]:
         ) from None
 
 
-# Loading a CSV export whole takes about this many bytes of memory per byte of file (measured:
-# ~21x for a 13 MB events file: every id and name is a Python string).
-MEMORY_PER_FILE_BYTE = 25
+# Loading an export whole takes at most about this many bytes of memory per byte of file, by
+# kind (measured by benchmarks/speed/bench_real.py, peak of a whole `qualsim evaluate` over the
+# input's size: 3.8x for 10 M events in a 694 MiB CSV file, 9.8x for 1 M events and 1 M
+# contacts in 101 MB of CSV with all shipped rules, 12.4x for the 10 M events as a 125 MiB
+# Parquet file; ids and names are held dictionary-encoded, never a Python string per row).
+MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
 
 
 def available_memory() -> int | None:
@@ -71,9 +78,9 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def check_memory(path: Path, role: str) -> None:
+def check_memory(path: Path, role: str, kind: str = "csv") -> None:
     """Refuse, with a clear message, a file too large to load into the memory available."""
-    need = path.stat().st_size * MEMORY_PER_FILE_BYTE
+    need = path.stat().st_size * MEMORY_PER_FILE_BYTE[kind]
     have = available_memory()
     if have is not None and need > have:
         raise DataError(
@@ -102,7 +109,7 @@ class Source:
             )
         if not self.path.is_file():
             raise DataError(f"{self.name}: {role} file not found")
-        check_memory(self.path, role)
+        check_memory(self.path, role, kind)
         self.kind = kind
         self._line_cache: dict[int, int] = {}
         self.df = self._read(required)
@@ -125,9 +132,12 @@ class Source:
     def _read(self, required: Sequence[str]) -> pd.DataFrame:
         if self.kind == "parquet":
             try:
-                return pd.read_parquet(self.path)
+                return _read_parquet(self.path, self.role == "events")
             except Exception as exc:  # pyarrow raises many types for a bad file
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
+        fast = _read_csv_arrow(self.path, self.role == "events")
+        if fast is not None:
+            return fast
         with csv_errors(self.name, f"expected a header line: {', '.join(required)}"):
             return pd.read_csv(self.path, **TEXT_CSV)
 
@@ -166,3 +176,95 @@ class Source:
 
     def at(self, row: int, text: str) -> str:
         return f"{self.name}, {self.where(row)}: {text}"
+
+
+# The pandas dtype Arrow's text columns become: the one ``pd.read_csv(dtype=str)`` gives.
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=float("nan"))
+
+
+def _pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas: text stays in Arrow memory, dictionary columns become
+    categoricals (their codes and distinct values, never a Python string per row)."""
+    return table.to_pandas(
+        types_mapper={pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}.get
+    )
+
+
+def _read_parquet(path: Path, dictionary: bool) -> pd.DataFrame:
+    """A Parquet file; with ``dictionary`` its text columns other than ``timestamp`` are
+    dictionary-encoded (ids and names repeat over millions of events)."""
+    if not dictionary:
+        return _pandas(pq.read_table(path))
+    file = pq.ParquetFile(path)
+    text = [
+        f.name
+        for f in file.schema_arrow
+        if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        and f.name.strip() != "timestamp"
+    ]
+    repeated = _repeated(file, text)
+    table = pq.read_table(path, read_dictionary=repeated)
+    return _pandas(_encoded(table, [c for c in text if c not in repeated]))
+
+
+# A text column whose first row group has at most this share of distinct values is read
+# dictionary-encoded by Parquet (fast when the writer kept its dictionary pages); one with more
+# (a writer falls back to plain pages for a big dictionary) is read as text and encoded by Arrow.
+_REPEATED_SHARE = 0.05
+
+
+def _repeated(file: pq.ParquetFile, text: list[str]) -> list[str]:
+    """The text columns whose values repeat (see ``_REPEATED_SHARE``)."""
+    if not text or file.metadata.num_row_groups == 0:
+        return []
+    group = file.read_row_group(0, columns=text)
+    rows = max(group.num_rows, 1)
+    return [c for c in text if pc.count_distinct(group.column(c)).as_py() <= rows * _REPEATED_SHARE]
+
+
+def _encoded(table: pa.Table, columns: list[str]) -> pa.Table:
+    """The table with ``columns`` dictionary-encoded by Arrow."""
+    for c in columns:
+        k = table.schema.get_field_index(c)
+        table = table.set_column(k, c, pc.dictionary_encode(table.column(k).combine_chunks()))
+    return table
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The header's column names as pandas would read them, or None where Arrow's reading
+    could differ from pandas' (no header, empty or repeated names)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for rec in csv.reader(fh):
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue
+                names = [c.strip() for c in rec]
+                ok = all(names) and len(set(rec)) == len(rec)
+                return rec if ok else None
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
+def _read_csv_arrow(path: Path, dictionary: bool) -> pd.DataFrame | None:
+    """A CSV file read by Arrow, every column as text (with ``dictionary``, every column but
+    ``timestamp`` then dictionary-encoded: measured faster than the reader's own dictionary
+    conversion), or None when Arrow cannot read it exactly as pandas
+    would (then ``pd.read_csv`` reads it, and gives its own message for a bad file)."""
+    header = _csv_header(path)
+    if header is None:
+        return None
+    types = dict.fromkeys(header, pa.string())
+    try:
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    if dictionary:
+        table = _encoded(table, [c for c in header if c.strip() != "timestamp"])
+    return _pandas(table)

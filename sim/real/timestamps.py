@@ -15,11 +15,13 @@ zone rule, and the time frame of a log (its origin, the days since it, the input
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.errors import DataError
 from sim.real.conversions import as_text, first_true
@@ -36,62 +38,164 @@ ISO_HINT = "expected an ISO 8601 date or date-time such as 2024-03-01 or 2024-03
 
 @dataclass
 class Times:
-    """Parsed timestamps: naive datetime64[us] (UTC when they had an offset), NaT where bad."""
+    """Parsed timestamps: naive datetime64[us] (UTC when they had an offset), NaT where bad.
+
+    ``raw`` is the column as read; ``text`` (what the file said, for messages) is made from it
+    only when asked for, ``text_at(i)`` for one row."""
 
     values: np.ndarray
     bad: np.ndarray
     date: np.ndarray  # a plain date (no clock)
     aware: np.ndarray  # a date-time that had an offset
     naive: np.ndarray  # a date-time without an offset
-    text: np.ndarray  # what the file said, for messages
+    raw: pd.Series
     sep: str = "T"
     fraction: bool = False
+    _text: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> np.ndarray:
+        """What the file said on every row (object array, "" where empty)."""
+        if self._text is None:
+            self._text = _as_written(self.raw)
+        return self._text
+
+    def text_at(self, row: int) -> str:
+        """What the file said on one row."""
+        return str(self.text_of(np.array([row]))[0])
+
+    def text_of(self, rows: np.ndarray) -> np.ndarray:
+        """What the file said on some rows (positions)."""
+        if self._text is not None:
+            return self._text[rows]
+        return _as_written(self.raw.iloc[rows])
+
+
+def _as_written(col: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        text = col.astype(str).to_numpy(dtype=object)
+        text[col.isna().to_numpy()] = ""
+        return text
+    if col.dtype == object:  # Parquet date / datetime objects
+        col = pd.Series([v.isoformat() if hasattr(v, "isoformat") else v for v in col])
+    return as_text(col)
 
 
 def parse_times(col: pd.Series) -> Times:
     """Parse a timestamp column: ISO 8601 text (CSV, or text in Parquet), Parquet date or
-    date-time objects, or a typed timestamp column (with a time zone: converted to UTC)."""
-    n = len(col)
+    date-time objects, or a typed timestamp column (with a time zone: converted to UTC).
+
+    Text columns held by Arrow are classified with Arrow's regular expressions and parsed with
+    Arrow's strict ISO 8601 cast; a group of rows the cast refuses (an offset other than ``Z``,
+    a space before it, nanoseconds, an invalid day) is parsed by pandas. Both paths give what
+    :func:`parse_times_reference` gives (tests/real/test_read_columnar.py checks it on random
+    ISO-like text)."""
     if pd.api.types.is_datetime64_any_dtype(col):
-        tz = getattr(col.dtype, "tz", None)
-        s = col.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else col
-        values = s.to_numpy(dtype="datetime64[us]")
-        bad = np.isnat(values)
-        text = col.astype(str).to_numpy(dtype=object)
-        text[bad] = ""
-        dt = ~bad
-        return Times(
-            values,
-            bad,
-            np.zeros(n, bool),
-            dt if tz is not None else np.zeros(n, bool),
-            np.zeros(n, bool) if tz is not None else dt,
-            text,
-            "T",
-            bool(np.any(values[dt].astype(np.int64) % 1_000_000)),
-        )
+        return _typed_times(col)
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return _parse_arrow_text(col)
+    return parse_times_reference(col)
+
+
+def parse_times_reference(col: pd.Series) -> Times:
+    """The plain pandas parse (the reference for the Arrow path of :func:`parse_times`)."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return _typed_times(col)
+    raw = col
     if col.dtype == object:  # Parquet date / datetime objects
         col = pd.Series(
             [v.isoformat() if hasattr(v, "isoformat") else v for v in col], index=col.index
         )
     text = as_text(col)
     s = pd.Series(text, dtype=str)
+    times = _classify(raw, s)
+    times._text = text
+    return times
+
+
+def _typed_times(col: pd.Series) -> Times:
+    n = len(col)
+    tz = getattr(col.dtype, "tz", None)
+    s = col.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else col
+    values = s.to_numpy(dtype="datetime64[us]")
+    bad = np.isnat(values)
+    dt = ~bad
+    return Times(
+        values,
+        bad,
+        np.zeros(n, bool),
+        dt if tz is not None else np.zeros(n, bool),
+        np.zeros(n, bool) if tz is not None else dt,
+        col,
+        "T",
+        bool(np.any(values[dt].astype(np.int64) % 1_000_000)),
+    )
+
+
+def _parse_arrow_text(col: pd.Series) -> Times:
+    """The Arrow path of :func:`parse_times` for a text column held by Arrow: Arrow's regular
+    expressions classify, Arrow's strict ISO 8601 cast parses each group (pandas where the cast
+    refuses any value of it)."""
+    arr = pa.array(col.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    s = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    n = len(s)
+    valid = _np(pc.match_substring_regex(s, f"^(?:{_ISO})$"))
+    date = valid & (pc.utf8_length(s).to_numpy(zero_copy_only=False) == 10)
+    aware = valid & ~date & _np(pc.match_substring_regex(s, _OFFSET_AT_END))
+    naive = valid & ~date & ~aware
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    for mask, utc in ((date | naive, False), (aware, True)):
+        if mask.any():
+            values[mask] = _cast_or_pandas(s.filter(pa.array(mask)), utc)
+    bad = np.isnat(values)
+    dt = (naive | aware) & ~bad
+    sep = " " if dt.any() and s[first_true(dt)].as_py()[10] == " " else "T"
+    fraction = bool(np.any(values[dt].astype(np.int64) % 1_000_000))
+    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, col, sep, fraction)
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return mask.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _cast_or_pandas(texts: pa.Array, utc: bool) -> np.ndarray:
+    """Arrow's strict cast of a whole group, or pandas where it refuses any of them."""
+    try:
+        arr = pc.cast(texts, pa.timestamp("us", "UTC" if utc else None))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _parse_pandas(pd.Series(texts.to_numpy(zero_copy_only=False), dtype=str), utc)
+    if utc:
+        arr = arr.cast(pa.timestamp("us"))
+    return arr.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+
+
+def _classify(raw: pd.Series, s: pd.Series) -> Times:
+    """Classify stripped text ``s`` (ISO 8601 dates, date-times with and without offsets) and
+    parse each group with pandas."""
+    n = len(s)
     valid = s.str.fullmatch(_ISO).to_numpy(dtype=bool, na_value=False)
-    date = valid & (s.str.len().to_numpy() == 10)
+    lengths = s.str.len().to_numpy(dtype=np.int64, na_value=0)
+    date = valid & (lengths == 10)
     aware = valid & ~date & s.str.contains(_OFFSET_AT_END).to_numpy(dtype=bool, na_value=False)
     naive = valid & ~date & ~aware
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     for mask, utc in ((date | naive, False), (aware, True)):
         if mask.any():
-            parsed = pd.to_datetime(s[mask], format="ISO8601", errors="coerce", utc=utc)
-            if utc:
-                parsed = parsed.dt.tz_localize(None)
-            values[mask] = parsed.to_numpy(dtype="datetime64[us]")
+            values[mask] = _parse_pandas(s[mask], utc)
     bad = np.isnat(values)
     dt = (naive | aware) & ~bad
-    sep = " " if dt.any() and text[first_true(dt)][10] == " " else "T"
+    sep = " " if dt.any() and str(s.iloc[first_true(dt)])[10] == " " else "T"
     fraction = bool(np.any(values[dt].astype(np.int64) % 1_000_000))
-    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, text, sep, fraction)
+    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, raw, sep, fraction)
+
+
+def _parse_pandas(texts: pd.Series, utc: bool) -> np.ndarray:
+    parsed = pd.to_datetime(texts, format="ISO8601", errors="coerce", utc=utc)
+    if utc:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.to_numpy(dtype="datetime64[us]")
 
 
 def check_time_zones(
@@ -109,7 +213,8 @@ def check_time_zones(
         i, j = first_true(aware_rows), first_true(naive_rows)
         raise DataError(
             f"{ev_src.name}: timestamps mix date-times with and without a UTC offset: "
-            f"{ev_src.where(i)} has '{times.text[i]}', {ev_src.where(j)} has '{times.text[j]}'; "
+            f"{ev_src.where(i)} has '{times.text_at(i)}', {ev_src.where(j)} has "
+            f"'{times.text_at(j)}'; "
             "give every date-time an offset, or none"
         )
     events_aware = bool(aware_rows.any())
@@ -152,11 +257,11 @@ class TimeFrame:
 
     def days(self, values: np.ndarray) -> np.ndarray:
         """datetime64 values → float days since the origin (NaN where NaT)."""
-        out = np.full(values.shape, np.nan)
-        ok = ~np.isnat(values)
-        out[ok] = (values[ok] - self.origin64).astype("timedelta64[us]").astype(
+        us = values.astype("datetime64[us]", copy=False).view(np.int64) - self.origin64.astype(
             np.int64
-        ) / US_PER_DAY
+        )
+        out = us / US_PER_DAY
+        out[np.isnat(values)] = np.nan
         return out
 
 

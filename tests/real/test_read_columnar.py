@@ -1,0 +1,218 @@
+"""The columnar read path of ``sim.real.read_log`` against its plain references, on random
+inputs: dictionary-encoded keys vs per-row ``id_keys``, Arrow's timestamp parse vs pandas',
+the radix sort vs numpy's stable sort, Arrow's CSV reading vs pandas', duplicates counted only
+within shared (account, time) vs every row compared, and Parquet read dictionary-encoded or not.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from sim.real import read_log
+from sim.real.conversions import id_keys, key_codes, stable_order
+from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source
+from sim.real.timestamps import parse_times, parse_times_reference
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TMP = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+ids = st.sampled_from(["A1", " A1", "A1 ", "a1", "007", "7", "", "  ", "Ä", "x y"])
+
+
+@st.composite
+def id_columns(draw) -> pd.Series:
+    kind = draw(st.sampled_from(["object", "str", "category", "int", "float"]))
+    n = draw(st.integers(0, 25))
+    if kind in ("int", "float"):
+        vals = draw(st.lists(st.integers(-3, 10**12), min_size=n, max_size=n))
+        col = pd.Series(vals, dtype=np.int64 if kind == "int" else float)
+        if kind == "float" and n:
+            col[draw(st.lists(st.booleans(), min_size=n, max_size=n))] = np.nan
+            if draw(st.booleans()):
+                col.iloc[0] = 0.5  # not a whole number: read as text
+        return col
+    vals = draw(st.lists(st.one_of(ids, st.none()), min_size=n, max_size=n))
+    if kind == "object":
+        return pd.Series(vals, dtype=object)
+    col = pd.Series(vals, dtype=TEXT_DTYPE)
+    return col.astype("category") if kind == "category" else col
+
+
+@SETTINGS
+@given(id_columns(), st.booleans())
+@example(pd.Series(["B", "", None, "B"], dtype=TEXT_DTYPE).astype("category"), True)
+@example(pd.Series(["  ", None, "A"], dtype=object), False)
+def test_key_codes_match_the_per_row_keys(col, as_ids):
+    keys = key_codes(col, ids=as_ids)
+    if as_ids:
+        expected, typed = id_keys(col)
+        assert keys.typed_int == typed
+    else:
+        from sim.real.conversions import as_text
+
+        expected = as_text(col)
+    assert list(keys.text()) == list(expected)
+    assert len(set(keys.labels)) == len(keys.labels)  # distinct texts merged
+
+
+def test_key_codes_hand_worked():
+    keys = key_codes(pd.Series([" A1", "A1", None, "007", "7"], dtype=object))
+    assert [keys[i] for i in range(5)] == ["A1", "A1", "", "007", "7"]
+    assert keys.codes[0] == keys.codes[1] and len(keys.labels) == 4
+    typed = key_codes(pd.Series([7.0, np.nan, 12.0]))
+    assert typed.typed_int and list(typed.text()) == ["7", "", "12"]
+
+
+digits = st.text("0123456789", min_size=1, max_size=3)
+
+
+@st.composite
+def timestamps(draw) -> str:
+    """ISO-ish text: valid and invalid dates, clocks, fractions, offsets, spaces, junk."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.text(string.printable, max_size=12))
+    y = draw(st.sampled_from(["2024", "1999", "24", "2100"]))
+    m = draw(st.sampled_from(["01", "02", "12", "13", "1"]))
+    d = draw(st.sampled_from(["01", "28", "29", "30", "31", "00"]))
+    out = f"{y}-{m}-{d}"
+    if draw(st.booleans()):
+        h = draw(st.sampled_from(["00", "09", "23", "24"]))
+        out += draw(st.sampled_from(["T", " "])) + f"{h}:" + draw(st.sampled_from(["00", "59"]))
+        if draw(st.booleans()):
+            out += ":" + draw(st.sampled_from(["00", "30", "60"]))
+            if draw(st.booleans()):
+                out += "." + draw(st.text("0123456789", min_size=1, max_size=9))
+        out += draw(st.sampled_from(["", "", "Z", "+02:00", "-0500", "+01", " +02:00", "+2:00"]))
+    pad = draw(st.sampled_from(["", " ", "\t"]))
+    return pad + out + draw(st.sampled_from(["", " "]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(timestamps(), st.none()), max_size=30))
+@example(["2024-01-01 10:00:00.250", "2024-01-02 10:00:00", None, "2024-02-30"])
+@example(["2024-01-01T10:00:00+02:00", "2024-01-01T10:00:00 +0200", " 2024-01-01T10:00Z "])
+@example(["2024-01-01T10:00:00.1234567", "2024-01-01T24:00:00", "2024-01-01"])
+def test_arrow_timestamps_match_pandas(texts):
+    fast = parse_times(pd.Series(texts, dtype=TEXT_DTYPE))
+    ref = parse_times_reference(pd.Series(texts, dtype=object))
+    np.testing.assert_array_equal(fast.values, ref.values)
+    for part in ("bad", "date", "aware", "naive"):
+        np.testing.assert_array_equal(getattr(fast, part), getattr(ref, part), err_msg=part)
+    assert (fast.sep, fast.fraction) == (ref.sep, ref.fraction)
+    assert list(fast.text) == list(ref.text)
+
+
+def test_arrow_timestamps_hand_worked():
+    t = parse_times(
+        pd.Series(
+            ["2024-03-01", " 2024-03-01T14:30:00Z", "2024-02-30 10:00:00", ""], dtype=TEXT_DTYPE
+        )
+    )
+    assert list(t.values[:2].astype(str)) == [
+        "2024-03-01T00:00:00.000000",
+        "2024-03-01T14:30:00.000000",
+    ]
+    assert list(t.bad) == [False, False, True, True]  # no 30 February; empty
+    assert list(t.date) == [True, False, False, False] and list(t.aware) == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert t.text_at(1) == "2024-03-01T14:30:00Z"
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2**40), max_size=200), st.integers(1, 70_000))
+def test_radix_order_is_numpys_stable_order(values, modulo):
+    codes = np.asarray(values, dtype=np.int64) % modulo
+    np.testing.assert_array_equal(stable_order(codes), np.argsort(codes, kind="stable"))
+
+
+cells = st.sampled_from(["a", " b ", "", "x,y", 'say "hi"', "two\nlines", "007", "é"])
+
+
+@TMP
+@given(st.integers(1, 4), st.data(), st.booleans())
+def test_arrow_csv_reads_what_pandas_reads(tmp_path_factory, ncols, data, bom):
+    rows = data.draw(st.lists(st.lists(cells, min_size=ncols, max_size=ncols), max_size=6))
+    frame = pd.DataFrame(rows, columns=[f" c{k} " for k in range(ncols)])
+    path = tmp_path_factory.mktemp("csv") / "events.csv"
+    frame.to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
+    fast = Source(path, "contacts", [], []).df if rows else None
+    if fast is None:
+        return  # a header without rows is an error either way
+    ref = pd.read_csv(path, **TEXT_CSV)
+    ref.columns = [str(c).strip() for c in ref.columns]
+    assert list(fast.columns) == list(ref.columns)
+    for c in ref.columns:
+        assert list(fast[c].astype(object)) == list(ref[c].astype(object))
+
+
+EVENT_HEADER = "timestamp,account_id,contact_id,activity,channel\n"
+
+
+@TMP
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["2024-01-01", "2024-01-01T10:00:00", "2024-01-01 10:00:00", "2024-01-02"]
+            ),
+            st.sampled_from(["c1", "c2", "c3", ""]),
+            st.sampled_from(["web_visit", "webinar"]),
+            st.sampled_from(["web", " web", "email"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_duplicates_match_every_row_compared(tmp_path_factory, rows):
+    owner = {"c1": "A1", "c2": "A1", "c3": "A2", "": "A3"}
+    lines = [f"{t},{owner[c]},{c},{a},{ch}" for t, c, a, ch in rows]
+    d = tmp_path_factory.mktemp("dup")
+    (d / "events.csv").write_text(EVENT_HEADER + "\n".join(lines) + "\n")
+    (d / "contacts.csv").write_text("contact_id,account_id,title\nc1,A1,x\nc2,A1,y\nc3,A2,z\n")
+    real = read_log(d / "events.csv", d / "contacts.csv")
+    ref = pd.read_csv(d / "events.csv", **TEXT_CSV).apply(lambda c: c.str.strip())
+    assert real.report.duplicate_events == int(ref.duplicated().sum())
+    ev = real.log.events  # sorted by (account, time), stable
+    order = np.lexsort((ev["time"].to_numpy(), ev["account_id"].to_numpy()))
+    np.testing.assert_array_equal(order, np.arange(len(ev)))
+
+
+def test_parquet_read_dictionary_encoded_or_not_gives_the_same_log(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 4000
+    contacts = np.array([f"C{k}" for k in range(1500)], dtype=object)  # many distinct: plain
+    who = rng.integers(0, len(contacts), n)
+    table = pa.table(
+        {
+            "timestamp": pa.array(
+                np.datetime64("2024-01-01", "s") + rng.integers(0, 10**7, n).astype("m8[s]")
+            ),
+            "account_id": [f"A{k // 10}" for k in who],  # repeated: read dictionary-encoded
+            "contact_id": contacts[who],
+            "activity": rng.choice(["web_visit", "webinar", "email_open"], n),
+        }
+    )
+    pq.write_table(table, tmp_path / "events.parquet", row_group_size=1000)
+    people = pd.DataFrame(
+        {"contact_id": contacts, "account_id": [f"A{k // 10}" for k in range(1500)], "title": "x"}
+    )
+    people.to_csv(tmp_path / "contacts.csv", index=False)
+    table.to_pandas().assign(
+        timestamp=lambda f: f["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    ).to_csv(tmp_path / "events.csv", index=False)
+    a = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv").log.events
+    b = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv").log.events
+    pd.testing.assert_frame_equal(a, b)
