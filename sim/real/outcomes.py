@@ -77,26 +77,21 @@ def truth_from_outcomes(
     :class:`OutcomeTruth` for one opportunity, :class:`OpportunityTruth` for several."""
     if not horizon_days >= 0:
         raise ValueError(f"horizon_days must be >= 0, got {horizon_days}")
-    o = opportunities_table(real)
-    kinds = frozenset(normalise_types(counted))
-    mask = o["type"].isin(kinds).to_numpy()
-    c = o[mask]
-    return OpportunityTruth.of(
-        c["account_id"].to_numpy(np.int64),
-        c["created"].to_numpy(float),
-        c["closed"].to_numpy(float),
-        len(real.log.accounts),
-        float(horizon_days),
-        real.outcome_time_format == "date",
-        np.flatnonzero(mask),
-    )
+    return _truth_over(real, horizon_days, counted, uncounted=False)
 
 
 def other_truth(real: RealLog, horizon_days: float, counted: Iterable[str]) -> OpportunityTruth:
     """The same rule over the opportunities of every type *not* counted (renewals,
     expansions...): a false handoff it calls true fell inside pipeline the count leaves out."""
+    return _truth_over(real, horizon_days, counted, uncounted=True)
+
+
+def _truth_over(
+    real: RealLog, horizon_days: float, counted: Iterable[str], uncounted: bool
+) -> OpportunityTruth:
+    """The truth rule over the opportunities of the ``counted`` types (or of every other type)."""
     o = opportunities_table(real)
-    mask = ~o["type"].isin(frozenset(normalise_types(counted))).to_numpy()
+    mask = o["type"].isin(frozenset(normalise_types(counted))).to_numpy() != uncounted
     c = o[mask]
     return OpportunityTruth.of(
         c["account_id"].to_numpy(np.int64),
