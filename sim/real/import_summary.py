@@ -21,6 +21,7 @@ class FileSummary:
     rejected: dict[str, int] = field(default_factory=dict)
     first_rejected: dict[str, str] = field(default_factory=dict)
     unmapped_activities: dict[str, int] = field(default_factory=dict)
+    sales_touches: dict[str, int] = field(default_factory=dict)  # kept rows per sales activity
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -35,6 +36,12 @@ class FileSummary:
             lines.append(f"  dropped {self.duplicates_dropped:,} duplicate rows")
         for reason, n in self.rejected.items():
             lines.append(f"  rejected {n:,} rows: {reason} (first: {self.first_rejected[reason]})")
+        if self.sales_touches:
+            lines.append(
+                "  kept "
+                + ", ".join(f"{n:,} {a}" for a, n in self.sales_touches.items())
+                + " (sales touches: marketing rules ignore them unless they opt in)"
+            )
         lines.extend(f"  {note}" for note in self.notes)
         return "\n".join(lines)
 

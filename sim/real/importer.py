@@ -74,7 +74,7 @@ from sim.real.transforms import (
     map_values,
     select_columns,
 )
-from sim.vocab import ACTIVITIES
+from sim.vocab import ACTIVITIES, SALES_ACTIVITIES
 
 __all__ = ["CHUNK_ROWS", "FileSummary", "ImportSummary", "convert_file", "import_files"]
 
@@ -119,6 +119,8 @@ class _Converter:
                 keep = self._drop_duplicates(df, keep)
             lines = line0 + np.flatnonzero(keep)
             check_chunk(df[keep], self.role, str(self.path), lines, self.ids)
+            if self.role == "events":
+                self._count_sales_touches(df.loc[keep, "activity"])
             self.summary.rows_kept += int(keep.sum())
             line0 += n
             self.columns = [c for c in INPUT_COLUMNS[self.role] if c in df.columns]
@@ -178,6 +180,14 @@ class _Converter:
                     keep = keep & self._first_bad(raw, spec.column, bad, reason, line0)
             df[name] = labels
         return keep
+
+    def _count_sales_touches(self, activity: pd.Series) -> None:
+        counts = activity[activity.isin(SALES_ACTIVITIES)].value_counts()
+        for a in SALES_ACTIVITIES:  # in the vocabulary's order
+            if counts.get(a, 0):
+                self.summary.sales_touches[a] = self.summary.sales_touches.get(a, 0) + int(
+                    counts[a]
+                )
 
     def _activities(self, df: pd.DataFrame, keep: np.ndarray, line0: int) -> np.ndarray:
         """Drop the listed system activities, map the others to the vocabulary; reject the

@@ -97,6 +97,10 @@ def _ok(args: list[str]) -> str:
 
 @pytest.fixture
 def imported(tmp_path: Path) -> Path:
+    return _import(tmp_path)[0]
+
+
+def _import(tmp_path: Path) -> tuple[Path, str]:
     raw = _files(
         tmp_path / "raw",
         {
@@ -109,7 +113,7 @@ def imported(tmp_path: Path) -> Path:
         },
     )
     out = tmp_path / "canonical"
-    _ok(
+    text = _ok(
         [
             "import",
             "--events", str(raw / "activities.csv"),
@@ -120,7 +124,15 @@ def imported(tmp_path: Path) -> Path:
             "--out", str(out),
         ]
     )  # fmt: skip
-    return out
+    return out, text
+
+
+def test_the_import_report_counts_the_sales_touches_it_kept(tmp_path: Path):
+    _, text = _import(tmp_path)
+    # Acme's call and Hooli's two: kept (replay shows them), marked as sales touches
+    assert "kept 3 call (sales touches" in text
+    events = pd.read_csv(tmp_path / "canonical" / "events.csv")
+    assert (events["activity"] == "call").sum() == 3
 
 
 def _evaluate(canonical: Path, out: Path, *extra: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
