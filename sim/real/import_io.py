@@ -9,10 +9,12 @@ renamed into place when complete.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -22,9 +24,44 @@ from sim.errors import DataError
 from sim.real.inputs import SUFFIXES
 from sim.real.sources import TEXT_CSV, csv_errors
 
-__all__ = ["read_chunks", "write_chunks"]
+__all__ = ["RecordPlaces", "read_chunks", "write_chunks"]
 
 _BLOCK_BYTES = 1 << 24  # Arrow's parse block: large blocks, few Python round trips
+
+
+class RecordPlaces:
+    """Where each data record of a raw file is, for messages: ``where(r)`` of the 0-based
+    record ``r`` (in the order :func:`read_chunks` yields them) is ``line N`` of a CSV file
+    (header = line 1; blank lines and line breaks inside quoted cells counted, as an editor
+    shows them) or ``row N`` of a Parquet file (first data row = row 1). A CSV file is scanned
+    for its record lines only when a message needs one (never on the happy path)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.csv = SUFFIXES.get(path.suffix.lower()) == "csv"
+        self._starts: np.ndarray | None = None
+
+    def where(self, record: int) -> str:
+        if not self.csv:
+            return f"row {int(record) + 1}"
+        if self._starts is None:
+            self._starts = _record_lines(self.path)
+        starts = self._starts
+        return f"line {int(starts[record]) if record < len(starts) else int(record) + 2}"
+
+
+def _record_lines(path: Path) -> np.ndarray:
+    """The line each data record of a CSV file starts on (blank lines are no records)."""
+    starts: list[int] = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)  # the header
+        last = reader.line_num
+        for row in reader:
+            if row:
+                starts.append(last + 1)
+            last = reader.line_num
+    return np.asarray(starts, dtype=np.int64)
 
 
 def read_chunks(path: Path, role: str, rows: int) -> Iterator[pd.DataFrame]:

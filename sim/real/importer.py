@@ -61,7 +61,7 @@ import pyarrow.csv as pcsv
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.import_io import read_chunks, write_chunks
+from sim.real.import_io import RecordPlaces, read_chunks, write_chunks
 from sim.real.import_summary import FileSummary, ImportSummary
 from sim.real.import_times import convert_times
 from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS
@@ -92,11 +92,12 @@ class _Converter:
         self.summary = FileSummary(str(path), str(out))
         self.seen = np.array([], dtype=np.uint64)  # row hashes, when duplicates are dropped
         self.columns: list[str] = []  # the canonical columns written
-        self.ids: dict[str, str] = {}  # accounts / opportunities: the ids seen, where
+        self.ids: dict[str, int] = {}  # accounts / opportunities: the ids seen, their record
+        self.places = RecordPlaces(path)  # a record's line (CSV) or row (Parquet), for messages
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         """The kept rows of each chunk, filtered, renamed and converted."""
-        line0 = 2  # the first data row of a CSV (no multi-line records assumed for messages)
+        line0 = 0  # the chunk's first record (its line: self.places, only for messages)
         for raw in read_chunks(self.path, self.role, CHUNK_ROWS):
             n = len(raw)
             self.summary.rows_read += n
@@ -117,8 +118,8 @@ class _Converter:
                     keep = self._dates(df, col, keep, line0)
             if self.file.duplicates == "drop":
                 keep = self._drop_duplicates(df, keep)
-            lines = line0 + np.flatnonzero(keep)
-            check_chunk(df[keep], self.role, str(self.path), lines, self.ids)
+            records = line0 + np.flatnonzero(keep)
+            check_chunk(df[keep], self.role, str(self.path), records, self.ids, self.places.where)
             if self.role == "events":
                 self._count_sales_touches(df.loc[keep, "activity"])
             self.summary.rows_kept += int(keep.sum())
@@ -126,13 +127,14 @@ class _Converter:
             self.columns = [c for c in INPUT_COLUMNS[self.role] if c in df.columns]
             yield df.loc[keep, self.columns]
 
-    def _reject(self, reason: str, first_line: int, value: str, n: int) -> None:
-        """A bad value: stop with the raw line (events with ``skip_bad_rows``: count the rows
-        and go on)."""
+    def _reject(self, reason: str, first: int, value: str, n: int) -> None:
+        """A bad value in record ``first``: stop with its raw line (events with
+        ``skip_bad_rows``: count the rows and go on)."""
+        where = self.places.where(first)
         if not self.skip_bad_rows or self.role != "events":
-            raise DataError(f"{self.path}, line {first_line}: {reason}: {value!r}")
+            raise DataError(f"{self.path}, {where}: {reason}: {value!r}")
         self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + n
-        self.summary.first_rejected.setdefault(reason, f"line {first_line}: {value!r}")
+        self.summary.first_rejected.setdefault(reason, f"{where}: {value!r}")
 
     def _first_bad(self, df, col: str, bad: np.ndarray, reason: str, line0: int) -> np.ndarray:
         """Reject the rows flagged ``bad`` (naming the first); the rows still kept."""
@@ -227,8 +229,8 @@ class _Converter:
             i = int(np.flatnonzero(bad)[0])
             if self.role != "events":
                 raise DataError(
-                    f"{self.path}, line {line0 + i}: {col}: cannot parse {df[col][i]!r}"
-                    + (f" with {fmt!r}" if fmt else "")
+                    f"{self.path}, {self.places.where(line0 + i)}: {col}: cannot parse "
+                    f"{df[col][i]!r}" + (f" with {fmt!r}" if fmt else "")
                 )
             self._reject("an unparseable timestamp", line0 + i, df[col][i], int(bad.sum()))
             keep = keep & ~bad

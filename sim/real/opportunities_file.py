@@ -70,18 +70,26 @@ class ChunkSource(Source):
     """A chunk of a raw file being imported, posing as a loaded ``Source`` so that the same
     checks report the raw file's own line (``lines``: the line of each row)."""
 
-    def __init__(self, df: pd.DataFrame, name: str, lines: np.ndarray, role: str):
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        name: str,
+        records: np.ndarray,
+        role: str,
+        place: Callable[[int], str],
+    ):
         self.df = df.reset_index(drop=True)
         self.name = name
         self.path = Path(name)
         self.role = role
         self.kind = "csv"
-        self.row_lines = np.asarray(lines, np.int64)
+        self.records = np.asarray(records, np.int64)  # each row's record in the raw file
+        self.place = place  # a record's place in the raw file, e.g. "line 7"
         self.ignored = ()
         self._line_cache: dict[int, int] = {}
 
     def where(self, row: int) -> str:
-        return f"line {int(self.row_lines[int(row)])}"
+        return self.place(int(self.records[int(row)]))
 
 
 @dataclass
@@ -98,7 +106,7 @@ class OpportunitiesFile:
 
 
 def read_opportunities_file(
-    src: Source | None, seen: dict[str, str] | None = None
+    src: Source | None, seen: dict[str, int] | None = None
 ) -> OpportunitiesFile | None:
     """Read and check the opportunities file (None without one). ``seen`` maps ids already
     read (an earlier chunk) to where they were, and is updated."""
@@ -129,21 +137,26 @@ def read_opportunities_file(
     return OpportunitiesFile(accounts, int_accounts, ids, times, status, amount, kinds)
 
 
-def _check_unique(src: Source, keys: np.ndarray, column: str, seen: dict[str, str] | None) -> None:
+def _check_unique(src: Source, keys: np.ndarray, column: str, seen: dict[str, int] | None) -> None:
     """No id twice: in this file (or chunk), nor among ``seen`` (ids of earlier chunks and
-    where they were; updated with these)."""
+    their records; updated with these; ``src`` is then a :class:`ChunkSource`)."""
     earlier = seen if seen is not None else {}
     dup = pd.Series(keys).duplicated().to_numpy()
     if earlier:
         dup = dup | pd.Series(keys).isin(earlier.keys()).to_numpy()
     if dup.any():
         j = first_true(dup)
-        first = earlier.get(keys[j]) or src.where(first_true(keys == keys[j]))
+        first = (
+            src.place(earlier[keys[j]])
+            if keys[j] in earlier and isinstance(src, ChunkSource)
+            else src.where(first_true(keys == keys[j]))
+        )
         raise DataError(
             src.at(j, f"duplicated {column} '{keys[j]}' (first on {first}); each must appear once")
         )
     if seen is not None:
-        seen.update(zip(keys, (src.where(i) for i in range(len(keys))), strict=True))
+        assert isinstance(src, ChunkSource)
+        seen.update(zip(keys, src.records.tolist(), strict=True))
 
 
 def _times(src: Source, column: str, required: bool) -> Times:
@@ -204,15 +217,20 @@ def _status(src: Source, closed: Times | None) -> np.ndarray:
 
 
 def check_chunk(
-    df: pd.DataFrame, role: str, name: str, lines: np.ndarray, seen: dict[str, str]
+    df: pd.DataFrame,
+    role: str,
+    name: str,
+    records: np.ndarray,
+    seen: dict[str, int],
+    place: Callable[[int], str],
 ) -> None:
     """The checks of ``read_log`` on one chunk of canonical text columns being imported (role
     ``opportunities``, or ``accounts`` with its outcome columns; other roles: nothing), naming
-    the raw file ``name`` and the line of each row (``lines``); ``seen`` (updated) catches ids
-    repeated across chunks."""
+    the raw file ``name`` and the place of each row (``place`` of its raw ``records``, e.g.
+    ``line 7``); ``seen`` (updated) catches ids repeated across chunks."""
     if role not in ("opportunities", "accounts") or len(df) == 0:
         return
-    src = ChunkSource(df, name, lines, role)
+    src = ChunkSource(df, name, records, role, place)
     if role == "opportunities":
         read_opportunities_file(src, seen)
     elif role == "accounts":

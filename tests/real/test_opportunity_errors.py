@@ -4,7 +4,6 @@ line), for the opportunities file, the accounts file's outcome columns, and ``qu
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import pandas as pd
@@ -187,10 +186,6 @@ def test_import_checks_opportunity_rows_with_the_raw_line(tmp_path, row, expecte
     assert f"{raw['opportunities']}, line 3: {expected}" in str(exc.value)
 
 
-@pytest.mark.skipif(
-    "opportunities" not in inspect.signature(import_files).parameters,
-    reason="qualsim import --opportunities comes with the mapping work of issue 13",
-)
 def test_import_cli_opportunities_error_names_the_raw_line(tmp_path):
     raw = _files(tmp_path, opportunities=HEAD + GOOD + "A,o2,2024-01-01,,Lost,,\n")
     args = ["import", "--events", str(raw["events"]), "--contacts", str(raw["contacts"])]
@@ -211,3 +206,59 @@ def test_opportunity_dates_follow_the_events_time_zone_rule(tmp_path):
     assert f"{f['opportunities']}, line 2: created '2024-01-01T09:00:00Z' is a date-time with" in (
         str(exc.value)
     )
+
+
+# A deal export with a free-text cell over two lines and a blank line: the record on line 7 of
+# the file (as an editor numbers it) is the fourth data record.
+NOTES_HEAD = "account_id,opportunity_id,created,closed,status,amount,type,notes\n"
+NOTES_ROWS = [
+    'A,o1,2024-01-01,2024-02-01,won,10,new_business,"call them\nback next week"\n',  # 2-3
+    "\n",  # 4
+    "A,o2,2024-01-01,,open,,,\n",  # 5
+    'A,o3,2024-01-01,,open,,,"a ""quoted"" note"\n',  # 6
+]
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ("A,o4,2024-01-01,,Lost,,,\n", "line 7: status 'Lost' without a closed date"),
+        ("A,o2,2024-01-01,,open,,,\n", "line 7: duplicated opportunity_id 'o2' (first on line 5)"),
+        ("A,o4,someday,,open,,,\n", "line 7: unparseable created 'someday'"),
+    ],
+)
+def test_import_names_the_editor_line_past_multiline_cells_and_blank_lines(
+    tmp_path, monkeypatch, bad, expected
+):
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)  # the duplicate is in a later chunk too
+    raw = _files(tmp_path, opportunities=NOTES_HEAD + "".join(NOTES_ROWS) + bad)
+    with pytest.raises(DataError) as exc:
+        importer.convert_file(raw["opportunities"], "opportunities", tmp_path / "o.csv", Mapping())
+    assert f"{raw['opportunities']}, {expected}" in str(exc.value)
+
+
+def test_import_names_the_row_of_a_parquet_file(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "A"],
+            "opportunity_id": ["o1", "o2", "o3"],
+            "created": ["2024-01-01"] * 3,
+            "status": ["open", "open", "Lost"],
+        }
+    )
+    path = tmp_path / "opps.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(DataError) as exc:
+        importer.convert_file(path, "opportunities", tmp_path / "o.csv", Mapping())
+    assert f"{path}, row 3: status 'Lost' without a closed date" in str(exc.value)
+
+
+def test_import_names_the_editor_line_of_a_bad_event(tmp_path):
+    raw = _files(
+        tmp_path,
+        events="timestamp,account_id,contact_id,activity,campaign\n"
+        '2024-01-05,A,a1,web_visit,"Spring\nlaunch"\n\n2024-01-06,A,a1,Visit Webpage,\n',
+    )
+    with pytest.raises(DataError) as exc:
+        importer.convert_file(raw["events"], "events", tmp_path / "e.csv", Mapping())
+    assert f"{raw['events']}, line 5: an activity neither mapped" in str(exc.value)
