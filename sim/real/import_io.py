@@ -80,7 +80,7 @@ def read_chunks(path: Path, role: str, rows: int) -> Iterator[pd.DataFrame]:
         except Exception as exc:
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
         for batch in pf.iter_batches(batch_size=rows):
-            yield _as_text(batch.to_pandas())
+            yield _as_text(batch.to_pandas(integer_object_nulls=True))
         return
     yield from _csv_chunks(path, rows)
 

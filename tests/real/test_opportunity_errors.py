@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -262,3 +264,20 @@ def test_import_names_the_editor_line_of_a_bad_event(tmp_path):
     with pytest.raises(DataError) as exc:
         importer.convert_file(raw["events"], "events", tmp_path / "e.csv", Mapping())
     assert f"{raw['events']}, line 5: an activity neither mapped" in str(exc.value)
+
+
+def test_import_keeps_integer_ids_of_a_parquet_column_with_nulls(tmp_path):
+    """pandas would make an int64 column with a null float64 ("101.0"): ids must stay 101."""
+    table = pa.table(
+        {
+            "timestamp": ["2024-01-05", "2024-01-06", "2024-01-07"],
+            "account_id": pa.array([101, None, 102], pa.int64()),
+            "contact_id": pa.array([7, 7, None], pa.int64()),
+            "activity": ["web_visit"] * 3,
+        }
+    )
+    pq.write_table(table, tmp_path / "ev.parquet")
+    importer.convert_file(tmp_path / "ev.parquet", "events", tmp_path / "e.csv", Mapping())
+    out = pd.read_csv(tmp_path / "e.csv", dtype=str, keep_default_na=False)
+    assert out["account_id"].tolist() == ["101", "", "102"]
+    assert out["contact_id"].tolist() == ["7", "7", ""]
