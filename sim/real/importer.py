@@ -316,6 +316,7 @@ def import_files(
     stage = out / f".import.{os.getpid()}.partial"
     raws = {"events": events, "contacts": contacts, "accounts": accounts}
     raws["opportunities"] = opportunities
+    _refuse_overwriting_inputs(raws, out)
     try:
         stage.mkdir(parents=True, exist_ok=True)
         files = [
@@ -335,6 +336,19 @@ def import_files(
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()
     return summary
+
+
+def _refuse_overwriting_inputs(raws: dict[str, str | Path | None], out: Path) -> None:
+    """An output file may not be one of the raw files (``--out .`` beside a raw events.csv)."""
+    for role, raw in raws.items():
+        if raw is None:
+            continue
+        target = out / f"{role}.csv"
+        if target.exists() and target.resolve() == Path(raw).resolve():
+            raise DataError(
+                f"{raw}: the import would overwrite this raw {role} file with the canonical one "
+                f"({target}); choose another --out folder"
+            )
 
 
 def _ids(path: Path, column: str) -> pd.Series:

@@ -281,3 +281,13 @@ def test_import_keeps_integer_ids_of_a_parquet_column_with_nulls(tmp_path):
     out = pd.read_csv(tmp_path / "e.csv", dtype=str, keep_default_na=False)
     assert out["account_id"].tolist() == ["101", "", "102"]
     assert out["contact_id"].tolist() == ["7", "7", ""]
+
+
+def test_import_never_overwrites_a_raw_file(tmp_path):
+    raw = _files(tmp_path, opportunities=HEAD + GOOD)
+    before = raw["events"].read_bytes()
+    args = ["import", "--events", str(raw["events"]), "--contacts", str(raw["contacts"])]
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "would overwrite this raw events file" in " ".join(r.output.split())
+    assert raw["events"].read_bytes() == before
