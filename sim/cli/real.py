@@ -102,6 +102,8 @@ def evaluate(
     from sim.vocab import NEW_BUSINESS
 
     counted = counted_types or [NEW_BUSINESS]
+    if any(not t.strip() for t in counted):
+        raise QualsimError("--counted-type: an empty type; name a type, e.g. new_business")
     r = replay(
         events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
     )

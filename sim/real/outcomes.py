@@ -90,8 +90,11 @@ def _truth_over(
     real: RealLog, horizon_days: float, counted: Iterable[str], uncounted: bool
 ) -> OpportunityTruth:
     """The truth rule over the opportunities of the ``counted`` types (or of every other type)."""
+    kinds = frozenset(normalise_types(counted))
+    if "" in kinds:
+        raise ValueError("an empty counted opportunity type: name a type, e.g. new_business")
     o = opportunities_table(real)
-    mask = o["type"].isin(frozenset(normalise_types(counted))).to_numpy() != uncounted
+    mask = o["type"].isin(kinds).to_numpy() != uncounted
     c = o[mask]
     return OpportunityTruth.of(
         c["account_id"].to_numpy(np.int64),
@@ -109,14 +112,22 @@ def uncounted_note(real: RealLog, counted: Iterable[str]) -> str:
     every handoff would be false, and the types found are the likely fix."""
     o = real.opportunities
     kinds = frozenset(normalise_types(counted))
-    if o is None or not len(o) or o["type"].isin(kinds).any():
+    if o is None or not len(o):
         return ""
     found = ", ".join(f"{k or '(empty)'} {n:,}" for k, n in o["type"].value_counts().items())
-    return (
-        f"no opportunity of the counted type(s) {', '.join(sorted(kinds))}: every handoff "
-        f"scores false. The opportunities' types are {found}; name the pipeline a handoff "
-        "should find with --counted-type"
-    )
+    if not o["type"].isin(kinds).any():
+        return (
+            f"no opportunity of the counted type(s) {', '.join(sorted(kinds))}: every handoff "
+            f"scores false. The opportunities' types are {found}; name the pipeline a handoff "
+            "should find with --counted-type"
+        )
+    absent = sorted(kinds - set(o["type"]))
+    if absent:  # a misspelt type beside a right one
+        return (
+            f"no opportunity of the counted type(s) {', '.join(absent)} (the opportunities' "
+            f"types are {found})"
+        )
+    return ""
 
 
 def opportunities_table(real: RealLog) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from policies.quiet import quiet_reasons, sales_touch_counts
 from policies.schema import Stages
 from sim.errors import QualsimError
 from sim.files import write_tables
+from sim.real.opportunity_truth import EPS_DAYS
 from sim.real.outcomes import (
     opportunities_table,
     other_truth,
@@ -172,7 +173,9 @@ def replay_metrics(
         mm = np.where(ok, m, 0)
         opened = truth.created[mm] if len(truth.created) else np.full(a.size, np.nan)
         closed = truth.closed[mm] if len(truth.closed) else np.full(a.size, np.nan)
-        ahead = ok & (opened >= t - 1e-9)
+        # the handoff's time as the rule compares it (its day, when outcomes are plain dates)
+        tq = np.floor(t + EPS_DAYS) if truth.by_day else t
+        ahead = ok & (opened >= tq - EPS_DAYS)
         to_close = ok & ~np.isnan(closed) & (closed > t)
         won_opps = np.unique(m[ok & won[mm]]) if len(won) else np.zeros(0, np.int64)
         in_other = ~ok & (np.asarray(other(a, t), dtype=bool) if a.size else False)
@@ -183,7 +186,7 @@ def replay_metrics(
                 "handoffs_per_week": sel.sum() / weeks,
                 "precision": base.loc[name, "precision"],
                 "recall": base.loc[name, "recall"],
-                "days_to_opportunity": float(np.mean(opened[ahead] - t[ahead]))
+                "days_to_opportunity": float(np.mean(opened[ahead] - tq[ahead]))
                 if ahead.any()
                 else np.nan,
                 "days_to_close": float(np.mean(closed[to_close] - t[to_close]))

@@ -226,3 +226,59 @@ def test_a_lead_level_export_without_titles_says_why_title_rules_are_quiet(tmp_p
     quiet = " ".join(text.split())
     assert "1.0 known people per account" in quiet
     assert "title" in quiet
+
+
+def _replay_one(tmp_path: Path, events: str, opportunities: str, *extra: str):
+    raw = _files(
+        tmp_path / "one",
+        {
+            "events.csv": "timestamp,account_id,contact_id,activity\n" + events,
+            "contacts.csv": "contact_id,account_id,title\na1,A,CTO\nb1,B,CTO\n",
+            "opps.csv": "account_id,opportunity_id,created,closed,status,type\n" + opportunities,
+            "demo.yaml": POLICY,
+        },
+    )
+    args = ["evaluate", "--events", str(raw / "events.csv"), "--contacts"]
+    args += [str(raw / "contacts.csv"), "--opportunities", str(raw / "opps.csv")]
+    args += ["--policy", str(raw / "demo.yaml"), "--out", str(tmp_path / "r"), *extra]
+    return runner.invoke(app, args)
+
+
+def test_an_opportunity_opened_the_day_of_the_handoff_is_zero_days_away(tmp_path: Path):
+    """Plain-date outcomes are compared by day: a handoff at 15:00 and an opportunity created
+    that day is true, and 0 days ahead (not missing, not -0.625)."""
+    r = _replay_one(
+        tmp_path, "2024-01-05T15:00:00,A,a1,demo_request\n", "A,1,2024-01-05,,open,new_business\n"
+    )
+    assert r.exit_code == 0, r.output
+    d = pd.read_csv(tmp_path / "r" / "outcomes.csv").set_index("policy")
+    m = pd.read_csv(tmp_path / "r" / "metrics.csv").set_index("policy")
+    assert m.loc["demo", "precision"] == 1.0
+    assert d.loc["demo", "days_to_opportunity"] == 0.0
+
+
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_counted_type_is_refused(tmp_path: Path, empty: str):
+    r = _replay_one(
+        tmp_path,
+        "2024-01-05,A,a1,demo_request\n",
+        "A,1,2024-02-01,,open,\n",
+        "--counted-type",
+        empty,
+    )
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "--counted-type: an empty type" in r.output
+
+
+def test_a_misspelt_counted_type_beside_a_right_one_is_named(tmp_path: Path):
+    r = _replay_one(
+        tmp_path,
+        "2024-01-05,A,a1,demo_request\n",
+        "A,1,2024-02-01,,open,new_business\nB,2,2024-02-01,,open,renewal\n",
+        "--counted-type",
+        "new_business",
+        "--counted-type",
+        "renewl",
+    )
+    assert r.exit_code == 0, r.output
+    assert "no opportunity of the counted type(s) renewl" in " ".join(r.output.split())
