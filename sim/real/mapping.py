@@ -9,6 +9,7 @@ expect is reported by the importer with the raw file's line and that value only.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -116,6 +117,8 @@ class Bins(_Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Bins:
+        if not all(math.isfinite(e) for e in self.edges):
+            raise ValueError(f"edges must be finite numbers, got {self.edges}")
         if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
             raise ValueError(f"edges must increase strictly, got {self.edges}")
         if len(self.labels) != len(self.edges):

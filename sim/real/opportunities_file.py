@@ -13,7 +13,7 @@ Rules (each broken one is a ``DataError`` naming the file, the line and the valu
 - ``won`` and ``lost`` need a ``closed`` date (a lost quote without one would count as open
   and make every fitted win rate 1.0); ``open`` may not have one; ``closed`` may not precede
   ``created``;
-- ``amount`` is a number, not negative (empty: unknown);
+- ``amount`` is a finite number, not negative (empty: unknown);
 - ``type`` is compared case- and space-insensitively: it is stored case-folded with runs of
   spaces and hyphens as ``_`` (``New Business`` → ``new_business``). Without a type column
   every opportunity is ``new_business``; an empty type is unknown (``""``) and never counted.
@@ -129,6 +129,10 @@ def read_opportunities_file(
     if neg.any():
         i = first_true(neg)
         raise DataError(src.at(i, f"amount '{as_text(src.df['amount'])[i]}' is negative"))
+    endless = np.isinf(amount)
+    if endless.any():
+        i = first_true(endless)
+        raise DataError(src.at(i, f"amount '{as_text(src.df['amount'])[i]}' is not finite"))
     kinds = (
         normalise_types(as_text(src.df["type"]))
         if "type" in src.df.columns

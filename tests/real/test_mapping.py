@@ -272,6 +272,10 @@ BAD_MAPPINGS = [
         r"accounts\.bins\.tier.*edges must increase strictly",
     ),
     (
+        "accounts: {bins: {icp_fit: {column: E, edges: [0, .nan, 1000], labels: [1, 2, 3]}}}\n",
+        r"accounts\.bins\.icp_fit.*edges must be finite numbers",
+    ),
+    (
         "accounts: {bins: {tier: {column: E, edges: [0, 200], labels: [3, 2, 1]}}}\n",
         r"accounts\.bins\.tier.*one label per edge.*2 edges, 3 labels",
     ),

@@ -33,6 +33,7 @@ OPPORTUNITY_CASES = [
     ("A,o2,2024-01-01,2024-02-01,open,,\n", "status 'open' with a closed date '2024-02-01'"),
     ("A,o2,2024-01-01,,,-5,\n", "amount '-5' is negative"),
     ("A,o2,2024-01-01,,,lots,\n", "amount 'lots' is not a number"),
+    ("A,o2,2024-01-01,,,inf,\n", "amount 'inf' is not finite"),
     ("A,o2,,,,,\n", "empty created"),
     ("A,o2,01/02/2024,,,,\n", "unparseable created '01/02/2024'"),
     ("A,o2,2024-01-01,soon,,,\n", "unparseable closed 'soon'"),
