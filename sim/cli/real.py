@@ -178,10 +178,20 @@ def explain(
 def calibrate(
     events: EventsOpt,
     contacts: Annotated[Path, typer.Option("--contacts", help="contacts, with role if known")],
-    accounts: Annotated[Path, typer.Option("--accounts", help="accounts with CRM outcomes")],
+    accounts: Annotated[
+        Path | None,
+        typer.Option("--accounts", help="accounts (with CRM outcomes, or give --opportunities)"),
+    ] = None,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="the fitted scenario YAML")] = Path(
         "fitted.yaml"
     ),
+    opportunities: Annotated[
+        Path | None,
+        typer.Option(
+            "--opportunities",
+            help="CRM opportunities (the first new_business one per account counts)",
+        ),
+    ] = None,
     base: Annotated[
         str | None, typer.Option("--base", help="preset to extend (default: the closest)")
     ] = None,
@@ -192,7 +202,13 @@ def calibrate(
     rates, journey timing, win rate) and report how the simulated fit compares with it."""
     from sim.real.calibration import calibrate_files
 
-    cal, report = calibrate_files(events, contacts, accounts, out_file, base, seed)
+    if accounts is None and opportunities is None:
+        raise QualsimError(
+            "calibrate needs the CRM outcomes: --accounts with outcome columns, or --opportunities"
+        )
+    cal, report = calibrate_files(
+        events, contacts, accounts, out_file, base, seed, opportunities=opportunities
+    )
     est = cal.table()
     key = est.columns[0]
     rates = est[key].astype(str).str.startswith(("touches.", "noise.rate_scale"))

@@ -23,6 +23,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -324,3 +325,49 @@ def test_cli_calibrate(history, tmp_path):
     )
     assert r.exit_code == 2 and "opportunity_date" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_calibrate_reads_outcomes_from_an_opportunities_file(history, tmp_path):
+    """An imported CRM export has an opportunities file, not outcome columns: the fit is the
+    same as from the accounts file (each account's first new_business opportunity)."""
+    _, folder, _ = history
+    acc = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
+    has = acc["opportunity_date"] != ""
+    won = acc["won"].str.lower().map({"true": "won", "false": "lost"}).fillna("")
+    opp = pd.DataFrame(
+        {
+            "account_id": acc["account_id"],
+            "opportunity_id": "o" + acc["account_id"],
+            "created": acc["opportunity_date"],
+            "closed": acc["close_date"],
+            "status": won.where(acc["close_date"] != "", "open"),
+            "amount": acc["value"],
+            "type": "New Business",
+        }
+    )[has]
+    opp.to_csv(tmp_path / "opps.csv", index=False)
+    acc.drop(columns=["opportunity_date", "close_date", "won", "value"], errors="ignore").to_csv(
+        tmp_path / "accounts.csv", index=False
+    )
+    files = (folder / "events.csv", folder / "contacts.csv")
+    a, _ = calibrate_files(*files, folder / "accounts.csv", tmp_path / "a.yaml", base="smb")
+    b, _ = calibrate_files(
+        *files, tmp_path / "accounts.csv", tmp_path / "b.yaml", base="smb",
+        opportunities=tmp_path / "opps.csv",
+    )  # fmt: skip
+    assert a.table().equals(b.table())
+    assert (tmp_path / "a.yaml").read_text().split("\n", 3)[3] == (
+        (tmp_path / "b.yaml").read_text().split("\n", 3)[3]
+    )
+
+
+def test_cli_calibrate_without_outcomes_is_exit_2(history, tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    _, folder, _ = history
+    args = ["calibrate", "--events", str(folder / "events.csv")]
+    r = CliRunner().invoke(app, [*args, "--contacts", str(folder / "contacts.csv")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "--accounts with outcome columns, or --opportunities" in " ".join(r.output.split())

@@ -91,14 +91,17 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
 def calibrate_files(
     events: str | Path,
     contacts: str | Path,
-    accounts: str | Path,
+    accounts: str | Path | None,
     out: str | Path,
     base: str | None = None,
     seed: int = 0,
+    opportunities: str | Path | None = None,
 ) -> tuple[Calibration, pd.DataFrame]:
-    """Read a history, calibrate, write the fitted scenario to ``out`` and return the
-    calibration and its fit report. Raises ``QualsimError`` subclasses for bad input."""
-    real = read_log(events, contacts, accounts)
+    """Read a history (its outcomes from the accounts file's outcome columns or from an
+    opportunities file: each account's first ``new_business`` opportunity), calibrate, write the
+    fitted scenario to ``out`` and return the calibration and its fit report. Raises
+    ``QualsimError`` subclasses for bad input."""
+    real = read_log(events, contacts, accounts, opportunities=opportunities)
     cal = calibrate(real, base=base, seed=seed)
     path = cal.to_yaml(out)
     return cal, fit_report(real, path, seed=seed, unidentified=cal.unidentified)
