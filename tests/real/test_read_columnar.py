@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from sim.real import read_log
 from sim.real.conversions import id_keys, key_codes, stable_order
+from sim.real.events_file import contact_columns, contact_columns_reference
 from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source
 from sim.real.timestamps import parse_times, parse_times_reference
 
@@ -216,3 +217,25 @@ def test_parquet_read_dictionary_encoded_or_not_gives_the_same_log(tmp_path):
     a = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv").log.events
     b = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv").log.events
     pd.testing.assert_frame_equal(a, b)
+
+
+@SETTINGS
+@given(id_columns(), st.lists(st.sampled_from(["A1", "7", "x y", "007"]), max_size=6))
+@example(pd.Series(["A1", "", " A1", "zz"], dtype=object), ["A1"])
+def test_contact_columns_match_the_row_by_row_reference(col, people):
+    keys = key_codes(col)
+    contacts = pd.Index(pd.unique(np.asarray(people, dtype=object)))
+    accounts = np.arange(len(contacts), dtype=np.int64) * 3 + 1
+    fast = contact_columns(keys, contacts, accounts)
+    ref = contact_columns_reference(keys, contacts, accounts)
+    for name in ("codes", "anonymous", "known", "account"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+
+
+def test_contact_columns_hand_worked():
+    keys = key_codes(pd.Series(["c2", "", " c1", "c9", "c2"], dtype=object))
+    got = contact_columns(keys, pd.Index(["c1", "c2"]), np.array([5, 8]))
+    assert got.codes.tolist() == [1, -1, 0, -1, 1]
+    assert got.anonymous.tolist() == [False, True, False, False, False]
+    assert got.known.tolist() == [True, False, True, False, True]
+    assert got.account.tolist() == [8, 0, 5, 0, 8]
