@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sim.real import read_log
 from sim.real.conversions import id_keys, key_codes, stable_order
 from sim.real.events_file import contact_columns, contact_columns_reference
-from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source
+from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source, _encoded, _pandas, pandas_encoded
 from sim.real.timestamps import parse_times, parse_times_reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -239,3 +239,27 @@ def test_contact_columns_hand_worked():
     assert got.anonymous.tolist() == [False, True, False, False, False]
     assert got.known.tolist() == [True, False, True, False, True]
     assert got.account.tolist() == [8, 0, 5, 0, 8]
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ids, st.none()), max_size=30),
+    st.lists(st.sampled_from(["a", "b", "c"]), max_size=30),
+    st.booleans(),
+    st.booleans(),
+)
+def test_columns_converted_on_two_threads_match_the_reference(first, second, encode, chunked):
+    n = min(len(first), len(second))
+    table = pa.table(
+        {
+            "t": pa.array(np.arange(n).astype("datetime64[s]")),
+            "x": pa.array(first[:n], pa.string()),
+            "y": second[:n],
+        }
+    )
+    if chunked and n > 1:
+        table = pa.concat_tables([table.slice(0, n // 2), table.slice(n // 2)])
+    columns = ["x", "y"] if encode else ["y"]
+    fast = pandas_encoded(table, columns)
+    ref = _pandas(_encoded(table, columns))
+    pd.testing.assert_frame_equal(fast, ref)
