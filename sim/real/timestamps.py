@@ -128,8 +128,23 @@ def _typed_times(col: pd.Series) -> Times:
         np.zeros(n, bool) if tz is not None else dt,
         col,
         "T",
-        bool(np.any(values[dt].astype(np.int64) % 1_000_000)),
+        _has_fraction(values, dt),
     )
+
+
+# Rows per block where a whole-column temporary would only be reduced or copied out.
+CHUNK = 1 << 20
+
+
+def _has_fraction(values: np.ndarray, valid: np.ndarray) -> bool:
+    """Does a valid datetime64[us] value have a fraction of a second? A block at a time (no
+    full-size temporaries), stopping at the first block that has one."""
+    ints = values.view(np.int64)
+    for at in range(0, len(ints), CHUNK):
+        part = slice(at, at + CHUNK)
+        if np.any(ints[part][valid[part]] % 1_000_000):
+            return True
+    return False
 
 
 def _parse_arrow_text(col: pd.Series) -> Times:
@@ -257,10 +272,12 @@ class TimeFrame:
 
     def days(self, values: np.ndarray) -> np.ndarray:
         """datetime64 values → float days since the origin (NaN where NaT)."""
-        us = values.astype("datetime64[us]", copy=False).view(np.int64) - self.origin64.astype(
-            np.int64
-        )
-        out = us / US_PER_DAY
+        ints = values.astype("datetime64[us]", copy=False).view(np.int64)
+        origin = self.origin64.astype(np.int64)
+        out = np.empty(len(ints), dtype=np.float64)
+        for at in range(0, len(ints), CHUNK):  # small temporaries: less fresh memory
+            part = slice(at, at + CHUNK)
+            out[part] = (ints[part] - origin) / US_PER_DAY
         out[np.isnat(values)] = np.nan
         return out
 

@@ -7,6 +7,7 @@ within shared (account, time) vs every row compared, and Parquet read dictionary
 from __future__ import annotations
 
 import string
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.real import read_log
+from sim.real import timestamps as ts
 from sim.real.conversions import id_keys, key_codes, stable_order
 from sim.real.events_file import contact_columns, contact_columns_reference
 from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source, _encoded, _pandas, pandas_encoded
-from sim.real.timestamps import parse_times, parse_times_reference
+from sim.real.timestamps import US_PER_DAY, TimeFrame, parse_times, parse_times_reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TMP = settings(
@@ -263,3 +265,26 @@ def test_columns_converted_on_two_threads_match_the_reference(first, second, enc
     fast = pandas_encoded(table, columns)
     ref = _pandas(_encoded(table, columns))
     pd.testing.assert_frame_equal(fast, ref)
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(st.none(), st.integers(-(10**15), 10**15)), max_size=40),
+    st.integers(1, 5),
+)
+@example([0, 1, None, 86_400_000_000], 1)
+def test_days_and_fractions_a_block_at_a_time_match_whole_columns(micros, chunk):
+    values = np.array(
+        [np.datetime64("NaT") if m is None else np.datetime64(m, "us") for m in micros],
+        dtype="datetime64[us]",
+    )
+    valid = ~np.isnat(values)
+    origin = np.datetime64("2024-01-01", "us")
+    frame = TimeFrame(pd.Timestamp(origin), origin, "datetime", "%Y")
+    # the whole-column forms these replace
+    ref = (values.view(np.int64) - origin.astype(np.int64)) / US_PER_DAY
+    ref[~valid] = np.nan
+    ref_fraction = bool(np.any(values[valid].astype(np.int64) % 1_000_000))
+    with patch.object(ts, "CHUNK", chunk):
+        np.testing.assert_array_equal(frame.days(values), ref)
+        assert ts._has_fraction(values, valid) == ref_fraction
