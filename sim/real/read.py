@@ -245,14 +245,12 @@ def _event_table(
     the rows are sorted, and the columns gathered two at a time (numpy releases the GIL)."""
     at = np.flatnonzero(keep)
     everything = len(at) == len(keep)  # then no row needs picking out: skip the gathers
-
-    def kept(values: np.ndarray) -> np.ndarray:
-        return values if everything else values[at]
-
     with ThreadPoolExecutor(2) as pool:
         texts = {c: pool.submit(key_codes, src.df[c], ids=False) for c in _optional(src)}
-        account = accounts.get_indexer(rows.account_labels).astype(np.int64)[kept(rows.account)]
-        time = frame.days(kept(rows.times.values))
+        account = accounts.get_indexer(rows.account_labels).astype(np.int64)[
+            rows.account if everything else rows.account[at]
+        ]
+        time = frame.days(rows.times.values if everything else rows.times.values[at])
         order = _by_account_then_time(account, time)
         at = order if everything else at[order]
         optional = {c: k.result() for c, k in texts.items()}
@@ -261,18 +259,12 @@ def _event_table(
         picks = [order, order] + [at] * (len(columns) - 2)
         time, account, contact, activity, *other = pool.map(np.take, columns, picks)
     vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
-    ev = pd.DataFrame(
-        {
-            "time": time,
-            "account_id": account,
-            "contact_id": contact,
-            # one byte per event: less memory to touch
-            "activity": pd.Categorical.from_codes(vocab[activity], list(ACTIVITIES)),
-        },
-        copy=False,  # the columns are fresh arrays: no consolidating copy
+    activity = pd.Categorical.from_codes(vocab[activity], list(ACTIVITIES))  # a byte per event
+    ev = pd.DataFrame(  # fresh arrays: no consolidating copy
+        {"time": time, "account_id": account, "contact_id": contact, "activity": activity},
+        copy=False,
     )
-    for (c, text), codes in zip(optional.items(), other, strict=True):
-        # categorical, as a simulated log's channel
+    for (c, text), codes in zip(optional.items(), other, strict=True):  # as a simulated channel
         ev[c] = pd.Categorical.from_codes(codes, pd.Index(text.labels, dtype=_TEXT))
     return ev, at, optional
 

@@ -15,6 +15,7 @@ zone rule, and the time frame of a log (its origin, the days since it, the input
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -156,9 +157,11 @@ def _parse_arrow_text(col: pd.Series) -> Times:
         arr = arr.combine_chunks()
     s = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
     n = len(s)
-    valid = _np(pc.match_substring_regex(s, f"^(?:{_ISO})$"))
-    date = valid & (pc.utf8_length(s).to_numpy(zero_copy_only=False) == 10)
-    aware = valid & ~date & _np(pc.match_substring_regex(s, _OFFSET_AT_END))
+    with ThreadPoolExecutor(2) as pool:  # the two regular expressions side by side
+        offset = pool.submit(pc.match_substring_regex, s, _OFFSET_AT_END)
+        valid = _np(pc.match_substring_regex(s, f"^(?:{_ISO})$"))
+        date = valid & (pc.utf8_length(s).to_numpy(zero_copy_only=False) == 10)
+        aware = valid & ~date & _np(offset.result())
     naive = valid & ~date & ~aware
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     for mask, utc in ((date | naive, False), (aware, True)):
@@ -167,7 +170,7 @@ def _parse_arrow_text(col: pd.Series) -> Times:
     bad = np.isnat(values)
     dt = (naive | aware) & ~bad
     sep = " " if dt.any() and s[first_true(dt)].as_py()[10] == " " else "T"
-    fraction = bool(np.any(values[dt].astype(np.int64) % 1_000_000))
+    fraction = _has_fraction(values, dt)
     return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, col, sep, fraction)
 
 
