@@ -101,8 +101,9 @@ def stable_order(codes: np.ndarray) -> np.ndarray:
     """``np.argsort(codes, kind="stable")`` for non-negative integer codes, as least-significant
     -digit radix passes over 16 bits (numpy radix-sorts 16-bit keys: linear time)."""
     codes = np.asarray(codes, dtype=np.int64)
-    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
     top = int(codes.max()) if len(codes) else 0
+    low = codes.astype(np.uint16) if top <= 0xFFFF else (codes & 0xFFFF).astype(np.uint16)
+    order = np.argsort(low, kind="stable")
     shift = 16
     while top >> shift:
         digit = ((codes[order] >> shift) & 0xFFFF).astype(np.uint16)

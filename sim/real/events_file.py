@@ -11,6 +11,7 @@ rows leave contact_id empty.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,31 +67,72 @@ class KeptRows:
 
 def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarray) -> EventRows:
     """The rows of the events file, with ``contacts`` the index of the contact keys and
-    ``contact_accounts`` their account keys. Ids are looked up once per distinct value."""
+    ``contact_accounts`` their account keys. Ids are looked up once per distinct value, and
+    the timestamps and activities are converted on a second thread meanwhile (Arrow and numpy
+    release the GIL)."""
     df = src.df
-    contact_keys = key_codes(df["contact_id"])
-    anonymous = (contact_keys.labels == "")[contact_keys.codes]
-    codes = contact_keys.positions(contacts)
-    codes[anonymous] = -1
-    known = codes >= 0
-    accounts = key_codes(df["account_id"])
-    labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
-    space = pd.Index(labels)
-    written = accounts.positions(space)
-    contact_account = np.zeros(len(codes), dtype=np.int64)  # "" is label 0
-    contact_account[known] = space.get_indexer(contact_accounts)[codes[known]]
-    filled = known & (written == 0)
-    return EventRows(
-        times=parse_times(df["timestamp"]),
-        activity=key_codes(df["activity"], ids=False),
-        contact_keys=contact_keys,
-        account=np.where(filled, contact_account, written),
-        account_labels=np.asarray(labels, dtype=object),
-        int_account_ids=accounts.typed_int,
-        contact_codes=codes,
-        contact_account=contact_account,
-        anonymous=anonymous,
-        filled=filled,
+    with ThreadPoolExecutor(2) as pool:
+        times = pool.submit(parse_times, df["timestamp"])
+        activity = pool.submit(key_codes, df["activity"], ids=False)
+        contact_keys = key_codes(df["contact_id"])
+        accounts = key_codes(df["account_id"])
+        labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
+        space = pd.Index(labels)
+        written = accounts.positions(space)
+        people = contact_columns(contact_keys, contacts, space.get_indexer(contact_accounts))
+        filled = people.known & (written == 0)
+        return EventRows(
+            times=times.result(),
+            activity=activity.result(),
+            contact_keys=contact_keys,
+            account=np.where(filled, people.account, written),
+            account_labels=np.asarray(labels, dtype=object),
+            int_account_ids=accounts.typed_int,
+            contact_codes=people.codes,
+            contact_account=people.account,
+            anonymous=people.anonymous,
+            filled=filled,
+        )
+
+
+@dataclass
+class ContactColumns:
+    """Per event row: its contact's code (-1 when anonymous or unknown), whether it is
+    anonymous or known, and the code of its contact's account (0 when not known)."""
+
+    codes: np.ndarray
+    anonymous: np.ndarray
+    known: np.ndarray
+    account: np.ndarray
+
+
+def contact_columns(keys: Keys, contacts: pd.Index, accounts: np.ndarray) -> ContactColumns:
+    """The :class:`ContactColumns` of the rows' contact ``keys``, with ``contacts`` the index
+    of the contacts file's keys and ``accounts`` the account code of each of its contacts:
+    worked out once per distinct key, then one gather per column (see
+    :func:`contact_columns_reference`)."""
+    position = contacts.get_indexer(keys.labels).astype(np.int64)
+    blank = keys.labels == ""
+    position[blank] = -1
+    account = np.append(np.asarray(accounts, np.int64), 0)[position]  # -1 takes the 0
+    codes = position[keys.codes]
+    return ContactColumns(codes, blank[keys.codes], codes >= 0, account[keys.codes])
+
+
+def contact_columns_reference(
+    keys: Keys, contacts: pd.Index, accounts: np.ndarray
+) -> ContactColumns:
+    """Row by row: the reference for :func:`contact_columns`."""
+    codes, anonymous, account = [], [], []
+    for row in range(len(keys)):
+        key = keys[row]
+        at = int(contacts.get_loc(key)) if key != "" and key in contacts else -1
+        codes.append(at)
+        anonymous.append(key == "")
+        account.append(int(accounts[at]) if at >= 0 else 0)
+    codes_ = np.array(codes, dtype=np.int64)
+    return ContactColumns(
+        codes_, np.array(anonymous, bool), codes_ >= 0, np.array(account, np.int64)
     )
 
 

@@ -15,6 +15,7 @@ zone rule, and the time frame of a log (its origin, the days since it, the input
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -128,8 +129,23 @@ def _typed_times(col: pd.Series) -> Times:
         np.zeros(n, bool) if tz is not None else dt,
         col,
         "T",
-        bool(np.any(values[dt].astype(np.int64) % 1_000_000)),
+        _has_fraction(values, dt),
     )
+
+
+# Rows per block where a whole-column temporary would only be reduced or copied out.
+CHUNK = 1 << 20
+
+
+def _has_fraction(values: np.ndarray, valid: np.ndarray) -> bool:
+    """Does a valid datetime64[us] value have a fraction of a second? A block at a time (no
+    full-size temporaries), stopping at the first block that has one."""
+    ints = values.view(np.int64)
+    for at in range(0, len(ints), CHUNK):
+        part = slice(at, at + CHUNK)
+        if np.any(ints[part][valid[part]] % 1_000_000):
+            return True
+    return False
 
 
 def _parse_arrow_text(col: pd.Series) -> Times:
@@ -141,9 +157,11 @@ def _parse_arrow_text(col: pd.Series) -> Times:
         arr = arr.combine_chunks()
     s = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
     n = len(s)
-    valid = _np(pc.match_substring_regex(s, f"^(?:{_ISO})$"))
-    date = valid & (pc.utf8_length(s).to_numpy(zero_copy_only=False) == 10)
-    aware = valid & ~date & _np(pc.match_substring_regex(s, _OFFSET_AT_END))
+    with ThreadPoolExecutor(2) as pool:  # the two regular expressions side by side
+        offset = pool.submit(pc.match_substring_regex, s, _OFFSET_AT_END)
+        valid = _np(pc.match_substring_regex(s, f"^(?:{_ISO})$"))
+        date = valid & (pc.utf8_length(s).to_numpy(zero_copy_only=False) == 10)
+        aware = valid & ~date & _np(offset.result())
     naive = valid & ~date & ~aware
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     for mask, utc in ((date | naive, False), (aware, True)):
@@ -152,7 +170,7 @@ def _parse_arrow_text(col: pd.Series) -> Times:
     bad = np.isnat(values)
     dt = (naive | aware) & ~bad
     sep = " " if dt.any() and s[first_true(dt)].as_py()[10] == " " else "T"
-    fraction = bool(np.any(values[dt].astype(np.int64) % 1_000_000))
+    fraction = _has_fraction(values, dt)
     return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, col, sep, fraction)
 
 
@@ -257,10 +275,12 @@ class TimeFrame:
 
     def days(self, values: np.ndarray) -> np.ndarray:
         """datetime64 values → float days since the origin (NaN where NaT)."""
-        us = values.astype("datetime64[us]", copy=False).view(np.int64) - self.origin64.astype(
-            np.int64
-        )
-        out = us / US_PER_DAY
+        ints = values.astype("datetime64[us]", copy=False).view(np.int64)
+        origin = self.origin64.astype(np.int64)
+        out = np.empty(len(ints), dtype=np.float64)
+        for at in range(0, len(ints), CHUNK):  # small temporaries: less fresh memory
+            part = slice(at, at + CHUNK)
+            out[part] = (ints[part] - origin) / US_PER_DAY
         out[np.isnat(values)] = np.nan
         return out
 

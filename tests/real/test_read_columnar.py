@@ -7,6 +7,7 @@ within shared (account, time) vs every row compared, and Parquet read dictionary
 from __future__ import annotations
 
 import string
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.real import read_log
+from sim.real import timestamps as ts
 from sim.real.conversions import id_keys, key_codes, stable_order
-from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source
-from sim.real.timestamps import parse_times, parse_times_reference
+from sim.real.events_file import contact_columns, contact_columns_reference
+from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source, _encoded, _pandas, pandas_encoded
+from sim.real.timestamps import US_PER_DAY, TimeFrame, parse_times, parse_times_reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TMP = settings(
@@ -216,3 +219,72 @@ def test_parquet_read_dictionary_encoded_or_not_gives_the_same_log(tmp_path):
     a = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv").log.events
     b = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv").log.events
     pd.testing.assert_frame_equal(a, b)
+
+
+@SETTINGS
+@given(id_columns(), st.lists(st.sampled_from(["A1", "7", "x y", "007"]), max_size=6))
+@example(pd.Series(["A1", "", " A1", "zz"], dtype=object), ["A1"])
+def test_contact_columns_match_the_row_by_row_reference(col, people):
+    keys = key_codes(col)
+    contacts = pd.Index(pd.unique(np.asarray(people, dtype=object)))
+    accounts = np.arange(len(contacts), dtype=np.int64) * 3 + 1
+    fast = contact_columns(keys, contacts, accounts)
+    ref = contact_columns_reference(keys, contacts, accounts)
+    for name in ("codes", "anonymous", "known", "account"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+
+
+def test_contact_columns_hand_worked():
+    keys = key_codes(pd.Series(["c2", "", " c1", "c9", "c2"], dtype=object))
+    got = contact_columns(keys, pd.Index(["c1", "c2"]), np.array([5, 8]))
+    assert got.codes.tolist() == [1, -1, 0, -1, 1]
+    assert got.anonymous.tolist() == [False, True, False, False, False]
+    assert got.known.tolist() == [True, False, True, False, True]
+    assert got.account.tolist() == [8, 0, 5, 0, 8]
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ids, st.none()), max_size=30),
+    st.lists(st.sampled_from(["a", "b", "c"]), max_size=30),
+    st.booleans(),
+    st.booleans(),
+)
+def test_columns_converted_on_two_threads_match_the_reference(first, second, encode, chunked):
+    n = min(len(first), len(second))
+    table = pa.table(
+        {
+            "t": pa.array(np.arange(n).astype("datetime64[s]")),
+            "x": pa.array(first[:n], pa.string()),
+            "y": second[:n],
+        }
+    )
+    if chunked and n > 1:
+        table = pa.concat_tables([table.slice(0, n // 2), table.slice(n // 2)])
+    columns = ["x", "y"] if encode else ["y"]
+    fast = pandas_encoded(table, columns)
+    ref = _pandas(_encoded(table, columns))
+    pd.testing.assert_frame_equal(fast, ref)
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(st.none(), st.integers(-(10**15), 10**15)), max_size=40),
+    st.integers(1, 5),
+)
+@example([0, 1, None, 86_400_000_000], 1)
+def test_days_and_fractions_a_block_at_a_time_match_whole_columns(micros, chunk):
+    values = np.array(
+        [np.datetime64("NaT") if m is None else np.datetime64(m, "us") for m in micros],
+        dtype="datetime64[us]",
+    )
+    valid = ~np.isnat(values)
+    origin = np.datetime64("2024-01-01", "us")
+    frame = TimeFrame(pd.Timestamp(origin), origin, "datetime", "%Y")
+    # the whole-column forms these replace
+    ref = (values.view(np.int64) - origin.astype(np.int64)) / US_PER_DAY
+    ref[~valid] = np.nan
+    ref_fraction = bool(np.any(values[valid].astype(np.int64) % 1_000_000))
+    with patch.object(ts, "CHUNK", chunk):
+        np.testing.assert_array_equal(frame.days(values), ref)
+        assert ts._has_fraction(values, valid) == ref_fraction
