@@ -112,6 +112,14 @@ def stable_order(codes: np.ndarray) -> np.ndarray:
     return order
 
 
+def sorted_codes(codes: np.ndarray) -> np.ndarray:
+    """``np.sort(codes)`` (= ``codes[stable_order(codes)]``) for non-negative integer codes, as
+    int64: each code repeated as often as it occurs (a count and a sequential write instead of
+    a gather through the order)."""
+    counts = np.bincount(np.asarray(codes, dtype=np.int64))
+    return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+
 def first_true(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 

@@ -89,6 +89,7 @@ from sim.real.conversions import (
     first_true,
     id_keys,
     key_codes,
+    sorted_codes,
     stable_order,
     vocab_warning,
 )
@@ -232,9 +233,7 @@ class _AccountCodes:
 
 def _labels(keys: np.ndarray, as_int: bool) -> np.ndarray:
     keys = np.asarray(keys, dtype=object)
-    if as_int:
-        return keys.astype(np.int64)
-    return keys
+    return keys.astype(np.int64) if as_int else keys
 
 
 def _event_table(
@@ -254,10 +253,12 @@ def _event_table(
         order = _by_account_then_time(account, time)
         at = order if everything else at[order]
         optional = {c: k.result() for c, k in texts.items()}
-        columns = [time, account, rows.contact_codes, rows.activity.codes]
+        columns = [time, rows.contact_codes, rows.activity.codes]
         columns += [k.codes for k in optional.values()]
-        picks = [order, order] + [at] * (len(columns) - 2)
-        time, account, contact, activity, *other = pool.map(np.take, columns, picks)
+        picks = [order] + [at] * (len(columns) - 1)
+        gathered = pool.map(np.take, columns, picks)
+        account = sorted_codes(account)  # = account[order], counted out while they gather
+        time, contact, activity, *other = gathered
     vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
     activity = pd.Categorical.from_codes(vocab[activity], list(ACTIVITIES))  # a byte per event
     ev = pd.DataFrame(  # fresh arrays: no consolidating copy

@@ -203,7 +203,7 @@ def _read_parquet(path: Path, dictionary: bool) -> pd.DataFrame:
         if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
         and f.name.strip() != "timestamp"
     ]
-    repeated = _repeated(file, text)
+    repeated = _repeated(path, text)
     table = pq.read_table(path, read_dictionary=repeated)
     return pandas_encoded(table, [c for c in text if c not in repeated])
 
@@ -214,8 +214,27 @@ def _read_parquet(path: Path, dictionary: bool) -> pd.DataFrame:
 _REPEATED_SHARE = 0.05
 
 
-def _repeated(file: pq.ParquetFile, text: list[str]) -> list[str]:
-    """The text columns whose values repeat (see ``_REPEATED_SHARE``)."""
+def _repeated(path: Path, text: list[str]) -> list[str]:
+    """The text columns whose values repeat (see ``_REPEATED_SHARE``), judged by the size of
+    each column's dictionary in the first row group: read dictionary-encoded, as a writer that
+    kept its dictionary pages stored it, the dictionary is the distinct values (no hashing;
+    Arrow builds one only for plain pages). See :func:`repeated_reference`."""
+    file = pq.ParquetFile(path, read_dictionary=text)
+    if not text or file.metadata.num_row_groups == 0:
+        return []
+    group = file.read_row_group(0, columns=text)
+    rows = max(group.num_rows, 1)
+    return [
+        c
+        for c in text
+        if sum(len(part.dictionary) for part in group.column(c).chunks) <= rows * _REPEATED_SHARE
+    ]
+
+
+def repeated_reference(path: Path, text: list[str]) -> list[str]:
+    """The distinct values of each text column of the first row group counted by Arrow: the
+    reference for :func:`_repeated`."""
+    file = pq.ParquetFile(path)
     if not text or file.metadata.num_row_groups == 0:
         return []
     group = file.read_row_group(0, columns=text)

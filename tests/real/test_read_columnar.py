@@ -18,9 +18,18 @@ from hypothesis import strategies as st
 
 from sim.real import read_log
 from sim.real import timestamps as ts
-from sim.real.conversions import id_keys, key_codes, stable_order
+from sim.real.conversions import id_keys, key_codes, sorted_codes, stable_order
 from sim.real.events_file import contact_columns, contact_columns_reference
-from sim.real.sources import TEXT_CSV, TEXT_DTYPE, Source, _encoded, _pandas, pandas_encoded
+from sim.real.sources import (
+    TEXT_CSV,
+    TEXT_DTYPE,
+    Source,
+    _encoded,
+    _pandas,
+    _repeated,
+    pandas_encoded,
+    repeated_reference,
+)
 from sim.real.timestamps import US_PER_DAY, TimeFrame, parse_times, parse_times_reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -144,6 +153,21 @@ def test_radix_order_is_numpys_stable_order(values, modulo):
 cells = st.sampled_from(["a", " b ", "", "x,y", 'say "hi"', "two\nlines", "007", "é"])
 
 
+@SETTINGS
+@given(
+    st.lists(st.integers(0, 70_000), max_size=200), st.sampled_from([np.int8, np.int32, np.int64])
+)
+def test_codes_counted_out_match_codes_gathered_in_order(values, dtype):
+    codes = np.array(values, dtype=np.int64) % (min(np.iinfo(dtype).max, 70_000) + 1)
+    got = sorted_codes(codes.astype(dtype))
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, codes[np.argsort(codes, kind="stable")])
+
+
+def test_codes_counted_out_hand_worked():
+    np.testing.assert_array_equal(sorted_codes(np.array([3, 0, 3, 1])), [0, 1, 3, 3])
+
+
 @TMP
 @given(st.integers(1, 4), st.data(), st.booleans())
 def test_arrow_csv_reads_what_pandas_reads(tmp_path_factory, ncols, data, bom):
@@ -219,6 +243,42 @@ def test_parquet_read_dictionary_encoded_or_not_gives_the_same_log(tmp_path):
     a = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv").log.events
     b = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv").log.events
     pd.testing.assert_frame_equal(a, b)
+
+
+@TMP
+@given(
+    st.lists(
+        st.lists(st.one_of(st.sampled_from(["A", "B", "C", "Ä", ""]), st.none()), min_size=1),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([0.05, 0.3, 0.6, 1.0]),
+    st.booleans(),
+    st.integers(1, 30),
+)
+def test_repeated_columns_judged_by_dictionary_size_match_distinct_counts(
+    tmp_path_factory, columns, share, dictionary_pages, group
+):
+    n = min(len(c) for c in columns)
+    table = pa.table({f"c{k}": pa.array(c[:n], pa.string()) for k, c in enumerate(columns)})
+    path = tmp_path_factory.mktemp("rep") / "t.parquet"
+    pq.write_table(table, path, use_dictionary=dictionary_pages, row_group_size=group)
+    with patch("sim.real.sources._REPEATED_SHARE", share):
+        assert _repeated(path, table.column_names) == repeated_reference(path, table.column_names)
+
+
+def test_repeated_columns_hand_worked(tmp_path):
+    # 20 rows in the first row group: 5% allows 1 distinct value
+    table = pa.table(
+        {
+            "one": ["x"] * 20 + ["y", "z"],
+            "two": ["x", "y"] * 11,
+            "nulls": [None] * 19 + ["x"] + ["y", "z"],
+        }
+    )
+    for pages in (True, False):
+        pq.write_table(table, tmp_path / "t.parquet", use_dictionary=pages, row_group_size=20)
+        assert _repeated(tmp_path / "t.parquet", ["one", "two", "nulls"]) == ["one", "nulls"]
 
 
 @SETTINGS
