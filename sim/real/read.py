@@ -219,7 +219,7 @@ class _AccountCodes:
         keep: np.ndarray,
         opp_keys: tuple[np.ndarray, bool],
     ) -> _AccountCodes:
-        seen = rows.account_labels[pd.unique(rows.account[keep])]  # in order of first appearance
+        seen = rows.account_labels[pd.unique(rows.account if keep.all() else rows.account[keep])]
         keys = pd.unique(
             np.concatenate([found.keys, people.account_keys, seen, opp_keys[0]]).astype(object)
         )

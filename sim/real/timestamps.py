@@ -290,7 +290,8 @@ def time_frame(
 ) -> TimeFrame:
     """The time frame of the kept events (see the module doc); the origin is in UTC when the
     events or the outcome dates had offsets."""
-    origin64 = times.values[keep].min().astype("datetime64[D]").astype("datetime64[us]")
+    kept = times.values if keep.all() else times.values[keep]  # no copy when all are kept
+    origin64 = kept.min().astype("datetime64[D]").astype("datetime64[us]")
     dated = keep & ~times.bad
     all_dates = bool(np.all(times.date[dated]))
     time_format: Literal["date", "datetime"] = "date" if all_dates else "datetime"
