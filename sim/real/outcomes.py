@@ -151,6 +151,7 @@ def outcome_metrics(
     horizon_days: float = 90,
     policies: Sequence[str] | None = None,
     counted: Iterable[str] = (NEW_BUSINESS,),
+    truth: OpportunityTruth | None = None,
 ) -> pd.DataFrame:
     """Per policy: handoffs, true_handoffs, precision (true / handoffs), accounts_with_opportunity
     (accounts with a counted opportunity), recalled (of them, accounts that got a true handoff),
@@ -161,12 +162,14 @@ def outcome_metrics(
 
     ``qualifications`` has columns policy, account_id (codes, as evaluated on ``real.log``) and
     time (days). ``policies`` lists policies to report even without handoffs (and fixes the row
-    order); by default the policies in ``qualifications``, in order of appearance.
+    order); by default the policies in ``qualifications``, in order of appearance. ``truth``:
+    the rule already built by ``truth_from_outcomes(real, horizon_days, counted)``, if at hand.
     """
     missing = [c for c in ("policy", "account_id", "time") if c not in qualifications.columns]
     if missing:
         raise ValueError(f"qualifications lack column(s) {', '.join(missing)}")
-    truth = truth_from_outcomes(real, horizon_days, counted)
+    if truth is None:
+        truth = truth_from_outcomes(real, horizon_days, counted)
     pol = qualifications["policy"].astype(str).to_numpy()
     acc = qualifications["account_id"].to_numpy(dtype=np.int64)
     t = qualifications["time"].to_numpy(dtype=float)

@@ -17,7 +17,7 @@ from policies.quiet import quiet_reasons, sales_touch_counts
 from policies.schema import Stages
 from sim.errors import QualsimError
 from sim.files import write_tables
-from sim.real.opportunity_truth import EPS_DAYS
+from sim.real.opportunity_truth import EPS_DAYS, OpportunityTruth
 from sim.real.outcomes import (
     opportunities_table,
     other_truth,
@@ -88,10 +88,9 @@ def replay(
     q = pd.concat(quals, ignore_index=True) if quals else pd.DataFrame()
     st = [stage_entries(p, real.log) for p in pols if isinstance(p, Stages)]
     s = pd.concat(st, ignore_index=True) if st else pd.DataFrame(columns=STAGE_ENTRIES.names)
+    truth = truth_from_outcomes(real, horizon_days, counted) if real.outcomes is not None else None
     metrics = (
-        outcome_metrics(q, real, horizon_days, names, counted)
-        if real.outcomes is not None
-        else None
+        outcome_metrics(q, real, horizon_days, names, counted, truth) if truth is not None else None
     )
     labelled = pd.DataFrame(
         {
@@ -113,9 +112,8 @@ def replay(
     )
     details = None
     days = pd.DataFrame({"policy": q["policy"], "account_id": q["account_id"], "time": q["time"]})
-    if real.outcomes is not None:
-        details = replay_metrics(q, real, horizon_days, names, counted)
-        truth = truth_from_outcomes(real, horizon_days, counted)
+    if truth is not None and metrics is not None:
+        details = replay_metrics(q, real, horizon_days, names, counted, truth, metrics)
         days["true"] = np.asarray(
             truth(q["account_id"].to_numpy(np.int64), q["time"].to_numpy(float)), dtype=bool
         )
@@ -144,6 +142,8 @@ def replay_metrics(
     horizon_days: float,
     names: list[str],
     counted: Iterable[str] = (NEW_BUSINESS,),
+    truth: OpportunityTruth | None = None,
+    metrics: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per policy, on a real history with outcomes: handoffs per week over the log's span,
     precision and recall (the truth rule over the ``counted`` opportunity types), days from a
@@ -152,8 +152,10 @@ def replay_metrics(
     won amount (each opportunity once), counted opportunities no true handoff found, and the
     false handoffs that fell inside an opportunity of a type not counted (renewals,
     expansions...: they opened within the horizon after the handoff or were open at it), and
-    their share of the false handoffs."""
-    truth = truth_from_outcomes(real, horizon_days, counted)
+    their share of the false handoffs. ``truth`` and ``metrics`` (:func:`outcome_metrics` of
+    ``q``): what the caller already computed, if at hand."""
+    if truth is None:
+        truth = truth_from_outcomes(real, horizon_days, counted)
     other = other_truth(real, horizon_days, counted)
     ev_t = real.log.events["time"].to_numpy(float)
     weeks = max((ev_t.max() - ev_t.min()) / 7.0, 1 / 7) if ev_t.size else np.nan
@@ -161,7 +163,9 @@ def replay_metrics(
     rows_of = truth.rows if truth.rows is not None else np.arange(len(truth.account))
     won = o["status"].to_numpy(object)[rows_of] == "won"
     amount = o["amount"].to_numpy(float)[rows_of]
-    base = outcome_metrics(q, real, horizon_days, names, counted).set_index("policy")
+    if metrics is None:
+        metrics = outcome_metrics(q, real, horizon_days, names, counted, truth)
+    base = metrics.set_index("policy")
     pol = q["policy"].astype(str).to_numpy()
     rows = []
     for name in names:
