@@ -30,6 +30,7 @@ from sim.sales.funnel import double_funnel
 from sim.sales.handoff import SalesResult, play_handoffs
 from sim.sales.measure import committee_first_seen, handoff_metrics, month_metrics
 from sim.sales.metrics import MONTH_METRICS
+from sim.sales.rollout import apply_rollout
 from sim.world.progression import campaign_influence, progression, stage_distribution
 from sim.world.scenario import Scenario
 from sim.world.simulate import World, simulate
@@ -58,8 +59,17 @@ class Replica:
         return cls(world, log, pol.Frame(log))
 
     def handoffs(self, policy: pol.PolicyBase) -> pd.DataFrame:
-        """The policy's qualifications on this world's log."""
-        return pol.evaluate(policy, self.log, self.frame)
+        """The policy's qualifications on this world's log, rolled out as the scenario's
+        ``rollout:`` section says (go-live, backlog, cadence; by default as evaluated)."""
+        return self.rolled_out(policy, pol.evaluate(policy, self.log, self.frame))
+
+    def rolled_out(self, policy: pol.PolicyBase, qualifications: pd.DataFrame) -> pd.DataFrame:
+        """``policy``'s qualifications (``evaluate``'s) under the scenario's ``rollout:``
+        (``sim.sales.rollout.apply_rollout``; handoffs pushed past the horizon are dropped)."""
+        sc = self.world.scenario
+        return apply_rollout(
+            qualifications, self.log, self.frame, policy, sc.rollout, until=sc.horizon_days
+        )
 
     def play(self, qualifications: pd.DataFrame) -> SalesResult:
         """The handoffs played through this world's sales team."""

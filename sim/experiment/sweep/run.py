@@ -58,8 +58,8 @@ def run_unit(
     h = config_hash(spec, base)
     provenance = (int(seed), h, __version__)
     rows = []
-    for name, label, params, handoffs in _evaluate_variants(spec, base, rep_.log, rep_.frame):
-        res = rep_.play(handoffs)
+    for name, label, params, p, q in _evaluate_variants(spec, base, rep_.log, rep_.frame):
+        res = rep_.play(rep_.rolled_out(p, q))
         for tier in [None, *tiers]:
             m = rep_.metrics(res, tier, coverage=False)
             t = -1 if tier is None else tier
@@ -74,8 +74,8 @@ def run_unit(
 
 def _evaluate_variants(
     spec: SweepSpec, base: Path | None, log: EventLog, frame: pol.Frame
-) -> Iterator[tuple[str, str, dict, pd.DataFrame]]:
-    """(policy name, label, params, handoffs) of every variant. A grid over one path uses
+) -> Iterator[tuple[str, str, dict, pol.PolicyBase, pd.DataFrame]]:
+    """(policy name, label, params, policy, handoffs) of every variant. A grid over one path uses
     ``policies.sweep`` (one pass over the log where the policy kind allows it); others loop
     ``policies.evaluate`` over a shared Frame."""
     all_variants = variants(spec, base)
@@ -89,13 +89,13 @@ def _evaluate_variants(
             p0 = _load_policy(pg.policy, base)
             swept = pol.sweep(p0, log, path, values)
             by_value = dict(iter(swept.groupby("value", sort=False)))
-            for (name, label, params, _), v in zip(chunk, values, strict=True):
+            for (name, label, params, p), v in zip(chunk, values, strict=True):
                 q = by_value.get(v)
                 q = swept.iloc[:0] if q is None else q
-                yield name, label, params, q.drop(columns="value").reset_index(drop=True)
+                yield name, label, params, p, q.drop(columns="value").reset_index(drop=True)
         else:
             for name, label, params, p in chunk:
-                yield name, label, params, pol.evaluate(p, log, frame)
+                yield name, label, params, p, pol.evaluate(p, log, frame)
 
 
 def run_sweep(
