@@ -78,6 +78,7 @@ def handoff_metrics(
         **_lead_metrics(world, o),
         **_sales_metrics(world, o, inbound),
         **dict.fromkeys(MONTH_METRICS, float("nan")),
+        "backlog_recovery_weeks": backlog_recovery_weeks(world, o),
     }
     assert set(m) == set(METRICS), set(METRICS) ^ set(m)
     return m
@@ -161,6 +162,25 @@ def _sales_metrics(world: World, o: pd.DataFrame, inbound: pd.DataFrame) -> dict
         "total_wins": float(won.sum() + inbound["won"].sum()),
         "total_revenue": float(o["value"].sum() + inbound["value"].sum()),
     }
+
+
+def backlog_recovery_weeks(world: World, o: pd.DataFrame) -> float:
+    """Whole weeks after the scenario's go-live (``rollout.go_live_day``) until a week's
+    handoffs that join the SDR queue (not duplicates, not recycling) first number no more than
+    the SDR capacity: 0 when the go-live week is within capacity. Weeks run from go-live; only
+    whole weeks within the horizon count, and when none is within capacity the value is their
+    number (a lower bound). NaN without a go-live."""
+    sc = world.scenario
+    g = sc.rollout.go_live_day
+    if g is None:
+        return float("nan")
+    weeks = int((sc.horizon_days - g) // 7.0)
+    joined = ~np.isin(o["status"].to_numpy(str), ["duplicate", "recycling"])
+    t = o["t_handoff"].to_numpy(np.float64)[joined]
+    week = np.floor((t[t >= g] - g) / 7.0).astype(np.int64)
+    load = np.bincount(week[week < weeks], minlength=weeks)
+    within = np.flatnonzero(load <= sc.sales.capacity_per_week)
+    return float(within[0]) if within.size else float(weeks)
 
 
 MONTH_DAYS = 30.44

@@ -195,6 +195,14 @@ METRICS: dict[str, Metric] = {
         Metric("inbound_wins", "Late inbound wins", "deals", "", "won without a handoff"),
         Metric("total_wins", "Total wins", "deals", "higher", "wins + late inbound wins"),
         Metric("total_revenue", "Total revenue", "currency", "higher", "revenue incl. inbound"),
+        Metric(
+            "backlog_recovery_weeks",
+            "Weeks to absorb the go-live backlog",
+            "weeks",
+            "lower",
+            "whole weeks after go-live until a week's handoffs joining the SDR queue first fit "
+            "the SDR capacity (NaN without a go-live; the weeks left when they never do)",
+        ),
     ]
 }
 
