@@ -29,6 +29,39 @@ from sim.cli.base import (
 from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
+GoLiveOpt = Annotated[
+    float | None,
+    typer.Option("--go-live", help="day the rules go live (overrides rollout.go_live_day)"),
+]
+BacklogOpt = Annotated[
+    str | None,
+    typer.Option("--backlog", help="at go-live: all, drain (--drain-per-week N) or new_only"),
+]
+DrainOpt = Annotated[
+    int | None, typer.Option("--drain-per-week", help="backlog accounts handed over a week")
+]
+CadenceOpt = Annotated[
+    str | None,
+    typer.Option("--cadence", help="scoring runs: realtime, hourly:N, nightly:H or weekly:D:H"),
+]
+
+
+def _rollout(go_live, backlog, drain, cadence) -> dict | None:
+    """The scenario overrides of the rollout options (None when none is given);
+    ``--drain-per-week`` alone means ``--backlog drain``, another backlog drops the rate."""
+    if drain is not None and backlog is None:
+        backlog = "drain"
+    given = {
+        "go_live_day": go_live,
+        "backlog": backlog,
+        "drain_per_week": drain,
+        "cadence": cadence,
+    }
+    over = {k: v for k, v in given.items() if v is not None}
+    if backlog is not None and backlog != "drain":
+        over["drain_per_week"] = None
+    return {"rollout": over} if over else None
+
 
 @command(rich_help_panel=COMPARE)
 def run(
@@ -47,12 +80,17 @@ def run(
     fmt: FormatOpt = "csv",
     all_metrics: AllOpt = False,
     report: ReportOpt = None,
+    go_live: GoLiveOpt = None,
+    backlog: BacklogOpt = None,
+    drain_per_week: DrainOpt = None,
+    cadence: CadenceOpt = None,
 ) -> None:
     """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
     two seed examples) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
     _check_format(fmt)
-    cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics)
+    over = _rollout(go_live, backlog, drain_per_week, cadence)
+    cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics, over)
     _write(cmp, out_dir, fmt, report)
 
 
@@ -68,10 +106,15 @@ def compare_cmd(
     fmt: FormatOpt = "csv",
     all_metrics: AllOpt = False,
     report: ReportOpt = None,
+    go_live: GoLiveOpt = None,
+    backlog: BacklogOpt = None,
+    drain_per_week: DrainOpt = None,
+    cadence: CadenceOpt = None,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
     _check_format(fmt)
-    cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics)
+    over = _rollout(go_live, backlog, drain_per_week, cadence)
+    cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over)
     _write(cmp, out_dir, fmt, report)
 
 
@@ -80,13 +123,13 @@ def _check_format(fmt: str) -> None:
         raise QualsimError(f"--format: expected csv or parquet, got {fmt!r}")
 
 
-def _compare(scenario, policies, replications, seed, baseline, workers, all_metrics):
+def _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over=None):
     """Run the comparison with a progress bar and print its tables; returns it."""
     import sim
     from sim.experiment import DEFAULT_BASELINES, SHIPPED_POLICIES, Processes
     from sim.sales import HEADLINE, METRICS
 
-    sc = sim.load_scenario(scenario)
+    sc = sim.load_scenario(scenario, overrides=over)
     policies = list(policies) or SHIPPED_POLICIES
     if baseline is None:
         baseline = next((b for b in DEFAULT_BASELINES if b in policies), None)
@@ -107,6 +150,13 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
         f"(seed {seed}) in {timer.seconds:.1f} s. Each cell: mean ±half-width of its 95% CI over "
         f"replications. SDR capacity {sc.sales.capacity_per_week:.1f} handoffs/week."
     )
+    if not sc.rollout.is_identity:
+        r = sc.rollout
+        live = "always live" if r.go_live_day is None else f"live from day {r.go_live_day:g}"
+        out.print(
+            f"Rollout: rules {live} (backlog: {r.backlog}), scoring {r.cadence}, CRM sync "
+            f"{r.sync_delay_hours:g} h."
+        )
     metrics = list(METRICS) if all_metrics else HEADLINE
     out.print(table(cmp.table(metrics), "Policies on the same simulated worlds", False))
     if len(cmp.policies) > 1:
