@@ -33,6 +33,7 @@ from sim.files import write_text
 from sim.report.calibration import calibration_section
 from sim.report.html import esc, html_table, page
 from sim.report.plots import boxes, colours, figure, png
+from sim.report.rollout import rollout_section
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.world.progression import ACCOUNT_STAGES
 
@@ -252,6 +253,8 @@ def build_report(
         _timing(cmp, palette),
         _volume(cmp, palette),
     ]
+    if cmp.scenario.rollout.go_live_day is not None:
+        body.append(rollout_section(cmp, palette))
     if sweep_dir is not None:
         body.append(_sweep(Path(sweep_dir), cmp.scenario.sales.capacity_per_week, limits or {}))
     if not cmp.calibration.empty:

@@ -23,6 +23,8 @@ import policies as pol
 import sim
 from sim.cli import app
 from sim.errors import ConfigError, QualsimError
+from sim.report import build_report
+from sim.report.rollout import weekly_joined
 from sim.sales.measure import backlog_recovery_weeks
 from sim.sales.rollout import (
     Fired,
@@ -440,3 +442,34 @@ def test_cli_bad_rollout_options_exit_2(tmp_path, args, fragment):
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
     assert fragment in " ".join(res.stderr.split())
+
+
+# --- the report's go-live section ---------------------------------------------------------
+
+
+def test_weekly_joined_counts_queue_joining_handoffs_by_week_after_go_live():
+    h = pd.DataFrame(
+        [
+            ("a", 0, 9.0, "accepted"),  # before go-live: not shown
+            ("a", 0, 10.0, "accepted"),  # week 0 [10, 17)
+            ("a", 0, 16.9, "expired"),  # week 0
+            ("a", 0, 12.0, "duplicate"),  # does not join the queue
+            ("a", 0, 17.0, "rejected"),  # week 1
+            ("a", 0, 40.0, "accepted"),  # week 4: beyond the 3 weeks asked for
+            ("a", 1, 24.5, "recycling"),  # does not join the queue
+        ],
+        columns=["policy", "replication", "t_handoff", "status"],
+    )
+    got = weekly_joined(h, 10.0, 3)
+    assert got.loc[("a", 0)].tolist() == [2, 1, 0]
+    assert ("a", 1) not in got.index  # no queue-joining handoff at all
+
+
+def test_report_shows_going_live_only_with_a_go_live():
+    over = {"accounts": {"count": 80}}
+    plain = sim.compare("smb", ["mqa_count"], replications=1, overrides=over)
+    assert "Going live" not in build_report(plain)
+    over["rollout"] = {"go_live_day": 60.0, "backlog": "drain", "drain_per_week": 2}
+    page = build_report(sim.compare("smb", ["mqa_count"], replications=1, overrides=over))
+    assert "<h2>Going live</h2>" in page
+    assert "The rules go live on day 60" in page and "drain, 2 a week" in page
