@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 import policies as pol
-from sim.errors import QualsimError
+from sim.errors import ConfigError, QualsimError
 from sim.eventlog import EventLog
 from sim.tables import QUALIFICATIONS
 from sim.vocab import SALES_ACTIVITIES
@@ -200,6 +200,12 @@ def apply_rollout(
     default rollout returns ``qualifications`` unchanged."""
     if rollout.is_identity:
         return qualifications
+    g = rollout.go_live_day
+    if until is not None and g is not None and g >= until:
+        raise ConfigError(
+            f"rollout.go_live_day: day {g:g} is not before the end of the horizon ({until:g} "
+            "days): nothing would ever be handed off"
+        )
     q = qualifications
     if rollout.go_live_day is not None:
         q = _go_live(q, log, frame if frame is not None else pol.Frame(log), policy, rollout)

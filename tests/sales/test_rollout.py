@@ -473,3 +473,16 @@ def test_report_shows_going_live_only_with_a_go_live():
     page = build_report(sim.compare("smb", ["mqa_count"], replications=1, overrides=over))
     assert "<h2>Going live</h2>" in page
     assert "The rules go live on day 60" in page and "drain, 2 a week" in page
+
+
+def test_a_go_live_after_the_horizon_is_an_error(tmp_path):
+    log, p = hand_log(), pol.load_policy(TWO)
+    with pytest.raises(ConfigError, match="day 90 is not before the end of the horizon"):
+        apply_rollout(pol.evaluate(p, log), log, None, p, Rollout(go_live_day=90.0), until=80.0)
+    res = CliRunner().invoke(
+        app, ["run", str(_small_file(tmp_path)), "-r", "1", "--go-live", "400"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "rollout.go_live_day: day 400 is not before the end of the horizon (365" in " ".join(
+        res.stderr.split()
+    )
