@@ -23,6 +23,10 @@ import policies as pol
 import sim
 from sim.cli import app
 from sim.errors import ConfigError, QualsimError
+from sim.experiment.replicate import Replica
+from sim.experiment.sweep.design import unit_seeds
+from sim.experiment.sweep.run import run_unit
+from sim.experiment.sweep.spec import SweepSpec
 from sim.report import build_report
 from sim.report.rollout import weekly_joined
 from sim.sales.measure import backlog_recovery_weeks
@@ -486,3 +490,28 @@ def test_a_go_live_after_the_horizon_is_an_error(tmp_path):
     assert "rollout.go_live_day: day 400 is not before the end of the horizon (365" in " ".join(
         res.stderr.split()
     )
+
+
+def test_sweep_units_roll_their_variants_out():
+    # a one-path grid goes through policies.sweep: its variants must get the go-live too
+    over = {"accounts": {"count": 120}, "rollout": {"go_live_day": 100.0, "backlog": "new_only"}}
+    spec = SweepSpec.model_validate(
+        {
+            "name": "rollout",
+            "scenario": "smb",
+            "overrides": over,
+            "seed": 7,
+            "replications": 1,
+            "policies": [{"policy": "mqa_count", "grid": {"any.0.unique_contacts": [2, 3]}}],
+        }
+    )
+    seed = int(unit_seeds(spec, 1)[0, 0])
+    rows = run_unit(spec, None, 0, {}, 0, seed)
+    rep = Replica.simulate(sim.load_scenario("smb", overrides=over), seed)
+    for uc in (2, 3):
+        p = pol.with_value(pol.load_policy("mqa_count"), "any.0.unique_contacts", uc)
+        q = rep.handoffs(p)
+        assert (q["time"] > 100.0).all() and len(q) < len(pol.evaluate(p, rep.log))
+        got = rows[(rows["params"] == f'{{"any.0.unique_contacts": {uc}}}') & (rows["tier"] == -1)]
+        got = got.set_index("metric")["value"]
+        assert got["handoffs_per_week"] == pytest.approx(len(q) / (365 / 7))
