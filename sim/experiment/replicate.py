@@ -61,7 +61,11 @@ class Replica:
     def handoffs(self, policy: pol.PolicyBase) -> pd.DataFrame:
         """The policy's qualifications on this world's log, rolled out as the scenario's
         ``rollout:`` section says (go-live, backlog, cadence; by default as evaluated)."""
-        return self.rolled_out(policy, pol.evaluate(policy, self.log, self.frame))
+        return self.rolled_out(policy, self.evaluate(policy))
+
+    def evaluate(self, policy: pol.PolicyBase) -> pd.DataFrame:
+        """The policy's qualifications as ``policies.evaluate`` makes them (always live)."""
+        return pol.evaluate(policy, self.log, self.frame)
 
     def rolled_out(self, policy: pol.PolicyBase, qualifications: pd.DataFrame) -> pd.DataFrame:
         """``policy``'s qualifications (``evaluate``'s) under the scenario's ``rollout:``
@@ -137,8 +141,9 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
             rows.append({"policy": p.name, "metric": metric, "value": value})
         funnels.append(double_funnel(rep.world, res).assign(policy=p.name))
         handoffs.append(handoff_table(rep.world, p.name, res))
-        if p.name == PRACTICE_MQL:
-            figures.update(funnel_figures(rep.world, res))
+        if p.name == PRACTICE_MQL:  # the world's figures: the rule always live, as published
+            live = res if scenario.rollout.is_identity else rep.play(rep.evaluate(p))
+            figures.update(funnel_figures(rep.world, live))
     return {
         "calibration": pd.DataFrame({"id": list(figures), "value": list(figures.values())}),
         "handoffs": pd.concat(handoffs, ignore_index=True),

@@ -23,6 +23,7 @@ import policies as pol
 import sim
 from sim.cli import app
 from sim.errors import ConfigError, QualsimError
+from sim.experiment.calibration.bands import PRACTICE_MQL
 from sim.experiment.replicate import Replica
 from sim.experiment.sweep.design import unit_seeds
 from sim.experiment.sweep.run import run_unit
@@ -515,3 +516,14 @@ def test_sweep_units_roll_their_variants_out():
         got = rows[(rows["params"] == f'{{"any.0.unique_contacts": {uc}}}') & (rows["tier"] == -1)]
         got = got.set_index("metric")["value"]
         assert got["handoffs_per_week"] == pytest.approx(len(q) / (365 / 7))
+
+
+def test_calibration_figures_judge_the_world_with_the_rule_always_live():
+    # a go-live changes the handoffs, not how believable the world is
+    over = {"accounts": {"count": 100}}
+    live = sim.compare("smb", [PRACTICE_MQL], replications=1, overrides=over)
+    over["rollout"] = {"go_live_day": 200.0, "backlog": "new_only"}
+    late = sim.compare("smb", [PRACTICE_MQL], replications=1, overrides=over)
+    pd.testing.assert_frame_equal(live.calibration, late.calibration)
+    h_live = live.summary(["handoffs"])["mean"].iloc[0]
+    assert late.summary(["handoffs"])["mean"].iloc[0] < h_live

@@ -47,7 +47,7 @@ def calibration_unit(scenario: Scenario, seed: int) -> dict[str, float]:
     rep = Replica.simulate(scenario, seed)
     figures = world_figures(rep.world)
     mql = pol.load_policy(PRACTICE_MQL)
-    figures.update(funnel_figures(rep.world, rep.play(rep.handoffs(mql))))
+    figures.update(funnel_figures(rep.world, rep.play(rep.evaluate(mql))))  # always live
     return figures
 
 
