@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.sales.handoff import SalesResult
 from sim.sales.metrics import METRICS, MONTH_METRICS
+from sim.sales.weekly import go_live_day, weekly_load, weekly_series
 from sim.world.simulate import World
 
 
@@ -74,6 +75,7 @@ def handoff_metrics(
         inbound = inbound[inbound["account_id"].isin(keep).to_numpy()]
     m = {
         **_volume(world, o),
+        **_weekly(world, o),
         **_truth_metrics(world, o, tr, coverage, seen),
         **_lead_metrics(world, o),
         **_sales_metrics(world, o, inbound),
@@ -90,6 +92,13 @@ def _volume(world: World, o: pd.DataFrame) -> dict[str, float]:
         "handoffs_per_week": len(o) / (sc.horizon_days / 7.0),
         "capacity_per_week": sc.sales.capacity_per_week,
     }
+
+
+def _weekly(world: World, o: pd.DataFrame) -> dict[str, float]:
+    """The week-by-week load (see :mod:`sim.sales.weekly`)."""
+    sc = world.scenario
+    series = weekly_series(o, sc.horizon_days, sc.sales.capacity_per_week, go_live_day(sc))
+    return weekly_load(series)
 
 
 def _truth_metrics(world, o, tr, coverage, seen) -> dict[str, float]:
