@@ -124,8 +124,9 @@ def weekly_table(world: World, name: str, result: SalesResult) -> pd.DataFrame:
 
 def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     """One replication of a comparison: the metric rows (policy, metric, value), every handoff,
-    each policy's handoffs week by week, its double funnel, the world's progression, stage and campaign tables, and its
-    calibration figures (the funnel rows when the practice MQL is among the policies)."""
+    each policy's handoffs week by week, its double funnel, the world's progression, stage and
+    campaign tables, and its calibration figures (the funnel rows when the practice MQL is among
+    the policies)."""
     rep = Replica.simulate(scenario, seed)
     rows, funnels, handoffs, weekly = [], [], [], []
     figures = world_figures(rep.world)  # is the world believable? (the calibration table)

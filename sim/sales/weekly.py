@@ -50,14 +50,11 @@ def go_live_day(scenario) -> float:
     return 0.0 if day is None else float(day)
 
 
-def _weeks(horizon_days: float, go_live: float) -> tuple[int, np.ndarray]:
-    """(whole weeks, the length in days of every week up to the horizon, the last maybe
+def _weeks(horizon_days: float, go_live: float) -> np.ndarray:
+    """The length in days of every week from go-live up to the horizon (the last maybe
     partial)."""
     span = max(horizon_days - go_live, 0.0)
-    whole = int(span // 7.0)
-    n = int(math.ceil(span / 7.0))
-    days = np.minimum(7.0, span - 7.0 * np.arange(n))
-    return whole, days
+    return np.minimum(7.0, span - 7.0 * np.arange(math.ceil(span / 7.0)))
 
 
 def weekly_series(
@@ -66,7 +63,7 @@ def weekly_series(
     """The weekly series of one policy's handoff outcomes (columns ``t_handoff`` and
     ``status`` of :data:`sim.tables.HANDOFF_OUTCOMES`): :data:`sim.tables.WEEKLY` without
     ``replication`` and ``policy``, one row per week from ``go_live`` to ``horizon_days``."""
-    _, days = _weeks(horizon_days, go_live)
+    days = _weeks(horizon_days, go_live)
     n = days.size
     t = outcomes["t_handoff"].to_numpy(np.float64)
     status = outcomes["status"].to_numpy(str)
@@ -91,7 +88,7 @@ def weekly_series_reference(
     outcomes: pd.DataFrame, horizon_days: float, capacity: float, go_live: float = 0.0
 ) -> pd.DataFrame:
     """:func:`weekly_series`, the plain way: one loop over the handoffs (for the tests)."""
-    _, days = _weeks(horizon_days, go_live)
+    days = _weeks(horizon_days, go_live)
     counts = {c: [0] * days.size for c in _COUNTS}
     for t, status in zip(outcomes["t_handoff"], outcomes["status"], strict=True):
         k = 0
