@@ -10,8 +10,8 @@ handoff was made.
 Weeks are 7-day spans from the go-live day (``scenario.rollout.go_live_day`` when a rollout sets
 one, else day 0, a Monday): week *k* is ``[go_live + 7k, go_live + 7k + 7)``. Every week up to
 the horizon has a row, empty weeks included; a last partial week keeps its row (``days`` < 7),
-so the table sums to the handoffs made from go-live on, but the load metrics read **whole weeks
-only** (a 2-day tail would look light). Handoffs before go-live are not in the table.
+so the table sums to the handoffs made from go-live to the horizon, but the load metrics read
+**whole weeks only** (a 2-day tail would look light). Handoffs before go-live are not in it.
 
 >>> import pandas as pd
 >>> o = pd.DataFrame({"t_handoff": [0.5, 1.0, 8.0, 15.0],
@@ -72,7 +72,7 @@ def weekly_series(
     # the division may round across a week boundary: settle it on 7 * week <= x < 7 * (week + 1)
     week = np.where(7.0 * week > x, week - 1.0, week)
     week = np.where(7.0 * (week + 1.0) <= x, week + 1.0, week)
-    ok = (week >= 0) & (week < n)
+    ok = (week >= 0) & (week < n) & (t < horizon_days)
     wk = week[ok].astype(np.int64)
     st = status[ok]
     counts = {
@@ -94,7 +94,7 @@ def weekly_series_reference(
         k = 0
         while 7.0 * (k + 1) <= t - go_live:
             k += 1
-        if t < go_live or k >= days.size:
+        if t < go_live or t >= horizon_days or k >= days.size:
             continue
         counts["handoffs"][k] += 1
         counts["queued"][k] += status in QUEUED
