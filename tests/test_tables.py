@@ -67,6 +67,13 @@ def test_a_comparison_follows_the_contract(small_scenario) -> None:
     assert list(cmp.paired().columns) == tables.SUMMARY.names
     assert list(cmp.handoffs.columns) == tables.HANDOFFS.names
     tables.HANDOFFS.check(cmp.handoffs, "handoffs")
+    assert list(cmp.weekly.columns) == tables.WEEKLY.names
+    tables.WEEKLY.check(cmp.weekly, "weekly")
+    for col in tables.WEEKLY.columns:
+        assert str(cmp.weekly[col.name].dtype) == col.dtype, col.name
+    # every (replication, policy) has every week of the horizon, whole or not: 365 days = 53
+    n = cmp.weekly.groupby(["replication", "policy"]).size()
+    assert len(n) == 4 and (n == 53).all()
 
 
 def test_empty_tables_have_the_columns_and_dtypes() -> None:

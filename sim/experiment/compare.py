@@ -37,7 +37,7 @@ from sim.experiment.replicate import replicate, replication_seeds
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
 from sim.files import write_tables
 from sim.sales.metrics import HEADLINE, METRICS
-from sim.tables import METRIC_ROWS, SUMMARY
+from sim.tables import METRIC_ROWS, SUMMARY, WEEKLY
 from sim.world.presets import load_scenario
 from sim.world.progression import ACCOUNT_STAGES
 from sim.world.scenario import Scenario
@@ -85,6 +85,7 @@ class Comparison:
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
     stages: pd.DataFrame = field(default_factory=pd.DataFrame)
     handoffs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    weekly: pd.DataFrame = field(default_factory=WEEKLY.empty)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict = field(default_factory=dict)
 
@@ -193,7 +194,8 @@ class Comparison:
     def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
         """Write everything to ``out`` as CSV or Parquet, each file atomically: the raw tables
         (``tidy``; ``handoffs``: every handoff with its policy, replication, account, time,
-        truth, timing against sales-ready and the decision, and sales status; ``progression``,
+        truth, timing against sales-ready and the decision, and sales status; ``weekly``: each
+        policy's handoffs week by week, ``sim.tables.WEEKLY``; ``progression``,
         ``stages``, ``campaigns``, ``funnel`` per replication), their summaries with CIs
         (``summary``, ``paired``, ``progression_summary``, ``stages_summary``,
         ``campaigns_summary``, ``funnel_summary``) and ``comparison.json`` (scenario, policies,
@@ -201,6 +203,7 @@ class Comparison:
         tables = {
             "tidy": self.tidy,
             "handoffs": self.handoffs,
+            "weekly": self.weekly,
             "progression": self.progression,
             "stages": self.stages,
             "campaigns": self.campaigns,
@@ -260,8 +263,18 @@ class Comparison:
             funnel=table("funnel"),
             stages=table("stages"),
             handoffs=table("handoffs"),
+            weekly=_weekly(table("weekly", optional=True), folder / f"weekly.{fmt}"),
             calibration=table("calibration", optional=True),
         )
+
+
+def _weekly(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A read ``weekly`` table, checked against its contract (empty when written by a version
+    without it)."""
+    if df.empty:
+        return WEEKLY.empty()
+    WEEKLY.check(df, str(path))
+    return df[WEEKLY.names]
 
 
 def compare(
@@ -325,6 +338,7 @@ def _comparison(sc, loaded, seed, seeds, baseline, results) -> Comparison:
         funnel=stacked("funnel"),
         stages=stacked("stages"),
         handoffs=stacked("handoffs"),
+        weekly=stacked("weekly")[WEEKLY.names],
         calibration=stacked("calibration"),
         meta={
             "policy_configs": {

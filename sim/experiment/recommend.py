@@ -3,6 +3,14 @@ recommendation and which uncertain world parameters change it.
 
 All functions take the rows of :func:`sim.sweep.results` (one per sample, replication, policy
 variant, tier and metric; tier -1 = all accounts).
+
+The capacity limit (``max_handoffs_per_week``) bounds a *quantile week* of all accounts'
+queue-joining handoffs, by default the 90th-percentile week (``weekly_load_p90``): a rule that
+averages 18 a week against a capacity of 24 but hands off 150-200 a week for its first month
+does not fit. ``capacity_quantile=None`` (``--capacity-quantile mean``) bounds the mean
+handoffs per week instead, as before. A store written before the weekly load was stored has no
+quantile to read: recommending under a capacity limit then fails with a clear error saying so
+(rerun the sweep into a new folder, or bound the mean) rather than silently bounding the mean.
 """
 
 from __future__ import annotations
@@ -13,8 +21,65 @@ from scipy import stats
 
 from sim.errors import QualsimError
 from sim.experiment.stats import interval_text, t_interval
+from sim.sales.metrics import METRICS
 
 KEYS = ["policy", "variant"]
+#: the stored metric each capacity quantile bounds (``None``: the mean)
+CAPACITY_METRICS: dict[float | None, str] = {
+    0.5: "weekly_load_p50",
+    0.9: "weekly_load_p90",
+    1.0: "weekly_load_max",
+    None: "handoffs_per_week",
+}
+
+
+def capacity_metric(quantile: float | None) -> str:
+    """The stored metric a capacity ``quantile`` of the weekly load bounds (0.5, 0.9 or 1.0:
+    the busiest week; ``None``: the mean handoffs per week).
+
+    >>> capacity_metric(0.9), capacity_metric(None)
+    ('weekly_load_p90', 'handoffs_per_week')
+    """
+    if quantile not in CAPACITY_METRICS:
+        raise QualsimError(
+            f"capacity quantile: expected 0.5, 0.9, 1 (the busiest week) or mean, got {quantile!r}"
+            " (the sweep stores the weekly load at these quantiles only)"
+        )
+    return CAPACITY_METRICS[quantile]
+
+
+def parse_capacity_quantile(text: str) -> float | None:
+    """``--capacity-quantile`` as given on a command line: ``"0.9"`` -> 0.9, ``"mean"`` ->
+    None; anything else is a clear error."""
+    if text.strip().lower() == "mean":
+        return None
+    try:
+        q: float | None = float(text)
+    except ValueError:
+        q = -1.0
+    if q not in CAPACITY_METRICS:
+        raise QualsimError(
+            f"--capacity-quantile: expected 0.5, 0.9, 1 (the busiest week) or mean, got {text!r}"
+        )
+    return q
+
+
+def _check_capacity(df: pd.DataFrame, metric: str) -> None:
+    """Every all-accounts cell of the store holds the capacity ``metric``."""
+    cells = df[df["tier"] == -1]
+    n_all = int((cells["metric"] == "handoffs_per_week").sum())
+    n_has = int((cells["metric"] == metric).sum())
+    if n_has >= n_all:
+        return
+    which = "none" if n_has == 0 else f"only {n_has} of {n_all}"
+    raise QualsimError(
+        f"the sweep results hold {metric} in {which} of their cells (written by a qualsim that "
+        "did not store the weekly load): the capacity limit cannot bound that week. Run the "
+        "sweep again into a new folder, or pass --capacity-quantile mean to bound the mean "
+        "handoffs per week"
+    )
+
+
 PARETO = {"precision": "max", "lead_time_days": "max", "handoffs_per_week": "min", "wins": "max"}
 
 
@@ -67,21 +132,28 @@ def recommend(
     min_precision: float | None = None,
     objective: str = "total_wins",
     tier: int = -1,
+    capacity_quantile: float | None = 0.9,
 ) -> dict:
     """The variant with the best mean ``objective`` among those meeting the constraints
-    (handoffs per week of all accounts at most ``max_handoffs_per_week``; precision of ``tier``
-    at least ``min_precision``), with its CI, and how often it is the best feasible variant
-    when each scenario sample is judged on its own (across the scenario uncertainty)."""
+    (the ``capacity_quantile`` week of all accounts' queue-joining handoffs at most
+    ``max_handoffs_per_week``, see the module doc; precision of ``tier`` at least
+    ``min_precision``), with its CI, and how often it is the best feasible variant when each
+    scenario sample is judged on its own (across the scenario uncertainty)."""
     _check(df)
+    cap_metric = capacity_metric(capacity_quantile)
+    if max_handoffs_per_week is not None:
+        _check_capacity(df, cap_metric)
     if objective not in set(df["metric"]):
         raise QualsimError(
             f"objective {objective!r} is not a stored metric "
             f"({', '.join(sorted(df['metric'].unique()))})"
         )
     s = summary(df, tier)
-    ok = _feasible(s, summary(df, -1) if tier != -1 else s, max_handoffs_per_week, min_precision)
+    limits = (max_handoffs_per_week, min_precision, cap_metric)
+    s_all = summary(df, -1) if tier != -1 else s
+    ok = _feasible(s, s_all, *limits)
     if not ok.any():
-        return {"tier": tier, "feasible": 0, "variant": None}
+        return {"tier": tier, "feasible": 0, "variant": None, "capacity_metric": cap_metric}
     best = s[ok].sort_values(objective, ascending=False, kind="stable").iloc[0]
     # per scenario sample: the best feasible variant there
     per = []
@@ -90,7 +162,7 @@ def recommend(
     for sample, g in sub.groupby("sample"):
         ss = summary(g, tier)
         sa = summary(sub_all[sub_all["sample"] == sample], -1) if tier != -1 else ss
-        f = _feasible(ss, sa, max_handoffs_per_week, min_precision)
+        f = _feasible(ss, sa, *limits)
         if f.any():
             b = ss[f].sort_values(objective, ascending=False, kind="stable").iloc[0]
             per.append((sample, b["policy"], b["variant"]))
@@ -106,17 +178,27 @@ def recommend(
         "ci_high": float(best[f"{objective}_high"]),
         "precision": float(best["precision"]),
         "handoffs_per_week": float(best["handoffs_per_week"]),
+        "capacity_metric": cap_metric,
+        "capacity_load": _load_of(s_all, best, cap_metric),
         "best_in_samples": same,
         "samples": len(per),
         "per_sample": pd.DataFrame(per, columns=["sample", "policy", "variant"]),
     }
 
 
-def _feasible(s: pd.DataFrame, s_all: pd.DataFrame, cap, min_prec) -> np.ndarray:
+def _load_of(s_all: pd.DataFrame, best: pd.Series, metric: str) -> float:
+    """The mean ``metric`` (all accounts) of the variant ``best``; NaN where not stored."""
+    if metric not in s_all.columns:
+        return float("nan")
+    row = s_all[(s_all["policy"] == best["policy"]) & (s_all["variant"] == best["variant"])]
+    return float(row[metric].iloc[0]) if len(row) else float("nan")
+
+
+def _feasible(s: pd.DataFrame, s_all: pd.DataFrame, cap, min_prec, cap_metric) -> np.ndarray:
     ok = np.ones(len(s), dtype=bool)
     if cap is not None:
-        hpw = s_all.set_index(KEYS)["handoffs_per_week"].reindex(pd.MultiIndex.from_frame(s[KEYS]))
-        ok &= hpw.to_numpy(np.float64) <= cap
+        load = s_all.set_index(KEYS)[cap_metric].reindex(pd.MultiIndex.from_frame(s[KEYS]))
+        ok &= load.to_numpy(np.float64) <= cap
     if min_prec is not None:
         ok &= s["precision"].to_numpy(np.float64) >= min_prec
     return ok
@@ -164,14 +246,19 @@ def recommend_by_tier(
     max_handoffs_per_week: float | None = None,
     min_precision: float | None = None,
     objective: str = "total_wins",
+    capacity_quantile: float | None = 0.9,
 ) -> tuple[pd.DataFrame, dict]:
     """:func:`recommend` for all accounts and for each tier: a printable table (one row per
-    tier: policy, variant, objective as "mean ±half-width", precision, handoffs per week,
-    best in how many scenario samples) and the all-accounts recommendation."""
+    tier: policy, variant, objective as "mean ±half-width", precision, handoffs per week, the
+    capacity quantile's week, best in how many scenario samples) and the all-accounts
+    recommendation."""
     rows = []
     overall: dict = {}
+    load_label = f"{METRICS[capacity_metric(capacity_quantile)].label.lower()} (all)"
     for tier in [-1, *sorted(t for t in df["tier"].unique() if t != -1)]:
-        r = recommend(df, max_handoffs_per_week, min_precision, objective, int(tier))
+        r = recommend(
+            df, max_handoffs_per_week, min_precision, objective, int(tier), capacity_quantile
+        )
         if tier == -1:
             overall = r
         label = "all accounts" if tier == -1 else f"tier {tier}"
@@ -186,6 +273,7 @@ def recommend_by_tier(
                 objective: interval_text(r["mean"], r["ci_low"], r["ci_high"]),
                 "precision": f"{r['precision']:.3f}",
                 "handoffs/week (all)": f"{r['handoffs_per_week']:.1f}",
+                **({} if capacity_quantile is None else {load_label: f"{r['capacity_load']:.1f}"}),
                 "best in samples": f"{r['best_in_samples']}/{r['samples']}",
             }
         )

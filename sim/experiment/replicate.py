@@ -31,6 +31,7 @@ from sim.sales.handoff import SalesResult, play_handoffs
 from sim.sales.measure import committee_first_seen, handoff_metrics, month_metrics
 from sim.sales.metrics import MONTH_METRICS
 from sim.sales.rollout import apply_rollout
+from sim.sales.weekly import go_live_day, weekly_series
 from sim.world.progression import campaign_influence, progression, stage_distribution
 from sim.world.scenario import Scenario
 from sim.world.simulate import World, simulate
@@ -127,12 +128,21 @@ def handoff_table(world: World, name: str, result: SalesResult) -> pd.DataFrame:
     )
 
 
+def weekly_table(world: World, name: str, result: SalesResult) -> pd.DataFrame:
+    """One policy's handoffs week by week (``sim.tables.WEEKLY`` without the replication)."""
+    sc = world.scenario
+    cap = sc.sales.capacity_per_week
+    series = weekly_series(result.outcomes, sc.horizon_days, cap, go_live_day(sc))
+    return series.assign(policy=name)
+
+
 def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
     """One replication of a comparison: the metric rows (policy, metric, value), every handoff,
-    each policy's double funnel, the world's progression, stage and campaign tables, and its
-    calibration figures (the funnel rows when the practice MQL is among the policies)."""
+    each policy's handoffs week by week, its double funnel, the world's progression, stage and
+    campaign tables, and its calibration figures (the funnel rows when the practice MQL is among
+    the policies)."""
     rep = Replica.simulate(scenario, seed)
-    rows, funnels, handoffs = [], [], []
+    rows, funnels, handoffs, weekly = [], [], [], []
     figures = world_figures(rep.world)  # is the world believable? (the calibration table)
     for p in policies:
         q = rep.handoffs(p)
@@ -141,12 +151,14 @@ def replicate(scenario: Scenario, policies: list, seed: int) -> dict[str, Any]:
             rows.append({"policy": p.name, "metric": metric, "value": value})
         funnels.append(double_funnel(rep.world, res).assign(policy=p.name))
         handoffs.append(handoff_table(rep.world, p.name, res))
+        weekly.append(weekly_table(rep.world, p.name, res))
         if p.name == PRACTICE_MQL:  # the world's figures: the rule always live, as published
             live = res if scenario.rollout.is_identity else rep.play(rep.evaluate(p))
             figures.update(funnel_figures(rep.world, live))
     return {
         "calibration": pd.DataFrame({"id": list(figures), "value": list(figures.values())}),
         "handoffs": pd.concat(handoffs, ignore_index=True),
+        "weekly": pd.concat(weekly, ignore_index=True),
         "metrics": rows,
         "progression": progression(rep.world),
         "stages": stage_distribution(rep.world),

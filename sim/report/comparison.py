@@ -4,7 +4,8 @@
 (matplotlib, Agg backend), so the file opens offline and can be mailed around. Policies keep
 one colour throughout. Sections: the comparison table with CIs and the paired differences;
 handoff timing (against the sales-ready moment and before the decision); precision against
-weekly handoff volume with the SDR capacity; the Pareto frontier and the recommendation (with a
+weekly handoff volume with the SDR capacity; weekly handoffs against the capacity line, week
+by week, with the median, p90 and busiest week; the Pareto frontier and the recommendation (with a
 sweep); account progression (stage distribution over time, progression rates and velocity, the
 double funnel, buying-group coverage); and the configs, hashes and seeds that reproduce it.
 
@@ -32,9 +33,10 @@ from sim.experiment.sweep import results
 from sim.files import write_text
 from sim.report.calibration import calibration_section
 from sim.report.html import esc, html_table, page
-from sim.report.plots import boxes, colours, figure, png
+from sim.report.plots import boxes, colours, figure, png, weekly_lines
 from sim.report.rollout import rollout_section
 from sim.sales.metrics import HEADLINE, METRICS
+from sim.sales.weekly import WEEKLY_METRICS
 from sim.world.progression import ACCOUNT_STAGES
 
 
@@ -102,6 +104,25 @@ def _volume(cmp: Comparison, palette: dict[str, str]) -> str:
     ax.set_title("Precision against weekly handoff volume (95% CI)")
     ax.legend(loc="best", fontsize=8)
     return "<h2>Precision against volume</h2>" + png(fig)
+
+
+def _weekly(cmp: Comparison, palette: dict[str, str]) -> str:
+    """Weekly handoffs against the capacity line, and the weekly load metrics."""
+    head = "<h2>Weekly handoffs against SDR capacity</h2>"
+    fig, ax = figure(10, 4.2)
+    cap = cmp.scenario.sales.capacity_per_week
+    if not weekly_lines(ax, cmp.weekly, cmp.policies, palette, cap):
+        return head + "<p>No weekly table in this comparison (written by an older qualsim).</p>"
+    ax.set_title("Handoffs week by week (mean over replications; band: lowest to highest)")
+    ax.legend(loc="upper right", fontsize=8)
+    return (
+        head + '<p class="note">An average inside capacity can hide a flood: each line counts '
+        "the handoffs that join the SDR queue (not duplicates or recycling) in each week from "
+        "go-live. The table reads whole weeks only: the median, the 90th-percentile and the "
+        "busiest week, and the share of weeks over capacity.</p>"
+        + png(fig)
+        + html_table(cmp.table(["handoffs_per_week", *WEEKLY_METRICS]))
+    )
 
 
 def _progression(cmp: Comparison, palette: dict[str, str]) -> str:
@@ -176,16 +197,28 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
         return "<h2>Threshold sweep</h2><p>The sweep folder has no results yet.</p>"
     s = rec.summary(df)
     front = rec.pareto(s)
-    r = rec.recommend(df, limits.get("max_handoffs_per_week", cap), limits.get("min_precision"))
+    quantile = limits.get("capacity_quantile", 0.9)
+    week = rec.capacity_metric(quantile)
+    note = ""
+    if week not in set(df["metric"]):  # a store written before the weekly load was stored
+        quantile, week = None, rec.capacity_metric(None)
+        note = " (this sweep's results hold no weekly load: the limit bounds the mean week)"
+    r = rec.recommend(
+        df,
+        limits.get("max_handoffs_per_week", cap),
+        limits.get("min_precision"),
+        "total_wins",
+        capacity_quantile=quantile,
+    )
     fig, ax = figure(8, 4.8)
     pal = colours(list(dict.fromkeys(s["policy"])))
     for p, g in s.groupby("policy", sort=False):
-        ax.scatter(g["handoffs_per_week"], g["precision"], color=pal[p], alpha=0.4, label=p)
+        ax.scatter(g[week], g["precision"], color=pal[p], alpha=0.4, label=p)
         fr = front[front["policy"] == p]
-        ax.scatter(fr["handoffs_per_week"], fr["precision"], color=pal[p], edgecolor="k", s=60)
+        ax.scatter(fr[week], fr["precision"], color=pal[p], edgecolor="k", s=60)
     if r.get("variant") is not None:
         ax.scatter(
-            [r["handoffs_per_week"]],
+            [r["capacity_load"]],
             [r["precision"]],
             marker="*",
             s=300,
@@ -195,7 +228,7 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
             zorder=5,
         )
     ax.axvline(cap, color="#c00", ls="--", lw=1, label=f"SDR capacity ({cap:.0f}/week)")
-    ax.set_xlabel("handoffs per week (mean over samples and replications)")
+    ax.set_xlabel(f"{METRICS[week].label.lower()}, all accounts (mean over samples and worlds)")
     ax.set_ylabel("precision")
     ax.set_title("Sweep: every variant; outlined = Pareto frontier")
     ax.legend(fontsize=8)
@@ -209,7 +242,8 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
     )
     return (
         "<h2>Threshold sweep: Pareto frontier and recommendation</h2>"
-        f"<p>Recommendation (capacity {limits.get('max_handoffs_per_week', cap):.1f}/week"
+        f"<p>Recommendation ({METRICS[week].label.lower()} at most "
+        f"{limits.get('max_handoffs_per_week', cap):.1f}{note}"
         f"{', precision ≥ ' + str(limits['min_precision']) if limits.get('min_precision') else ''}"
         f"): <b>{text}</b></p>" + png(fig) + html_table(front[cols].set_index("policy"))
     )
@@ -252,6 +286,7 @@ def build_report(
         _summary_tables(cmp),
         _timing(cmp, palette),
         _volume(cmp, palette),
+        _weekly(cmp, palette),
     ]
     if cmp.scenario.rollout.go_live_day is not None:
         body.append(rollout_section(cmp, palette))

@@ -51,3 +51,26 @@ def boxes(ax, df: pd.DataFrame, column: str, policies: list[str], colours) -> bo
         patch.set_alpha(0.7)
     ax.set_yticks(range(1, len(labels) + 1), labels)
     return True
+
+
+def weekly_lines(ax, weekly: pd.DataFrame, policies: list[str], colours, capacity: float) -> bool:
+    """Queue-joining handoffs week by week per policy (the mean over replications as a step
+    line, the lowest and highest replication as a band) against the SDR capacity line; False
+    when there is no week to draw."""
+    if weekly.empty:
+        return False
+    for p in policies:
+        w = weekly[weekly["policy"] == p]
+        if w.empty:
+            continue
+        by_week = w.groupby("start_day")["queued"].agg(["mean", "min", "max"])
+        x = by_week.index.to_numpy(np.float64) / 7.0
+        ax.step(x, by_week["mean"], where="post", color=colours[p], lw=1.4, label=p)
+        ax.fill_between(
+            x, by_week["min"], by_week["max"], step="post", color=colours[p], alpha=0.15, lw=0
+        )
+    ax.axhline(capacity, color="#c00", ls="--", lw=1, label=f"SDR capacity ({capacity:.0f}/week)")
+    ax.set_xlabel("week")
+    ax.set_ylabel("handoffs joining the SDR queue")
+    ax.set_ylim(bottom=0)
+    return True

@@ -14,15 +14,15 @@ from sim.report.plots import figure, png
 WEEKS_SHOWN = 26  # weeks after go-live in the plot
 
 
-def weekly_joined(handoffs: pd.DataFrame, go_live: float, weeks: int) -> pd.DataFrame:
+def weekly_joined(weekly: pd.DataFrame, weeks: int) -> pd.DataFrame:
     """Per (policy, replication): the handoffs joining the SDR queue (not duplicates or
-    recycling) in each week after ``go_live`` (columns 0 .. weeks-1)."""
-    h = handoffs[~handoffs["status"].isin(["duplicate", "recycling"]).to_numpy()]
-    week = np.floor((h["t_handoff"].to_numpy(np.float64) - go_live) / 7.0)
-    h = h.assign(week=week)
-    h = h[(h["week"] >= 0) & (h["week"] < weeks)]
-    counts = h.groupby(["policy", "replication", "week"]).size().unstack("week", fill_value=0)
-    return counts.reindex(columns=range(weeks), fill_value=0)
+    recycling) in each of the first ``weeks`` weeks after go-live (columns 0 .. weeks-1), from a
+    comparison's weekly series (:data:`sim.tables.WEEKLY`, whose weeks count from go-live)."""
+    w = weekly[weekly["week"].to_numpy() < weeks]
+    counts = w.pivot_table(
+        index=["policy", "replication"], columns="week", values="queued", aggfunc="sum"
+    )
+    return counts.reindex(columns=range(weeks), fill_value=0).fillna(0).astype(np.int64)
 
 
 def rollout_section(cmp: Comparison, palette: dict[str, str]) -> str:
@@ -32,7 +32,7 @@ def rollout_section(cmp: Comparison, palette: dict[str, str]) -> str:
     r, cap = sc.rollout, sc.sales.capacity_per_week
     g = float(r.go_live_day) if r.go_live_day is not None else 0.0
     weeks = max(1, min(WEEKS_SHOWN, int((sc.horizon_days - g) // 7.0)))
-    load = weekly_joined(cmp.handoffs, g, weeks)
+    load = weekly_joined(cmp.weekly, weeks)
     reps = pd.MultiIndex.from_product([cmp.policies, range(len(cmp.seeds))])
     load = load.reindex(reps, fill_value=0)
     rec = cmp.summary(["backlog_recovery_weeks"]).set_index("policy")

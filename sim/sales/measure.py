@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.sales.handoff import SalesResult
 from sim.sales.metrics import METRICS, MONTH_METRICS
+from sim.sales.weekly import go_live_day, weekly_load, weekly_series
 from sim.world.simulate import World
 
 
@@ -74,6 +75,7 @@ def handoff_metrics(
         inbound = inbound[inbound["account_id"].isin(keep).to_numpy()]
     m = {
         **_volume(world, o),
+        **_weekly(world, o),
         **_truth_metrics(world, o, tr, coverage, seen),
         **_lead_metrics(world, o),
         **_sales_metrics(world, o, inbound),
@@ -91,6 +93,13 @@ def _volume(world: World, o: pd.DataFrame) -> dict[str, float]:
         "handoffs_per_week": len(o) / (sc.horizon_days / 7.0),
         "capacity_per_week": sc.sales.capacity_per_week,
     }
+
+
+def _weekly(world: World, o: pd.DataFrame) -> dict[str, float]:
+    """The week-by-week load (see :mod:`sim.sales.weekly`)."""
+    sc = world.scenario
+    series = weekly_series(o, sc.horizon_days, sc.sales.capacity_per_week, go_live_day(sc))
+    return weekly_load(series)
 
 
 def _truth_metrics(world, o, tr, coverage, seen) -> dict[str, float]:
@@ -171,16 +180,12 @@ def backlog_recovery_weeks(world: World, o: pd.DataFrame) -> float:
     whole weeks within the horizon count, and when none is within capacity the value is their
     number (a lower bound). NaN without a go-live."""
     sc = world.scenario
-    g = sc.rollout.go_live_day
-    if g is None:
+    if sc.rollout.go_live_day is None:
         return float("nan")
-    weeks = int((sc.horizon_days - g) // 7.0)
-    joined = ~np.isin(o["status"].to_numpy(str), ["duplicate", "recycling"])
-    t = o["t_handoff"].to_numpy(np.float64)[joined]
-    week = np.floor((t[t >= g] - g) / 7.0).astype(np.int64)
-    load = np.bincount(week[week < weeks], minlength=weeks)
-    within = np.flatnonzero(load <= sc.sales.capacity_per_week)
-    return float(within[0]) if within.size else float(weeks)
+    series = weekly_series(o, sc.horizon_days, sc.sales.capacity_per_week, go_live_day(sc))
+    whole = series[series["days"].to_numpy(np.float64) >= 7.0]
+    within = np.flatnonzero(whole["queued"].to_numpy() <= whole["capacity"].to_numpy())
+    return float(within[0]) if within.size else float(len(whole))
 
 
 MONTH_DAYS = 30.44

@@ -31,6 +31,31 @@ ACTIVE = "active journey"  # the account is in an active buying journey at the h
 ACCEPTABLE = "sales-acceptable"  # ... at 'qualified' or later, the person on the committee
 
 
+def _weekly_load_metrics() -> list[Metric]:
+    """The week-by-week load (:mod:`sim.sales.weekly`): queue-joining handoffs (not duplicate
+    or recycling) per whole week from go-live, a last partial week left out."""
+    what = "queue-joining handoffs (not duplicate or recycling) in"
+    return [
+        Metric("weekly_load_p50", "Median week", "per week", "", f"{what} the median whole week"),
+        Metric(
+            "weekly_load_p90",
+            "p90 week",
+            "per week",
+            "",
+            f"{what} the 90th-percentile whole week (linear interpolation): the load SDRs must "
+            "absorb one week in ten",
+        ),
+        Metric("weekly_load_max", "Busiest week", "per week", "", f"{what} the busiest whole week"),
+        Metric(
+            "weeks_over_capacity",
+            "Weeks over capacity",
+            "share",
+            "lower",
+            f"whole weeks whose {what.removesuffix(' in')} exceed capacity_per_week / whole weeks",
+        ),
+    ]
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
@@ -39,6 +64,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "capacity_per_week", "SDR capacity / week", "per week", "", "handoffs SDRs can work"
         ),
+        *_weekly_load_metrics(),
         Metric(
             "precision",
             "Precision",
@@ -212,6 +238,8 @@ MONTH_METRICS = ("mqa_months", "month_precision", "month_base_rate")
 # The rows `qualsim run` and `compare` print by default.
 HEADLINE = [
     "handoffs_per_week",
+    "weekly_load_p90",  # the week SDRs must absorb, not the average
+    "weeks_over_capacity",
     "precision",
     "acceptable_precision",
     "recall",

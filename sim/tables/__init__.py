@@ -249,6 +249,29 @@ HANDOFFS = columns_table(
     ("replication", "int64", "the replication"),
 )
 
+WEEKLY = columns_table(
+    "weekly",
+    "Per policy and replication, week by week from go-live (day 0 without a rollout): the "
+    "handoffs made, those that joined the SDR queue, and the queue's capacity. The load metrics "
+    "(`weekly_load_p90`, `weeks_over_capacity`, ...) read its whole weeks.",
+    "`sim.sales.weekly_series` (`Comparison.weekly`)",
+    ("replication", "int64", "the replication"),
+    ("policy", "str", "the policy's name"),
+    ("week", "int64", "0-based week: days [go_live + 7 week, go_live + 7 week + 7)"),
+    ("start_day", "float64", "the week's first day"),
+    ("days", "float64", "its length within the horizon: 7, less for a last partial week"),
+    ("handoffs", "int64", "handoffs made in the week (every status)"),
+    (
+        "queued",
+        "int64",
+        "of them, those that joined the SDR queue (accepted, rejected or expired; not "
+        "duplicate or recycling)",
+    ),
+    ("worked", "int64", "of them, those an SDR worked (accepted or rejected)"),
+    ("expired", "int64", "of them, those never followed up (waited past sales.max_wait_days)"),
+    ("capacity", "float64", "handoffs the SDR team can work in a week (sales.capacity_per_week)"),
+)
+
 SWEEP_CELLS = columns_table(
     "sweep_cells",
     "A sweep's results store: one row per (scenario sample, replication, policy variant, tier, "

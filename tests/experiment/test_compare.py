@@ -22,8 +22,9 @@ from typer.testing import CliRunner, Result
 
 import policies
 import sim
+from sim import tables
 from sim.cli import app
-from sim.errors import ConfigError
+from sim.errors import ConfigError, DataError
 from sim.experiment.compare import Comparison, compare
 from sim.experiment.replicate import replication_seeds, run_replication
 from sim.experiment.stats import t_interval
@@ -290,6 +291,22 @@ def test_write_csv_and_parquet(cmp, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "pq" / "tidy.parquet"), cmp.tidy)
 
 
+def test_weekly_table_is_written_and_read_back(cmp, tmp_path):
+    assert len(cmp.weekly) and set(cmp.weekly["policy"]) == set(cmp.policies)
+    for fmt in ("csv", "parquet"):
+        cmp.write(tmp_path / fmt, fmt=fmt)
+        back = Comparison.read(tmp_path / fmt)
+        pd.testing.assert_frame_equal(back.weekly, cmp.weekly, check_dtype=False)
+    # a folder written before the weekly table: read as an empty one, with its columns
+    (tmp_path / "csv" / "weekly.csv").unlink()
+    old = Comparison.read(tmp_path / "csv")
+    assert old.weekly.empty and list(old.weekly.columns) == tables.WEEKLY.names
+    # a broken one names the file and the missing column
+    cmp.weekly.drop(columns="queued").to_csv(tmp_path / "csv" / "weekly.csv", index=False)
+    with pytest.raises(DataError, match=r"weekly\.csv: the weekly table lacks column\(s\) queued"):
+        Comparison.read(tmp_path / "csv")
+
+
 def test_write_one_policy_has_no_paired_table(tmp_path):
     c = compare("smb", ["mqa_count"], replications=2, seed=1, overrides=SMALL)
     names = {p.name for p in c.write(tmp_path)}
@@ -359,8 +376,12 @@ def test_cli_run_with_replications(scenario_file, tmp_path):
         "--format", "parquet", "--out", out,
     )  # fmt: skip
     assert r.exit_code == 0, r.stdout + r.stderr
+    # the table shows the p90 week and the share of weeks over capacity beside the mean
+    assert "p90 week (per week)" in r.stdout and "Weeks over capacity" in r.stdout
+    assert "SDR capacity" in r.stdout
     tidy = pd.read_parquet(out / "tidy.parquet")
     assert len(tidy) == 2 * 2 * len(METRICS)
+    assert (out / "weekly.parquet").exists()
     assert (out / "summary.parquet").exists() and (out / "paired.parquet").exists()
     # the baseline defaults to mql_only when it is compared
     assert set(pd.read_parquet(out / "paired.parquet")["policy"]) == {"mqa_count"}

@@ -34,7 +34,14 @@ from sim.config.chain import deep_merge
 from sim.errors import ConfigError, QualsimError
 from sim.eventlog import EventLog
 from sim.experiment.executors import Dask
-from sim.experiment.recommend import pareto, recommend, sensitivity, summary
+from sim.experiment.recommend import (
+    pareto,
+    parse_capacity_quantile,
+    recommend,
+    recommend_by_tier,
+    sensitivity,
+    summary,
+)
 from sim.experiment.replicate import replicate
 from sim.experiment.sweep import (
     ROW_COLUMNS,
@@ -724,13 +731,13 @@ def test_cli_sweep_recommend_query(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     allacc = df[df["tier"] == -1].pivot_table(
         index=["policy", "variant"], columns="metric", values="value", aggfunc="mean"
     )
-    cap = float(allacc["handoffs_per_week"].median())
-    ok = allacc[allacc["handoffs_per_week"] <= cap]
+    cap = float(allacc["weekly_load_p90"].median())  # the limit bounds the p90 week
+    ok = allacc[allacc["weekly_load_p90"] <= cap]
     best = ok["total_wins"].idxmax()
     result = invoke("recommend", out, "--max-handoffs-per-week", cap, "--min-precision", 0)
     assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
     text = plain(result.stdout)
-    assert "Recommendation" in text and "Pareto frontier" in text
+    assert "Recommendation" in text and "Pareto frontier" in text and "p90 week (all)" in text
     first = next(line for line in text.splitlines() if "all accounts" in line)
     assert best[0] in first and best[1] in first, (best, first)
     for tier in sorted(t for t in df["tier"].unique() if t != -1):
@@ -773,6 +780,24 @@ def test_cli_recommend_without_cells(tmp_path: Path) -> None:
     assert_user_error(invoke("recommend", tmp_path), "no results yet")
 
 
+def test_cli_recommend_capacity_quantile(reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli.out, "_width", 220)
+    result = invoke("recommend", reference, "--max-handoffs-per-week", 1000)
+    assert result.exit_code == 0 and "p90 week (all)" in plain(result.stdout)
+    result = invoke(
+        "recommend", reference, "--max-handoffs-per-week", 1000, "--capacity-quantile", "1"
+    )
+    assert result.exit_code == 0 and "busiest week (all)" in plain(result.stdout)
+    result = invoke(
+        "recommend", reference, "--max-handoffs-per-week", 1000, "--capacity-quantile", "mean"
+    )
+    text = plain(result.stdout)
+    assert result.exit_code == 0 and "p90 week" not in text and "busiest week" not in text
+    assert_user_error(
+        invoke("recommend", reference, "--capacity-quantile", "0.8"), "--capacity-quantile"
+    )
+
+
 def test_cli_recommend_unknown_objective(reference: Path) -> None:
     assert_user_error(invoke("recommend", reference, "--objective", "glory"), "'glory'")
 
@@ -793,6 +818,8 @@ def test_cli_query_errors(tmp_path: Path, reference: Path) -> None:
 SAMPLES, REPS = 4, 2
 PARAM = [0.5, 0.7, 0.9, 0.1]  # the sample where D beats C has the lowest value
 DEFAULTS = dict.fromkeys(STORED_METRICS, 1.0)
+# the weekly load defaults to the mean handoffs per week of the same cell (a steady rule)
+STEADY = ("weekly_load_p50", "weekly_load_p90", "weekly_load_max")
 # variant -> tier -> metric -> value, or a function (sample, replication) -> value
 C_WINS = {(0, 0): 6, (0, 1): 7, (1, 0): 7, (1, 1): 8, (2, 0): 6, (2, 1): 8, (3, 0): 3, (3, 1): 4}
 DESIGN = {
@@ -834,7 +861,10 @@ def hand_results() -> pd.DataFrame:
             for r in range(REPS):
                 for tier, given_metrics in tiers.items():
                     for metric in STORED_METRICS:
-                        v = given_metrics.get(metric, DEFAULTS[metric])
+                        default = DEFAULTS[metric]
+                        if metric in STEADY:
+                            default = given_metrics.get("handoffs_per_week", default)
+                        v = given_metrics.get(metric, default)
                         v = v((s, r)) if callable(v) else v
                         rows.append(
                             (
@@ -902,6 +932,62 @@ def test_recommend_without_feasible_variant() -> None:
     assert r["variant"] is None and r["feasible"] == 0
     r = recommend(hand_results(), min_precision=0.95)
     assert r["variant"] is None
+
+
+def with_flood(df: pd.DataFrame) -> pd.DataFrame:
+    """hand_results plus a variant (q, E) with the most wins whose mean, 8 a week of all
+    accounts, fits a capacity of 20 but whose p90 week, 45, does not (a go-live flood)."""
+    e = df[(df["policy"] == "q") & (df["variant"] == "C")].copy()
+    e["variant"] = "E"
+    values = {"handoffs_per_week": 8.0, "weekly_load_p90": 45.0, "total_wins": 30.0}
+    for metric, v in values.items():
+        e.loc[e["metric"] == metric, "value"] = v
+    return pd.concat([df, e], ignore_index=True)
+
+
+def test_recommend_bounds_the_p90_week_not_the_mean() -> None:
+    df = with_flood(hand_results())
+    r = recommend(df, max_handoffs_per_week=20, min_precision=0.3)
+    assert (r["policy"], r["variant"]) == ("q", "C")  # E is rejected: its p90 week is 45 > 20
+    assert r["capacity_metric"] == "weekly_load_p90" and r["capacity_load"] == pytest.approx(10)
+    # bounding the mean, as before, accepts the flood
+    r = recommend(df, max_handoffs_per_week=20, min_precision=0.3, capacity_quantile=None)
+    assert r["variant"] == "E" and r["capacity_metric"] == "handoffs_per_week"
+    # the median week of E is its mean here (8), so a p50 limit accepts it too
+    r = recommend(df, max_handoffs_per_week=20, min_precision=0.3, capacity_quantile=0.5)
+    assert r["variant"] == "E"
+    table, overall = recommend_by_tier(df, 20, 0.3)
+    assert overall["variant"] == "C" and table.loc["all accounts", "p90 week (all)"] == "10.0"
+
+
+def test_recommend_on_a_store_without_the_weekly_load() -> None:
+    old = hand_results()
+    old = old[~old["metric"].isin([*STEADY, "weeks_over_capacity"])]
+    with pytest.raises(QualsimError, match="weekly_load_p90 in none of their cells") as e:
+        recommend(old, max_handoffs_per_week=20)
+    assert "--capacity-quantile mean" in str(e.value)
+    # without a capacity limit, or bounding the mean, the old store still answers
+    assert recommend(old)["variant"] == "A"
+    assert recommend(old, max_handoffs_per_week=20, capacity_quantile=None)["variant"] == "B"
+    # a store resumed by a newer qualsim: some cells have it, some not
+    half = pd.concat([old, hand_results()[lambda d: d["sample"] == 0]], ignore_index=True)
+    half = half.drop_duplicates(["sample", "replication", "policy", "variant", "tier", "metric"])
+    with pytest.raises(QualsimError, match="only 8 of 32"):
+        recommend(half, max_handoffs_per_week=20)
+
+
+def test_capacity_quantile_values() -> None:
+    assert [parse_capacity_quantile(t) for t in ("0.5", "0.9", "1", "MEAN")] == [
+        0.5,
+        0.9,
+        1.0,
+        None,
+    ]
+    for bad in ("0.95", "p90", ""):
+        with pytest.raises(QualsimError, match=r"expected 0\.5, 0\.9, 1"):
+            parse_capacity_quantile(bad)
+    with pytest.raises(QualsimError, match=r"expected 0\.5, 0\.9, 1"):
+        recommend(hand_results(), max_handoffs_per_week=20, capacity_quantile=0.75)
 
 
 def test_recommend_bad_input() -> None:

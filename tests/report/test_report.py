@@ -3,19 +3,23 @@ real headless browser (Debian's chromium) without console errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 import sim
+from sim import tables
 from sim.cli import app
 from sim.experiment.sweep import SweepSpec, run_sweep
 from sim.report import build_report, write_report
+from sim.report.plots import colours, figure, weekly_lines
 
 SMALL = {"accounts": {"count": 150}}
 POLICIES = ["mql_only", "mqa_count", "weighted_titles"]
@@ -50,6 +54,7 @@ def test_page_is_self_contained_with_every_section(cmp, sweep_dir) -> None:
         "Difference from mql_only, paired on the same worlds",
         "Handoff timing",
         "Precision against volume",
+        "Weekly handoffs against SDR capacity",
         "Threshold sweep: Pareto frontier and recommendation",
         "Account progression",
         "The double funnel",
@@ -75,6 +80,51 @@ def test_tables_show_the_comparison_numbers(cmp) -> None:
     for p in POLICIES:
         # the cell text of the precision row starts with the mean as the CLI formats it
         assert f"{precision[p]:.3f}" in page
+
+
+def test_weekly_section_plots_the_weeks_against_capacity(cmp) -> None:
+    page = build_report(cmp)
+    section = page.split("Weekly handoffs against SDR capacity", 1)[1].split("<h2>", 1)[0]
+    assert section.count("data:image/png;base64,") == 1
+    for label in ("p90 week (per week)", "Busiest week", "Weeks over capacity"):
+        assert label in section
+    # a comparison folder written before the weekly table: the section says so, no plot
+    old = dataclasses.replace(cmp, weekly=tables.WEEKLY.empty())
+    section = build_report(old).split("Weekly handoffs against SDR capacity", 1)[1]
+    section = section.split("<h2>", 1)[0]
+    assert "No weekly table" in section and "data:image" not in section
+
+
+def test_weekly_lines_draw_one_step_line_per_policy_and_the_capacity(cmp) -> None:
+    _, ax = figure()
+    assert weekly_lines(ax, cmp.weekly, POLICIES, colours(POLICIES), 24.0)
+    assert [line.get_label() for line in ax.get_lines()] == [
+        *POLICIES,
+        "SDR capacity (24/week)",
+    ]
+    cap = ax.get_lines()[-1]
+    assert list(cap.get_ydata()) == [24.0, 24.0]
+    # each policy's line is its mean queue-joining handoffs, week by week
+    line = ax.get_lines()[1]
+    w = cmp.weekly[cmp.weekly["policy"] == POLICIES[1]]
+    expected = w.groupby("week")["queued"].mean().to_numpy()
+    np.testing.assert_allclose(line.get_ydata(), expected)
+    assert not weekly_lines(ax, tables.WEEKLY.empty(), POLICIES, colours(POLICIES), 24.0)
+
+
+def test_sweep_section_bounds_the_p90_week(cmp, sweep_dir, tmp_path: Path) -> None:
+    page = build_report(cmp, sweep_dir, {"max_handoffs_per_week": 5.0})
+    assert "Recommendation (p90 week at most 5.0)" in page
+    page = build_report(cmp, sweep_dir, {"max_handoffs_per_week": 5.0, "capacity_quantile": None})
+    assert "Recommendation (handoffs / week at most 5.0)" in page
+    # a store written before the weekly load: the page bounds the mean and says so
+    old = tmp_path / "old"
+    shutil.copytree(sweep_dir, old)
+    for f in (old / "cells").glob("*.parquet"):
+        df = pd.read_parquet(f)
+        df[~df["metric"].str.startswith("weekly_load")].to_parquet(f)
+    page = build_report(cmp, old, {"max_handoffs_per_week": 5.0})
+    assert "hold no weekly load: the limit bounds the mean week" in page
 
 
 def test_without_sweep_there_is_no_sweep_section(cmp) -> None:

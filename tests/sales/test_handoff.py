@@ -332,6 +332,14 @@ def test_hand_world_metrics(metric_world, metric_result):
         "handoffs_per_week": 10 / (730 / 7),
         # 50 SDRs x 5 days x 24 h x 0.125 / 3 h per handoff
         "capacity_per_week": 250,
+        # queue-joining handoffs (not 1: duplicate, 9: recycling) by week (day // 7) of the
+        # 104 whole weeks: week 0 (6 at 5.5), 3 (0), 5 (8), 6 (2), 8 (4 and 7 at 60.5), 17
+        # (3), 78 (5): 97 empty weeks, six of 1, one of 2; the p90 week, at rank
+        # 0.9 x 103 = 92.7 of the sorted weeks, is still empty
+        "weekly_load_p50": 0,
+        "weekly_load_p90": 0,
+        "weekly_load_max": 2,
+        "weeks_over_capacity": 0,
         "precision": 5 / 10,
         # sales-acceptable: only 2 (A1 at 42.5, qualified at 30); 0 and 1 come before A0
         # qualifies (40), 3 before A2 does (150), 5 before A4 does (600)

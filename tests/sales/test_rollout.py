@@ -31,6 +31,7 @@ from sim.experiment.sweep.spec import SweepSpec
 from sim.report import build_report
 from sim.report.rollout import weekly_joined
 from sim.sales.measure import backlog_recovery_weeks
+from sim.sales.weekly import weekly_series
 from sim.sales.rollout import (
     Fired,
     apply_rollout,
@@ -453,21 +454,27 @@ def test_cli_bad_rollout_options_exit_2(tmp_path, args, fragment):
 
 
 def test_weekly_joined_counts_queue_joining_handoffs_by_week_after_go_live():
-    h = pd.DataFrame(
+    o = pd.DataFrame(
         [
-            ("a", 0, 9.0, "accepted"),  # before go-live: not shown
-            ("a", 0, 10.0, "accepted"),  # week 0 [10, 17)
-            ("a", 0, 16.9, "expired"),  # week 0
-            ("a", 0, 12.0, "duplicate"),  # does not join the queue
-            ("a", 0, 17.0, "rejected"),  # week 1
-            ("a", 0, 40.0, "accepted"),  # week 4: beyond the 3 weeks asked for
-            ("a", 1, 24.5, "recycling"),  # does not join the queue
+            (9.0, "accepted"),  # before go-live: not shown
+            (10.0, "accepted"),  # week 0 [10, 17)
+            (16.9, "expired"),  # week 0
+            (12.0, "duplicate"),  # does not join the queue
+            (17.0, "rejected"),  # week 1
+            (40.0, "accepted"),  # week 4: beyond the 3 weeks asked for
         ],
-        columns=["policy", "replication", "t_handoff", "status"],
+        columns=["t_handoff", "status"],
     )
-    got = weekly_joined(h, 10.0, 3)
+    quiet = pd.DataFrame([(24.5, "recycling")], columns=["t_handoff", "status"])
+    weekly = pd.concat(
+        [
+            weekly_series(o, 100.0, 5.0, 10.0).assign(policy="a", replication=0),
+            weekly_series(quiet, 100.0, 5.0, 10.0).assign(policy="a", replication=1),
+        ]
+    )
+    got = weekly_joined(weekly, 3)
     assert got.loc[("a", 0)].tolist() == [2, 1, 0]
-    assert ("a", 1) not in got.index  # no queue-joining handoff at all
+    assert got.loc[("a", 1)].tolist() == [0, 0, 0]  # no queue-joining handoff at all
 
 
 def test_report_shows_going_live_only_with_a_go_live():

@@ -42,6 +42,11 @@ STORED_METRICS = [
     "false_handoff_hours",
     "total_wins",
     "total_revenue",
+    # the week-by-week load: `qualsim recommend` constrains a quantile week, not the mean
+    "weekly_load_p50",
+    "weekly_load_p90",
+    "weekly_load_max",
+    "weeks_over_capacity",
 ]
 
 
