@@ -103,12 +103,22 @@ def report(
     min_precision: Annotated[
         float | None, typer.Option("--min-precision", min=0, max=1, help="for the sweep")
     ] = None,
+    capacity_quantile: Annotated[
+        str,
+        typer.Option(
+            "--capacity-quantile",
+            help="for the sweep: which week --max-handoffs-per-week bounds: 0.5, 0.9 (the p90 "
+            "week), 1 (the busiest week) or mean",
+        ),
+    ] = "0.9",
 ) -> None:
     """Write one self-contained HTML report (plots embedded) of a comparison folder, and of a
     sweep when given."""
     from sim.experiment import Comparison
+    from sim.experiment.recommend import parse_capacity_quantile
     from sim.report import write_report
 
+    quantile = parse_capacity_quantile(capacity_quantile)
     cmp = Comparison.read(folder)
     if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
         raise QualsimError(f"{sweep_dir}: not a sweep results folder (no cells/ inside)")
@@ -120,6 +130,7 @@ def report(
         )
         if v is not None
     }
+    limits["capacity_quantile"] = quantile
     try:
         wrote(write_report(cmp, out_file, sweep_dir, limits))
     except OSError as exc:

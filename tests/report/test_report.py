@@ -148,6 +148,13 @@ def test_cli_report_from_a_folder(tmp_path: Path, sweep_dir: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     assert "Threshold sweep" in out.read_text(encoding="utf-8")
+    args = ["report", str(folder), "--out", str(out), "--sweep", str(sweep_dir)]
+    limit = ["--max-handoffs-per-week", "5"]
+    r = runner.invoke(app, [*args, *limit, "--capacity-quantile", "mean"])
+    assert r.exit_code == 0, r.output
+    assert "Recommendation (handoffs / week at most 5.0)" in out.read_text(encoding="utf-8")
+    r = runner.invoke(app, [*args, *limit, "--capacity-quantile", "0.8"])
+    assert r.exit_code == 2 and "expected 0.5, 0.9, 1 (the busiest week) or mean" in r.output
     # run --report writes the page directly
     out2 = tmp_path / "run.html"
     r = runner.invoke(
