@@ -31,7 +31,6 @@ from sim.experiment.sweep.spec import SweepSpec
 from sim.report import build_report
 from sim.report.rollout import weekly_joined
 from sim.sales.measure import backlog_recovery_weeks
-from sim.sales.weekly import weekly_series
 from sim.sales.rollout import (
     Fired,
     apply_rollout,
@@ -40,6 +39,7 @@ from sim.sales.rollout import (
     reference_fired,
     snap,
 )
+from sim.sales.weekly import weekly_series
 from sim.tables import QUALIFICATIONS
 from sim.world.rollout import Rollout, parse_cadence
 
