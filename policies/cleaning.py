@@ -1,0 +1,161 @@
+"""Cleaning that a policy states: the ``exclude`` filters that drop touches before its rule
+counts them (``policies/README.md``, "Declared filters", has the exact semantics).
+
+A policy lists filters under ``exclude``, one key each::
+
+    exclude:
+      - after_delivery: {seconds: 10}             # email_open / email_click by a scanner
+      - burst: {touches: 5, seconds: 60}          # more than 5 touches of a contact in a minute
+      - no_account: true                          # touches not linked to a known account
+
+Every filter is causal: whether a touch at time t is removed depends only on events at or
+before t. Each filter looks at the touches the policy sees without any filter (no system
+events, no sales touches unless it includes them) and at the log's ``email_delivered``
+events; a touch is removed when at least one filter removes it, whatever their order.
+
+>>> Exclusion.model_validate({"burst": {"touches": 5, "seconds": 60}}).label()
+'burst: more than 5 touches in 60 s'
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from policies.kernels.frame import Frame
+from sim.vocab import SYSTEM_ACTIVITIES, Activity
+
+SECONDS_PER_DAY = 86400.0
+Seconds = Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AfterDelivery(_Strict):
+    """Remove a touch of one of ``activities`` by a known contact that falls within
+    ``seconds`` after an ``email_delivered`` of the same contact (at or after the delivery):
+    what an email security scanner does when it opens and clicks every link on arrival."""
+
+    seconds: Seconds
+    activities: list[Activity] = ["email_open", "email_click"]
+
+    @field_validator("activities")
+    @classmethod
+    def _touches(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("list at least one activity (or leave the key out for the default)")
+        system = [a for a in v if a in SYSTEM_ACTIVITIES]
+        if system:
+            raise ValueError(f"{system[0]!r} is a system event, not a touch a filter can remove")
+        return v
+
+    def label(self) -> str:
+        return f"after_delivery: {', '.join(self.activities)} within {self.seconds:g} s"
+
+
+class Burst(_Strict):
+    """Remove a touch when more than ``touches`` touches of the same contact (anonymous
+    touches: of the same account) fall in the ``seconds`` ending at it, the touch included:
+    the first ``touches`` touches of a burst stay, the ones after are removed."""
+
+    touches: Annotated[int, Field(strict=True, ge=1)]
+    seconds: Seconds
+
+    def label(self) -> str:
+        return f"burst: more than {self.touches} touches in {self.seconds:g} s"
+
+
+class Exclusion(_Strict):
+    """One entry of a policy's ``exclude`` list: exactly one of ``after_delivery``, ``burst``
+    or ``no_account: true`` (remove touches whose account is -1 or not in the accounts
+    table)."""
+
+    after_delivery: AfterDelivery | None = None
+    burst: Burst | None = None
+    no_account: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Exclusion:
+        given = [k for k in ("after_delivery", "burst", "no_account") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of after_delivery / burst / no_account in each exclude "
+                f"entry, got {given or 'none'}"
+            )
+        return self
+
+    def label(self) -> str:
+        """A short description, as reports print it."""
+        rule = self.after_delivery or self.burst
+        return rule.label() if rule is not None else "no_account: account not in the accounts table"
+
+
+def spec(exclude: list[Exclusion]) -> tuple[str, ...]:
+    """A hashable key of a list of filters (for memoising a filtered view)."""
+    return tuple(e.model_dump_json(exclude_none=True) for e in exclude)
+
+
+def removed(rule: Exclusion, f: Frame, seen: np.ndarray) -> np.ndarray:
+    """Per event of ``f``: does ``rule`` remove it? Only events in ``seen`` (the touches the
+    policy sees without filters) are candidates, and only they count toward a burst."""
+    if rule.after_delivery is not None:
+        return after_delivery(rule.after_delivery, f, seen)
+    if rule.burst is not None:
+        return burst(rule.burst, f, seen)
+    return seen & ((f.account < 0) | (f.account_row < 0))
+
+
+def after_delivery(rule: AfterDelivery, f: Frame, seen: np.ndarray) -> np.ndarray:
+    """Touches of ``rule.activities`` by a known contact with t - d <= seconds, where d is the
+    contact's latest ``email_delivered`` at or before t (the latest one is the closest)."""
+    delivered = f.activity_in(SYSTEM_ACTIVITIES[:1]) & f.known
+    cand = seen & f.activity_in(rule.activities) & f.known
+    out = np.zeros(f.n, dtype=bool)
+    if not delivered.any() or not cand.any():
+        return out
+    d_idx, c_idx = np.flatnonzero(delivered), np.flatnonzero(cand)
+    idx = np.r_[d_idx, c_idx]
+    is_touch = np.r_[np.zeros(d_idx.size, bool), np.ones(c_idx.size, bool)]
+    # by contact, then time, deliveries before touches of the same time (d <= t)
+    order = np.lexsort((is_touch, f.time[idx], f.contact[idx]))
+    idx, is_touch = idx[order], is_touch[order]
+    pos = np.where(is_touch, -1, np.arange(idx.size))
+    last = np.maximum.accumulate(pos)  # the latest delivery at or before, in this order
+    ok = is_touch & (last >= 0)
+    d = idx[np.maximum(last, 0)]
+    ok &= f.contact[d] == f.contact[idx]
+    ok &= f.time[idx] - f.time[d] <= rule.seconds / SECONDS_PER_DAY
+    out[idx[ok]] = True
+    return out
+
+
+def burst(rule: Burst, f: Frame, seen: np.ndarray) -> np.ndarray:
+    """Touches with more than ``rule.touches`` touches of their contact (anonymous: of their
+    account) in [t - seconds, t], counted among ``seen``. Exact: times and window starts are
+    compared through their ranks among each other, never through sums of floats."""
+    out = np.zeros(f.n, dtype=bool)
+    idx = np.flatnonzero(seen)
+    if idx.size <= rule.touches:
+        return out
+    contact, t = f.contact[idx], f.time[idx]
+    anon_account = np.where(contact < 0, f.account[idx], 0)  # anonymous: one key per account
+    order = np.lexsort((t, anon_account, contact))
+    idx, contact, anon_account, t = idx[order], contact[order], anon_account[order], t[order]
+    group = np.cumsum(
+        np.r_[True, (contact[1:] != contact[:-1]) | (anon_account[1:] != anon_account[:-1])]
+    )
+    lo = t - rule.seconds / SECONDS_PER_DAY
+    _, rank = np.unique(np.r_[t, lo], return_inverse=True)
+    width = idx.size * 2 + 1
+    key = group * width + rank[: idx.size]  # sorted: by group, then time
+    start = np.searchsorted(key, group * width + rank[idx.size :], side="left")
+    end = np.searchsorted(key, key, side="right")
+    out[idx[end - start > rule.touches]] = True
+    return out
+
+
+__all__ = ["AfterDelivery", "Burst", "Exclusion", "after_delivery", "burst", "removed", "spec"]
