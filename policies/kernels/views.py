@@ -115,4 +115,5 @@ def filter_counts(policy: PolicyBase, log: EventLog, frame: Frame | None = None)
         rows.append((policy.name, f"exclude.{i}", rule.label(), int(r.sum())))
     if rows:
         rows.append((policy.name, "exclude", "all filters", int(gone.sum())))
-    return pd.DataFrame(rows, columns=["policy", "field", "filter", "removed"])
+    out = pd.DataFrame(rows, columns=["policy", "field", "filter", "removed"])
+    return out.astype({"removed": "int64"})

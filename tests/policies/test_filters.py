@@ -4,9 +4,12 @@ look-ahead, validation messages, and system events that no rule counts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -323,3 +326,20 @@ def test_a_filtered_policy_passes_the_conformance_checks():
         mqa(exclude=[{"after_delivery": {"seconds": 10}}, {"burst": {"touches": 1, "seconds": 5}}]),
         log,
     )
+
+
+# -- the example policy with filters and its YAML test cases -------------------------------
+EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples"
+
+
+def test_the_example_cases_pass_and_need_the_filters(tmp_path):
+    name, outcomes = policies.run_cases(EXAMPLES / "cleaned_mqa_cases.yaml")
+    assert name == "cleaned_mqa" and all(o.passed for o in outcomes)
+    bare = yaml.safe_load((EXAMPLES / "cleaned_mqa.yaml").read_text())
+    del bare["exclude"]
+    (tmp_path / "cleaned_mqa.yaml").write_text(yaml.safe_dump(bare))
+    cases = (EXAMPLES / "cleaned_mqa_cases.yaml").read_text()
+    (tmp_path / "cases.yaml").write_text(cases)
+    _, unfiltered = policies.run_cases(tmp_path / "cases.yaml")
+    # without filters the scanner's clicks make ann and bob count: a handoff at day 1
+    assert [o.passed for o in unfiltered] == [True, False, True, True]
