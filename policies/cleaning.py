@@ -134,28 +134,43 @@ def after_delivery(rule: AfterDelivery, f: Frame, seen: np.ndarray) -> np.ndarra
 
 
 def burst(rule: Burst, f: Frame, seen: np.ndarray) -> np.ndarray:
-    """Touches with more than ``rule.touches`` touches of their contact (anonymous: of their
-    account) in [t - seconds, t], counted among ``seen``. Exact: times and window starts are
-    compared through their ranks among each other, never through sums of floats."""
+    """Touches with more than ``rule.touches`` (K) touches of their contact (anonymous: of
+    their account) in [t - seconds, t], counted among ``seen``. With a sender's touches in
+    time order and e the last one at time t, that is: the touch K places before e is the
+    sender's and its time is >= t - seconds (the float ``t - S``, as the reference compares)."""
     out = np.zeros(f.n, dtype=bool)
+    k = rule.touches
     idx = np.flatnonzero(seen)
-    if idx.size <= rule.touches:
+    if idx.size <= k:
         return out
-    contact, t = f.contact[idx], f.time[idx]
-    anon_account = np.where(contact < 0, f.account[idx], 0)  # anonymous: one key per account
-    order = np.lexsort((t, anon_account, contact))
-    idx, contact, anon_account, t = idx[order], contact[order], anon_account[order], t[order]
-    group = np.cumsum(
-        np.r_[True, (contact[1:] != contact[:-1]) | (anon_account[1:] != anon_account[:-1])]
-    )
-    lo = t - rule.seconds / SECONDS_PER_DAY
-    _, rank = np.unique(np.r_[t, lo], return_inverse=True)
-    width = idx.size * 2 + 1
-    key = group * width + rank[: idx.size]  # sorted: by group, then time
-    start = np.searchsorted(key, group * width + rank[idx.size :], side="left")
-    end = np.searchsorted(key, key, side="right")
-    out[idx[end - start > rule.touches]] = True
+    idx, sender = by_sender(f, idx)
+    t = f.time[idx]
+    n = idx.size
+    new_sender = np.r_[True, sender[1:] != sender[:-1]]
+    first = np.maximum.accumulate(np.where(new_sender, np.arange(n), 0))  # the sender's first
+    new_tie = new_sender | np.r_[True, t[1:] != t[:-1]]
+    starts = np.flatnonzero(new_tie)
+    last = np.repeat(np.r_[starts[1:], n] - 1, np.diff(np.r_[starts, n]))  # last touch at t
+    j = last - k
+    ok = j >= first
+    ok[ok] = t[j[ok]] >= t[ok] - rule.seconds / SECONDS_PER_DAY
+    out[idx[ok]] = True
     return out
+
+
+def by_sender(f: Frame, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the events ``idx`` sorted by sender, then time; each one's sender): the contact, or
+    for an anonymous touch -1 - its account's rank. A stable sort of the log's (account, time)
+    order is already in time order within a sender unless a contact has touches in several
+    accounts; then the times are sorted too."""
+    sender = np.where(f.contact[idx] >= 0, f.contact[idx], -1 - f.rank[idx])
+    order = np.argsort(sender, kind="stable")
+    idx, sender = idx[order], sender[order]
+    t = f.time[idx]
+    if ((sender[1:] == sender[:-1]) & (t[1:] < t[:-1])).any():
+        order = np.lexsort((t, sender))
+        idx, sender = idx[order], sender[order]
+    return idx, sender
 
 
 __all__ = ["AfterDelivery", "Burst", "Exclusion", "after_delivery", "burst", "removed", "spec"]
