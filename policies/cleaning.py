@@ -117,20 +117,26 @@ def after_delivery(rule: AfterDelivery, f: Frame, seen: np.ndarray) -> np.ndarra
     out = np.zeros(f.n, dtype=bool)
     if not delivered.any() or not cand.any():
         return out
-    d_idx, c_idx = np.flatnonzero(delivered), np.flatnonzero(cand)
-    idx = np.r_[d_idx, c_idx]
-    is_touch = np.r_[np.zeros(d_idx.size, bool), np.ones(c_idx.size, bool)]
-    # by contact, then time, deliveries before touches of the same time (d <= t)
-    order = np.lexsort((is_touch, f.time[idx], f.contact[idx]))
-    idx, is_touch = idx[order], is_touch[order]
+    idx, contact = by_sender(f, np.flatnonzero(delivered | cand))  # by contact, then time
+    is_touch = cand[idx]
     pos = np.where(is_touch, -1, np.arange(idx.size))
-    last = np.maximum.accumulate(pos)  # the latest delivery at or before, in this order
+    last = np.maximum.accumulate(pos)  # the latest delivery so far, in this order
+    last = last[tie_ends(contact, f.time[idx])]  # ... at or before the touch's time
     ok = is_touch & (last >= 0)
     d = idx[np.maximum(last, 0)]
-    ok &= f.contact[d] == f.contact[idx]
+    ok &= f.contact[d] == contact
     ok &= f.time[idx] - f.time[d] <= rule.seconds / SECONDS_PER_DAY
     out[idx[ok]] = True
     return out
+
+
+def tie_ends(sender: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per element (sorted by sender, then time): the index of the last one with the same
+    sender and time."""
+    n = sender.size
+    new_tie = np.r_[True, (sender[1:] != sender[:-1]) | (t[1:] != t[:-1])]
+    starts = np.flatnonzero(new_tie)
+    return np.repeat(np.r_[starts[1:], n] - 1, np.diff(np.r_[starts, n]))
 
 
 def burst(rule: Burst, f: Frame, seen: np.ndarray) -> np.ndarray:
@@ -148,10 +154,7 @@ def burst(rule: Burst, f: Frame, seen: np.ndarray) -> np.ndarray:
     n = idx.size
     new_sender = np.r_[True, sender[1:] != sender[:-1]]
     first = np.maximum.accumulate(np.where(new_sender, np.arange(n), 0))  # the sender's first
-    new_tie = new_sender | np.r_[True, t[1:] != t[:-1]]
-    starts = np.flatnonzero(new_tie)
-    last = np.repeat(np.r_[starts[1:], n] - 1, np.diff(np.r_[starts, n]))  # last touch at t
-    j = last - k
+    j = tie_ends(sender, t) - k  # K places before the sender's last touch at t
     ok = j >= first
     ok[ok] = t[j[ok]] >= t[ok] - rule.seconds / SECONDS_PER_DAY
     out[idx[ok]] = True

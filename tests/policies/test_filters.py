@@ -262,16 +262,15 @@ def messy_logs(draw) -> sim.EventLog:
     """Few contacts, times on a grid of seconds (ties, exact window edges), deliveries, sales
     touches, touches of account -1 and of accounts missing from the accounts table."""
     n = draw(st.integers(0, 30))
+    tied = draw(st.booleans())  # each contact in one account (as a CRM has it), or anywhere
     rows = []
     for _ in range(n):
         acc = draw(st.sampled_from([-1, 0, 1, 2]))
+        contact = draw(st.sampled_from([-1, 10, 11, 12]))
+        if tied and contact >= 0:
+            acc = contact % 3 - 1  # 10 in account 0, 11 in 1, 12 in -1
         rows.append(
-            (
-                1.0 + draw(st.integers(0, 40)) * 2 * S,
-                acc,
-                draw(st.sampled_from([-1, 10, 11, 12])),
-                draw(st.sampled_from(ACTS)),
-            )
+            (1.0 + draw(st.integers(0, 40)) * 2 * S, acc, contact, draw(st.sampled_from(ACTS)))
         )
     return log_of(rows, accounts=pd.DataFrame({"account_id": [0, 1]}))
 
