@@ -66,7 +66,17 @@ def view_frame(policy: PolicyBase, f: Frame) -> tuple[Frame, np.ndarray | None]:
     keep = seen(policy, f)
     if keep is None or keep.all():
         return f, None
-    return f.memo(("view", digest(keep)), lambda: Frame(subset(f.log, keep))), keep
+    return f.memo(("view", digest(keep)), lambda: _view(policy, f, keep)), keep
+
+
+def _view(policy: PolicyBase, f: Frame, keep: np.ndarray) -> Frame:
+    """The frame of the events of ``f`` in ``keep``. The policy sees every event of it: it has
+    no system event, no sales touch the policy ignores, and its filters remove nothing more
+    (a kept touch had at most K touches in its burst window among more touches; no delivery
+    is left; every account is known), so evaluating on it does not filter again."""
+    v = Frame(subset(f.log, keep))
+    v.memo(("seen", False, False, spec(policy.exclude)), lambda: np.ones(v.n, dtype=bool))
+    return v
 
 
 def subset(log: EventLog, keep: np.ndarray) -> EventLog:

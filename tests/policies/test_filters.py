@@ -342,3 +342,59 @@ def test_the_example_cases_pass_and_need_the_filters(tmp_path):
     _, unfiltered = policies.run_cases(tmp_path / "cases.yaml")
     # without filters the scanner's clicks make ann and bob count: a handoff at day 1
     assert [o.passed for o in unfiltered] == [True, False, True, True]
+
+
+# -- every kind, on random messy logs ------------------------------------------------------
+KINDS = {
+    "mql": {
+        "kind": "mql",
+        "threshold": 3,
+        "points": {"email_click": 1, "web_visit": 2, "email_open": 1},
+        "decay": {"window_days": 0.0005},
+    },
+    "weighted_titles": {
+        "kind": "weighted_titles",
+        "threshold": 2,
+        "window_days": 0.0005,
+        "activity_weights": {"email_click": 1, "web_visit": 1},
+        "title_weights": [{"match": ["ciso"], "weight": 2}],
+        "include_anonymous": True,
+    },
+    "stages": {
+        "kind": "stages",
+        "handoff_stage": "ready",
+        "include_anonymous": True,
+        "activities": ["email_open", "email_click", "web_visit"],
+        "stages": [
+            {"name": "aware", "when": {"min_activities": 1, "window_days": 1}},
+            {"name": "ready", "when": {"unique_contacts": 2, "window_days": 0.0005}},
+        ],
+    },
+    "any": {
+        "kind": "any",
+        "policies": [
+            {
+                "name": "two",
+                "kind": "mqa_count",
+                "window_days": 0.0005,
+                "any": [{"unique_contacts": 2}],
+            },
+            {
+                "name": "three",
+                "kind": "mqa_count",
+                "window_days": 0.0005,
+                "any": [{"min_activities": 3}],
+            },
+        ],
+    },
+}
+
+
+@FAST
+@given(log=messy_logs(), exclude=FILTERS, kind=st.sampled_from(sorted(KINDS)))
+def test_every_kind_with_filters_equals_the_reference(log, exclude, kind):
+    p = policies.load_policy({"name": kind, **KINDS[kind], "exclude": exclude})
+    pd.testing.assert_frame_equal(policies.evaluate(p, log), reference.evaluate(p, log))
+    view, _ = policy_view(p, log)  # the filters remove nothing more from what they kept
+    pd.testing.assert_frame_equal(policies.evaluate(p, view), policies.evaluate(p, log))
+    assert sum(map(sum, reference.removed_touches(p, view))) == 0
