@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policies.kernels.frame import Frame
@@ -71,8 +72,9 @@ class Burst(_Strict):
 
 class Exclusion(_Strict):
     """One entry of a policy's ``exclude`` list: exactly one of ``after_delivery``, ``burst``
-    or ``no_account: true`` (remove touches whose account is -1 or not in the accounts
-    table)."""
+    or ``no_account: true`` (remove touches not linked to a known account: the event's
+    account, or a known contact's account in the contacts table, is -1, missing or not in the
+    accounts table, or the contact has no row there)."""
 
     after_delivery: AfterDelivery | None = None
     burst: Burst | None = None
@@ -91,7 +93,7 @@ class Exclusion(_Strict):
     def label(self) -> str:
         """A short description, as reports print it."""
         rule = self.after_delivery or self.burst
-        return rule.label() if rule is not None else "no_account: account not in the accounts table"
+        return rule.label() if rule is not None else "no_account: not linked to a known account"
 
 
 def spec(exclude: list[Exclusion]) -> tuple[str, ...]:
@@ -106,7 +108,22 @@ def removed(rule: Exclusion, f: Frame, seen: np.ndarray) -> np.ndarray:
         return after_delivery(rule.after_delivery, f, seen)
     if rule.burst is not None:
         return burst(rule.burst, f, seen)
-    return seen & ((f.account < 0) | (f.account_row < 0))
+    return seen & no_account(f)
+
+
+def no_account(f: Frame) -> np.ndarray:
+    """Per event: is it not linked to a known account? Its account is -1 or not in the
+    accounts table, or its contact (not anonymous) has no row in the contacts table or a row
+    whose account_id is -1, missing or not in the accounts table."""
+    known = f.log.accounts["account_id"].to_numpy(np.int64)
+    con = f.log.contacts
+    if "account_id" in con.columns:
+        acc = pd.to_numeric(con["account_id"], errors="coerce").to_numpy(np.float64)
+        linked = (acc >= 0) & np.isin(acc, known)
+    else:
+        linked = np.zeros(len(con), dtype=bool)
+    contact_linked = f.per_contact(linked, False).astype(bool)
+    return (f.account < 0) | (f.account_row < 0) | (f.known & ~contact_linked)
 
 
 def after_delivery(rule: AfterDelivery, f: Frame, seen: np.ndarray) -> np.ndarray:

@@ -661,18 +661,33 @@ def removed_touches(policy: PolicyBase, log) -> list[list[bool]]:
     ]
     touch = seen_touches(policy, log)
     known_accounts = {int(a) for a in log.accounts["account_id"].tolist()}
+    linked = {
+        c: a is not None and a != ANONYMOUS and a in known_accounts
+        for c, a in _contact_accounts(log).items()
+    }
     out = []
     for rule in policy.exclude:
         out.append(
             [
-                touch[i] and _removes(rule, x, events, touch, known_accounts)
+                touch[i] and _removes(rule, x, events, touch, known_accounts, linked)
                 for i, x in enumerate(events)
             ]
         )
     return out
 
 
-def _removes(rule, x: _Event, events: list[_Event], touch: list[bool], known_accounts) -> bool:
+def _contact_accounts(log) -> dict[int, Any]:
+    """Each contact's account_id in the contacts table (None when missing)."""
+    con = log.contacts
+    if "account_id" not in con.columns:
+        return {}
+    out: dict[int, Any] = {}
+    for c, a in zip(con["contact_id"].tolist(), con["account_id"].tolist(), strict=True):
+        out[int(c)] = None if _missing(a) else int(a)
+    return out
+
+
+def _removes(rule, x: _Event, events, touch, known_accounts, linked) -> bool:
     """Does the filter ``rule`` remove the touch ``x``? (``policies/README.md``.)"""
     if rule.after_delivery is not None:
         seconds = rule.after_delivery.seconds / 86400.0
@@ -693,7 +708,9 @@ def _removes(rule, x: _Event, events: list[_Event], touch: list[bool], known_acc
             if is_touch and _same_sender(x, y) and x.time - seconds <= y.time <= x.time
         ]
         return len(in_burst) > rule.burst.touches
-    return x.account_id == ANONYMOUS or x.account_id not in known_accounts
+    if x.account_id == ANONYMOUS or x.account_id not in known_accounts:
+        return True  # no_account: the touch's own account is unknown ...
+    return x.contact_id != ANONYMOUS and not linked.get(x.contact_id, False)  # ... or its contact's
 
 
 def _same_sender(x: _Event, y: _Event) -> bool:

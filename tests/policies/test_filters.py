@@ -164,18 +164,30 @@ def test_burst_touches_at_one_time_are_all_in_it():
 
 # -- no_account ----------------------------------------------------------------------------
 def test_no_account_removes_touches_of_unknown_accounts():
+    contacts = pd.DataFrame(
+        {
+            "contact_id": [10, 11, 13, 14],
+            "account_id": [0, 0, -1, 9],  # 13: the CRM linked it to no account; 14: unknown one
+            "title": ["CISO", "VP IT", "Eng", "Eng"],
+        }
+    )
     rows = [
-        (1.0, -1, 10, "web_visit"),  # linked to no account
+        (1.0, -1, 10, "web_visit"),  # the touch is on no account
         (1.0, 0, 10, "web_visit"),
         (2.0, 7, 11, "email_click"),  # an account the accounts table does not have
         (3.0, 1, -1, "web_visit"),  # anonymous, on a known account: stays
+        (4.0, 0, 13, "web_visit"),  # on a known account, by a contact linked to none
+        (5.0, 0, 14, "web_visit"),  # by a contact linked to an account not in the table
+        (6.0, 0, 15, "web_visit"),  # by a contact with no record
+        (7.0, 0, 11, "web_visit"),  # 11 is linked to account 0: stays
     ]
-    log = log_of(rows)
+    log = log_of(rows, contacts=contacts)
     p = mqa(exclude=[{"no_account": True}])
-    assert kept(p, log) == [(1.0, 10, "web_visit"), (3.0, -1, "web_visit")]
+    assert kept(p, log) == [(1.0, 10, "web_visit"), (7.0, 11, "web_visit"), (3.0, -1, "web_visit")]
     q = policies.evaluate(p, log)
-    assert q["account_id"].tolist() == [0, 1]
-    assert filter_counts(p, log)["removed"].tolist() == [2, 2]
+    assert q[["account_id", "time"]].values.tolist() == [[0, 1.0], [1, 3.0]]
+    assert filter_counts(p, log)["removed"].tolist() == [5, 5]
+    assert [sum(r) for r in reference.removed_touches(p, log)] == [5]
 
 
 def test_counts_of_several_filters_overlap():
@@ -266,13 +278,20 @@ def messy_logs(draw) -> sim.EventLog:
     rows = []
     for _ in range(n):
         acc = draw(st.sampled_from([-1, 0, 1, 2]))
-        contact = draw(st.sampled_from([-1, 10, 11, 12]))
+        contact = draw(st.sampled_from([-1, 10, 11, 12, 13, 14]))
         if tied and contact >= 0:
-            acc = contact % 3 - 1  # 10 in account 0, 11 in 1, 12 in -1
+            acc = contact % 3 - 1  # 10 in account 0, 11 in 1, 12 in -1, 13 in 0, 14 in 1
         rows.append(
             (1.0 + draw(st.integers(0, 40)) * 2 * S, acc, contact, draw(st.sampled_from(ACTS)))
         )
-    return log_of(rows, accounts=pd.DataFrame({"account_id": [0, 1]}))
+    return log_of(rows, contacts=MESSY_CONTACTS, accounts=pd.DataFrame({"account_id": [0, 1]}))
+
+
+# 10 and 11 are linked to known accounts, 12 to none (-1), 13 to one not in the accounts table;
+# 14 has no record.
+MESSY_CONTACTS = pd.DataFrame(
+    {"contact_id": [10, 11, 12, 13], "account_id": [0, 1, -1, 5], "title": ["CISO", "VP", "", "IT"]}
+)
 
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
