@@ -79,17 +79,20 @@ def sweep(policy: PolicyBase, log: EventLog, path: str, values: Iterable[Any]) -
     qualifications of every variant, with a ``value`` column. Equal to a loop of
     :func:`evaluate`, but the work the variants share is done once (the window counts, the
     scores; a count threshold of a monotone ``mqa_count`` rule in one pass over the log)."""
-    log, frame = policy_view(policy, log)
+    full = Frame(log)
+    log, frame = policy_view(policy, log, full)
     values = list(values)
     variants = [with_value(policy, path, v) for v in values]  # each validated like a file
     one_pass = kind_of(policy).sweep
-    if one_pass is not None and values and frame.n:
+    same_view = path.split(".")[0] not in ("exclude", "include_sales_touches")
+    if one_pass is not None and values and frame.n and same_view:
         swept = one_pass(policy, frame, path, values)
         if swept is not None:
             return swept
     parts = []
     for v, variant in zip(values, variants, strict=True):
-        q = evaluate(variant, log, frame)
+        # a variant of what the policy sees (its filters) sees the whole log its own way
+        q = evaluate(variant, log, frame) if same_view else evaluate(variant, full.log, full)
         parts.append(q.assign(value=v))
     if not parts:  # no values: no rows, the columns of one evaluation and ``value``
         return evaluate(policy, log, frame).iloc[:0].assign(value=[])

@@ -417,3 +417,15 @@ def test_every_kind_with_filters_equals_the_reference(log, exclude, kind):
     view, _ = policy_view(p, log)  # the filters remove nothing more from what they kept
     pd.testing.assert_frame_equal(policies.evaluate(p, view), policies.evaluate(p, log))
     assert sum(map(sum, reference.removed_touches(p, view))) == 0
+
+
+@FAST
+@given(log=messy_logs(), k=st.integers(1, 3))
+def test_sweeping_a_filter_equals_a_loop_of_evaluate(log, k):
+    p = mqa(exclude=[{"burst": {"touches": k, "seconds": 30}}, {"no_account": True}])
+    values = [1, 2, 4]
+    swept = policies.sweep(p, log, "exclude.0.burst.touches", values)
+    for v in values:
+        one = policies.evaluate(policies.with_value(p, "exclude.0.burst.touches", v), log)
+        mine = swept[swept["value"] == v].drop(columns="value").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, one)
