@@ -20,7 +20,8 @@ Evaluating it on an EventLog
     ``evaluate`` (the handoffs: the qualifications table), ``holds`` (per event, does the
     rule hold at its time, recycling aside), ``sweep`` (the handoffs of every value of one
     field, sharing the work), ``stage_entries`` (every stage entry of a
-    ``stages`` policy), ``Frame`` (the per-event arrays of a log, shared between evaluations).
+    ``stages`` policy), ``Frame`` (the per-event arrays of a log, shared between evaluations),
+    ``filter_counts`` (how many touches each of a policy's declared filters removes).
 Kinds and plug-ins
     ``register`` (a :class:`Kind`, or a model that evaluates itself), ``kinds`` (every known
     kind and its schema, entry points included), ``Kind`` (a kind's schema, evaluators and
@@ -41,6 +42,7 @@ from policies.check import PolicyCheckError, check_policy
 from policies.evaluation import evaluate, holds, sweep
 from policies.explain import explain
 from policies.kernels.frame import Frame
+from policies.kernels.views import filter_counts
 from policies.kinds import BUILTIN
 from policies.kinds.stages import stage_entries
 from policies.loading import load_policy, with_value
@@ -50,6 +52,6 @@ from policies.schema import PolicyBase
 
 # The public names, grouped as in the docstring.
 __all__ = ["PolicyBase", "load_policy", "with_value"]  # loading a policy
-__all__ += ["Frame", "evaluate", "holds", "stage_entries", "sweep"]  # evaluating it on an EventLog
+__all__ += ["Frame", "evaluate", "filter_counts", "holds", "stage_entries", "sweep"]  # evaluating
 __all__ += ["BUILTIN", "Kind", "kinds", "register"]  # kinds and plug-ins
 __all__ += ["PolicyCheckError", "check_policy", "explain", "run_cases", "why_nothing"]  # checking

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from policies.kernels.frame import Frame
-from policies.kernels.views import marketing_frame, policy_view, spread_holds
+from policies.kernels.views import policy_view, spread_holds, view_frame
 from policies.loading import with_value
 from policies.registry import kind_of
 from policies.schema import PolicyBase
@@ -42,7 +42,8 @@ def holds(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> np.n
     """Per event of ``log`` (a bool per row of ``log.events``, in order): does ``policy``'s rule
     hold at that event's time, recycling aside? Every event of one time gets the same answer,
     and it depends only on the events up to that time. At a sales touch, a policy that ignores
-    them answers as at the account's last other event before it (False before the first).
+    them (or a system event, or a touch its filters remove) answers as at the account's last
+    event it sees before it (False before the first).
 
     Without ``recycle_days`` an account's handoff is at its first event where this is True.
     ``frame`` (a :class:`Frame` of the same log) shares work with other evaluations. Raises
@@ -58,8 +59,8 @@ def holds(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -> np.n
     (dtype('bool'), True)
     """
     f = frame if frame is not None else Frame(log)
-    view = f if policy.include_sales_touches else marketing_frame(f)
-    return spread_holds(f, view, np.array(rule_holds(policy, view), dtype=bool))
+    view, keep = view_frame(policy, f)
+    return spread_holds(f, view, keep, np.array(rule_holds(policy, view), dtype=bool))
 
 
 def rule_holds(policy: PolicyBase, f: Frame) -> np.ndarray:
@@ -78,17 +79,20 @@ def sweep(policy: PolicyBase, log: EventLog, path: str, values: Iterable[Any]) -
     qualifications of every variant, with a ``value`` column. Equal to a loop of
     :func:`evaluate`, but the work the variants share is done once (the window counts, the
     scores; a count threshold of a monotone ``mqa_count`` rule in one pass over the log)."""
-    log, frame = policy_view(policy, log)
+    full = Frame(log)
+    log, frame = policy_view(policy, log, full)
     values = list(values)
     variants = [with_value(policy, path, v) for v in values]  # each validated like a file
     one_pass = kind_of(policy).sweep
-    if one_pass is not None and values and frame.n:
+    same_view = path.split(".")[0] not in ("exclude", "include_sales_touches")
+    if one_pass is not None and values and frame.n and same_view:
         swept = one_pass(policy, frame, path, values)
         if swept is not None:
             return swept
     parts = []
     for v, variant in zip(values, variants, strict=True):
-        q = evaluate(variant, log, frame)
+        # a variant of what the policy sees (its filters) sees the whole log its own way
+        q = evaluate(variant, log, frame) if same_view else evaluate(variant, full.log, full)
         parts.append(q.assign(value=v))
     if not parts:  # no values: no rows, the columns of one evaluation and ``value``
         return evaluate(policy, log, frame).iloc[:0].assign(value=[])

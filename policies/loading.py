@@ -81,6 +81,12 @@ def _members(policy: Combinator, path: Path) -> list[PolicyBase]:
             f"{path}: member {deaf[0]!r} includes sales touches, but a combinator's members "
             f"see only what it sees: add include_sales_touches: true to {policy.name!r}"
         )
+    filtered = [m.name for m in members if m.exclude]
+    if filtered:
+        raise ConfigError(
+            f"{path}: member {filtered[0]!r} has exclude filters, but a combinator's members "
+            f"see only what it sees: move them to {policy.name!r}"
+        )
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: member policies need distinct names: {names}")

@@ -29,7 +29,7 @@ import pandas as pd
 from policies.kernels.conditions import condition_holds, counting_masks, resolve
 from policies.kernels.frame import Frame
 from policies.kernels.search import grouped_searchsorted
-from policies.kernels.views import marketing_frame, sales_touches
+from policies.kernels.views import sales_touches, view_frame
 from policies.kernels.windows import running_decayed, window_sum
 from policies.kinds.mql import activity_points, fit_points
 from policies.kinds.stages import stage_entries
@@ -66,11 +66,16 @@ def why_nothing(policy: PolicyBase, log: EventLog, frame: Frame | None = None) -
     f = frame if frame is not None else Frame(log)
     if f.n == 0:
         return ["this log has no events"]
-    view = f if policy.include_sales_touches else marketing_frame(f)
-    if view.n == 0:
+    view, _ = view_frame(policy, f)
+    if view.n == 0 and sales_touches(f).all():
         return [
             f"all {f.n:,} events of this log are sales touches, which {policy.name} ignores "
             "(include_sales_touches: true counts them)"
+        ]
+    if view.n == 0:
+        return [
+            f"{policy.name} sees none of the {f.n:,} events of this log (system events such as "
+            "email_delivered, sales touches it ignores, touches its exclude filters remove)"
         ]
     return _reasons(policy, view)
 

@@ -69,7 +69,7 @@ from policies.schema import (
     Stages,
     WeightedTitles,
 )
-from sim.vocab import SALES_ACTIVITIES
+from sim.vocab import SALES_ACTIVITIES, SYSTEM_ACTIVITIES
 
 COLUMNS: tuple[str, ...] = ("policy", "account_id", "contact_id", "time", "rule", "score", "stage")
 DTYPES: dict[str, Any] = {
@@ -616,13 +616,108 @@ _KINDS: tuple[tuple[type[PolicyBase], Callable[..., list[dict[str, Any]]]], ...]
 
 
 def _seen(policy: PolicyBase, log):
-    """The log the policy sees: without the sales touches unless it includes them (its
-    members, in a combinator, see the same)."""
-    if policy.include_sales_touches:
-        return log
+    """The log the policy sees: never the system events, without the sales touches unless it
+    includes them (its members, in a combinator, see the same), and without the touches its
+    declared filters remove."""
+    keep = seen_touches(policy, log)
+    removed = removed_touches(policy, log)
+    for rule_removed in removed:
+        keep = [k and not r for k, r in zip(keep, rule_removed, strict=True)]
+    rows = [i for i, k in enumerate(keep) if k]
+    return type(log)(log.events.iloc[rows], log.contacts, log.accounts)
+
+
+def seen_touches(policy: PolicyBase, log) -> list[bool]:
+    """Per event: is it a touch the policy sees before its filters? Not a system event, and not
+    a sales touch unless the policy includes them."""
+    out = []
+    for a in log.events["activity"].astype(str):
+        sales_ok = policy.include_sales_touches or a not in SALES_ACTIVITIES
+        out.append(a not in SYSTEM_ACTIVITIES and sales_ok)
+    return out
+
+
+@dataclass(frozen=True)
+class _Event:
+    time: float
+    account_id: int
+    contact_id: int
+    activity: str
+
+
+def removed_touches(policy: PolicyBase, log) -> list[list[bool]]:
+    """Per filter of ``policy.exclude``, per event: does that filter remove it? Each filter
+    looks at the touches of :func:`seen_touches` (not at what the other filters remove)."""
     ev = log.events
-    keep = pd.Series([a not in SALES_ACTIVITIES for a in ev["activity"].astype(str)], dtype=bool)
-    return type(log)(ev[keep.to_numpy()], log.contacts, log.accounts)
+    events = [
+        _Event(float(t), int(a), int(c), str(act))
+        for t, a, c, act in zip(
+            ev["time"].tolist(),
+            ev["account_id"].tolist(),
+            ev["contact_id"].tolist(),
+            ev["activity"].tolist(),
+            strict=True,
+        )
+    ]
+    touch = seen_touches(policy, log)
+    known_accounts = {int(a) for a in log.accounts["account_id"].tolist()}
+    linked = {
+        c: a is not None and a != ANONYMOUS and a in known_accounts
+        for c, a in _contact_accounts(log).items()
+    }
+    out = []
+    for rule in policy.exclude:
+        out.append(
+            [
+                touch[i] and _removes(rule, x, events, touch, known_accounts, linked)
+                for i, x in enumerate(events)
+            ]
+        )
+    return out
+
+
+def _contact_accounts(log) -> dict[int, Any]:
+    """Each contact's account_id in the contacts table (None when missing)."""
+    con = log.contacts
+    if "account_id" not in con.columns:
+        return {}
+    out: dict[int, Any] = {}
+    for c, a in zip(con["contact_id"].tolist(), con["account_id"].tolist(), strict=True):
+        out[int(c)] = None if _missing(a) else int(a)
+    return out
+
+
+def _removes(rule, x: _Event, events, touch, known_accounts, linked) -> bool:
+    """Does the filter ``rule`` remove the touch ``x``? (``policies/README.md``.)"""
+    if rule.after_delivery is not None:
+        seconds = rule.after_delivery.seconds / 86400.0
+        if x.contact_id == ANONYMOUS or x.activity not in rule.after_delivery.activities:
+            return False
+        return any(
+            d.activity == "email_delivered"
+            and d.contact_id == x.contact_id
+            and d.time <= x.time
+            and x.time - d.time <= seconds
+            for d in events
+        )
+    if rule.burst is not None:
+        seconds = rule.burst.seconds / 86400.0
+        in_burst = [
+            y
+            for y, is_touch in zip(events, touch, strict=True)
+            if is_touch and _same_sender(x, y) and x.time - seconds <= y.time <= x.time
+        ]
+        return len(in_burst) > rule.burst.touches
+    if x.account_id == ANONYMOUS or x.account_id not in known_accounts:
+        return True  # no_account: the touch's own account is unknown ...
+    return x.contact_id != ANONYMOUS and not linked.get(x.contact_id, False)  # ... or its contact's
+
+
+def _same_sender(x: _Event, y: _Event) -> bool:
+    """The same contact, or, for anonymous touches, anonymous touches of the same account."""
+    if x.contact_id != ANONYMOUS:
+        return y.contact_id == x.contact_id
+    return y.contact_id == ANONYMOUS and y.account_id == x.account_id
 
 
 def _policy(policy: PolicyBase | dict | str | Path) -> PolicyBase:
@@ -678,4 +773,5 @@ def _frame(rows, columns, dtypes, by) -> pd.DataFrame:
     return df.sort_values(by, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "STAGE_COLUMNS", "evaluate", "stage_entries", "title_matches"]
+__all__ = ["COLUMNS", "STAGE_COLUMNS", "evaluate", "removed_touches", "seen_touches"]
+__all__ += ["stage_entries", "title_matches"]

@@ -23,10 +23,11 @@ from pydantic import (
     model_validator,
 )
 
+from policies.cleaning import Exclusion
 from policies.sales_touches import sales_named
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
-from sim.vocab import SALES_ACTIVITIES, Activity, Role, Seniority
+from sim.vocab import SALES_ACTIVITIES, SYSTEM_ACTIVITIES, Activity, Role, Seniority
 
 Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # points: finite
 PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
@@ -39,7 +40,7 @@ Phrases = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=
 DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
     a
     for a in get_args(Activity)
-    if a not in ("impression", "email_open") and a not in SALES_ACTIVITIES
+    if a not in ("impression", "email_open", *SALES_ACTIVITIES, *SYSTEM_ACTIVITIES)
 )
 SALES_DEFAULT_ACTIVITIES: tuple[Activity, ...] = (*DEFAULT_ACTIVITIES, *SALES_ACTIVITIES)
 
@@ -150,7 +151,8 @@ class PolicyBase(Strict):
     """Fields every policy has. ``recycle_days``: after a handoff the account is not handed off
     again for this many days (null: never again). ``include_sales_touches``: see the sales
     touches (``sim.vocab.SALES_ACTIVITIES``: calls, meetings, ...); without it the policy is
-    evaluated on the log without them, and naming a sales activity is an error."""
+    evaluated on the log without them, and naming a sales activity is an error. System events
+    are never counted. ``exclude``: filters of touches (:mod:`policies.cleaning`)."""
 
     name: Annotated[str, Field(min_length=1)]
     kind: str
@@ -158,6 +160,7 @@ class PolicyBase(Strict):
     reference: str = ""
     recycle_days: PositiveFloat | None = None
     include_sales_touches: bool = False
+    exclude: list[Exclusion] = []
 
     KIND: ClassVar[str] = ""
 
@@ -172,8 +175,11 @@ class PolicyBase(Strict):
 
     @model_validator(mode="after")
     def _sales_named(self) -> PolicyBase:
+        dump = self.model_dump(by_alias=True, exclude_defaults=True)
+        for loc, act in sales_named(dump, SYSTEM_ACTIVITIES)[:1]:
+            raise LocatedError(loc, f"{act!r} is a system event, which no rule counts")
         if not self.include_sales_touches:
-            named = sales_named(self.model_dump(by_alias=True, exclude_defaults=True))
+            named = sales_named(dump)
             if named:
                 loc, act = named[0]
                 raise LocatedError(

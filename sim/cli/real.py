@@ -114,6 +114,7 @@ def evaluate(
             + ", ".join(f"{n:,} {a}" for a, n in r.sales_touches.items())
             + " (policies ignore them unless they say include_sales_touches: true)"
         )
+    _print_filtered(r.filtered)
     counts = r.qualifications.groupby("policy").size()
     for name in counts.index:
         typer.echo(f"{name}: {counts[name]:,} handoffs")
@@ -136,6 +137,13 @@ def evaluate(
 
         wrote(write_text(report, build_replay_report(r, str(events))))
     wrote(r.write(out_dir))
+
+
+def _print_filtered(filtered) -> None:
+    """One line per policy and declared filter (exclude): the touches it removed."""
+    for row in filtered.itertuples():
+        gone = f"{row.removed:,} touch{'' if row.removed == 1 else 'es'}"
+        typer.echo(f"{row.policy}: {row.field} ({row.filter}) removed {gone}")
 
 
 @command(rich_help_panel=REAL)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from policies import evaluate, load_policy, stage_entries
+from policies import evaluate, filter_counts, load_policy, stage_entries
 from policies.kernels.frame import Frame
 from policies.quiet import quiet_reasons, sales_touch_counts
 from policies.schema import Stages
@@ -44,10 +44,13 @@ class Replay:
     # per policy handing off nothing or almost nothing: why, from the log (policies.quiet)
     quiet: dict[str, list[str]] = field(default_factory=dict)
     sales_touches: dict[str, int] = field(default_factory=dict)  # per sales activity: count
+    # per policy and declared filter (exclude): the touches it removed (policies.filter_counts)
+    filtered: pd.DataFrame = field(default_factory=lambda: filter_counts_of([], None))
 
     def write(self, out: str | Path) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
-        outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``."""
+        outcomes were given, with outcomes.csv: volume, timing and wins) and filters.csv (if
+        a policy declares filters: the touches each removed) under ``out``."""
         tables = {"qualifications": self.qualifications}
         if len(self.stages) or not self.stages.empty:
             tables["stages"] = self.stages
@@ -55,6 +58,8 @@ class Replay:
             tables["metrics"] = self.metrics
         if self.details is not None:
             tables["outcomes"] = self.details
+        if len(self.filtered):
+            tables["filters"] = self.filtered
         return write_tables(tables, out, "csv")
 
 
@@ -119,7 +124,29 @@ def replay(
         )
     quiet = quiet_reasons(pols, quals, real.log, frame)
     sales = sales_touch_counts(real.log, frame)
-    return Replay(real, labelled, stages, metrics, details, days, quiet=quiet, sales_touches=sales)
+    filtered = filter_counts_of(pols, frame)
+    return Replay(
+        real,
+        labelled,
+        stages,
+        metrics,
+        details,
+        days,
+        quiet=quiet,
+        sales_touches=sales,
+        filtered=filtered,
+    )
+
+
+def filter_counts_of(pols: list, frame: Frame | None) -> pd.DataFrame:
+    """:func:`policies.filter_counts` of every policy on ``frame``'s log, one table (no rows
+    when no policy declares filters)."""
+    parts = [filter_counts(p, frame.log, frame) for p in pols if frame is not None and p.exclude]
+    if not parts:
+        return pd.DataFrame({"policy": [], "field": [], "filter": [], "removed": []}).astype(
+            {"policy": object, "field": object, "filter": object, "removed": "int64"}
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 # What the simulator's metrics need that a real history cannot give (reported, not guessed).

@@ -61,6 +61,11 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
             for name, why in replay.quiet.items()
         ]
         body += ["</ul>"]
+    if len(replay.filtered):  # declared filters (exclude): how many touches each removed
+        body += [
+            "<h2>Touches removed by the policies' filters</h2>",
+            html_table(replay.filtered.set_index(["policy", "field"])),
+        ]
     body += [
         "<h2>What a real history cannot measure</h2><ul>",
         *[f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in NOT_MEASURABLE.items()],

@@ -21,7 +21,7 @@ from policies.kinds import mqa
 from policies.kinds.combinators import per_event
 from policies.sales_touches import sales_named
 from sim.errors import ConfigError, DataError, QualsimError
-from sim.vocab import ACTIVITIES, ROLES, SENIORITIES
+from sim.vocab import ACTIVITIES, ROLES, SENIORITIES, SYSTEM_ACTIVITIES
 
 HYP = settings(
     max_examples=150,
@@ -54,6 +54,8 @@ TIMES = st.integers(0, 80).map(lambda k: k / 2)
 # Dense logs: a few people touching often within days, so that contacts have several touches
 # in one window (engagement depth per person).
 DENSE_TIMES = st.integers(0, 24).map(lambda k: k / 2)
+# What a policy may name: every activity but the system events (logs have those too).
+NAMEABLE = [a for a in ACTIVITIES if a not in SYSTEM_ACTIVITIES]
 DENSE_ACTIVITIES = ["web_visit", "email_click", "content_download", "webinar", "email_open"]
 
 
@@ -103,7 +105,7 @@ def logs(draw, dense: bool = False) -> sim.EventLog:
     return sim.EventLog(ev, con, pd.DataFrame(accounts))
 
 
-ACTS = st.lists(st.sampled_from(ACTIVITIES), min_size=1, max_size=5, unique=True)
+ACTS = st.lists(st.sampled_from(NAMEABLE), min_size=1, max_size=5, unique=True)
 SOME_LOGS = st.one_of(logs(), logs(dense=True))
 
 
@@ -175,13 +177,13 @@ def mqa_policies(draw) -> dict:
 
 
 POINTS = st.dictionaries(
-    st.sampled_from(ACTIVITIES), st.sampled_from([-10.0, -1.0, 1.0, 2.5, 5.0, 30.0]), min_size=1
+    st.sampled_from(NAMEABLE), st.sampled_from([-10.0, -1.0, 1.0, 2.5, 5.0, 30.0]), min_size=1
 )
 # No points below 0 (the first handoff at a touch, policies/kinds/mql.py). The second table
 # scores the dense logs' activities, so that a contact often reaches 5 or 10 with two touches
 # exactly a window apart. More MQL cases: tests/policies/test_lead_scores.py.
 NONNEGATIVE_POINTS = st.dictionaries(
-    st.sampled_from(ACTIVITIES), st.sampled_from([0.0, 1.0, 2.5, 5.0, 30.0]), min_size=1
+    st.sampled_from(NAMEABLE), st.sampled_from([0.0, 1.0, 2.5, 5.0, 30.0]), min_size=1
 ) | st.dictionaries(st.sampled_from(DENSE_ACTIVITIES), st.sampled_from([2.5, 5.0]), min_size=3)
 
 
@@ -217,7 +219,7 @@ def title_policies(draw) -> dict:
         "threshold": draw(st.sampled_from([3.0, 8.0, 20.0])),
         "activity_weights": draw(
             st.dictionaries(
-                st.sampled_from(ACTIVITIES), st.sampled_from([0.0, 1.0, 2.0, 10.0]), min_size=1
+                st.sampled_from(NAMEABLE), st.sampled_from([0.0, 1.0, 2.0, 10.0]), min_size=1
             )
         ),
         "title_weights": [

@@ -13,7 +13,7 @@ from sim.errors import DataError
 from sim.eventlog import EventLog
 from sim.real.calibration.estimates import MIN_ACCOUNTS, MIN_OPPORTUNITIES
 from sim.real.reallog import RealLog
-from sim.vocab import ROLES, SALES_ACTIVITIES
+from sim.vocab import ROLES, SALES_ACTIVITIES, SYSTEM_ACTIVITIES
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,10 +39,11 @@ class History:
 
 
 def marketing_only(real: RealLog) -> RealLog:
-    """``real`` without its sales touches (``sim.vocab.SALES_ACTIVITIES``): the simulated world
-    draws marketing touches only, so a history is fitted and compared without them."""
+    """``real`` without its sales touches (``sim.vocab.SALES_ACTIVITIES``) and system events
+    (email deliveries): the simulated world draws marketing touches only, so a history is
+    fitted and compared without them."""
     ev = real.log.events
-    sales = ev["activity"].isin(SALES_ACTIVITIES).to_numpy(bool)
+    sales = ev["activity"].isin((*SALES_ACTIVITIES, *SYSTEM_ACTIVITIES)).to_numpy(bool)
     if not sales.any():
         return real
     return replace(real, log=EventLog(ev[~sales], real.log.contacts, real.log.accounts))
