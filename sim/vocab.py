@@ -29,8 +29,12 @@ SALES_ACTIVITIES: tuple[SalesActivity, ...] = get_args(SalesActivity)
 
 # Every activity, the marketing ones first (the sales ones are appended, so the index of a
 # marketing activity, and the code of an activity Categorical, is what it always was).
-Activity = Literal[MarketingActivity, SalesActivity]
-ACTIVITIES: tuple[Activity, ...] = (*MARKETING_ACTIVITIES, *SALES_ACTIVITIES)
+# What the email platform logs that is not a touch by a person: a delivery. No rule counts
+# it; a policy's declared filters may read it (clicks within seconds of delivery).
+SystemActivity = Literal["email_delivered"]
+SYSTEM_ACTIVITIES: tuple[SystemActivity, ...] = get_args(SystemActivity)
+Activity = Literal[MarketingActivity, SalesActivity, SystemActivity]
+ACTIVITIES: tuple[Activity, ...] = (*MARKETING_ACTIVITIES, *SALES_ACTIVITIES, *SYSTEM_ACTIVITIES)
 
 
 def is_sales_touch(activity: str) -> bool:
