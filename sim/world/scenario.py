@@ -34,6 +34,7 @@ from sim.vocab import (
     Role,
     Seniority,
 )
+from sim.world.data_quality import DataQuality
 from sim.world.sales_team import Sales
 
 Rates = dict[MarketingActivity, NonNegFloat]
@@ -327,6 +328,7 @@ class Scenario(Strict):
     crm: Crm = Crm()
     campaigns: list[Campaign] = []
     sales: Sales = Sales()
+    data_quality: DataQuality = DataQuality()  # messy CRM data, on the observable log only
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
