@@ -82,6 +82,13 @@ CONTACTS = columns_table(
         "existing_user or partner; empty for members",
         True,
     ),
+    (
+        "duplicate_of",
+        "int64",
+        "for a second record of a person (messy data: `data_quality.duplicate_contacts`), the "
+        "contact_id of the person's own record, whose other truth columns it repeats; -1 else",
+        True,
+    ),
 )
 
 EVENTS = columns_table(

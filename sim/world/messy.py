@@ -205,6 +205,7 @@ def duplicate_people(
     extra = contacts[dup].copy()
     new_id = cid.max() + 1 + np.arange(int(dup.sum()))
     extra["contact_id"] = new_id
+    extra["duplicate_of"] = cid[dup]
     title = _variant_titles(extra["title"], streams.uniform("dq_dup_title", cid[dup]))
     to_new = pd.Series(new_id, index=cid[dup])
     person = np.flatnonzero((cols.contact >= 0) & ~cols.bot)

@@ -100,6 +100,7 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
     drawn = draw_touches(sc, latent.streams, latent.segments)
     cols, t_known = identify(drawn, contacts["t_known"].to_numpy() == 0.0)
     contacts["t_known"] = t_known
+    contacts["duplicate_of"] = np.int64(-1)  # a person's own record (messy data adds others)
     channels = channel_names(sc)
     events = pd.DataFrame(
         {

@@ -11,6 +11,7 @@ import pytest
 import sim
 from sim.eventlog import EventLog
 from sim.rng import Streams
+from sim.sales.measure import committee_first_seen
 from sim.tables import CONTACTS, EVENTS
 from sim.world.data_quality import CLEAN, KNOBS, DataQuality
 from sim.world.messy import Cols, scanner_touches, skew_clocks
@@ -100,9 +101,17 @@ def test_a_duplicate_is_the_same_person_with_a_variant_title_and_part_of_their_t
     orig, dup = w.contacts.iloc[:n], w.contacts.iloc[n:]
     assert len(dup) == n  # everyone duplicated, in order, numbered after the last contact
     assert (dup["contact_id"].to_numpy() == orig["contact_id"].to_numpy() + n).all()
-    for col in ["account_id", "seniority", "department", "role", *COMMITTEE]:
+    for col in [
+        "account_id",
+        "seniority",
+        "department",
+        "role",
+        *(c for c in COMMITTEE if c != "duplicate_of"),
+    ]:
         a, b = dup[col].astype(object).to_numpy(), orig[col].astype(object).to_numpy()
         assert pd.Series(a).equals(pd.Series(b)), col
+    assert (dup["duplicate_of"].to_numpy() == orig["contact_id"].to_numpy()).all()
+    assert (orig["duplicate_of"] == -1).all()
     assert (dup["title"].astype(str).to_numpy() != orig["title"].astype(str).to_numpy()).all()
     # touches: the same rows, half of each person's on the duplicate
     assert len(w.events) == len(clean.events)
@@ -211,3 +220,12 @@ def _kept(out: Cols, cols: Cols) -> np.ndarray:
         else:  # an early one shifted below 0 was dropped
             keep.append(theirs[theirs.size - k :])
     return np.concatenate(keep)
+
+
+def test_a_person_split_over_two_records_is_seen_once_by_the_truth_metrics(clean) -> None:
+    w = _world(duplicate_contacts=1.0)
+    by_acc, size = committee_first_seen(w)
+    want_acc, want_size = committee_first_seen(clean)
+    assert size.equals(want_size) and by_acc.keys() == want_acc.keys()
+    for a, times in want_acc.items():
+        np.testing.assert_array_equal(by_acc[a], times)
