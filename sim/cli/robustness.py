@@ -72,6 +72,9 @@ def robustness(
     out_csv: Annotated[
         Path | None, typer.Option("--out", "-o", help="write the tidy table to this CSV file")
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write the table and a plot as HTML")
+    ] = None,
 ) -> None:
     """Which rule degrades gracefully on messy CRM data: per policy and data_quality knob,
     each metric with every knob at zero and with only that knob at its value (the scenario's,
@@ -95,8 +98,13 @@ def robustness(
     )
     if len(r.table):
         out.print(table(r.text(), "Robustness to messy CRM data", False))
-    if out_csv is not None:
-        try:
+    try:
+        if out_csv is not None:
             wrote([r.write(out_csv)])
-        except OSError as exc:
-            raise QualsimError(f"{out_csv}: cannot write ({exc.strerror})") from None
+        if report is not None:
+            from sim.files import write_text
+            from sim.report.robustness import build_robustness_report
+
+            wrote(write_text(report, build_robustness_report(r, sc.name)))
+    except OSError as exc:
+        raise QualsimError(f"{exc.filename}: cannot write ({exc.strerror})") from None

@@ -73,13 +73,17 @@ def test_unknown_knobs_and_bad_values_are_config_errors() -> None:
 def test_cli_prints_the_table_and_writes_it(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text("extends: smb\naccounts: {count: 100}\n")
-    csv = tmp_path / "r.csv"
-    args = ["robustness", str(scenario), "-p", "mql_only", "-r", "1", "-w", "1", "-k",
-            "title_variants=0.5", "-m", "precision", "--out", str(csv)]  # fmt: skip
+    csv, html = tmp_path / "r.csv", tmp_path / "r.html"
+    args = ["robustness", str(scenario), "-p", "mql_only", "-p", "mqa_count", "-r", "2", "-w",
+            "1", "-k", "title_variants=0.5", "-m", "precision", "-m", "recall", "--out", str(csv),
+            "--report", str(html)]  # fmt: skip
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "title_variants" in r.output and "clean -> messy" in r.output
     assert csv.is_file() and "title_variants" in csv.read_text()
+    page = html.read_text()
+    assert "Robustness to messy CRM data" in page and "data:image/png" in page
+    assert "mqa_count / title_variants" in page
 
 
 @pytest.mark.parametrize("bad", ["blank_titles", "blank_titles=lots", "nope=0.1"])
