@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.config.types import NonNegFloat, PositiveFloat, Probability, Strict
 
@@ -101,6 +101,15 @@ class DataQuality(Strict):
     clock_skew_hours: Hours = Field(
         8, description="the largest offset, hours; each skewed source is off by 1..this, +/-"
     )
+
+    @model_validator(mode="after")
+    def _shares(self) -> DataQuality:
+        if self.wrong_account + self.no_account > 1.0:
+            raise ValueError(
+                "wrong_account + no_account is the share of contacts linked wrongly or not at "
+                f"all: at most 1, got {self.wrong_account:g} + {self.no_account:g}"
+            )
+        return self
 
     @classmethod
     def clean(cls) -> DataQuality:

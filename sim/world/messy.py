@@ -235,7 +235,7 @@ def mislink(
     n_acc = int(acc.max()) + 1
     u = streams.uniform("dq_link", person)
     wrong = (u < dq.wrong_account) & (n_acc > 1)
-    none = ~wrong & (u < dq.wrong_account + dq.no_account)
+    none = (u >= dq.wrong_account) & (u < dq.wrong_account + dq.no_account)
     shift = 1 + np.floor(streams.uniform("dq_link_to", person) * (n_acc - 1)).astype(np.int64)
     new_acc = np.where(wrong, (acc + shift) % max(n_acc, 1), np.where(none, -1, acc))
     if not (wrong | none).any():

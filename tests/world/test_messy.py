@@ -229,3 +229,11 @@ def test_a_person_split_over_two_records_is_seen_once_by_the_truth_metrics(clean
     assert size.equals(want_size) and by_acc.keys() == want_acc.keys()
     for a, times in want_acc.items():
         np.testing.assert_array_equal(by_acc[a], times)
+
+
+def test_bad_knobs_are_errors_naming_the_field() -> None:
+    with pytest.raises(sim.errors.ConfigError, match=r"data_quality\.blank_titles"):
+        sim.load_scenario("smb", overrides={"data_quality": {"blank_titles": 1.5}})
+    with pytest.raises(sim.errors.ConfigError, match="wrong_account \\+ no_account"):
+        sim.load_scenario("smb", overrides={"data_quality": {"wrong_account": 0.6,
+                                                             "no_account": 0.6}})  # fmt: skip
