@@ -10,6 +10,7 @@ punctuation (``data_quality.title_variants`` and the titles of duplicate records
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Whole-word replacements, longest first: the spelled-out form and its common abbreviation.
 _ABBREVIATIONS = (
@@ -47,11 +48,16 @@ def _plain(title: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[,.()]", " ", title)).strip()
 
 
-def variants(title: str) -> list[str]:
-    """Four ways of typing ``title``, each different from it: abbreviated (or, when nothing
-    abbreviates, expanded), lower case, upper case, without punctuation (or, when it has
-    none, in lower case without it)."""
+@lru_cache(maxsize=4096)
+def _variants(title: str) -> tuple[str, ...]:
     short = _abbreviate(title)
     first = short if short != title else _expand(title)
     out = [first, title.lower(), title.upper(), _plain(title)]
-    return [v if v != title else title.lower() + "." for v in out]
+    return tuple(v if v != title else title.lower() + "." for v in out)
+
+
+def variants(title: str) -> list[str]:
+    """Four ways of typing ``title``, each different from it: abbreviated (or, when nothing
+    abbreviates, expanded), lower case, upper case, without punctuation (or, when it has
+    none, in lower case without it). (Cached: titles come from a catalogue.)"""
+    return list(_variants(title))

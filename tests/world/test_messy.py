@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.eventlog import EventLog
@@ -14,7 +16,7 @@ from sim.rng import Streams
 from sim.sales.measure import committee_first_seen
 from sim.tables import CONTACTS, EVENTS
 from sim.world.data_quality import CLEAN, KNOBS, DataQuality
-from sim.world.messy import Cols, scanner_touches, skew_clocks
+from sim.world.messy import Cols, _sorted, scanner_touches, skew_clocks
 
 ON = {
     "blank_titles": 0.3,
@@ -237,3 +239,24 @@ def test_bad_knobs_are_errors_naming_the_field() -> None:
     with pytest.raises(sim.errors.ConfigError, match="wrong_account \\+ no_account"):
         sim.load_scenario("smb", overrides={"data_quality": {"wrong_account": 0.6,
                                                              "no_account": 0.6}})  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    drawn=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6)), max_size=30),
+    added=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=12),
+    shuffle=st.booleans(),
+)
+def test_merging_the_added_rows_sorts_as_lexsort_does(drawn, added, shuffle) -> None:
+    """The fast sort (merge the automated rows into the sorted drawn ones) against the plain
+    reference, np.lexsort (stable: ties in row order), on small integer times (many ties)."""
+    head = sorted(drawn) if not shuffle else drawn  # shuffled: drawn rows moved (the slow path)
+    rows = [*head, *added]
+    n = len(rows)
+    acc = np.array([a for a, _ in rows], dtype=np.int64)
+    time = np.array([t for _, t in rows], dtype=np.float64) / 4
+    z = np.arange(n, dtype=np.int64)  # row ids, to see the order
+    bot = np.r_[np.zeros(len(head), dtype=bool), np.ones(len(added), dtype=bool)]
+    cols = Cols(time, acc, z, z, z, z, bot)
+    want = np.lexsort((time, acc))
+    np.testing.assert_array_equal(_sorted(cols).contact, z[want])
