@@ -6,10 +6,12 @@ import pytest
 
 import sim
 from sim.config.chain import deep_merge
+from sim.world.data_quality import CLEAN
 
 
 def _small(preset: str = "enterprise", count: int = 60, overrides: dict | None = None):
-    over = deep_merge({"accounts": {"count": count}}, overrides or {})
+    # The world as drawn: messy-data knobs off unless a test turns them on (test_messy.py)
+    over = deep_merge({"accounts": {"count": count}, "data_quality": CLEAN}, overrides or {})
     return sim.load_scenario(preset, overrides=over)
 
 

@@ -1,7 +1,7 @@
 """The ``qualsim`` command line: a thin layer over the Python API, one module per group of
 commands. Errors in the user's input (``QualsimError``) print as one paragraph, exit code 2."""
 
-from sim.cli import calibration, compare, gate, policy, real, sweeps, world
+from sim.cli import calibration, compare, gate, policy, real, robustness, sweeps, world
 from sim.cli.base import CHECKS, COMPARE, REAL, WORLDS, app
 from sim.cli.datasets import olist_app
 
@@ -10,7 +10,18 @@ app.add_typer(olist_app, name="olist", rich_help_panel=REAL)
 _PANELS = [COMPARE, WORLDS, REAL, CHECKS]
 app.registered_commands.sort(key=lambda c: _PANELS.index(c.rich_help_panel or CHECKS))
 
-__all__ = ["app", "calibration", "compare", "gate", "main", "policy", "real", "sweeps", "world"]
+__all__ = [
+    "app",
+    "calibration",
+    "compare",
+    "gate",
+    "main",
+    "policy",
+    "real",
+    "robustness",
+    "sweeps",
+    "world",
+]
 
 
 def main() -> None:

@@ -28,8 +28,14 @@ def committee_first_seen(world: World) -> tuple[dict[int, np.ndarray], pd.Series
     world and pass it to :func:`coverage_at` / :func:`handoff_metrics` for every policy."""
     ev = world.events
     known = ev[(ev["contact_id"] >= 0).to_numpy()]
-    first = known.groupby("contact_id", sort=False)["time"].min()
     c = world.contacts
+    person = known["contact_id"]
+    if "duplicate_of" in c.columns:  # a duplicate record's touches are its person's
+        dup = c.set_index("contact_id")["duplicate_of"]
+        of = dup.reindex(person).to_numpy(np.int64)
+        person = pd.Series(np.where(of >= 0, of, person.to_numpy(np.int64)), index=known.index)
+        c = c[c["duplicate_of"].to_numpy(np.int64) < 0]
+    first = known["time"].groupby(person, sort=False).min()
     members = c[c["in_committee"].to_numpy(bool)]
     seen = pd.DataFrame(
         {

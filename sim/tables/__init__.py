@@ -40,8 +40,12 @@ CONTACTS = columns_table(
     "contacts",
     "People at the accounts: buying-committee members and people outside the committee.",
     "`sim.simulate` (a real log: the contacts file)",
-    ("contact_id", "int64", "numbered in account order"),
-    ("account_id", "int64", "the contact's account"),
+    (
+        "contact_id",
+        "int64",
+        "numbered in account order (a messy CRM's duplicate records after the last)",
+    ),
+    ("account_id", "int64", "the contact's account (-1: linked to none, in a messy CRM)"),
     ("title", "category", "job title"),
     ("seniority", "category", "c_level, vp, director, manager or individual"),
     ("department", "category", "department (or `external` for people outside the company)"),
@@ -80,6 +84,13 @@ CONTACTS = columns_table(
         "category",
         "for people outside the committee: junior_staff, student, job_seeker, competitor, "
         "existing_user or partner; empty for members",
+        True,
+    ),
+    (
+        "duplicate_of",
+        "int64",
+        "for a second record of a person (messy data: `data_quality.duplicate_contacts`), the "
+        "contact_id of the person's own record, whose other truth columns it repeats; -1 else",
         True,
     ),
 )

@@ -34,6 +34,7 @@ from sim.vocab import (
     Role,
     Seniority,
 )
+from sim.world.data_quality import DataQuality
 from sim.world.rollout import Rollout
 from sim.world.sales_team import Sales
 
@@ -329,6 +330,7 @@ class Scenario(Strict):
     campaigns: list[Campaign] = []
     sales: Sales = Sales()
     rollout: Rollout = Rollout()
+    data_quality: DataQuality = DataQuality()  # messy CRM data, on the observable log only
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

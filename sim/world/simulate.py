@@ -25,6 +25,7 @@ from sim.vocab import ACTIVITIES
 from sim.world.accounts import draw_accounts, draw_contacts
 from sim.world.identity import identify
 from sim.world.journeys import JourneyRecord, join_times, walk_journeys
+from sim.world.messy import messy_log
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
 from sim.world.segments import Segments, build_segments
@@ -99,6 +100,7 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
     drawn = draw_touches(sc, latent.streams, latent.segments)
     cols, t_known = identify(drawn, contacts["t_known"].to_numpy() == 0.0)
     contacts["t_known"] = t_known
+    contacts["duplicate_of"] = np.int64(-1)  # a person's own record (messy data adds others)
     channels = channel_names(sc)
     events = pd.DataFrame(
         {
@@ -123,11 +125,20 @@ def simulate(scenario: Scenario | str | Path | dict = "enterprise", seed: int = 
             "progression_speedup": [c.progression_speedup for c in sc.campaigns],
         }
     )
+    # What a messy CRM records of it (sc.data_quality; the truth stays as drawn).
+    seen, events = messy_log(
+        sc.data_quality,
+        latent.streams,
+        contacts[CONTACTS.names].copy(),
+        events,
+        sc.horizon_days,
+        sc.crm.email_sends_per_month,
+    )
     return World(
         scenario=sc,
         seed=int(seed),
         accounts=accounts[ACCOUNTS.names].copy(),
-        contacts=contacts[CONTACTS.names].copy(),
+        contacts=seen,
         events=events,
         truth=truth,
         campaigns=campaigns,

@@ -58,6 +58,8 @@ def _accounts(world: World) -> pd.DataFrame:
 def _committees(world: World) -> pd.DataFrame:
     """Committee sizes and noise contacts per account, per tier (and all)."""
     acc, con = world.accounts, world.contacts
+    if "duplicate_of" in con.columns:  # people, not a messy CRM's records of them
+        con = con[con["duplicate_of"].to_numpy() < 0]
     per_acc = (
         con.groupby("account_id")
         .agg(committee=("in_committee", "sum"), noise=("in_committee", lambda s: (~s).sum()))

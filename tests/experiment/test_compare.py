@@ -162,9 +162,9 @@ def test_tidy_has_one_row_per_policy_replication_and_metric(cmp):
     assert cmp.seeds == replication_seeds(1, 4)
 
 
-def test_replication_r_is_the_world_of_the_r_th_seed(cmp, small_scenario):
+def test_replication_r_is_the_world_of_the_r_th_seed(cmp):
     """Replication r = one world simulated with seeds[r], every policy played on it."""
-    sc = small_scenario("smb", 150)
+    sc = cmp.scenario  # the comparison's own scenario (the preset's messy-data defaults too)
     loaded = [policies.load_policy(p) for p in cmp.policies]
     for r in (0, 3):
         rows = pd.DataFrame(run_replication(sc, loaded, cmp.seeds[r]))

@@ -37,6 +37,7 @@ from sim.real import (
     read_log,
 )
 from sim.real.calibration import CONTACT_STAGES, MIN_OPPORTUNITIES
+from sim.world.data_quality import CLEAN
 
 K = 4.0
 RATE_BIAS = 0.05
@@ -89,6 +90,7 @@ def _truth_overrides() -> dict:
         "campaigns": [],
         # what an export cannot show, off in the truth: everyone known, no early stalls
         "crm": {"committee_known_share": 1.0},
+        "data_quality": CLEAN,  # nor messy data: duplicates would read as bigger committees
         "noise": {"personas": {p: {"known_share": 1.0} for p in preset.noise.personas}},
     }
 

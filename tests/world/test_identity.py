@@ -10,6 +10,7 @@ import pytest
 
 import sim
 from sim.vocab import ACTIVITIES
+from sim.world.data_quality import CLEAN  # the world as drawn, without messy data
 from sim.world.identity import identify
 
 
@@ -54,7 +55,12 @@ def test_identify_by_hand() -> None:
 
 @pytest.fixture(scope="module")
 def world() -> sim.World:
-    return sim.simulate(sim.load_scenario("enterprise", overrides={"accounts": {"count": 600}}), 3)
+    return sim.simulate(
+        sim.load_scenario(
+            "enterprise", overrides={"accounts": {"count": 600}, "data_quality": CLEAN}
+        ),
+        3,
+    )
 
 
 def test_nobody_touches_as_themselves_before_the_crm_knows_them(world: sim.World) -> None:
@@ -89,7 +95,7 @@ def test_journeys_that_stall_end_early_without_a_decision_to_buy() -> None:
         "horizon_days": 2000,
         "journey": {"start_window_days": [0, 200]},
     }
-    sc = sim.load_scenario("enterprise", overrides=over)
+    sc = sim.load_scenario("enterprise", overrides={**over, "data_quality": CLEAN})
     im = sim.simulate(sc, seed=5).truth.query("in_market")
     stalled = im["t_decision"].notna() & im["t_qualified"].isna()
     assert (im.loc[stalled, "decision"] == "no_decision").all()
@@ -132,7 +138,9 @@ def _grouped_classifier(train: pd.DataFrame, test: pd.DataFrame, columns: list[s
 
 
 def test_no_visible_column_tells_members_apart_beyond_the_title() -> None:
-    sc = sim.load_scenario("enterprise", overrides={"accounts": {"count": 3000}})
+    sc = sim.load_scenario(
+        "enterprise", overrides={"accounts": {"count": 3000}, "data_quality": CLEAN}
+    )
     visible = ["title", "seniority", "department", "role"]
     train, test = (
         sim.simulate(sc, seed=s)

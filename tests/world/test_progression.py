@@ -12,6 +12,7 @@ import policies
 import sim
 from sim.sales.funnel import double_funnel
 from sim.sales.handoff import play_handoffs
+from sim.world.data_quality import CLEAN  # the world as drawn, without messy data
 from sim.world.progression import (
     ACCOUNT_STAGES,
     LATENT,
@@ -24,7 +25,9 @@ from sim.world.progression import (
 
 @pytest.fixture(scope="module")
 def world() -> sim.World:
-    sc = sim.load_scenario("enterprise", overrides={"accounts": {"count": 400}})
+    sc = sim.load_scenario(
+        "enterprise", overrides={"accounts": {"count": 400}, "data_quality": CLEAN}
+    )
     return sim.simulate(sc, seed=11)
 
 

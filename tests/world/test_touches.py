@@ -14,6 +14,7 @@ import pytest
 import sim
 from sim.vocab import MARKETING_ACTIVITIES as ACTIVITIES
 from sim.vocab import RATE_STAGES
+from sim.world.data_quality import CLEAN  # the world as drawn, without messy data
 from sim.world.journeys import ENTRY_COLUMNS
 
 Z = 4.5
@@ -41,7 +42,7 @@ def _rates(sc: sim.Scenario, table: str, stage: str) -> dict[str, float]:
 
 def test_background_rates_without_journeys():
     over = _no_noise(400, {"in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0}})
-    sc = sim.load_scenario("enterprise", overrides=over)
+    sc = sim.load_scenario("enterprise", overrides={**over, "data_quality": CLEAN})
     w = sim.simulate(sc, seed=21)
     assert not w.truth["in_market"].any()
     weeks = sc.horizon_days / 7
@@ -67,7 +68,7 @@ def _exposure(start, end, lo, hi):
 def test_journey_stage_rates_for_members_and_accounts():
     # Every account in market; members' touches follow the account's stage from joining on.
     over = _no_noise(250, {"in_market": {"at_fit_0": 1.0, "at_fit_1": 1.0}})
-    sc = sim.load_scenario("enterprise", overrides=over)
+    sc = sim.load_scenario("enterprise", overrides={**over, "data_quality": CLEAN})
     w = sim.simulate(sc, seed=22)
     H = sc.horizon_days
     truth = w.truth.set_index("account_id")
@@ -121,7 +122,7 @@ def test_campaign_adds_lift_minus_one_times_the_rate_during_its_dates():
     over = _no_noise(
         300, {"in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0}, "campaigns": [campaign]}
     )
-    sc = sim.load_scenario("enterprise", overrides=over)
+    sc = sim.load_scenario("enterprise", overrides={**over, "data_quality": CLEAN})
     w = sim.simulate(sc, seed=23)
     mult = (
         w.contacts["buying_role"].map({r: s.activity for r, s in sc.committee.roles.items()}).sum()
@@ -146,7 +147,7 @@ def test_identification_rate_and_channel_mix():
             },
         },
     )
-    sc = sim.load_scenario("enterprise", overrides=over)
+    sc = sim.load_scenario("enterprise", overrides={**over, "data_quality": CLEAN})
     w = sim.simulate(sc, seed=24)
     visits = w.events[w.events["activity"] == "web_visit"]
     n = len(visits)
@@ -171,7 +172,7 @@ def test_noise_personas_touch_at_their_rates_while_active(persona):
         "in_market": {"at_fit_0": 0.0, "at_fit_1": 0.0},
         "noise": {"personas": {p: {"share": s} for p, s in shares.items()}},
     }
-    sc = sim.load_scenario("enterprise", overrides=over)
+    sc = sim.load_scenario("enterprise", overrides={**over, "data_quality": CLEAN})
     w = sim.simulate(sc, seed=25)
     noise = w.contacts[~w.contacts["in_committee"]]
     assert (noise["persona"] == persona).all()

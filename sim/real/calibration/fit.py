@@ -19,6 +19,7 @@ from sim.real.calibration.report import fit_report
 from sim.real.calibration.timing import close_time, stage_timing, start_window
 from sim.real.read import read_log
 from sim.real.reallog import RealLog
+from sim.world.data_quality import CLEAN
 from sim.world.presets import PRESETS, load_scenario
 from sim.world.scenario import Scenario
 
@@ -60,6 +61,7 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
     outcomes(h, members.n_comm, groups, fit, bsc)
     in_market(h, icp, window, bsc, seed, fit)
     fit.set("campaigns", [])
+    fit.set("data_quality", dict(CLEAN))
     _observed_as_known(bsc, fit)
     fit.notes.extend(
         [
@@ -70,6 +72,8 @@ def calibrate(real: RealLog, base: str | None = None, seed: int = 0) -> Calibrat
             "role activity multipliers and join stages, seniority and department mixes",
             "noise persona mix and their active days; competitor; the sales team",
             "campaigns (set to none: the history's rates already include its campaigns' lift)",
+            "messy data (data_quality: off): the fit reads the history's records as they are, so "
+            "its duplicates, scanner clicks and crawler visits are already in its counts",
         ]
     )
     struct = load_scenario(base, overrides=fit.overrides)

@@ -116,12 +116,13 @@ def fit_report(
     opp, close = tr["t_qualified"].to_numpy(float), tr["t_decision"].to_numpy(float)
     if real.outcome_time_format == "date":
         opp, close = np.floor(opp), np.floor(close)
+    # records per account, as a CRM counts them (contacts linked to no account left out)
+    con = w.contacts[w.contacts["account_id"].to_numpy() >= 0]
     comm = np.bincount(
-        w.contacts["account_id"].to_numpy(np.int64)[w.contacts["in_committee"].to_numpy()],
-        minlength=n_acc,
+        con["account_id"].to_numpy(np.int64)[con["in_committee"].to_numpy()], minlength=n_acc
     )
     if real.buying_roles is None:
-        comm = np.bincount(w.contacts["account_id"].to_numpy(np.int64), minlength=n_acc)
+        comm = np.bincount(con["account_id"].to_numpy(np.int64), minlength=n_acc)
     sim_obs = _observables(
         w.events["time"].to_numpy(float),
         w.events["account_id"].to_numpy(np.int64),
