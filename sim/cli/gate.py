@@ -122,7 +122,7 @@ def report(
     cmp = Comparison.read(folder)
     if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
         raise QualsimError(f"{sweep_dir}: not a sweep results folder (no cells/ inside)")
-    limits = {
+    limits: dict[str, float | None] = {
         k: v
         for k, v in (
             ("max_handoffs_per_week", max_handoffs_per_week),
