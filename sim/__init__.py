@@ -30,6 +30,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
     from sim.eventlog import EventLog
     from sim.experiment.compare import Comparison, compare
+    from sim.experiment.robustness import robustness
     from sim.world.presets import DEFAULT_SCENARIO, PRESETS, load_scenario
     from sim.world.scenario import Scenario
     from sim.world.simulate import World, simulate
@@ -48,6 +49,7 @@ _LAZY = {
     # experiments
     "Comparison": "sim.experiment.compare",
     "compare": "sim.experiment.compare",
+    "robustness": "sim.experiment.robustness",
 }
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "__version__",
     "compare",
     "load_scenario",
+    "robustness",
     "simulate",
 ]
 

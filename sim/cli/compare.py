@@ -29,6 +29,15 @@ from sim.cli.base import (
 from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
+RobustOpt = Annotated[
+    bool,
+    typer.Option(
+        "--robustness",
+        help="also measure robustness to messy CRM data: the policies again with every "
+        "data_quality knob at zero and with each non-zero knob alone (as qualsim robustness); "
+        "printed, and a section of --report",
+    ),
+]
 GoLiveOpt = Annotated[
     float | None,
     typer.Option("--go-live", help="day the rules go live (overrides rollout.go_live_day)"),
@@ -84,6 +93,7 @@ def run(
     backlog: BacklogOpt = None,
     drain_per_week: DrainOpt = None,
     cadence: CadenceOpt = None,
+    robustness: RobustOpt = False,
 ) -> None:
     """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
     two seed examples) on the default scenario:
@@ -91,7 +101,8 @@ def run(
     _check_format(fmt)
     over = _rollout(go_live, backlog, drain_per_week, cadence)
     cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics, over)
-    _write(cmp, out_dir, fmt, report)
+    robust = _robustness(cmp, policy or None, workers) if robustness else None
+    _write(cmp, out_dir, fmt, report, robust)
 
 
 @command("compare", rich_help_panel=COMPARE)
@@ -110,12 +121,14 @@ def compare_cmd(
     backlog: BacklogOpt = None,
     drain_per_week: DrainOpt = None,
     cadence: CadenceOpt = None,
+    robustness: RobustOpt = False,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
     _check_format(fmt)
     over = _rollout(go_live, backlog, drain_per_week, cadence)
     cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over)
-    _write(cmp, out_dir, fmt, report)
+    robust = _robustness(cmp, policies, workers) if robustness else None
+    _write(cmp, out_dir, fmt, report, robust)
 
 
 def _check_format(fmt: str) -> None:
@@ -174,8 +187,29 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
     return cmp
 
 
-def _write(cmp, out_dir: Path | None, fmt: str, report: Path | None) -> None:
-    """Write the comparison's tables (``--out``) and its report (``--report``)."""
+def _robustness(cmp, policies, workers: int):
+    """The robustness of the comparison's policies on its scenario (same replications and
+    seed), printed; returns it for the report."""
+    from sim.experiment import Processes
+    from sim.experiment.robustness import robustness
+
+    timer = Timer()
+    r = robustness(cmp.scenario, policies, len(cmp.seeds), cmp.seed, executor=Processes(workers))
+    out.print(
+        f"Robustness to messy CRM data ({timer.seconds:.1f} s): each cell clean -> messy "
+        "(paired change ±half-width of its 95% CI), every data_quality knob at zero against "
+        "only that knob at the scenario's value."
+    )
+    if len(r.table):
+        out.print(table(r.text(), "Robustness to messy CRM data", False))
+    else:
+        out.print("No knob tried: every data_quality knob of the scenario is 0.")
+    return r
+
+
+def _write(cmp, out_dir: Path | None, fmt: str, report: Path | None, robust=None) -> None:
+    """Write the comparison's tables (``--out``) and its report (``--report``, with the
+    robustness section when ``robust`` is given)."""
     if out_dir is not None:
         try:
             wrote(cmp.write(out_dir, fmt))
@@ -185,6 +219,6 @@ def _write(cmp, out_dir: Path | None, fmt: str, report: Path | None) -> None:
         from sim.report import write_report
 
         try:
-            wrote(write_report(cmp, report))
+            wrote(write_report(cmp, report, robustness=robust))
         except OSError as exc:
             raise QualsimError(f"{report}: cannot write the report ({exc.strerror})") from None

@@ -28,12 +28,14 @@ import numpy as np
 from sim import __version__
 from sim.experiment import recommend as rec
 from sim.experiment.compare import Comparison
+from sim.experiment.robustness import Robustness
 from sim.experiment.stats import interval_text as _cell
 from sim.experiment.sweep import results
 from sim.files import write_text
 from sim.report.calibration import calibration_section
 from sim.report.html import esc, html_table, page
 from sim.report.plots import boxes, colours, figure, png, weekly_lines
+from sim.report.robustness import robustness_section
 from sim.report.rollout import rollout_section
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.sales.weekly import WEEKLY_METRICS
@@ -270,9 +272,13 @@ def _configs(cmp: Comparison) -> str:
 
 
 def build_report(
-    cmp: Comparison, sweep_dir: str | Path | None = None, limits: dict | None = None
+    cmp: Comparison,
+    sweep_dir: str | Path | None = None,
+    limits: dict | None = None,
+    robustness: Robustness | None = None,
 ) -> str:
-    """The report page (HTML text) of a comparison, plus a sweep's frontier when given."""
+    """The report page (HTML text) of a comparison, plus a sweep's frontier and the robustness
+    to messy data (:func:`sim.experiment.robustness.robustness`) when given."""
     palette = colours(cmp.policies)
     legend = " ".join(
         f'<span style="color:{c}">&#9632;</span> {esc(p)}' for p, c in palette.items()
@@ -290,6 +296,8 @@ def build_report(
     ]
     if cmp.scenario.rollout.go_live_day is not None:
         body.append(rollout_section(cmp, palette))
+    if robustness is not None:
+        body.append(robustness_section(robustness))
     if sweep_dir is not None:
         body.append(_sweep(Path(sweep_dir), cmp.scenario.sales.capacity_per_week, limits or {}))
     if not cmp.calibration.empty:
@@ -299,7 +307,11 @@ def build_report(
 
 
 def write_report(
-    cmp: Comparison, out: str | Path, sweep_dir=None, limits: dict | None = None
+    cmp: Comparison,
+    out: str | Path,
+    sweep_dir=None,
+    limits: dict | None = None,
+    robustness: Robustness | None = None,
 ) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
-    return write_text(out, build_report(cmp, sweep_dir, limits))
+    return write_text(out, build_report(cmp, sweep_dir, limits, robustness))

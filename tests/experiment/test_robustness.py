@@ -91,3 +91,23 @@ def test_cli_bad_knob_exits_2(bad: str) -> None:
     r = CliRunner().invoke(app, ["robustness", "smb", "-r", "1", "-k", bad])
     assert r.exit_code == 2
     assert "Traceback" not in r.output
+
+
+def test_run_robustness_prints_the_table_and_puts_it_in_the_report(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("extends: smb\naccounts: {count: 100}\n")
+    html = tmp_path / "run.html"
+    args = ["run", str(scenario), "-p", "mqa_count", "-r", "2", "-w", "1", "--robustness",
+            "--report", str(html)]  # fmt: skip
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    # the smb preset's non-zero knobs are tried, each against the clean world
+    assert "Robustness to messy CRM data" in r.output
+    assert "policy / knob" in r.output and "mqa_count /" in r.output
+    page = html.read_text()
+    assert "mqa_count / duplicate_contacts" in page
+    assert "<h2>Robustness to messy CRM data</h2>" in page
+    assert "mqa_count / scanner_accounts" in page
+    plain = tmp_path / "plain.html"
+    r = CliRunner().invoke(app, [*args[:-3], "--report", str(plain)])
+    assert r.exit_code == 0 and "Robustness to messy CRM data" not in plain.read_text()
