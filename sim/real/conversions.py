@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.errors import DataError
 from sim.real.reports import plural
-from sim.real.sources import Source
+from sim.real.sources import Source, as_pandas
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -71,8 +73,9 @@ class Keys:
         return self.labels[self.codes]
 
     def positions(self, index: pd.Index) -> np.ndarray:
-        """Each row's position in ``index`` (-1 where absent), looked up once per label."""
-        return index.get_indexer(self.labels).astype(np.int64)[self.codes]
+        """Each row's position in ``index`` (-1 where absent; int32), looked up once per
+        label."""
+        return index.get_indexer(self.labels).astype(np.int32)[self.codes]
 
 
 def key_codes(col: pd.Series, ids: bool = True) -> Keys:
@@ -97,10 +100,57 @@ def key_codes(col: pd.Series, ids: bool = True) -> Keys:
     return Keys(merged[raw_codes], labels, typed)
 
 
+def arrow_keys(col: pa.ChunkedArray, ids: bool = True) -> Keys:
+    """``key_codes`` of the column converted to pandas (the reference), straight from Arrow:
+    a dictionary column's chunks share the dictionary of their row group, so each distinct
+    dictionary is read once, and each row's code is one small gather of its index (any other
+    column is dictionary-encoded by Arrow first). Codes take the smallest integer type."""
+    value_type = None
+    if not pa.types.is_dictionary(col.type):
+        if col.null_count and pa.types.is_integer(col.type):
+            value_type = pa.float64()  # as pandas holds integers with nulls
+        col = pc.dictionary_encode(col)  # one dictionary shared by every chunk
+    dicts: list[pa.Array] = []
+    seen: dict[tuple, int] = {}
+    which = []
+    for chunk in col.chunks:  # the same dictionary: the same buffers
+        d = chunk.dictionary
+        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
+        which.append(seen.setdefault(key, len(dicts)))
+        if which[-1] == len(dicts):
+            dicts.append(d)
+    values = pa.concat_arrays(dicts) if dicts else pa.array([], col.type.value_type)
+    if value_type is not None:
+        values = values.cast(value_type, safe=False)
+    distinct = as_pandas(pa.table({"v": values}))["v"]
+    texts, typed = id_keys(distinct) if ids else (as_text(distinct), False)
+    merged, labels = pd.factorize(np.append(texts, "").astype(object))
+    dtype = np.min_scalar_type(-len(labels))
+    merged = merged.astype(dtype)
+    starts = np.cumsum([0] + [len(d) for d in dicts])
+    codes = np.empty(len(col), dtype=dtype)
+    at = 0
+    for chunk, j in zip(col.chunks, which, strict=True):
+        part = codes[at : at + len(chunk)]
+        at += len(chunk)
+        if starts[j] == starts[j + 1]:  # an empty dictionary: every row is null
+            part[:] = merged[-1]
+            continue
+        index = chunk.indices
+        if chunk.null_count:
+            index = pc.fill_null(index, 0)
+        np.take(merged[starts[j] : starts[j + 1]], index.to_numpy(), out=part)
+        if chunk.null_count:
+            part[chunk.is_null().to_numpy(zero_copy_only=False)] = merged[-1]  # the ""
+    return Keys(codes, np.asarray(labels, dtype=object), typed)
+
+
 def stable_order(codes: np.ndarray) -> np.ndarray:
     """``np.argsort(codes, kind="stable")`` for non-negative integer codes, as least-significant
     -digit radix passes over 16 bits (numpy radix-sorts 16-bit keys: linear time)."""
-    codes = np.asarray(codes, dtype=np.int64)
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        codes = codes.astype(np.int64)
     top = int(codes.max()) if len(codes) else 0
     low = codes.astype(np.uint16) if top <= 0xFFFF else (codes & 0xFFFF).astype(np.uint16)
     order = np.argsort(low, kind="stable")
@@ -115,9 +165,27 @@ def stable_order(codes: np.ndarray) -> np.ndarray:
 def sorted_codes(codes: np.ndarray) -> np.ndarray:
     """``np.sort(codes)`` (= ``codes[stable_order(codes)]``) for non-negative integer codes, as
     int64: each code repeated as often as it occurs (a count and a sequential write instead of
-    a gather through the order)."""
-    counts = np.bincount(np.asarray(codes, dtype=np.int64))
+    a gather through the order), counted a block at a time (no int64 copy of int32 codes)."""
+    codes = np.asarray(codes)
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    counts = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    for at in range(0, len(codes), BLOCK):
+        counts += np.bincount(codes[at : at + BLOCK], minlength=len(counts))
     return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+
+def take_as(values: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
+    """``values[rows].astype(dtype)`` a block at a time (no full-size temporary): int32 codes
+    become an int64 column in one pass."""
+    out = np.empty(len(rows), dtype=dtype)
+    for at in range(0, len(rows), BLOCK):
+        out[at : at + BLOCK] = values[rows[at : at + BLOCK]]
+    return out
+
+
+# Rows per block where a whole-column temporary would only be reduced or copied out.
+BLOCK = 1 << 20
 
 
 def first_true(mask: np.ndarray) -> int:

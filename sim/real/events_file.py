@@ -19,10 +19,10 @@ import pandas as pd
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.conversions import Keys, first_true, key_codes
+from sim.real.conversions import Keys, arrow_keys, first_true
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
-from sim.real.timestamps import ISO_HINT, Times, parse_times
+from sim.real.timestamps import ISO_HINT, Times, parse_times_arrow
 from sim.vocab import ACTIVITIES
 
 
@@ -67,25 +67,25 @@ class KeptRows:
 
 def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarray) -> EventRows:
     """The rows of the events file, with ``contacts`` the index of the contact keys and
-    ``contact_accounts`` their account keys. Ids are looked up once per distinct value, and
-    the timestamps and activities are converted on a second thread meanwhile (Arrow and numpy
-    release the GIL)."""
-    df = src.df
+    ``contact_accounts`` their account keys. Ids are looked up once per distinct value; the
+    contact ids (the most distinct values: the longest encoding) and the timestamps are
+    converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
-        times = pool.submit(parse_times, df["timestamp"])
-        activity = pool.submit(key_codes, df["activity"], ids=False)
-        contact_keys = key_codes(df["contact_id"])
-        accounts = key_codes(df["account_id"])
+        contact = pool.submit(arrow_keys, src.arrow("contact_id"))
+        times = pool.submit(parse_times_arrow, src.arrow("timestamp"))
+        activity = arrow_keys(src.arrow("activity"), ids=False)
+        accounts = arrow_keys(src.arrow("account_id"))
         labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
         space = pd.Index(labels)
         written = accounts.positions(space)
+        contact_keys = contact.result()
         people = contact_columns(contact_keys, contacts, space.get_indexer(contact_accounts))
         filled = people.known & (written == 0)
         return EventRows(
             times=times.result(),
-            activity=activity.result(),
+            activity=activity,
             contact_keys=contact_keys,
-            account=np.where(filled, people.account, written),
+            account=np.where(filled, people.account, written) if filled.any() else written,
             account_labels=np.asarray(labels, dtype=object),
             int_account_ids=accounts.typed_int,
             contact_codes=people.codes,
@@ -98,7 +98,8 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
 @dataclass
 class ContactColumns:
     """Per event row: its contact's code (-1 when anonymous or unknown), whether it is
-    anonymous or known, and the code of its contact's account (0 when not known)."""
+    anonymous or known, and the code of its contact's account (0 when not known); codes are
+    int32 (the EventLog's int64 columns are made when the rows are sorted)."""
 
     codes: np.ndarray
     anonymous: np.ndarray
@@ -111,10 +112,10 @@ def contact_columns(keys: Keys, contacts: pd.Index, accounts: np.ndarray) -> Con
     of the contacts file's keys and ``accounts`` the account code of each of its contacts:
     worked out once per distinct key, then one gather per column (see
     :func:`contact_columns_reference`)."""
-    position = contacts.get_indexer(keys.labels).astype(np.int64)
+    position = contacts.get_indexer(keys.labels).astype(np.int32)
     blank = keys.labels == ""
     position[blank] = -1
-    account = np.append(np.asarray(accounts, np.int64), 0)[position]  # -1 takes the 0
+    account = np.append(np.asarray(accounts, np.int32), 0)[position]  # -1 takes the 0
     codes = position[keys.codes]
     return ContactColumns(codes, blank[keys.codes], codes >= 0, account[keys.codes])
 
@@ -130,9 +131,9 @@ def contact_columns_reference(
         codes.append(at)
         anonymous.append(key == "")
         account.append(int(accounts[at]) if at >= 0 else 0)
-    codes_ = np.array(codes, dtype=np.int64)
+    codes_ = np.array(codes, dtype=np.int32)
     return ContactColumns(
-        codes_, np.array(anonymous, bool), codes_ >= 0, np.array(account, np.int64)
+        codes_, np.array(anonymous, bool), codes_ >= 0, np.array(account, np.int32)
     )
 
 
@@ -146,7 +147,7 @@ def _reasons(rows: EventRows) -> np.ndarray:
         "account_mismatch": known & (rows.account != rows.contact_account),
         "missing_account": rows.account == rows.empty_account,
     }
-    reason = np.full(len(rows.contact_codes), -1, dtype=np.int64)
+    reason = np.full(len(rows.contact_codes), -1, dtype=np.int8)
     for k in range(len(SKIP_REASONS) - 1, -1, -1):
         reason[problems[SKIP_REASONS[k]]] = k
     return reason

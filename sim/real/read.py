@@ -83,14 +83,15 @@ from sim.eventlog import EventLog
 from sim.real.accounts_file import AccountsFile, outcome_table, read_accounts_file
 from sim.real.conversions import (
     Keys,
+    arrow_keys,
     as_text,
     check_not_empty,
     check_unique,
     first_true,
     id_keys,
-    key_codes,
     sorted_codes,
     stable_order,
+    take_as,
     vocab_warning,
 )
 from sim.real.events_file import EventRows, KeptRows, kept_rows, read_event_rows
@@ -245,20 +246,21 @@ def _event_table(
     at = np.flatnonzero(keep)
     everything = len(at) == len(keep)  # then no row needs picking out: skip the gathers
     with ThreadPoolExecutor(2) as pool:
-        texts = {c: pool.submit(key_codes, src.df[c], ids=False) for c in _optional(src)}
-        account = accounts.get_indexer(rows.account_labels).astype(np.int64)[
+        texts = {c: pool.submit(arrow_keys, src.arrow(c), ids=False) for c in _optional(src)}
+        account = accounts.get_indexer(rows.account_labels).astype(np.int32)[
             rows.account if everything else rows.account[at]
         ]
         time = frame.days(rows.times.values if everything else rows.times.values[at])
         order = _by_account_then_time(account, time)
         at = order if everything else at[order]
         optional = {c: k.result() for c, k in texts.items()}
-        columns = [time, rows.contact_codes, rows.activity.codes]
-        columns += [k.codes for k in optional.values()]
+        contacts = pool.submit(take_as, rows.contact_codes, at, np.int64)  # int32 codes
+        columns = [time, rows.activity.codes, *(k.codes for k in optional.values())]
         picks = [order] + [at] * (len(columns) - 1)
         gathered = pool.map(np.take, columns, picks)
         account = sorted_codes(account)  # = account[order], counted out while they gather
-        time, contact, activity, *other = gathered
+        time, activity, *other = gathered
+        contact = contacts.result()
     vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
     activity = pd.Categorical.from_codes(vocab[activity], list(ACTIVITIES))  # a byte per event
     ev = pd.DataFrame(  # fresh arrays: no consolidating copy
@@ -280,7 +282,7 @@ def _by_account_then_time(account: np.ndarray, time: np.ndarray) -> np.ndarray:
 
 
 def _optional(src: Source, columns: tuple[str, ...] = EVENT_OPTIONAL) -> list[str]:
-    return [c for c in columns if c in src.df.columns]
+    return [c for c in columns if c in src.columns]
 
 
 def _contact_table(
@@ -373,7 +375,7 @@ def _report(
     return ImportReport(
         events=FileReport(
             ev_src.name,
-            len(ev_src.df),
+            ev_src.num_rows,
             int(keep.sum()),
             kept.skipped,
             kept.first_skipped,
