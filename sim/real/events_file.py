@@ -71,10 +71,10 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
     contact ids (the most distinct values: the longest encoding) and the timestamps are
     converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
-        contact = pool.submit(arrow_keys, src.arrow("contact_id"))
-        times = pool.submit(parse_times_arrow, src.arrow("timestamp"))
-        activity = arrow_keys(src.arrow("activity"), ids=False)
-        accounts = arrow_keys(src.arrow("account_id"))
+        contact = pool.submit(arrow_keys, src.take("contact_id"))  # read once: let go
+        times = pool.submit(parse_times_arrow, src.take("timestamp"))
+        activity = arrow_keys(src.take("activity"), ids=False)
+        accounts = arrow_keys(src.take("account_id"))
         labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
         space = pd.Index(labels)
         written = accounts.positions(space)

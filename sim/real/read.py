@@ -246,7 +246,7 @@ def _event_table(
     at = np.flatnonzero(keep)
     everything = len(at) == len(keep)  # then no row needs picking out: skip the gathers
     with ThreadPoolExecutor(2) as pool:
-        texts = {c: pool.submit(arrow_keys, src.arrow(c), ids=False) for c in _optional(src)}
+        texts = {c: pool.submit(arrow_keys, src.take(c), ids=False) for c in _optional(src)}
         account = accounts.get_indexer(rows.account_labels).astype(np.int32)[
             rows.account if everything else rows.account[at]
         ]

@@ -102,6 +102,8 @@ class Source:
 
     table: pa.Table | None = None
     _df: pd.DataFrame | None = None
+    _columns: list[str] | None = None
+    _rows: int | None = None
 
     def __init__(self, path, role: str, required: Sequence[str], optional: Sequence[str]):
         self.path = Path(path)
@@ -136,6 +138,8 @@ class Source:
             raise DataError(f"{self.name}: column '{twice[0]}' appears more than once")
         if rows == 0:
             raise DataError(f"{self.name}: the {role} file has a header but no data rows")
+        self._rows = rows
+        self._columns = list(self.table.column_names) if self.table is not None else found
         self.ignored = tuple(c for c in found if c not in known)
 
     @property
@@ -152,18 +156,30 @@ class Source:
 
     @property
     def columns(self) -> list[str]:
-        """The columns read (Parquet events: those ``read_log`` knows)."""
-        return list(self.table.column_names if self.table is not None else self.df.columns)
+        """The columns read (Parquet events: those ``read_log`` knows), taken ones included."""
+        if self._columns is None:
+            return list(self.table.column_names if self.table is not None else self.df.columns)
+        return self._columns
 
     @property
     def num_rows(self) -> int:
-        return self.table.num_rows if self.table is not None else len(self.df)
+        if self._rows is None:
+            return self.table.num_rows if self.table is not None else len(self.df)
+        return self._rows
 
     def arrow(self, column: str) -> pa.ChunkedArray:
         """One column as Arrow (from pandas when the file was read by pandas)."""
         if self.table is not None:
             return self.table.column(column)
         return pa.chunked_array([pa.array(self.df[column], from_pandas=True)])
+
+    def take(self, column: str) -> pa.ChunkedArray:
+        """:meth:`arrow`, and the table lets go of the column: its memory goes as soon as the
+        caller is done with it (``df`` then lacks it)."""
+        col = self.arrow(column)
+        if self.table is not None:
+            self.table = self.table.drop_columns([column])
+        return col
 
     def _read(self, required: Sequence[str], known: Sequence[str]) -> tuple[list[str], int]:
         """Read the file: its (stripped) column names and its number of rows. The events
