@@ -5,6 +5,7 @@ keys; numbers, booleans and vocabulary columns are checked, naming the file, row
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,24 +110,21 @@ def arrow_keys(col: pa.ChunkedArray, ids: bool = True) -> Keys:
     if not pa.types.is_dictionary(col.type):
         if col.null_count and pa.types.is_integer(col.type):
             value_type = pa.float64()  # as pandas holds integers with nulls
-        col = pc.dictionary_encode(col)  # one dictionary shared by every chunk
-    dicts: list[pa.Array] = []
-    seen: dict[tuple, int] = {}
-    which = []
-    for chunk in col.chunks:  # the same dictionary: the same buffers
-        d = chunk.dictionary
-        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
-        which.append(seen.setdefault(key, len(dicts)))
-        if which[-1] == len(dicts):
-            dicts.append(d)
+        col = _dictionary_encoded(col)
+    dicts, which = _distinct_dictionaries(col)
     values = pa.concat_arrays(dicts) if dicts else pa.array([], col.type.value_type)
+    back = None  # each dictionary value's position among the distinct ones
+    if len(dicts) > 1:  # hash the dictionaries (not the rows) once more
+        encoded = pc.dictionary_encode(values, null_encoding="encode")
+        values, back = encoded.dictionary, encoded.indices.to_numpy()
     if value_type is not None:
         values = values.cast(value_type, safe=False)
     distinct = as_pandas(pa.table({"v": values}))["v"]
     texts, typed = id_keys(distinct) if ids else (as_text(distinct), False)
     merged, labels = pd.factorize(np.append(texts, "").astype(object))
     dtype = np.min_scalar_type(-len(labels))
-    merged = merged.astype(dtype)
+    empty = dtype.type(merged[-1])  # the "" of a null
+    merged = merged[:-1].astype(dtype) if back is None else merged[back].astype(dtype)
     starts = np.cumsum([0] + [len(d) for d in dicts])
     codes = np.empty(len(col), dtype=dtype)
     at = 0
@@ -134,15 +132,46 @@ def arrow_keys(col: pa.ChunkedArray, ids: bool = True) -> Keys:
         part = codes[at : at + len(chunk)]
         at += len(chunk)
         if starts[j] == starts[j + 1]:  # an empty dictionary: every row is null
-            part[:] = merged[-1]
+            part[:] = empty
             continue
         index = chunk.indices
         if chunk.null_count:
             index = pc.fill_null(index, 0)
         np.take(merged[starts[j] : starts[j + 1]], index.to_numpy(), out=part)
         if chunk.null_count:
-            part[chunk.is_null().to_numpy(zero_copy_only=False)] = merged[-1]  # the ""
+            part[chunk.is_null().to_numpy(zero_copy_only=False)] = empty
     return Keys(codes, np.asarray(labels, dtype=object), typed)
+
+
+def _dictionary_encoded(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A plain column dictionary-encoded by Arrow (one dictionary shared by every chunk); a big
+    one in two halves on two threads (hashing releases the GIL), each with its dictionary."""
+    if len(col) < 2 * BLOCK or col.num_chunks < 2:
+        return pc.dictionary_encode(col)
+    cut = next(
+        k for k, n in enumerate(np.cumsum([len(c) for c in col.chunks])) if n >= len(col) / 2
+    )
+    halves = [
+        pa.chunked_array(part, col.type) for part in (col.chunks[: cut + 1], col.chunks[cut + 1 :])
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(pc.dictionary_encode, halves))
+    return pa.chunked_array([c for half in done for c in half.chunks])
+
+
+def _distinct_dictionaries(col: pa.ChunkedArray) -> tuple[list[pa.Array], list[int]]:
+    """The distinct dictionaries of a dictionary column's chunks (the same buffers: the same
+    dictionary) and which one each chunk uses."""
+    dicts: list[pa.Array] = []
+    seen: dict[tuple, int] = {}
+    which = []
+    for chunk in col.chunks:
+        d = chunk.dictionary
+        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
+        which.append(seen.setdefault(key, len(dicts)))
+        if which[-1] == len(dicts):
+            dicts.append(d)
+    return dicts, which
 
 
 def stable_order(codes: np.ndarray) -> np.ndarray:
