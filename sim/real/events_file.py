@@ -77,10 +77,15 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
         accounts = arrow_keys(src.take("account_id"))
         labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
         space = pd.Index(labels)
-        written = accounts.positions(space)
+        small = np.min_scalar_type(-len(space))  # account codes: int16 up to 32,767 accounts
+        written = space.get_indexer(accounts.labels).astype(small)[accounts.codes]
         contact_keys = contact.result()
-        people = contact_columns(contact_keys, contacts, space.get_indexer(contact_accounts))
-        filled = people.known & (written == 0)
+        people = contact_columns(
+            contact_keys, contacts, space.get_indexer(contact_accounts).astype(small)
+        )
+        filled = written == 0  # no account written: take the contact's, if known
+        if filled.any():
+            filled &= people.known
         return EventRows(
             times=times.result(),
             activity=activity,
@@ -98,13 +103,17 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
 @dataclass
 class ContactColumns:
     """Per event row: its contact's code (-1 when anonymous or unknown), whether it is
-    anonymous or known, and the code of its contact's account (0 when not known); codes are
-    int32 (the EventLog's int64 columns are made when the rows are sorted)."""
+    anonymous or known, and the code of its contact's account (0 when not known; the type of
+    the accounts given). Contact codes are int32 (the EventLog's int64 column is made when the
+    rows are sorted)."""
 
     codes: np.ndarray
     anonymous: np.ndarray
-    known: np.ndarray
     account: np.ndarray
+
+    @property
+    def known(self) -> np.ndarray:
+        return self.codes >= 0
 
 
 def contact_columns(keys: Keys, contacts: pd.Index, accounts: np.ndarray) -> ContactColumns:
@@ -115,9 +124,9 @@ def contact_columns(keys: Keys, contacts: pd.Index, accounts: np.ndarray) -> Con
     position = contacts.get_indexer(keys.labels).astype(np.int32)
     blank = keys.labels == ""
     position[blank] = -1
-    account = np.append(np.asarray(accounts, np.int32), 0)[position]  # -1 takes the 0
-    codes = position[keys.codes]
-    return ContactColumns(codes, blank[keys.codes], codes >= 0, account[keys.codes])
+    accounts = np.asarray(accounts)
+    account = np.append(accounts, np.zeros(1, accounts.dtype))[position]  # -1 takes the 0
+    return ContactColumns(position[keys.codes], blank[keys.codes], account[keys.codes])
 
 
 def contact_columns_reference(
@@ -131,9 +140,8 @@ def contact_columns_reference(
         codes.append(at)
         anonymous.append(key == "")
         account.append(int(accounts[at]) if at >= 0 else 0)
-    codes_ = np.array(codes, dtype=np.int32)
     return ContactColumns(
-        codes_, np.array(anonymous, bool), codes_ >= 0, np.array(account, np.int32)
+        np.array(codes, dtype=np.int32), np.array(anonymous, bool), np.array(account, np.int64)
     )
 
 

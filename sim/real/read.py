@@ -250,17 +250,17 @@ def _event_table(
         account = accounts.get_indexer(rows.account_labels).astype(np.int32)[
             rows.account if everything else rows.account[at]
         ]
-        time = frame.days(rows.times.values if everything else rows.times.values[at])
-        order = _by_account_then_time(account, time)
+        values = rows.times.values if everything else rows.times.values[at]
+        order = _by_account_then_time(account, values, frame)
         at = order if everything else at[order]
         optional = {c: k.result() for c, k in texts.items()}
         contacts = pool.submit(take_as, rows.contact_codes, at, np.int64)  # int32 codes
-        columns = [time, rows.activity.codes, *(k.codes for k in optional.values())]
-        picks = [order] + [at] * (len(columns) - 1)
-        gathered = pool.map(np.take, columns, picks)
+        times = pool.submit(frame.days_at, values, order)
+        columns = [rows.activity.codes, *(k.codes for k in optional.values())]
+        gathered = pool.map(np.take, columns, [at] * len(columns))
         account = sorted_codes(account)  # = account[order], counted out while they gather
-        time, activity, *other = gathered
-        contact = contacts.result()
+        activity, *other = gathered
+        contact, time = contacts.result(), times.result()
     vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
     activity = pd.Categorical.from_codes(vocab[activity], list(ACTIVITIES))  # a byte per event
     ev = pd.DataFrame(  # fresh arrays: no consolidating copy
@@ -272,12 +272,17 @@ def _event_table(
     return ev, at, optional
 
 
-def _by_account_then_time(account: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """The stable order by (account, time): a radix sort by account after a stable sort by
-    time (none when the file is already in time order, as exports usually are)."""
-    if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
-        by_time = np.argsort(time, kind="stable")
-        return by_time[stable_order(account[by_time])]
+def _by_account_then_time(account: np.ndarray, values: np.ndarray, frame: TimeFrame) -> np.ndarray:
+    """The stable order by (account, days since the origin): a radix sort by account after a
+    stable sort by days (none when the file is already in time order, as exports usually
+    are: then the days are in order too, and never made whole here)."""
+    ints = values.view(np.int64)  # in order, NaT (the smallest) can only come first
+    nat = len(ints) > 0 and ints[0] == np.iinfo(np.int64).min
+    if len(ints) > 1 and (nat or not bool(np.all(ints[1:] >= ints[:-1]))):
+        time = frame.days(values)
+        if not bool(np.all(time[1:] >= time[:-1])):
+            by_time = np.argsort(time, kind="stable")
+            return by_time[stable_order(account[by_time])]
     return stable_order(account)
 
 

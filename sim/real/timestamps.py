@@ -339,6 +339,20 @@ class TimeFrame:
         out[np.isnat(values)] = np.nan
         return out
 
+    def days_at(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``days(values)[rows]``, gathered and converted a block at a time: one full-size
+        array (the result) instead of two."""
+        ints = values.astype("datetime64[us]", copy=False).view(np.int64)
+        origin = self.origin64.astype(np.int64)
+        nat = np.iinfo(np.int64).min
+        out = np.empty(len(rows), dtype=np.float64)
+        for at in range(0, len(rows), CHUNK):
+            part = slice(at, at + CHUNK)
+            picked = ints[rows[part]]
+            out[part] = (picked - origin) / US_PER_DAY
+            out[part][picked == nat] = np.nan
+        return out
+
 
 def time_frame(
     times: Times, keep: np.ndarray, outcome_times: dict[str, Times], events_aware: bool

@@ -466,3 +466,39 @@ def test_days_and_fractions_a_block_at_a_time_match_whole_columns(micros, chunk)
     with patch.object(ts, "CHUNK", chunk):
         np.testing.assert_array_equal(frame.days(values), ref)
         assert ts._has_fraction(values, valid) == ref_fraction
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(0, 10**12))), max_size=40
+    ),
+    st.integers(1, 5),
+    st.booleans(),
+)
+@example([(1, 3), (0, 3), (1, 1)], 1, False)
+def test_days_gathered_a_block_at_a_time_and_the_event_order_match_the_whole_columns(
+    pairs, chunk, in_time_order
+):
+    from sim.real.read import _by_account_then_time
+
+    if in_time_order:
+        pairs = sorted(pairs, key=lambda p: -1 if p[1] is None else p[1])
+    account = np.array([a for a, _ in pairs], dtype=np.int32)
+    values = np.array(
+        [np.datetime64("NaT") if m is None else np.datetime64(m, "us") for _, m in pairs],
+        dtype="datetime64[us]",
+    )
+    origin = np.datetime64("2024-01-01", "us")
+    frame = TimeFrame(pd.Timestamp(origin), origin, "datetime", "%Y")
+    time = frame.days(values)
+    # the reference: days first, then a stable sort by days and one by account
+    if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
+        by_time = np.argsort(time, kind="stable")
+        ref = by_time[np.argsort(account[by_time], kind="stable")]
+    else:
+        ref = np.argsort(account, kind="stable")
+    with patch.object(ts, "CHUNK", chunk):
+        order = _by_account_then_time(account, values, frame)
+        np.testing.assert_array_equal(order, ref)
+        np.testing.assert_array_equal(frame.days_at(values, order), time[ref])
