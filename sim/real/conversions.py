@@ -73,6 +73,10 @@ class Keys:
         """Every row's text (object array): for small files and the reference only."""
         return self.labels[self.codes]
 
+    def per_row(self, per_label: np.ndarray) -> np.ndarray:
+        """``per_label[code of each row]`` (as :meth:`ArrowKeys.per_row`)."""
+        return per_label[self.codes]
+
     def positions(self, index: pd.Index) -> np.ndarray:
         """Each row's position in ``index`` (-1 where absent; int32), looked up once per
         label."""
@@ -101,11 +105,58 @@ def key_codes(col: pd.Series, ids: bool = True) -> Keys:
     return Keys(merged[raw_codes], labels, typed)
 
 
+@dataclass(frozen=True)
+class ArrowKeys:
+    """A column's keys before they are spread over its rows: its dictionary-encoded chunks
+    (``col``), which distinct dictionary each chunk uses (``which``; ``starts``: where each
+    begins among their concatenated values), each dictionary value's code into ``labels``
+    (``merged``), and the code of "" (``empty``, what a null row holds)."""
+
+    col: pa.ChunkedArray
+    which: list[int]
+    starts: np.ndarray
+    merged: np.ndarray
+    labels: np.ndarray
+    typed_int: bool
+    empty: int
+
+    def per_row(self, per_label: np.ndarray) -> np.ndarray:
+        """``per_label[code of each row]``, in its type: one gather per chunk from the
+        chunk's own indices (no per-row codes in between)."""
+        values = per_label[self.merged]
+        null = per_label[self.empty]
+        out = np.empty(len(self.col), dtype=per_label.dtype)
+        at = 0
+        for chunk, j in zip(self.col.chunks, self.which, strict=True):
+            part = out[at : at + len(chunk)]
+            at += len(chunk)
+            if self.starts[j] == self.starts[j + 1]:  # an empty dictionary: every row is null
+                part[:] = null
+                continue
+            index = chunk.indices
+            if chunk.null_count:
+                index = pc.fill_null(index, 0)
+            np.take(values[self.starts[j] : self.starts[j + 1]], index.to_numpy(), out=part)
+            if chunk.null_count:
+                part[chunk.is_null().to_numpy(zero_copy_only=False)] = null
+        return out
+
+    def keys(self) -> Keys:
+        """The :class:`Keys` (codes in the smallest integer type)."""
+        codes = np.arange(len(self.labels), dtype=np.min_scalar_type(-len(self.labels)))
+        return Keys(self.per_row(codes), self.labels, self.typed_int)
+
+
 def arrow_keys(col: pa.ChunkedArray, ids: bool = True) -> Keys:
-    """``key_codes`` of the column converted to pandas (the reference), straight from Arrow:
-    a dictionary column's chunks share the dictionary of their row group, so each distinct
-    dictionary is read once, and each row's code is one small gather of its index (any other
-    column is dictionary-encoded by Arrow first). Codes take the smallest integer type."""
+    """``key_codes`` of the column converted to pandas (the reference), straight from Arrow
+    (see :func:`arrow_key_table`)."""
+    return arrow_key_table(col, ids).keys()
+
+
+def arrow_key_table(col: pa.ChunkedArray, ids: bool = True) -> ArrowKeys:
+    """The :class:`ArrowKeys` of a column: a dictionary column's chunks share the dictionary of
+    their row group, so each distinct dictionary is read once, and a row's code is one small
+    gather of its index (any other column is dictionary-encoded by Arrow first)."""
     value_type = None
     if not pa.types.is_dictionary(col.type):
         if col.null_count and pa.types.is_integer(col.type):
@@ -122,25 +173,16 @@ def arrow_keys(col: pa.ChunkedArray, ids: bool = True) -> Keys:
     distinct = as_pandas(pa.table({"v": values}))["v"]
     texts, typed = id_keys(distinct) if ids else (as_text(distinct), False)
     merged, labels = pd.factorize(np.append(texts, "").astype(object))
-    dtype = np.min_scalar_type(-len(labels))
-    empty = dtype.type(merged[-1])  # the "" of a null
-    merged = merged[:-1].astype(dtype) if back is None else merged[back].astype(dtype)
     starts = np.cumsum([0] + [len(d) for d in dicts])
-    codes = np.empty(len(col), dtype=dtype)
-    at = 0
-    for chunk, j in zip(col.chunks, which, strict=True):
-        part = codes[at : at + len(chunk)]
-        at += len(chunk)
-        if starts[j] == starts[j + 1]:  # an empty dictionary: every row is null
-            part[:] = empty
-            continue
-        index = chunk.indices
-        if chunk.null_count:
-            index = pc.fill_null(index, 0)
-        np.take(merged[starts[j] : starts[j + 1]], index.to_numpy(), out=part)
-        if chunk.null_count:
-            part[chunk.is_null().to_numpy(zero_copy_only=False)] = empty
-    return Keys(codes, np.asarray(labels, dtype=object), typed)
+    return ArrowKeys(
+        col,
+        which,
+        starts,
+        merged[:-1] if back is None else merged[back],
+        np.asarray(labels, dtype=object),
+        typed,
+        int(merged[-1]),
+    )
 
 
 def _dictionary_encoded(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.conversions import Keys, arrow_keys, first_true
+from sim.real.conversions import ArrowKeys, Keys, arrow_key_table, arrow_keys, first_true
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
 from sim.real.timestamps import ISO_HINT, Times, parse_times_arrow
@@ -35,7 +35,7 @@ class EventRows:
 
     times: Times
     activity: Keys
-    contact_keys: Keys
+    contact_table: ArrowKeys | Keys  # the contact ids, per distinct value
     account: np.ndarray  # per row: code into account_labels (filled from a known contact)
     account_labels: np.ndarray
     int_account_ids: bool
@@ -43,6 +43,15 @@ class EventRows:
     contact_account: np.ndarray  # per row: code of the contact's account in the contacts file
     anonymous: np.ndarray
     filled: np.ndarray  # took its contact's account
+    _contact_keys: Keys | None = field(default=None, repr=False)
+
+    @property
+    def contact_keys(self) -> Keys:
+        """The contact id of each row (made when asked: for messages)."""
+        if self._contact_keys is None:
+            table = self.contact_table
+            self._contact_keys = table.keys() if isinstance(table, ArrowKeys) else table
+        return self._contact_keys
 
     def account_at(self, row: int) -> str:
         return str(self.account_labels[self.account[row]])
@@ -71,7 +80,7 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
     contact ids (the most distinct values: the longest encoding) and the timestamps are
     converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
-        contact = pool.submit(arrow_keys, src.take("contact_id"))  # read once: let go
+        contact = pool.submit(arrow_key_table, src.take("contact_id"))  # read once: let go
         times = pool.submit(parse_times_arrow, src.take("timestamp"))
         activity = arrow_keys(src.take("activity"), ids=False)
         accounts = arrow_keys(src.take("account_id"))
@@ -79,9 +88,9 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
         space = pd.Index(labels)
         small = np.min_scalar_type(-len(space))  # account codes: int16 up to 32,767 accounts
         written = space.get_indexer(accounts.labels).astype(small)[accounts.codes]
-        contact_keys = contact.result()
+        contact_table = contact.result()
         people = contact_columns(
-            contact_keys, contacts, space.get_indexer(contact_accounts).astype(small)
+            contact_table, contacts, space.get_indexer(contact_accounts).astype(small)
         )
         filled = written == 0  # no account written: take the contact's, if known
         if filled.any():
@@ -89,7 +98,7 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
         return EventRows(
             times=times.result(),
             activity=activity,
-            contact_keys=contact_keys,
+            contact_table=contact_table,
             account=np.where(filled, people.account, written) if filled.any() else written,
             account_labels=np.asarray(labels, dtype=object),
             int_account_ids=accounts.typed_int,
@@ -116,17 +125,20 @@ class ContactColumns:
         return self.codes >= 0
 
 
-def contact_columns(keys: Keys, contacts: pd.Index, accounts: np.ndarray) -> ContactColumns:
+def contact_columns(
+    keys: Keys | ArrowKeys, contacts: pd.Index, accounts: np.ndarray
+) -> ContactColumns:
     """The :class:`ContactColumns` of the rows' contact ``keys``, with ``contacts`` the index
     of the contacts file's keys and ``accounts`` the account code of each of its contacts:
     worked out once per distinct key, then one gather per column (see
-    :func:`contact_columns_reference`)."""
+    :func:`contact_columns_reference`); from :class:`ArrowKeys`, straight from the chunks'
+    indices."""
     position = contacts.get_indexer(keys.labels).astype(np.int32)
     blank = keys.labels == ""
     position[blank] = -1
     accounts = np.asarray(accounts)
     account = np.append(accounts, np.zeros(1, accounts.dtype))[position]  # -1 takes the 0
-    return ContactColumns(position[keys.codes], blank[keys.codes], account[keys.codes])
+    return ContactColumns(keys.per_row(position), keys.per_row(blank), keys.per_row(account))
 
 
 def contact_columns_reference(
@@ -245,3 +257,30 @@ def _event_problem(
             f"'{rows.contact_keys[i]}' in {co_src.name} ('{rows.contact_account_at(i)}')"
         )
     return "empty account_id on an anonymous row (contact_id empty): its account is unknown"
+
+
+def duplicate_events(
+    rows: EventRows, events: pd.DataFrame, at: np.ndarray, optional: dict[str, Keys]
+) -> int:
+    """Kept event rows identical to an earlier one, as the file wrote them. Only rows sharing
+    their (account, time) with a neighbour in the sorted events can be one: the rest are never
+    compared."""
+    account = events["account_id"].to_numpy()
+    time = events["time"].to_numpy()
+    same = (account[1:] == account[:-1]) & (time[1:] == time[:-1])
+    shared = np.zeros(len(account), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    if not shared.any():
+        return 0
+    rows_at = np.sort(at[shared])  # in file order: "earlier" is earlier in the file
+    frame = pd.DataFrame(
+        {
+            "t": rows.times.text_of(rows_at),
+            "a": rows.account[rows_at],
+            "c": rows.contact_codes[rows_at],  # a kept row's contact is known, or anonymous
+            "x": rows.activity.codes[rows_at],
+            **{c: k.codes[rows_at] for c, k in optional.items()},
+        }
+    )
+    return int(frame.duplicated().sum())

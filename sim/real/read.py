@@ -94,7 +94,13 @@ from sim.real.conversions import (
     take_as,
     vocab_warning,
 )
-from sim.real.events_file import EventRows, KeptRows, kept_rows, read_event_rows
+from sim.real.events_file import (
+    EventRows,
+    KeptRows,
+    duplicate_events,
+    kept_rows,
+    read_event_rows,
+)
 from sim.real.inputs import CONTACT_OPTIONAL, EVENT_OPTIONAL, INPUT_FILES
 from sim.real.opportunities_file import (
     load_opportunities,
@@ -151,7 +157,7 @@ def read_log(
         _contact_table(co_src, people, codes.index, warnings),
         _account_table(found, codes),
     )
-    duplicates = _duplicate_events(rows, events, at, optional)
+    duplicates = duplicate_events(rows, events, at, optional)
     report = _report(ev_src, co_src, ac_src, rows, kept, people, found, codes, outcomes, warnings)
     report = report_opportunities(report, op_src, opps)
     report = dataclasses.replace(report, duplicate_events=duplicates)
@@ -333,33 +339,6 @@ def _account_table(found: AccountsFile, codes: _AccountCodes) -> pd.DataFrame:
     return ac
 
 
-def _duplicate_events(
-    rows: EventRows, events: pd.DataFrame, at: np.ndarray, optional: dict[str, Keys]
-) -> int:
-    """Kept event rows identical to an earlier one, as the file wrote them. Only rows sharing
-    their (account, time) with a neighbour in the sorted events can be one: the rest are never
-    compared."""
-    account = events["account_id"].to_numpy()
-    time = events["time"].to_numpy()
-    same = (account[1:] == account[:-1]) & (time[1:] == time[:-1])
-    shared = np.zeros(len(account), dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    if not shared.any():
-        return 0
-    rows_at = np.sort(at[shared])  # in file order: "earlier" is earlier in the file
-    frame = pd.DataFrame(
-        {
-            "t": rows.times.text_of(rows_at),
-            "a": rows.account[rows_at],
-            "c": rows.contact_keys.codes[rows_at],
-            "x": rows.activity.codes[rows_at],
-            **{c: k.codes[rows_at] for c, k in optional.items()},
-        }
-    )
-    return int(frame.duplicated().sum())
-
-
 def _report(
     ev_src: Source,
     co_src: Source,
@@ -393,7 +372,7 @@ def _report(
             else None
         ),
         anonymous_events=int((rows.anonymous & keep).sum()),
-        duplicate_events=0,  # counted by _duplicate_events
+        duplicate_events=0,  # counted by duplicate_events
         accounts_filled=int((rows.filled & keep).sum()),
         accounts_total=codes.count,
         accounts_added=codes.count - n_file,

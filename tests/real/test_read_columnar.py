@@ -21,6 +21,7 @@ from sim.real import read_log
 from sim.real import timestamps as ts
 from sim.real.conversions import (
     BLOCK,
+    arrow_key_table,
     arrow_keys,
     id_keys,
     key_codes,
@@ -303,8 +304,12 @@ def test_contact_columns_match_the_row_by_row_reference(col, people):
     accounts = np.arange(len(contacts), dtype=np.int64) * 3 + 1
     fast = contact_columns(keys, contacts, accounts)
     ref = contact_columns_reference(keys, contacts, accounts)
+    # and straight from an Arrow column's chunks, as read_log does
+    arrow = pa.chunked_array([pa.array(col, from_pandas=True)])
+    straight = contact_columns(arrow_key_table(arrow), contacts, accounts)
     for name in ("codes", "anonymous", "known", "account"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+        np.testing.assert_array_equal(getattr(straight, name), getattr(ref, name), err_msg=name)
 
 
 def test_contact_columns_hand_worked():
