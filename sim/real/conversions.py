@@ -5,7 +5,6 @@ keys; numbers, booleans and vocabulary columns are checked, naming the file, row
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,7 +160,7 @@ def arrow_key_table(col: pa.ChunkedArray, ids: bool = True) -> ArrowKeys:
     if not pa.types.is_dictionary(col.type):
         if col.null_count and pa.types.is_integer(col.type):
             value_type = pa.float64()  # as pandas holds integers with nulls
-        col = _dictionary_encoded(col)
+        col = pc.dictionary_encode(col)  # one dictionary shared by every chunk
     dicts, which = _distinct_dictionaries(col)
     values = pa.concat_arrays(dicts) if dicts else pa.array([], col.type.value_type)
     back = None  # each dictionary value's position among the distinct ones
@@ -183,22 +182,6 @@ def arrow_key_table(col: pa.ChunkedArray, ids: bool = True) -> ArrowKeys:
         typed,
         int(merged[-1]),
     )
-
-
-def _dictionary_encoded(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A plain column dictionary-encoded by Arrow (one dictionary shared by every chunk); a big
-    one in two halves on two threads (hashing releases the GIL), each with its dictionary."""
-    if len(col) < 2 * BLOCK or col.num_chunks < 2:
-        return pc.dictionary_encode(col)
-    cut = next(
-        k for k, n in enumerate(np.cumsum([len(c) for c in col.chunks])) if n >= len(col) / 2
-    )
-    halves = [
-        pa.chunked_array(part, col.type) for part in (col.chunks[: cut + 1], col.chunks[cut + 1 :])
-    ]
-    with ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(pc.dictionary_encode, halves))
-    return pa.chunked_array([c for half in done for c in half.chunks])
 
 
 def _distinct_dictionaries(col: pa.ChunkedArray) -> tuple[list[pa.Array], list[int]]:

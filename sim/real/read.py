@@ -23,13 +23,15 @@ UTF-8 text (a byte-order mark is fine) with every column as text: ids stay text,
 columns may be typed (integer ids, timestamp or date columns, numbers, booleans).
 
 Memory and speed: every file is loaded whole, columnar: Arrow reads it (CSV: every column as
-text), ids and names are dictionary-encoded and looked up once per distinct value (never a
-Python string per row, never a per-contact or per-account scan), text timestamps are parsed by
-Arrow. A whole evaluate peaks at about 4-10 bytes of memory per byte of CSV (12-20 per byte of
-Parquet); a file that would not fit in the memory available is refused with a clear message
-before reading (``qualsim import``, in :mod:`sim.real.importer`, converts exports of any size in
-bounded memory; evaluating still needs the whole log). ``benchmarks/speed/bench_real.py``
-measures it at 10 million events.
+text; Parquet events: only the columns read here), ids and names are dictionary-encoded and
+looked up once per distinct value (never a Python string per row, never a per-contact or
+per-account scan), text timestamps are parsed by Arrow. The events file never becomes a pandas
+frame: each column goes from Arrow to the int32 (or smaller) codes and the days of the event
+table, and is let go once converted. A whole evaluate peaks at about 4-10 bytes of memory per
+byte of CSV (12-20 per byte of Parquet); a file that would not fit in the memory available is
+refused with a clear message before reading (``qualsim import``, in :mod:`sim.real.importer`,
+converts exports of any size in bounded memory; evaluating still needs the whole log).
+``benchmarks/speed/bench_real.py`` measures it at 10 million events.
 
 Bad input is never dropped silently. Every message names the file, the line (CSV: 1-based line
 in the file, header = line 1, first data row = line 2, blank lines and quoted line breaks

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from sim.real import read_log
 from sim.real import timestamps as ts
 from sim.real.conversions import (
-    BLOCK,
     arrow_key_table,
     arrow_keys,
     id_keys,
@@ -356,11 +355,9 @@ def arrow_columns(draw) -> pa.ChunkedArray:
 
 
 @SETTINGS
-@given(arrow_columns(), st.booleans(), st.booleans())
-def test_keys_from_arrow_match_keys_of_the_pandas_column(col, as_ids, halves):
-    # halves: blocks of one row, so that a plain column is encoded in two halves on two threads
-    with patch("sim.real.conversions.BLOCK", 1 if halves else BLOCK):
-        fast = arrow_keys(col, ids=as_ids)
+@given(arrow_columns(), st.booleans())
+def test_keys_from_arrow_match_keys_of_the_pandas_column(col, as_ids):
+    fast = arrow_keys(col, ids=as_ids)
     ref = key_codes(_pandas_column(col), ids=as_ids)
     assert list(fast.text()) == list(ref.text())
     assert list(fast.labels) == list(ref.labels)  # the same labels in the same order
@@ -377,15 +374,16 @@ def test_keys_from_arrow_hand_worked():
     assert list(keys.labels) == ["b", "a", ""] and keys.codes.dtype == np.int8
     typed = arrow_keys(pa.chunked_array([pa.array([7, None, 12])]))
     assert typed.typed_int and list(typed.text()) == ["7", "", "12"]
-    plain = pa.chunked_array([pa.array(["x", "y"]), pa.array(["y", None]), pa.array(["z"])])
-    with patch("sim.real.conversions.BLOCK", 1):  # two halves, two dictionaries, one set of keys
-        split = arrow_keys(plain)
-    assert list(split.text()) == ["x", "y", "y", "", "z"] and list(split.labels) == [
-        "x",
-        "y",
-        "z",
-        "",
+    # two row groups' dictionaries, shared by their chunks, unified into one set of keys
+    first, second = pa.array(["x", "y"]), pa.array(["z", "y"])
+    chunks = [
+        pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), first),
+        pa.DictionaryArray.from_arrays(pa.array([1, None], pa.int32()), first),
+        pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), second),
     ]
+    keys = arrow_keys(pa.chunked_array(chunks))
+    assert list(keys.text()) == ["x", "y", "y", "", "z", "y"]
+    assert list(keys.labels) == ["x", "y", "z", ""]
 
 
 @st.composite
