@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from sim.errors import DataError
 from sim.real import read_log
 from sim.real import timestamps as ts
 from sim.real.conversions import (
@@ -505,3 +507,26 @@ def test_days_gathered_a_block_at_a_time_and_the_event_order_match_the_whole_col
         order = _by_account_then_time(account, values, frame)
         np.testing.assert_array_equal(order, ref)
         np.testing.assert_array_equal(frame.days_at(values, order), time[ref])
+
+
+def test_parquet_events_read_only_the_known_columns_and_refuse_one_given_twice(tmp_path):
+    events = pa.table(
+        {
+            " timestamp ": pa.array([np.datetime64("2024-01-02T10:00:00", "ms")]),
+            "account_id": ["A1"],
+            "contact_id": ["c1"],
+            "activity": ["web_visit"],
+            "note": ["not read"],
+        }
+    )
+    pq.write_table(events, tmp_path / "events.parquet")
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,A1\n")
+    real = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv")
+    assert real.report.events.ignored_columns == ("note",)
+    assert real.report.events.rows_read == 1 and real.log.events["time"].tolist() == [10 / 24]
+    twice = events.append_column("timestamp", pa.array([np.datetime64("2024-01-03", "ms")]))
+    pq.write_table(twice, tmp_path / "twice.parquet")
+    with pytest.raises(
+        DataError, match=r"twice\.parquet: column 'timestamp' appears more than once"
+    ):
+        read_log(tmp_path / "twice.parquet", tmp_path / "contacts.csv")
