@@ -12,7 +12,10 @@ Run from the repository root (``python benchmarks/speed/bench_real.py [--quick]`
 3. writes a 100,000-account, 1,000,000-event CSV export, runs ``qualsim import`` (identity
    mapping) and ``qualsim evaluate`` with every shipped rule, and prints the total (target
    < 30 s);
-4. prints each child's peak memory (``os.wait4``'s ``ru_maxrss``) next to the input size.
+4. prints each child's peak memory (``os.wait4``'s ``ru_maxrss``) next to the input size;
+5. with ``--baseline TREE`` (another source tree, e.g. ``git archive main`` unpacked), also
+   times that tree's ``qualsim evaluate`` on the same files, taking turns, and checks that
+   both write the same ``qualifications.csv`` byte for byte.
 
 A missed target prints MISS; nothing is asserted (the script exits 0).
 """
@@ -83,13 +86,14 @@ def seed_rule_sql(kind: str) -> str:
     return sql.replace("FROM events", f"FROM {events}")
 
 
-def run_child(args: list[str]) -> tuple[float, float, int]:
-    """Run a fresh Python process: (wall seconds, its peak resident memory in MiB, exit code)."""
+def run_child(args: list[str], tree: Path = ROOT) -> tuple[float, float, int]:
+    """Run a fresh Python process with the code of source ``tree``: (wall seconds, its peak
+    resident memory in MiB, exit code)."""
     with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
-        env = {**os.environ, "BENCH_PEAK_FILE": peak.name}
+        env = {**os.environ, "BENCH_PEAK_FILE": peak.name, "PYTHONPATH": str(tree)}
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, check=False
+            [sys.executable, *args], cwd=tree, env=env, capture_output=True, check=False
         )
         secs = time.perf_counter() - t0
         kib = peak.read().strip()
@@ -98,8 +102,8 @@ def run_child(args: list[str]) -> tuple[float, float, int]:
     return secs, int(kib or 0) / 1024, proc.returncode
 
 
-def qualsim(*args: str | Path) -> tuple[float, float, int]:
-    return run_child(["-c", QUALSIM, *map(str, args)])
+def qualsim(*args: str | Path, tree: Path = ROOT) -> tuple[float, float, int]:
+    return run_child(["-c", QUALSIM, *map(str, args)], tree)
 
 
 def first_handoffs_agree(ours_csv: Path, sql_csv: Path) -> str:
@@ -119,28 +123,43 @@ def first_handoffs_agree(ours_csv: Path, sql_csv: Path) -> str:
     )
 
 
-def compare_with_duckdb(paths: dict[str, Path], kind: str, work: Path, repeats: int) -> dict:
+def compare_with_duckdb(
+    paths: dict[str, Path], kind: str, work: Path, repeats: int, baseline: Path | None = None
+) -> dict:
     """Time evaluate and the DuckDB query on one export: fresh processes, taking turns,
-    ``repeats`` times each; the best run of each counts (the machine is shared)."""
+    ``repeats`` times each; the best run of each counts (the machine is shared). With a
+    ``baseline`` source tree, its evaluate takes turns too, and must write the same
+    qualifications.csv byte for byte."""
     out = work / f"results-{kind}"
     sql_csv = work / f"duckdb-{kind}.csv"
     evaluate = ["evaluate", "--events", paths["events"], "--contacts", paths["contacts"]]
-    ours, theirs = [], []
+    ours, theirs, base = [], [], []
     for _ in range(repeats):
         ours.append(qualsim(*evaluate, "--policy", SEED_RULE, "--out", out))
         theirs.append(
             run_child(["-c", DUCKDB_CHILD, str(paths["events"]), seed_rule_sql(kind), str(sql_csv)])
         )
+        if baseline is not None:
+            base_out = work / f"baseline-{kind}"
+            base.append(qualsim(*evaluate, "--policy", SEED_RULE, "--out", base_out, tree=baseline))
     agree = "not compared"
     if all(r[2] == 0 for r in ours + theirs):
         agree = first_handoffs_agree(out / "qualifications.csv", sql_csv)
-    return {
+    run = {
         "ours": min(ours),
         "duckdb": min(theirs),
         "runs": (ours, theirs),
         "agree": agree,
         "bytes": paths["events"].stat().st_size,
     }
+    if base:
+        run["baseline"] = min(base)
+        run["baseline_runs"] = base
+        same = (out / "qualifications.csv").read_bytes() == (
+            work / f"baseline-{kind}" / "qualifications.csv"
+        ).read_bytes()
+        run["baseline_same"] = same and all(r[2] == 0 for r in ours + base)
+    return run
 
 
 def big_export(work: Path, accounts: int, events: int, seed: int) -> dict:
@@ -186,6 +205,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=None, help="runs of each (default 2, quick 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", type=Path, default=None, help="keep the files here")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="also time qualsim evaluate from this source tree (e.g. `git archive main` "
+        "unpacked), taking turns on the same files",
+    )
     a = p.parse_args(argv)
     a.accounts = a.accounts or (1_000 if a.quick else 20_000)
     a.events = a.events or (200_000 if a.quick else 10_000_000)
@@ -227,6 +253,15 @@ def report(runs: dict[str, dict], big: dict, args: argparse.Namespace) -> None:
     for kind, r in runs.items():
         ours, theirs = (", ".join(f"{x[0]:.2f}" for x in side) for side in r["runs"])
         console.print(f"  {kind}: every run, qualsim {ours} s; DuckDB {theirs} s (best counts)")
+        if "baseline" in r:
+            b, o = r["baseline"], r["ours"]
+            every = ", ".join(f"{x[0]:.2f}" for x in r["baseline_runs"])
+            same = "identical" if r["baseline_same"] else "[red]DIFFERENT[/red]"
+            console.print(
+                f"  {kind}: baseline {args.baseline}: {every} s, best {b[0]:.2f} s "
+                f"({b[1]:,.0f} MiB) against {o[0]:.2f} s ({o[1]:,.0f} MiB): "
+                f"{b[0] / o[0]:.2f}x; qualifications.csv {same}"
+            )
     total = big["import"][0] + big["evaluate"][0]
     b = Table(
         title=f"{args.big_accounts:,} accounts, {args.big_events:,} events: import + all rules"
@@ -268,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                 work / kind, args.accounts, args.contacts_per_account, args.events, args.seed, kind
             )
             console.print(f"[dim]{kind}: qualsim evaluate, then DuckDB ...[/dim]")
-            runs[kind] = compare_with_duckdb(paths, kind, work, args.repeats)
+            runs[kind] = compare_with_duckdb(paths, kind, work, args.repeats, args.baseline)
         console.print(f"[dim]import + evaluate: {args.big_accounts:,} accounts ...[/dim]")
         big = big_export(work, args.big_accounts, args.big_events, args.seed + 1)
         report(runs, big, args)

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.errors import DataError
 from sim.real.reports import plural
-from sim.real.sources import Source
+from sim.real.sources import Source, as_pandas
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -70,9 +72,14 @@ class Keys:
         """Every row's text (object array): for small files and the reference only."""
         return self.labels[self.codes]
 
+    def per_row(self, per_label: np.ndarray) -> np.ndarray:
+        """``per_label[code of each row]`` (as :meth:`ArrowKeys.per_row`)."""
+        return per_label[self.codes]
+
     def positions(self, index: pd.Index) -> np.ndarray:
-        """Each row's position in ``index`` (-1 where absent), looked up once per label."""
-        return index.get_indexer(self.labels).astype(np.int64)[self.codes]
+        """Each row's position in ``index`` (-1 where absent; int32), looked up once per
+        label."""
+        return index.get_indexer(self.labels).astype(np.int32)[self.codes]
 
 
 def key_codes(col: pd.Series, ids: bool = True) -> Keys:
@@ -97,10 +104,107 @@ def key_codes(col: pd.Series, ids: bool = True) -> Keys:
     return Keys(merged[raw_codes], labels, typed)
 
 
+@dataclass(frozen=True)
+class ArrowKeys:
+    """A column's keys before they are spread over its rows: its dictionary-encoded chunks
+    (``col``), which distinct dictionary each chunk uses (``which``; ``starts``: where each
+    begins among their concatenated values), each dictionary value's code into ``labels``
+    (``merged``), and the code of "" (``empty``, what a null row holds)."""
+
+    col: pa.ChunkedArray
+    which: list[int]
+    starts: np.ndarray
+    merged: np.ndarray
+    labels: np.ndarray
+    typed_int: bool
+    empty: int
+
+    def per_row(self, per_label: np.ndarray) -> np.ndarray:
+        """``per_label[code of each row]``, in its type: one gather per chunk from the
+        chunk's own indices (no per-row codes in between)."""
+        values = per_label[self.merged]
+        null = per_label[self.empty]
+        out = np.empty(len(self.col), dtype=per_label.dtype)
+        at = 0
+        for chunk, j in zip(self.col.chunks, self.which, strict=True):
+            part = out[at : at + len(chunk)]
+            at += len(chunk)
+            if self.starts[j] == self.starts[j + 1]:  # an empty dictionary: every row is null
+                part[:] = null
+                continue
+            index = chunk.indices
+            if chunk.null_count:
+                index = pc.fill_null(index, 0)
+            np.take(values[self.starts[j] : self.starts[j + 1]], index.to_numpy(), out=part)
+            if chunk.null_count:
+                part[chunk.is_null().to_numpy(zero_copy_only=False)] = null
+        return out
+
+    def keys(self) -> Keys:
+        """The :class:`Keys` (codes in the smallest integer type)."""
+        codes = np.arange(len(self.labels), dtype=np.min_scalar_type(-len(self.labels)))
+        return Keys(self.per_row(codes), self.labels, self.typed_int)
+
+
+def arrow_keys(col: pa.ChunkedArray, ids: bool = True) -> Keys:
+    """``key_codes`` of the column converted to pandas (the reference), straight from Arrow
+    (see :func:`arrow_key_table`)."""
+    return arrow_key_table(col, ids).keys()
+
+
+def arrow_key_table(col: pa.ChunkedArray, ids: bool = True) -> ArrowKeys:
+    """The :class:`ArrowKeys` of a column: a dictionary column's chunks share the dictionary of
+    their row group, so each distinct dictionary is read once, and a row's code is one small
+    gather of its index (any other column is dictionary-encoded by Arrow first)."""
+    value_type = None
+    if not pa.types.is_dictionary(col.type):
+        if col.null_count and pa.types.is_integer(col.type):
+            value_type = pa.float64()  # as pandas holds integers with nulls
+        col = pc.dictionary_encode(col)  # one dictionary shared by every chunk
+    dicts, which = _distinct_dictionaries(col)
+    values = pa.concat_arrays(dicts) if dicts else pa.array([], col.type.value_type)
+    back = None  # each dictionary value's position among the distinct ones
+    if len(dicts) > 1:  # hash the dictionaries (not the rows) once more
+        encoded = pc.dictionary_encode(values, null_encoding="encode")
+        values, back = encoded.dictionary, encoded.indices.to_numpy()
+    if value_type is not None:
+        values = values.cast(value_type, safe=False)
+    distinct = as_pandas(pa.table({"v": values}))["v"]
+    texts, typed = id_keys(distinct) if ids else (as_text(distinct), False)
+    merged, labels = pd.factorize(np.append(texts, "").astype(object))
+    starts = np.cumsum([0] + [len(d) for d in dicts])
+    return ArrowKeys(
+        col,
+        which,
+        starts,
+        merged[:-1] if back is None else merged[back],
+        np.asarray(labels, dtype=object),
+        typed,
+        int(merged[-1]),
+    )
+
+
+def _distinct_dictionaries(col: pa.ChunkedArray) -> tuple[list[pa.Array], list[int]]:
+    """The distinct dictionaries of a dictionary column's chunks (the same buffers: the same
+    dictionary) and which one each chunk uses."""
+    dicts: list[pa.Array] = []
+    seen: dict[tuple, int] = {}
+    which = []
+    for chunk in col.chunks:
+        d = chunk.dictionary
+        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
+        which.append(seen.setdefault(key, len(dicts)))
+        if which[-1] == len(dicts):
+            dicts.append(d)
+    return dicts, which
+
+
 def stable_order(codes: np.ndarray) -> np.ndarray:
     """``np.argsort(codes, kind="stable")`` for non-negative integer codes, as least-significant
     -digit radix passes over 16 bits (numpy radix-sorts 16-bit keys: linear time)."""
-    codes = np.asarray(codes, dtype=np.int64)
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        codes = codes.astype(np.int64)
     top = int(codes.max()) if len(codes) else 0
     low = codes.astype(np.uint16) if top <= 0xFFFF else (codes & 0xFFFF).astype(np.uint16)
     order = np.argsort(low, kind="stable")
@@ -115,9 +219,27 @@ def stable_order(codes: np.ndarray) -> np.ndarray:
 def sorted_codes(codes: np.ndarray) -> np.ndarray:
     """``np.sort(codes)`` (= ``codes[stable_order(codes)]``) for non-negative integer codes, as
     int64: each code repeated as often as it occurs (a count and a sequential write instead of
-    a gather through the order)."""
-    counts = np.bincount(np.asarray(codes, dtype=np.int64))
+    a gather through the order), counted a block at a time (no int64 copy of int32 codes)."""
+    codes = np.asarray(codes)
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    counts = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    for at in range(0, len(codes), BLOCK):
+        counts += np.bincount(codes[at : at + BLOCK], minlength=len(counts))
     return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+
+def take_as(values: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
+    """``values[rows].astype(dtype)`` a block at a time (no full-size temporary): int32 codes
+    become an int64 column in one pass."""
+    out = np.empty(len(rows), dtype=dtype)
+    for at in range(0, len(rows), BLOCK):
+        out[at : at + BLOCK] = values[rows[at : at + BLOCK]]
+    return out
+
+
+# Rows per block where a whole-column temporary would only be reduced or copied out.
+BLOCK = 1 << 20
 
 
 def first_true(mask: np.ndarray) -> int:

@@ -19,10 +19,10 @@ import pandas as pd
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.conversions import Keys, first_true, key_codes
+from sim.real.conversions import ArrowKeys, Keys, arrow_key_table, arrow_keys, first_true
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
-from sim.real.timestamps import ISO_HINT, Times, parse_times
+from sim.real.timestamps import ISO_HINT, Times, parse_times_arrow
 from sim.vocab import ACTIVITIES
 
 
@@ -35,7 +35,7 @@ class EventRows:
 
     times: Times
     activity: Keys
-    contact_keys: Keys
+    contact_table: ArrowKeys | Keys  # the contact ids, per distinct value
     account: np.ndarray  # per row: code into account_labels (filled from a known contact)
     account_labels: np.ndarray
     int_account_ids: bool
@@ -43,6 +43,15 @@ class EventRows:
     contact_account: np.ndarray  # per row: code of the contact's account in the contacts file
     anonymous: np.ndarray
     filled: np.ndarray  # took its contact's account
+    _contact_keys: Keys | None = field(default=None, repr=False)
+
+    @property
+    def contact_keys(self) -> Keys:
+        """The contact id of each row (made when asked: for messages)."""
+        if self._contact_keys is None:
+            table = self.contact_table
+            self._contact_keys = table.keys() if isinstance(table, ArrowKeys) else table
+        return self._contact_keys
 
     def account_at(self, row: int) -> str:
         return str(self.account_labels[self.account[row]])
@@ -67,25 +76,30 @@ class KeptRows:
 
 def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarray) -> EventRows:
     """The rows of the events file, with ``contacts`` the index of the contact keys and
-    ``contact_accounts`` their account keys. Ids are looked up once per distinct value, and
-    the timestamps and activities are converted on a second thread meanwhile (Arrow and numpy
-    release the GIL)."""
-    df = src.df
+    ``contact_accounts`` their account keys. Ids are looked up once per distinct value; the
+    contact ids (the most distinct values: the longest encoding) and the timestamps are
+    converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
-        times = pool.submit(parse_times, df["timestamp"])
-        activity = pool.submit(key_codes, df["activity"], ids=False)
-        contact_keys = key_codes(df["contact_id"])
-        accounts = key_codes(df["account_id"])
+        contact = pool.submit(arrow_key_table, src.take("contact_id"))  # read once: let go
+        times = pool.submit(parse_times_arrow, src.take("timestamp"))
+        activity = arrow_keys(src.take("activity"), ids=False)
+        accounts = arrow_keys(src.take("account_id"))
         labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
         space = pd.Index(labels)
-        written = accounts.positions(space)
-        people = contact_columns(contact_keys, contacts, space.get_indexer(contact_accounts))
-        filled = people.known & (written == 0)
+        small = np.min_scalar_type(-len(space))  # account codes: int16 up to 32,767 accounts
+        written = space.get_indexer(accounts.labels).astype(small)[accounts.codes]
+        contact_table = contact.result()
+        people = contact_columns(
+            contact_table, contacts, space.get_indexer(contact_accounts).astype(small)
+        )
+        filled = written == 0  # no account written: take the contact's, if known
+        if filled.any():
+            filled &= people.known
         return EventRows(
             times=times.result(),
-            activity=activity.result(),
-            contact_keys=contact_keys,
-            account=np.where(filled, people.account, written),
+            activity=activity,
+            contact_table=contact_table,
+            account=np.where(filled, people.account, written) if filled.any() else written,
             account_labels=np.asarray(labels, dtype=object),
             int_account_ids=accounts.typed_int,
             contact_codes=people.codes,
@@ -98,25 +112,33 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
 @dataclass
 class ContactColumns:
     """Per event row: its contact's code (-1 when anonymous or unknown), whether it is
-    anonymous or known, and the code of its contact's account (0 when not known)."""
+    anonymous or known, and the code of its contact's account (0 when not known; the type of
+    the accounts given). Contact codes are int32 (the EventLog's int64 column is made when the
+    rows are sorted)."""
 
     codes: np.ndarray
     anonymous: np.ndarray
-    known: np.ndarray
     account: np.ndarray
 
+    @property
+    def known(self) -> np.ndarray:
+        return self.codes >= 0
 
-def contact_columns(keys: Keys, contacts: pd.Index, accounts: np.ndarray) -> ContactColumns:
+
+def contact_columns(
+    keys: Keys | ArrowKeys, contacts: pd.Index, accounts: np.ndarray
+) -> ContactColumns:
     """The :class:`ContactColumns` of the rows' contact ``keys``, with ``contacts`` the index
     of the contacts file's keys and ``accounts`` the account code of each of its contacts:
     worked out once per distinct key, then one gather per column (see
-    :func:`contact_columns_reference`)."""
-    position = contacts.get_indexer(keys.labels).astype(np.int64)
+    :func:`contact_columns_reference`); from :class:`ArrowKeys`, straight from the chunks'
+    indices."""
+    position = contacts.get_indexer(keys.labels).astype(np.int32)
     blank = keys.labels == ""
     position[blank] = -1
-    account = np.append(np.asarray(accounts, np.int64), 0)[position]  # -1 takes the 0
-    codes = position[keys.codes]
-    return ContactColumns(codes, blank[keys.codes], codes >= 0, account[keys.codes])
+    accounts = np.asarray(accounts)
+    account = np.append(accounts, np.zeros(1, accounts.dtype))[position]  # -1 takes the 0
+    return ContactColumns(keys.per_row(position), keys.per_row(blank), keys.per_row(account))
 
 
 def contact_columns_reference(
@@ -130,9 +152,8 @@ def contact_columns_reference(
         codes.append(at)
         anonymous.append(key == "")
         account.append(int(accounts[at]) if at >= 0 else 0)
-    codes_ = np.array(codes, dtype=np.int64)
     return ContactColumns(
-        codes_, np.array(anonymous, bool), codes_ >= 0, np.array(account, np.int64)
+        np.array(codes, dtype=np.int32), np.array(anonymous, bool), np.array(account, np.int64)
     )
 
 
@@ -146,7 +167,7 @@ def _reasons(rows: EventRows) -> np.ndarray:
         "account_mismatch": known & (rows.account != rows.contact_account),
         "missing_account": rows.account == rows.empty_account,
     }
-    reason = np.full(len(rows.contact_codes), -1, dtype=np.int64)
+    reason = np.full(len(rows.contact_codes), -1, dtype=np.int8)
     for k in range(len(SKIP_REASONS) - 1, -1, -1):
         reason[problems[SKIP_REASONS[k]]] = k
     return reason
@@ -236,3 +257,30 @@ def _event_problem(
             f"'{rows.contact_keys[i]}' in {co_src.name} ('{rows.contact_account_at(i)}')"
         )
     return "empty account_id on an anonymous row (contact_id empty): its account is unknown"
+
+
+def duplicate_events(
+    rows: EventRows, events: pd.DataFrame, at: np.ndarray, optional: dict[str, Keys]
+) -> int:
+    """Kept event rows identical to an earlier one, as the file wrote them. Only rows sharing
+    their (account, time) with a neighbour in the sorted events can be one: the rest are never
+    compared."""
+    account = events["account_id"].to_numpy()
+    time = events["time"].to_numpy()
+    same = (account[1:] == account[:-1]) & (time[1:] == time[:-1])
+    shared = np.zeros(len(account), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    if not shared.any():
+        return 0
+    rows_at = np.sort(at[shared])  # in file order: "earlier" is earlier in the file
+    frame = pd.DataFrame(
+        {
+            "t": rows.times.text_of(rows_at),
+            "a": rows.account[rows_at],
+            "c": rows.contact_codes[rows_at],  # a kept row's contact is known, or anonymous
+            "x": rows.activity.codes[rows_at],
+            **{c: k.codes[rows_at] for c, k in optional.items()},
+        }
+    )
+    return int(frame.duplicated().sum())

@@ -23,13 +23,15 @@ UTF-8 text (a byte-order mark is fine) with every column as text: ids stay text,
 columns may be typed (integer ids, timestamp or date columns, numbers, booleans).
 
 Memory and speed: every file is loaded whole, columnar: Arrow reads it (CSV: every column as
-text), ids and names are dictionary-encoded and looked up once per distinct value (never a
-Python string per row, never a per-contact or per-account scan), text timestamps are parsed by
-Arrow. A whole evaluate peaks at about 4-10 bytes of memory per byte of CSV (12-20 per byte of
-Parquet); a file that would not fit in the memory available is refused with a clear message
-before reading (``qualsim import``, in :mod:`sim.real.importer`, converts exports of any size in
-bounded memory; evaluating still needs the whole log). ``benchmarks/speed/bench_real.py``
-measures it at 10 million events.
+text; Parquet events: only the columns read here), ids and names are dictionary-encoded and
+looked up once per distinct value (never a Python string per row, never a per-contact or
+per-account scan), text timestamps are parsed by Arrow. The events file never becomes a pandas
+frame: each column goes from Arrow to the int32 (or smaller) codes and the days of the event
+table, and is let go once converted. A whole evaluate peaks at about 4-10 bytes of memory per
+byte of CSV (12-20 per byte of Parquet); a file that would not fit in the memory available is
+refused with a clear message before reading (``qualsim import``, in :mod:`sim.real.importer`,
+converts exports of any size in bounded memory; evaluating still needs the whole log).
+``benchmarks/speed/bench_real.py`` measures it at 10 million events.
 
 Bad input is never dropped silently. Every message names the file, the line (CSV: 1-based line
 in the file, header = line 1, first data row = line 2, blank lines and quoted line breaks
@@ -83,17 +85,24 @@ from sim.eventlog import EventLog
 from sim.real.accounts_file import AccountsFile, outcome_table, read_accounts_file
 from sim.real.conversions import (
     Keys,
+    arrow_keys,
     as_text,
     check_not_empty,
     check_unique,
     first_true,
     id_keys,
-    key_codes,
     sorted_codes,
     stable_order,
+    take_as,
     vocab_warning,
 )
-from sim.real.events_file import EventRows, KeptRows, kept_rows, read_event_rows
+from sim.real.events_file import (
+    EventRows,
+    KeptRows,
+    duplicate_events,
+    kept_rows,
+    read_event_rows,
+)
 from sim.real.inputs import CONTACT_OPTIONAL, EVENT_OPTIONAL, INPUT_FILES
 from sim.real.opportunities_file import (
     load_opportunities,
@@ -150,7 +159,7 @@ def read_log(
         _contact_table(co_src, people, codes.index, warnings),
         _account_table(found, codes),
     )
-    duplicates = _duplicate_events(rows, events, at, optional)
+    duplicates = duplicate_events(rows, events, at, optional)
     report = _report(ev_src, co_src, ac_src, rows, kept, people, found, codes, outcomes, warnings)
     report = report_opportunities(report, op_src, opps)
     report = dataclasses.replace(report, duplicate_events=duplicates)
@@ -245,20 +254,21 @@ def _event_table(
     at = np.flatnonzero(keep)
     everything = len(at) == len(keep)  # then no row needs picking out: skip the gathers
     with ThreadPoolExecutor(2) as pool:
-        texts = {c: pool.submit(key_codes, src.df[c], ids=False) for c in _optional(src)}
-        account = accounts.get_indexer(rows.account_labels).astype(np.int64)[
+        texts = {c: pool.submit(arrow_keys, src.take(c), ids=False) for c in _optional(src)}
+        account = accounts.get_indexer(rows.account_labels).astype(np.int32)[
             rows.account if everything else rows.account[at]
         ]
-        time = frame.days(rows.times.values if everything else rows.times.values[at])
-        order = _by_account_then_time(account, time)
+        values = rows.times.values if everything else rows.times.values[at]
+        order = _by_account_then_time(account, values, frame)
         at = order if everything else at[order]
         optional = {c: k.result() for c, k in texts.items()}
-        columns = [time, rows.contact_codes, rows.activity.codes]
-        columns += [k.codes for k in optional.values()]
-        picks = [order] + [at] * (len(columns) - 1)
-        gathered = pool.map(np.take, columns, picks)
+        contacts = pool.submit(take_as, rows.contact_codes, at, np.int64)  # int32 codes
+        times = pool.submit(frame.days_at, values, order)
+        columns = [rows.activity.codes, *(k.codes for k in optional.values())]
+        gathered = pool.map(np.take, columns, [at] * len(columns))
         account = sorted_codes(account)  # = account[order], counted out while they gather
-        time, contact, activity, *other = gathered
+        activity, *other = gathered
+        contact, time = contacts.result(), times.result()
     vocab = pd.Index(ACTIVITIES).get_indexer(rows.activity.labels).astype(np.int8)
     activity = pd.Categorical.from_codes(vocab[activity], list(ACTIVITIES))  # a byte per event
     ev = pd.DataFrame(  # fresh arrays: no consolidating copy
@@ -270,17 +280,22 @@ def _event_table(
     return ev, at, optional
 
 
-def _by_account_then_time(account: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """The stable order by (account, time): a radix sort by account after a stable sort by
-    time (none when the file is already in time order, as exports usually are)."""
-    if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
-        by_time = np.argsort(time, kind="stable")
-        return by_time[stable_order(account[by_time])]
+def _by_account_then_time(account: np.ndarray, values: np.ndarray, frame: TimeFrame) -> np.ndarray:
+    """The stable order by (account, days since the origin): a radix sort by account after a
+    stable sort by days (none when the file is already in time order, as exports usually
+    are: then the days are in order too, and never made whole here)."""
+    ints = values.view(np.int64)  # in order, NaT (the smallest) can only come first
+    nat = len(ints) > 0 and ints[0] == np.iinfo(np.int64).min
+    if len(ints) > 1 and (nat or not bool(np.all(ints[1:] >= ints[:-1]))):
+        time = frame.days(values)
+        if not bool(np.all(time[1:] >= time[:-1])):
+            by_time = np.argsort(time, kind="stable")
+            return by_time[stable_order(account[by_time])]
     return stable_order(account)
 
 
 def _optional(src: Source, columns: tuple[str, ...] = EVENT_OPTIONAL) -> list[str]:
-    return [c for c in columns if c in src.df.columns]
+    return [c for c in columns if c in src.columns]
 
 
 def _contact_table(
@@ -326,33 +341,6 @@ def _account_table(found: AccountsFile, codes: _AccountCodes) -> pd.DataFrame:
     return ac
 
 
-def _duplicate_events(
-    rows: EventRows, events: pd.DataFrame, at: np.ndarray, optional: dict[str, Keys]
-) -> int:
-    """Kept event rows identical to an earlier one, as the file wrote them. Only rows sharing
-    their (account, time) with a neighbour in the sorted events can be one: the rest are never
-    compared."""
-    account = events["account_id"].to_numpy()
-    time = events["time"].to_numpy()
-    same = (account[1:] == account[:-1]) & (time[1:] == time[:-1])
-    shared = np.zeros(len(account), dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    if not shared.any():
-        return 0
-    rows_at = np.sort(at[shared])  # in file order: "earlier" is earlier in the file
-    frame = pd.DataFrame(
-        {
-            "t": rows.times.text_of(rows_at),
-            "a": rows.account[rows_at],
-            "c": rows.contact_keys.codes[rows_at],
-            "x": rows.activity.codes[rows_at],
-            **{c: k.codes[rows_at] for c, k in optional.items()},
-        }
-    )
-    return int(frame.duplicated().sum())
-
-
 def _report(
     ev_src: Source,
     co_src: Source,
@@ -373,7 +361,7 @@ def _report(
     return ImportReport(
         events=FileReport(
             ev_src.name,
-            len(ev_src.df),
+            ev_src.num_rows,
             int(keep.sum()),
             kept.skipped,
             kept.first_skipped,
@@ -386,7 +374,7 @@ def _report(
             else None
         ),
         anonymous_events=int((rows.anonymous & keep).sum()),
-        duplicate_events=0,  # counted by _duplicate_events
+        duplicate_events=0,  # counted by duplicate_events
         accounts_filled=int((rows.filled & keep).sum()),
         accounts_total=codes.count,
         accounts_added=codes.count - n_file,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,8 @@ def csv_errors(name: str, empty_hint: str) -> Iterator[None]:
 # kind (measured by benchmarks/speed/bench_real.py, peak of a whole `qualsim evaluate` over the
 # input's size: 3.8x for 10 M events in a 694 MiB CSV file, 9.8x for 1 M events and 1 M
 # contacts in 101 MB of CSV with all shipped rules, 12.4x for the 10 M events as a 125 MiB
-# Parquet file; ids and names are held dictionary-encoded, never a Python string per row).
+# Parquet file; since the events file stays in Arrow, 3.2x and 9.3-10.3x for the 10 M events;
+# ids and names are held dictionary-encoded, never a Python string per row).
 MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
 
 
@@ -94,7 +94,17 @@ def check_memory(path: Path, role: str, kind: str = "csv") -> None:
 
 
 class Source:
-    """One input file loaded whole (CSV: every column as text), and where its rows came from."""
+    """One input file loaded whole, and where its rows came from.
+
+    The events file stays in Arrow (``table``: the columns ``read_log`` knows, never converted
+    to pandas; its text ids and names dictionary-encoded when read from Parquet): take its
+    columns with :meth:`arrow`. Other files, and a CSV file Arrow cannot read as pandas would,
+    are a pandas frame (``df``; CSV: every column as text), made from the table when asked."""
+
+    table: pa.Table | None = None
+    _df: pd.DataFrame | None = None
+    _columns: list[str] | None = None
+    _rows: int | None = None
 
     def __init__(self, path, role: str, required: Sequence[str], optional: Sequence[str]):
         self.path = Path(path)
@@ -113,9 +123,8 @@ class Source:
         check_memory(self.path, role, kind)
         self.kind = kind
         self._line_cache: dict[int, int] = {}
-        self.df = self._read(required)
-        self.df.columns = [str(c).strip() for c in self.df.columns]
-        found = list(self.df.columns)
+        known = (*required, *optional)
+        found, rows = self._read(required, known)
         missing = [c for c in required if c not in found]
         if missing:
             named = ", ".join(f"'{c}'{did_you_mean(c, found)}" for c in missing)
@@ -125,22 +134,78 @@ class Source:
                 + (f" (optional: {', '.join(optional)})" if optional else "")
                 + f"; columns found: {', '.join(found) if found else '(none)'}"
             )
-        if len(self.df) == 0:
+        twice = sorted({c for c in found if c in known and found.count(c) > 1})
+        if twice:
+            raise DataError(f"{self.name}: column '{twice[0]}' appears more than once")
+        if rows == 0:
             raise DataError(f"{self.name}: the {role} file has a header but no data rows")
-        known = set(required) | set(optional)
+        self._rows = rows
+        self._columns = list(self.table.column_names) if self.table is not None else found
         self.ignored = tuple(c for c in found if c not in known)
 
-    def _read(self, required: Sequence[str]) -> pd.DataFrame:
+    @property
+    def df(self) -> pd.DataFrame:
+        """The file as pandas (CSV: every column as text)."""
+        if self._df is None:
+            assert self.table is not None
+            self._df = as_pandas(self.table)
+        return self._df
+
+    @df.setter
+    def df(self, frame: pd.DataFrame) -> None:
+        self._df, self.table = frame, None
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns read (Parquet events: those ``read_log`` knows), taken ones included."""
+        if self._columns is None:
+            return list(self.table.column_names if self.table is not None else self.df.columns)
+        return self._columns
+
+    @property
+    def num_rows(self) -> int:
+        if self._rows is None:
+            return self.table.num_rows if self.table is not None else len(self.df)
+        return self._rows
+
+    def arrow(self, column: str) -> pa.ChunkedArray:
+        """One column as Arrow (from pandas when the file was read by pandas)."""
+        if self.table is not None:
+            return self.table.column(column)
+        return pa.chunked_array([pa.array(self.df[column], from_pandas=True)])
+
+    def take(self, column: str) -> pa.ChunkedArray:
+        """:meth:`arrow`, and the table lets go of the column: its memory goes as soon as the
+        caller is done with it (``df`` then lacks it)."""
+        col = self.arrow(column)
+        if self.table is not None:
+            self.table = self.table.drop_columns([column])
+        return col
+
+    def _read(self, required: Sequence[str], known: Sequence[str]) -> tuple[list[str], int]:
+        """Read the file: its (stripped) column names and its number of rows. The events
+        file is kept as Arrow (Parquet: only the columns ``read_log`` knows)."""
+        events = self.role == "events"
         if self.kind == "parquet":
             try:
-                return _read_parquet(self.path, self.role == "events")
+                table, found = _read_parquet(self.path, known if events else None)
             except Exception as exc:  # pyarrow raises many types for a bad file
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
-        fast = _read_csv_arrow(self.path, self.role == "events")
-        if fast is not None:
-            return fast
-        with csv_errors(self.name, f"expected a header line: {', '.join(required)}"):
-            return pd.read_csv(self.path, **TEXT_CSV)
+        else:
+            csv_table = _read_csv_arrow(self.path)
+            if csv_table is None:
+                with csv_errors(self.name, f"expected a header line: {', '.join(required)}"):
+                    frame = pd.read_csv(self.path, **TEXT_CSV)
+                frame.columns = [str(c).strip() for c in frame.columns]
+                self._df = frame
+                return list(frame.columns), len(frame)
+            table = csv_table.rename_columns([c.strip() for c in csv_table.column_names])
+            found = table.column_names
+        if events:
+            self.table = table
+        else:
+            self._df = as_pandas(table)
+        return found, table.num_rows
 
     # -- where a row came from -----------------------------------------------------------------
     def lines(self, rows: Sequence[int]) -> dict[int, int]:
@@ -183,7 +248,7 @@ class Source:
 TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=float("nan"))
 
 
-def _pandas(table: pa.Table) -> pd.DataFrame:
+def as_pandas(table: pa.Table) -> pd.DataFrame:
     """An Arrow table as pandas: text stays in Arrow memory, dictionary columns become
     categoricals (their codes and distinct values, never a Python string per row)."""
     return table.to_pandas(
@@ -191,21 +256,28 @@ def _pandas(table: pa.Table) -> pd.DataFrame:
     )
 
 
-def _read_parquet(path: Path, dictionary: bool) -> pd.DataFrame:
-    """A Parquet file; with ``dictionary`` its text columns other than ``timestamp`` are
-    dictionary-encoded (ids and names repeat over millions of events)."""
-    if not dictionary:
-        return _pandas(pq.read_table(path))
+def _read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, list[str]]:
+    """A Parquet file and its (stripped) column names. With ``known`` (the events file), only
+    those columns are read, and its text columns other than ``timestamp`` whose values repeat
+    (:func:`_repeated`) dictionary-encoded: Parquet builds the dictionary of a column a
+    writer stored in dictionary pages fast (each row group's distinct values once, see
+    :func:`sim.real.conversions.arrow_keys`), and hashes every value of plain pages (then
+    Arrow's own encoding of the text is faster)."""
     file = pq.ParquetFile(path)
+    names = [str(f.name) for f in file.schema_arrow]
+    found = [n.strip() for n in names]
+    if known is None:
+        return file.read(), found
+    wanted = [n for n in names if n.strip() in known]
     text = [
         f.name
         for f in file.schema_arrow
-        if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        if f.name in wanted
+        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
         and f.name.strip() != "timestamp"
     ]
-    repeated = _repeated(path, text)
-    table = pq.read_table(path, read_dictionary=repeated)
-    return pandas_encoded(table, [c for c in text if c not in repeated])
+    table = pq.read_table(path, columns=wanted, read_dictionary=_repeated(path, text))
+    return table.rename_columns([n.strip() for n in table.column_names]), found
 
 
 # A text column whose first row group has at most this share of distinct values is read
@@ -242,35 +314,6 @@ def repeated_reference(path: Path, text: list[str]) -> list[str]:
     return [c for c in text if pc.count_distinct(group.column(c)).as_py() <= rows * _REPEATED_SHARE]
 
 
-def pandas_encoded(table: pa.Table, columns: list[str]) -> pd.DataFrame:
-    """``_pandas(_encoded(table, columns))`` (the reference), a column at a time on two threads
-    (Arrow's encoding and conversion release the GIL): a big column's encoding overlaps the
-    others' conversion."""
-    names = table.column_names
-    if len(set(names)) != len(names):
-        return _pandas(_encoded(table, columns))
-
-    def one(name: str) -> pd.Series:
-        col = table.column(name)
-        if name in columns:
-            col = pc.dictionary_encode(col.combine_chunks())
-        return _pandas(pa.table({name: col}))[name]
-
-    # the biggest dictionary encodings first: the other thread converts the rest meanwhile
-    first = sorted(names, key=lambda n: (n not in columns, -table.column(n).nbytes))
-    with ThreadPoolExecutor(2) as pool:
-        done = dict(zip(first, pool.map(one, first), strict=True))
-    return pd.DataFrame({n: done[n] for n in names}, copy=False)
-
-
-def _encoded(table: pa.Table, columns: list[str]) -> pa.Table:
-    """The table with ``columns`` dictionary-encoded by Arrow."""
-    for c in columns:
-        k = table.schema.get_field_index(c)
-        table = table.set_column(k, c, pc.dictionary_encode(table.column(k).combine_chunks()))
-    return table
-
-
 def _csv_header(path: Path) -> list[str] | None:
     """The header's column names as pandas would read them, or None where Arrow's reading
     could differ from pandas' (no header, empty or repeated names)."""
@@ -287,17 +330,16 @@ def _csv_header(path: Path) -> list[str] | None:
     return None
 
 
-def _read_csv_arrow(path: Path, dictionary: bool) -> pd.DataFrame | None:
-    """A CSV file read by Arrow, every column as text (with ``dictionary``, every column but
-    ``timestamp`` then dictionary-encoded: measured faster than the reader's own dictionary
-    conversion), or None when Arrow cannot read it exactly as pandas
-    would (then ``pd.read_csv`` reads it, and gives its own message for a bad file)."""
+def _read_csv_arrow(path: Path) -> pa.Table | None:
+    """A CSV file read by Arrow, every column as text, or None when Arrow cannot read it
+    exactly as pandas would (then ``pd.read_csv`` reads it, and gives its own message for a
+    bad file)."""
     header = _csv_header(path)
     if header is None:
         return None
     types = dict.fromkeys(header, pa.string())
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             path,
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -306,6 +348,3 @@ def _read_csv_arrow(path: Path, dictionary: bool) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
-    if dictionary:
-        return pandas_encoded(table, [c for c in header if c.strip() != "timestamp"])
-    return _pandas(table)

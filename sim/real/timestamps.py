@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from sim.errors import DataError
 from sim.real.conversions import as_text, first_true
-from sim.real.sources import Source
+from sim.real.sources import Source, as_pandas
 
 US_PER_DAY = 86_400_000_000
 _ISO = (
@@ -41,15 +41,15 @@ ISO_HINT = "expected an ISO 8601 date or date-time such as 2024-03-01 or 2024-03
 class Times:
     """Parsed timestamps: naive datetime64[us] (UTC when they had an offset), NaT where bad.
 
-    ``raw`` is the column as read; ``text`` (what the file said, for messages) is made from it
-    only when asked for, ``text_at(i)`` for one row."""
+    ``raw`` is the column as read (pandas, or Arrow); ``text`` (what the file said, for
+    messages) is made from it only when asked for, ``text_at(i)`` for one row."""
 
     values: np.ndarray
     bad: np.ndarray
     date: np.ndarray  # a plain date (no clock)
     aware: np.ndarray  # a date-time that had an offset
     naive: np.ndarray  # a date-time without an offset
-    raw: pd.Series
+    raw: pd.Series | pa.ChunkedArray
     sep: str = "T"
     fraction: bool = False
     _text: np.ndarray | None = field(default=None, repr=False)
@@ -69,10 +69,14 @@ class Times:
         """What the file said on some rows (positions)."""
         if self._text is not None:
             return self._text[rows]
+        if isinstance(self.raw, pa.ChunkedArray):
+            return _as_written(self.raw.take(pa.array(rows, pa.int64())))
         return _as_written(self.raw.iloc[rows])
 
 
-def _as_written(col: pd.Series) -> np.ndarray:
+def _as_written(col: pd.Series | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):  # as the column converted to pandas says it
+        col = as_pandas(pa.table({"v": col}))["v"]
     if pd.api.types.is_datetime64_any_dtype(col):
         text = col.astype(str).to_numpy(dtype=object)
         text[col.isna().to_numpy()] = ""
@@ -94,8 +98,62 @@ def parse_times(col: pd.Series) -> Times:
     if pd.api.types.is_datetime64_any_dtype(col):
         return _typed_times(col)
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
-        return _parse_arrow_text(col)
+        arr = pa.array(col.array)
+        whole = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        return _parse_arrow_text(whole, col)
     return parse_times_reference(col)
+
+
+def parse_times_arrow(col: pa.ChunkedArray) -> Times:
+    """:func:`parse_times` of the column converted to pandas, straight from Arrow where that
+    is plain: a typed timestamp column (seconds to microseconds) is scaled to microseconds
+    in place, a text column parsed by Arrow; anything else goes through pandas."""
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return _parse_arrow_text(col.combine_chunks(), col)
+    typed = _arrow_typed_times(col) if pa.types.is_timestamp(col.type) else None
+    return typed if typed is not None else parse_times(as_pandas(pa.table({"v": col}))["v"])
+
+
+# Microseconds per unit of a typed Arrow timestamp column read without pandas.
+_US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _arrow_typed_times(col: pa.ChunkedArray) -> Times | None:
+    """A typed timestamp column as :func:`_typed_times` reads it from pandas (UTC for a
+    column with a time zone: Arrow stores UTC), written once into one array; None for
+    nanoseconds or values outside datetime64[us] (pandas' path then)."""
+    factor = _US_PER_UNIT.get(col.type.unit)
+    if factor is None:
+        return None
+    limits = pc.min_max(col).values()
+    top = np.iinfo(np.int64).max // factor
+    if any(v.is_valid and abs(v.cast(pa.int64()).as_py()) >= top for v in limits):
+        return None
+    ints = np.empty(len(col), dtype=np.int64)
+    at = 0
+    for chunk in col.chunks:
+        stored = np.frombuffer(chunk.buffers()[1], np.int64, chunk.offset + len(chunk))
+        part = ints[at : at + len(chunk)]
+        np.multiply(stored[chunk.offset :], factor, out=part)
+        if chunk.null_count:
+            part[chunk.is_null().to_numpy(zero_copy_only=False)] = np.iinfo(np.int64).min
+        at += len(chunk)
+    values = ints.view("datetime64[us]")
+    dt = ~np.isnat(values)
+    none = np.zeros(len(values), dtype=bool)
+    aware = col.type.tz is not None
+    return Times(
+        values,
+        ~dt,
+        none,
+        dt if aware else none,
+        none if aware else dt,
+        col,
+        "T",
+        _has_fraction(values, dt),
+    )
 
 
 def parse_times_reference(col: pd.Series) -> Times:
@@ -148,13 +206,10 @@ def _has_fraction(values: np.ndarray, valid: np.ndarray) -> bool:
     return False
 
 
-def _parse_arrow_text(col: pd.Series) -> Times:
-    """The Arrow path of :func:`parse_times` for a text column held by Arrow: Arrow's regular
-    expressions classify, Arrow's strict ISO 8601 cast parses each group (pandas where the cast
-    refuses any value of it)."""
-    arr = pa.array(col.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+def _parse_arrow_text(arr: pa.Array, raw: pd.Series | pa.ChunkedArray) -> Times:
+    """The Arrow path of :func:`parse_times` for a text column held by Arrow (``arr``; ``raw``
+    the column as read): Arrow's regular expressions classify, Arrow's strict ISO 8601 cast
+    parses each group (pandas where the cast refuses any value of it)."""
     s = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
     n = len(s)
     with ThreadPoolExecutor(2) as pool:  # the two regular expressions side by side
@@ -171,7 +226,7 @@ def _parse_arrow_text(col: pd.Series) -> Times:
     dt = (naive | aware) & ~bad
     sep = " " if dt.any() and s[first_true(dt)].as_py()[10] == " " else "T"
     fraction = _has_fraction(values, dt)
-    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, col, sep, fraction)
+    return Times(values, bad, date & ~bad, aware & ~bad, naive & ~bad, raw, sep, fraction)
 
 
 def _np(mask: pa.Array) -> np.ndarray:
@@ -282,6 +337,20 @@ class TimeFrame:
             part = slice(at, at + CHUNK)
             out[part] = (ints[part] - origin) / US_PER_DAY
         out[np.isnat(values)] = np.nan
+        return out
+
+    def days_at(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``days(values)[rows]``, gathered and converted a block at a time: one full-size
+        array (the result) instead of two."""
+        ints = values.astype("datetime64[us]", copy=False).view(np.int64)
+        origin = self.origin64.astype(np.int64)
+        nat = np.iinfo(np.int64).min
+        out = np.empty(len(rows), dtype=np.float64)
+        for at in range(0, len(rows), CHUNK):
+            part = slice(at, at + CHUNK)
+            picked = ints[rows[part]]
+            out[part] = (picked - origin) / US_PER_DAY
+            out[part][picked == nat] = np.nan
         return out
 
 

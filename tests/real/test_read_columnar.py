@@ -1,7 +1,8 @@
 """The columnar read path of ``sim.real.read_log`` against its plain references, on random
-inputs: dictionary-encoded keys vs per-row ``id_keys``, Arrow's timestamp parse vs pandas',
-the radix sort vs numpy's stable sort, Arrow's CSV reading vs pandas', duplicates counted only
-within shared (account, time) vs every row compared, and Parquet read dictionary-encoded or not.
+inputs: dictionary-encoded keys vs per-row ``id_keys``, keys and timestamps straight from Arrow
+vs from the column converted to pandas, Arrow's timestamp parse vs pandas', the radix sort vs
+numpy's stable sort, Arrow's CSV reading vs pandas', duplicates counted only within shared
+(account, time) vs every row compared, and Parquet read dictionary-encoded or not.
 """
 
 from __future__ import annotations
@@ -13,24 +14,38 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from sim.errors import DataError
 from sim.real import read_log
 from sim.real import timestamps as ts
-from sim.real.conversions import id_keys, key_codes, sorted_codes, stable_order
+from sim.real.conversions import (
+    arrow_key_table,
+    arrow_keys,
+    id_keys,
+    key_codes,
+    sorted_codes,
+    stable_order,
+    take_as,
+)
 from sim.real.events_file import contact_columns, contact_columns_reference
 from sim.real.sources import (
     TEXT_CSV,
     TEXT_DTYPE,
     Source,
-    _encoded,
-    _pandas,
     _repeated,
-    pandas_encoded,
+    as_pandas,
     repeated_reference,
 )
-from sim.real.timestamps import US_PER_DAY, TimeFrame, parse_times, parse_times_reference
+from sim.real.timestamps import (
+    US_PER_DAY,
+    TimeFrame,
+    parse_times,
+    parse_times_arrow,
+    parse_times_reference,
+)
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TMP = settings(
@@ -290,8 +305,12 @@ def test_contact_columns_match_the_row_by_row_reference(col, people):
     accounts = np.arange(len(contacts), dtype=np.int64) * 3 + 1
     fast = contact_columns(keys, contacts, accounts)
     ref = contact_columns_reference(keys, contacts, accounts)
+    # and straight from an Arrow column's chunks, as read_log does
+    arrow = pa.chunked_array([pa.array(col, from_pandas=True)])
+    straight = contact_columns(arrow_key_table(arrow), contacts, accounts)
     for name in ("codes", "anonymous", "known", "account"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+        np.testing.assert_array_equal(getattr(straight, name), getattr(ref, name), err_msg=name)
 
 
 def test_contact_columns_hand_worked():
@@ -303,28 +322,132 @@ def test_contact_columns_hand_worked():
     assert got.account.tolist() == [8, 0, 5, 0, 8]
 
 
+def _pandas_column(col: pa.ChunkedArray) -> pd.Series:
+    """The column as the files' pandas frames held it: the reference's input."""
+    return as_pandas(pa.table({"v": col}))["v"]
+
+
+@st.composite
+def arrow_columns(draw) -> pa.ChunkedArray:
+    """Text or integer columns in chunks: plain, dictionary-encoded with one dictionary
+    shared by several chunks (as Parquet hands a row group over), or a dictionary per chunk
+    (with values the others lack, unused ones, and nulls)."""
+    kind = draw(st.sampled_from(["text", "int", "large"]))
+    value = ids if kind != "int" else st.integers(-3, 10**12)
+    vtype = {"text": pa.string(), "int": pa.int64(), "large": pa.large_string()}[kind]
+    parts = draw(st.lists(st.lists(st.one_of(value, st.none()), max_size=8), max_size=4))
+    how = draw(st.sampled_from(["plain", "shared", "own"]))
+    if how == "plain":
+        return pa.chunked_array([pa.array(p, vtype) for p in parts], vtype)
+    if how == "own":
+        chunks = [pa.array(p, vtype).dictionary_encode() for p in parts]
+        return pa.chunked_array(chunks, pa.dictionary(pa.int32(), vtype))
+    # one dictionary (with an unused value) shared by every chunk
+    words = list(dict.fromkeys(v for p in parts for v in p if v is not None))
+    words += [draw(value)]
+    words = list(dict.fromkeys(words))
+    dictionary = pa.array(words, vtype)
+    chunks = [
+        pa.DictionaryArray.from_arrays(
+            pa.array([None if v is None else words.index(v) for v in p], pa.int32()), dictionary
+        )
+        for p in parts
+    ]
+    return pa.chunked_array(chunks, pa.dictionary(pa.int32(), vtype))
+
+
 @SETTINGS
-@given(
-    st.lists(st.one_of(ids, st.none()), max_size=30),
-    st.lists(st.sampled_from(["a", "b", "c"]), max_size=30),
-    st.booleans(),
-    st.booleans(),
-)
-def test_columns_converted_on_two_threads_match_the_reference(first, second, encode, chunked):
-    n = min(len(first), len(second))
-    table = pa.table(
-        {
-            "t": pa.array(np.arange(n).astype("datetime64[s]")),
-            "x": pa.array(first[:n], pa.string()),
-            "y": second[:n],
-        }
+@given(arrow_columns(), st.booleans())
+def test_keys_from_arrow_match_keys_of_the_pandas_column(col, as_ids):
+    fast = arrow_keys(col, ids=as_ids)
+    ref = key_codes(_pandas_column(col), ids=as_ids)
+    assert list(fast.text()) == list(ref.text())
+    assert list(fast.labels) == list(ref.labels)  # the same labels in the same order
+    np.testing.assert_array_equal(fast.codes, ref.codes)
+    assert fast.typed_int == ref.typed_int
+
+
+def test_keys_from_arrow_hand_worked():
+    shared = pa.array(["b", " a", "a"])
+    idx = [pa.array([0, 1, None, 2], pa.int32()), pa.array([2, 0], pa.int32())]
+    col = pa.chunked_array([pa.DictionaryArray.from_arrays(i, shared) for i in idx])
+    keys = arrow_keys(col)
+    assert list(keys.text()) == ["b", "a", "", "a", "a", "b"]  # " a" and "a" are one key
+    assert list(keys.labels) == ["b", "a", ""] and keys.codes.dtype == np.int8
+    typed = arrow_keys(pa.chunked_array([pa.array([7, None, 12])]))
+    assert typed.typed_int and list(typed.text()) == ["7", "", "12"]
+    # two row groups' dictionaries, shared by their chunks, unified into one set of keys
+    first, second = pa.array(["x", "y"]), pa.array(["z", "y"])
+    chunks = [
+        pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), first),
+        pa.DictionaryArray.from_arrays(pa.array([1, None], pa.int32()), first),
+        pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), second),
+    ]
+    keys = arrow_keys(pa.chunked_array(chunks))
+    assert list(keys.text()) == ["x", "y", "y", "", "z", "y"]
+    assert list(keys.labels) == ["x", "y", "z", ""]
+
+
+@st.composite
+def typed_times(draw) -> pa.ChunkedArray:
+    unit = draw(st.sampled_from(["s", "ms", "us", "ns"]))
+    tz = draw(st.sampled_from([None, "UTC", "Europe/Paris"]))
+    big = 10**12 if unit != "ns" else 10**15
+    parts = draw(
+        st.lists(st.lists(st.one_of(st.none(), st.integers(-big, big)), max_size=6), max_size=3)
     )
-    if chunked and n > 1:
-        table = pa.concat_tables([table.slice(0, n // 2), table.slice(n // 2)])
-    columns = ["x", "y"] if encode else ["y"]
-    fast = pandas_encoded(table, columns)
-    ref = _pandas(_encoded(table, columns))
-    pd.testing.assert_frame_equal(fast, ref)
+    if draw(st.booleans()) and unit == "s":
+        parts.append([10**13])  # beyond datetime64[us] in seconds: pandas' path
+    typ = pa.timestamp(unit, tz)
+    col = pa.chunked_array([pa.array(p, pa.int64()).cast(typ) for p in parts], typ)
+    if draw(st.booleans()) and len(col) > 2:
+        col = col.slice(1)  # a chunk with an offset
+    return col
+
+
+@SETTINGS
+@given(st.one_of(typed_times(), st.lists(st.one_of(timestamps(), st.none()), max_size=20)))
+@example(pa.chunked_array([pa.array([0, None, 1500], pa.timestamp("ms", "UTC"))]))
+def test_times_from_arrow_match_times_of_the_pandas_column(col):
+    if isinstance(col, list):
+        col = pa.chunked_array([pa.array(col, pa.string())])
+    try:
+        ref = parse_times(_pandas_column(col))
+        ref_text = ref.text
+    except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, NotImplementedError):
+        return  # pandas cannot hold or write it: nothing to compare
+    fast = parse_times_arrow(col)
+    np.testing.assert_array_equal(fast.values, ref.values)
+    for part in ("bad", "date", "aware", "naive"):
+        np.testing.assert_array_equal(getattr(fast, part), getattr(ref, part), err_msg=part)
+    assert (fast.sep, fast.fraction) == (ref.sep, ref.fraction)
+    assert list(fast.text) == list(ref_text)
+    rows = np.arange(len(col))[::-1]
+    assert list(fast.text_of(rows)) == list(ref_text[rows])
+
+
+def test_times_from_arrow_hand_worked():
+    col = pa.chunked_array([pa.array([1_500, None], pa.timestamp("ms", "Europe/Paris"))])
+    t = parse_times_arrow(col)
+    assert t.values[0] == np.datetime64("1970-01-01T00:00:01.500", "us")  # UTC, as stored
+    assert list(t.bad) == [False, True] and list(t.aware) == [True, False] and t.fraction
+    assert t.text_at(0) == "1970-01-01 01:00:01.500+01:00"  # as pandas writes milliseconds
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2**31 - 1), max_size=50), st.integers(1, 4), st.data())
+def test_take_as_a_block_at_a_time_matches_a_whole_gather(values, block, data):
+    codes = np.array(values, dtype=np.int32)
+    rows = np.array(
+        data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=30))
+        if len(values)
+        else [],
+        dtype=np.int64,
+    )
+    with patch("sim.real.conversions.BLOCK", block):
+        got = take_as(codes, rows, np.int64)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, codes[rows].astype(np.int64))
 
 
 @SETTINGS
@@ -348,3 +471,62 @@ def test_days_and_fractions_a_block_at_a_time_match_whole_columns(micros, chunk)
     with patch.object(ts, "CHUNK", chunk):
         np.testing.assert_array_equal(frame.days(values), ref)
         assert ts._has_fraction(values, valid) == ref_fraction
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(0, 10**12))), max_size=40
+    ),
+    st.integers(1, 5),
+    st.booleans(),
+)
+@example([(1, 3), (0, 3), (1, 1)], 1, False)
+def test_days_gathered_a_block_at_a_time_and_the_event_order_match_the_whole_columns(
+    pairs, chunk, in_time_order
+):
+    from sim.real.read import _by_account_then_time
+
+    if in_time_order:
+        pairs = sorted(pairs, key=lambda p: -1 if p[1] is None else p[1])
+    account = np.array([a for a, _ in pairs], dtype=np.int32)
+    values = np.array(
+        [np.datetime64("NaT") if m is None else np.datetime64(m, "us") for _, m in pairs],
+        dtype="datetime64[us]",
+    )
+    origin = np.datetime64("2024-01-01", "us")
+    frame = TimeFrame(pd.Timestamp(origin), origin, "datetime", "%Y")
+    time = frame.days(values)
+    # the reference: days first, then a stable sort by days and one by account
+    if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
+        by_time = np.argsort(time, kind="stable")
+        ref = by_time[np.argsort(account[by_time], kind="stable")]
+    else:
+        ref = np.argsort(account, kind="stable")
+    with patch.object(ts, "CHUNK", chunk):
+        order = _by_account_then_time(account, values, frame)
+        np.testing.assert_array_equal(order, ref)
+        np.testing.assert_array_equal(frame.days_at(values, order), time[ref])
+
+
+def test_parquet_events_read_only_the_known_columns_and_refuse_one_given_twice(tmp_path):
+    events = pa.table(
+        {
+            " timestamp ": pa.array([np.datetime64("2024-01-02T10:00:00", "ms")]),
+            "account_id": ["A1"],
+            "contact_id": ["c1"],
+            "activity": ["web_visit"],
+            "note": ["not read"],
+        }
+    )
+    pq.write_table(events, tmp_path / "events.parquet")
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,A1\n")
+    real = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv")
+    assert real.report.events.ignored_columns == ("note",)
+    assert real.report.events.rows_read == 1 and real.log.events["time"].tolist() == [10 / 24]
+    twice = events.append_column("timestamp", pa.array([np.datetime64("2024-01-03", "ms")]))
+    pq.write_table(twice, tmp_path / "twice.parquet")
+    with pytest.raises(
+        DataError, match=r"twice\.parquet: column 'timestamp' appears more than once"
+    ):
+        read_log(tmp_path / "twice.parquet", tmp_path / "contacts.csv")
