@@ -28,6 +28,7 @@ from policies.evaluation import evaluate, sweep
 from policies.explain import explain_accounts
 from policies.kernels.frame import Frame
 from policies.kernels.output import QUALIFICATION_COLUMNS
+from policies.kernels.views import policy_view
 from policies.loading import value_at, with_value
 from policies.registry import kind_of
 from policies.schema import PolicyBase
@@ -77,15 +78,18 @@ def output_contract(policy: PolicyBase, log: EventLog, cuts: int) -> None:
 
 
 def input_untouched(policy: PolicyBase, log: EventLog, cuts: int) -> None:
-    """The log's events, contacts and accounts are the same after an evaluation."""
-    tables = {"events": log.events, "contacts": log.contacts, "accounts": log.accounts}
-    before = {name: t.copy(deep=True) for name, t in tables.items()}
-    evaluate(policy, log)
-    for name, was in before.items():
-        try:
-            pd.testing.assert_frame_equal(getattr(log, name), was)
-        except AssertionError:
-            _fail(policy, f"modified the input log ({name})")
+    """The log's events, contacts and accounts are the same after an evaluation: the log given
+    and the log as the policy sees it (without system events, say), which is what its kind's
+    evaluator receives."""
+    for given in (log, policy_view(policy, log)[0]):
+        tables = {"events": given.events, "contacts": given.contacts, "accounts": given.accounts}
+        before = {name: t.copy(deep=True) for name, t in tables.items()}
+        evaluate(policy, given)
+        for name, was in before.items():
+            try:
+                pd.testing.assert_frame_equal(getattr(given, name), was)
+            except AssertionError:
+                _fail(policy, f"modified the input log ({name})")
 
 
 def deterministic(policy: PolicyBase, log: EventLog, cuts: int) -> None:
