@@ -33,7 +33,7 @@ import pandas as pd
 from pydantic import Field
 
 from policies.evaluation import evaluate
-from policies.loading import resolve_policy, load_policy
+from policies.loading import load_policy, no_such_policy, resolve_policy
 from policies.schema import PolicyBase, Strict
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import LineMap, read_yaml_file
@@ -94,7 +94,7 @@ def run_cases(path: str | Path) -> tuple[str, list[Outcome]]:
             raise ConfigError(f"{path}:{line}: policy: {exc}") from None
         if not target.exists():
             line = lines.line_of(("policy",))
-            raise ConfigError(f"{path}:{line}: policy: no shipped policy or file {spec.policy!r}")
+            raise ConfigError(f"{path}:{line}: policy: {no_such_policy(spec.policy)}")
     policy = load_policy(spec.policy, relative_to=path)
     return policy.name, [_run(policy, case) for case in spec.cases]
 

@@ -32,14 +32,16 @@ def load_policy(source: str | Path | dict[str, Any], relative_to: Path | None = 
     ``relative_to`` is the config file that references ``source`` (a combinator, a sweep, a
     test file): ``source`` then resolves inside that file's folder tree (no absolute paths, no
     ``..``, no symlinks leading out) or is a shipped name, and so do a dict's members. Without
-    it the user named ``source``: any path is read. Either way the files a policy ``extends``
-    and its members stay in its own folder tree."""
+    it the user named ``source``: any path is read. Either way a policy's members stay in its
+    own folder tree; a policy extends no other file (its ``extends`` is refused unread)."""
     if isinstance(source, dict):
         data, chain = dict(source), [ConfigFile(Path("<dict>"), source, LineMap(None))]
         origin = relative_to
     else:
         start = resolve_policy(str(source), relative_to)
-        data, chain = load_config_chain(start, resolve_policy, named=relative_to is None)
+        if relative_to is not None and not start.exists():
+            raise no_such_policy(str(source))
+        data, chain = load_config_chain(start, _no_extends, named=relative_to is None)
         origin = chain[0].path
     known = kinds()
     kind = data.get("kind")
@@ -56,6 +58,17 @@ def load_policy(source: str | Path | dict[str, Any], relative_to: Path | None = 
     if isinstance(policy, Combinator):
         policy._members = _members(policy, origin, chain[0])
     return policy
+
+
+def no_such_policy(ref: str) -> ConfigError:
+    """The error for a policy reference that names no shipped policy and no file."""
+    hint = did_you_mean(ref, shipped_policies())
+    return ConfigError(f"{ref}: no shipped policy or file of that name{hint}")
+
+
+def _no_extends(ref: str, relative_to: Path | None) -> Path:
+    """Policies have no ``extends``: refuse it before reading anything it names."""
+    raise ConfigError("a policy cannot extend another file (list members with kind: any/all)")
 
 
 def shipped_policies() -> dict[str, Path]:
@@ -115,7 +128,7 @@ def _check_member(ref: str, origin: Path, own: ConfigFile, i: int) -> None:
     except ConfigError as exc:
         raise ConfigError(f"{where}: policies[{i}]: {exc}") from None
     if not target.exists():
-        raise ConfigError(f"{where}: policies[{i}]: no shipped policy or file {ref!r}")
+        raise ConfigError(f"{where}: policies[{i}]: {no_such_policy(ref)}")
 
 
 _LOADING: list[str] = []  # the members being loaded, innermost last
