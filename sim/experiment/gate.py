@@ -173,12 +173,14 @@ def write_baseline(table: pd.DataFrame, suite: Suite, base: Path, path: str | Pa
 
 
 def read_baseline(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """A baseline file: its rows and its header (suite, suite_hash, qualsim_version)."""
+    """A baseline file: its rows and its header (suite, suite_hash, qualsim_version). Read as a
+    config file (it arrives through pull requests too): a regular file of at most 1 MiB."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: baseline not found (create it with --update-baseline)")
+    text = read_config_text(path)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = json.loads(text)
         rows = pd.DataFrame(payload["rows"], columns=GATE_COLUMNS)
     except (ValueError, KeyError, TypeError) as exc:
         raise DataError(f"{path}: not a qualsim baseline file ({exc})") from None

@@ -151,6 +151,12 @@ CASES_CLI = [
         "suite.yaml:2: scenarios[0].scenario: '{d}/out/scenario.yaml' is an absolute path",
     ),
     Case(
+        "gate-baseline-dev-zero",
+        {"team/suite.yaml": "policies: [mql_only]\n" + SUITE},
+        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline", "/dev/zero"],
+        "/dev/zero: cannot read a config file from a character device",
+    ),
+    Case(
         "sweep-scenario",
         {**OUT, "team/sw.yaml": "scenario: ../out/scenario.yaml\npolicies: [{policy: mql_only}]\n"},
         lambda d: ["sweep", str(d / "team/sw.yaml"), "--out", str(d / "runs")],
