@@ -265,7 +265,6 @@ def _describe(err: Mapping[str, Any], model: type[BaseModel], data: Any) -> tupl
         "less_than_equal": f"must be <= {ctx.get('le')}",
         "literal_error": f"expected one of {ctx.get('expected')}",
         "float_parsing": "expected a number",
-        "finite_number": "expected a finite number (not NaN or infinite)",
         "float_type": "expected a number",
         "int_parsing": "expected a whole number",
         "int_type": "expected a whole number",

@@ -60,6 +60,12 @@ CASES_CLI = [
     Case("fifo", {"team/p.yaml": "@fifo"}, _f("team/p.yaml"), "from a pipe (FIFO)"),
     Case("directory", {"team/d.yaml/x": "a: 1\n"}, _f("team/d.yaml"), "from a directory"),
     Case(
+        "huge-file",
+        {"team/s.yaml": "extends: enterprise\n" + "#" * (2 << 20) + "\n"},
+        _f("team/s.yaml"),
+        "2,097,173 bytes is far larger than any config file (at most 1,048,576 bytes, 1 MiB)",
+    ),
+    Case(
         "deep-nesting",
         {"team/s.yaml": "a: " + "[" * 100_000 + "\n"},
         _f("team/s.yaml"),

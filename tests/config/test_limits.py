@@ -98,14 +98,14 @@ def test_window_days_inf_through_the_api_is_an_error() -> None:
     """A dict never meets the YAML reader: the shared field types refuse it."""
     data = {"name": "w", "kind": "mqa_count", "window_days": math.inf}
     data["any"] = [{"unique_contacts": 3}]
-    with pytest.raises(ConfigError, match=r"window_days: expected a finite number"):
+    with pytest.raises(ConfigError, match=r"window_days: Input should be a finite number"):
         policies.load_policy(data)
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_non_finite_points_through_the_api_are_errors(value: float) -> None:
     data = {"name": "p", "kind": "mql", "threshold": 10, "points": {"web_visit": value}}
-    with pytest.raises(ConfigError, match=r"points\.web_visit: expected a finite number"):
+    with pytest.raises(ConfigError, match=r"points\.web_visit: Input should be a finite number"):
         policies.load_policy(data)
 
 

@@ -194,8 +194,9 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
 
 def scenario_source(spec: SweepSpec, base: Path | None) -> str:
     """The sweep's scenario: a preset name, or its file inside the sweep file's folder tree
-    (ConfigError for an absolute path, ``..`` or a symlink leading out)."""
-    found = _scenario_path(spec.scenario, base or Path())
+    (ConfigError for an absolute path, ``..`` or a symlink leading out). Without a ``base`` (a
+    spec built through the API) the scenario is the caller's own choice, taken as it is."""
+    found = _scenario_path(spec.scenario, base) if base is not None else None
     return spec.scenario if found is None else str(found)
 
 
@@ -208,7 +209,7 @@ def _load_policy(ref: str, base: Path | None) -> pol.PolicyBase:
     """A sweep's policy: a shipped name or a file inside the sweep file's folder tree."""
     if base is None:
         return pol.load_policy(ref)
-    return pol.load_policy(ref, relative_to=base / "sweep.yaml")
+    return pol.load_policy(ref, relative_to=base / "sweep.yaml")  # any file name in ``base``
 
 
 def config_hash(spec: SweepSpec, base: Path | None = None) -> str:
