@@ -53,13 +53,17 @@ def _resolve(ref: str, relative_to: Path | None) -> Path:
 def load_scenario(
     source: str | Path | Scenario | dict[str, Any] = DEFAULT_SCENARIO,
     overrides: dict[str, Any] | None = None,
+    *,
+    named: bool = True,
 ) -> Scenario:
     """Load and validate a scenario: a preset name, a YAML path, a dict or a Scenario.
 
     ``overrides`` is merged on top (nested dicts merge, other values replace), e.g.
     ``{"accounts": {"count": 500}}``. Raises ``ConfigError`` naming the file, line, field path
     and what was expected. The file named here may be anywhere; the files it ``extends`` must
-    be presets or lie in its own folder tree (no absolute paths, no ``..``).
+    be presets or lie in its own folder tree (no absolute paths, no ``..``). ``named=False``
+    says the user did not name the file (a sweep references it): errors then give its name,
+    lines and field paths but not its values.
     """
     rule = replaces_whole(Scenario)
     chain: list[ConfigFile]
@@ -74,7 +78,7 @@ def load_scenario(
             data = deep_merge(base, data, rule)
         chain.insert(0, ConfigFile(Path("<dict>"), source, LineMap(None)))
     else:
-        data, chain = load_config_chain(_resolve(str(source), None), _resolve, rule)
+        data, chain = load_config_chain(_resolve(str(source), None), _resolve, rule, named)
     if overrides:
         data = deep_merge(data, overrides, rule)
         chain.insert(0, ConfigFile(Path("<overrides>"), overrides, LineMap(None)))

@@ -261,3 +261,14 @@ def test_a_resolved_reference_is_always_inside_the_tree(
         assert _inside(found, tree)
         assert found == tree / ref
     assert refused == (absolute or ".." in parts or not _inside(tree / ref, tree))
+
+
+def test_a_sweep_does_not_echo_its_scenario_file_s_values(tmp_path: Path) -> None:
+    secret = "SECRET_VALUE_52"
+    (tmp_path / "world.yaml").write_text(f"extends: enterprise\nhorizon_days: {secret}\n", "utf-8")
+    path = tmp_path / "sweep.yaml"
+    path.write_text(_sweep(scenario="world.yaml"), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_sweep(path)
+    assert f"{tmp_path / 'world.yaml'}:2: horizon_days: expected a number" in str(info.value)
+    assert secret not in str(info.value)

@@ -185,7 +185,7 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
         for k, v in sample.items():
             _set_path(over, k, _jsonable(v))
         try:
-            load_scenario(src, overrides=over or None)
+            load_scenario(src, overrides=over or None, named=spec.scenario in PRESETS)
         except QualsimError as exc:
             what = f"uncertain values {sample}" if sample else "overrides"
             return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
