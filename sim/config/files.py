@@ -71,6 +71,8 @@ def read_config_bytes(path: str | os.PathLike[str]) -> bytes:
         raise ConfigError(f"{source}: cannot read file: it is a directory") from exc
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read file: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # a NUL byte in the path
+        raise ConfigError(f"{source!r}: not a file name ({exc})") from exc
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -134,6 +136,8 @@ def resolve_reference(ref: str, folder: Path, names: Mapping[str, Path] | None =
     p = Path(ref)
     if not ref.strip():
         raise ConfigError(f"an empty reference; {_RULE}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in ref):
+        raise ConfigError(f"{ref!r} contains a control character; expected a file name")
     if p.is_absolute() or ref.startswith(("/", "\\")) or p.drive:
         raise ConfigError(f"{ref!r} is an absolute path; {_RULE}")
     if ".." in p.parts or ".." in ref.replace("\\", "/").split("/"):

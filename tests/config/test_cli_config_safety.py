@@ -117,6 +117,12 @@ CASES_CLI = [
         "s.yaml:1: extends: 'l.yaml' is a symlink that leads out",
     ),
     Case(
+        "extends-nul-byte",
+        {"team/s.yaml": 'extends: "a\\0b.yaml"\n'},
+        _f("team/s.yaml"),
+        "s.yaml:1: extends: 'a\\x00b.yaml' contains a control character",
+    ),
+    Case(
         "policy-extends",
         {**OUT, "team/p.yaml": "extends: {d}/out/foreign.yaml\nname: p\nkind: mql\n"},
         _f("team/p.yaml"),

@@ -272,3 +272,12 @@ def test_a_sweep_does_not_echo_its_scenario_file_s_values(tmp_path: Path) -> Non
         load_sweep(path)
     assert f"{tmp_path / 'world.yaml'}:2: horizon_days: expected a number" in str(info.value)
     assert secret not in str(info.value)
+
+
+@pytest.mark.parametrize("ref", ['"a\\0b.yaml"', '"x\\ty.yaml"', '"\\e[31m.yaml"'])
+def test_a_reference_with_a_control_character_is_refused(tmp_path: Path, ref: str) -> None:
+    """A NUL byte used to end in a ValueError traceback from realpath; escapes are no names."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"extends: {ref}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"s\.yaml:1: extends: .* contains a control character"):
+        sim.load_scenario(path)
