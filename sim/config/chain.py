@@ -15,6 +15,7 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from sim.config.files import real_path
 from sim.config.strict_yaml import LineMap, did_you_mean, format_path, read_yaml_file
 from sim.errors import ConfigError
 
@@ -132,7 +133,7 @@ def load_config_chain(
     seen: list[Path] = []
     current: Path | None = path
     while current is not None:
-        key = current.resolve()
+        key = real_path(current)
         if key in seen:
             loop = " -> ".join(str(p) for p in [*seen, key])
             line = chain[-1].lines.line_of(("extends",))
@@ -157,7 +158,7 @@ def load_config_chain(
             child = current
             try:
                 current = resolve(parent, child)
-                if current.resolve() not in seen and not current.is_file():
+                if real_path(current) not in seen and not current.is_file():
                     raise ConfigError(f"{current}: file not found")
             except ConfigError as exc:
                 raise ConfigError(f"{child}:{line}: extends: {exc}") from None

@@ -28,7 +28,13 @@ from pathlib import Path
 
 from sim.errors import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "read_config_bytes", "read_config_text", "resolve_reference"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "read_config_bytes",
+    "read_config_text",
+    "real_path",
+    "resolve_reference",
+]
 
 MAX_CONFIG_BYTES = 1 << 20
 """The largest config file qualsim reads (1 MiB): the shipped presets are under 20 KB."""
@@ -143,7 +149,15 @@ def resolve_reference(ref: str, folder: Path, names: Mapping[str, Path] | None =
     if ".." in p.parts or ".." in ref.replace("\\", "/").split("/"):
         raise ConfigError(f"{ref!r} goes up with '..'; {_RULE}")
     target = folder / p
-    root = folder.resolve()
-    if not target.resolve().is_relative_to(root):
+    if not real_path(target).is_relative_to(real_path(folder)):
         raise ConfigError(f"{ref!r} is a symlink that leads out of {folder}; {_RULE}")
     return target
+
+
+def real_path(path: Path) -> Path:
+    """``path`` with every symlink followed; ConfigError for a symlink loop (Python 3.11's
+    ``Path.resolve`` raises RuntimeError there)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise ConfigError(f"{path}: cannot follow its symlinks ({exc})") from None

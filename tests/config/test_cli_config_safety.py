@@ -123,6 +123,16 @@ CASES_CLI = [
         "s.yaml:1: extends: 'a\\x00b.yaml' contains a control character",
     ),
     Case(
+        "symlink-loop",
+        {
+            "team/a.yaml": "@link:team/b.yaml",
+            "team/b.yaml": "@link:team/a.yaml",
+            "team/p.yaml": "name: b\nkind: any\npolicies: [a.yaml]\n",
+        },
+        _f("team/p.yaml"),
+        "p.yaml:3: policies[0]: {d}/team/a.yaml: cannot follow its symlinks",
+    ),
+    Case(
         "policy-extends",
         {**OUT, "team/p.yaml": "extends: {d}/out/foreign.yaml\nname: p\nkind: mql\n"},
         _f("team/p.yaml"),

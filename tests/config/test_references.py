@@ -281,3 +281,14 @@ def test_a_reference_with_a_control_character_is_refused(tmp_path: Path, ref: st
     path.write_text(f"extends: {ref}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"s\.yaml:1: extends: .* contains a control character"):
         sim.load_scenario(path)
+
+
+def test_a_symlink_loop_is_an_error_not_a_runtime_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    child = tmp_path / "s.yaml"
+    child.write_text("extends: a.yaml\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"s\.yaml:1: extends: .*a\.yaml: cannot follow its sym"):
+        sim.load_scenario(child)
+    with pytest.raises(ConfigError, match=r"a\.yaml: cannot follow its symlinks"):
+        sim.load_scenario(tmp_path / "a.yaml")  # named by the user
