@@ -1,10 +1,10 @@
 """Policy test cases written as YAML, so teams can pin their own rules in their CI
 (``qualsim test-policy tests.yaml``), in the spirit of OpenFisca's YAML tests.
 
-A file names a policy (a path relative to the file, a shipped name, or the policy inline) and
-lists cases; each case is a tiny event log and the handoffs expected from it::
+A file names a policy (a path inside the file's own folder tree, a shipped name, or the policy
+inline) and lists cases; each case is a tiny event log and the handoffs expected from it::
 
-    policy: ../policies/mqa_count.yaml
+    policy: rules/mqa_count.yaml      # in this file's folder tree, or a shipped name
     cases:
       - name: four people within a week qualify a tier-2 account
         accounts: [{account_id: acme, tier: 2}]
@@ -33,10 +33,12 @@ import pandas as pd
 from pydantic import Field
 
 from policies.evaluation import evaluate
-from policies.loading import load_policy
+from policies.loading import load_policy, no_such_policy, resolve_policy
 from policies.schema import PolicyBase, Strict
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import LineMap, read_yaml_file
+from sim.config.types import Float
+from sim.errors import ConfigError
 from sim.eventlog import EventLog
 from sim.vocab import Activity
 
@@ -47,7 +49,7 @@ class Expected(Strict):
     """One expected handoff."""
 
     account: Id
-    day: float
+    day: Float
     rule: str | None = None
     contact: Id | None = None
 
@@ -56,7 +58,7 @@ class Case(Strict):
     """A tiny history and what the policy must do with it."""
 
     name: Annotated[str, Field(min_length=1)]
-    events: list[tuple[float, Id, Id | None, Activity]]
+    events: list[tuple[Float, Id, Id | None, Activity]]
     contacts: list[dict[str, Any]] = Field(default_factory=list)
     accounts: list[dict[str, Any]] = Field(default_factory=list)
     expect: list[Expected]
@@ -84,12 +86,16 @@ def run_cases(path: str | Path) -> tuple[str, list[Outcome]]:
     path = Path(path)
     data, lines = read_yaml_file(path)
     spec = validate_model(CaseFile, data, [ConfigFile(path, data, lines)], what="policy tests")
-    if isinstance(spec.policy, dict):
-        policy = load_policy(spec.policy)
-    else:
-        ref = Path(spec.policy)
-        candidate = ref if ref.is_absolute() else path.parent / ref
-        policy = load_policy(candidate if candidate.exists() else spec.policy)
+    if isinstance(spec.policy, str):
+        try:
+            target = resolve_policy(spec.policy, path)
+        except ConfigError as exc:
+            line = lines.line_of(("policy",))
+            raise ConfigError(f"{path}:{line}: policy: {exc}") from None
+        if not target.exists():
+            line = lines.line_of(("policy",))
+            raise ConfigError(f"{path}:{line}: policy: {no_such_policy(spec.policy)}")
+    policy = load_policy(spec.policy, relative_to=path)
     return policy.name, [_run(policy, case) for case in spec.cases]
 
 

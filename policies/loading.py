@@ -17,6 +17,7 @@ from typing import Any
 from policies.registry import kinds
 from policies.schema import Combinator, PolicyBase
 from sim.config.chain import ConfigFile, load_config_chain, validate_model
+from sim.config.files import resolve_reference
 from sim.config.strict_yaml import LineMap, did_you_mean
 from sim.errors import ConfigError
 
@@ -24,34 +25,64 @@ SHIPPED = Path(__file__).parent / "shipped"
 MAX_NESTING = 16  # combinators inside combinators: deeper is taken for a cycle
 
 
-def load_policy(source: str | Path | dict[str, Any]) -> PolicyBase:
+def load_policy(source: str | Path | dict[str, Any], relative_to: Path | None = None) -> PolicyBase:
     """Load and validate a policy: a YAML path, a shipped policy's name (``mqa_count``) or a
-    dict. Raises ``ConfigError`` naming the file, line, field path and expectation."""
+    dict. Raises ``ConfigError`` naming the file, line, field path and expectation.
+
+    ``relative_to`` is the config file that references ``source`` (a combinator, a sweep, a
+    test file): ``source`` then resolves inside that file's folder tree (no absolute paths, no
+    ``..``, no symlinks leading out) or is a shipped name, and so do a dict's members. Without
+    it the user named ``source``: any path is read. Either way a policy's members stay in its
+    own folder tree; a policy extends no other file (its ``extends`` is refused unread)."""
     if isinstance(source, dict):
         data, chain = dict(source), [ConfigFile(Path("<dict>"), source, LineMap(None))]
+        origin = relative_to
     else:
-        data, chain = load_config_chain(_resolve(str(source), None), _resolve)
+        start = resolve_policy(str(source), relative_to)
+        if relative_to is not None and not start.exists():
+            raise no_such_policy(str(source))
+        data, chain = load_config_chain(start, _no_extends, named=relative_to is None)
+        origin = chain[0].path
     known = kinds()
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in known:
         where = chain[0].path
         line = chain[0].lines.line_of(("kind",))
         hint = did_you_mean(str(kind), known) if isinstance(kind, str) else ""
-        got = "missing" if kind is None else f"got {kind!r}"
+        got = "missing" if kind is None else f"got {kind!r}" if chain[0].named else "unknown"
         raise ConfigError(
             f"{where}{':' + str(line) if line else ''}: kind: expected one of "
             f"{', '.join(sorted(known))} ({got}){hint}"
         )
     policy = validate_model(known[kind], data, chain, what=f"{kind} policy")
     if isinstance(policy, Combinator):
-        policy._members = _members(policy, chain[0].path)
+        policy._members = _members(policy, origin, chain[0])
     return policy
 
 
-def _resolve(ref: str, relative_to: Path | None) -> Path:
+def no_such_policy(ref: str) -> ConfigError:
+    """The error for a policy reference that names no shipped policy and no file."""
+    hint = did_you_mean(ref, shipped_policies())
+    return ConfigError(f"{ref}: no shipped policy or file of that name{hint}")
+
+
+def _no_extends(ref: str, relative_to: Path | None) -> Path:
+    """Policies have no ``extends``: refuse it before reading anything it names."""
+    raise ConfigError("a policy cannot extend another file (list members with kind: any/all)")
+
+
+def shipped_policies() -> dict[str, Path]:
+    """The shipped policies by name (the names any policy reference may use)."""
+    return {p.stem: p for p in sorted(SHIPPED.glob("*.yaml"))}
+
+
+def resolve_policy(ref: str, relative_to: Path | None) -> Path:
+    """A policy reference: a path the user gave (``relative_to`` None; a shipped name when no
+    such file exists), or a reference from the file ``relative_to``: a shipped name or a path
+    inside its folder tree."""
+    if relative_to is not None:
+        return resolve_reference(ref, relative_to.parent, shipped_policies())
     p = Path(ref)
-    if not p.is_absolute() and relative_to is not None:
-        p = relative_to.parent / p
     if not p.exists():
         shipped = SHIPPED / f"{ref}.yaml"
         if shipped.exists():
@@ -59,20 +90,20 @@ def _resolve(ref: str, relative_to: Path | None) -> Path:
     return p
 
 
-def _members(policy: Combinator, path: Path) -> list[PolicyBase]:
-    """A combinator's member policies, loaded: files relative to the combinator's own file,
-    shipped names, or inline policies; they need distinct names."""
-    base = path.parent if not str(path).startswith("<") else None
+def _members(policy: Combinator, origin: Path | None, own: ConfigFile) -> list[PolicyBase]:
+    """A combinator's member policies, loaded: files inside the folder tree of the file that
+    holds the combinator (``origin``), shipped names, or inline policies; they need distinct
+    names. Without an ``origin`` (a dict given through the API) names resolve as the user's."""
+    path = own.path
     members = []
     for i, ref in enumerate(policy.policies):
         if len(_LOADING) >= MAX_NESTING:
             raise ConfigError(f"{path}: policies nest too deep (a cycle?)")
         _LOADING.append(f"{path}: policies[{i}]")
         try:
-            source: str | Path | dict[str, Any] = ref
-            if isinstance(ref, str) and base is not None and (base / ref).exists():
-                source = base / ref
-            members.append(load_policy(source))
+            if isinstance(ref, str) and origin is not None:
+                _check_member(ref, origin, own, i)
+            members.append(load_policy(ref, relative_to=origin))
         finally:
             _LOADING.pop()
     deaf = [m.name for m in members if m.include_sales_touches and not policy.include_sales_touches]
@@ -91,6 +122,19 @@ def _members(policy: Combinator, path: Path) -> list[PolicyBase]:
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: member policies need distinct names: {names}")
     return members
+
+
+def _check_member(ref: str, origin: Path, own: ConfigFile, i: int) -> None:
+    """Refuse, with the combinator's file, line and ``policies[i]``, a member reference that
+    leaves the combinator's folder tree or names no file."""
+    line = own.lines.line_of(("policies", i))
+    where = f"{own.path}:{line}" if line else str(own.path)
+    try:
+        target = resolve_policy(ref, origin)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: policies[{i}]: {exc}") from None
+    if not target.exists():
+        raise ConfigError(f"{where}: policies[{i}]: {no_such_policy(ref)}")
 
 
 _LOADING: list[str] = []  # the members being loaded, innermost last

@@ -27,10 +27,9 @@ from policies.cleaning import Exclusion
 from policies.sales_touches import sales_named
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
+from sim.config.types import Float, NonNegFloat, PositiveFloat
 from sim.vocab import SALES_ACTIVITIES, SYSTEM_ACTIVITIES, Activity, Role, Seniority
 
-Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # points: finite
-PositiveFloat = Annotated[float, Field(strict=True, gt=0.0)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 # Title phrases, matched as whole words (no regular expressions from config).
 Phrases = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
@@ -199,7 +198,7 @@ class TitleWeight(Strict):
     matches gives the weight (no regular expressions from config)."""
 
     match: Phrases
-    weight: Annotated[float, Field(strict=True, ge=0.0)]
+    weight: NonNegFloat
 
 
 class Decay(Strict):
@@ -291,9 +290,9 @@ class WeightedTitles(PolicyBase):
     threshold: PositiveFloat
     window_days: PositiveFloat | None = None
     decay: Decay | None = None
-    activity_weights: dict[Activity, Annotated[float, Field(strict=True, ge=0.0)]]
+    activity_weights: dict[Activity, NonNegFloat]
     title_weights: list[TitleWeight] = []
-    default_title_weight: Annotated[float, Field(strict=True, ge=0.0)] = 1.0
+    default_title_weight: NonNegFloat = 1.0
     include_anonymous: bool = False
 
     def weight_for(self, activity: str) -> float:

@@ -62,6 +62,7 @@ from sim.real import Mapping, export_tables, export_world, load_mapping
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [
     "README.md",
+    "SECURITY.md",
     *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")),
     "benchmarks/README.md",
     "policies/README.md",

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from sim.config.files import real_path
 from sim.config.strict_yaml import LineMap, did_you_mean, format_path, read_yaml_file
 from sim.errors import ConfigError
 
@@ -47,11 +48,14 @@ class LocatedError(Exception):
 
 @dataclass(frozen=True)
 class ConfigFile:
-    """One file of an ``extends`` chain, as read: its path, raw data and line map."""
+    """One file of an ``extends`` chain, as read: its path, raw data and line map. ``named``
+    is False for a file reached through a reference (``extends``, a member, a suite's policy):
+    errors about it give its name, line and field path, never its values."""
 
     path: Path
     data: Any
     lines: LineMap
+    named: bool = True
 
 
 def deep_merge(
@@ -119,14 +123,17 @@ def load_config_chain(
     path: Path,
     resolve: Callable[[str, Path | None], Path],
     replace: Callable[[tuple], bool] | None = None,
+    named: bool = True,
 ) -> tuple[dict[str, Any], list[ConfigFile]]:
     """Read ``path`` and the files it ``extends`` (transitively); return the merged data and the
-    chain, child first. ``resolve(ref, relative_to)`` turns an ``extends`` value into a path."""
+    chain, child first. ``resolve(ref, relative_to)`` turns an ``extends`` value into a path
+    (inside ``relative_to``'s folder tree: see :func:`sim.config.files.resolve_reference`).
+    ``named`` says whether the user named ``path`` (the files it extends never are)."""
     chain: list[ConfigFile] = []
     seen: list[Path] = []
     current: Path | None = path
     while current is not None:
-        key = current.resolve()
+        key = real_path(current)
         if key in seen:
             loop = " -> ".join(str(p) for p in [*seen, key])
             line = chain[-1].lines.line_of(("extends",))
@@ -140,7 +147,7 @@ def load_config_chain(
                 f"{current}:1: expected a mapping of fields at the top level, "
                 f"got {type(data).__name__}"
             )
-        chain.append(ConfigFile(current, data, lines))
+        chain.append(ConfigFile(current, data, lines, named=named and not chain))
         parent = data.get("extends")
         line = lines.line_of(("extends",))
         if parent is None:
@@ -151,7 +158,7 @@ def load_config_chain(
             child = current
             try:
                 current = resolve(parent, child)
-                if current.resolve() not in seen and not current.is_file():
+                if real_path(current) not in seen and not current.is_file():
                     raise ConfigError(f"{current}: file not found")
             except ConfigError as exc:
                 raise ConfigError(f"{child}:{line}: extends: {exc}") from None
@@ -207,6 +214,12 @@ def _where(path: tuple, chain: list[ConfigFile]) -> str:
     return f"{owner.path}:{line}" if line else str(owner.path)
 
 
+def _named(path: tuple, chain: list[ConfigFile]) -> bool:
+    """May an error about ``path`` show its value? Not when a referenced file sets it."""
+    owner, _ = _owner(path, chain)
+    return owner is None or owner.named
+
+
 def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     """Field names of the (sub)model at ``path``, for 'did you mean' hints."""
     tp = _annotation_at(model, path)
@@ -215,8 +228,8 @@ def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     return []
 
 
-def _describe(err: Mapping[str, Any], model: type[BaseModel], data: Any) -> tuple[tuple, str]:
-    """(field path, message) for one pydantic error, in our words."""
+def _describe(err: Mapping[str, Any], model: type[BaseModel], data: Any) -> tuple[tuple, str, str]:
+    """(field path, message, the value it got) for one pydantic error, in our words."""
     # Tags of tagged unions (e.g. "<condition>") are not part of the user's field path.
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("<")))
     kind = err["type"]
@@ -230,22 +243,22 @@ def _describe(err: Mapping[str, Any], model: type[BaseModel], data: Any) -> tupl
             "less_than_equal": f"must be <= {ctx.get('le')}",
         }
         reason = what.get(kind) or limits.get(kind) or err["msg"]
-        return loc, f"invalid key {loc[-1]!r}: {reason}"
+        return loc, f"invalid key {loc[-1]!r}: {reason}", ""
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
         expected = str(ctx.get("expected", ""))
         choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",")]
         hint = did_you_mean(str(loc[-1]), [c for c in choices if c]) if loc else ""
-        return loc, f"unknown key {loc[-1]!r}: expected one of {expected}{hint}"
+        return loc, f"unknown key {loc[-1]!r}: expected one of {expected}{hint}", ""
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
         hint = did_you_mean(str(loc[-1]), allowed)
         listing = f"; allowed here: {', '.join(allowed)}" if allowed and not hint else ""
-        return loc, f"unknown key {loc[-1]!r}{hint}{listing}"
+        return loc, f"unknown key {loc[-1]!r}{hint}{listing}", ""
     if kind == "missing" and loc and isinstance(loc[-1], int):
-        return loc, "too few items in this list"
+        return loc, "too few items in this list", ""
     if kind == "missing":
-        return loc, "required field is missing"
+        return loc, "required field is missing", ""
     messages = {
         "greater_than": f"must be > {ctx.get('gt')}",
         "greater_than_equal": f"must be >= {ctx.get('ge')}",
@@ -274,11 +287,10 @@ def _describe(err: Mapping[str, Any], model: type[BaseModel], data: Any) -> tupl
     elif kind in messages:
         msg = messages[kind]
     else:
-        msg = err["msg"].removeprefix("Value error, ")
-        return loc, msg
+        return loc, err["msg"].removeprefix("Value error, "), ""
     if kind != "missing" and got is not None and not isinstance(got, dict | list):
-        msg += f", got {got!r}"
-    return loc, msg
+        return loc, msg, f", got {got!r}"
+    return loc, msg, ""
 
 
 def validate_model(model: type[M], data: Any, chain: list[ConfigFile], what: str = "config") -> M:
@@ -289,10 +301,11 @@ def validate_model(model: type[M], data: Any, chain: list[ConfigFile], what: str
     except ValidationError as exc:
         problems = [_describe(err, model, data) for err in exc.errors(include_url=False)]
     except LocatedError as exc:
-        problems = [(exc.blame(chain), exc.message)]
+        problems = [(exc.blame(chain), exc.message, "")]
     lines = [
         f"{_where(loc, chain)}: {format_path(loc, data) if loc else '(top level)'}: {msg}"
-        for loc, msg in problems
+        + (got if _named(loc, chain) else "")
+        for loc, msg, got in problems
     ]
     files = [f.path for f in chain if not str(f.path).startswith("<")]
     head = f"invalid {what}" + (f" {files[0]}" if files else "")

@@ -33,14 +33,16 @@ Typical use::
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim.config.files import read_config_text
+from sim.config.loader import StrictLoader
 from sim.errors import ConfigError
 
 __all__ = [
@@ -55,21 +57,8 @@ __all__ = [
 FieldPath = Sequence[str | int]
 """A path into loaded data: str mapping keys and int list indices (or int mapping keys)."""
 
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamp resolution (dates stay strings)."""
-
-    yaml_implicit_resolvers = {  # mirrors PyYAML's class attribute
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-# An explicit ``!!timestamp`` tag is kept as its text too: no date objects ever come out.
-_StrictLoader.add_constructor(_TIMESTAMP_TAG, yaml.SafeLoader.construct_yaml_str)
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
 class LineMap:
@@ -167,7 +156,7 @@ def load_yaml(text: str, source: str) -> tuple[Any, LineMap]:
     sim.errors.ConfigError: my.yaml:3: duplicate key 'a' (first at line 1)
     """
     try:
-        loader = _StrictLoader(text)
+        loader = StrictLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character, caught before parsing
         raise ConfigError(_format_reader_error(exc, text, source)) from exc
     try:
@@ -182,6 +171,8 @@ def load_yaml(text: str, source: str) -> tuple[Any, LineMap]:
         raise ConfigError(_format_reader_error(exc, text, source)) from exc
     except yaml.YAMLError as exc:  # not expected from PyYAML, but keep the promise
         raise ConfigError(f"{source}: YAML error: {_one_line(str(exc))}") from exc
+    except RecursionError as exc:  # bounded above; kept as a last line of defence
+        raise ConfigError(f"{source}: YAML error: the document nests too deeply") from exc
     finally:
         loader.dispose()
     return data, LineMap(root, key_texts)
@@ -190,32 +181,18 @@ def load_yaml(text: str, source: str) -> tuple[Any, LineMap]:
 def read_yaml_file(path: str | os.PathLike[str]) -> tuple[Any, LineMap]:
     """Read a UTF-8 YAML file and :func:`load_yaml` it (the path is the error ``source``).
 
-    A missing file raises ``ConfigError("<path>: file not found")``; a directory, an
-    unreadable file or text that is not UTF-8 raises ConfigError naming the path and reason.
+    The file is read by :func:`~sim.config.files.read_config_text`: a missing file raises
+    ``ConfigError("<path>: file not found")``; a directory, a device, a FIFO, a file over
+    1 MiB, an unreadable file or text that is not UTF-8 raises ConfigError naming the path and
+    the reason.
 
     >>> read_yaml_file("no/such/scenario.yaml")
     Traceback (most recent call last):
     ...
     sim.errors.ConfigError: no/such/scenario.yaml: file not found
     """
-    source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{source}: file not found") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"{source}: cannot read file: it is a directory") from exc
-    except OSError as exc:
-        raise ConfigError(f"{source}: cannot read file: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"{source}:{line}: file is not valid UTF-8 text "
-            f"(byte 0x{raw[exc.start]:02x} at offset {exc.start})"
-        ) from exc
-    return load_yaml(text, source)
+    text = read_config_text(path)
+    return load_yaml(text, str(path))
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -299,34 +276,36 @@ def _mapping_get(mapping: Mapping[Any, Any], component: str | int) -> tuple[obje
 
 
 def _check_duplicate_keys(
-    loader: _StrictLoader, root: Node, source: str
+    loader: StrictLoader, root: Node, source: str
 ) -> dict[int, tuple[Node, str]]:
-    """Raise ConfigError on a duplicate mapping key; return the string form of every key.
+    """Raise ConfigError on a duplicate mapping key or a non-finite number; return the string
+    form of every key.
 
     Runs on the node tree before construction, because constructing merges (``<<``) rewrites
     mappings in place. Keys compare by constructed value, i.e. as they would collide in the
-    resulting dict (so ``1`` and ``0x1`` are duplicates, ``1`` and ``"1"`` are not).
+    resulting dict (so ``1`` and ``0x1`` are duplicates, ``1`` and ``"1"`` are not). A
+    non-finite number (``.inf``, ``.nan``, ``1e999``) is reported with its field path.
     """
     key_texts: dict[int, tuple[Node, str]] = {}
     seen_nodes: set[int] = set()
-    stack: list[Node] = [root]
+    stack: list[tuple[Node, tuple[Any, ...]]] = [(root, ())]
     while stack:
-        node = stack.pop()
+        node, path = stack.pop()
         if id(node) in seen_nodes:  # aliases share nodes; a node may even contain itself
             continue
         seen_nodes.add(id(node))
-        if isinstance(node, SequenceNode):
-            stack.extend(reversed(node.value))
+        if isinstance(node, ScalarNode):
+            _check_finite(loader, node, path, source)
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, (*path, i)) for i, item in reversed(list(enumerate(node.value))))
         elif isinstance(node, MappingNode):
             first_seen: dict[Any, Node] = {}
             for key_node, value_node in node.value:
-                stack.append(value_node)
-                if not isinstance(key_node, ScalarNode):
-                    stack.append(key_node)  # complex key: construction will reject it
-                    continue
-                if key_node.tag == _MERGE_TAG:
+                if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                    stack += [(value_node, path), (key_node, path)]  # construction rejects it
                     continue
                 key = loader.construct_object(key_node)
+                stack.append((value_node, (*path, key)))
                 key_texts[id(key_node)] = (key_node, str(key))
                 try:
                     first = first_seen.setdefault(key, key_node)
@@ -338,6 +317,18 @@ def _check_duplicate_keys(
                         f"(first at line {_line(first)})"
                     )
     return key_texts
+
+
+def _check_finite(loader: StrictLoader, node: ScalarNode, path: tuple, source: str) -> None:
+    """Raise ConfigError, with the line and field path, for a non-finite float scalar."""
+    if node.tag != _FLOAT_TAG:
+        return
+    if not math.isfinite(float(yaml.SafeLoader.construct_yaml_float(loader, node))):
+        where = format_path(path) or "(top level)"
+        raise ConfigError(
+            f"{source}:{_line(node)}: {where}: must be a finite number, got {node.value} "
+            "(infinite and NaN numbers are not allowed in config)"
+        )
 
 
 def _is_empty_scalar(node: Node) -> bool:

@@ -8,7 +8,7 @@ A suite file (YAML)::
     replications: 5
     tolerance_se: 4                  # fail when |now - baseline| > 4 x the combined std. error
     metrics: [precision, recall, handoffs_per_week, lead_time_days, wins]
-    policies: [policies/mql_only.yaml, my_rules/mqa.yaml]   # relative to the suite file
+    policies: [mql_only, my_rules/mqa.yaml]   # shipped names, files in the suite's folder tree
     scenarios:
       - name: enterprise
         scenario: enterprise          # a preset or a scenario file
@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,9 +34,11 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from policies.loading import shipped_policies
 from sim import __version__
 from sim.config.chain import ConfigFile, validate_model
-from sim.config.strict_yaml import read_yaml_file
+from sim.config.files import read_config_text, resolve_reference
+from sim.config.strict_yaml import format_path, read_yaml_file
 from sim.config.types import Strict
 from sim.errors import ConfigError, DataError, QualsimError
 from sim.experiment.compare import compare
@@ -44,6 +47,7 @@ from sim.experiment.stats import mean_se
 from sim.files import write_text
 from sim.sales.metrics import METRICS
 from sim.tables import GATE_ROWS
+from sim.world.presets import PRESETS, preset_path
 
 GATE_COLUMNS = GATE_ROWS.names
 
@@ -88,32 +92,55 @@ class Suite(Strict):
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
-    """Read and validate a suite file; returns it and its folder (for relative paths)."""
+    """Read and validate a suite file; returns it and its folder (for relative paths). Its
+    policies and scenarios are shipped names or files inside its folder tree (SECURITY.md)."""
     path = Path(path)
     data, lines = read_yaml_file(path)
-    return validate_model(Suite, data, [ConfigFile(path, data, lines)], what="suite"), path.parent
+    suite = validate_model(Suite, data, [ConfigFile(path, data, lines)], what="suite")
+    refs: list[tuple[tuple[str | int, ...], str, Mapping[str, Path]]] = [
+        (("policies", i), ref, shipped_policies()) for i, ref in enumerate(suite.policies)
+    ]
+    refs += [
+        (("scenarios", i, "scenario"), sc.scenario, _PRESET_PATHS)
+        for i, sc in enumerate(suite.scenarios)
+    ]
+    problems = []
+    for loc, ref, names in refs:
+        try:
+            if not resolve_reference(ref, path.parent, names).exists():
+                raise ConfigError(f"no shipped name or file {ref!r}")
+        except ConfigError as exc:
+            problems.append(f"{path}:{lines.line_of(loc) or '?'}: {format_path(loc)}: {exc}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return suite, path.parent
 
 
-def _resolve(ref: str, base: Path) -> str:
-    return str(base / ref) if (base / ref).exists() else ref
+_PRESET_PATHS = {name: preset_path(name) for name in PRESETS}
+
+
+def _resolve(ref: str, base: Path, names: Mapping[str, Path]) -> str:
+    """A suite's reference as ``compare`` takes it: a shipped name, or the file's path."""
+    return ref if ref in names else str(resolve_reference(ref, base))
 
 
 def suite_hash(suite: Suite, base: Path) -> str:
     """Hash of the suite's content and of the policy files it names (what the baseline is of)."""
     parts: list[Any] = [suite.model_dump(mode="json")]
+    shipped = shipped_policies()
     for ref in suite.policies:
-        p = base / ref
-        parts.append(p.read_text(encoding="utf-8") if p.is_file() else ref)
+        p = Path(_resolve(ref, base, shipped))
+        parts.append(read_config_text(p) if ref not in shipped and p.is_file() else ref)
     return hashlib.blake2b(json.dumps(parts).encode(), digest_size=8).hexdigest()
 
 
 def run_suite(suite: Suite, base: Path, workers: int = 0, progress=None) -> pd.DataFrame:
     """Run every scenario of the suite with its policies: one row per (scenario, policy,
     metric) with mean, standard error and n over replications."""
-    pols = [_resolve(p, base) for p in suite.policies]
+    pols = [_resolve(p, base, shipped_policies()) for p in suite.policies]
     rows = []
     for sc in suite.scenarios:
-        src = _resolve(sc.scenario, base)
+        src = _resolve(sc.scenario, base, _PRESET_PATHS)
         try:
             cmp = compare(
                 src,
@@ -146,12 +173,14 @@ def write_baseline(table: pd.DataFrame, suite: Suite, base: Path, path: str | Pa
 
 
 def read_baseline(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """A baseline file: its rows and its header (suite, suite_hash, qualsim_version)."""
+    """A baseline file: its rows and its header (suite, suite_hash, qualsim_version). Read as a
+    config file (it arrives through pull requests too): a regular file of at most 1 MiB."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: baseline not found (create it with --update-baseline)")
+    text = read_config_text(path)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = json.loads(text)
         rows = pd.DataFrame(payload["rows"], columns=GATE_COLUMNS)
     except (ValueError, KeyError, TypeError) as exc:
         raise DataError(f"{path}: not a qualsim baseline file ({exc})") from None

@@ -26,6 +26,7 @@ from pydantic import (
 
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.strict_yaml import did_you_mean, read_yaml_file
+from sim.config.types import TimestampFormat
 from sim.real.inputs import INPUT_COLUMNS
 from sim.vocab import ACTIVITIES
 
@@ -160,7 +161,7 @@ class FileMapping(_Strict):
     values: dict[str, Annotated[dict[Key, Out], BeforeValidator(_text_keys)]] = {}
     unmapped_values: Unmapped | dict[str, Unmapped] = "error"
     filters: list[RowFilter] = []
-    timestamp_format: str | None = None  # this file's own format (default: the top-level one)
+    timestamp_format: TimestampFormat | None = None  # this file's own (default: the top one)
     timezone: TimeZone = None  # this file's own time zone (default: the top-level one)
     activities: dict[str, str] = {}
     ignore_activities: list[str] = []
@@ -229,7 +230,7 @@ class Mapping(_Strict):
     (strptime; default ISO 8601) and one :class:`FileMapping` per file."""
 
     timezone: TimeZone = None
-    timestamp_format: str | None = None
+    timestamp_format: TimestampFormat | None = None
     events: FileMapping = FileMapping()
     contacts: FileMapping = FileMapping()
     accounts: FileMapping = FileMapping()

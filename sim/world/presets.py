@@ -20,6 +20,7 @@ from sim.config.chain import (
     replaces_whole,
     validate_model,
 )
+from sim.config.files import resolve_reference
 from sim.config.strict_yaml import LineMap, did_you_mean
 from sim.errors import ConfigError
 from sim.world.scenario import Scenario
@@ -34,11 +35,13 @@ def preset_path(name: str) -> Path:
 
 
 def _resolve(ref: str, relative_to: Path | None) -> Path:
+    """A preset by name, a path the user gave (``relative_to`` None), or a file ``extends``
+    names: inside the folder tree of the file that names it (``sim.config.files``)."""
     if ref in PRESETS:
         return preset_path(ref)
     p = Path(ref)
-    if not p.is_absolute() and relative_to is not None:
-        p = relative_to.parent / p
+    if relative_to is not None:
+        p = resolve_reference(ref, relative_to.parent)
     if p.suffix not in (".yaml", ".yml") and not p.exists():
         raise ConfigError(
             f"{ref}: not a preset scenario ({', '.join(PRESETS)}) nor a YAML file"
@@ -50,12 +53,17 @@ def _resolve(ref: str, relative_to: Path | None) -> Path:
 def load_scenario(
     source: str | Path | Scenario | dict[str, Any] = DEFAULT_SCENARIO,
     overrides: dict[str, Any] | None = None,
+    *,
+    named: bool = True,
 ) -> Scenario:
     """Load and validate a scenario: a preset name, a YAML path, a dict or a Scenario.
 
     ``overrides`` is merged on top (nested dicts merge, other values replace), e.g.
     ``{"accounts": {"count": 500}}``. Raises ``ConfigError`` naming the file, line, field path
-    and what was expected.
+    and what was expected. The file named here may be anywhere; the files it ``extends`` must
+    be presets or lie in its own folder tree (no absolute paths, no ``..``). ``named=False``
+    says the user did not name the file (a sweep references it): errors then give its name,
+    lines and field paths but not its values.
     """
     rule = replaces_whole(Scenario)
     chain: list[ConfigFile]
@@ -70,7 +78,7 @@ def load_scenario(
             data = deep_merge(base, data, rule)
         chain.insert(0, ConfigFile(Path("<dict>"), source, LineMap(None)))
     else:
-        data, chain = load_config_chain(_resolve(str(source), None), _resolve, rule)
+        data, chain = load_config_chain(_resolve(str(source), None), _resolve, rule, named)
     if overrides:
         data = deep_merge(data, overrides, rule)
         chain.insert(0, ConfigFile(Path("<overrides>"), overrides, LineMap(None)))

@@ -329,7 +329,10 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         read_yaml_file(tmp_path)
-    assert str(info.value).startswith(f"{tmp_path}: cannot read file: ")
+    assert str(info.value) == (
+        f"{tmp_path}: cannot read a config file from a directory; "
+        "a config file must be a regular file"
+    )
 
 
 @pytest.mark.skipif(

@@ -273,7 +273,7 @@ BAD_MAPPINGS = [
     ),
     (
         "accounts: {bins: {icp_fit: {column: E, edges: [0, .nan, 1000], labels: [1, 2, 3]}}}\n",
-        r"accounts\.bins\.icp_fit.*edges must be finite numbers",
+        r"accounts\.bins\.icp_fit\.edges\[1\]: must be a finite number",
     ),
     (
         "accounts: {bins: {tier: {column: E, edges: [0, 200], labels: [3, 2, 1]}}}\n",

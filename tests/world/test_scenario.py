@@ -413,7 +413,10 @@ def test_missing_file_given_as_str_without_yaml_suffix(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     folder = tmp_path / "dir.yaml"
     folder.mkdir()
-    assert error_of(folder) == f"{folder}: cannot read file: it is a directory"
+    assert error_of(folder) == (
+        f"{folder}: cannot read a config file from a directory; "
+        "a config file must be a regular file"
+    )
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
@@ -839,13 +842,13 @@ def test_dict_source_complete(enterprise: Scenario) -> None:
 def test_relative_extends_resolves_against_the_child_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enterprise: Scenario
 ) -> None:
-    write(tmp_path / "configs", "base.yaml", "extends: enterprise\nhorizon_days: 700\n")
+    write(tmp_path / "configs", "team/base.yaml", "extends: enterprise\nhorizon_days: 700\n")
     child = write(
         tmp_path / "configs",
-        "team/child.yaml",
-        "extends: ../base.yaml\naccounts: {count: 10}\n",
+        "child.yaml",
+        "extends: team/base.yaml\naccounts: {count: 10}\n",
     )
-    sibling = write(tmp_path / "configs", "sib.yaml", "extends: base.yaml\nname: sib\n")
+    sibling = write(tmp_path / "configs", "team/sib.yaml", "extends: base.yaml\nname: sib\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # no base.yaml here: only the child's folder can resolve it

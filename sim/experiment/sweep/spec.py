@@ -4,7 +4,7 @@ A sweep file (YAML, validated; errors name the file, line and field path)::
 
 
     name: q3-thresholds
-    scenario: enterprise               # a preset or a scenario file (relative to this one)
+    scenario: enterprise               # a preset or a scenario file (in this one's folder tree)
     overrides: {accounts: {count: 2000}}
     seed: 1
     replications: 5
@@ -34,6 +34,7 @@ from pydantic import Field, field_validator
 
 import policies as pol
 from sim.config.chain import ConfigFile, validate_model
+from sim.config.files import resolve_reference
 from sim.config.strict_yaml import read_yaml_file
 from sim.config.types import Strict
 from sim.errors import ConfigError, QualsimError
@@ -140,8 +141,12 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     spec = validate_model(SweepSpec, data, [ConfigFile(path, data, lines)], what="sweep")
     base = path.parent
     problems = []
-    if spec.scenario not in PRESETS and not (base / spec.scenario).exists():
-        problems.append(f"{path}: scenario: no preset or file {spec.scenario!r}")
+    try:
+        scenario = _scenario_path(spec.scenario, base)
+        if scenario is not None and not scenario.exists():
+            raise ConfigError(f"no preset or file {spec.scenario!r}")
+    except ConfigError as exc:
+        problems.append(f"{path}:{lines.line_of(('scenario',)) or '?'}: scenario: {exc}")
     names: dict[str, int] = {}
     for i, pg in enumerate(spec.policies):
         line = lines.line_of(("policies", i))
@@ -180,7 +185,7 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
         for k, v in sample.items():
             _set_path(over, k, _jsonable(v))
         try:
-            load_scenario(src, overrides=over or None)
+            load_scenario(src, overrides=over or None, named=spec.scenario in PRESETS)
         except QualsimError as exc:
             what = f"uncertain values {sample}" if sample else "overrides"
             return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
@@ -188,14 +193,23 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
 
 
 def scenario_source(spec: SweepSpec, base: Path | None) -> str:
-    """The sweep's scenario: a preset name, or its file relative to the sweep file."""
-    return spec.scenario if spec.scenario in PRESETS else str((base or Path()) / spec.scenario)
+    """The sweep's scenario: a preset name, or its file inside the sweep file's folder tree
+    (ConfigError for an absolute path, ``..`` or a symlink leading out). Without a ``base`` (a
+    spec built through the API) the scenario is the caller's own choice, taken as it is."""
+    found = _scenario_path(spec.scenario, base) if base is not None else None
+    return spec.scenario if found is None else str(found)
+
+
+def _scenario_path(ref: str, base: Path) -> Path | None:
+    """None for a preset, else the scenario file inside ``base`` (see SECURITY.md)."""
+    return None if ref in PRESETS else resolve_reference(ref, base)
 
 
 def _load_policy(ref: str, base: Path | None) -> pol.PolicyBase:
-    if base is not None and (base / ref).exists():
-        return pol.load_policy(base / ref)
-    return pol.load_policy(ref)
+    """A sweep's policy: a shipped name or a file inside the sweep file's folder tree."""
+    if base is None:
+        return pol.load_policy(ref)
+    return pol.load_policy(ref, relative_to=base / "sweep.yaml")  # any file name in ``base``
 
 
 def config_hash(spec: SweepSpec, base: Path | None = None) -> str:
