@@ -46,6 +46,13 @@ def query(out: str | Path, sql: str) -> pd.DataFrame:
         try:
             return con.execute(sql).df()
         except duckdb.Error as exc:
-            raise QualsimError(f"query: {exc}") from None
+            raise QualsimError(f"query: {_one_paragraph(str(exc))}") from None
     finally:
         con.close()
+
+
+def _one_paragraph(message: str) -> str:
+    """DuckDB's message on one paragraph: its lines joined, the caret line under the SQL
+    dropped."""
+    lines = [line.strip() for line in message.splitlines()]
+    return " ".join(line for line in lines if line and set(line) != {"^"})

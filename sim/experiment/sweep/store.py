@@ -134,13 +134,12 @@ def open_store(out: Path, meta: dict) -> None:
         raise QualsimError(f"{out}: cannot create the results folder ({exc.strerror})") from None
     if path.exists() or _cell_files(out):
         try:
-            old = read_meta(out)
+            old: dict | None = read_meta(out)
         except QualsimError:
-            if _old_format_of(path, meta["config_hash"]):
-                old = meta  # the same configuration in the older layout: rewrite it below
-            else:
+            if not _old_format_of(path, meta["config_hash"]):
                 raise
-        if old["config_hash"] != meta["config_hash"]:
+            old = None  # the same configuration in the older layout: rewrite it below
+        if old is not None and old["config_hash"] != meta["config_hash"]:
             raise QualsimError(
                 f"{out}: holds results of a different sweep (config hash {old['config_hash']}"
                 f", this one {meta['config_hash']}); use another --out folder"
