@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -289,3 +291,45 @@ def test_clashing_grid_paths_are_clear_errors(tmp_path: Path) -> None:
         path = tmp_path / "clash.yaml"
         path.write_text(TINY.replace("{threshold: [60, 100]}", grid), encoding="utf-8")
         assert_user_error(invoke("sweep", path, "--out", tmp_path / "o"), "clash.yaml", fragment)
+
+
+# --- the same faults through the real `qualsim` executable ----------------------------------
+
+QUALSIM = shutil.which("qualsim") or shutil.which("qualsim", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(QUALSIM is None, reason="the 'qualsim' console script is not installed")
+@pytest.mark.parametrize(
+    "fault",
+    ["deleted-sweep-json", "corrupt-sweep-json", "copy-to", "read-csv", "attach", "clash"],
+)
+def test_the_executable_exits_2_with_one_paragraph(
+    folder: Path, tmp_path: Path, fault: str
+) -> None:
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text(TINY, encoding="utf-8")
+    argv = ["query", str(folder), "SELECT 1"]
+    fragment = "file system operations are disabled"
+    if fault == "deleted-sweep-json":
+        (folder / "sweep.json").unlink()
+        argv, fragment = ["sweep", str(sweep_file), "--out", str(folder)], "missing"
+    elif fault == "corrupt-sweep-json":
+        (folder / "sweep.json").write_text("{", encoding="utf-8")
+        argv, fragment = ["recommend", str(folder)], "unreadable or not JSON"
+    elif fault == "copy-to":
+        argv[2] = f"COPY (SELECT * FROM cells) TO '{tmp_path / 'leak.csv'}'"
+    elif fault == "read-csv":
+        argv[2] = "SELECT * FROM read_csv('/etc/passwd')"
+    elif fault == "attach":
+        argv[2] = f"ATTACH '{tmp_path / 'x.db'}'"
+    else:
+        sweep_file.write_text(TINY.replace("0.2..0.5\n", "0.2..0.5\n  touches: [1]\n"), "utf-8")
+        argv = ["sweep", str(sweep_file), "--out", str(tmp_path / "o")]
+        fragment = "'touches' and 'touches.identification_rate' clash"
+    done = subprocess.run([QUALSIM, *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stdout + done.stderr and done.stdout == ""
+    assert done.stderr.startswith("error: ") and "\n\n" not in done.stderr.strip()
+    assert fragment in " ".join(done.stderr.split()), done.stderr
+    assert not (tmp_path / "leak.csv").exists() and not (tmp_path / "x.db").exists()
+    assert not (tmp_path / "o").exists()

@@ -221,8 +221,8 @@ def load_cells(out: str | Path, keep_rows: bool = True) -> Cells:
     frames = []
     for path in _cell_files(out):
         df, why = _check_cell(path, meta, seeds)
-        if why is not None:
-            cells.rejected.append((path.name, why))
+        if df is None or why is not None:
+            cells.rejected.append((path.name, why or "unreadable"))
         else:
             if keep_rows:
                 frames.append(df)
