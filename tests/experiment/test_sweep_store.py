@@ -291,6 +291,15 @@ def test_clashing_grid_paths_are_clear_errors(tmp_path: Path) -> None:
         path = tmp_path / "clash.yaml"
         path.write_text(TINY.replace("{threshold: [60, 100]}", grid), encoding="utf-8")
         assert_user_error(invoke("sweep", path, "--out", tmp_path / "o"), "clash.yaml", fragment)
+    # a list item by a name that is not an index
+    path.write_text(
+        TINY.replace(
+            "mql_only\n    grid: {threshold: [60, 100]}",
+            "mqa_count\n    grid: {any.x.unique_contacts: [2]}",
+        ),
+        encoding="utf-8",
+    )
+    assert_user_error(invoke("sweep", path, "--out", tmp_path / "o"), "no field 'any.x' to sweep")
 
 
 # --- the same faults through the real `qualsim` executable ----------------------------------
