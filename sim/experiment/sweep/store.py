@@ -254,23 +254,24 @@ def _check_cell(
     missing = [c for c in ROW_COLUMNS if c not in df.columns]
     if missing:
         return None, f"missing columns {', '.join(missing)}"
-    foreign = set(df["config_hash"].astype(str)) - {meta["config_hash"]}
+    foreign = {str(h) for h in df["config_hash"].unique()} - {meta["config_hash"]}
     if foreign:
         return None, f"of another configuration (config hash {', '.join(sorted(foreign))})"
-    if df.empty or set(df["sample"]) != {s} or set(df["replication"]) != {r}:
+    if df.empty or set(df["sample"].unique()) != {s} or set(df["replication"].unique()) != {r}:
         return None, f"its rows are not all of sample {s}, replication {r}"
-    if set(df["world_seed"]) != {int(seeds[s, r])}:
+    if set(df["world_seed"].unique()) != {int(seeds[s, r])}:
         return None, f"world seed is not this sweep's {int(seeds[s, r])}"
     return (df, None) if _complete(df, meta) else (None, "incomplete (rows missing or repeated)")
 
 
 def _complete(df: pd.DataFrame, meta: dict) -> bool:
     variants = {tuple(v) for v in meta["variants"]}
-    got = set(zip(df["policy"], df["variant"], strict=True))
+    pairs = df[["policy", "variant"]].drop_duplicates()
+    got = set(zip(pairs["policy"].tolist(), pairs["variant"].tolist(), strict=True))
     tiers = df["tier"].nunique()
     return (
         got == variants
-        and set(df["metric"]) == set(meta["metrics"])
+        and set(df["metric"].unique()) == set(meta["metrics"])
         and len(df) == len(variants) * tiers * len(meta["metrics"])
         and not df.duplicated(_KEY).any()
     )
