@@ -342,3 +342,19 @@ def test_the_executable_exits_2_with_one_paragraph(
     assert fragment in " ".join(done.stderr.split()), done.stderr
     assert not (tmp_path / "leak.csv").exists() and not (tmp_path / "x.db").exists()
     assert not (tmp_path / "o").exists()
+
+
+def test_text_from_a_cell_is_printed_safely(folder: Path, runs: dict[str, Path]) -> None:
+    """A forged cell's config hash (escape sequences, a long string) is shown escaped and short."""
+    target = folder / "cells" / CELLS[0]
+    df = pd.read_parquet(target)
+    df["config_hash"] = "\x1b[2J\x1b]0;owned\x07" + "x" * 500
+    df.to_parquet(target, index=False)
+    name = "s\x1b[31m-r.parquet"
+    shutil.copy(runs["A"] / "cells" / CELLS[1], folder / "cells" / name)
+    result = invoke("recommend", folder)
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "of another configuration (config hash \\x1b[2J\\x1b]0;owned\\x07xxx" in result.stderr
+    assert "x" * 40 not in result.stderr
+    assert "s\\x1b[31m-r.parquet: not a cell file name" in " ".join(result.stderr.split())

@@ -222,7 +222,7 @@ def load_cells(out: str | Path, keep_rows: bool = True) -> Cells:
     for path in _cell_files(out):
         df, why = _check_cell(path, meta, seeds)
         if df is None or why is not None:
-            cells.rejected.append((path.name, why or "unreadable"))
+            cells.rejected.append((_printable(path.name, 80), why or "unreadable"))
         else:
             if keep_rows:
                 frames.append(df)
@@ -256,7 +256,8 @@ def _check_cell(
         return None, f"missing columns {', '.join(missing)}"
     foreign = {str(h) for h in df["config_hash"].unique()} - {meta["config_hash"]}
     if foreign:
-        return None, f"of another configuration (config hash {', '.join(sorted(foreign))})"
+        shown = ", ".join(_printable(h) for h in sorted(foreign)[:3])
+        return None, f"of another configuration (config hash {shown})"
     if df.empty or set(df["sample"].unique()) != {s} or set(df["replication"].unique()) != {r}:
         return None, f"its rows are not all of sample {s}, replication {r}"
     if set(df["world_seed"].unique()) != {int(seeds[s, r])}:
@@ -275,6 +276,13 @@ def _complete(df: pd.DataFrame, meta: dict) -> bool:
         and len(df) == len(variants) * tiers * len(meta["metrics"])
         and not df.duplicated(_KEY).any()
     )
+
+
+def _printable(text: str, limit: int = 32) -> str:
+    """Text from a file (a name, a hash read from a cell) safe to print: control characters
+    escaped, at most ``limit`` characters."""
+    safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
 
 
 def results(out: str | Path) -> pd.DataFrame:
