@@ -105,10 +105,13 @@ class Processes(Executor):
         if n <= 1:
             yield from Sequential().map(fn, tasks)
             return
-        with ProcessPoolExecutor(n, initializer=die_with_parent) as pool:
+        pool = ProcessPoolExecutor(n, initializer=die_with_parent)
+        try:
             futures = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
+        finally:  # a failed task or consumer (a full disk, Ctrl-C) stops the queued tasks too
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Dask(Executor):

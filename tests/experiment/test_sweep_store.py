@@ -10,6 +10,7 @@ verified rows, or exit 2 with one paragraph saying what to do).
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import shutil
@@ -358,3 +359,41 @@ def test_text_from_a_cell_is_printed_safely(folder: Path, runs: dict[str, Path])
     assert "of another configuration (config hash \\x1b[2J\\x1b]0;owned\\x07xxx" in result.stderr
     assert "x" * 40 not in result.stderr
     assert "s\\x1b[31m-r.parquet: not a cell file name" in " ".join(result.stderr.split())
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1")  # what had been written when the disk filled up
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    out = tmp_path / "run"
+    with pytest.raises(
+        QualsimError, match=re.escape("cannot write the cell (No space left on device)")
+    ):
+        run_sweep(spec_of(TINY), out, workers=1)
+    assert list((out / "cells").iterdir()) == []
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text(TINY, encoding="utf-8")
+    result = invoke("sweep", sweep_file, "--out", out, "--workers", "1")
+    assert_user_error(result, "s00000-r0000.parquet: cannot write the cell (No space left")
+    assert list((out / "cells").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["a-file", "inside-a-file", "sweep-json-is-a-folder"])
+def test_out_that_cannot_be_a_results_folder(tmp_path: Path, where: str) -> None:
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text(TINY, encoding="utf-8")
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    out, fragment = {
+        "a-file": (tmp_path / "f", "cannot create the results folder (Not a directory)"),
+        "inside-a-file": (tmp_path / "f" / "o", "cannot create the results folder"),
+        "sweep-json-is-a-folder": (tmp_path / "d", "sweep.json: not a file"),
+    }[where]
+    if where == "sweep-json-is-a-folder":
+        (out / "sweep.json").mkdir(parents=True)
+    with pytest.raises(QualsimError, match=re.escape(fragment)):
+        run_sweep(spec_of(TINY), out, workers=1)
+    assert_user_error(invoke("sweep", sweep_file, "--out", out, "--workers", "1"), fragment)

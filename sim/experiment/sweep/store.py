@@ -82,6 +82,8 @@ def read_meta(out: str | Path) -> dict:
     out = Path(out)
     meta = _meta_path(out)
     n = len(_cell_files(out))
+    if meta.exists() and not meta.is_file():
+        raise QualsimError(f"{meta}: not a file; {_what_to_do(out)}")
     if not meta.is_file():
         if n:
             raise QualsimError(
