@@ -26,6 +26,7 @@ from typer.testing import CliRunner, Result
 
 from sim.cli import app
 from sim.errors import QualsimError
+from sim.experiment.recommend import recommend, summary
 from sim.experiment.sweep import SweepSpec, config_hash, results, run_sweep
 from sim.experiment.sweep.query import query
 from sim.experiment.sweep.store import ForeignCellsWarning
@@ -397,3 +398,12 @@ def test_out_that_cannot_be_a_results_folder(tmp_path: Path, where: str) -> None
     with pytest.raises(QualsimError, match=re.escape(fragment)):
         run_sweep(spec_of(TINY), out, workers=1)
     assert_user_error(invoke("sweep", sweep_file, "--out", out, "--workers", "1"), fragment)
+
+
+def test_recommend_refuses_rows_of_several_configurations(runs: dict[str, Path]) -> None:
+    """Rows concatenated by hand from two folders would silently mix."""
+    mixed = pd.concat([results(runs["A"]), results(runs["B"])], ignore_index=True)
+    for read in (recommend, summary):
+        with pytest.raises(QualsimError, match="the rows mix 2 sweep configurations"):
+            read(mixed)
+    assert recommend(results(runs["A"]))["variant"] in ("threshold=60", "threshold=100")
