@@ -143,7 +143,8 @@ def open_store(out: Path, meta: dict) -> None:
             old = None  # the same configuration in the older layout: rewrite it below
         if old is not None and old["config_hash"] != meta["config_hash"]:
             raise QualsimError(
-                f"{out}: holds results of a different sweep (config hash {old['config_hash']}"
+                f"{out}: holds results of a different sweep (config hash "
+                f"{_printable(old['config_hash'])}"
                 f", this one {meta['config_hash']}); use another --out folder"
             )
         if old == meta and path.exists():
