@@ -119,7 +119,10 @@ def test_a_whole_folder_reads_without_warnings(runs: dict[str, Path]) -> None:
         ("truncated", "unreadable, truncated or not Parquet"),
         ("renamed", "its rows are not all of sample 0, replication 1"),
         ("not-parquet", "unreadable, truncated or not Parquet"),
-        ("half-rows", "incomplete"),
+        ("a-row-less", "incomplete (rows missing or repeated)"),
+        ("a-row-twice", "incomplete (rows missing or repeated)"),
+        ("older-metrics", "its metrics are not this sweep's (missing precision)"),
+        ("other-variants", "its policy variants are not this sweep's"),
     ],
 )
 def test_a_bad_cell_is_left_out_and_run_again(
@@ -137,7 +140,14 @@ def test_a_bad_cell_is_left_out_and_run_again(
     elif fault == "not-parquet":
         target.write_text("sample,value\n0,1\n", encoding="utf-8")
     else:
-        pd.read_parquet(target).iloc[::2].to_parquet(target, index=False)
+        df = pd.read_parquet(target)
+        df = {
+            "a-row-less": df.iloc[1:],
+            "a-row-twice": pd.concat([df, df.iloc[:1]]),
+            "older-metrics": df[df["metric"] != "precision"],
+            "other-variants": df.assign(variant=df["variant"].replace("threshold=60", "t=6")),
+        }[fault]
+        df.to_parquet(target, index=False)
     df, said = read_quietly(folder)
     expected = good[~((good["sample"] == 0) & (good["replication"] == 1))].reset_index(drop=True)
     pd.testing.assert_frame_equal(rows(df), expected)

@@ -265,20 +265,26 @@ def _check_cell(
         return None, f"its rows are not all of sample {s}, replication {r}"
     if set(df["world_seed"].unique()) != {int(seeds[s, r])}:
         return None, f"world seed is not this sweep's {int(seeds[s, r])}"
-    return (df, None) if _complete(df, meta) else (None, "incomplete (rows missing or repeated)")
+    why = _incomplete(df, meta)
+    return (None, why) if why else (df, None)
 
 
-def _complete(df: pd.DataFrame, meta: dict) -> bool:
-    variants = {tuple(v) for v in meta["variants"]}
+def _incomplete(df: pd.DataFrame, meta: dict) -> str | None:
+    """Why the rows are not every (variant, tier, metric) of the sweep exactly once, if so."""
     pairs = df[["policy", "variant"]].drop_duplicates()
     got = set(zip(pairs["policy"].tolist(), pairs["variant"].tolist(), strict=True))
-    tiers = df["tier"].nunique()
-    return (
-        got == variants
-        and set(df["metric"].unique()) == set(meta["metrics"])
-        and len(df) == len(variants) * tiers * len(meta["metrics"])
-        and not df.duplicated(_KEY).any()
-    )
+    if got != {tuple(v) for v in meta["variants"]}:
+        return "its policy variants are not this sweep's"
+    missing = set(meta["metrics"]) - {str(m) for m in df["metric"].unique()}
+    if missing or df["metric"].nunique() != len(meta["metrics"]):
+        named = ", ".join(sorted(missing)[:5])
+        return f"its metrics are not this sweep's{f' (missing {named})' if missing else ''}"
+    if (
+        len(df) != len(got) * df["tier"].nunique() * len(meta["metrics"])
+        or df.duplicated(_KEY).any()
+    ):
+        return "incomplete (rows missing or repeated)"
+    return None
 
 
 def _printable(text: str, limit: int = 32) -> str:
