@@ -194,12 +194,13 @@ def _cell_files(out: Path) -> list[Path]:
 @dataclass
 class Cells:
     """The verified cells of a sweep folder: ``rows`` of the accepted cells, the accepted
-    (sample, replication) units, and the rejected files with the reason."""
+    (sample, replication) units and files, and the rejected files with the reason."""
 
     meta: dict
     rows: pd.DataFrame
     units: set[tuple[int, int]] = field(default_factory=set)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
 
     def message(self, out: str | Path) -> str:
         """One paragraph naming the rejected files (the first few) and why."""
@@ -227,6 +228,7 @@ def load_cells(out: str | Path, keep_rows: bool = True) -> Cells:
         if df is None or why is not None:
             cells.rejected.append((_printable(path.name, 80), why or "unreadable"))
         else:
+            cells.files.append(path)
             if keep_rows:
                 frames.append(df)
             cells.units.add((int(df["sample"].iat[0]), int(df["replication"].iat[0])))
