@@ -162,6 +162,8 @@ def _field(policy: PolicyBase, data: dict[str, Any], path: str) -> tuple[Any, An
     node: Any = data
     parts = path.split(".")
     for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, list | dict) or (isinstance(node, list) and not part.isdigit()):
+            raise ConfigError(f"{policy.name}: no field {'.'.join(parts[: i + 1])!r} to sweep")
         key: Any = (
             int(part)
             if isinstance(node, list)
@@ -174,4 +176,6 @@ def _field(policy: PolicyBase, data: dict[str, Any], path: str) -> tuple[Any, An
             raise ConfigError(f"{policy.name}: no field {'.'.join(parts[: i + 1])!r} to sweep")
         node = node[key]
     last = parts[-1]
+    if not isinstance(node, list | dict) or (isinstance(node, list) and not last.isdigit()):
+        raise ConfigError(f"{policy.name}: no field {path!r} to sweep")
     return node, int(last) if isinstance(node, list) else last

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
-from sim.cli.base import COMPARE, Timer, WorkersOpt, command, out, progress_bar, table
+from sim.cli.base import COMPARE, Timer, WorkersOpt, command, err, out, progress_bar, table
 from sim.errors import QualsimError
+
+
+@contextmanager
+def left_out_cells() -> Iterator[None]:
+    """Print the store's warnings about cells left out (foreign, truncated, corrupt) to stderr
+    as one paragraph each, and carry on with the verified cells."""
+    from sim.experiment.sweep.store import ForeignCellsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForeignCellsWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, ForeignCellsWarning):
+            err.print(Text.assemble(("warning: ", "bold yellow"), str(w.message)), soft_wrap=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 @command(rich_help_panel=COMPARE)
@@ -27,11 +47,12 @@ def sweep(
     spec, base = load_sweep(file)
     run_on = _executor(executor, workers, scheduler)
     timer = Timer()
-    with progress_bar("worlds", None) as update:
+    with left_out_cells(), progress_bar("worlds", None) as update:
         counts = run_sweep(spec, out_dir, base, executor=run_on, progress=update)
+    redone = f" ({counts['rejected']} cell files left out)" if counts["rejected"] else ""
     typer.echo(
         f"{spec.name}: {counts['units']} worlds (scenario samples x replications), "
-        f"{counts['done_before']} already done, {counts['ran']} run now in "
+        f"{counts['done_before']} already done, {counts['ran']} run now{redone} in "
         f"{timer.seconds:.1f} s; results in {out_dir}/cells"
     )
 
@@ -45,7 +66,14 @@ def _executor(kind: str, workers: int, scheduler: str | None):
         return Dask(scheduler=scheduler)
     if kind != "local":
         raise QualsimError(f"--executor: expected local or dask, got {kind!r}")
-    return Processes(workers)
+    run_on = Processes(workers)
+    if run_on.requested > run_on.workers:
+        err.print(
+            f"note: --workers {run_on.requested} capped at {run_on.workers}, the cores this "
+            "process may use",
+            soft_wrap=True,
+        )
+    return run_on
 
 
 @command(rich_help_panel=COMPARE)
@@ -85,7 +113,8 @@ def recommend(
     quantile = rec.parse_capacity_quantile(capacity_quantile)
     if not (run_dir / "cells").is_dir():
         raise QualsimError(f"{run_dir}: not a sweep results folder (no cells/ inside)")
-    df = results(run_dir)
+    with left_out_cells():
+        df = results(run_dir)
     by_tier, overall = rec.recommend_by_tier(
         df, max_handoffs_per_week, min_precision, objective, quantile
     )
@@ -105,10 +134,13 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL over the view `cells`")],
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
 ) -> None:
-    """Query a sweep's results with DuckDB SQL; the rows are in the view `cells`."""
+    """Query a sweep's results with DuckDB SQL; the rows are in the view `cells` (the verified
+    cells of this folder's configuration). The SQL cannot read or write files, attach
+    databases or load extensions."""
     from sim.experiment.sweep.query import query as run_query
 
-    df = run_query(run_dir, sql)
+    with left_out_cells():
+        df = run_query(run_dir, sql)
     if csv:
         typer.echo(df.to_csv(index=False), nl=False)
     else:

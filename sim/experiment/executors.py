@@ -17,7 +17,12 @@ worker processes, :class:`Dask` on a Dask cluster (``pip install 'qualsim[dask]'
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -59,9 +64,35 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+POLL_SECONDS = 0.5
+
+
+def die_with_parent() -> None:
+    """Worker initializer: end this worker when the process that started it dies (``kill -9``
+    of ``qualsim sweep``, the OOM killer), instead of idling on with its memory. On Linux the
+    kernel sends SIGKILL (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread polls
+    :func:`os.getppid` and exits when the worker has been handed to another parent."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the thread below still works
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(POLL_SECONDS)
+    os._exit(1)
+
+
 class Processes(Executor):
     """Local worker processes: ``workers`` (0: one per core), never more than the cores or the
-    tasks; with one worker (or one task) the tasks run in this process."""
+    tasks; with one worker (or one task) the tasks run in this process. Workers end when this
+    process dies, however it dies (:func:`die_with_parent`)."""
 
     def __init__(self, workers: int = 0):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
@@ -74,10 +105,13 @@ class Processes(Executor):
         if n <= 1:
             yield from Sequential().map(fn, tasks)
             return
-        with ProcessPoolExecutor(n) as pool:
+        pool = ProcessPoolExecutor(n, initializer=die_with_parent)
+        try:
             futures = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
+        finally:  # a failed task or consumer (a full disk, Ctrl-C) stops the queued tasks too
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Dask(Executor):

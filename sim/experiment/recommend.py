@@ -84,8 +84,17 @@ PARETO = {"precision": "max", "lead_time_days": "max", "handoffs_per_week": "min
 
 
 def _check(df: pd.DataFrame) -> None:
+    """Rows to read: some, and of one configuration (rows of several sweeps concatenated by
+    hand would silently mix; :func:`sim.experiment.sweep.results` gives one folder's verified
+    rows)."""
     if df.empty:
         raise QualsimError("the sweep has no results yet: run `qualsim sweep` first")
+    if "config_hash" in df.columns and df["config_hash"].nunique(dropna=False) > 1:
+        hashes = sorted(map(str, df["config_hash"].unique()))
+        raise QualsimError(
+            f"the rows mix {len(hashes)} sweep configurations (config hashes "
+            f"{', '.join(hashes[:5])}); read one folder's rows with results()"
+        )
 
 
 def summary(df: pd.DataFrame, tier: int = -1, level: float = 0.95) -> pd.DataFrame:

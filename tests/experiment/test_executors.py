@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
 from sim.errors import QualsimError
@@ -49,3 +52,21 @@ def test_dask_needs_a_client_or_a_scheduler() -> None:
         Dask()
     with pytest.raises(QualsimError, match="in a `with` block"):
         list(Dask(scheduler="tcp://127.0.0.1:1").map(square_plus, TASKS))
+
+
+def sleepy_mark(folder: str, i: int) -> int:
+    time.sleep(0.05)
+    (Path(folder) / str(i)).touch()
+    return i
+
+
+@pytest.mark.skipif(cores() < 2, reason="needs 2 cores for worker processes")
+def test_a_consumer_that_stops_stops_the_queued_tasks(tmp_path) -> None:
+    """When the consumer of map stops (an error writing a result, Ctrl-C), the tasks not yet
+    started are cancelled, not run to the end before the error surfaces."""
+    tasks = [(str(tmp_path), i) for i in range(200)]
+    with Processes(2) as ex:
+        results = ex.map(sleepy_mark, tasks)
+        next(results)
+        results.close()
+    assert len(list(tmp_path.iterdir())) < 50

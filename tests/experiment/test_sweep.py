@@ -138,7 +138,7 @@ def reference(tmp_path_factory) -> Path:
     """The small sweep run uninterrupted in this process (read-only for the tests)."""
     out = tmp_path_factory.mktemp("reference")
     counts = run_sweep(spec_of(), out, workers=1)
-    assert counts == {"units": N_UNITS, "done_before": 0, "ran": N_UNITS}
+    assert counts == {"units": N_UNITS, "done_before": 0, "ran": N_UNITS, "rejected": 0}
     return out
 
 
@@ -287,7 +287,12 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(
 ) -> None:
     spec = spec_of()
     out = tmp_path / "B"
-    assert run_sweep(spec, out, workers=1, limit=1) == {"units": 4, "done_before": 0, "ran": 1}
+    assert run_sweep(spec, out, workers=1, limit=1) == {
+        "units": 4,
+        "done_before": 0,
+        "ran": 1,
+        "rejected": 0,
+    }
     assert cell_files(out) == ["s00000-r0000.parquet"]
 
     # the next run dies after storing one more unit, in the middle of writing the second:
@@ -316,13 +321,18 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(
         check_exact=True,
     )
     counts = run_sweep(spec, out, workers=1)
-    assert counts == {"units": 4, "done_before": 2, "ran": 2}
+    assert counts == {"units": 4, "done_before": 2, "ran": 2, "rejected": 0}
     assert len(cell_files(out)) == 4
     got = results(out)
     assert not got.duplicated(KEY).any()
     pd.testing.assert_frame_equal(sorted_rows(got), reference_rows, check_exact=True)
     # a finished sweep runs nothing more
-    assert run_sweep(spec, out, workers=1) == {"units": 4, "done_before": 4, "ran": 0}
+    assert run_sweep(spec, out, workers=1) == {
+        "units": 4,
+        "done_before": 4,
+        "ran": 0,
+        "rejected": 0,
+    }
     pd.testing.assert_frame_equal(sorted_rows(results(out)), reference_rows, check_exact=True)
 
 
@@ -333,7 +343,7 @@ def test_resume_in_steps_reports_progress(tmp_path: Path, reference_rows: pd.Dat
         counts = run_sweep(
             spec, tmp_path, workers=1, limit=1, progress=lambda d, t, seen=seen: seen.append((d, t))
         )
-        assert counts == {"units": 4, "done_before": step, "ran": 1}
+        assert counts == {"units": 4, "done_before": step, "ran": 1, "rejected": 0}
         assert seen[-1] == (step + 1, 4), seen
         assert all(t == 4 and step <= d <= step + 1 for d, t in seen), seen
         assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -344,7 +354,7 @@ def test_two_local_workers_give_identical_rows(
     tmp_path: Path, reference_rows: pd.DataFrame
 ) -> None:
     counts = run_sweep(spec_of(), tmp_path, workers=2)
-    assert counts == {"units": 4, "done_before": 0, "ran": 4}
+    assert counts == {"units": 4, "done_before": 0, "ran": 4, "rejected": 0}
     pd.testing.assert_frame_equal(sorted_rows(results(tmp_path)), reference_rows, check_exact=True)
 
 
@@ -366,7 +376,7 @@ def test_dask_cluster_gives_identical_rows(
     tmp_path: Path, reference_rows: pd.DataFrame, dask_client
 ) -> None:
     counts = run_sweep(spec_of(), tmp_path, executor=Dask(client=dask_client))
-    assert counts == {"units": 4, "done_before": 0, "ran": 4}
+    assert counts == {"units": 4, "done_before": 0, "ran": 4, "rejected": 0}
     pd.testing.assert_frame_equal(sorted_rows(results(tmp_path)), reference_rows, check_exact=True)
 
 

@@ -8,9 +8,13 @@ grids of their thresholds.
 plays every policy variant on it (common random numbers: variants differ only by their rule).
 Each unit writes one Parquet file ``cells/s{sample}-r{replication}.parquet`` atomically (a
 temporary name, then a rename), with one row per (variant, tier, metric) and its provenance:
-the sweep's config hash, the world seed and the package version. A sweep started again skips
-the units whose file exists (for the same config hash), so a killed sweep resumes, losing at
-most the units in flight, and never duplicates a row. :func:`results` loads them all.
+the sweep's config hash, the world seed and the package version. ``sweep.json`` records the
+configuration (hash, spec, the design's shape); every reader checks each cell file against it
+(:func:`~sim.experiment.sweep.store.load_cells`) and leaves out, with a
+:class:`ForeignCellsWarning` naming them, cells of another configuration, truncated or corrupt
+ones. A sweep started again runs the units without a whole cell of its configuration, so a
+killed sweep resumes, losing at most the units in flight, and never duplicates a row or reuses
+a foreign one. :func:`results` loads the verified rows.
 
 **Executors.** Units run on an executor (:mod:`sim.experiment.executors`: this process, local
 processes, or a Dask cluster); their seeds come from ``SeedSequence(seed)`` (samples and
@@ -20,10 +24,12 @@ replications), so results do not depend on the executor or the number of workers
 from sim.experiment.sweep.design import scenario_samples, unit_seeds, variants
 from sim.experiment.sweep.run import STORED_METRICS, run_sweep, run_unit
 from sim.experiment.sweep.spec import SweepSpec, config_hash, load_sweep, parse_values
-from sim.experiment.sweep.store import ROW_COLUMNS, results
+from sim.experiment.sweep.store import ROW_COLUMNS, ForeignCellsWarning, load_cells, results
 
 __all__ = [
     "ROW_COLUMNS",
+    "ForeignCellsWarning",
+    "load_cells",
     "STORED_METRICS",
     "SweepSpec",
     "config_hash",

@@ -5,6 +5,7 @@ rule); units run on an executor, and each unit's cells go to the results store a
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,14 @@ from sim.experiment.sweep.spec import (
     config_hash,
     scenario_source,
 )
-from sim.experiment.sweep.store import ROW_COLUMNS, open_store, unit_file, write_cell
+from sim.experiment.sweep.store import (
+    ROW_COLUMNS,
+    ForeignCellsWarning,
+    load_cells,
+    open_store,
+    remove_stale_partials,
+    write_cell,
+)
 from sim.world.presets import load_scenario
 
 # The metrics each cell stores (the sweep's summaries and recommendations read these).
@@ -103,6 +111,20 @@ def _evaluate_variants(
                 yield name, label, params, p, pol.evaluate(p, log, frame)
 
 
+def store_meta(spec: SweepSpec, h: str, n_samples: int, names: list[tuple[str, str]]) -> dict:
+    """What ``sweep.json`` records: the config hash, the spec and the design's shape (what
+    every cell is checked against)."""
+    return {
+        "config_hash": h,
+        "samples": n_samples,
+        "replications": spec.replications,
+        "seed": spec.seed,
+        "variants": [list(v) for v in names],
+        "metrics": list(STORED_METRICS),
+        "spec": spec.model_dump(mode="json"),
+    }
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -118,18 +140,28 @@ def run_sweep(
     ``Processes(workers)``, ``Dask(client)``), by default in ``workers`` local processes (0: one
     per core, 1: this process). ``progress(done, total)`` is called as units finish; ``limit``
     runs at most that many missing units (for tests of resuming).
+
+    Resuming reuses only the cells that :func:`~sim.experiment.sweep.store.load_cells` accepts
+    (this config hash, whole, readable); a unit whose file is foreign, truncated or corrupt runs
+    again and replaces it (``rejected`` counts the files left out, with a
+    :class:`~sim.experiment.sweep.store.ForeignCellsWarning` naming them).
     """
     out = Path(out)
     run_on = executor_for(workers, executor)
-    variants(spec, base)  # fail early on bad policies, before anything is written
-    open_store(out, config_hash(spec, base), spec.model_dump(mode="json"))
+    names = [(n, label) for n, label, _, _ in variants(spec, base)]  # fails early on bad policies
     samples = scenario_samples(spec)
+    h = config_hash(spec, base)
+    open_store(out, store_meta(spec, h, len(samples), names))
+    remove_stale_partials(out)
+    cells = load_cells(out, keep_rows=False)
     seeds = unit_seeds(spec, len(samples))
     units = [(s, r) for s in range(len(samples)) for r in range(spec.replications)]
-    todo = [(s, r) for s, r in units if not unit_file(out, s, r).exists()]
+    todo = [u for u in units if u not in cells.units]
     done_before = len(units) - len(todo)
     if limit is not None:
         todo = todo[:limit]
+    if cells.rejected:
+        warnings.warn(cells.message(out), ForeignCellsWarning, stacklevel=2)
     if progress:
         progress(done_before, len(units))
     tasks = [(spec, base, s, samples[s], r, int(seeds[s, r])) for s, r in todo]
@@ -140,4 +172,9 @@ def run_sweep(
             finished += 1
             if progress:
                 progress(done_before + finished, len(units))
-    return {"units": len(units), "done_before": done_before, "ran": finished}
+    return {
+        "units": len(units),
+        "done_before": done_before,
+        "ran": finished,
+        "rejected": len(cells.rejected),
+    }

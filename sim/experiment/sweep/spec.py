@@ -84,6 +84,7 @@ class PolicyGrid(Strict):
     @field_validator("grid")
     @classmethod
     def _grid(cls, v: dict[str, Any]) -> dict[str, Any]:
+        _clashing_paths(list(v), "grid paths")
         return {k: parse_values(spec, k) for k, spec in v.items()}
 
 
@@ -114,6 +115,7 @@ class SweepSpec(Strict):
     @field_validator("uncertain")
     @classmethod
     def _uncertain(cls, v: dict[str, Any]) -> dict[str, Any]:
+        _clashing_paths(list(v), "uncertain paths")
         out: dict[str, Any] = {}
         for path, spec in v.items():
             m = _RANGE.match(spec) if isinstance(spec, str) else None
@@ -182,9 +184,9 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
         checks += [{k: x} for x in v] if isinstance(v, list) else []
     for sample in checks:
         over = json.loads(json.dumps(spec.overrides))
-        for k, v in sample.items():
-            _set_path(over, k, _jsonable(v))
         try:
+            for k, v in sample.items():
+                _set_path(over, k, _jsonable(v))
             load_scenario(src, overrides=over or None, named=spec.scenario in PRESETS)
         except QualsimError as exc:
             what = f"uncertain values {sample}" if sample else "overrides"
@@ -231,11 +233,29 @@ def config_hash(spec: SweepSpec, base: Path | None = None) -> str:
 
 
 def _set_path(tree: dict, path: str, value) -> None:
+    """Set ``tree[a][b]... = value`` for the dotted ``path`` ``a.b...``, making sections on the
+    way; a path through a value (``accounts.count.x`` where ``accounts.count`` is a number) is
+    a :class:`ConfigError`."""
     parts = [int(p) if p.isdigit() else p for p in path.split(".")]
     node = tree
-    for p in parts[:-1]:
+    for i, p in enumerate(parts[:-1]):
         node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            where = ".".join(map(str, parts[: i + 1]))
+            raise ConfigError(
+                f"{path}: {where} is a value ({node!r}), not a section, so it has no field "
+                f"{parts[i + 1]!r}"
+            )
     node[parts[-1]] = value
+
+
+def _clashing_paths(paths: list[str], what: str) -> None:
+    """Refuse two dotted paths of which one is inside the other (``accounts.count`` and
+    ``accounts.count.x``): both cannot be set."""
+    for a in paths:
+        for b in paths:
+            if b.startswith(a + "."):
+                raise ValueError(f"{what}: {a!r} and {b!r} clash: {b!r} is inside {a!r}")
 
 
 def _jsonable(v):
