@@ -22,6 +22,7 @@ from sim.cli.base import (
     user_errors,
     wrote,
 )
+from sim.cli.sweeps import left_out_cells
 from sim.errors import QualsimError
 
 SuiteArg = Annotated[Path, typer.Argument(help="a suite YAML (scenarios x policies)")]
@@ -132,6 +133,7 @@ def report(
     }
     limits["capacity_quantile"] = quantile
     try:
-        wrote(write_report(cmp, out_file, sweep_dir, limits))
+        with left_out_cells():  # a sweep's foreign or broken cells, said as in recommend
+            wrote(write_report(cmp, out_file, sweep_dir, limits))
     except OSError as exc:
         raise QualsimError(f"{out_file}: cannot write the report ({exc.strerror})") from None
