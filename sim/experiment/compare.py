@@ -34,6 +34,7 @@ from sim.errors import ConfigError, DataError
 from sim.experiment.calibration.table import table_from_runs
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import replicate, replication_seeds
+from sim.experiment.size import check_comparison_size
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
 from sim.files import write_tables
 from sim.sales.metrics import HEADLINE, METRICS
@@ -291,9 +292,11 @@ def compare(
         raise ConfigError(
             f"baseline {baseline!r} is not one of the compared policies ({', '.join(names)})"
         )
+    run_on = executor_for(workers, executor)
+    check_comparison_size(sc, len(loaded), replications, run_on)
     seeds = replication_seeds(seed, replications)
     results: list[dict] = [{} for _ in seeds]
-    with executor_for(workers, executor) as ex:
+    with run_on as ex:
         for r, res in ex.map(replicate, [(sc, loaded, s) for s in seeds]):
             results[r] = res
             if progress:
