@@ -63,10 +63,11 @@ from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
 from sim.real.import_io import RecordPlaces, read_chunks, write_chunks
 from sim.real.import_summary import FileSummary, ImportSummary
-from sim.real.import_times import convert_times
+from sim.real.import_times import convert_times, out_of_range_text
 from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS
 from sim.real.mapping import FileMapping, Mapping, load_mapping
 from sim.real.opportunities_file import check_chunk
+from sim.real.reports import REASON_TEXT
 from sim.real.transforms import (
     bin_values,
     check_sources,
@@ -234,6 +235,12 @@ class _Converter:
                 )
             self._reject("an unparseable timestamp", line0 + i, df[col][i], int(bad.sum()))
             keep = keep & ~bad
+        far = out_of_range_text(text) & keep
+        if far.any():
+            i = int(np.flatnonzero(far)[0])
+            what = f"{col}: {REASON_TEXT['time_out_of_range']} (a CRM placeholder date?)"
+            self._reject(what, line0 + i, df[col][i], int(far.sum()))
+            keep = keep & ~far
         df[col] = text
         return keep
 
