@@ -15,6 +15,7 @@ import pytest
 
 import sim
 from sim import limits
+from sim.errors import DataError
 from sim.experiment import SweepSpec, run_sweep
 from sim.experiment.size import MAX_REPLICATIONS, comparison_memory
 from sim.experiment.sweep.design import (
@@ -27,6 +28,7 @@ from sim.experiment.sweep.design import (
     variants,
 )
 from sim.limits import Limit, LimitError
+from sim.real import read_log
 from sim.world.simulate import world_memory
 
 GB = 1 << 30
@@ -236,3 +238,51 @@ def test_cli_sweep_of_a_trillion_samples(tmp_path: Path) -> None:
     (tmp_path / "huge.yaml").write_text(SWEEP_GRID % body, encoding="utf-8")
     done = run_limited("sweep", str(tmp_path / "huge.yaml"), "-o", str(tmp_path / "out"))
     assert_refused(done, "= 1,000,000,000,000 scenario samples", "cap of 100,000")
+
+
+# --- real exports ----------------------------------------------------------------------------
+
+
+def sparse(path: Path, size: int) -> Path:
+    """A file of ``size`` zero bytes that takes no disk space."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def test_an_export_too_large_is_refused_before_reading(tmp_path: Path, one_gb) -> None:
+    events = sparse(tmp_path / "events.csv", 200 * 2**20)  # 200 MB of CSV: about 2 GB loaded
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,a1\n")
+    with pytest.raises(
+        DataError,
+        match=r"events\.csv: the events file "
+        r"is 200\.0 MB; loading it needs about 2\.0 GB of memory and 1\.0 GB",
+    ):
+        read_log(events, tmp_path / "contacts.csv")
+
+
+def test_a_csv_without_a_line_break_is_refused_before_reading(tmp_path: Path) -> None:
+    # 3 MB of zero bytes: it fits in memory, but no CSV header ends in its first megabyte
+    events = sparse(tmp_path / "events.csv", 3 * 2**20)
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,a1\n")
+    with pytest.raises(DataError, match=r"events\.csv: no line break in the first 1 MB") as got:
+        read_log(events, tmp_path / "contacts.csv")
+    assert len(str(got.value)) < 300  # never the file's content
+
+
+@needs_exe
+def test_cli_evaluate_too_large_for_a_real_rlimit(tmp_path: Path) -> None:
+    sparse(tmp_path / "events.csv", GB)
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,a1\n")
+    args = ["--events", "events.csv", "--contacts", "contacts.csv"]
+    done = run_limited("evaluate", *args, "-p", "mql_only", "-o", "r", cwd=tmp_path)
+    assert_refused(done, "the events file is 1.0 GB; loading it needs about 10.0 GB")
+
+
+@needs_exe
+def test_cli_import_of_one_endless_line_under_a_real_rlimit(tmp_path: Path) -> None:
+    sparse(tmp_path / "events.csv", GB)  # no line break: pandas would buffer 1 GB of header
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,a1\n")
+    args = ["--events", "events.csv", "--contacts", "contacts.csv"]
+    done = run_limited("import", *args, "-o", "imp", cwd=tmp_path)
+    assert_refused(done, "events.csv: no line break in the first 1 MB")

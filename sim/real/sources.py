@@ -21,10 +21,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from sim import limits
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.limits import memory_limit
-from sim.real.inputs import SUFFIXES
+from sim.real.inputs import SUFFIXES, check_header_line
 
 # How a CSV export is read: UTF-8 (a byte-order mark is fine), every column as text, nothing
 # taken for a missing value.
@@ -63,7 +63,7 @@ MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
 def available_memory() -> int | None:
     """Bytes of memory this process may still use (``sim.limits.memory_limit``: the tightest of
     cgroup, rlimit and MemAvailable), or None if unknown."""
-    limit = memory_limit()
+    limit = limits.memory_limit()
     return None if limit is None else limit.bytes
 
 
@@ -107,6 +107,8 @@ class Source:
         if not self.path.is_file():
             raise DataError(f"{self.name}: {role} file not found")
         check_memory(self.path, role, kind)
+        if kind == "csv":
+            check_header_line(self.path)
         self.kind = kind
         self._line_cache: dict[int, int] = {}
         self.df = self._read(required)
