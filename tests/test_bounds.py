@@ -17,6 +17,7 @@ import sim
 from sim import limits
 from sim.errors import DataError
 from sim.experiment import SweepSpec, run_sweep
+from sim.experiment.calibration import calibration_table
 from sim.experiment.size import MAX_REPLICATIONS, comparison_memory
 from sim.experiment.sweep.design import (
     MAX_SAMPLES,
@@ -142,7 +143,7 @@ def test_cli_compare_r_a_billion() -> None:
 @needs_exe
 def test_cli_compare_too_large_for_a_real_rlimit() -> None:
     done = run_limited("compare", "enterprise", "mql_only", "-r", "50000", "-w", "1")
-    assert_refused(done, "comparing 1 policies on 50,000 worlds", "(RLIMIT_AS 3.0 GB)")
+    assert_refused(done, "comparing 1 policy on 50,000 worlds", "(RLIMIT_AS 3.0 GB)")
 
 
 # --- sweeps ----------------------------------------------------------------------------------
@@ -286,3 +287,24 @@ def test_cli_import_of_one_endless_line_under_a_real_rlimit(tmp_path: Path) -> N
     args = ["--events", "events.csv", "--contacts", "contacts.csv"]
     done = run_limited("import", *args, "-o", "imp", cwd=tmp_path)
     assert_refused(done, "events.csv: no line break in the first 1 MB")
+
+
+def test_calibration_table_refuses_a_billion_replications() -> None:
+    with pytest.raises(LimitError, match="replications: 1,000,000,000 is more than the cap"):
+        calibration_table("smb", replications=1_000_000_000)
+
+
+@needs_exe
+def test_cli_calibration_r_a_billion() -> None:
+    done = run_limited("calibration", "smb", "-r", "1000000000")
+    assert_refused(done, "replications: 1,000,000,000 is more than the cap of 100,000")
+
+
+@needs_exe
+def test_cli_sweep_of_three_grid_keys_of_ten_thousand(tmp_path: Path) -> None:
+    grid = "{threshold: 1..10000, recycle_days: 1..10000, decay.half_life_days: 1..10000}"
+    text = f"name: keys\nscenario: smb\npolicies:\n  - policy: mql_only\n    grid: {grid}\n"
+    (tmp_path / "keys.yaml").write_text(text, encoding="utf-8")
+    done = run_limited("sweep", str(tmp_path / "keys.yaml"), "-o", str(tmp_path / "out"))
+    assert_refused(done, "1,000,000,000,000 policy variants (mql_only 10,000 x 10,000 x 10,000)")
+    assert not (tmp_path / "out").exists()

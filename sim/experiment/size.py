@@ -1,4 +1,5 @@
-"""Estimating a comparison's size before it runs, and refusing what cannot fit.
+"""Estimating the size of replicated experiments (a comparison, the calibration table) before
+they run, and refusing what cannot fit.
 
 A comparison holds every replication's results until the end (its handoffs, metrics and
 summaries: about 20 bytes per account and policy plus 20 KB, measured by pickling the results of
@@ -28,11 +29,12 @@ def comparison_memory(sc: Scenario, n_policies: int, replications: int, at_once:
     return world_memory(sc) * min(at_once, replications) + per_replication * replications
 
 
-def check_comparison_size(
-    sc: Scenario, n_policies: int, replications: int, executor: Executor | None = None
+def check_replications(
+    sc: Scenario, replications: int, executor: Executor | None, what: str, kept: int
 ) -> None:
-    """Refuse (``sim.limits.LimitError``, exit 2) a comparison above the replication cap or
-    the memory this process may use, naming the estimate and the limit."""
+    """Refuse (``sim.limits.LimitError``, exit 2) ``replications`` worlds of ``sc`` above the
+    replication cap or the memory this process may use (``kept``: bytes of results kept per
+    replication), naming the estimate and the limit; ``what`` says what they are for."""
     check_count(
         replications,
         MAX_REPLICATIONS,
@@ -40,10 +42,18 @@ def check_comparison_size(
         "a 95% interval narrows with the square root of the replications: 10 to 100 are usual",
     )
     workers = executor.workers if executor is not None else 1
-    at_once = workers or Processes(0).workers  # Dask: as many as the cores here, at least
+    at_once = min(workers or Processes(0).workers, replications)  # Dask: the cores here
     check_fits(
-        comparison_memory(sc, n_policies, replications, at_once),
-        f"comparing {n_policies} policies on {replications:,} worlds of "
-        f"{sc.accounts.count:,} accounts ({min(at_once, replications)} at once)",
+        world_memory(sc) * at_once + kept * replications,
+        f"{what} {replications:,} worlds of {sc.accounts.count:,} accounts ({at_once} at once)",
         "use fewer replications or accounts, or fewer workers",
     )
+
+
+def check_comparison_size(
+    sc: Scenario, n_policies: int, replications: int, executor: Executor | None = None
+) -> None:
+    """:func:`check_replications` for comparing ``n_policies`` policies."""
+    kept = sc.accounts.count * n_policies * RESULT_BYTES_PER_ACCOUNT_POLICY
+    what = f"comparing {n_policies} polic{'y' if n_policies == 1 else 'ies'} on"
+    check_replications(sc, replications, executor, what, kept + RESULT_BYTES_PER_REPLICATION)
