@@ -29,7 +29,8 @@ from sim.experiment.sweep.design import (
     variants,
 )
 from sim.limits import Limit, LimitError
-from sim.real import read_log
+from sim.real import import_files, read_log
+from sim.real.import_size import estimated_rows, import_memory
 from sim.world.simulate import world_memory
 
 GB = 1 << 30
@@ -308,3 +309,47 @@ def test_cli_sweep_of_three_grid_keys_of_ten_thousand(tmp_path: Path) -> None:
     done = run_limited("sweep", str(tmp_path / "keys.yaml"), "-o", str(tmp_path / "out"))
     assert_refused(done, "1,000,000,000,000 policy variants (mql_only 10,000 x 10,000 x 10,000)")
     assert not (tmp_path / "out").exists()
+
+
+def accounts_csv(path: Path, n: int = 999) -> Path:
+    """A header and ``n`` rows, every line 16 bytes."""
+    rows = "".join(f"ACC-{i:06d},1234\n" for i in range(n))
+    path.write_text("account_id,tier\n" + rows, encoding="ascii")
+    return path
+
+
+def test_import_memory_by_hand(tmp_path: Path) -> None:
+    acc = accounts_csv(tmp_path / "accounts.csv")
+    assert estimated_rows(acc) == 1000  # 16,000 bytes over 16 bytes a line
+    assert import_memory(acc, "accounts", drop_duplicates=False) == 1000 * 128
+    assert import_memory(acc, "accounts", drop_duplicates=True) == 1000 * (128 + 24)
+    assert import_memory(acc, "events", drop_duplicates=False) == 0  # streams in chunks
+
+
+def test_import_refuses_ids_that_cannot_fit(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(limits, "memory_limit", lambda: Limit(100_000, "a test's limit"))
+    ev = tmp_path / "events.csv"
+    ev.write_text("timestamp,account_id,contact_id,activity\n2024-01-01,ACC-000001,c1,call\n")
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,ACC-000001\n")
+    acc = accounts_csv(tmp_path / "accounts.csv")
+    with pytest.raises(
+        LimitError,
+        match=r"accounts\.csv: importing its 1,000 rows \(estimated\) keeps its ids in memory; "
+        r"that needs about 125\.0 KB of memory, more than the 97\.7 KB",
+    ):
+        import_files(ev, tmp_path / "contacts.csv", acc, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@needs_exe
+def test_cli_import_of_ids_too_many_for_a_real_rlimit(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text(
+        "timestamp,account_id,contact_id,activity\n2024-01-01,ACC-000001,c1,call\n"
+    )
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,ACC-000001\n")
+    acc = accounts_csv(tmp_path / "accounts.csv", 70_000)  # its first MB: 16-byte lines
+    with open(acc, "ab") as f:
+        f.truncate(2 * GB)  # zeros after the rows: 134 million 16-byte lines estimated
+    args = ["--events", "events.csv", "--contacts", "contacts.csv", "--accounts", "accounts.csv"]
+    done = run_limited("import", *args, "-o", "imp", cwd=tmp_path)
+    assert_refused(done, "accounts.csv: importing its 134,217,728 rows (estimated)", "RLIMIT_AS")

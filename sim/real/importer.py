@@ -62,6 +62,7 @@ import pyarrow.csv as pcsv
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
 from sim.real.import_io import RecordPlaces, read_chunks, write_chunks
+from sim.real.import_size import check_import_fits
 from sim.real.import_summary import FileSummary, ImportSummary
 from sim.real.import_times import convert_times, out_of_range_text
 from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS
@@ -268,6 +269,7 @@ def convert_file(
     """Stream one raw file through the mapping into a canonical CSV (see the module doc)."""
     path, out = Path(path), Path(out)
     converter = _Converter(path, role, out, mapping, skip_bad_rows)
+    check_import_fits(path, role, converter.file.duplicates == "drop")
     write_chunks(converter.chunks(), out)
     if converter.summary.rows_read == 0:
         out.unlink(missing_ok=True)
