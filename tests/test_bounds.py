@@ -353,3 +353,25 @@ def test_cli_import_of_ids_too_many_for_a_real_rlimit(tmp_path: Path) -> None:
     args = ["--events", "events.csv", "--contacts", "contacts.csv", "--accounts", "accounts.csv"]
     done = run_limited("import", *args, "-o", "imp", cwd=tmp_path)
     assert_refused(done, "accounts.csv: importing its 134,217,728 rows (estimated)", "RLIMIT_AS")
+
+
+def test_a_sweep_whose_largest_world_cannot_fit_writes_nothing(tmp_path: Path, one_gb) -> None:
+    s = spec(
+        design={"kind": "lhs", "samples": 3},
+        uncertain={"accounts.count": "100..5000000"},  # its largest world: 5,000,000 accounts
+    )
+    with pytest.raises(LimitError, match=r"smb: a world of 5,000,000 accounts needs about"):
+        run_sweep(s, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()
+
+
+@needs_exe
+def test_cli_sweep_of_worlds_too_large_for_a_real_rlimit(tmp_path: Path) -> None:
+    text = (
+        "name: big\nscenario: enterprise\noverrides: {accounts: {count: 5000000}}\n"
+        "policies:\n  - policy: mql_only\n"
+    )
+    (tmp_path / "big.yaml").write_text(text, encoding="utf-8")
+    done = run_limited("sweep", str(tmp_path / "big.yaml"), "-o", str(tmp_path / "out"))
+    assert_refused(done, "a world of 5,000,000 accounts needs about", "(RLIMIT_AS 3.0 GB)")
+    assert not (tmp_path / "out").exists()

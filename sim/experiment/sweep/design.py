@@ -4,6 +4,7 @@ world seed of every (sample, replication), and every policy variant of the grids
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,16 @@ from scipy.stats import qmc
 
 import policies as pol
 from sim.errors import ConfigError
-from sim.experiment.sweep.spec import SweepSpec, _jsonable, _load_policy
+from sim.experiment.sweep.spec import (
+    SweepSpec,
+    _jsonable,
+    _load_policy,
+    _set_path,
+    scenario_source,
+)
 from sim.limits import check_count
+from sim.world.presets import load_scenario
+from sim.world.simulate import check_world_fits
 
 # The caps on a sweep's size (docs/sweeps.md, "Limits"), checked by counting before anything is
 # expanded: scenario samples (a grid design: the product of its axes' level counts), units
@@ -85,6 +94,24 @@ def check_size(spec: SweepSpec) -> None:
     )
 
 
+_WORLDS_FIT: set[tuple[str, str]] = set()  # sweeps whose largest world was found to fit
+
+
+def check_world(spec: SweepSpec, base: Path | None) -> None:
+    """Refuse (``LimitError``) a sweep whose world (with the largest uncertain
+    ``accounts.count``, if that is uncertain) cannot fit in memory; checked once per sweep and
+    process."""
+    key = (spec.model_dump_json(), str(base))
+    if key in _WORLDS_FIT:
+        return
+    over: dict = json.loads(json.dumps(spec.overrides))
+    counts = spec.uncertain.get("accounts.count")
+    if counts is not None:
+        _set_path(over, "accounts.count", _jsonable(max(counts)))
+    check_world_fits(load_scenario(scenario_source(spec, base), overrides=over or None))
+    _WORLDS_FIT.add(key)
+
+
 def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
     """The scenario samples of the design: one {path: value} per sample (one empty sample when
     nothing is uncertain). ``lhs`` and ``random`` draw from ``SeedSequence(seed)``."""
@@ -131,8 +158,10 @@ def unit_seeds(spec: SweepSpec, n_samples: int) -> np.ndarray:
 
 
 def variants(spec: SweepSpec, base: Path | None) -> list[tuple[str, str, dict, Any]]:
-    """Every policy variant: (policy name, variant label, params, loaded policy)."""
+    """Every policy variant: (policy name, variant label, params, loaded policy). Checks the
+    sweep's size and its largest world first (:func:`check_size`, :func:`check_world`)."""
     check_size(spec)
+    check_world(spec, base)
     out = []
     for pg in spec.policies:
         p0 = _load_policy(pg.policy, base)
