@@ -72,7 +72,13 @@ ScenarioArg = Annotated[
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="root random seed")]
 ReplicationsOpt = Annotated[
-    int, typer.Option("--replications", "-r", min=1, help="simulated worlds per policy")
+    int,
+    typer.Option(
+        "--replications",
+        "-r",
+        min=1,
+        help="simulated worlds per policy (at most 100,000; the estimated memory must fit)",
+    ),
 ]
 BaselineOpt = Annotated[
     str | None,

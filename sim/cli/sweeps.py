@@ -41,7 +41,9 @@ def sweep(
         str | None, typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786")
     ] = None,
 ) -> None:
-    """Run a threshold sweep under scenario uncertainty into a resumable results store."""
+    """Run a threshold sweep under scenario uncertainty into a resumable results store (at
+    most 100,000 scenario samples, 1,000,000 worlds and 10,000 policy variants, counted before
+    anything runs)."""
     from sim.experiment.sweep import load_sweep, run_sweep
 
     spec, base = load_sweep(file)

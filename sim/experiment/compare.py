@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 import policies as pol
 from sim import __version__
@@ -34,6 +35,7 @@ from sim.errors import ConfigError, DataError
 from sim.experiment.calibration.table import table_from_runs
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import replicate, replication_seeds
+from sim.experiment.size import check_comparison_size
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
 from sim.files import write_tables
 from sim.sales.metrics import HEADLINE, METRICS
@@ -238,8 +240,8 @@ class Comparison:
         meta_path = folder / "comparison.json"
         if not meta_path.is_file():
             raise DataError(f"{folder}: not a comparison folder (no comparison.json inside)")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        fmt = meta.get("format", "csv")
+        meta = _read_meta(meta_path)
+        fmt = meta["format"]
 
         def table(name: str, optional: bool = False) -> pd.DataFrame:
             path = folder / f"{name}.{fmt}"
@@ -277,6 +279,36 @@ def _weekly(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return df[WEEKLY.names]
 
 
+def _read_meta(path: Path) -> dict:
+    """``comparison.json``: a JSON object with a known ``format``, else a ``DataError``
+    naming the file and what is wrong (a truncated or edited file)."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path}: not a valid comparison.json ({exc}); write the comparison again"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+    fmt = meta.setdefault("format", "csv")
+    if fmt not in ("csv", "parquet"):
+        raise DataError(f"{path}: format: expected csv or parquet, got {fmt!r}")
+    for key, kind in (("scenario", dict), ("policies", list), ("seed", int), ("seeds", list)):
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            got = "nothing" if key not in meta else type(meta[key]).__name__
+            raise DataError(f"{path}: {key}: expected a {kind.__name__}, got {got}")
+    try:
+        meta["scenario"] = Scenario.model_validate(meta["scenario"])
+    except ValidationError as exc:
+        raise DataError(
+            f"{path}: scenario: not a valid scenario ({exc.error_count()} "
+            f"problems, first: {exc.errors()[0]['msg']})"
+        ) from None
+    return meta
+
+
 def compare(
     scenario: str | Path | Scenario | dict = "enterprise",
     policies=None,
@@ -304,9 +336,11 @@ def compare(
         raise ConfigError(
             f"baseline {baseline!r} is not one of the compared policies ({', '.join(names)})"
         )
+    run_on = executor_for(workers, executor)
+    check_comparison_size(sc, len(loaded), replications, run_on)
     seeds = replication_seeds(seed, replications)
     results: list[dict] = [{} for _ in seeds]
-    with executor_for(workers, executor) as ex:
+    with run_on as ex:
         for r, res in ex.map(replicate, [(sc, loaded, s) for s in seeds]):
             results[r] = res
             if progress:

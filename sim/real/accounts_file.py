@@ -29,6 +29,7 @@ from sim.real.conversions import (
 )
 from sim.real.inputs import CRM_OUTCOME_COLUMNS
 from sim.real.sources import Source
+from sim.real.time_range import check_in_range
 from sim.real.timestamps import ISO_HINT, Times, parse_times
 from sim.tables import ACCOUNT_OUTCOMES
 
@@ -113,6 +114,7 @@ def _outcome_times(src: Source) -> dict[str, Times]:
             if bad.any():
                 i = first_true(bad)
                 raise DataError(src.at(i, f"unparseable {c} '{t.text[i]}' ({ISO_HINT})"))
+            check_in_range(src, c, t)
             times[c] = t
     if "opportunity_date" in times and "close_date" in times:
         _check_closes(src, times["opportunity_date"], times["close_date"])

@@ -22,6 +22,7 @@ from sim.errors import DataError
 from sim.real.conversions import ArrowKeys, Keys, arrow_key_table, arrow_keys, first_true
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
+from sim.real.time_range import RANGE_TEXT, out_of_range
 from sim.real.timestamps import ISO_HINT, Times, parse_times_arrow
 from sim.vocab import ACTIVITIES
 
@@ -162,6 +163,7 @@ def _reasons(rows: EventRows) -> np.ndarray:
     known = rows.contact_codes >= 0
     problems = {
         "bad_time": rows.times.bad,
+        "time_out_of_range": out_of_range(rows.times.values),
         "unknown_activity": ~np.isin(rows.activity.labels, list(ACTIVITIES))[rows.activity.codes],
         "unknown_contact": ~rows.anonymous & ~known,
         "account_mismatch": known & (rows.account != rows.contact_account),
@@ -190,6 +192,7 @@ def kept_rows(
         }
         values = {
             "bad_time": rows.times.text_at,
+            "time_out_of_range": rows.times.text_at,
             "unknown_activity": rows.activity.__getitem__,
             "unknown_contact": rows.contact_keys.__getitem__,
             "account_mismatch": rows.account_at,
@@ -239,6 +242,8 @@ def _event_problem(
     if reason == "bad_time":
         v = rows.times.text_at(i)
         return f"unparseable timestamp '{v}' ({ISO_HINT})" if v else "empty timestamp"
+    if reason == "time_out_of_range":
+        return f"timestamp '{rows.times.text_at(i)}' out of range: {RANGE_TEXT}"
     if reason == "unknown_activity":
         v = rows.activity[i]
         head = f"unknown activity '{v}'{did_you_mean(v, ACTIVITIES)}" if v else "empty activity"

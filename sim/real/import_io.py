@@ -21,7 +21,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from sim.errors import DataError
-from sim.real.inputs import SUFFIXES
+from sim.real.inputs import SUFFIXES, check_header_line
 from sim.real.sources import TEXT_CSV, csv_errors
 
 __all__ = ["RecordPlaces", "read_chunks", "write_chunks"]
@@ -103,6 +103,7 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _csv_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    check_header_line(path)
     with csv_errors(str(path), "expected a header line"):
         header = list(pd.read_csv(path, **TEXT_CSV, nrows=0).columns)
     convert = pcsv.ConvertOptions(

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["convert_times", "strptime"]
+__all__ = ["convert_times", "out_of_range_text", "strptime"]
 
 # Directives of the date part and the time part of a format parsed in parts.
 _DATE_DIRECTIVES = set("YmdybB")
@@ -119,6 +119,22 @@ def _localized(parsed: pd.Series, timezone: str | None) -> pd.Series:
         return parsed
     first = np.ones(len(parsed), dtype=bool)
     return parsed.dt.tz_localize(timezone, ambiguous=first, nonexistent="shift_forward")
+
+
+# ISO text whose year is before 1970 or from 2100 on (sim.real.time_range: the accepted range).
+_FAR_YEAR = r"^\s*(?:0\d\d\d|1[0-8]\d\d|19[0-6]\d|2[1-9]\d\d|[3-9]\d\d\d)-"
+
+
+def out_of_range_text(text: pd.Series) -> np.ndarray:
+    """Per ISO text timestamp (as :func:`convert_times` gives): True where its year is outside
+    1970..2099, the range ``read_log`` accepts (CRM placeholders such as ``9999-12-31``).
+
+    >>> out_of_range_text(pd.Series(["2024-03-01", "9999-12-31 00:00:00", "0001-01-01", ""]))
+    array([False,  True,  True, False])
+    """
+    arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    far = pc.match_substring_regex(arr, _FAR_YEAR)
+    return pc.fill_null(far, False).to_numpy(zero_copy_only=False)
 
 
 def convert_times(

@@ -62,11 +62,13 @@ import pyarrow.csv as pcsv
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
 from sim.real.import_io import RecordPlaces, read_chunks, write_chunks
+from sim.real.import_size import check_import_fits
 from sim.real.import_summary import FileSummary, ImportSummary
-from sim.real.import_times import convert_times
+from sim.real.import_times import convert_times, out_of_range_text
 from sim.real.inputs import DATE_COLUMNS, INPUT_COLUMNS
 from sim.real.mapping import FileMapping, Mapping, load_mapping
 from sim.real.opportunities_file import check_chunk
+from sim.real.reports import REASON_TEXT
 from sim.real.transforms import (
     bin_values,
     check_sources,
@@ -234,6 +236,12 @@ class _Converter:
                 )
             self._reject("an unparseable timestamp", line0 + i, df[col][i], int(bad.sum()))
             keep = keep & ~bad
+        far = out_of_range_text(text) & keep
+        if far.any():
+            i = int(np.flatnonzero(far)[0])
+            what = f"{col}: {REASON_TEXT['time_out_of_range']} (a CRM placeholder date?)"
+            self._reject(what, line0 + i, df[col][i], int(far.sum()))
+            keep = keep & ~far
         df[col] = text
         return keep
 
@@ -261,6 +269,7 @@ def convert_file(
     """Stream one raw file through the mapping into a canonical CSV (see the module doc)."""
     path, out = Path(path), Path(out)
     converter = _Converter(path, role, out, mapping, skip_bad_rows)
+    check_import_fits(path, role, converter.file.duplicates == "drop")
     write_chunks(converter.chunks(), out)
     if converter.summary.rows_read == 0:
         out.unlink(missing_ok=True)

@@ -12,6 +12,9 @@ The account outcome columns are those of :data:`sim.tables.ACCOUNT_OUTCOMES` (th
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sim.errors import DataError
 from sim.tables import ACCOUNT_OUTCOMES
 
 # File suffix -> how the file is read.
@@ -50,3 +53,19 @@ DATE_COLUMNS = {
     "accounts": ("opportunity_date", "close_date"),
     "opportunities": ("created", "closed"),
 }
+
+
+# A CSV header line longer than this is no header (a binary or zero-filled file, or one endless
+# line): without a line break in it, a CSV reader would buffer the whole file as the header.
+HEADER_BYTES = 1 << 20
+
+
+def check_header_line(path: Path) -> None:
+    """Refuse a CSV file with no line break in its first ``HEADER_BYTES``, naming it."""
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES + 1)
+    if len(head) > HEADER_BYTES and b"\n" not in head and b"\r" not in head:
+        raise DataError(
+            f"{path}: no line break in the first {HEADER_BYTES // 2**20} MB; expected a CSV "
+            "file starting with a header line"
+        )

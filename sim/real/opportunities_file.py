@@ -40,6 +40,7 @@ from sim.real.conversions import as_text, check_not_empty, first_true, id_keys, 
 from sim.real.inputs import INPUT_FILES
 from sim.real.reports import FileReport, ImportReport
 from sim.real.sources import Source
+from sim.real.time_range import check_in_range
 from sim.real.timestamps import ISO_HINT, Times, parse_times
 from sim.tables import ACCOUNT_OUTCOMES, OPPORTUNITIES
 from sim.vocab import NEW_BUSINESS, OPPORTUNITY_STATUSES
@@ -169,6 +170,7 @@ def _times(src: Source, column: str, required: bool) -> Times:
     if bad.any():
         i = first_true(bad)
         raise DataError(src.at(i, f"unparseable {column} '{t.text[i]}' ({ISO_HINT})"))
+    check_in_range(src, column, t)
     if required and t.bad.any():
         i = first_true(t.bad)
         raise DataError(src.at(i, f"empty {column}: every opportunity needs the date it opened"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 # Why an event row may be dropped with skip_bad_rows, in the order a row is classified.
 SKIP_REASONS = (
     "bad_time",
+    "time_out_of_range",
     "unknown_activity",
     "unknown_contact",
     "account_mismatch",
@@ -15,6 +16,7 @@ SKIP_REASONS = (
 )
 REASON_TEXT = {
     "bad_time": "an unparseable timestamp",
+    "time_out_of_range": "a timestamp before 1970 or after 2099",
     "unknown_activity": "an unknown activity",
     "unknown_contact": "a contact_id not in the contacts file",
     "account_mismatch": "an account_id that differs from the contact's account",

@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from sim import limits
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.inputs import SUFFIXES
+from sim.real.inputs import SUFFIXES, check_header_line
 
 # How a CSV export is read: UTF-8 (a byte-order mark is fine), every column as text, nothing
 # taken for a missing value.
@@ -60,15 +61,10 @@ MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to this process (Linux: MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
+    """Bytes of memory this process may still use (``sim.limits.memory_limit``: the tightest of
+    cgroup, rlimit and MemAvailable), or None if unknown."""
+    limit = limits.memory_limit()
+    return None if limit is None else limit.bytes
 
 
 def _size(n: float) -> str:
@@ -121,6 +117,8 @@ class Source:
         if not self.path.is_file():
             raise DataError(f"{self.name}: {role} file not found")
         check_memory(self.path, role, kind)
+        if kind == "csv":
+            check_header_line(self.path)
         self.kind = kind
         self._line_cache: dict[int, int] = {}
         known = (*required, *optional)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.files import write_tables
+from sim.limits import check_fits
 from sim.rng import Streams
 from sim.tables import ACCOUNTS, CONTACTS
 from sim.vocab import ACTIVITIES
@@ -32,6 +33,36 @@ from sim.world.segments import Segments, build_segments
 from sim.world.touches import channel_names, draw_touches
 
 TABLES = ("accounts", "contacts", "events", "truth", "campaigns")
+
+# The peak memory of simulating a world, measured with ``ru_maxrss`` around ``simulate`` on both
+# presets at 20,000 and 40,000 accounts: about 7.2 KB per account plus 62 bytes per event, with
+# about 45 events per contact over a 730-day horizon (enterprise: 14.5 contacts and 638 events
+# per account, 47 KB per account at the peak, of which 14 KB stay in the finished tables; smb:
+# 2.2 contacts and 89 events, 12.7 KB). :func:`world_memory` estimates from these.
+PEAK_BYTES_PER_ACCOUNT = 7_200
+PEAK_BYTES_PER_EVENT = 62
+EVENTS_PER_CONTACT = 45
+
+
+def world_memory(sc: Scenario) -> int:
+    """Estimated peak bytes of simulating ``sc`` (from its accounts, contacts and horizon)."""
+    tiers = sc.accounts.tiers.values()
+    contacts = sum(t.share * (t.committee_size.mean + t.noise_contacts) for t in tiers)
+    events = EVENTS_PER_CONTACT * contacts * max(1.0, sc.horizon_days / 730)
+    return int(sc.accounts.count * (PEAK_BYTES_PER_ACCOUNT + PEAK_BYTES_PER_EVENT * events))
+
+
+def check_world_fits(sc: Scenario, worlds: int = 1) -> None:
+    """Refuse (``sim.limits.LimitError``) ``worlds`` worlds of ``sc`` at once that cannot fit in
+    the memory this process may use, before drawing anything."""
+    check_fits(
+        world_memory(sc) * worlds,
+        f"{sc.name}: {worlds:,} world{'s' if worlds > 1 else ''} of "
+        f"{sc.accounts.count:,} accounts at once"
+        if worlds > 1
+        else f"{sc.name}: a world of {sc.accounts.count:,} accounts",
+        "lower accounts.count, or run it where more memory is available",
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +108,9 @@ class Latent:
 
 
 def latent_world(sc: Scenario, seed: int) -> Latent:
-    """The first steps of :func:`simulate`: accounts, committees, journeys and segments."""
+    """The first steps of :func:`simulate`: accounts, committees, journeys and segments.
+    Refuses a world too large for the memory available (:func:`check_world_fits`)."""
+    check_world_fits(sc)
     streams = Streams(seed)
     accounts = draw_accounts(sc, streams)
     contacts = draw_contacts(sc, streams, accounts)

@@ -21,6 +21,7 @@ from sim.experiment.calibration.bands import BANDS, PRACTICE_MQL, Band, bands_fo
 from sim.experiment.calibration.observables import export_figures, funnel_figures, world_figures
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import Replica, replication_seeds
+from sim.experiment.size import RESULT_BYTES_PER_REPLICATION, check_replications
 from sim.experiment.stats import t_interval
 from sim.real.reallog import RealLog
 from sim.world.presets import PRESETS, load_scenario
@@ -72,9 +73,12 @@ def calibration_table(
     preset, ``mean`` and its t interval over ``replications`` worlds, ``status`` "in band" or
     "out of band" (by the mean), and ``export`` the figure of ``real`` when given."""
     sc = load_scenario(scenario, overrides=overrides)
+    run_on = executor_for(workers, executor)
+    what = "measuring the calibration figures on"
+    check_replications(sc, replications, run_on, what, RESULT_BYTES_PER_REPLICATION)
     seeds = replication_seeds(seed, replications)
     runs: list[dict[str, float]] = [{} for _ in seeds]
-    with executor_for(workers, executor) as ex:
+    with run_on as ex:
         for r, figures in ex.map(calibration_unit, [(sc, s) for s in seeds]):
             runs[r] = figures
     ours = export_figures(real, sc.crm.email_sends_per_month) if real is not None else {}

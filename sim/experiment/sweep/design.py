@@ -4,6 +4,8 @@ world seed of every (sample, replication), and every policy variant of the grids
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,29 +14,115 @@ from scipy.stats import qmc
 
 import policies as pol
 from sim.errors import ConfigError
-from sim.experiment.sweep.spec import SweepSpec, _jsonable, _load_policy
+from sim.experiment.sweep.spec import (
+    SweepSpec,
+    _jsonable,
+    _load_policy,
+    _set_path,
+    scenario_source,
+)
+from sim.limits import check_count
+from sim.world.presets import load_scenario
+from sim.world.simulate import check_world_fits
+
+# The caps on a sweep's size (docs/sweeps.md, "Limits"), checked by counting before anything is
+# expanded: scenario samples (a grid design: the product of its axes' level counts), units
+# (samples x replications, each simulates one world) and policy variants (the sum over policies
+# of the product of their grids' value counts; every unit plays each one).
+MAX_SAMPLES = 100_000
+MAX_UNITS = 1_000_000
+MAX_VARIANTS = 10_000
+
+
+def _grid_axes(spec: SweepSpec) -> list[list]:
+    """The values of each uncertain parameter in a grid design (at most ``levels`` each)."""
+    axes: list[list] = []
+    for v in spec.uncertain.values():
+        if isinstance(v, tuple) and isinstance(v[0], int):
+            axes.append(
+                sorted({int(x) for x in np.rint(np.linspace(v[0], v[1], spec.design.levels))})
+            )
+        elif isinstance(v, tuple):
+            axes.append([float(x) for x in np.linspace(v[0], v[1], spec.design.levels)])
+        else:
+            axes.append(v)
+    return axes
+
+
+def count_samples(spec: SweepSpec) -> int:
+    """How many scenario samples the design has, without making them."""
+    if not spec.uncertain:
+        return 1
+    if spec.design.kind == "grid":
+        return math.prod(len(axis) for axis in _grid_axes(spec))
+    return spec.design.samples
+
+
+def count_variants(spec: SweepSpec) -> int:
+    """How many policy variants the sweep plays on every unit, without making them."""
+    return sum(math.prod(len(v) for v in pg.grid.values()) for pg in spec.policies)
+
+
+def check_size(spec: SweepSpec) -> None:
+    """Refuse (``LimitError``, exit 2) a sweep above a cap, naming its size and the cap."""
+    n = count_samples(spec)
+    if spec.design.kind == "grid" and spec.uncertain:
+        sizes = " x ".join(f"{len(a):,}" for a in _grid_axes(spec))
+        check_count(
+            n,
+            MAX_SAMPLES,
+            f"sweep: the grid design has {sizes} = {n:,} scenario samples",
+            "use fewer levels or an lhs/random design with `samples:`",
+        )
+    check_count(
+        n * spec.replications,
+        MAX_UNITS,
+        f"sweep: {n:,} scenario samples x {spec.replications:,} replications = "
+        f"{n * spec.replications:,} units (each simulates a world)",
+        "use fewer samples or replications",
+    )
+    sizes = ", ".join(
+        f"{pg.policy} " + " x ".join(f"{len(v):,}" for v in pg.grid.values())
+        for pg in spec.policies
+        if pg.grid
+    )
+    check_count(
+        count_variants(spec),
+        MAX_VARIANTS,
+        f"sweep: {count_variants(spec):,} policy variants ({sizes})",
+        "make the policy grids coarser (e.g. '10..100 by 10')",
+    )
+
+
+_WORLDS_FIT: set[tuple[str, str]] = set()  # sweeps whose largest world was found to fit
+
+
+def check_world(spec: SweepSpec, base: Path | None) -> None:
+    """Refuse (``LimitError``) a sweep whose world (with the largest uncertain
+    ``accounts.count``, if that is uncertain) cannot fit in memory; checked once per sweep and
+    process."""
+    key = (spec.model_dump_json(), str(base))
+    if key in _WORLDS_FIT:
+        return
+    over: dict = json.loads(json.dumps(spec.overrides))
+    counts = spec.uncertain.get("accounts.count")
+    if counts is not None:
+        _set_path(over, "accounts.count", _jsonable(max(counts)))
+    check_world_fits(load_scenario(scenario_source(spec, base), overrides=over or None))
+    _WORLDS_FIT.add(key)
 
 
 def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
     """The scenario samples of the design: one {path: value} per sample (one empty sample when
     nothing is uncertain). ``lhs`` and ``random`` draw from ``SeedSequence(seed)``."""
+    check_size(spec)
     u = spec.uncertain
     if not u:
         return [{}]
     names = list(u)
     kind = spec.design.kind
     if kind == "grid":
-        axes: list[list] = []
-        for n in names:
-            v = u[n]
-            if isinstance(v, tuple) and isinstance(v[0], int):
-                axes.append(
-                    sorted({int(x) for x in np.rint(np.linspace(v[0], v[1], spec.design.levels))})
-                )
-            elif isinstance(v, tuple):
-                axes.append([float(x) for x in np.linspace(v[0], v[1], spec.design.levels)])
-            else:
-                axes.append(v)
+        axes = _grid_axes(spec)
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
     rng_seed = np.random.SeedSequence([spec.seed, 0x5EED])
     n_samples = spec.design.samples
@@ -60,6 +148,7 @@ def scenario_samples(spec: SweepSpec) -> list[dict[str, Any]]:
 
 def unit_seeds(spec: SweepSpec, n_samples: int) -> np.ndarray:
     """World seed of each (sample, replication): children of ``SeedSequence(seed)``."""
+    check_size(spec)
     return seed_table(spec.seed, spec.replications, n_samples)
 
 
@@ -75,8 +164,10 @@ def seed_table(seed: int, replications: int, n_samples: int) -> np.ndarray:
 
 
 def variants(spec: SweepSpec, base: Path | None) -> list[tuple[str, str, dict, Any]]:
-    """Every policy variant: (policy name, variant label, params, loaded policy)."""
-
+    """Every policy variant: (policy name, variant label, params, loaded policy). Checks the
+    sweep's size and its largest world first (:func:`check_size`, :func:`check_world`)."""
+    check_size(spec)
+    check_world(spec, base)
     out = []
     for pg in spec.policies:
         p0 = _load_policy(pg.policy, base)
