@@ -14,6 +14,7 @@ from sim.cli.base import (
     BaselineOpt,
     FormatOpt,
     OutOpt,
+    RawCsvOpt,
     ReplicationsOpt,
     ReportOpt,
     ScenarioArg,
@@ -47,13 +48,14 @@ def run(
     fmt: FormatOpt = "csv",
     all_metrics: AllOpt = False,
     report: ReportOpt = None,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
     two seed examples) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
     _check_format(fmt)
     cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics)
-    _write(cmp, out_dir, fmt, report)
+    _write(cmp, out_dir, fmt, report, not raw_csv)
 
 
 @command("compare", rich_help_panel=COMPARE)
@@ -68,11 +70,12 @@ def compare_cmd(
     fmt: FormatOpt = "csv",
     all_metrics: AllOpt = False,
     report: ReportOpt = None,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
     _check_format(fmt)
     cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics)
-    _write(cmp, out_dir, fmt, report)
+    _write(cmp, out_dir, fmt, report, not raw_csv)
 
 
 def _check_format(fmt: str) -> None:
@@ -124,11 +127,12 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
     return cmp
 
 
-def _write(cmp, out_dir: Path | None, fmt: str, report: Path | None) -> None:
-    """Write the comparison's tables (``--out``) and its report (``--report``)."""
+def _write(cmp, out_dir: Path | None, fmt: str, report: Path | None, safe: bool) -> None:
+    """Write the comparison's tables (``--out``; spreadsheet-safe CSV unless not ``safe``)
+    and its report (``--report``)."""
     if out_dir is not None:
         try:
-            wrote(cmp.write(out_dir, fmt))
+            wrote(cmp.write(out_dir, fmt, safe=safe))
         except OSError as exc:
             raise QualsimError(f"{out_dir}: cannot write results ({exc.strerror})") from None
     if report is not None:

@@ -16,6 +16,7 @@ from sim.cli.base import (
     WorkersOpt,
     app,
     command,
+    echo,
     err,
     out,
     table,
@@ -60,7 +61,7 @@ def gate(
     now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
     if update_baseline:
         path = write_baseline(now, suite, base, baseline)
-        typer.echo(
+        echo(
             f"wrote {path}: {len(now)} metrics from {len(suite.scenarios)} scenarios "
             f"in {timer.seconds:.1f} s"
         )

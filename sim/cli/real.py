@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.base import REAL, SeedOpt, command, out, table, wrote
+from sim.cli.base import REAL, RawCsvOpt, SeedOpt, command, echo, out, table, wrote
 from sim.errors import QualsimError
 
 EventsOpt = Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")]
@@ -47,8 +47,8 @@ def import_cmd(
     summary = import_files(
         events, contacts, accounts, out_dir, mapping, skip_bad_rows, opportunities=opportunities
     )
-    typer.echo(str(summary))
-    typer.echo(
+    echo(str(summary))
+    echo(
         f"next: qualsim evaluate --events {out_dir}/events.csv --contacts "
         f"{out_dir}/contacts.csv"
         + (f" --accounts {out_dir}/accounts.csv" if accounts is not None else "")
@@ -94,6 +94,7 @@ def evaluate(
             "case and spaces ignored)",
         ),
     ] = None,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
@@ -107,16 +108,16 @@ def evaluate(
     r = replay(
         events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
     )
-    typer.echo(str(r.real.report))
+    echo(str(r.real.report))
     if r.sales_touches:
-        typer.echo(
+        echo(
             "sales touches: "
             + ", ".join(f"{n:,} {a}" for a, n in r.sales_touches.items())
             + " (policies ignore them unless they say include_sales_touches: true)"
         )
     counts = r.qualifications.groupby("policy").size()
     for name in counts.index:
-        typer.echo(f"{name}: {counts[name]:,} handoffs")
+        echo(f"{name}: {counts[name]:,} handoffs")
     if r.metrics is not None:
         out.print(table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
     if r.details is not None:
@@ -131,11 +132,11 @@ def evaluate(
         head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
         for why in reasons or ["the log's statistics show no obstacle"]:
             out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
+    wrote(r.write(out_dir, safe=not raw_csv))  # first: a --report inside it survives
     if report is not None:
         from sim.report import build_replay_report  # plotting: imported only when asked for
 
         wrote(write_text(report, build_replay_report(r, str(events))))
-    wrote(r.write(out_dir))
 
 
 @command(rich_help_panel=REAL)
@@ -162,11 +163,11 @@ def explain(
         )
     reasons = why(pol, real.log, labels.index(account))
     if not reasons:
-        typer.echo(f"{pol.name}: account {account} was never handed off")
+        echo(f"{pol.name}: account {account} was never handed off")
         return
     for r in reasons:
         when = real.to_timestamps([r.handoff["time"]])[0]
-        typer.echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
+        echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
         t = r.touches.assign(
             time=real.to_timestamps(r.touches["time"]),
             contact_id=real.label_contacts(r.touches["contact_id"]),
@@ -224,4 +225,4 @@ def calibrate(
     out.print(table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)"))
     for note in cal.notes:
         out.print(f"[dim]note: {escape(note)}[/]")
-    typer.echo(f"wrote {out_file}")
+    echo(f"wrote {out_file}")

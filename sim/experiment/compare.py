@@ -35,7 +35,7 @@ from sim.experiment.calibration.table import table_from_runs
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import replicate, replication_seeds
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
-from sim.files import write_tables
+from sim.files import unneutralise, write_tables
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.tables import METRIC_ROWS, SUMMARY
 from sim.world.presets import load_scenario
@@ -190,8 +190,10 @@ class Comparison:
         t.columns.name = None
         return t
 
-    def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
-        """Write everything to ``out`` as CSV or Parquet, each file atomically: the raw tables
+    def write(self, out: str | Path, fmt: str = "csv", safe: bool = True) -> list[Path]:
+        """Write everything to ``out`` as CSV or Parquet, replacing the folder as a whole
+        (:func:`sim.files.write_tables`; CSV cells that a spreadsheet would run as a formula
+        get a leading ``'`` unless not ``safe``, and :meth:`read` takes it off): the raw tables
         (``tidy``; ``handoffs``: every handoff with its policy, replication, account, time,
         truth, timing against sales-ready and the decision, and sales status; ``progression``,
         ``stages``, ``campaigns``, ``funnel`` per replication), their summaries with CIs
@@ -224,18 +226,20 @@ class Comparison:
             "baseline": self.baseline,
             "level": self.level,
             "qualsim_version": __version__,
+            "csv_safe": bool(safe and fmt == "csv"),
         }
         tables["comparison.json"] = json.dumps(meta, indent=2)
-        return write_tables(tables, out, fmt)
+        return write_tables(tables, out, fmt, safe)
 
     @classmethod
     def read(cls, folder: str | Path) -> Comparison:
-        """A comparison written by :meth:`write` (or ``qualsim compare --out``)."""
+        """A comparison written by :meth:`write` (or ``qualsim compare --out``); a missing,
+        truncated or corrupt file is a ``DataError`` naming it."""
         folder = Path(folder)
         meta_path = folder / "comparison.json"
         if not meta_path.is_file():
             raise DataError(f"{folder}: not a comparison folder (no comparison.json inside)")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = _read_meta(meta_path)
         fmt = meta.get("format", "csv")
 
         def table(name: str, optional: bool = False) -> pd.DataFrame:
@@ -244,24 +248,50 @@ class Comparison:
                 if optional:  # written by an older version
                     return pd.DataFrame()
                 raise DataError(f"{path}: missing (the comparison folder is incomplete)")
-            return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
+            return _read_table(path, fmt, bool(meta.get("csv_safe", False)))
 
-        return cls(
-            tidy=table("tidy"),
-            scenario=Scenario.model_validate(meta["scenario"]),
-            policies=list(meta["policies"]),
-            seed=int(meta["seed"]),
-            seeds=list(meta["seeds"]),
-            baseline=meta.get("baseline"),
-            level=float(meta.get("level", 0.95)),
-            meta={"policy_configs": meta.get("policy_configs", {})},
-            progression=table("progression"),
-            campaigns=table("campaigns"),
-            funnel=table("funnel"),
-            stages=table("stages"),
-            handoffs=table("handoffs"),
-            calibration=table("calibration", optional=True),
-        )
+        try:
+            return cls(
+                tidy=table("tidy"),
+                scenario=Scenario.model_validate(meta["scenario"]),
+                policies=list(meta["policies"]),
+                seed=int(meta["seed"]),
+                seeds=list(meta["seeds"]),
+                baseline=meta.get("baseline"),
+                level=float(meta.get("level", 0.95)),
+                meta={"policy_configs": meta.get("policy_configs", {})},
+                progression=table("progression"),
+                campaigns=table("campaigns"),
+                funnel=table("funnel"),
+                stages=table("stages"),
+                handoffs=table("handoffs"),
+                calibration=table("calibration", optional=True),
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # pydantic's errors are ValueErrors
+            what = f"no field {exc}" if isinstance(exc, KeyError) else "a field of the wrong type"
+            raise DataError(f"{meta_path}: corrupt, not as qualsim writes it ({what})") from None
+
+
+def _read_meta(path: Path) -> dict:
+    """``comparison.json``, or a ``DataError`` saying it is corrupt (never echoing it)."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+        raise DataError(f"{path}: corrupt or unreadable ({type(exc).__name__})") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: corrupt (expected a JSON object)")
+    return meta
+
+
+def _read_table(path: Path, fmt: str, safe: bool) -> pd.DataFrame:
+    """One table of a comparison folder (a safe CSV: with the formula quotes taken off)."""
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        df = pd.read_csv(path)
+    except (ValueError, OSError) as exc:  # ArrowInvalid, ParserError, EmptyDataError...
+        raise DataError(f"{path}: truncated or corrupt ({type(exc).__name__})") from None
+    return unneutralise(df) if safe else df
 
 
 def compare(

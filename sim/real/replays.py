@@ -45,9 +45,12 @@ class Replay:
     quiet: dict[str, list[str]] = field(default_factory=dict)
     sales_touches: dict[str, int] = field(default_factory=dict)  # per sales activity: count
 
-    def write(self, out: str | Path) -> list[Path]:
+    def write(self, out: str | Path, safe: bool = True) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
-        outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``."""
+        outcomes were given, with outcomes.csv: volume, timing and wins) under ``out``,
+        replacing that folder as a whole (no file of a previous run survives). Text cells a
+        spreadsheet would run as a formula get a leading ``'`` unless not ``safe``
+        (:func:`sim.files.neutralise`)."""
         tables = {"qualifications": self.qualifications}
         if len(self.stages) or not self.stages.empty:
             tables["stages"] = self.stages
@@ -55,7 +58,7 @@ class Replay:
             tables["metrics"] = self.metrics
         if self.details is not None:
             tables["outcomes"] = self.details
-        return write_tables(tables, out, "csv")
+        return write_tables(tables, out, "csv", safe)
 
 
 def replay(
