@@ -110,8 +110,10 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _check_replaceable(out: Path) -> None:
-    """Refuse an ``out`` that is a file, or a folder holding files qualsim did not write."""
+def check_output_folder(out: str | Path) -> None:
+    """Refuse (``QualsimError``) an output folder ``out`` that is a file, or a folder holding
+    files qualsim did not write: commands call it before their work, to fail early."""
+    out = Path(out)
     if out.exists() and not out.is_dir():
         raise QualsimError(
             f"{out}: cannot create output folder (a file of that name exists; give a folder)"
@@ -134,7 +136,7 @@ def replacing_folder(out: str | Path) -> Iterator[Path]:
     a read-only folder, a full disk) are ``QualsimError``\\ s naming ``out``."""
     out = Path(out)
     where = Path(os.path.abspath(out))
-    _check_replaceable(out)
+    check_output_folder(out)
     tmp = where.with_name(f".{where.name}.{os.getpid()}.partial")
     old = where.with_name(f".{where.name}.{os.getpid()}.old")
     try:

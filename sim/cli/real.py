@@ -98,9 +98,11 @@ def evaluate(
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
-    from sim.files import write_text
+    from sim.files import check_output_folder, write_text
     from sim.real.replays import NOT_MEASURABLE, replay
     from sim.vocab import NEW_BUSINESS
+
+    check_output_folder(out_dir)
 
     counted = counted_types or [NEW_BUSINESS]
     if any(not t.strip() for t in counted):

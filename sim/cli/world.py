@@ -69,7 +69,9 @@ def simulate_cmd(
     """Simulate a world and write accounts, contacts, events, truth and campaigns tables
     (replacing the output folder as a whole)."""
     import sim
+    from sim.files import check_output_folder
 
+    check_output_folder(out_dir)
     w = sim.simulate(sim.load_scenario(scenario), seed=seed)
     wrote(w.write(out_dir, fmt="csv" if csv else "parquet", safe=not raw_csv))
 
