@@ -134,11 +134,24 @@ def replacing_folder(out: str | Path) -> Iterator[Path]:
     the temporary folder is removed and ``out`` is left as it was. ``out`` must be new, empty,
     or a folder qualsim wrote (it holds ``.qualsim-output``); problems with the place (a file,
     a read-only folder, a full disk) are ``QualsimError``\\ s naming ``out``."""
-    out = Path(out)
-    where = Path(os.path.abspath(out))
     check_output_folder(out)
-    tmp = where.with_name(f".{where.name}.{os.getpid()}.partial")
+    where = Path(os.path.abspath(out))
     old = where.with_name(f".{where.name}.{os.getpid()}.old")
+    try:
+        with _staging(out) as tmp:
+            yield tmp
+            (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            _swap(tmp, where, old)
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _staging(out: str | Path) -> Iterator[Path]:
+    """A fresh temporary sibling folder of ``out``, removed at the end whatever happens; an
+    ``OSError`` inside is a ``QualsimError`` naming ``out``."""
+    where = Path(os.path.abspath(out))
+    tmp = where.with_name(f".{where.name}.{os.getpid()}.partial")
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -147,13 +160,10 @@ def replacing_folder(out: str | Path) -> Iterator[Path]:
         raise QualsimError(f"{out}: cannot create output folder ({_why(exc)})") from None
     try:
         yield tmp
-        (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-        _swap(tmp, where, old)
     except OSError as exc:
         raise QualsimError(f"{out}: cannot write the outputs ({_why(exc)})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _swap(new: Path, where: Path, old: Path) -> None:
@@ -170,25 +180,32 @@ def _swap(new: Path, where: Path, old: Path) -> None:
         raise
 
 
-def write_tables(tables: dict, out: str | Path, fmt: str = "csv", safe: bool = True) -> list[Path]:
+def write_tables(
+    tables: dict, out: str | Path, fmt: str = "csv", safe: bool = True, whole: bool = True
+) -> list[Path]:
     """Write each DataFrame (or text) of ``tables`` to ``out/<name>.<fmt>`` (text: ``<name>``
     as given, e.g. ``"report.json"``), replacing the folder ``out`` as a whole (see
-    :func:`replacing_folder`). CSV files are spreadsheet-safe (:func:`neutralise`) unless
-    ``safe`` is false; Parquet files keep the raw values. Returns the paths written."""
+    :func:`replacing_folder`); with ``whole=False``, into ``out`` beside the files already there
+    (a data folder: all files are written aside first and then renamed in, so a failure leaves
+    none of them). CSV files are spreadsheet-safe (:func:`neutralise`) unless ``safe`` is
+    false; Parquet files keep the raw values. Returns the paths written."""
     if fmt not in ("parquet", "csv"):
         raise QualsimError(f"unknown output format {fmt!r}: expected parquet or csv")
     out = Path(out)
-    names = []
-    with replacing_folder(out) as tmp:
-        for name, value in tables.items():
-            names.append(name if isinstance(value, str) else f"{name}.{fmt}")
-            path = tmp / names[-1]
+    names = [name if isinstance(v, str) else f"{name}.{fmt}" for name, v in tables.items()]
+    with replacing_folder(out) if whole else _staging(out) as tmp:
+        for name, value in zip(names, tables.values(), strict=True):
+            path = tmp / name
             if isinstance(value, str):
                 path.write_text(value, encoding="utf-8")
             elif fmt == "parquet":
                 value.to_parquet(path, index=False)
             else:
                 (neutralise(value) if safe else value).to_csv(path, index=False)
+        if not whole:
+            out.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                os.replace(tmp / name, out / name)
     return [out / n for n in names]
 
 

@@ -258,3 +258,19 @@ def test_write_text_on_a_full_disk_keeps_the_previous_file(
     monkeypatch.undo()
     assert path.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json"]
+
+
+def test_a_data_folder_gets_its_files_beside_the_others_all_or_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mapping.yaml").write_text("m", encoding="utf-8")
+    df = pd.DataFrame({"a": [1]})
+    written = write_tables({"events": df, "contacts": df}, tmp_path, whole=False)
+    assert written == [tmp_path / "events.csv", tmp_path / "contacts.csv"]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["contacts.csv", "events.csv", "mapping.yaml"]
+    _fail_on_second_table(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(QualsimError, match="the disk is full"):
+        write_tables({"events": pd.DataFrame({"a": [2]}), "accounts": df}, tmp_path, whole=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert (tmp_path / "events.csv").read_text(encoding="utf-8") == "a\n1\n"
