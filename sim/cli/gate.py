@@ -57,6 +57,8 @@ def gate(
     suite, base = load_suite(suite_file)
     if not update_baseline:
         base_rows, header = read_baseline(baseline)  # fail early, before the long run
+    elif baseline.is_dir():
+        raise QualsimError(f"{baseline}: is a folder; give the baseline's file name")
     timer = Timer()
     now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
     if update_baseline:

@@ -316,3 +316,54 @@ def test_report_out_pointing_at_a_folder_is_exit_2(evil_cmp: Comparison, tmp_pat
     assert_user_error(r.exit_code, r.stdout, r.stderr, f"{tmp_path / 'dir'}: is a folder")
     with pytest.raises(QualsimError, match="is a folder"):
         write_report(evil_cmp, tmp_path / "dir")
+
+
+# --- gate --update-baseline -------------------------------------------------------------------
+
+TINY_SUITE = """\
+name: tiny
+seed: 3
+replications: 2
+tolerance_se: 4
+metrics: [precision]
+policies: [mqa_count]
+scenarios:
+  - name: small-smb
+    scenario: smb
+    overrides: {accounts: {count: 40}}
+"""
+
+
+@pytest.mark.parametrize("command", ["gate", "bench"])
+def test_update_baseline_into_a_folder_is_exit_2(tmp_path: Path, command: str) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(TINY_SUITE, encoding="utf-8")
+    (tmp_path / "dir").mkdir()
+    args = [command, suite, "--baseline", tmp_path / "dir", "--update-baseline", "-w", "1"]
+    r = invoke(*args)
+    if command == "gate":
+        assert_user_error(r.exit_code, r.stdout, r.stderr, f"{tmp_path / 'dir'}: is a folder")
+    else:  # the deprecated alias also prints click's deprecation warning
+        assert r.exit_code == 2 and "Traceback" not in r.output
+        assert f"{tmp_path / 'dir'}: is a folder" in r.stderr
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def test_update_baseline_on_a_full_disk_keeps_the_old_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(TINY_SUITE, encoding="utf-8")
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("old", encoding="utf-8")
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    r = invoke("gate", suite, "--baseline", baseline, "--update-baseline", "-w", "1")
+    monkeypatch.undo()
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{baseline}: cannot write this file (the disk is full)" in " ".join(r.stderr.split())
+    assert baseline.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "suite.yaml"]
