@@ -27,7 +27,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -110,9 +110,11 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def check_output_folder(out: str | Path) -> None:
-    """Refuse (``QualsimError``) an output folder ``out`` that is a file, or a folder holding
-    files qualsim did not write: commands call it before their work, to fail early."""
+def check_output_folder(out: str | Path, inputs: Iterable[str | Path | None] = ()) -> None:
+    """Refuse (``QualsimError``) an output folder ``out`` that is a file, a folder holding
+    files qualsim did not write, the current folder or one above it, or a folder holding one of
+    the command's ``inputs`` (replacing it would delete them): commands call it before their
+    work, to fail early."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise QualsimError(
@@ -124,6 +126,18 @@ def check_output_folder(out: str | Path) -> None:
             "and writing the outputs replaces the whole folder; give a new or empty folder, "
             "or remove its files first"
         )
+    where = out.resolve()
+    if Path.cwd().resolve().is_relative_to(where):
+        raise QualsimError(
+            f"{out}: the output folder is replaced as a whole and holds the current folder; "
+            "give a folder below it"
+        )
+    for path in inputs:
+        if path is not None and Path(path).resolve().is_relative_to(where):
+            raise QualsimError(
+                f"{path}: this input is inside the output folder {out}, which is replaced as a "
+                "whole (the input would be deleted); give another --out folder"
+            )
 
 
 @contextmanager

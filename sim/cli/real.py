@@ -102,7 +102,7 @@ def evaluate(
     from sim.real.replays import NOT_MEASURABLE, replay
     from sim.vocab import NEW_BUSINESS
 
-    check_output_folder(out_dir)
+    check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
 
     counted = counted_types or [NEW_BUSINESS]
     if any(not t.strip() for t in counted):

@@ -71,7 +71,7 @@ def simulate_cmd(
     import sim
     from sim.files import check_output_folder
 
-    check_output_folder(out_dir)
+    check_output_folder(out_dir, [scenario])
     w = sim.simulate(sim.load_scenario(scenario), seed=seed)
     wrote(w.write(out_dir, fmt="csv" if csv else "parquet", safe=not raw_csv))
 

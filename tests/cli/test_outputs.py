@@ -26,7 +26,7 @@ import sim
 from sim.cli import app
 from sim.errors import DataError, QualsimError
 from sim.experiment import Comparison
-from sim.files import MARKER
+from sim.files import MARKER, write_tables
 from sim.real.replays import replay
 from sim.report import write_report
 
@@ -367,3 +367,22 @@ def test_update_baseline_on_a_full_disk_keeps_the_old_baseline(
     assert f"{baseline}: cannot write this file (the disk is full)" in " ".join(r.stderr.split())
     assert baseline.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "suite.yaml"]
+
+
+def test_an_out_folder_holding_an_input_or_the_current_folder_is_refused(
+    export, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a folder qualsim wrote (an import) that also holds evaluate's inputs: replacing it would
+    # delete them
+    imp = tmp_path / "imp"
+    args = ["import", "--events", export["events"], "--contacts", export["contacts"]]
+    assert invoke(*args, "--out", imp).exit_code == 0
+    ev = ["evaluate", "--events", imp / "events.csv", "--contacts", imp / "contacts.csv"]
+    r = invoke(*ev, "-p", export["policy"], "--out", imp)
+    assert_user_error(r.exit_code, r.stdout, r.stderr, "is inside the output folder")
+    assert sorted(p.name for p in imp.iterdir()) == [MARKER, "contacts.csv", "events.csv"]
+    monkeypatch.chdir(imp)
+    r = invoke(*ev, "-p", export["policy"], "--out", ".")
+    assert_user_error(r.exit_code, r.stdout, r.stderr, "holds the current folder")
+    with pytest.raises(QualsimError, match="holds the current folder"):
+        write_tables({"t": pd.DataFrame({"a": [1]})}, imp)
