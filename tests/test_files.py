@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -274,3 +275,52 @@ def test_a_data_folder_gets_its_files_beside_the_others_all_or_none(
         write_tables({"events": pd.DataFrame({"a": [2]}), "accounts": df}, tmp_path, whole=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == names
     assert (tmp_path / "events.csv").read_text(encoding="utf-8") == "a\n1\n"
+
+
+def _to_csv_failing_at(call: int):
+    """A ``DataFrame.to_csv`` that runs out of disk at its ``call``-th use (0-based)."""
+    real = pd.DataFrame.to_csv
+    calls = []
+
+    def to_csv(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) - 1 == call:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    return to_csv
+
+
+runs = st.lists(
+    st.tuples(st.sets(st.sampled_from("abcd"), min_size=1), st.integers(0, 6)),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(runs)
+def test_the_folder_always_holds_exactly_the_last_successful_run(
+    runs: list[tuple[set[str], int]],
+) -> None:
+    """Runs with random table sets, some failing part-way (a full disk at a random table):
+    after each, the folder holds exactly the tables of the last run that succeeded (or does
+    not exist), each with that run's content, and no temporary file is left anywhere."""
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "out"
+        expected: dict[str, int] | None = None
+        for k, (names, fail_at) in enumerate(runs):
+            tables = {n: pd.DataFrame({"run": [k]}) for n in sorted(names)}
+            with mock.patch.object(pd.DataFrame, "to_csv", _to_csv_failing_at(fail_at)):
+                try:
+                    write_tables(tables, out)
+                    expected = dict.fromkeys(names, k)
+                except QualsimError:
+                    assert fail_at < len(names)
+            if expected is None:
+                assert not out.exists()
+            else:
+                got = {p.stem: int(p.read_text().split()[1]) for p in out.glob("*.csv")}
+                assert got == expected
+                assert (out / MARKER).is_file()
+            assert leftovers(Path(d)) == []
