@@ -99,17 +99,29 @@ def evaluate(
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
     from sim.files import check_output_folder, write_text
-    from sim.real.replays import NOT_MEASURABLE, replay
+    from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
 
     check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
-
     counted = counted_types or [NEW_BUSINESS]
     if any(not t.strip() for t in counted):
         raise QualsimError("--counted-type: an empty type; name a type, e.g. new_business")
     r = replay(
         events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
     )
+    _print_replay(r)
+    wrote(r.write(out_dir, safe=not raw_csv))  # first: a --report inside it survives
+    if report is not None:
+        from sim.report import build_replay_report  # plotting: imported only when asked for
+
+        wrote(write_text(report, build_replay_report(r, str(events))))
+
+
+def _print_replay(r) -> None:
+    """What ``evaluate`` prints: the read report, handoffs per policy, the metric tables and
+    why a policy hands off (almost) nothing."""
+    from sim.real.replays import NOT_MEASURABLE
+
     echo(str(r.real.report))
     if r.sales_touches:
         echo(
@@ -134,11 +146,6 @@ def evaluate(
         head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
         for why in reasons or ["the log's statistics show no obstacle"]:
             out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
-    wrote(r.write(out_dir, safe=not raw_csv))  # first: a --report inside it survives
-    if report is not None:
-        from sim.report import build_replay_report  # plotting: imported only when asked for
-
-        wrote(write_text(report, build_replay_report(r, str(events))))
 
 
 @command(rich_help_panel=REAL)
