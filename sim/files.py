@@ -223,13 +223,19 @@ def write_tables(
     return [out / n for n in names]
 
 
+def check_output_file(path: str | Path | None) -> None:
+    """Refuse (``QualsimError``) an output file ``path`` that is a folder: commands call it
+    before their work, to fail early (``None``: no file asked for)."""
+    if path is not None and Path(path).is_dir():
+        raise QualsimError(f"{path}: is a folder; give a file name to write to")
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to the file ``path`` atomically (a temporary name beside it, then a
     rename: a reader never sees half a file, a failure leaves the previous file as it was).
     A ``path`` that is a folder, or a place that cannot be written, is a ``QualsimError``."""
     path = Path(path)
-    if path.is_dir():
-        raise QualsimError(f"{path}: is a folder; give a file name to write to")
+    check_output_file(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ def run(
     """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
     two seed examples) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
-    _check_format(fmt, out_dir, [scenario, *(policy or [])])
+    _check_format(fmt, out_dir, [scenario, *(policy or [])], report)
     cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics)
     _write(cmp, out_dir, fmt, report, not raw_csv)
 
@@ -73,16 +73,17 @@ def compare_cmd(
     raw_csv: RawCsvOpt = False,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
-    _check_format(fmt, out_dir, [scenario, *policies])
+    _check_format(fmt, out_dir, [scenario, *policies], report)
     cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics)
     _write(cmp, out_dir, fmt, report, not raw_csv)
 
 
-def _check_format(fmt: str, out_dir: Path | None, inputs: list[str]) -> None:
-    """Fail early on a bad --format or an --out folder that cannot be replaced (or holds one
-    of the ``inputs``)."""
-    from sim.files import check_output_folder
+def _check_format(fmt: str, out_dir: Path | None, inputs: list[str], report: Path | None) -> None:
+    """Fail early on a bad --format, an --out folder that cannot be replaced (or holds one
+    of the ``inputs``) or a --report that is a folder."""
+    from sim.files import check_output_file, check_output_folder
 
+    check_output_file(report)
     if fmt not in ("csv", "parquet"):
         raise QualsimError(f"--format: expected csv or parquet, got {fmt!r}")
     if out_dir is not None:

@@ -53,12 +53,13 @@ def gate(
         suite_hash,
         write_baseline,
     )
+    from sim.files import check_output_file
 
     suite, base = load_suite(suite_file)
     if not update_baseline:
         base_rows, header = read_baseline(baseline)  # fail early, before the long run
-    elif baseline.is_dir():
-        raise QualsimError(f"{baseline}: is a folder; give the baseline's file name")
+    else:
+        check_output_file(baseline)
     timer = Timer()
     now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
     if update_baseline:
@@ -110,8 +111,10 @@ def report(
     """Write one self-contained HTML report (plots embedded) of a comparison folder, and of a
     sweep when given."""
     from sim.experiment import Comparison
+    from sim.files import check_output_file
     from sim.report import write_report
 
+    check_output_file(out_file)
     cmp = Comparison.read(folder)
     if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
         raise QualsimError(f"{sweep_dir}: not a sweep results folder (no cells/ inside)")

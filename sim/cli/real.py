@@ -98,11 +98,12 @@ def evaluate(
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
-    from sim.files import check_output_folder, write_text
+    from sim.files import check_output_file, check_output_folder, write_text
     from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
 
     check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
+    check_output_file(report)
     counted = counted_types or [NEW_BUSINESS]
     if any(not t.strip() for t in counted):
         raise QualsimError("--counted-type: an empty type; name a type, e.g. new_business")
@@ -210,8 +211,10 @@ def calibrate(
 ) -> None:
     """Fit a scenario to a real history (committee sizes, role mix, identification rate, touch
     rates, journey timing, win rate) and report how the simulated fit compares with it."""
+    from sim.files import check_output_file
     from sim.real.calibration import calibrate_files
 
+    check_output_file(out_file)
     if accounts is None and opportunities is None:
         raise QualsimError(
             "calibrate needs the CRM outcomes: --accounts with outcome columns, or --opportunities"

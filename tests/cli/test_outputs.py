@@ -386,3 +386,22 @@ def test_an_out_folder_holding_an_input_or_the_current_folder_is_refused(
     assert_user_error(r.exit_code, r.stdout, r.stderr, "holds the current folder")
     with pytest.raises(QualsimError, match="holds the current folder"):
         write_tables({"t": pd.DataFrame({"a": [1]})}, imp)
+
+
+def test_a_report_or_fitted_file_that_is_a_folder_is_exit_2_before_any_work(
+    export, tmp_path: Path
+) -> None:
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    ev = ["--events", export["events"], "--contacts", export["contacts"]]
+    cases = [
+        [*evaluate_args(export, tmp_path / "res"), "--report", folder],
+        ["compare", "smb", "mqa_count", "-r", "1", "--report", folder],
+        ["run", "smb", "-r", "1", "--report", folder],
+        ["calibrate", *ev, "--accounts", export["accounts"], "--out", folder],
+    ]
+    for args in cases:
+        r = invoke(*args)
+        assert_user_error(r.exit_code, r.stdout, r.stderr, f"{folder}: is a folder")
+    assert list(folder.iterdir()) == []
+    assert not (tmp_path / "res").exists()
