@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -148,8 +149,9 @@ def replacing_folder(out: str | Path) -> Iterator[Path]:
     the temporary folder is removed and ``out`` is left as it was. ``out`` must be new, empty,
     or a folder qualsim wrote (it holds ``.qualsim-output``); problems with the place (a file,
     a read-only folder, a full disk) are ``QualsimError``\\ s naming ``out``."""
-    check_output_folder(out)
     where = Path(os.path.abspath(out))
+    _recover(where)
+    check_output_folder(out)
     old = where.with_name(f".{where.name}.{os.getpid()}.old")
     try:
         with _staging(out) as tmp:
@@ -158,6 +160,33 @@ def replacing_folder(out: str | Path) -> Iterator[Path]:
             _swap(tmp, where, old)
     finally:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(where: Path) -> None:
+    """Clean up after a qualsim process that was killed (SIGKILL, power loss) while replacing
+    ``where``: its previous folder set aside is put back if ``where`` is missing (it was killed
+    between the two renames), and its temporary folders are removed. Folders of processes still
+    running are left alone."""
+    for suffix in ("old", "partial"):
+        for p in where.parent.glob(f".{glob.escape(where.name)}.*.{suffix}"):
+            pid = p.name[len(where.name) + 2 : -len(suffix) - 1]
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            if suffix == "old" and not where.exists():
+                os.replace(p, where)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs (ours included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @contextmanager

@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -324,3 +326,40 @@ def test_the_folder_always_holds_exactly_the_last_successful_run(
                 assert got == expected
                 assert (out / MARKER).is_file()
             assert leftovers(Path(d)) == []
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_a_killed_run_are_recovered(tmp_path: Path, dead_pid: int) -> None:
+    # killed between the two renames: the previous output was set aside, nothing in place
+    out = tmp_path / "res"
+    aside = tmp_path / f".res.{dead_pid}.old"
+    write_tables({"metrics": pd.DataFrame({"a": [1]})}, aside)
+    half = tmp_path / f".res.{dead_pid}.partial"
+    half.mkdir()
+    (half / "qualifications.csv").write_text("half", encoding="utf-8")
+    mine = tmp_path / ".res.1.partial"  # of a running process (init): left alone
+    mine.mkdir()
+    write_tables({"qualifications": pd.DataFrame({"a": [2]})}, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "res"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "qualifications.csv"]
+
+
+def test_a_previous_output_set_aside_by_a_killed_run_is_put_back(
+    tmp_path: Path, dead_pid: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aside = tmp_path / f".res.{dead_pid}.old"
+    write_tables({"metrics": pd.DataFrame({"a": [1]})}, aside)
+    _fail_on_second_table(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(QualsimError):
+        write_tables(
+            {"q": pd.DataFrame({"a": [2]}), "m": pd.DataFrame({"a": [2]})}, tmp_path / "res"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == [MARKER, "metrics.csv"]
