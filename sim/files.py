@@ -173,7 +173,8 @@ def _recover(where: Path) -> None:
             if not pid.isdigit() or _alive(int(pid)):
                 continue
             if suffix == "old" and not where.exists():
-                os.replace(p, where)
+                with suppress(OSError):  # a read-only place: the write fails later, clearly
+                    os.replace(p, where)
             else:
                 shutil.rmtree(p, ignore_errors=True)
 
