@@ -7,8 +7,9 @@ Command modules import the API they call inside the command (never at the top): 
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -38,8 +40,43 @@ COMPARE = "Compare rules on simulated worlds"
 WORLDS = "Scenarios and simulated worlds"
 REAL = "Your own history"
 CHECKS = "Checks for CI"
-out = Console()
-err = Console(stderr=True)
+# Terminal control from user text (names, ids, titles, file names, messages): escape sequences
+# (CSI, OSC / DCS / APC / PM / SOS strings, two-character ones), then C0 controls but newline
+# and tab, DEL and C1 controls. Printed text never moves the cursor, retitles the window, etc.
+_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI (ESC [ or the C1 byte) ... final byte
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS, SOS, PM, APC
+    r"|\x1b[ -/]*[0-~]?"  # other escape sequences (and a lone ESC)
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 but newline and tab, DEL, C1
+)
+
+
+def clean(text: object) -> str:
+    r"""``text`` as a string without terminal control: escape sequences, C0 controls (but
+    newline and tab), DEL and C1 controls are removed.
+
+    >>> clean("pol\x1b]0;owned\x07icy\x1b[2J \x9b31m\rname\n")
+    'policy name\n'
+    """
+    return _CONTROL.sub("", str(text))
+
+
+class SafeConsole(Console):
+    """A rich console that prints no control characters from the text it is given (its own
+    styles still colour a terminal): every segment of text goes through :func:`clean`."""
+
+    def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
+        for seg in super().render(renderable, options):
+            yield seg if seg.control else Segment(clean(seg.text), seg.style)
+
+
+def echo(text: object = "") -> None:
+    """Print a line of plain text on stdout, without terminal control (:func:`clean`)."""
+    typer.echo(clean(text))
+
+
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,7 +87,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except QualsimError as exc:
-            err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+            err.print(Text.assemble(("error: ", "bold red"), clean(exc)), soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -100,6 +137,14 @@ AllOpt = Annotated[bool, typer.Option("--all-metrics", help="print every metric"
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", help="also write a self-contained HTML report")
 ]
+RawCsvOpt = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="write CSV cells as they are: by default a text cell starting with =, +, -, @, "
+        "tab or CR gets a leading ' so that a spreadsheet does not run it as a formula",
+    ),
+]
 
 
 # -- printing ---------------------------------------------------------------------------------
@@ -108,13 +153,13 @@ ReportOpt = Annotated[
 def table(df: pd.DataFrame, title: str, formatted: bool = True) -> Table:
     """A rich table of ``df``: its index in the first column; numbers formatted for reading
     (``formatted``), or cells printed as they are."""
-    t = Table(title=title, title_justify="left", title_style="bold")
-    t.add_column(df.index.name or "", style="cyan")
+    t = Table(title=Text(clean(title)), title_justify="left", title_style="bold")
+    t.add_column(clean(df.index.name or ""), style="cyan")
     for c in df.columns:
-        t.add_column(str(c), justify="right")
+        t.add_column(Text(clean(c)), justify="right")
     cell = number if formatted else str
     for idx, row in df.iterrows():
-        t.add_row(Text(str(idx)), *(Text(cell(v)) for v in row))
+        t.add_row(Text(clean(idx)), *(Text(clean(cell(v))) for v in row))
     return t
 
 
@@ -165,4 +210,4 @@ class Timer:
 def wrote(paths: list[Path] | Path) -> None:
     """Say which files were written."""
     for p in paths if isinstance(paths, list) else [paths]:
-        typer.echo(f"wrote {p}")
+        echo(f"wrote {p}")

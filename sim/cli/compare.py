@@ -14,6 +14,7 @@ from sim.cli.base import (
     BaselineOpt,
     FormatOpt,
     OutOpt,
+    RawCsvOpt,
     ReplicationsOpt,
     ReportOpt,
     ScenarioArg,
@@ -94,15 +95,16 @@ def run(
     drain_per_week: DrainOpt = None,
     cadence: CadenceOpt = None,
     robustness: RobustOpt = False,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
     two seed examples) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
-    _check_format(fmt)
+    _check_format(fmt, out_dir, [scenario, *(policy or [])], report)
     over = _rollout(go_live, backlog, drain_per_week, cadence)
     cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics, over)
     robust = _robustness(cmp, policy or None, workers) if robustness else None
-    _write(cmp, out_dir, fmt, report, robust)
+    _write(cmp, out_dir, fmt, report, not raw_csv, robust)
 
 
 @command("compare", rich_help_panel=COMPARE)
@@ -122,18 +124,26 @@ def compare_cmd(
     drain_per_week: DrainOpt = None,
     cadence: CadenceOpt = None,
     robustness: RobustOpt = False,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
-    _check_format(fmt)
+    _check_format(fmt, out_dir, [scenario, *policies], report)
     over = _rollout(go_live, backlog, drain_per_week, cadence)
     cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over)
     robust = _robustness(cmp, policies, workers) if robustness else None
-    _write(cmp, out_dir, fmt, report, robust)
+    _write(cmp, out_dir, fmt, report, not raw_csv, robust)
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: str, out_dir: Path | None, inputs: list[str], report: Path | None) -> None:
+    """Fail early on a bad --format, an --out folder that cannot be replaced (or holds one
+    of the ``inputs``) or a --report that is a folder."""
+    from sim.files import check_output_file, check_output_folder
+
+    check_output_file(report)
     if fmt not in ("csv", "parquet"):
         raise QualsimError(f"--format: expected csv or parquet, got {fmt!r}")
+    if out_dir is not None:
+        check_output_folder(out_dir, inputs)
 
 
 def _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over=None):
@@ -207,12 +217,14 @@ def _robustness(cmp, policies, workers: int):
     return r
 
 
-def _write(cmp, out_dir: Path | None, fmt: str, report: Path | None, robust=None) -> None:
-    """Write the comparison's tables (``--out``) and its report (``--report``, with the
-    robustness section when ``robust`` is given)."""
+def _write(
+    cmp, out_dir: Path | None, fmt: str, report: Path | None, safe: bool, robust=None
+) -> None:
+    """Write the comparison's tables (``--out``; spreadsheet-safe CSV unless not ``safe``)
+    and its report (``--report``, with the robustness section when ``robust`` is given)."""
     if out_dir is not None:
         try:
-            wrote(cmp.write(out_dir, fmt))
+            wrote(cmp.write(out_dir, fmt, safe=safe))
         except OSError as exc:
             raise QualsimError(f"{out_dir}: cannot write results ({exc.strerror})") from None
     if report is not None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.base import user_errors, wrote
+from sim.cli.base import echo, user_errors, wrote
 
 olist_app = typer.Typer(
     no_args_is_help=True,
@@ -46,7 +46,7 @@ def figures(
     """The funnel figures of a cohort (MQL → won, days to a win)."""
     from sim.datasets import olist
 
-    typer.echo(str(olist.funnel_figures(folder, start, end)))
+    echo(str(olist.funnel_figures(folder, start, end)))
 
 
 @olist_app.command("replay")
@@ -61,7 +61,7 @@ def replay(
     from sim.datasets import olist
 
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        typer.echo(str(olist.replay_by_origin(folder, horizon_days=horizon_days).round(4)))
+        echo(str(olist.replay_by_origin(folder, horizon_days=horizon_days).round(4)))
 
 
 @olist_app.command("timing")
@@ -80,6 +80,6 @@ def timing(
     from sim.report import build_timing_report
 
     check = olist.smb_timing_check(folder, accounts=accounts, seed=seed)
-    typer.echo(str(check))
+    echo(str(check))
     if report is not None:
         wrote(write_text(report, build_timing_report(check)))

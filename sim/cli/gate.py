@@ -16,6 +16,7 @@ from sim.cli.base import (
     WorkersOpt,
     app,
     command,
+    echo,
     err,
     out,
     table,
@@ -53,15 +54,18 @@ def gate(
         suite_hash,
         write_baseline,
     )
+    from sim.files import check_output_file
 
     suite, base = load_suite(suite_file)
     if not update_baseline:
         base_rows, header = read_baseline(baseline)  # fail early, before the long run
+    else:
+        check_output_file(baseline)
     timer = Timer()
     now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
     if update_baseline:
         path = write_baseline(now, suite, base, baseline)
-        typer.echo(
+        echo(
             f"wrote {path}: {len(now)} metrics from {len(suite.scenarios)} scenarios "
             f"in {timer.seconds:.1f} s"
         )
@@ -117,8 +121,10 @@ def report(
     sweep when given."""
     from sim.experiment import Comparison
     from sim.experiment.recommend import parse_capacity_quantile
+    from sim.files import check_output_file
     from sim.report import write_report
 
+    check_output_file(out_file)
     quantile = parse_capacity_quantile(capacity_quantile)
     cmp = Comparison.read(folder)
     if sweep_dir is not None and not (sweep_dir / "cells").is_dir():

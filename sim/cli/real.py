@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.base import REAL, SeedOpt, command, out, table, wrote
+from sim.cli.base import REAL, RawCsvOpt, SeedOpt, command, echo, out, table, wrote
 from sim.errors import QualsimError
 
 EventsOpt = Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")]
@@ -47,8 +47,8 @@ def import_cmd(
     summary = import_files(
         events, contacts, accounts, out_dir, mapping, skip_bad_rows, opportunities=opportunities
     )
-    typer.echo(str(summary))
-    typer.echo(
+    echo(str(summary))
+    echo(
         f"next: qualsim evaluate --events {out_dir}/events.csv --contacts "
         f"{out_dir}/contacts.csv"
         + (f" --accounts {out_dir}/accounts.csv" if accounts is not None else "")
@@ -94,22 +94,38 @@ def evaluate(
             "case and spaces ignored)",
         ),
     ] = None,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
-    from sim.files import write_text
-    from sim.real.replays import NOT_MEASURABLE, replay
+    from sim.files import check_output_file, check_output_folder, write_text
+    from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
 
+    check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
+    check_output_file(report)
     counted = counted_types or [NEW_BUSINESS]
     if any(not t.strip() for t in counted):
         raise QualsimError("--counted-type: an empty type; name a type, e.g. new_business")
     r = replay(
         events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
     )
-    typer.echo(str(r.real.report))
+    _print_replay(r)
+    wrote(r.write(out_dir, safe=not raw_csv))  # first: a --report inside it survives
+    if report is not None:
+        from sim.report import build_replay_report  # plotting: imported only when asked for
+
+        wrote(write_text(report, build_replay_report(r, str(events))))
+
+
+def _print_replay(r) -> None:
+    """What ``evaluate`` prints: the read report, handoffs per policy, the metric tables and
+    why a policy hands off (almost) nothing."""
+    from sim.real.replays import NOT_MEASURABLE
+
+    echo(str(r.real.report))
     if r.sales_touches:
-        typer.echo(
+        echo(
             "sales touches: "
             + ", ".join(f"{n:,} {a}" for a, n in r.sales_touches.items())
             + " (policies ignore them unless they say include_sales_touches: true)"
@@ -117,7 +133,7 @@ def evaluate(
     _print_filtered(r.filtered)
     counts = r.qualifications.groupby("policy").size()
     for name in counts.index:
-        typer.echo(f"{name}: {counts[name]:,} handoffs")
+        echo(f"{name}: {counts[name]:,} handoffs")
     if r.metrics is not None:
         out.print(table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
     if r.details is not None:
@@ -132,11 +148,6 @@ def evaluate(
         head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
         for why in reasons or ["the log's statistics show no obstacle"]:
             out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
-    if report is not None:
-        from sim.report import build_replay_report  # plotting: imported only when asked for
-
-        wrote(write_text(report, build_replay_report(r, str(events))))
-    wrote(r.write(out_dir))
 
 
 def _print_filtered(filtered) -> None:
@@ -170,11 +181,11 @@ def explain(
         )
     reasons = why(pol, real.log, labels.index(account))
     if not reasons:
-        typer.echo(f"{pol.name}: account {account} was never handed off")
+        echo(f"{pol.name}: account {account} was never handed off")
         return
     for r in reasons:
         when = real.to_timestamps([r.handoff["time"]])[0]
-        typer.echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
+        echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
         t = r.touches.assign(
             time=real.to_timestamps(r.touches["time"]),
             contact_id=real.label_contacts(r.touches["contact_id"]),
@@ -208,8 +219,10 @@ def calibrate(
 ) -> None:
     """Fit a scenario to a real history (committee sizes, role mix, identification rate, touch
     rates, journey timing, win rate) and report how the simulated fit compares with it."""
+    from sim.files import check_output_file
     from sim.real.calibration import calibrate_files
 
+    check_output_file(out_file)
     if accounts is None and opportunities is None:
         raise QualsimError(
             "calibrate needs the CRM outcomes: --accounts with outcome columns, or --opportunities"
@@ -232,4 +245,4 @@ def calibrate(
     out.print(table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)"))
     for note in cal.notes:
         out.print(f"[dim]note: {escape(note)}[/]")
-    typer.echo(f"wrote {out_file}")
+    echo(f"wrote {out_file}")

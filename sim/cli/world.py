@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.base import WORLDS, ScenarioArg, SeedOpt, Timer, command, out, table, wrote
+from sim.cli.base import (
+    WORLDS,
+    RawCsvOpt,
+    ScenarioArg,
+    SeedOpt,
+    Timer,
+    command,
+    echo,
+    out,
+    table,
+    wrote,
+)
 from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
@@ -53,12 +64,16 @@ def simulate_cmd(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("world"),
     seed: SeedOpt = 0,
     csv: Annotated[bool, typer.Option("--csv", help="write CSV instead of Parquet")] = False,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
-    """Simulate a world and write accounts, contacts, events, truth and campaigns tables."""
+    """Simulate a world and write accounts, contacts, events, truth and campaigns tables
+    (replacing the output folder as a whole)."""
     import sim
+    from sim.files import check_output_folder
 
+    check_output_folder(out_dir, [scenario])
     w = sim.simulate(sim.load_scenario(scenario), seed=seed)
-    wrote(w.write(out_dir, fmt="csv" if csv else "parquet"))
+    wrote(w.write(out_dir, fmt="csv" if csv else "parquet", safe=not raw_csv))
 
 
 @command(rich_help_panel=WORLDS)
@@ -78,10 +93,10 @@ def validate(
             from policies import load_policy
 
             p = load_policy(path)
-            typer.echo(f"ok: {p.kind} policy {p.name!r}")
+            echo(f"ok: {p.kind} policy {p.name!r}")
             return
     sc = sim.load_scenario(scenario)
-    typer.echo(
+    echo(
         f"ok: scenario {sc.name!r} ({sc.accounts.count:,} accounts, "
         f"{sc.horizon_days:g} days, {len(sc.campaigns)} campaigns)"
     )
@@ -101,4 +116,4 @@ def schema(
             f"unknown schema {kind!r}: expected one of {', '.join(kinds)}"
             + did_you_mean(kind, kinds)
         )
-    typer.echo(json.dumps(kinds[kind].model_json_schema(), indent=2))
+    echo(json.dumps(kinds[kind].model_json_schema(), indent=2))

@@ -37,7 +37,7 @@ from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import replicate, replication_seeds
 from sim.experiment.size import check_comparison_size
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
-from sim.files import write_tables
+from sim.files import unneutralise, write_tables
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.tables import METRIC_ROWS, SUMMARY, WEEKLY
 from sim.world.presets import load_scenario
@@ -193,8 +193,10 @@ class Comparison:
         t.columns.name = None
         return t
 
-    def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
-        """Write everything to ``out`` as CSV or Parquet, each file atomically: the raw tables
+    def write(self, out: str | Path, fmt: str = "csv", safe: bool = True) -> list[Path]:
+        """Write everything to ``out`` as CSV or Parquet, replacing the folder as a whole
+        (:func:`sim.files.write_tables`; CSV cells that a spreadsheet would run as a formula
+        get a leading ``'`` unless not ``safe``, and :meth:`read` takes it off): the raw tables
         (``tidy``; ``handoffs``: every handoff with its policy, replication, account, time,
         truth, timing against sales-ready and the decision, and sales status; ``weekly``: each
         policy's handoffs week by week, ``sim.tables.WEEKLY``; ``progression``,
@@ -229,13 +231,15 @@ class Comparison:
             "baseline": self.baseline,
             "level": self.level,
             "qualsim_version": __version__,
+            "csv_safe": bool(safe and fmt == "csv"),
         }
         tables["comparison.json"] = json.dumps(meta, indent=2)
-        return write_tables(tables, out, fmt)
+        return write_tables(tables, out, fmt, safe)
 
     @classmethod
     def read(cls, folder: str | Path) -> Comparison:
-        """A comparison written by :meth:`write` (or ``qualsim compare --out``)."""
+        """A comparison written by :meth:`write` (or ``qualsim compare --out``); a missing,
+        truncated or corrupt file is a ``DataError`` naming it."""
         folder = Path(folder)
         meta_path = folder / "comparison.json"
         if not meta_path.is_file():
@@ -249,25 +253,40 @@ class Comparison:
                 if optional:  # written by an older version
                     return pd.DataFrame()
                 raise DataError(f"{path}: missing (the comparison folder is incomplete)")
-            return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
+            return _read_table(path, fmt, bool(meta.get("csv_safe", False)))
 
-        return cls(
-            tidy=table("tidy"),
-            scenario=Scenario.model_validate(meta["scenario"]),
-            policies=list(meta["policies"]),
-            seed=int(meta["seed"]),
-            seeds=list(meta["seeds"]),
-            baseline=meta.get("baseline"),
-            level=float(meta.get("level", 0.95)),
-            meta={"policy_configs": meta.get("policy_configs", {})},
-            progression=table("progression"),
-            campaigns=table("campaigns"),
-            funnel=table("funnel"),
-            stages=table("stages"),
-            handoffs=table("handoffs"),
-            weekly=_weekly(table("weekly", optional=True), folder / f"weekly.{fmt}"),
-            calibration=table("calibration", optional=True),
-        )
+        try:
+            return cls(
+                tidy=table("tidy"),
+                scenario=Scenario.model_validate(meta["scenario"]),
+                policies=list(meta["policies"]),
+                seed=int(meta["seed"]),
+                seeds=list(meta["seeds"]),
+                baseline=meta.get("baseline"),
+                level=float(meta.get("level", 0.95)),
+                meta={"policy_configs": meta.get("policy_configs", {})},
+                progression=table("progression"),
+                campaigns=table("campaigns"),
+                funnel=table("funnel"),
+                stages=table("stages"),
+                handoffs=table("handoffs"),
+                weekly=_weekly(table("weekly", optional=True), folder / f"weekly.{fmt}"),
+                calibration=table("calibration", optional=True),
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # pydantic's errors are ValueErrors
+            what = f"no field {exc}" if isinstance(exc, KeyError) else "a field of the wrong type"
+            raise DataError(f"{meta_path}: corrupt, not as qualsim writes it ({what})") from None
+
+
+def _read_table(path: Path, fmt: str, safe: bool) -> pd.DataFrame:
+    """One table of a comparison folder (a safe CSV: with the formula quotes taken off)."""
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        df = pd.read_csv(path)
+    except (ValueError, OSError) as exc:  # ArrowInvalid, ParserError, EmptyDataError...
+        raise DataError(f"{path}: truncated or corrupt ({type(exc).__name__})") from None
+    return unneutralise(df) if safe else df
 
 
 def _weekly(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -280,8 +299,7 @@ def _weekly(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 def _read_meta(path: Path) -> dict:
-    """``comparison.json``: a JSON object with a known ``format``, else a ``DataError``
-    naming the file and what is wrong (a truncated or edited file)."""
+    """``comparison.json`` checked, else a ``DataError`` naming the file and what is wrong."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -98,7 +98,9 @@ def export_tables(world: World, start: str = "2025-01-06") -> dict[str, pd.DataF
 
 
 def export_world(
-    world: World, out: str | Path, start: str = "2025-01-06", fmt: str = "csv"
+    world: World, out: str | Path, start: str = "2025-01-06", fmt: str = "csv", safe: bool = True
 ) -> list[Path]:
-    """Write :func:`export_tables` to ``out/<table>.csv`` (or ``.parquet``), atomically."""
-    return write_tables(export_tables(world, start), out, fmt)
+    """Write :func:`export_tables` to ``out/<table>.csv`` (or ``.parquet``) beside what the
+    folder already holds (a data folder, e.g. with the mapping file; the files appear together
+    or not at all), CSV spreadsheet-safe unless not ``safe`` (:func:`sim.files.neutralise`)."""
+    return write_tables(export_tables(world, start), out, fmt, safe, whole=False)

@@ -47,11 +47,7 @@ file behind.
 
 from __future__ import annotations
 
-import functools
-import inspect
-import os
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +57,7 @@ import pyarrow.csv as pcsv
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
+from sim.files import replacing_folder
 from sim.real.import_io import RecordPlaces, read_chunks, write_chunks
 from sim.real.import_size import check_import_fits
 from sim.real.import_summary import FileSummary, ImportSummary
@@ -281,30 +278,6 @@ def convert_file(
     return converter.summary
 
 
-def _no_partial_output(fn: Callable[..., ImportSummary]) -> Callable[..., ImportSummary]:
-    """On any error, remove the files the import wrote under ``out`` (new or overwritten ones)
-    and ``out`` itself if it made it: a failed import leaves no half-written or empty folder."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs) -> ImportSummary:
-        out = Path(inspect.signature(fn).bind(*args, **kwargs).arguments["out"])
-        existed = out.is_dir()
-        before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()} if existed else {}
-        try:
-            return fn(*args, **kwargs)
-        except BaseException:
-            if out.is_dir():
-                for p in out.iterdir():
-                    if p.is_file() and before.get(p.name) != p.stat().st_mtime_ns:
-                        p.unlink(missing_ok=True)
-                if not existed and not any(out.iterdir()):
-                    out.rmdir()
-            raise
-
-    return wrapper
-
-
-@_no_partial_output
 def import_files(
     events: str | Path,
     contacts: str | Path,
@@ -317,17 +290,17 @@ def import_files(
     """Convert a team's raw exports into canonical files under ``out`` (events.csv,
     contacts.csv, and accounts.csv, opportunities.csv when given) with a summary; memory stays
     bounded by the chunk size (plus the set of row hashes when duplicates are dropped, and the
-    contacts' and accounts' ids). The files appear in ``out`` together, once all of them are
-    converted: a failed import leaves no partial file (and no folder it created)."""
+    contacts' and accounts' ids). The folder ``out`` is replaced as a whole once every file is
+    converted (:func:`sim.files.replacing_folder`: no file of a previous import survives, and a
+    failed import leaves the previous folder as it was, or none). The canonical files keep the
+    raw values (they are the input of ``evaluate``, not a spreadsheet: ids keep their
+    identity)."""
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     out = Path(out)
-    created = not out.exists()
-    stage = out / f".import.{os.getpid()}.partial"
     raws = {"events": events, "contacts": contacts, "accounts": accounts}
     raws["opportunities"] = opportunities
     _refuse_overwriting_inputs(raws, out)
-    try:
-        stage.mkdir(parents=True, exist_ok=True)
+    with replacing_folder(out) as stage:
         files = [
             convert_file(raw, role, stage / f"{role}.csv", m, skip_bad_rows)
             for role, raw in raws.items()
@@ -336,27 +309,22 @@ def import_files(
         summary = ImportSummary(files)
         _cross_checks(summary, stage)
         summary.check()
-        for f in files:
-            final = out / Path(f.out).name
-            os.replace(f.out, final)
-            f.out = str(final)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        if created and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
+    for f in files:
+        f.out = str(out / Path(f.out).name)
     return summary
 
 
 def _refuse_overwriting_inputs(raws: dict[str, str | Path | None], out: Path) -> None:
-    """An output file may not be one of the raw files (``--out .`` beside a raw events.csv)."""
+    """No raw file may be inside ``out``, which the import replaces as a whole (``--out .``
+    beside a raw events.csv would delete it)."""
+    where = out.resolve()
     for role, raw in raws.items():
         if raw is None:
             continue
-        target = out / f"{role}.csv"
-        if target.exists() and target.resolve() == Path(raw).resolve():
+        if Path(raw).resolve().is_relative_to(where):
             raise DataError(
-                f"{raw}: the import would overwrite this raw {role} file with the canonical one "
-                f"({target}); choose another --out folder"
+                f"{raw}: the import would overwrite this raw {role} file (it replaces the "
+                f"folder {out} as a whole, and the file is inside it); choose another --out folder"
             )
 
 

@@ -47,10 +47,12 @@ class Replay:
     # per policy and declared filter (exclude): the touches it removed (policies.filter_counts)
     filtered: pd.DataFrame = field(default_factory=lambda: filter_counts_of([], None))
 
-    def write(self, out: str | Path) -> list[Path]:
+    def write(self, out: str | Path, safe: bool = True) -> list[Path]:
         """Write qualifications.csv, stages.csv (if any stage policy) and metrics.csv (if
         outcomes were given, with outcomes.csv: volume, timing and wins) and filters.csv (if
-        a policy declares filters: the touches each removed) under ``out``."""
+        a policy declares filters: the touches each removed) under ``out``, replacing that
+        folder as a whole (no file of a previous run survives). Text cells a spreadsheet would
+        run as a formula get a leading ``'`` unless not ``safe`` (:func:`sim.files.neutralise`)."""
         tables = {"qualifications": self.qualifications}
         if len(self.stages) or not self.stages.empty:
             tables["stages"] = self.stages
@@ -60,7 +62,7 @@ class Replay:
             tables["outcomes"] = self.details
         if len(self.filtered):
             tables["filters"] = self.filtered
-        return write_tables(tables, out, "csv")
+        return write_tables(tables, out, "csv", safe)
 
 
 def replay(

@@ -81,16 +81,18 @@ class World:
         """The five tables by name."""
         return {name: getattr(self, name) for name in TABLES}
 
-    def write(self, out: str | Path, fmt: str = "parquet") -> list[Path]:
-        """Write every table to ``out/<table>.parquet`` (or ``.csv``) plus ``scenario.json``
-        (the resolved scenario, seed and package version). Returns the files written."""
+    def write(self, out: str | Path, fmt: str = "parquet", safe: bool = True) -> list[Path]:
+        """Write every table to ``out/<table>.parquet`` (or ``.csv``, spreadsheet-safe unless
+        not ``safe``: see :func:`sim.files.write_tables`) plus ``scenario.json`` (the resolved
+        scenario, seed and package version), replacing the folder ``out`` as a whole. Returns
+        the files written."""
         meta = {
             "seed": self.seed,
             "qualsim_version": __version__,
             "scenario": self.scenario.model_dump(mode="json"),
         }
         tables = {**self.tables(), "scenario.json": json.dumps(meta, indent=2)}
-        return write_tables(tables, out, fmt)
+        return write_tables(tables, out, fmt, safe)
 
 
 @dataclass(frozen=True)

@@ -422,7 +422,7 @@ def test_simulate_writes_parquet(tmp_path: Path, smb50: tuple[Path, sim.World]) 
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{t}.parquet" for t in TABLES} | {"scenario.json"}
+    assert names == {f"{t}.parquet" for t in TABLES} | {"scenario.json", ".qualsim-output"}
     unwrapped = "".join(result.stdout.split())  # rich wraps long lines at 80 columns
     for table in TABLES:
         assert f"wrote{out / table}.parquet" in unwrapped
@@ -442,7 +442,7 @@ def test_simulate_writes_csv(tmp_path: Path, smb50: tuple[Path, sim.World]) -> N
     result = invoke("simulate", path, "--seed", "7", "--out", out, "--csv")
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{t}.csv" for t in TABLES} | {"scenario.json"}
+    assert names == {f"{t}.csv" for t in TABLES} | {"scenario.json", ".qualsim-output"}
     events = pd.read_csv(out / "events.csv")
     expected = world.events.astype({"activity": str, "channel": str})
     assert list(events.columns) == list(expected.columns)

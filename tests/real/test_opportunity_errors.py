@@ -161,12 +161,14 @@ def test_a_failed_import_keeps_what_was_there_before(tmp_path):
     (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
     out = tmp_path / "canonical"
     out.mkdir()
+    (out / ".qualsim-output").write_text("", encoding="utf-8")  # a folder qualsim wrote
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(DataError):
         import_files(
             raw["events"], raw["contacts"], raw["accounts"], out, tmp_path / "mapping.yaml"
         )
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # events/contacts.csv removed
+    assert sorted(p.name for p in out.iterdir()) == [".qualsim-output", "notes.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
 def test_duplicate_opportunity_ids_across_import_chunks(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import QualsimError
+from sim.files import write_text
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
 
@@ -95,12 +95,7 @@ class Calibration:
             f"extends: {self.base}",
         ]
         lines += _yaml_lines(self.overrides, (), self.estimates, 0)
-        try:
-            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        except OSError as exc:
-            msg = f"{path}: cannot write the fitted scenario ({exc.strerror})"
-            raise QualsimError(msg) from None
-        return path
+        return write_text(path, "\n".join(lines) + "\n")  # atomic; errors name the path
 
 
 @dataclass
