@@ -154,7 +154,7 @@ def _print_filtered(filtered) -> None:
     """One line per policy and declared filter (exclude): the touches it removed."""
     for row in filtered.itertuples():
         gone = f"{row.removed:,} touch{'' if row.removed == 1 else 'es'}"
-        typer.echo(f"{row.policy}: {row.field} ({row.filter}) removed {gone}")
+        echo(f"{row.policy}: {row.field} ({row.filter}) removed {gone}")
 
 
 @command(rich_help_panel=REAL)

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from sim.cli.base import (
     COMPARE,
+    RawCsvOpt,
     ReplicationsOpt,
     SeedOpt,
     Timer,
@@ -69,6 +70,7 @@ def robustness(
     replications: ReplicationsOpt = 2,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 0,
+    raw_csv: RawCsvOpt = False,
     out_csv: Annotated[
         Path | None, typer.Option("--out", "-o", help="write the tidy table to this CSV file")
     ] = None,
@@ -100,7 +102,7 @@ def robustness(
         out.print(table(r.text(), "Robustness to messy CRM data", False))
     try:
         if out_csv is not None:
-            wrote([r.write(out_csv)])
+            wrote([r.write(out_csv, safe=not raw_csv)])
         if report is not None:
             from sim.files import write_text
             from sim.report.robustness import build_robustness_report

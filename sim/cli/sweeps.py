@@ -11,7 +11,19 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from sim.cli.base import COMPARE, Timer, WorkersOpt, command, err, out, progress_bar, table
+from sim.cli.base import (
+    COMPARE,
+    RawCsvOpt,
+    Timer,
+    WorkersOpt,
+    clean,
+    command,
+    echo,
+    err,
+    out,
+    progress_bar,
+    table,
+)
 from sim.errors import QualsimError
 
 
@@ -52,7 +64,7 @@ def sweep(
     with left_out_cells(), progress_bar("worlds", None) as update:
         counts = run_sweep(spec, out_dir, base, executor=run_on, progress=update)
     redone = f" ({counts['rejected']} cell files left out)" if counts["rejected"] else ""
-    typer.echo(
+    echo(
         f"{spec.name}: {counts['units']} worlds (scenario samples x replications), "
         f"{counts['done_before']} already done, {counts['ran']} run now{redone} in "
         f"{timer.seconds:.1f} s; results in {out_dir}/cells"
@@ -135,6 +147,7 @@ def query(
     run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
     sql: Annotated[str, typer.Argument(help="SQL over the view `cells`")],
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Query a sweep's results with DuckDB SQL; the rows are in the view `cells` (the verified
     cells of this folder's configuration). The SQL cannot read or write files, attach
@@ -143,7 +156,9 @@ def query(
 
     with left_out_cells():
         df = run_query(run_dir, sql)
-    if csv:
-        typer.echo(df.to_csv(index=False), nl=False)
+    if csv:  # spreadsheet-safe unless --raw-csv, and no terminal control either way
+        from sim.files import neutralise
+
+        typer.echo(clean((df if raw_csv else neutralise(df)).to_csv(index=False)), nl=False)
     else:
         out.print(table(df.set_index(df.columns[0]), f"{len(df):,} rows", False))

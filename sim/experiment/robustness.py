@@ -29,6 +29,7 @@ from sim.errors import ConfigError
 from sim.experiment.compare import SHIPPED_POLICIES, Comparison, compare
 from sim.experiment.executors import Executor
 from sim.experiment.stats import interval_text, t_interval
+from sim.files import neutralise, write_text
 from sim.world.data_quality import CLEAN, KNOBS
 from sim.world.presets import load_scenario
 from sim.world.scenario import Scenario
@@ -68,11 +69,11 @@ class Robustness:
         wide.columns.name = None
         return wide
 
-    def write(self, path: str | Path) -> Path:
-        """Write :attr:`table` as CSV to ``path``."""
-        path = Path(path)
-        self.table.to_csv(path, index=False)
-        return path
+    def write(self, path: str | Path, safe: bool = True) -> Path:
+        """Write :attr:`table` as CSV to ``path`` atomically (text cells a spreadsheet would run
+        as a formula get a leading ``'`` unless not ``safe``: :func:`sim.files.neutralise`)."""
+        table = neutralise(self.table) if safe else self.table
+        return write_text(path, table.to_csv(index=False))
 
 
 def _num(x: float) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -111,3 +112,13 @@ def test_run_robustness_prints_the_table_and_puts_it_in_the_report(tmp_path: Pat
     plain = tmp_path / "plain.html"
     r = CliRunner().invoke(app, [*args[:-3], "--report", str(plain)])
     assert r.exit_code == 0 and "Robustness to messy CRM data" not in plain.read_text()
+
+
+def test_the_csv_is_spreadsheet_safe_unless_raw(result, tmp_path: Path) -> None:
+    evil = result.table.assign(policy="=HYPERLINK(1)")
+    r = type(result)(evil, result.clean, result.messy, result.level)
+    safe = pd.read_csv(r.write(tmp_path / "safe.csv"))
+    assert set(safe["policy"]) == {"'=HYPERLINK(1)"}
+    assert safe["change"].equals(evil["change"].reset_index(drop=True))  # numbers untouched
+    raw = pd.read_csv(r.write(tmp_path / "raw.csv", safe=False))
+    assert set(raw["policy"]) == {"=HYPERLINK(1)"}

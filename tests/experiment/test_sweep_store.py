@@ -417,3 +417,12 @@ def test_recommend_refuses_rows_of_several_configurations(runs: dict[str, Path])
         with pytest.raises(QualsimError, match="the rows mix 2 sweep configurations"):
             read(mixed)
     assert recommend(results(runs["A"]))["variant"] in ("threshold=60", "threshold=100")
+
+
+def test_query_csv_is_spreadsheet_safe_unless_raw(runs: dict[str, Path]) -> None:
+    sql = "SELECT '=HYPERLINK(1)' AS v, -1.5 AS x, '\x1b[31mred' AS t FROM cells LIMIT 1"
+    safe = invoke("query", runs["A"], sql, "--csv")
+    assert safe.exit_code == 0, safe.stderr
+    assert safe.stdout.splitlines() == ["v,x,t", "'=HYPERLINK(1),-1.5,red"]
+    raw = invoke("query", runs["A"], sql, "--csv", "--raw-csv")
+    assert raw.stdout.splitlines() == ["v,x,t", "=HYPERLINK(1),-1.5,red"]
