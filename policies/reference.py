@@ -117,17 +117,20 @@ def _missing(value: Any) -> bool:
 
 def _touches_by_account(log) -> dict[int, list[Touch]]:
     """Every account's events, in the order of the log."""
-    ev = log.events
     out: dict[int, list[Touch]] = {}
-    for t, a, c, act in zip(
-        ev["time"].tolist(),
-        ev["account_id"].tolist(),
-        ev["contact_id"].tolist(),
-        ev["activity"].tolist(),
-        strict=True,
-    ):
-        out.setdefault(int(a), []).append(Touch(float(t), int(c), str(act)))
+    for t, a, c, act in _event_rows(log):
+        out.setdefault(a, []).append(Touch(t, c, act))
     return out
+
+
+def _event_rows(log) -> list[tuple[float, int, int, str]]:
+    """The log's events as plain (time, account_id, contact_id, activity) tuples, in order."""
+    ev = log.events
+    cols = ("time", "account_id", "contact_id", "activity")
+    return [
+        (float(t), int(a), int(c), str(act))
+        for t, a, c, act in zip(*(ev[k].tolist() for k in cols), strict=True)
+    ]
 
 
 def _contacts(log) -> dict[int, dict[str, Any]]:
@@ -648,17 +651,7 @@ class _Event:
 def removed_touches(policy: PolicyBase, log) -> list[list[bool]]:
     """Per filter of ``policy.exclude``, per event: does that filter remove it? Each filter
     looks at the touches of :func:`seen_touches` (not at what the other filters remove)."""
-    ev = log.events
-    events = [
-        _Event(float(t), int(a), int(c), str(act))
-        for t, a, c, act in zip(
-            ev["time"].tolist(),
-            ev["account_id"].tolist(),
-            ev["contact_id"].tolist(),
-            ev["activity"].tolist(),
-            strict=True,
-        )
-    ]
+    events = [_Event(*row) for row in _event_rows(log)]
     touch = seen_touches(policy, log)
     known_accounts = {int(a) for a in log.accounts["account_id"].tolist()}
     linked = {

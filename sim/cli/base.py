@@ -107,6 +107,11 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
 ScenarioArg = Annotated[
     str, typer.Argument(help=f"a preset ({', '.join(PRESETS)}) or a scenario YAML file")
 ]
+OptionalScenarioArg = Annotated[str, typer.Argument(help="a preset or a scenario YAML file")]
+PoliciesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: all 6)"),
+]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="root random seed")]
 ReplicationsOpt = Annotated[
     int,

@@ -13,7 +13,9 @@ from sim.cli.base import (
     AllOpt,
     BaselineOpt,
     FormatOpt,
+    OptionalScenarioArg,
     OutOpt,
+    PoliciesOpt,
     RawCsvOpt,
     ReplicationsOpt,
     ReportOpt,
@@ -75,13 +77,8 @@ def _rollout(go_live, backlog, drain, cadence) -> dict | None:
 
 @command(rich_help_panel=COMPARE)
 def run(
-    scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
-        DEFAULT_SCENARIO
-    ),
-    policy: Annotated[
-        list[str] | None,
-        typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: all 6)"),
-    ] = None,
+    scenario: OptionalScenarioArg = DEFAULT_SCENARIO,
+    policy: PoliciesOpt = None,
     replications: ReplicationsOpt = 10,
     seed: SeedOpt = 0,
     baseline: BaselineOpt = None,

@@ -11,6 +11,8 @@ from rich.markup import escape
 
 from sim.cli.base import (
     COMPARE,
+    OptionalScenarioArg,
+    PoliciesOpt,
     RawCsvOpt,
     ReplicationsOpt,
     SeedOpt,
@@ -43,13 +45,8 @@ def _knob_values(knobs: list[str]) -> dict[str, float]:
 
 @command(rich_help_panel=COMPARE)
 def robustness(
-    scenario: Annotated[str, typer.Argument(help="a preset or a scenario YAML file")] = (
-        DEFAULT_SCENARIO
-    ),
-    policy: Annotated[
-        list[str] | None,
-        typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: all 6)"),
-    ] = None,
+    scenario: OptionalScenarioArg = DEFAULT_SCENARIO,
+    policy: PoliciesOpt = None,
     knob: Annotated[
         list[str] | None,
         typer.Option(
