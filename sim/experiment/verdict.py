@@ -125,7 +125,7 @@ def _difference(v: Verdict) -> str:
             f"{who}, the difference is {_signed(v.diff)} {unit} on {v.n} world(s), with no "
             "confidence interval: no difference can be claimed (run 2 or more replications)."
         )
-    ci = f"{_signed(v.diff)} {unit} [{_signed(v.ci_low)}, {_signed(v.ci_high)}]"
+    ci = _interval(v.diff, v.ci_low, v.ci_high, unit)
     tail = (
         "distinguishable from zero"
         if v.distinguishable
@@ -134,8 +134,22 @@ def _difference(v: Verdict) -> str:
     return f"{who}, paired on the same {v.n} worlds: {ci} ({v.level:.0%} CI), {tail}."
 
 
-def _signed(x: float) -> str:
-    return "-" if x != x else ("+" if x > 0 else "") + _num(x)
+def _signed(x: float, fmt: str | None = None) -> str:
+    """``x`` with its sign ("+" when positive), formatted as :func:`_num` or with ``fmt``."""
+    if x != x:
+        return "-"
+    return ("+" if x > 0 else "") + (_num(x) if fmt is None else format(x, fmt))
+
+
+def _interval(mean: float, lo: float, hi: float, unit: str) -> str:
+    """ "+3.4 deals [+0.6, +6.2]": the three numbers with the decimals that suit the largest.
+
+    >>> _interval(3.4, 0.64, 6.2, "deals"), _interval(-0.004, -0.012, 0.004, "share")
+    ('+3.4 deals [+0.6, +6.2]', '-0.004 share [-0.012, +0.004]')
+    """
+    size = max(abs(mean), abs(lo), abs(hi))
+    fmt = ",.0f" if size >= 100 else ".1f" if size >= 1 else ".3f"
+    return f"{_signed(mean, fmt)} {unit} [{_signed(lo, fmt)}, {_signed(hi, fmt)}]"
 
 
 def _cost(v: Verdict) -> str:
@@ -248,9 +262,15 @@ def caveat(cost: dict[str, float], median_vs_ready: float, capacity: float) -> s
             "sales-ready: fires before most journeys reach intent"
         )
     if prec < LOW_PRECISION:
-        return f"precision {prec:.2f}: most of its handoffs are of accounts not buying"
+        return (
+            f"precision {prec:.2f}: {1 - prec:.0%} of its handoffs are of accounts not in a "
+            "buying journey"
+        )
     if recall < LOW_RECALL:
-        return f"recall {recall:.2f}: many accounts that buy never get a true handoff from it"
+        return (
+            f"recall {recall:.2f}: {1 - recall:.0%} of the accounts that buy never get a true "
+            "handoff from it"
+        )
     return None
 
 
@@ -297,5 +317,5 @@ def recommendation_text(
         by = f"{_signed(mean)} {unit} (no CI on {n} cell(s): no difference claimed)"
     else:
         tied = "" if lo > 0 or hi < 0 else ", not distinguishable from zero"
-        by = f"{_signed(mean)} {unit} [{_signed(lo)}, {_signed(hi)}]{tied}"
+        by = _interval(mean, lo, hi, unit) + tied
     return f"{head} beats the best feasible alternative, {p} {var}, by {by}, {cost}."

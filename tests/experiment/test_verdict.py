@@ -208,8 +208,12 @@ def test_caveat_rules_in_order():
         "its median true handoff comes 90 days before the account is sales-ready: fires "
         "before most journeys reach intent"
     )
-    assert caveat(base | {"precision": 0.3}, -10, 24).startswith("precision 0.30")
-    assert caveat(base | {"recall": 0.52}, -10, 24).startswith("recall 0.52")
+    assert caveat(base | {"precision": 0.3}, -10, 24) == (
+        "precision 0.30: 70% of its handoffs are of accounts not in a buying journey"
+    )
+    assert caveat(base | {"recall": 0.52}, -10, 24) == (
+        "recall 0.52: 48% of the accounts that buy never get a true handoff from it"
+    )
     # the first rule wins: rare and low recall -> rare
     assert caveat(base | {"handoffs_per_week": 0.1, "recall": 0.1}, -10, 24).startswith(
         "hands off 0.10"
