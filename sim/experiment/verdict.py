@@ -115,14 +115,16 @@ def _difference(v: Verdict) -> str:
     if v.against is None:
         return "It is the only policy compared, so there is nothing to pair it against."
     unit = METRICS[v.objective].unit
-    who = (
-        f"Against the baseline {v.baseline}"
-        if v.against == v.baseline
-        else f"It is the baseline; against the best feasible alternative, {v.against}"
-    )
+    if v.against != v.baseline:
+        who = f"It is the baseline; against the best feasible alternative, {v.against}"
+    elif v.baseline in v.ruled_out:
+        who = f"Against the baseline {v.baseline} (itself ruled out)"
+    else:
+        who = f"Against the baseline {v.baseline}"
     if v.n < 2 or v.ci_low != v.ci_low:
+        worlds = "one world" if v.n == 1 else f"{v.n} worlds"
         return (
-            f"{who}, the difference is {_signed(v.diff)} {unit} on {v.n} world(s), with no "
+            f"{who}, the difference is {_signed(v.diff)} {unit} on {worlds}, with no "
             "confidence interval: no difference can be claimed (run 2 or more replications)."
         )
     ci = _interval(v.diff, v.ci_low, v.ci_high, unit)

@@ -132,13 +132,22 @@ def test_precision_floor_rules_out_and_nothing_feasible():
     assert "precision floor of 0.5" in text and "A (precision 0.40" in text
 
 
+def test_a_ruled_out_baseline_is_still_the_reference_and_said_to_be_out():
+    c = comparison({**policy("A", [10, 11, 12], load=(30, 30, 30)), **policy("B", [8, 9, 10])})
+    v = verdict(c, capacity=24)
+    assert (v.chosen, v.against, v.diff) == ("B", "A", -2.0)
+    assert "Against the baseline A (itself ruled out), paired on the same 3 worlds: -2.0" in (
+        v.text()
+    )
+
+
 def test_one_replication_claims_no_difference():
     c = comparison({**policy("A", [10]), **policy("B", [20])})
     v = verdict(c, capacity=24)
     assert v.chosen == "B" and v.n == 1 and v.diff == 10.0
     assert not v.distinguishable
     text = v.text()
-    assert "no confidence interval: no difference can be claimed" in text
+    assert "+10.0 deals on one world, with no confidence interval: no difference can be " in text
     assert "distinguishable" not in text
 
 
