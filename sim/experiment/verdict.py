@@ -305,10 +305,13 @@ def recommendation_text(
         if min_precision is not None and not prec >= min_precision:
             continue
         alternatives.append((means[(p, var, objective)], p, var))
-    unit = METRICS[objective].unit if objective in METRICS else ""
-    head = f"Verdict: {rec['policy']} {rec['variant']} ({_num(rec['mean'])} {unit} {objective})"
+    m = METRICS.get(objective)
+    unit, label = (m.unit, m.label.lower()) if m else ("", objective)
+    head = f"Verdict: {rec['policy']} {rec['variant']} ({label} {_num(rec['mean'])} {unit})"
     week = METRICS[load_metric].label.lower() if load_metric in METRICS else load_metric
     cost = f"at {_num(rec['capacity_load'])} handoffs in the {week}"
+    if max_handoffs_per_week is not None:
+        cost += f" (capacity {_num(max_handoffs_per_week)})"
     alternatives = [a for a in alternatives if a[0] == a[0]]
     if not alternatives:
         return f"{head}, the only variant within the limits, {cost}."
@@ -318,6 +321,6 @@ def recommendation_text(
     if n < 2 or lo != lo:
         by = f"{_signed(mean)} {unit} (no CI on {n} cell(s): no difference claimed)"
     else:
-        tied = "" if lo > 0 or hi < 0 else ", not distinguishable from zero"
+        tied = "" if lo > 0 or hi < 0 else ", not distinguishable from zero (tied)"
         by = _interval(mean, lo, hi, unit) + tied
-    return f"{head} beats the best feasible alternative, {p} {var}, by {by}, {cost}."
+    return f"{head} leads the best feasible alternative, {p} {var}, by {by}, {cost}."

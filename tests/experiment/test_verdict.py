@@ -310,11 +310,11 @@ def test_verdict_matches_a_plain_reference(n_policies, reps, data, floor):
 # --- a sweep's recommendation in one sentence ---
 
 
-def sweep_rows() -> pd.DataFrame:
-    """Two scenario samples x two worlds; variants t=1 (wins 4, 5, 6, 7), t=2 (wins 2, 3, 4,
-    5: 2 fewer each world) and t=3 (wins 20 a world but a p90 week of 40)."""
+def sweep_rows(t2=(2, 4, 4, 5)) -> pd.DataFrame:
+    """Two scenario samples x two worlds; variants t=1 (wins 4, 5, 6, 7), t=2 (wins ``t2``)
+    and t=3 (wins 20 a world but a p90 week of 40)."""
     rows = []
-    wins = {"t=1": [4, 5, 6, 7], "t=2": [2, 3, 4, 5], "t=3": [20, 20, 20, 20]}
+    wins = {"t=1": [4, 5, 6, 7], "t=2": list(t2), "t=3": [20, 20, 20, 20]}
     load = {"t=1": 6.0, "t=2": 3.0, "t=3": 40.0}
     for variant, ws in wins.items():
         for cell, w in enumerate(ws):
@@ -340,17 +340,27 @@ def sweep_rows() -> pd.DataFrame:
 
 
 def test_recommendation_text_names_the_variant_its_margin_and_cost():
-    """t=1 - t=2 is 2 in every world: +2.0 [+2.0, +2.0]; t=3 is over the capacity of 24."""
+    """t=1 - t=2 per world [2, 1, 2, 2]: mean 1.75, sd 0.5, half-width 3.182 x 0.5 / 2 = 0.80
+    (t_{0.975}, 3 degrees of freedom); t=3 is over the capacity of 24."""
     df = sweep_rows()
     r = rec.recommend(df, 24, None, "total_wins")
     assert (r["policy"], r["variant"]) == ("mql", "t=1")
     text = recommendation_text(df, r, 24, None)
     assert text == (
-        "Verdict: mql t=1 (5.5 deals total_wins) beats the best feasible alternative, mql t=2, "
-        "by +2.0 deals [+2.0, +2.0], at 6.0 handoffs in the p90 week."
+        "Verdict: mql t=1 (total wins 5.5 deals) leads the best feasible alternative, mql t=2, "
+        "by +1.8 deals [+1.0, +2.5], at 6.0 handoffs in the p90 week (capacity 24.0)."
     )
     none = rec.recommend(df, 1, None, "total_wins")
     assert recommendation_text(df, none, 1, None).startswith("Verdict: no variant meets")
+
+
+def test_recommendation_text_says_a_tie():
+    """t=1 - t=2 per world [-1, 1, -1, 1]: mean 0, sd 1.155, half-width 3.182 x 1.155 / 2 =
+    1.84: tied."""
+    df = sweep_rows(t2=(5, 4, 7, 6))
+    r = rec.recommend(df, 24, None, "total_wins")
+    text = recommendation_text(df, r, 24, None)
+    assert "by 0.0 deals [-1.8, +1.8], not distinguishable from zero (tied)" in text
 
 
 # --- the command line ---
