@@ -182,17 +182,14 @@ def verdict(
         ok = ", ".join(m.name for m in METRICS.values() if m.better)
         raise ConfigError(f"objective {objective!r}: expected a metric with a direction ({ok})")
     cap = cmp.scenario.sales.capacity_per_week if capacity is None else float(capacity)
-    s = cmp.summary(list(dict.fromkeys([objective, *_COST]))).set_index(["policy", "metric"])[
-        "mean"
-    ]
+    wanted = list(dict.fromkeys([objective, *_COST]))
+    s = cmp.summary(wanted).set_index(["policy", "metric"])["mean"]
     has_load = s.xs(LOAD_METRIC, level="metric").notna().any()
     load_metric = LOAD_METRIC if has_load else "handoffs_per_week"
-    ruled = _rule_out(cmp.policies, s, cap, load_metric, min_precision)
+    ruled = _rule_out(cmp.policies, s, objective, cap, load_metric, min_precision)
     v = Verdict(objective, None, cmp.baseline or cmp.policies[0], None, cap, load_metric)
     v.ruled_out, v.min_precision, v.level = ruled, min_precision, cmp.level
-    feasible = [
-        p for p in cmp.policies if p not in ruled and s[(p, objective)] == s[(p, objective)]
-    ]
+    feasible = [p for p in cmp.policies if p not in ruled]
     if not feasible:
         return v
     sign = 1.0 if metric.better == "higher" else -1.0
@@ -208,13 +205,16 @@ def verdict(
     return v
 
 
-def _rule_out(policies, s: pd.Series, cap: float, load_metric: str, floor) -> dict[str, str]:
-    """policy -> why it is out: its load over the capacity, its precision under the floor."""
+def _rule_out(policies, s: pd.Series, objective: str, cap: float, load_metric: str, floor):
+    """policy -> why it is out: no value of the objective (a month metric of an MQL), its
+    load over the capacity, its precision under the floor."""
     out = {}
     week = "p90 week" if load_metric == LOAD_METRIC else "handoffs a week"
     for p in policies:
         load, prec = s[(p, load_metric)], s[(p, "precision")]
         why = []
+        if np.isnan(s[(p, objective)]):
+            why.append(f"no value for {METRICS[objective].label.lower()}")
         if load > cap:
             why.append(f"{week} {_num(load)} over the capacity of {_num(cap)}")
         if floor is not None and not prec >= floor:
