@@ -177,6 +177,7 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
             f"Rollout: rules {live} (backlog: {r.backlog}), scoring {r.cadence}, CRM sync "
             f"{r.sync_delay_hours:g} h."
         )
+    _verdict(cmp)
     metrics = list(METRICS) if all_metrics else HEADLINE
     out.print(table(cmp.table(metrics), "Policies on the same simulated worlds", False))
     if len(cmp.policies) > 1:
@@ -192,6 +193,14 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
         "these worlds are in their published bands (`qualsim calibration` lists them)."
     )
     return cmp
+
+
+def _verdict(cmp) -> None:
+    """Print the verdict (which policy does best within capacity, by how much, at what cost,
+    the caveat) before any table."""
+    from sim.experiment.verdict import verdict
+
+    out.print(f"[bold]Verdict[/]: {escape(verdict(cmp).text().removeprefix('Verdict: '))}")
 
 
 def _robustness(cmp, policies, workers: int):

@@ -123,6 +123,7 @@ def recommend(
     p90 week of queue-joining handoffs by default, not the mean: averages hide floods."""
     from sim.experiment import recommend as rec
     from sim.experiment.sweep import results
+    from sim.experiment.verdict import recommendation_text as verdict_line
 
     quantile = rec.parse_capacity_quantile(capacity_quantile)
     if not (run_dir / "cells").is_dir():
@@ -132,6 +133,7 @@ def recommend(
     by_tier, overall = rec.recommend_by_tier(
         df, max_handoffs_per_week, min_precision, objective, quantile
     )
+    echo(verdict_line(df, overall, max_handoffs_per_week, min_precision))
     out.print(table(by_tier, "Recommendation (mean ±95% CI over samples x replications)", False))
     front = rec.pareto(rec.summary(df))
     cols = ["policy", "variant", *rec.PARETO]

@@ -1,7 +1,8 @@
 """Experiments over simulated worlds: compare policies with confidence intervals, sweep their
 thresholds under scenario uncertainty, recommend one, and gate changes in CI.
 
-- :func:`compare` → :class:`Comparison` (paired on the same worlds);
+- :func:`compare` → :class:`Comparison` (paired on the same worlds), and its
+  :func:`verdict` (which policy does best within capacity, by how much, at what cost);
 - the replication pipeline every experiment shares (:class:`Replica`, :func:`replicate`);
 - executors as objects (:class:`Sequential`, :class:`Processes`, :class:`Dask`);
 - sweeps (:mod:`sim.experiment.sweep`), recommendations (:mod:`sim.experiment.recommend`), the
@@ -14,6 +15,7 @@ from sim.experiment.executors import Dask, Executor, Processes, Sequential
 from sim.experiment.replicate import Replica, replicate, replication_seeds, run_replication
 from sim.experiment.stats import interval_text, t_interval
 from sim.experiment.sweep import SweepSpec, load_sweep, results, run_sweep
+from sim.experiment.verdict import Verdict, verdict
 
 __all__ = [
     # comparing
@@ -21,6 +23,8 @@ __all__ = [
     "SHIPPED_POLICIES",
     "Comparison",
     "compare",
+    "Verdict",
+    "verdict",
     # the replication pipeline and where it runs
     "Dask",
     "Executor",

@@ -2,7 +2,8 @@
 
 ``build_report(cmp, sweep_dir=None) -> str`` returns the page; every plot is an embedded PNG
 (matplotlib, Agg backend), so the file opens offline and can be mailed around. Policies keep
-one colour throughout. Sections: the comparison table with CIs and the paired differences;
+one colour throughout. Sections: the verdict first (:mod:`sim.experiment.verdict`), then the
+comparison table with CIs and the paired differences;
 handoff timing (against the sales-ready moment and before the decision); precision against
 weekly handoff volume with the SDR capacity; weekly handoffs against the capacity line, week
 by week, with the median, p90 and busiest week; the Pareto frontier and the recommendation (with a
@@ -31,6 +32,7 @@ from sim.experiment.compare import Comparison
 from sim.experiment.robustness import Robustness
 from sim.experiment.stats import interval_text as _cell
 from sim.experiment.sweep import results
+from sim.experiment.verdict import verdict
 from sim.files import write_text
 from sim.report.calibration import calibration_section
 from sim.report.html import esc, html_table, page
@@ -40,6 +42,12 @@ from sim.report.rollout import rollout_section
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.sales.weekly import WEEKLY_METRICS
 from sim.world.progression import ACCOUNT_STAGES
+
+
+def _verdict(cmp: Comparison) -> str:
+    """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`)."""
+    text = verdict(cmp).text().removeprefix("Verdict: ")
+    return f'<h2>Verdict</h2>\n<p class="verdict">{esc(text)}</p>'
 
 
 def _summary_tables(cmp: Comparison) -> str:
@@ -289,6 +297,7 @@ def build_report(
         f"worlds; {cmp.scenario.accounts.count:,} accounts over {cmp.scenario.horizon_days:g} "
         f"days; SDR capacity {cmp.scenario.sales.capacity_per_week:.1f} handoffs/week. "
         f"Colours: {legend}</p>",
+        _verdict(cmp),
         _summary_tables(cmp),
         _timing(cmp, palette),
         _volume(cmp, palette),
