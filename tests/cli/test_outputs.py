@@ -291,7 +291,10 @@ def test_comparison_round_trips_through_safe_csv(evil_cmp: Comparison, tmp_path:
     [
         (lambda f: (f / "comparison.json").write_text("{not json", "utf-8"), "comparison.json"),
         (lambda f: (f / "comparison.json").write_text("[1, 2]", "utf-8"), "comparison.json"),
-        (lambda f: (f / "comparison.json").write_text('{"format": "csv"}', "utf-8"), "no field"),
+        (
+            lambda f: (f / "comparison.json").write_text('{"format": "csv"}', "utf-8"),
+            "scenario: expected a dict, got nothing",
+        ),
         (lambda f: (f / "tidy.csv").write_bytes(b"\x00\xff\xfe garbage"), "tidy.csv"),
         (lambda f: (f / "handoffs.csv").unlink(), "handoffs.csv: missing"),
     ],
