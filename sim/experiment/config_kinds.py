@@ -21,6 +21,7 @@ The file is read once to look at its keys (``sim.config`` reads: a regular file 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -61,6 +62,49 @@ def _policy_schema() -> dict[str, Any]:
     return {"title": "qualsim policy", **schema}
 
 
+def _scenario_schema() -> dict[str, Any]:
+    """The scenario's schema: a file with ``extends`` may give any part of any section (it is
+    merged key by key onto what it extends; list items replace as a whole, so they stay
+    whole); a file without ``extends`` must give every required field."""
+    whole = Scenario.model_json_schema()
+    defs = whole.pop("$defs", {})
+    partial_defs: dict[str, Any] = {}
+    schema = _partial(whole, defs, partial_defs)
+    schema["$defs"] = {**defs, **partial_defs}
+    schema["if"] = {"required": ["extends"]}
+    schema["else"] = {"required": whole.get("required", []), "properties": whole["properties"]}
+    return schema
+
+
+_SUBSCHEMAS = ("additionalProperties", "not", "if", "then", "else")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
+_SCHEMA_MAPS = ("properties", "patternProperties")
+
+
+def _partial(node: dict[str, Any], defs: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with nothing required in it or in the models it reaches through mappings
+    (``$ref`` to a ``<name>_partial`` copy added to ``out``); array items are left whole."""
+    res: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "required":
+            continue
+        if key == "$ref":
+            name = value.rsplit("/", 1)[-1]
+            if f"{name}_partial" not in out:
+                out[f"{name}_partial"] = {}  # taken, against cycles
+                out[f"{name}_partial"] = _partial(defs[name], defs, out)
+            res[key] = f"#/$defs/{name}_partial"
+        elif key in _SUBSCHEMAS and isinstance(value, dict):
+            res[key] = _partial(value, defs, out)
+        elif key in _SCHEMA_LISTS:
+            res[key] = [_partial(v, defs, out) for v in value]
+        elif key in _SCHEMA_MAPS:
+            res[key] = {name: _partial(v, defs, out) for name, v in value.items()}
+        else:  # items, prefixItems (whole), and values: enum, const, default, description
+            res[key] = value
+    return res
+
+
 def _fields(model: type[BaseModel]) -> frozenset[str]:
     """The top-level keys a model accepts (a field's alias where it has one: ``any``)."""
     return frozenset(f.alias or name for name, f in model.model_fields.items())
@@ -81,19 +125,18 @@ def _policy(path: Path) -> str:
 
 def _sweep(path: Path) -> str:
     spec, _ = load_sweep(path)
-    variants = sum(_product(len(v) for v in pg.grid.values()) for pg in spec.policies)
+    variants = sum(math.prod(len(v) for v in pg.grid.values()) for pg in spec.policies)
     return (
-        f"sweep {spec.name!r} ({len(spec.policies)} policies, {variants} variants, "
-        f"{spec.design.kind} design over {len(spec.uncertain)} uncertain parameters, "
-        f"{spec.replications} replications)"
+        f"sweep {spec.name!r} ({_n(len(spec.policies), 'policy', 'policies')}, "
+        f"{_n(variants, 'variant')}, {spec.design.kind} design over "
+        f"{_n(len(spec.uncertain), 'uncertain parameter')}, "
+        f"{_n(spec.replications, 'replication')})"
     )
 
 
-def _product(sizes: Any) -> int:
-    n = 1
-    for s in sizes:
-        n *= s
-    return n
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    """``count`` and ``word``, plural unless one: ``_n(2, "variant")`` is "2 variants"."""
+    return f"{count:,} {word if count == 1 else plural or word + 's'}"
 
 
 def _mapping(path: Path) -> str:
@@ -106,14 +149,15 @@ def _mapping(path: Path) -> str:
 def _suite(path: Path) -> str:
     suite, _ = load_suite(path)
     return (
-        f"suite {suite.name!r} ({len(suite.policies)} policies × {len(suite.scenarios)} "
-        f"scenarios, {suite.replications} replications, {len(suite.metrics)} metrics)"
+        f"suite {suite.name!r} ({_n(len(suite.policies), 'policy', 'policies')} × "
+        f"{_n(len(suite.scenarios), 'scenario')}, {_n(suite.replications, 'replication')}, "
+        f"{_n(len(suite.metrics), 'metric')})"
     )
 
 
 def _cases(path: Path) -> str:
     policy, spec = load_cases(path)
-    return f"{len(spec.cases)} test cases of {policy.kind} policy {policy.name!r}"
+    return f"{_n(len(spec.cases), 'test case')} of {policy.kind} policy {policy.name!r}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +183,7 @@ KINDS: dict[str, ConfigKind] = {
             ("extends", "horizon_days", "journey"),
             lambda: _fields(Scenario),
             _scenario,
-            Scenario.model_json_schema,
+            _scenario_schema,
         ),
         ConfigKind(
             "policy",
@@ -198,14 +242,16 @@ def _distinctive() -> dict[str, frozenset[str]]:
 def detect(data: Any, source: str = "<config>") -> tuple[str, list[str]]:
     """The kind of a config file's content and the keys that say so.
 
-    The kind whose own keys (:func:`_distinctive`) the file uses most; without any, the kind
-    whose accepted keys cover most of the file's. Raises ConfigError naming ``source``, the
+    An empty file is a scenario (the default kind). Otherwise: the kind whose own keys (keys
+    no other kind has) the file uses most; without any, the kind whose accepted keys cover
+    most of the file's. Raises ConfigError naming ``source``, the
     kinds tried and why none fits (or which ones tie)."""
-    if not isinstance(data, Mapping) or not data:
-        got = "empty" if not data else f"a {type(data).__name__}"
+    if data is None or data == {}:
+        return "scenario", []  # the default kind, as run and simulate read it
+    if not isinstance(data, Mapping):
         raise ConfigError(
-            f"{source}: a qualsim config file is a mapping of keys, this one is {got}; "
-            f"expected one of: {', '.join(KINDS)}"
+            f"{source}:1: expected a mapping of fields at the top level, got "
+            f"{type(data).__name__} (every qualsim config file is: {', '.join(KINDS)})"
         )
     keys = [str(k) for k in data]
     own = {name: [k for k in keys if k in d] for name, d in _distinctive().items()}
@@ -261,7 +307,7 @@ def validate_file(source: str | Path, kind: str | None = None) -> tuple[str, str
         _known(kind, "kind")
     path = Path(source)
     if kind is None:
-        if not path.exists():
+        if not path.exists() and path.suffix not in (".yaml", ".yml"):
             named = _shipped_kind(str(source))
             return named, KINDS[named].check(path)
         data, _ = read_yaml_file(path)
@@ -269,9 +315,9 @@ def validate_file(source: str | Path, kind: str | None = None) -> tuple[str, str
         try:
             return kind, KINDS[kind].check(path)
         except ConfigError as exc:
+            why = f"because of its keys {', '.join(keys)}" if keys else "as an empty file is"
             raise ConfigError(
-                f"{exc}\n(read as a {kind} file because of its keys {', '.join(keys)}; "
-                "choose another kind with --kind)"
+                f"{exc}\n(read as a {kind} file {why}; choose another kind with --kind)"
             ) from None
     return kind, KINDS[kind].check(path)
 
