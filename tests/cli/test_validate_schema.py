@@ -8,13 +8,17 @@ it, and these tests use it only to check the emitted schemas.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from sim.cli import app
@@ -303,3 +307,41 @@ def test_scenario_schema_lets_a_file_that_extends_give_any_part_but_nothing_unkn
     assert not validator.is_valid({"extends": "smb", "accounts": {"count": "many"}})
     # a list replaces what it extends as a whole: each campaign must be complete
     assert not validator.is_valid({"extends": "smb", "campaigns": [{"name": "spring"}]})
+
+
+def _docs_yaml_kind():
+    """tests/test_docs.py's own way of telling a documented YAML block's kind (written apart
+    from sim.experiment.config_kinds, so the two check each other)."""
+    spec = importlib.util.spec_from_file_location("_docs_kinds", ROOT / "tests" / "test_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.yaml_kind
+
+
+DOC_BLOCKS = [
+    (doc.relative_to(ROOT).as_posix(), block)
+    for doc in [*sorted((ROOT / "docs").glob("*.md")), ROOT / "policies" / "README.md"]
+    for block in re.findall(r"^```yaml[^\n]*\n(.*?)^```", doc.read_text("utf-8"), re.M | re.S)
+]
+
+
+def test_every_documented_yaml_block_is_detected_as_the_docs_say() -> None:
+    docs_kind = _docs_yaml_kind()
+    assert len(DOC_BLOCKS) >= 15
+    for doc, block in DOC_BLOCKS:
+        data = yaml.safe_load(block)
+        expected = docs_kind(data)
+        if expected != "workflow":
+            assert detect(data, doc)[0] == expected, (doc, block)
+
+
+@given(st.sampled_from(list(KINDS)), st.data())
+def test_a_file_with_only_one_kinds_keys_is_that_kind(kind: str, data: st.DataObject) -> None:
+    own = sorted(_distinctive()[kind])
+    shared = sorted(KINDS[kind].fields() - _distinctive()[kind])
+    keys = data.draw(st.lists(st.sampled_from(own), min_size=1, unique=True))
+    keys += data.draw(st.lists(st.sampled_from(shared), unique=True)) if shared else []
+    keys = data.draw(st.permutations(keys))
+    assert detect(dict.fromkeys(keys, 1)) == (kind, [k for k in keys if k in own])
