@@ -157,7 +157,10 @@ def _suite(path: Path) -> str:
 
 def _cases(path: Path) -> str:
     policy, spec = load_cases(path)
-    return f"{_n(len(spec.cases), 'test case')} of {policy.kind} policy {policy.name!r}"
+    return (
+        f"{_n(len(spec.cases), 'test case')} of {policy.kind} policy {policy.name!r} "
+        "(qualsim test-policy runs them)"
+    )
 
 
 @dataclass(frozen=True)
@@ -272,17 +275,23 @@ def _best(scores: dict[str, int]) -> list[str]:
     return [name for name, s in scores.items() if s == top and top > 0]
 
 
+_SHOWN = 8  # keys of the file an error names (a file may have thousands)
+
+
 def _undetected(source: str, keys: list[str], tied: list[str]) -> str:
     """Why no kind fits ``keys``: the kinds tried, each with the keys that would show it."""
     if tied:
         which = f"{', '.join(tied[:-1])} or {tied[-1]}"
         head = f"{source}: cannot tell whether this is a {which} file from its keys"
     else:
-        head = f"{source}: none of its keys ({', '.join(keys)}) belongs to a qualsim config file"
+        shown = ", ".join(keys[:_SHOWN]) + (
+            f", ... ({len(keys):,} keys)" if len(keys) > _SHOWN else ""
+        )
+        head = f"{source}: none of its keys ({shown}) belongs to a qualsim config file"
     tried = []
     for name in tied or KINDS:
         k = KINDS[name]
-        near = [(key, _nearest(key, k.fields())) for key in keys if key not in k.fields()]
+        near = [(key, _nearest(key, k.fields())) for key in keys[:_SHOWN] if key not in k.fields()]
         hint = ", ".join(f"{key!r} may be {n!r}" for key, n in near if n)
         tried.append(
             f"  {name}: {k.what}; has keys such as {', '.join(k.shows)}"

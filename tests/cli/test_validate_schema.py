@@ -345,3 +345,12 @@ def test_a_file_with_only_one_kinds_keys_is_that_kind(kind: str, data: st.DataOb
     keys += data.draw(st.lists(st.sampled_from(shared), unique=True)) if shared else []
     keys = data.draw(st.permutations(keys))
     assert detect(dict.fromkeys(keys, 1)) == (kind, [k for k in keys if k in own])
+
+
+def test_a_file_of_many_unknown_keys_names_a_few(tmp_path: Path) -> None:
+    text = "".join(f"key_{i}: {i}\n" for i in range(5000))
+    result = invoke("validate", write(tmp_path / "many.yaml", text))
+    err = plain(result.stderr)
+    assert result.exit_code == 2
+    assert "(key_0, key_1, key_2, key_3, key_4, key_5, key_6, key_7, ... (5,000 keys))" in err
+    assert "key_8" not in err
