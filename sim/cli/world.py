@@ -21,6 +21,7 @@ from sim.cli.base import (
     table,
     wrote,
 )
+from sim.config.kinds import KINDS
 from sim.world.presets import DEFAULT_SCENARIO
 
 SUMMARY_TITLES = {
@@ -75,7 +76,7 @@ def simulate_cmd(
     wrote(w.write(out_dir, fmt="csv" if csv else "parquet", safe=not raw_csv))
 
 
-CONFIG_KINDS = ("scenario", "policy", "sweep", "mapping", "suite", "cases")
+CONFIG_KINDS = tuple(KINDS)
 KindOpt = Annotated[
     str | None,
     typer.Option(
@@ -101,7 +102,7 @@ def validate(
     """Check any config file with its own kind's rules: prints "ok: KIND ...", or every
     problem with its line and field path (exit 2). The kind comes from the file's keys
     (`kind:` a policy, `design:` a sweep, `events:` a mapping, ...) unless `--kind` says it."""
-    from sim.experiment.config_kinds import validate_file
+    from sim.cli.kinds import validate_file
 
     _, summary = validate_file(file, kind)
     echo(f"ok: {summary}")
@@ -116,6 +117,6 @@ def schema(
 ) -> None:
     """Print the JSON Schema of a config file kind, for an editor to complete and check the
     YAML (e.g. `qualsim schema sweep > sweep.schema.json`)."""
-    from sim.experiment.config_kinds import json_schema
+    from sim.cli.kinds import json_schema
 
     echo(json.dumps(json_schema(kind), indent=2))

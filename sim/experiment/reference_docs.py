@@ -1,7 +1,7 @@
 """``docs/reference.md``, rendered from the code: the vocabularies (:mod:`sim.vocab`), every
 metric with its unit and direction (:mod:`sim.sales.metrics`) and every field of every config
-file kind (the pydantic models behind :mod:`sim.experiment.config_kinds`: name, type, default,
-description). A test fails when the file is out of date; regenerate it with::
+file kind (from each kind's pydantic model: name, type, default, description). A test fails
+when the file is out of date; regenerate it with::
 
     python -m sim.experiment.reference_docs docs/reference.md
 
@@ -17,13 +17,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+import policies
+from policies.cases import CaseFile
 from sim import vocab
-from sim.experiment.config_kinds import KINDS
+from sim.config.kinds import KINDS, union_schema
+from sim.experiment.gate import Suite
+from sim.experiment.sweep.spec import SweepSpec
 from sim.files import write_text
+from sim.real.mapping import Mapping
 from sim.sales import metrics
 from sim.world.scenario import Scenario
 
-__all__ = ["VOCABULARIES", "markdown", "main"]
+__all__ = ["VOCABULARIES", "markdown", "main", "schema_of", "type_of"]
 
 COMMAND = "python -m sim.experiment.reference_docs docs/reference.md"
 
@@ -177,14 +184,19 @@ def _model(name: str, s: dict[str, Any], kind: str, level: str) -> list[str]:
     return [*lines, ""]
 
 
-def _kind_schema(kind: str) -> dict[str, Any]:
-    # the scenario as its models say it (config_kinds relaxes it for files that extend one)
-    return Scenario.model_json_schema() if kind == "scenario" else KINDS[kind].schema()
+def schema_of(kind: str) -> dict[str, Any]:
+    """The JSON Schema of a config kind as its models say it (``qualsim schema`` gives the
+    same, but lets a scenario that ``extends`` another give any part)."""
+    if kind == "policy":
+        return union_schema(list(dict.fromkeys(policies.kinds().values())), "qualsim policy")
+    models: dict[str, type[BaseModel]] = {"scenario": Scenario, "sweep": SweepSpec}
+    models |= {"mapping": Mapping, "suite": Suite, "cases": CaseFile}
+    return models[kind].model_json_schema()
 
 
 def _config_kind(kind: str) -> list[str]:
     """A config kind's section: its top-level fields, then every model they use."""
-    schema = _kind_schema(kind)
+    schema = schema_of(kind)
     defs = schema.get("$defs", {})
     lines = [f"### {kind} files", "", KINDS[kind].what[0].upper() + KINDS[kind].what[1:] + "."]
     lines += [f"`qualsim schema {kind}` prints its JSON Schema.", ""]

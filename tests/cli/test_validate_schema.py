@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from sim.cli import app
+from sim.cli.kinds import json_schema
 from sim.cli.world import CONFIG_KINDS
+from sim.config.kinds import KINDS, detect, distinctive, partial_schema
 from sim.errors import ConfigError
-from sim.experiment.config_kinds import KINDS, _distinctive, detect
+from sim.experiment.reference_docs import schema_of as model_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -202,7 +205,7 @@ def test_a_reference_out_of_the_folder_tree_is_refused(tmp_path: Path) -> None:
 
 
 def test_each_kinds_own_keys_belong_to_no_other_kind() -> None:
-    own = _distinctive()
+    own = distinctive()
     for name, keys in own.items():
         assert keys, name
         assert set(KINDS[name].shows) <= keys, name  # the keys messages show are its own
@@ -311,7 +314,7 @@ def test_scenario_schema_lets_a_file_that_extends_give_any_part_but_nothing_unkn
 
 def _docs_yaml_kind():
     """tests/test_docs.py's own way of telling a documented YAML block's kind (written apart
-    from sim.experiment.config_kinds, so the two check each other)."""
+    from sim.config.kinds, so the two check each other)."""
     spec = importlib.util.spec_from_file_location("_docs_kinds", ROOT / "tests" / "test_docs.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -339,8 +342,8 @@ def test_every_documented_yaml_block_is_detected_as_the_docs_say() -> None:
 
 @given(st.sampled_from(list(KINDS)), st.data())
 def test_a_file_with_only_one_kinds_keys_is_that_kind(kind: str, data: st.DataObject) -> None:
-    own = sorted(_distinctive()[kind])
-    shared = sorted(KINDS[kind].fields() - _distinctive()[kind])
+    own = sorted(distinctive()[kind])
+    shared = sorted(KINDS[kind].keys - distinctive()[kind])
     keys = data.draw(st.lists(st.sampled_from(own), min_size=1, unique=True))
     keys += data.draw(st.lists(st.sampled_from(shared), unique=True)) if shared else []
     keys = data.draw(st.permutations(keys))
@@ -354,3 +357,46 @@ def test_a_file_of_many_unknown_keys_names_a_few(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "(key_0, key_1, key_2, key_3, key_4, key_5, key_6, key_7, ... (5,000 keys))" in err
     assert "key_8" not in err
+
+
+# -- the light key table is the models' ---------------------------------------------------------
+
+
+def _model_keys(model) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+def test_each_kinds_keys_are_its_models_fields() -> None:
+    import policies
+    from policies.cases import CaseFile
+    from sim.experiment.gate import Suite
+    from sim.experiment.sweep.spec import SweepSpec
+    from sim.real.mapping import Mapping
+    from sim.world.scenario import Scenario
+
+    builtin = ("any", "all", "mqa_count", "mql", "stages", "weighted_titles")
+    policy_keys = set().union(*(_model_keys(policies.kinds()[k]) for k in builtin))
+    models = {"scenario": Scenario, "sweep": SweepSpec, "mapping": Mapping, "suite": Suite}
+    expected = {k: _model_keys(m) for k, m in (models | {"cases": CaseFile}).items()}
+    expected["policy"] = policy_keys
+    assert {k: set(v.keys) for k, v in KINDS.items()} == expected, (
+        "sim/config/kinds.py's KINDS must list the top-level fields of each kind's model"
+    )
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_cli_schema_is_the_reference_pages(kind: str) -> None:
+    cli = json_schema(kind)
+    assert cli.pop("$schema") == "https://json-schema.org/draft/2020-12/schema"
+    docs = model_schema(kind)
+    assert cli == (partial_schema(docs) if kind == "scenario" else docs)
+
+
+def test_detecting_a_kind_imports_no_loader() -> None:
+    code = (
+        "import sys; from sim.config.kinds import detect; detect({'kind': 'mql'}); "
+        "heavy = [m for m in ('pandas', 'scipy', 'sim.experiment', 'policies', 'sim.world') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sim import vocab
+from sim.config.kinds import KINDS
 from sim.experiment import reference_docs
-from sim.experiment.config_kinds import KINDS
 from sim.experiment.reference_docs import COMMAND, markdown, type_of
 from sim.sales.metrics import METRICS
 
@@ -74,7 +74,7 @@ def test_every_metric_has_a_row_with_its_unit_and_direction(text: str) -> None:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_top_level_field_of_each_kind_has_a_row(text: str, kind: str) -> None:
     shown = section(text, f"### {kind} files")
-    for field in KINDS[kind].fields():
+    for field in KINDS[kind].keys:
         assert f"| `{field}` |" in shown, (kind, field)
 
 
