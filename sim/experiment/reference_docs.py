@@ -186,9 +186,11 @@ def _model(name: str, s: dict[str, Any], kind: str, level: str) -> list[str]:
 
 def schema_of(kind: str) -> dict[str, Any]:
     """The JSON Schema of a config kind as its models say it (``qualsim schema`` gives the
-    same, but lets a scenario that ``extends`` another give any part)."""
-    if kind == "policy":
-        return union_schema(list(dict.fromkeys(policies.kinds().values())), "qualsim policy")
+    same, but lets a scenario that ``extends`` another give any part, and adds the policy kinds
+    of installed plug-ins)."""
+    if kind == "policy":  # the built-in kinds (not the plug-ins this process registered)
+        builtin = [m for m in policies.kinds().values() if m.__module__.startswith("policies.")]
+        return union_schema(list(dict.fromkeys(builtin)), "qualsim policy")
     models: dict[str, type[BaseModel]] = {"scenario": Scenario, "sweep": SweepSpec}
     models |= {"mapping": Mapping, "suite": Suite, "cases": CaseFile}
     return models[kind].model_json_schema()
