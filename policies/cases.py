@@ -83,6 +83,12 @@ class Outcome:
 
 def run_cases(path: str | Path) -> tuple[str, list[Outcome]]:
     """Run every case of a test file; returns the policy name and each case's outcome."""
+    policy, spec = load_cases(path)
+    return policy.name, [_run(policy, case) for case in spec.cases]
+
+
+def load_cases(path: str | Path) -> tuple[PolicyBase, CaseFile]:
+    """Read and validate a test file: its policy (loaded) and its cases, without running them."""
     path = Path(path)
     data, lines = read_yaml_file(path)
     spec = validate_model(CaseFile, data, [ConfigFile(path, data, lines)], what="policy tests")
@@ -95,8 +101,7 @@ def run_cases(path: str | Path) -> tuple[str, list[Outcome]]:
         if not target.exists():
             line = lines.line_of(("policy",))
             raise ConfigError(f"{path}:{line}: policy: {no_such_policy(spec.policy)}")
-    policy = load_policy(spec.policy, relative_to=path)
-    return policy.name, [_run(policy, case) for case in spec.cases]
+    return load_policy(spec.policy, relative_to=path), spec
 
 
 def _run(policy: PolicyBase, case: Case) -> Outcome:

@@ -153,13 +153,13 @@ class PolicyBase(Strict):
     evaluated on the log without them, and naming a sales activity is an error. System events
     are never counted. ``exclude``: filters of touches (:mod:`policies.cleaning`)."""
 
-    name: Annotated[str, Field(min_length=1)]
-    kind: str
-    description: str = ""
-    reference: str = ""
-    recycle_days: PositiveFloat | None = None
-    include_sales_touches: bool = False
-    exclude: list[Exclusion] = []
+    name: Annotated[str, Field(min_length=1, description="its name in tables and reports")]
+    kind: str = Field(description="which kind of rule: its fields depend on it")
+    description: str = Field("", description="what the rule is, in words")
+    reference: str = Field("", description="where the rule comes from (a source, a team)")
+    recycle_days: PositiveFloat | None = Field(None, description="days before another handoff")
+    include_sales_touches: bool = Field(False, description="see calls, meetings, ... too")
+    exclude: list[Exclusion] = Field([], description="filters that drop touches before counting")
 
     KIND: ClassVar[str] = ""
 

@@ -21,7 +21,7 @@ from sim.cli.base import (
     table,
     wrote,
 )
-from sim.errors import QualsimError
+from sim.config.kinds import KINDS
 from sim.world.presets import DEFAULT_SCENARIO
 
 SUMMARY_TITLES = {
@@ -76,44 +76,47 @@ def simulate_cmd(
     wrote(w.write(out_dir, fmt="csv" if csv else "parquet", safe=not raw_csv))
 
 
+CONFIG_KINDS = tuple(KINDS)
+KindOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        "-k",
+        help=f"read FILE as this kind ({', '.join(CONFIG_KINDS)}); default: from its keys",
+    ),
+]
+
+
 @command(rich_help_panel=WORLDS)
 def validate(
-    scenario: Annotated[
-        str, typer.Argument(help="a scenario or policy YAML file (or a preset name)")
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="a config file (scenario, policy, sweep, mapping, suite or policy test "
+            "cases), or a preset or shipped policy name",
+            metavar="FILE",
+        ),
     ],
+    kind: KindOpt = None,
 ) -> None:
-    """Check a scenario or policy file: prints "ok", or every problem with its line and path."""
-    import sim
-    from sim.config import read_yaml_file
+    """Check any config file with its own kind's rules: prints "ok: KIND ...", or every
+    problem with its line and field path (exit 2). The kind comes from the file's keys
+    (`kind:` a policy, `design:` a sweep, `events:` a mapping, ...) unless `--kind` says it."""
+    from sim.cli.kinds import validate_file
 
-    path = Path(scenario)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        data, _ = read_yaml_file(path)
-        if isinstance(data, dict) and "kind" in data:  # a policy file
-            from policies import load_policy
-
-            p = load_policy(path)
-            echo(f"ok: {p.kind} policy {p.name!r}")
-            return
-    sc = sim.load_scenario(scenario)
-    echo(
-        f"ok: scenario {sc.name!r} ({sc.accounts.count:,} accounts, "
-        f"{sc.horizon_days:g} days, {len(sc.campaigns)} campaigns)"
-    )
+    _, summary = validate_file(file, kind)
+    echo(f"ok: {summary}")
 
 
 @command(rich_help_panel=WORLDS)
 def schema(
-    kind: Annotated[str, typer.Argument(help="which schema: scenario")] = "scenario",
+    kind: Annotated[
+        str,
+        typer.Argument(help=f"which kind of file: {', '.join(CONFIG_KINDS)}", metavar="KIND"),
+    ] = "scenario",
 ) -> None:
-    """Print the JSON Schema of a config file kind (for editor completion of the YAML)."""
-    from sim.config import did_you_mean
-    from sim.world import Scenario
+    """Print the JSON Schema of a config file kind, for an editor to complete and check the
+    YAML (e.g. `qualsim schema sweep > sweep.schema.json`)."""
+    from sim.cli.kinds import json_schema
 
-    kinds = {"scenario": Scenario}
-    if kind not in kinds:
-        raise QualsimError(
-            f"unknown schema {kind!r}: expected one of {', '.join(kinds)}"
-            + did_you_mean(kind, kinds)
-        )
-    echo(json.dumps(kinds[kind].model_json_schema(), indent=2))
+    echo(json.dumps(json_schema(kind), indent=2))

@@ -315,11 +315,17 @@ class Campaign(Strict):
 class Scenario(Strict):
     """A complete scenario. Field docs are in the shipped presets and in ``qualsim schema``."""
 
-    name: str = "custom"
-    description: str = ""
-    reference: str = ""
-    extends: str | None = None
-    horizon_days: Annotated[float, Field(strict=True, gt=0.0, le=3650.0)]
+    name: str = Field("custom", description="the scenario's name in tables and reports")
+    description: str = Field("", description="what market it describes, in words")
+    reference: str = Field("", description="the published sources its figures come from")
+    extends: str | None = Field(
+        None,
+        description="a preset (enterprise, smb) or a file in this folder tree this file "
+        "overrides: give only what differs",
+    )
+    horizon_days: Annotated[float, Field(strict=True, gt=0.0, le=3650.0)] = Field(
+        description="days observed, from day 0"
+    )
     accounts: Accounts
     in_market: InMarket
     journey: Journey
