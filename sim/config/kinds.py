@@ -123,10 +123,12 @@ def check_kind(kind: str, what: str = "kind") -> str:
 def detect(data: Any, source: str = "<config>") -> tuple[str, list[str]]:
     """The kind of a config file's content and the keys that say so.
 
-    An empty file is a scenario (the default kind). Otherwise: the kind whose own keys (keys
-    no other kind has) the file uses most; without any, the kind whose accepted keys cover
-    most of the file's. Raises ConfigError naming ``source``, the kinds tried and why none
-    fits (or which ones tie)."""
+    An empty file is a scenario (the default kind); a top-level ``kind:`` naming a policy kind
+    (every policy has one, no other kind of file does) makes it a policy, whatever else it says
+    (so a policy with a scenario's ``extends`` gets the policy's error). Otherwise: the kind
+    whose own keys (keys no other kind has) the file uses most; without any, the kind whose
+    accepted keys cover most of the file's. Raises ConfigError naming ``source``, the kinds
+    tried and why none fits (or which ones tie)."""
     if data is None or data == {}:
         return "scenario", []  # the default kind, as run and simulate read it
     if not isinstance(data, Mapping):
@@ -135,6 +137,8 @@ def detect(data: Any, source: str = "<config>") -> tuple[str, list[str]]:
             f"{type(data).__name__} (every qualsim config file is: {', '.join(KINDS)})"
         )
     keys = [str(k) for k in data]
+    if isinstance(data.get("kind"), str):
+        return "policy", ["kind"]
     own = {name: [k for k in keys if k in d] for name, d in distinctive().items()}
     best = _best({name: len(v) for name, v in own.items()})
     if len(best) == 1:

@@ -406,3 +406,9 @@ def test_detecting_a_kind_imports_no_loader() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_kind_key_makes_a_policy_whatever_else_it_says() -> None:
+    # a policy with a scenario's `extends` is a policy (and gets the policy's error), not a tie
+    assert detect({"name": "p", "kind": "mql", "extends": "../base.yaml"}) == ("policy", ["kind"])
+    assert detect({"extends": "smb", "horizon_days": 30})[0] == "scenario"
