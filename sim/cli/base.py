@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.segment import Segment
 from rich.table import Table
@@ -155,17 +156,69 @@ RawCsvOpt = Annotated[
 # -- printing ---------------------------------------------------------------------------------
 
 
-def table(df: pd.DataFrame, title: str, formatted: bool = True) -> Table:
+def table(
+    df: pd.DataFrame, title: str, formatted: bool = True, width: int | None = None
+) -> Table | Group:
     """A rich table of ``df``: its index in the first column; numbers formatted for reading
-    (``formatted``), or cells printed as they are."""
-    t = Table(title=Text(clean(title)), title_justify="left", title_style="bold")
-    t.add_column(clean(df.index.name or ""), style="cyan")
-    for c in df.columns:
-        t.add_column(Text(clean(c)), justify="right")
+    (``formatted``), or cells printed as they are. Nothing is ever cut with an ellipsis: when
+    the columns do not fit in ``width`` (default: the terminal's), they are split over several
+    tables that each repeat the index column (``title (1/2)``, ...), and a cell still too wide
+    for its column folds onto further lines."""
     cell = number if formatted else str
-    for idx, row in df.iterrows():
-        t.add_row(Text(clean(idx)), *(Text(clean(cell(v))) for v in row))
-    return t
+    head = clean(df.index.name or "")
+    index = [clean(i) for i in df.index]
+    cols = [clean(c) for c in df.columns]
+    body = [[clean(cell(v)) for v in row] for row in df.itertuples(index=False)]
+    width = width if width is not None else out.width
+    if _width(head, index) + 7 + max([0, *(cell_len(c) for c in cols)]) > width:
+        return _records(title, head, index, cols, body)  # too narrow for any table
+    chunks = _column_chunks(
+        _width(head, index), [_width(c, [r[j] for r in body]) for j, c in enumerate(cols)], width
+    )
+    parts = []
+    for k, chunk in enumerate(chunks):
+        name = title if len(chunks) == 1 else f"{title} ({k + 1}/{len(chunks)})"
+        t = Table(title=Text(clean(name)), title_justify="left", title_style="bold")
+        # identifiers (the index, the headers) are never folded; long cells may be
+        t.add_column(head, style="cyan", overflow="fold", min_width=_width(head, index))
+        for j in chunk:
+            t.add_column(
+                Text(cols[j]), justify="right", overflow="fold", min_width=cell_len(cols[j])
+            )
+        for i, row in zip(index, body, strict=True):
+            t.add_row(Text(i), *(Text(row[j]) for j in chunk))
+        parts.append(t)
+    return parts[0] if len(parts) == 1 else Group(*parts)
+
+
+def _records(title: str, head: str, index: list[str], cols: list[str], body) -> Group:
+    """A table too wide for any layout as records: each row's index, then one line per column
+    (``column: value``), wrapped by the terminal, never cut."""
+    lines = [Text(title, style="bold")]
+    for i, row in zip(index, body, strict=True):
+        lines.append(Text(f"{head}: {i}" if head else i, style="cyan"))
+        lines += [Text(f"  {c}: {v}") for c, v in zip(cols, row, strict=True)]
+    return Group(*lines)
+
+
+def _width(header: str, cells: list[str]) -> int:
+    """The width a column needs to show its header and every cell on one line."""
+    return max([cell_len(header), *(cell_len(c) for c in cells)])
+
+
+def _column_chunks(index_width: int, widths: list[int], width: int) -> list[list[int]]:
+    """The columns split, in order, into runs that each fit in ``width`` beside the index
+    column (a rich table with borders: each column takes its width plus 3). At least one
+    column per run."""
+    chunks: list[list[int]] = [[]]
+    used = index_width + 4
+    for j, w in enumerate(widths):
+        if chunks[-1] and used + w + 3 > width:
+            chunks.append([])
+            used = index_width + 4
+        chunks[-1].append(j)
+        used += w + 3
+    return chunks
 
 
 def number(v: Any) -> str:
