@@ -318,11 +318,16 @@ def test_cadence_never_earlier_and_at_most_one_period_later(cadence, times, dela
     if runs is None:
         return
     period, offset = runs
-    s = snap(t, period, offset, delay_hours / 24.0) - delay_hours / 24.0
-    assert np.all(s >= t)
+    s = snap(t, period, offset)  # the scoring run that picks each handoff up
+    assert np.all(s >= t)  # exactly: never earlier than real time
     assert np.all(s - t <= period + 1e-9)
     k = (s - offset) / period
     np.testing.assert_allclose(k, np.round(k), atol=1e-6)
+    # the CRM sync delay comes on top (compared as added, not subtracted back: a float
+    # subtraction could put a handoff a rounding error before its run)
+    np.testing.assert_array_equal(
+        snap(t, period, offset, delay_hours / 24.0), s + delay_hours / 24.0
+    )
 
 
 @pytest.mark.parametrize("cadence", ["nightly:2", "weekly:4:18", "hourly:4"])
