@@ -97,11 +97,8 @@ def run(
     """Compare the shipped policies (scored MQL, MQA with depth, weighted titles, stages and the
     two seed examples) on the default scenario:
     handoffs, precision, timing and sales outcomes, each with a 95% CI over replications."""
-    _check_format(fmt, out_dir, [scenario, *(policy or [])], report)
-    over = _rollout(go_live, backlog, drain_per_week, cadence)
-    cmp = _compare(scenario, policy or [], replications, seed, baseline, workers, all_metrics, over)
-    robust = _robustness(cmp, policy or None, workers) if robustness else None
-    _write(cmp, out_dir, fmt, report, not raw_csv, robust)
+    args = {k: v for k, v in locals().items() if k != "policy"}
+    _compare_and_write(policies=policy or [], **args)
 
 
 @command("compare", rich_help_panel=COMPARE)
@@ -124,10 +121,33 @@ def compare_cmd(
     raw_csv: RawCsvOpt = False,
 ) -> None:
     """Compare policies on replicated worlds of a scenario, paired against a baseline."""
+    _compare_and_write(**locals())
+
+
+def _compare_and_write(
+    scenario,
+    policies: list[str],
+    replications,
+    seed,
+    baseline,
+    out_dir,
+    workers,
+    fmt,
+    all_metrics,
+    report,
+    go_live,
+    backlog,
+    drain_per_week,
+    cadence,
+    robustness,
+    raw_csv,
+) -> None:
+    """What ``run`` and ``compare`` do with their options: check the outputs, compare (with
+    the rollout options), measure robustness if asked, print and write."""
     _check_format(fmt, out_dir, [scenario, *policies], report)
     over = _rollout(go_live, backlog, drain_per_week, cadence)
     cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over)
-    robust = _robustness(cmp, policies, workers) if robustness else None
+    robust = _robustness(cmp, policies or None, workers) if robustness else None
     _write(cmp, out_dir, fmt, report, not raw_csv, robust)
 
 
