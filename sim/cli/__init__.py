@@ -1,7 +1,7 @@
 """The ``qualsim`` command line: a thin layer over the Python API, one module per group of
 commands. Errors in the user's input (``QualsimError``) print as one paragraph, exit code 2."""
 
-from sim.cli import calibration, compare, gate, policy, real, robustness, sweeps, world
+from sim.cli import calibration, compare, export, gate, policy, real, robustness, sweeps, world
 from sim.cli.base import CHECKS, COMPARE, REAL, WORLDS, app
 from sim.cli.datasets import olist_app
 

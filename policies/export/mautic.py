@@ -1,0 +1,173 @@
+"""Mautic points: point actions (``POST /api/points/new``: ``name``, ``description``,
+``type``, ``delta``, ``properties``, ``isPublished``) and a point trigger (``POST
+/api/points/triggers/new``: ``name``, ``points``, ``color``, ``trigger_existing_leads``,
+``events`` of ``name``, ``type``, ``order``, ``properties``), as Mautic's REST API takes them.
+
+Reference: https://developer.mautic.org/#point-actions and
+https://developer.mautic.org/#point-triggers (the published action types: ``asset.download``,
+``email.open``, ``email.send``, ``form.submit``, ``page.hit``, ``url.hit``; trigger event
+``lead.changetags``).
+
+Mautic scores contacts, with whole-number deltas that never expire. So an ``mql`` without
+decay and with whole-number points is exact (:func:`read_mautic` reads it back); a window or a
+half-life, fit points, company scores and people counts are listed as approximated or not
+expressible.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from policies.export.common import (
+    APPROXIMATED,
+    NOT_EXPRESSIBLE,
+    Export,
+    Limitation,
+    common_limits,
+    dumps,
+    fmt,
+    limitation_dicts,
+    limits_section,
+    md_cell,
+    md_table,
+)
+from policies.export.scoring import ScoreModel, count_model, score_model
+from policies.schema import MqaCount, PolicyBase, Stages
+
+REFERENCE = "https://developer.mautic.org/#point-actions; https://developer.mautic.org/#point-triggers"
+TARGET = "Mautic"
+# qualsim activity -> (Mautic point action type, what to set in its properties)
+ACTION_TYPES = {
+    "web_visit": ("page.hit", "any landing page"),
+    "pricing_visit": ("url.hit", "the pricing page URL"),
+    "content_download": ("asset.download", "the gated assets"),
+    "email_open": ("email.open", "the emails"),
+    "email_click": ("url.hit", "the tracked links of the emails"),
+    "webinar": ("form.submit", "the webinar registration forms"),
+    "event": ("form.submit", "the event registration forms"),
+    "demo_request": ("form.submit", "the demo request form"),
+    "ad_click": ("url.hit", "the ads' landing page URLs"),
+}
+RECYCLE = (
+    "not expressible: a point trigger fires once per contact; re-qualify with a campaign that "
+    "removes the MQL tag after the recycle period"
+)
+
+
+def _actions(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
+    actions, limits = [], []
+    for r in model.rules:
+        if r.activity not in ACTION_TYPES:
+            limits.append(Limitation(
+                f"points.{r.activity}", f"{TARGET} has no point action for {r.activity}",
+                f"not exported: {fmt(r.points)} points per {r.activity} are missing from the "
+                "Mautic score (add them with a campaign 'adjust contact points' on the matching "
+                "event if your Mautic tracks it)", NOT_EXPRESSIBLE))
+            continue
+        kind, what = ACTION_TYPES[r.activity]
+        delta = round(r.points)
+        if delta != r.points:
+            limits.append(Limitation(
+                f"points.{r.activity}", f"{TARGET} point deltas are whole numbers",
+                f"{fmt(r.points)} rounded to {delta}"))
+        titles = f"; only contacts whose job title contains {', '.join(r.titles)}" if r.titles else ""
+        actions.append({
+            "activity": r.activity,
+            "set_in_mautic": f"select {what}{titles}",
+            "method": "POST",
+            "path": "/api/points/new",
+            "body": {"name": f"{r.activity} {delta:+d}", "description": f"qualsim {model.policy}: "
+                     f"{r.activity}", "type": kind, "delta": delta, "isPublished": True,
+                     "properties": {}},
+        })
+    return actions, limits
+
+
+def _model_limits(model: ScoreModel) -> list[Limitation]:
+    out = []
+    if model.window_days is not None:
+        out.append(Limitation(
+            "decay", f"{TARGET} points never expire ({fmt(model.window_days)}-day window)",
+            "not exported: points count forever, so the Mautic score is at least qualsim's and "
+            "reaches the threshold at or before it; to mimic the window, run a campaign that "
+            f"resets points of contacts with no activity in {fmt(model.window_days)} days",
+            NOT_EXPRESSIBLE))
+    if model.fit:
+        out.append(Limitation(
+            "fit", f"{TARGET} point actions score behaviour, not contact fields",
+            "each fit rule is listed under fit_campaigns: a campaign on the contact field that "
+            "adjusts contact points once", APPROXIMATED))
+    if model.object == "company":
+        out.append(Limitation(
+            "score object", f"{TARGET} point actions score contacts, not companies",
+            "exported as contact points; the account total (sum over its contacts) is not "
+            "expressible: compare each contact's points with the threshold instead",
+            NOT_EXPRESSIBLE))
+    return out
+
+
+
+def build(policy: PolicyBase) -> Export:
+    """The Mautic export of ``policy``: ``mautic.json`` and ``mautic.md``."""
+    model = score_model(policy, TARGET)
+    extra: list[Limitation] = []
+    if model is None and isinstance(policy, MqaCount | Stages):
+        model, extra = count_model(policy, TARGET)
+    if model is None:
+        raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
+    actions, action_limits = _actions(model)
+    threshold = math.ceil(model.threshold)
+    trigger = {
+        "method": "POST",
+        "path": "/api/points/triggers/new",
+        "body": {"name": f"MQL: {policy.name}", "description": f"qualsim {policy.name}: score at "
+                 f"least {fmt(model.threshold)}", "points": threshold, "color": "f4b400",
+                 "trigger_existing_leads": True, "isPublished": True,
+                 "events": [{"name": "tag MQL", "type": "lead.changetags", "order": 1,
+                             "properties": {"add_tags": ["MQL"], "remove_tags": []}}]},
+    }
+    fit = [{"field": f.field, "values": list(f.values), "not_values": list(f.not_values),
+            "adjust_points_once": f.points} for f in model.fit]
+    limits = (common_limits(policy, TARGET, RECYCLE) + model.limitations + extra
+              + action_limits + _model_limits(model))
+    doc = {"target": "mautic", "reference": REFERENCE, "policy": policy.name,
+           "threshold": model.threshold, "point_actions": actions, "point_triggers": [trigger],
+           "fit_campaigns": fit, "limitations": limitation_dicts(limits)}
+    return Export("mautic", policy.name,
+                  {"mautic.json": dumps(doc), "mautic.md": _readable(doc, limits)}, limits)
+
+
+def _readable(doc: dict, limits: list[Limitation]) -> str:
+    rows: list[list[object]] = [
+        [a["activity"], a["body"]["type"], a["body"]["delta"], a["set_in_mautic"]]
+        for a in doc["point_actions"]
+    ]
+    trig = doc["point_triggers"][0]["body"]
+    head = f"# Mautic points for {md_cell(doc['policy'])}\n\nReference: {doc['reference']}\n\n"
+    fit = "".join(
+        f"- contact {md_cell(f['field'])} is one of {md_cell(', '.join(f['values']))}: "
+        f"{md_cell(fmt(f['adjust_points_once']))} points once\n" for f in doc["fit_campaigns"]
+    )
+    body = (md_table(["activity", "action type", "points", "set in Mautic"], rows)
+            + (f"\n## Fit campaigns\n\n{fit}" if fit else "")
+            + f"\n## Point trigger\n\nAt {trig['points']} points: add the tag MQL.\n\n")
+    return head + body + limits_section(limits)
+
+
+def read_mautic(doc: dict[str, Any]) -> dict[str, Any]:
+    """An ``mql`` policy (a dict for ``load_policy``) from a ``mautic.json``: the point
+    actions' deltas per activity and the trigger's points; no decay (Mautic has none). Fit
+    campaigns are read back as fit points by seniority / department."""
+    points: dict[str, float] = {}
+    for a in doc["point_actions"]:
+        points[a["activity"]] = points.get(a["activity"], 0.0) + a["body"]["delta"]
+    fit: dict[str, Any] = {}
+    for f in doc["fit_campaigns"]:
+        if f["field"] == "title":
+            fit.setdefault("titles", []).append(
+                {"match": f["values"], "points": f["adjust_points_once"]})
+        else:
+            fit.setdefault(f["field"], {})[f["values"][0]] = f["adjust_points_once"]
+    return {"name": doc["policy"], "kind": "mql",
+            "threshold": doc["point_triggers"][0]["body"]["points"], "points": points, "fit": fit}
