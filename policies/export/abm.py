@@ -12,6 +12,7 @@ scores, which ABM platforms do not compute: they are exported as a stage on the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from policies.export.common import (
@@ -52,7 +53,7 @@ BACK = {v: k for k, v in NAMES.items()}
 TARGET = "ABM platforms"
 
 
-def condition_spec(c: Condition, window: float, activities: list[str], anon: bool) -> dict:
+def condition_spec(c: Condition, window: float, activities: Sequence[str], anon: bool) -> dict:
     """A condition with every default filled in, under the spec's names."""
     full = c.model_dump(exclude_none=True)
     full.setdefault("window_days", window)
@@ -61,7 +62,7 @@ def condition_spec(c: Condition, window: float, activities: list[str], anon: boo
     return {NAMES[k]: v for k, v in full.items()}
 
 
-def tree(node: Condition | Group, window: float, activities: list[str], anon: bool) -> dict:
+def tree(node: Condition | Group, window: float, activities: Sequence[str], anon: bool) -> dict:
     """A clause (condition or any / all / not group) as the spec's criteria tree."""
     if isinstance(node, Condition):
         return condition_spec(node, window, activities, anon)
@@ -105,9 +106,7 @@ def stage_specs(policy: PolicyBase) -> tuple[list[dict], str, dict, list[Limitat
     if isinstance(policy, MqaCount):
         acts, anon = list(policy.activities), policy.include_anonymous
         main = tree(policy.rule, policy.window_days, acts, anon)
-        tiers = {
-            str(t): tree(g, policy.window_days, acts, anon) for t, g in policy.tiers.items()
-        }
+        tiers = {str(t): tree(g, policy.window_days, acts, anon) for t, g in policy.tiers.items()}
         stage = {"name": "MQA", "criteria": main, **({"by_tier": tiers} if tiers else {})}
         return [stage], "MQA", {"account_window_days": policy.window_days}, []
     if isinstance(policy, Stages):
@@ -128,10 +127,14 @@ def _score_stage(policy: PolicyBase) -> tuple[list[dict], str, dict, list[Limita
     criteria = {
         "score_object": model.object,
         "score_at_least": model.threshold,
-        "points": [vars(r) | {"titles": list(r.titles), "not_titles": list(r.not_titles)}
-                   for r in model.rules],
-        "fit": [vars(f) | {"values": list(f.values), "not_values": list(f.not_values)}
-                for f in model.fit],
+        "points": [
+            vars(r) | {"titles": list(r.titles), "not_titles": list(r.not_titles)}
+            for r in model.rules
+        ],
+        "fit": [
+            vars(f) | {"values": list(f.values), "not_values": list(f.not_values)}
+            for f in model.fit
+        ],
         "points_count_for_days": model.window_days,
     }
     limit = Limitation(
@@ -140,21 +143,29 @@ def _score_stage(policy: PolicyBase) -> tuple[list[dict], str, dict, list[Limita
         "exported as a stage 'score at least the threshold' on a score field kept by your "
         "marketing-automation tool (export the rule there too: hubspot, mautic or marketo)",
     )
-    return [{"name": "qualified", "criteria": criteria}], "qualified", {}, [
-        limit,
-        *model.limitations,
-    ]
+    return (
+        [{"name": "qualified", "criteria": criteria}],
+        "qualified",
+        {},
+        [
+            limit,
+            *model.limitations,
+        ],
+    )
 
 
 def build(policy: PolicyBase) -> Export:
     """The ABM export of ``policy``: ``abm.json`` and ``abm.md``."""
     stages, handoff, extra, limits = stage_specs(policy)
-    limits = common_limits(
-        policy,
-        TARGET,
-        "not expressible: stages only move forward; re-qualify by resetting the account's "
-        "stage after the recycle period",
-    ) + limits
+    limits = (
+        common_limits(
+            policy,
+            TARGET,
+            "not expressible: stages only move forward; re-qualify by resetting the account's "
+            "stage after the recycle period",
+        )
+        + limits
+    )
     limits.append(
         Limitation(
             "evaluation times",
@@ -173,24 +184,37 @@ def build(policy: PolicyBase) -> Export:
         **extra,
         "limitations": limitation_dicts(limits),
     }
-    return Export("abm", policy.name, {"abm.json": dumps(doc), "abm.md": _readable(doc, limits)},
-                  limits)
+    return Export(
+        "abm", policy.name, {"abm.json": dumps(doc), "abm.md": _readable(doc, limits)}, limits
+    )
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:
     rows: list[list[object]] = []
     for s in doc["stages"]:
         c = s["criteria"]
-        text = words(c) if "score_at_least" not in c else f"score at least {fmt(c['score_at_least'])}"
+        text = (
+            words(c) if "score_at_least" not in c else f"score at least {fmt(c['score_at_least'])}"
+        )
         rows.append([s["name"], text])
         for tier, t in s.get("by_tier", {}).items():
             rows.append([f"{s['name']} (tier {tier})", words(t)])
     head = f"# Account stages for {md_cell(doc['policy'])}\n\n{md_cell(doc['description'])}\n\n"
-    order = "Stages only move forward: an account enters a stage at or after entering the one " \
-        "before it.\n\n" if len(doc["stages"]) > 1 else ""
+    order = (
+        "Stages only move forward: an account enters a stage at or after entering the one "
+        "before it.\n\n"
+        if len(doc["stages"]) > 1
+        else ""
+    )
     hand = f"Hand off to sales on entering **{md_cell(doc['handoff_stage'])}**.\n\n"
-    return head + order + md_table(["stage", "entered when"], rows) + "\n" + hand + \
-        limits_section(limits)
+    return (
+        head
+        + order
+        + md_table(["stage", "entered when"], rows)
+        + "\n"
+        + hand
+        + limits_section(limits)
+    )
 
 
 def read_abm(doc: dict[str, Any]) -> dict[str, Any]:
@@ -198,15 +222,23 @@ def read_abm(doc: dict[str, Any]) -> dict[str, Any]:
     ``stages`` policy: the same rule, the spec's names translated back."""
     if doc.get("kind") == "mqa_count":
         stage = doc["stages"][0]
-        out = {"name": doc["policy"], "kind": "mqa_count",
-               "window_days": doc["account_window_days"], **_back(stage["criteria"])}
+        out = {
+            "name": doc["policy"],
+            "kind": "mqa_count",
+            "window_days": doc["account_window_days"],
+            **_back(stage["criteria"]),
+        }
         if "by_tier" in stage:
             out["tiers"] = {int(t): _back(g) for t, g in stage["by_tier"].items()}
         return out
     if doc.get("kind") == "stages":
         stages = [{"name": s["name"], "when": _back(s["criteria"])} for s in doc["stages"]]
-        return {"name": doc["policy"], "kind": "stages", "handoff_stage": doc["handoff_stage"],
-                "stages": stages}
+        return {
+            "name": doc["policy"],
+            "kind": "stages",
+            "handoff_stage": doc["handoff_stage"],
+            "stages": stages,
+        }
     raise ValueError(f"kind {doc.get('kind')!r}: only mqa_count and stages exports read back")
 
 

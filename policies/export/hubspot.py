@@ -25,7 +25,6 @@ from typing import Any
 
 from policies.export.abm import stage_specs, words
 from policies.export.common import (
-    NOT_EXPRESSIBLE,
     Export,
     Limitation,
     common_limits,
@@ -70,24 +69,37 @@ def _groups(model: ScoreModel) -> tuple[list[dict], list[dict]]:
         }
         for i, r in enumerate(rules)
     ]
-    groups = [{"groupName": "Engagement", "groupCategory": "ENGAGEMENT",
-               "ruleConfigurations": engagement}]
+    groups = [
+        {"groupName": "Engagement", "groupCategory": "ENGAGEMENT", "ruleConfigurations": engagement}
+    ]
     if model.fit:
-        groups.append({"groupName": "Fit", "groupCategory": "FIT",
-                       "ruleConfigurations": [_rule(f.points) for f in model.fit]})
+        groups.append(
+            {
+                "groupName": "Fit",
+                "groupCategory": "FIT",
+                "ruleConfigurations": [_rule(f.points) for f in model.fit],
+            }
+        )
         criteria += [
-            {"group": 1, "rule": i, "type": "property", "property": f.field,
-             "is_any_of" if f.field != "title" else "contains_any": list(f.values),
-             **({"contains_none": list(f.not_values)} if f.field == "title" else {}),
-             "points_once": f.points}
+            {
+                "group": 1,
+                "rule": i,
+                "type": "property",
+                "property": f.field,
+                "is_any_of" if f.field != "title" else "contains_any": list(f.values),
+                **({"contains_none": list(f.not_values)} if f.field == "title" else {}),
+                "points_once": f.points,
+            }
             for i, f in enumerate(model.fit)
         ]
     return groups, criteria
 
 
 def _rule(points: float) -> dict:
-    return {"configuration": {"calculation": {"type": "CONSTANT", "value": points}},
-            "enabled": True}
+    return {
+        "configuration": {"calculation": {"type": "CONSTANT", "value": points}},
+        "enabled": True,
+    }
 
 
 def build(policy: PolicyBase) -> Export:
@@ -103,8 +115,11 @@ def build(policy: PolicyBase) -> Export:
         raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
     limits = common_limits(policy, TARGET, RECYCLE) + model.limitations + extra
     groups, criteria = _groups(model)
-    body: dict[str, Any] = {"name": policy.name, "objectTypeId": OBJECT_TYPES[model.object],
-                            "groupConfigs": groups}
+    body: dict[str, Any] = {
+        "name": policy.name,
+        "objectTypeId": OBJECT_TYPES[model.object],
+        "groupConfigs": groups,
+    }
     doc = {
         "target": "hubspot",
         "reference": REFERENCE,
@@ -116,15 +131,23 @@ def build(policy: PolicyBase) -> Export:
         "handoff": handoff,
         "limitations": limitation_dicts(limits),
     }
-    return Export("hubspot", policy.name,
-                  {"hubspot.json": dumps(doc), "hubspot.md": _readable(doc, limits)}, limits)
+    return Export(
+        "hubspot",
+        policy.name,
+        {"hubspot.json": dumps(doc), "hubspot.md": _readable(doc, limits)},
+        limits,
+    )
 
 
 def _account_handoff(policy: MqaCount | Stages) -> list[str]:
     """The account criteria in words (as the ABM export states them)."""
     stages, handoff, _, _ = stage_specs(policy)
     lines = [f"{s['name']}: {words(s['criteria'])}" for s in stages]
-    lines += [f"{s['name']} (tier {t}): {words(g)}" for s in stages for t, g in s.get("by_tier", {}).items()]
+    lines += [
+        f"{s['name']} (tier {t}): {words(g)}"
+        for s in stages
+        for t, g in s.get("by_tier", {}).items()
+    ]
     return [*lines, f"hand off on entering {handoff}"]
 
 
@@ -135,8 +158,10 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         group = body["groupConfigs"][c["group"]]
         points = group["ruleConfigurations"][c["rule"]]["configuration"]["calculation"]["value"]
         rows.append([group["groupName"], _criterion(c), fmt(points)])
-    head = (f"# HubSpot lead score for {md_cell(doc['policy'])}\n\n"
-            f"A {doc['score_object']} score (Lead Scoring API: {doc['reference']}).\n\n")
+    head = (
+        f"# HubSpot lead score for {md_cell(doc['policy'])}\n\n"
+        f"A {doc['score_object']} score (Lead Scoring API: {doc['reference']}).\n\n"
+    )
     hand = "\n## Handoff\n\n" + "".join(f"- {md_cell(h)}\n" for h in doc["handoff"]) + "\n"
     return head + md_table(["group", "criterion", "points"], rows) + hand + limits_section(limits)
 
@@ -182,6 +207,11 @@ def read_hubspot(doc: dict[str, Any]) -> dict[str, Any]:
             fit.setdefault("titles", []).append({"match": c["contains_any"], "points": value})
         else:
             fit.setdefault(c["property"], {})[c["is_any_of"][0]] = value
-    out = {"name": doc["policy"], "kind": "mql", "threshold": doc["threshold"],
-           "points": points, "fit": fit}
+    out = {
+        "name": doc["policy"],
+        "kind": "mql",
+        "threshold": doc["threshold"],
+        "points": points,
+        "fit": fit,
+    }
     return out | ({"decay": {"window_days": window}} if window is not None else {})

@@ -53,24 +53,35 @@ TRIGGERS = {
     "meeting": ("Interesting Moment", "meeting logged"),
 }
 FIT_FIELDS = {"seniority": "Seniority", "department": "Department", "title": "Job Title"}
-RECYCLE = "the MQL campaign's qualification rule is 'once every N days' (per person, not per account)"
+RECYCLE = (
+    "the MQL campaign's qualification rule is 'once every N days' (per person, not per account)"
+)
 
 
 def _campaign(model: ScoreModel, i: int) -> dict | Limitation:
     r = model.rules[i]
     if r.activity not in TRIGGERS:
         return Limitation(
-            f"points.{r.activity}", f"{TARGET} has no trigger for {r.activity}",
+            f"points.{r.activity}",
+            f"{TARGET} has no trigger for {r.activity}",
             f"not exported: {fmt(r.points)} points per {r.activity} are missing from the score",
-            NOT_EXPRESSIBLE)
+            NOT_EXPRESSIBLE,
+        )
     trigger, constraint = TRIGGERS[r.activity]
     change = round(r.points)
+    if change == 0:
+        return Limitation(
+            f"points.{r.activity}",
+            f"{TARGET} score changes are whole numbers",
+            f"{fmt(r.points)} points per {r.activity} round to 0: no campaign",
+        )
     filters = []
     if r.titles:
         filters.append({"field": "Job Title", "operator": "contains", "values": list(r.titles)})
     if r.not_titles:
-        filters.append({"field": "Job Title", "operator": "not contains",
-                        "values": list(r.not_titles)})
+        filters.append(
+            {"field": "Job Title", "operator": "not contains", "values": list(r.not_titles)}
+        )
     return {
         "name": f"Score {r.activity} {change:+d}",
         "activity": r.activity,
@@ -88,16 +99,21 @@ def _decay(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
     campaign = {
         "name": f"Score decay: no activity in {days} days",
         "schedule": "batch, daily",
-        "smart_list": {"filters": [{"field": "Not Was Active", "operator": "in past",
-                                    "values": [f"{days} days"]}]},
+        "smart_list": {
+            "filters": [
+                {"field": "Not Was Active", "operator": "in past", "values": [f"{days} days"]}
+            ]
+        },
         "flow": [{"action": "Change Score", "score_field": SCORE_FIELD, "change": "=0"}],
         "qualification": "each time",
     }
     limit = Limitation(
-        "decay", f"{TARGET} cannot expire each touch's points {days} days after the touch",
+        "decay",
+        f"{TARGET} cannot expire each touch's points {days} days after the touch",
         f"a daily batch campaign sets the score to 0 after {days} days without activity; an "
         "active person keeps points older than the window, so the Marketo score is at least "
-        "qualsim's and reaches the threshold at or before it")
+        "qualsim's and reaches the threshold at or before it",
+    )
     return [campaign], [limit]
 
 
@@ -112,59 +128,138 @@ def build(policy: PolicyBase) -> Export:
     made = [_campaign(model, i) for i in range(len(model.rules))]
     campaigns = [c for c in made if isinstance(c, dict)]
     decay, decay_limits = _decay(model)
-    fit = [{"name": f"Fit {f.field} {round(f.points):+d}", "smart_list": {
-        "trigger": "Person is Created / Data Value Changes", "filters": [
-            {"field": FIT_FIELDS[f.field], "operator": "contains" if f.field == "title" else "is",
-             "values": list(f.values)},
-            *([{"field": "Job Title", "operator": "not contains", "values": list(f.not_values)}]
-              if f.not_values else [])]},
-        "flow": [{"action": "Change Score", "score_field": SCORE_FIELD,
-                  "change": f"{round(f.points):+d}"}],
-        "qualification": "once"} for f in model.fit]
-    mql = {"name": f"MQL: {policy.name}", "smart_list": {
-        "trigger": "Score is Changed", "constraint": SCORE_FIELD,
-        "filters": [{"field": SCORE_FIELD, "operator": "at least", "values": [math.ceil(model.threshold)]}]},
+    fit = [
+        {
+            "name": f"Fit {f.field} {round(f.points):+d}",
+            "smart_list": {
+                "trigger": "Person is Created / Data Value Changes",
+                "filters": [
+                    {
+                        "field": FIT_FIELDS[f.field],
+                        "operator": "contains" if f.field == "title" else "is",
+                        "values": list(f.values),
+                    },
+                    *(
+                        [
+                            {
+                                "field": "Job Title",
+                                "operator": "not contains",
+                                "values": list(f.not_values),
+                            }
+                        ]
+                        if f.not_values
+                        else []
+                    ),
+                ],
+            },
+            "flow": [
+                {
+                    "action": "Change Score",
+                    "score_field": SCORE_FIELD,
+                    "change": f"{round(f.points):+d}",
+                }
+            ],
+            "qualification": "once",
+        }
+        for f in model.fit
+    ]
+    mql = {
+        "name": f"MQL: {policy.name}",
+        "smart_list": {
+            "trigger": "Score is Changed",
+            "constraint": SCORE_FIELD,
+            "filters": [
+                {
+                    "field": SCORE_FIELD,
+                    "operator": "at least",
+                    "values": [math.ceil(model.threshold)],
+                }
+            ],
+        },
         "flow": [{"action": "Change Status in Progression", "status": "MQL"}],
-        "qualification": (f"once every {fmt(policy.recycle_days)} days"
-                          if policy.recycle_days is not None else "once")}
-    limits = (common_limits(policy, TARGET, RECYCLE) + model.limitations + extra
-              + [c for c in made if isinstance(c, Limitation)] + decay_limits)
+        "qualification": (
+            f"once every {fmt(policy.recycle_days)} days"
+            if policy.recycle_days is not None
+            else "once"
+        ),
+    }
+    limits = (
+        common_limits(policy, TARGET, RECYCLE)
+        + model.limitations
+        + extra
+        + [c for c in made if isinstance(c, Limitation)]
+        + decay_limits
+    )
     fractional = [r.activity for r in model.rules if round(r.points) != r.points]
     fractional += [f"fit {f.field}" for f in model.fit if round(f.points) != f.points]
     if fractional:
-        limits.append(Limitation(
-            "points", f"{TARGET} score changes are whole numbers",
-            f"points of {', '.join(fractional)} rounded to the nearest whole number"))
+        limits.append(
+            Limitation(
+                "points",
+                f"{TARGET} score changes are whole numbers",
+                f"points of {', '.join(fractional)} rounded to the nearest whole number",
+            )
+        )
     if model.object == "company":
-        limits.append(Limitation(
-            "score object", f"{TARGET} smart campaigns change a person's score, not an account's",
-            "not expressible as one score: each person's campaigns add to their own score; sum "
-            "them per account in an account-level field (Marketo ABM account scoring) and use "
-            "that in the MQL campaign", NOT_EXPRESSIBLE))
-    doc = {"target": "marketo", "reference": REFERENCE, "policy": policy.name,
-           "score_object": model.object, "score_field": SCORE_FIELD,
-           "threshold": model.threshold, "scoring_campaigns": campaigns,
-           "fit_campaigns": fit, "decay_campaigns": decay, "mql_campaign": mql,
-           "limitations": limitation_dicts(limits)}
-    return Export("marketo", policy.name,
-                  {"marketo.json": dumps(doc), "marketo.md": _readable(doc, limits)}, limits)
+        limits.append(
+            Limitation(
+                "score object",
+                f"{TARGET} smart campaigns change a person's score, not an account's",
+                "not expressible as one score: each person's campaigns add to their own score; sum "
+                "them per account in an account-level field (Marketo ABM account scoring) and use "
+                "that in the MQL campaign",
+                NOT_EXPRESSIBLE,
+            )
+        )
+    doc = {
+        "target": "marketo",
+        "reference": REFERENCE,
+        "policy": policy.name,
+        "score_object": model.object,
+        "score_field": SCORE_FIELD,
+        "threshold": model.threshold,
+        "scoring_campaigns": campaigns,
+        "fit_campaigns": fit,
+        "decay_campaigns": decay,
+        "mql_campaign": mql,
+        "limitations": limitation_dicts(limits),
+    }
+    return Export(
+        "marketo",
+        policy.name,
+        {"marketo.json": dumps(doc), "marketo.md": _readable(doc, limits)},
+        limits,
+    )
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:
     def row(c: dict) -> list[object]:
         sl = c["smart_list"]
-        filters = "; ".join(f"{f['field']} {f['operator']} {', '.join(map(str, f['values']))}"
-                            for f in sl.get("filters", []))
-        trig = f"{sl['trigger']}: {sl['constraint']}" if "constraint" in sl else sl.get(
-            "trigger", c.get("schedule", ""))
+        filters = "; ".join(
+            f"{f['field']} {f['operator']} {', '.join(map(str, f['values']))}"
+            for f in sl.get("filters", [])
+        )
+        trig = (
+            f"{sl['trigger']}: {sl['constraint']}"
+            if "constraint" in sl
+            else sl.get("trigger", c.get("schedule", ""))
+        )
         flow = "; ".join(f"{a['action']} {a.get('change', a.get('status', ''))}" for a in c["flow"])
         return [c["name"], trig, filters, flow, c["qualification"]]
 
-    every = [*doc["scoring_campaigns"], *doc["fit_campaigns"], *doc["decay_campaigns"],
-             doc["mql_campaign"]]
-    head = (f"# Marketo scoring program for {md_cell(doc['policy'])}\n\n"
-            f"Score field: {md_cell(doc['score_field'])} ({doc['score_object']}). References: "
-            + ", ".join(doc["reference"]) + "\n\n")
-    table = md_table(["smart campaign", "trigger", "filters", "flow", "runs"],
-                     [row(c) for c in every])
+    every = [
+        *doc["scoring_campaigns"],
+        *doc["fit_campaigns"],
+        *doc["decay_campaigns"],
+        doc["mql_campaign"],
+    ]
+    head = (
+        f"# Marketo scoring program for {md_cell(doc['policy'])}\n\n"
+        f"Score field: {md_cell(doc['score_field'])} ({doc['score_object']}). References: "
+        + ", ".join(doc["reference"])
+        + "\n\n"
+    )
+    table = md_table(
+        ["smart campaign", "trigger", "filters", "flow", "runs"], [row(c) for c in every]
+    )
     return head + table + "\n" + limits_section(limits)

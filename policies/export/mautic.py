@@ -35,7 +35,9 @@ from policies.export.common import (
 from policies.export.scoring import ScoreModel, count_model, score_model
 from policies.schema import MqaCount, PolicyBase, Stages
 
-REFERENCE = "https://developer.mautic.org/#point-actions; https://developer.mautic.org/#point-triggers"
+REFERENCE = (
+    "https://developer.mautic.org/#point-actions; https://developer.mautic.org/#point-triggers"
+)
 TARGET = "Mautic"
 # qualsim activity -> (Mautic point action type, what to set in its properties)
 ACTION_TYPES = {
@@ -59,53 +61,83 @@ def _actions(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
     actions, limits = [], []
     for r in model.rules:
         if r.activity not in ACTION_TYPES:
-            limits.append(Limitation(
-                f"points.{r.activity}", f"{TARGET} has no point action for {r.activity}",
-                f"not exported: {fmt(r.points)} points per {r.activity} are missing from the "
-                "Mautic score (add them with a campaign 'adjust contact points' on the matching "
-                "event if your Mautic tracks it)", NOT_EXPRESSIBLE))
+            limits.append(
+                Limitation(
+                    f"points.{r.activity}",
+                    f"{TARGET} has no point action for {r.activity}",
+                    f"not exported: {fmt(r.points)} points per {r.activity} are missing from the "
+                    "Mautic score (add them with a campaign 'adjust contact points' on the "
+                    "matching event if your Mautic tracks it)",
+                    NOT_EXPRESSIBLE,
+                )
+            )
             continue
         kind, what = ACTION_TYPES[r.activity]
         delta = round(r.points)
         if delta != r.points:
-            limits.append(Limitation(
-                f"points.{r.activity}", f"{TARGET} point deltas are whole numbers",
-                f"{fmt(r.points)} rounded to {delta}"))
-        titles = f"; only contacts whose job title contains {', '.join(r.titles)}" if r.titles else ""
-        actions.append({
-            "activity": r.activity,
-            "set_in_mautic": f"select {what}{titles}",
-            "method": "POST",
-            "path": "/api/points/new",
-            "body": {"name": f"{r.activity} {delta:+d}", "description": f"qualsim {model.policy}: "
-                     f"{r.activity}", "type": kind, "delta": delta, "isPublished": True,
-                     "properties": {}},
-        })
+            limits.append(
+                Limitation(
+                    f"points.{r.activity}",
+                    f"{TARGET} point deltas are whole numbers",
+                    f"{fmt(r.points)} rounded to {delta}",
+                )
+            )
+        titles = (
+            f"; only contacts whose job title contains {', '.join(r.titles)}" if r.titles else ""
+        )
+        actions.append(
+            {
+                "activity": r.activity,
+                "set_in_mautic": f"select {what}{titles}",
+                "method": "POST",
+                "path": "/api/points/new",
+                "body": {
+                    "name": f"{r.activity} {delta:+d}",
+                    "description": f"qualsim {model.policy}: {r.activity}",
+                    "type": kind,
+                    "delta": delta,
+                    "isPublished": True,
+                    "properties": {},
+                },
+            }
+        )
     return actions, limits
 
 
 def _model_limits(model: ScoreModel) -> list[Limitation]:
     out = []
     if model.window_days is not None:
-        out.append(Limitation(
-            "decay", f"{TARGET} points never expire ({fmt(model.window_days)}-day window)",
-            "not exported: points count forever, so the Mautic score is at least qualsim's and "
-            "reaches the threshold at or before it; to mimic the window, run a campaign that "
-            f"resets points of contacts with no activity in {fmt(model.window_days)} days",
-            NOT_EXPRESSIBLE))
+        out.append(
+            Limitation(
+                "decay",
+                f"{TARGET} points never expire ({fmt(model.window_days)}-day window)",
+                "not exported: points count forever, so the Mautic score is at least qualsim's and "
+                "reaches the threshold at or before it; to mimic the window, run a campaign that "
+                f"resets points of contacts with no activity in {fmt(model.window_days)} days",
+                NOT_EXPRESSIBLE,
+            )
+        )
     if model.fit:
-        out.append(Limitation(
-            "fit", f"{TARGET} point actions score behaviour, not contact fields",
-            "each fit rule is listed under fit_campaigns: a campaign on the contact field that "
-            "adjusts contact points once", APPROXIMATED))
+        out.append(
+            Limitation(
+                "fit",
+                f"{TARGET} point actions score behaviour, not contact fields",
+                "each fit rule is listed under fit_campaigns: a campaign on the contact field that "
+                "adjusts contact points once",
+                APPROXIMATED,
+            )
+        )
     if model.object == "company":
-        out.append(Limitation(
-            "score object", f"{TARGET} point actions score contacts, not companies",
-            "exported as contact points; the account total (sum over its contacts) is not "
-            "expressible: compare each contact's points with the threshold instead",
-            NOT_EXPRESSIBLE))
+        out.append(
+            Limitation(
+                "score object",
+                f"{TARGET} point actions score contacts, not companies",
+                "exported as contact points; the account total (sum over its contacts) is not "
+                "expressible: compare each contact's points with the threshold instead",
+                NOT_EXPRESSIBLE,
+            )
+        )
     return out
-
 
 
 def build(policy: PolicyBase) -> Export:
@@ -121,21 +153,55 @@ def build(policy: PolicyBase) -> Export:
     trigger = {
         "method": "POST",
         "path": "/api/points/triggers/new",
-        "body": {"name": f"MQL: {policy.name}", "description": f"qualsim {policy.name}: score at "
-                 f"least {fmt(model.threshold)}", "points": threshold, "color": "f4b400",
-                 "trigger_existing_leads": True, "isPublished": True,
-                 "events": [{"name": "tag MQL", "type": "lead.changetags", "order": 1,
-                             "properties": {"add_tags": ["MQL"], "remove_tags": []}}]},
+        "body": {
+            "name": f"MQL: {policy.name}",
+            "description": f"qualsim {policy.name}: score at least {fmt(model.threshold)}",
+            "points": threshold,
+            "color": "f4b400",
+            "trigger_existing_leads": True,
+            "isPublished": True,
+            "events": [
+                {
+                    "name": "tag MQL",
+                    "type": "lead.changetags",
+                    "order": 1,
+                    "properties": {"add_tags": ["MQL"], "remove_tags": []},
+                }
+            ],
+        },
     }
-    fit = [{"field": f.field, "values": list(f.values), "not_values": list(f.not_values),
-            "adjust_points_once": f.points} for f in model.fit]
-    limits = (common_limits(policy, TARGET, RECYCLE) + model.limitations + extra
-              + action_limits + _model_limits(model))
-    doc = {"target": "mautic", "reference": REFERENCE, "policy": policy.name,
-           "threshold": model.threshold, "point_actions": actions, "point_triggers": [trigger],
-           "fit_campaigns": fit, "limitations": limitation_dicts(limits)}
-    return Export("mautic", policy.name,
-                  {"mautic.json": dumps(doc), "mautic.md": _readable(doc, limits)}, limits)
+    fit = [
+        {
+            "field": f.field,
+            "values": list(f.values),
+            "not_values": list(f.not_values),
+            "adjust_points_once": f.points,
+        }
+        for f in model.fit
+    ]
+    limits = (
+        common_limits(policy, TARGET, RECYCLE)
+        + model.limitations
+        + extra
+        + action_limits
+        + _model_limits(model)
+    )
+    doc = {
+        "target": "mautic",
+        "reference": REFERENCE,
+        "policy": policy.name,
+        "threshold": model.threshold,
+        "point_actions": actions,
+        "point_triggers": [trigger],
+        "fit_campaigns": fit,
+        "limitations": limitation_dicts(limits),
+    }
+    return Export(
+        "mautic",
+        policy.name,
+        {"mautic.json": dumps(doc), "mautic.md": _readable(doc, limits)},
+        limits,
+    )
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:
@@ -147,11 +213,14 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
     head = f"# Mautic points for {md_cell(doc['policy'])}\n\nReference: {doc['reference']}\n\n"
     fit = "".join(
         f"- contact {md_cell(f['field'])} is one of {md_cell(', '.join(f['values']))}: "
-        f"{md_cell(fmt(f['adjust_points_once']))} points once\n" for f in doc["fit_campaigns"]
+        f"{md_cell(fmt(f['adjust_points_once']))} points once\n"
+        for f in doc["fit_campaigns"]
     )
-    body = (md_table(["activity", "action type", "points", "set in Mautic"], rows)
-            + (f"\n## Fit campaigns\n\n{fit}" if fit else "")
-            + f"\n## Point trigger\n\nAt {trig['points']} points: add the tag MQL.\n\n")
+    body = (
+        md_table(["activity", "action type", "points", "set in Mautic"], rows)
+        + (f"\n## Fit campaigns\n\n{fit}" if fit else "")
+        + f"\n## Point trigger\n\nAt {trig['points']} points: add the tag MQL.\n\n"
+    )
     return head + body + limits_section(limits)
 
 
@@ -166,8 +235,14 @@ def read_mautic(doc: dict[str, Any]) -> dict[str, Any]:
     for f in doc["fit_campaigns"]:
         if f["field"] == "title":
             fit.setdefault("titles", []).append(
-                {"match": f["values"], "points": f["adjust_points_once"]})
+                {"match": f["values"], "points": f["adjust_points_once"]}
+            )
         else:
             fit.setdefault(f["field"], {})[f["values"][0]] = f["adjust_points_once"]
-    return {"name": doc["policy"], "kind": "mql",
-            "threshold": doc["point_triggers"][0]["body"]["points"], "points": points, "fit": fit}
+    return {
+        "name": doc["policy"],
+        "kind": "mql",
+        "threshold": doc["point_triggers"][0]["body"]["points"],
+        "points": points,
+        "fit": fit,
+    }

@@ -27,7 +27,16 @@ from policies.export.common import (
     fmt,
     half_life_window,
 )
-from policies.schema import Decay, MqaCount, Mql, PolicyBase, Stages, WeightedTitles
+from policies.schema import (
+    Condition,
+    Decay,
+    Group,
+    MqaCount,
+    Mql,
+    PolicyBase,
+    Stages,
+    WeightedTitles,
+)
 from sim.vocab import SALES_ACTIVITIES
 
 
@@ -112,8 +121,7 @@ def _mql(policy: Mql, target: str) -> ScoreModel:
             Limitation(
                 "points",
                 f"{target} may floor a score at 0 or at a group minimum",
-                "negative points are exported as they are; check the score's minimum allows "
-                "them",
+                "negative points are exported as they are; check the score's minimum allows them",
             )
         )
     return ScoreModel(policy.name, "contact", policy.threshold, rules, fit, window, limits)
@@ -160,26 +168,44 @@ def count_model(policy: MqaCount | Stages, target: str) -> tuple[ScoreModel, lis
     """For rules that count people (``mqa_count``, ``stages``): a company score of one point
     per counting activity of any associated contact in the rule's window (the handoff stage's
     for ``stages``), and the limitation saying the people counts are not expressible."""
+    window: float | None
     if isinstance(policy, MqaCount):
         window, acts = policy.window_days, list(policy.activities)
+        groups = [policy.rule, *policy.tiers.values()]
+        needed = min(needed_activities(g) for g in groups)
     else:
         stage = next(s for s in policy.stages if s.name == policy.handoff_stage)
         window = stage.when.window_days
         acts = list(stage.when.activities or policy.activities)
+        needed = needed_activities(stage.when)
     rules = [ScoreRule(a, 1.0) for a in acts]
-    model = ScoreModel(policy.name, "company", 1.0, rules, window_days=window)
+    model = ScoreModel(policy.name, "company", max(1, needed), rules, window_days=window)
     limit = Limitation(
         f"kind: {policy.kind}",
         f"a {target} score cannot count distinct engaged people, a person's touches, or stages "
         "that only move forward",
         "exported: a company score of 1 point per counting activity of any associated contact "
-        f"in the last {fmt(window or 0)} days, which equals the rule's activity counts (score at "
-        "least N); the people counts are not expressible: build a company property 'engaged "
-        "contacts in the last N days' (a rollup of associated contacts) for them; the abm "
-        "export states the full account criteria",
+        f"in the last {fmt(window or 0)} days, with the threshold at the fewest activities the "
+        f"rule can hold with ({max(1, needed)}): a pre-filter that fires at or before the rule; "
+        "the people counts are not expressible: build a company property 'engaged contacts in "
+        "the last N days' (a rollup of associated contacts) for them; the abm export states "
+        "the full account criteria",
         NOT_EXPRESSIBLE,
     )
     return model, [limit]
+
+
+def needed_activities(node: Condition | Group) -> int:
+    """The fewest counting touches with which a clause can hold: a condition needs its
+    ``min_activities`` and, for ``unique_contacts`` people of ``min_touches_per_contact``
+    touches each, that many more; ``any`` the fewest of its children, ``all`` the most, ``not``
+    none."""
+    if isinstance(node, Condition):
+        return max(node.min_activities, node.unique_contacts * node.min_touches_per_contact)
+    if node.op == "not":
+        return 0
+    counts = [needed_activities(c) for c in node.children]
+    return min(counts) if node.op == "any" else max(counts)
 
 
 def sales_rules(model: ScoreModel) -> list[ScoreRule]:

@@ -107,13 +107,22 @@ def test_hubspot_half_life_is_a_window_of_its_mean_lifetime_and_said_so() -> Non
         min_size=1,
         max_size=25,
     ),
-    st.dictionaries(st.sampled_from(["web_visit", "demo_request", "webinar"]),
-                    st.integers(-5, 40), min_size=1),
+    st.dictionaries(
+        st.sampled_from(["web_visit", "demo_request", "webinar"]), st.integers(-5, 40), min_size=1
+    ),
     st.integers(1, 80),
 )
 def test_hubspot_round_trip_on_random_logs(events, points, threshold) -> None:
-    policy = load_policy({"name": "r", "kind": "mql", "threshold": threshold, "points": points,
-                          "fit": {"seniority": {"vp": 10}}, "decay": {"window_days": 14}})
+    policy = load_policy(
+        {
+            "name": "r",
+            "kind": "mql",
+            "threshold": threshold,
+            "points": points,
+            "fit": {"seniority": {"vp": 10}},
+            "decay": {"window_days": 14},
+        }
+    )
     # contact c belongs to account c % 3 + 1, so a person never touches two accounts
     log = make_log([(t, c % 3 + 1, c, a) for t, _, c, a in events], {2: {"seniority": "vp"}})
     back = load_policy(read_hubspot(doc(policy, "hubspot")))
@@ -129,9 +138,15 @@ def test_company_score_does_not_read_back_as_an_mql() -> None:
 
 
 def test_mautic_points_and_trigger_read_back_to_the_same_handoffs() -> None:
-    original = load_policy({"name": "m", "kind": "mql", "threshold": 59.5,
-                            "points": {"web_visit": 10, "content_download": 25},
-                            "fit": {"seniority": {"c_level": 15}}})
+    original = load_policy(
+        {
+            "name": "m",
+            "kind": "mql",
+            "threshold": 59.5,
+            "points": {"web_visit": 10, "content_download": 25},
+            "fit": {"seniority": {"c_level": 15}},
+        }
+    )
     d = doc(original, "mautic")
     assert d["point_triggers"][0]["body"]["points"] == 60  # whole points: >= 59.5 is >= 60
     back = load_policy(read_mautic(d))
@@ -148,9 +163,15 @@ def test_mautic_points_and_trigger_read_back_to_the_same_handoffs() -> None:
 
 
 def test_mautic_names_what_it_cannot_score() -> None:
-    policy = load_policy({"name": "m", "kind": "mql", "threshold": 10,
-                          "points": {"intent_signal": 5, "web_visit": 2.5},
-                          "decay": {"window_days": 30}})
+    policy = load_policy(
+        {
+            "name": "m",
+            "kind": "mql",
+            "threshold": 10,
+            "points": {"intent_signal": 5, "web_visit": 2.5},
+            "decay": {"window_days": 30},
+        }
+    )
     e = export_policy(policy, "mautic")
     parts = {x.part: x.status for x in e.limitations}
     assert parts["points.intent_signal"] == "not expressible"  # no Mautic action for it
@@ -171,8 +192,7 @@ def test_abm_spec_reads_back_to_the_same_rule(name: str) -> None:
     # sales_ready at day 5; mqa_count needs 3 people there). mqa_depth needs 20 touches.
     log = make_log(
         [(float(c), 1, 10 + c, "email_click") for c in range(4)]
-        + [(1.0, 2, 21, "content_download"), (2.0, 2, 22, "webinar"),
-           (5.0, 2, 21, "demo_request")]
+        + [(1.0, 2, 21, "content_download"), (2.0, 2, 22, "webinar"), (5.0, 2, 21, "demo_request")]
     )
     assert handoffs(back, log) == handoffs(original, log)
     expected = {"mqa_count": [(1, 1.0)], "mqa_depth": [], "progression_stages": [(2, 5.0)]}
@@ -207,8 +227,9 @@ def test_abm_round_trip_on_random_logs(events, name) -> None:
 def test_every_part_a_target_cannot_express_is_named(target: str) -> None:
     scored = export_policy(load_policy("mql_scored"), target)
     assert "recycle_days" in {x.part for x in scored.limitations}
-    cleaned = export_policy(load_policy(str(policies.loading.SHIPPED.parent / "examples" /
-                                            "cleaned_mqa.yaml")), target)
+    cleaned = export_policy(
+        load_policy(str(policies.loading.SHIPPED.parent / "examples" / "cleaned_mqa.yaml")), target
+    )
     filters = [x for x in cleaned.limitations if x.part.startswith("exclude.")]
     assert filters and all(x.status == "not expressible" for x in filters)
     both = export_policy(load_policy("mql_or_mqa"), target)
