@@ -161,8 +161,9 @@ def build(policy: PolicyBase) -> Export:
         common_limits(
             policy,
             TARGET,
-            "not expressible: stages only move forward; re-qualify by resetting the account's "
-            "stage after the recycle period",
+            "stages only move forward; re-qualify by resetting the account's stage after the "
+            "recycle period",
+            NOT_EXPRESSIBLE,
         )
         + limits
     )

@@ -93,9 +93,11 @@ def decay_limits(part: str, half_life: float | None, target: str) -> list[Limita
     ]
 
 
-def common_limits(policy: PolicyBase, target: str, recycle_how: str) -> list[Limitation]:
+def common_limits(
+    policy: PolicyBase, target: str, recycle_how: str, recycle: Status = APPROXIMATED
+) -> list[Limitation]:
     """Limitations every target shares: recycling (``recycle_how``: the target's nearest
-    setting), declared filters and sales touches."""
+    setting, ``recycle``: whether that approximates it), declared filters and sales touches."""
     out = []
     if policy.recycle_days is not None:
         out.append(
@@ -105,6 +107,7 @@ def common_limits(policy: PolicyBase, target: str, recycle_how: str) -> list[Lim
                 "last handoff the way qualsim does (per account, at the first event time the "
                 "rule holds again)",
                 recycle_how,
+                recycle,
             )
         )
     for i, entry in enumerate(policy.exclude):

@@ -117,18 +117,9 @@ def _decay(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
     return [campaign], [limit]
 
 
-def build(policy: PolicyBase) -> Export:
-    """The Marketo export of ``policy``: ``marketo.json`` and ``marketo.md``."""
-    model = score_model(policy, TARGET)
-    extra: list[Limitation] = []
-    if model is None and isinstance(policy, MqaCount | Stages):
-        model, extra = count_model(policy, TARGET)
-    if model is None:
-        raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
-    made = [_campaign(model, i) for i in range(len(model.rules))]
-    campaigns = [c for c in made if isinstance(c, dict)]
-    decay, decay_limits = _decay(model)
-    fit = [
+def _fit_campaigns(model: ScoreModel) -> list[dict]:
+    """One campaign per fit rule: on the person field, change the score once."""
+    return [
         {
             "name": f"Fit {f.field} {round(f.points):+d}",
             "smart_list": {
@@ -163,7 +154,11 @@ def build(policy: PolicyBase) -> Export:
         }
         for f in model.fit
     ]
-    mql = {
+
+
+def _mql_campaign(policy: PolicyBase, model: ScoreModel) -> dict:
+    """The MQL campaign: score at least the threshold, change the status."""
+    return {
         "name": f"MQL: {policy.name}",
         "smart_list": {
             "trigger": "Score is Changed",
@@ -183,13 +178,11 @@ def build(policy: PolicyBase) -> Export:
             else "once"
         ),
     }
-    limits = (
-        common_limits(policy, TARGET, RECYCLE)
-        + model.limitations
-        + extra
-        + [c for c in made if isinstance(c, Limitation)]
-        + decay_limits
-    )
+
+
+def _score_limits(model: ScoreModel) -> list[Limitation]:
+    """Rounded points and an account score, which Marketo's person scores cannot hold."""
+    limits: list[Limitation] = []
     fractional = [r.activity for r in model.rules if round(r.points) != r.points]
     fractional += [f"fit {f.field}" for f in model.fit if round(f.points) != f.points]
     if fractional:
@@ -211,6 +204,30 @@ def build(policy: PolicyBase) -> Export:
                 NOT_EXPRESSIBLE,
             )
         )
+    return limits
+
+
+def build(policy: PolicyBase) -> Export:
+    """The Marketo export of ``policy``: ``marketo.json`` and ``marketo.md``."""
+    model = score_model(policy, TARGET)
+    extra: list[Limitation] = []
+    if model is None and isinstance(policy, MqaCount | Stages):
+        model, extra = count_model(policy, TARGET)
+    if model is None:
+        raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
+    made = [_campaign(model, i) for i in range(len(model.rules))]
+    campaigns = [c for c in made if isinstance(c, dict)]
+    decay, decay_limits = _decay(model)
+    fit = _fit_campaigns(model)
+    mql = _mql_campaign(policy, model)
+    limits = (
+        common_limits(policy, TARGET, RECYCLE)
+        + model.limitations
+        + extra
+        + [c for c in made if isinstance(c, Limitation)]
+        + decay_limits
+    )
+    limits += _score_limits(model)
     doc = {
         "target": "marketo",
         "reference": REFERENCE,

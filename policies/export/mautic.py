@@ -52,7 +52,7 @@ ACTION_TYPES = {
     "ad_click": ("url.hit", "the ads' landing page URLs"),
 }
 RECYCLE = (
-    "not expressible: a point trigger fires once per contact; re-qualify with a campaign that "
+    "a point trigger fires once per contact; re-qualify with a campaign that "
     "removes the MQL tag after the recycle period"
 )
 
@@ -180,7 +180,7 @@ def build(policy: PolicyBase) -> Export:
         for f in model.fit
     ]
     limits = (
-        common_limits(policy, TARGET, RECYCLE)
+        common_limits(policy, TARGET, RECYCLE, NOT_EXPRESSIBLE)
         + model.limitations
         + extra
         + action_limits
