@@ -25,6 +25,7 @@ from policies.export.common import (
     NOT_EXPRESSIBLE,
     Export,
     Limitation,
+    common_limits,
     dumps,
     limitation_dicts,
     limits_section,
@@ -67,7 +68,13 @@ def _combined(policy: Combinator, target: str) -> Export:
         "happens (a list or workflow on the members' MQL statuses, joined by "
         f"{'OR' if policy.kind == 'any' else 'AND'})",
     )
-    limits = [limit] + [
+    own = common_limits(
+        policy,
+        target,
+        "each member's handoff re-qualifies by the member's own setting",
+        NOT_EXPRESSIBLE,
+    )
+    limits = [limit, *own] + [
         Limitation(f"{m.name}: {x.part}", x.cannot, x.instead, x.status)
         for m, p in zip(policy.members, parts, strict=True)
         for x in p.limitations

@@ -154,6 +154,18 @@ def _score_stage(policy: PolicyBase) -> tuple[list[dict], str, dict, list[Limita
     )
 
 
+def criteria_lines(policy: MqaCount | Stages) -> list[str]:
+    """The account criteria in words (as the ABM export states them)."""
+    stages, handoff, _, _ = stage_specs(policy)
+    lines = [f"{s['name']}: {words(s['criteria'])}" for s in stages]
+    lines += [
+        f"{s['name']} (tier {t}): {words(g)}"
+        for s in stages
+        for t, g in s.get("by_tier", {}).items()
+    ]
+    return [*lines, f"hand off on entering {handoff}"]
+
+
 def build(policy: PolicyBase) -> Export:
     """The ABM export of ``policy``: ``abm.json`` and ``abm.md``."""
     stages, handoff, extra, limits = stage_specs(policy)
@@ -252,4 +264,4 @@ def _back(spec: dict) -> dict:
     return {BACK[k]: v for k, v in spec.items()}
 
 
-__all__ = ["NOT_EXPRESSIBLE", "build", "read_abm", "stage_specs", "words"]
+__all__ = ["NOT_EXPRESSIBLE", "build", "criteria_lines", "read_abm", "stage_specs", "words"]

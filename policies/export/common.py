@@ -167,6 +167,14 @@ def limits_section(limits: list[Limitation]) -> str:
     return head + md_table(["rule part", "status", "the target cannot", "instead"], rows)
 
 
+def criteria_section(lines: list[str]) -> str:
+    """The readable file's section on account criteria the score cannot hold (none: empty)."""
+    if not lines:
+        return ""
+    head = "## Account criteria (not expressible as points: build them beside the score)\n\n"
+    return head + "".join(f"- {md_cell(x)}\n" for x in lines) + "\n"
+
+
 def fmt(x: float) -> str:
     """A number as short text (no trailing ``.0``)."""
     return f"{x:g}"

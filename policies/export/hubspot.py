@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.export.abm import stage_specs, words
 from policies.export.common import (
     Export,
     Limitation,
@@ -35,8 +34,9 @@ from policies.export.common import (
     md_cell,
     md_table,
 )
-from policies.export.scoring import ScoreModel, count_model, score_model
-from policies.schema import MqaCount, PolicyBase, Stages
+from policies.export.prepare import prepare
+from policies.export.scoring import ScoreModel
+from policies.schema import PolicyBase
 
 REFERENCE = (
     "https://developers.hubspot.com/docs/api-reference/2026-09-beta/marketing/lead-scoring/"
@@ -104,15 +104,8 @@ def _rule(points: float) -> dict:
 
 def build(policy: PolicyBase) -> Export:
     """The HubSpot export of ``policy``: ``hubspot.json`` and ``hubspot.md``."""
-    model = score_model(policy, TARGET)
-    extra: list[Limitation] = []
-    if model is not None:
-        handoff = [f"score is at least {fmt(model.threshold)}"]
-    elif isinstance(policy, MqaCount | Stages):
-        model, extra = count_model(policy, TARGET)
-        handoff = _account_handoff(policy)
-    else:
-        raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
+    model, extra, account = prepare(policy, TARGET)
+    handoff = account or [f"score is at least {fmt(model.threshold)}"]
     limits = common_limits(policy, TARGET, RECYCLE) + model.limitations + extra
     groups, criteria = _groups(model)
     body: dict[str, Any] = {
@@ -137,18 +130,6 @@ def build(policy: PolicyBase) -> Export:
         {"hubspot.json": dumps(doc), "hubspot.md": _readable(doc, limits)},
         limits,
     )
-
-
-def _account_handoff(policy: MqaCount | Stages) -> list[str]:
-    """The account criteria in words (as the ABM export states them)."""
-    stages, handoff, _, _ = stage_specs(policy)
-    lines = [f"{s['name']}: {words(s['criteria'])}" for s in stages]
-    lines += [
-        f"{s['name']} (tier {t}): {words(g)}"
-        for s in stages
-        for t, g in s.get("by_tier", {}).items()
-    ]
-    return [*lines, f"hand off on entering {handoff}"]
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:

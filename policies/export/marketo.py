@@ -20,6 +20,7 @@ from policies.export.common import (
     Export,
     Limitation,
     common_limits,
+    criteria_section,
     dumps,
     fmt,
     limitation_dicts,
@@ -27,8 +28,9 @@ from policies.export.common import (
     md_cell,
     md_table,
 )
-from policies.export.scoring import ScoreModel, count_model, score_model
-from policies.schema import MqaCount, PolicyBase, Stages
+from policies.export.prepare import prepare
+from policies.export.scoring import ScoreModel
+from policies.schema import PolicyBase
 
 REFERENCE = [
     "https://experienceleague.adobe.com/en/docs/marketo/using/product-docs/core-marketo-concepts/"
@@ -209,12 +211,7 @@ def _score_limits(model: ScoreModel) -> list[Limitation]:
 
 def build(policy: PolicyBase) -> Export:
     """The Marketo export of ``policy``: ``marketo.json`` and ``marketo.md``."""
-    model = score_model(policy, TARGET)
-    extra: list[Limitation] = []
-    if model is None and isinstance(policy, MqaCount | Stages):
-        model, extra = count_model(policy, TARGET)
-    if model is None:
-        raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
+    model, extra, account = prepare(policy, TARGET)
     made = [_campaign(model, i) for i in range(len(model.rules))]
     campaigns = [c for c in made if isinstance(c, dict)]
     decay, decay_limits = _decay(model)
@@ -239,6 +236,7 @@ def build(policy: PolicyBase) -> Export:
         "fit_campaigns": fit,
         "decay_campaigns": decay,
         "mql_campaign": mql,
+        "account_criteria": account,
         "limitations": limitation_dicts(limits),
     }
     return Export(
@@ -279,4 +277,4 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
     table = md_table(
         ["smart campaign", "trigger", "filters", "flow", "runs"], [row(c) for c in every]
     )
-    return head + table + "\n" + limits_section(limits)
+    return head + table + "\n" + criteria_section(doc["account_criteria"]) + limits_section(limits)

@@ -25,6 +25,7 @@ from policies.export.common import (
     Export,
     Limitation,
     common_limits,
+    criteria_section,
     dumps,
     fmt,
     limitation_dicts,
@@ -32,8 +33,9 @@ from policies.export.common import (
     md_cell,
     md_table,
 )
-from policies.export.scoring import ScoreModel, count_model, score_model
-from policies.schema import MqaCount, PolicyBase, Stages
+from policies.export.prepare import prepare
+from policies.export.scoring import ScoreModel
+from policies.schema import PolicyBase
 
 REFERENCE = (
     "https://developer.mautic.org/#point-actions; https://developer.mautic.org/#point-triggers"
@@ -82,9 +84,9 @@ def _actions(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
                     f"{fmt(r.points)} rounded to {delta}",
                 )
             )
-        titles = (
-            f"; only contacts whose job title contains {', '.join(r.titles)}" if r.titles else ""
-        )
+        titles = f"; job title contains any of {', '.join(r.titles)}" if r.titles else ""
+        if r.not_titles:
+            titles += f"; job title contains none of {', '.join(r.not_titles)}"
         actions.append(
             {
                 "activity": r.activity,
@@ -106,6 +108,17 @@ def _actions(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
 
 def _model_limits(model: ScoreModel) -> list[Limitation]:
     out = []
+    if any(r.titles or r.not_titles for r in model.rules):
+        out.append(
+            Limitation(
+                "title_weights",
+                f"{TARGET} point actions score every contact alike: they cannot filter by job "
+                "title",
+                "the actions with a job-title condition (in set_in_mautic) must be campaigns "
+                "instead: a segment on the job title, a decision on the activity and the action "
+                "'adjust contact points'",
+            )
+        )
     if model.window_days is not None:
         out.append(
             Limitation(
@@ -142,12 +155,7 @@ def _model_limits(model: ScoreModel) -> list[Limitation]:
 
 def build(policy: PolicyBase) -> Export:
     """The Mautic export of ``policy``: ``mautic.json`` and ``mautic.md``."""
-    model = score_model(policy, TARGET)
-    extra: list[Limitation] = []
-    if model is None and isinstance(policy, MqaCount | Stages):
-        model, extra = count_model(policy, TARGET)
-    if model is None:
-        raise ValueError(f"{policy.name}: kind {policy.kind!r} cannot be exported to {TARGET}")
+    model, extra, account = prepare(policy, TARGET)
     actions, action_limits = _actions(model)
     threshold = math.ceil(model.threshold)
     trigger = {
@@ -194,6 +202,7 @@ def build(policy: PolicyBase) -> Export:
         "point_actions": actions,
         "point_triggers": [trigger],
         "fit_campaigns": fit,
+        "account_criteria": account,
         "limitations": limitation_dicts(limits),
     }
     return Export(
@@ -221,7 +230,7 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         + (f"\n## Fit campaigns\n\n{fit}" if fit else "")
         + f"\n## Point trigger\n\nAt {trig['points']} points: add the tag MQL.\n\n"
     )
-    return head + body + limits_section(limits)
+    return head + body + criteria_section(doc["account_criteria"]) + limits_section(limits)
 
 
 def read_mautic(doc: dict[str, Any]) -> dict[str, Any]:

@@ -250,3 +250,36 @@ def test_people_counts_are_not_expressible_in_a_score(target: str) -> None:
 def test_an_unknown_target_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="expected one of hubspot, mautic, marketo, abm"):
         export_policy(load_policy("mqa_count"), "salesforce")
+
+
+def test_account_rules_give_their_criteria_and_a_pre_filter_to_scoring_targets() -> None:
+    # mqa_count: any(4 people, 3 people + 9 activities) needs at least 4 touches, its tier-1
+    # override (2 people) 2: the pre-filter fires at 2. mqa_depth: all(2 people x 4 touches,
+    # 20 activities) needs 20.
+    assert doc(load_policy("mqa_count"), "mautic")["point_triggers"][0]["body"]["points"] == 2
+    assert doc(load_policy("mqa_depth"), "mautic")["point_triggers"][0]["body"]["points"] == 20
+    for target in ("mautic", "marketo"):
+        lines = doc(load_policy("mqa_count"), target)["account_criteria"]
+        assert any("4+ engaged people" in line for line in lines)
+        assert lines[-1] == "hand off on entering MQA"
+    assert doc(load_policy("mqa_count"), "hubspot")["handoff"][-1] == "hand off on entering MQA"
+
+
+def test_a_combinators_own_filters_and_recycling_are_named() -> None:
+    both = load_policy(
+        {
+            "name": "c",
+            "kind": "any",
+            "policies": ["mql_only", "mqa_count"],
+            "exclude": [{"no_account": True}],
+            "recycle_days": 30,
+        }
+    )
+    parts = {x.part: x.status for x in export_policy(both, "hubspot").limitations}
+    assert parts["exclude.0.no_account"] == "not expressible"
+    assert parts["recycle_days"] == "not expressible"
+
+
+def test_mautic_says_point_actions_cannot_filter_by_title() -> None:
+    e = export_policy(load_policy("weighted_titles"), "mautic")
+    assert "title_weights" in {x.part for x in e.limitations if "job title" in x.cannot}
