@@ -123,7 +123,8 @@ def _model_limits(model: ScoreModel) -> list[Limitation]:
         out.append(
             Limitation(
                 "decay",
-                f"{TARGET} points never expire ({fmt(model.window_days)}-day window)",
+                f"{TARGET} points never expire (qualsim counts them for {fmt(model.window_days)} "
+                "days, or decays them)",
                 "not exported: points count forever, so the Mautic score is at least qualsim's and "
                 "reaches the threshold at or before it; to mimic the window, run a campaign that "
                 f"resets points of contacts with no activity in {fmt(model.window_days)} days",
@@ -189,7 +190,8 @@ def build(policy: PolicyBase) -> Export:
     ]
     limits = (
         common_limits(policy, TARGET, RECYCLE, NOT_EXPRESSIBLE)
-        + model.limitations
+        # Mautic has no window at all: the "decay" limitation says so for a half-life too
+        + [x for x in model.limitations if x.part != "decay.half_life_days"]
         + extra
         + action_limits
         + _model_limits(model)

@@ -21,7 +21,9 @@ def export_cmd(
     ],
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="output folder (default: export-<target>)"),
+        typer.Option(
+            "--out", "-o", help="output folder (default: export-TARGET, e.g. export-hubspot)"
+        ),
     ] = None,
 ) -> None:
     """Export a policy to HubSpot lead scoring (API JSON), Mautic point actions and triggers
