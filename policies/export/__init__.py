@@ -32,6 +32,7 @@ from policies.export.common import (
     md_cell,
 )
 from policies.export.hubspot import read_hubspot
+from policies.export.marketo import read_marketo
 from policies.export.mautic import read_mautic
 from policies.schema import Combinator, PolicyBase
 from sim.errors import ConfigError
@@ -105,5 +106,6 @@ __all__ = [
     "export_policy",
     "read_abm",
     "read_hubspot",
+    "read_marketo",
     "read_mautic",
 ]

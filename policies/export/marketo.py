@@ -8,12 +8,14 @@ References: https://experienceleague.adobe.com/en/docs/marketo/using/product-doc
 https://experienceleague.adobe.com/en/docs/marketo/using/product-docs/core-marketo-concepts/programs/program-library/op-scoring-behavior
 (the operational behaviour-scoring program: one smart campaign per interaction, a "Behavior
 Score" field, a score-decay folder). Marketo has no API to create smart lists, so the program
-is a spec (``marketo.json``) and a readable page (``marketo.md``) to build it from.
+is a spec (``marketo.json``) and a readable page (``marketo.md``) to build it from; a person
+score without decay reads back (:func:`read_marketo`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from policies.export.common import (
     NOT_EXPRESSIBLE,
@@ -278,3 +280,34 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         ["smart campaign", "trigger", "filters", "flow", "runs"], [row(c) for c in every]
     )
     return head + table + "\n" + criteria_section(doc["account_criteria"]) + limits_section(limits)
+
+
+def read_marketo(doc: dict[str, Any]) -> dict[str, Any]:
+    """An ``mql`` policy (a dict for ``load_policy``) from a ``marketo.json`` of a person score
+    without decay: each scoring campaign's change per activity, the fit campaigns' changes by
+    field and the MQL campaign's threshold. A score-decay campaign (a reset after inactivity,
+    not a window), an account score or job-title filters on activities do not read back."""
+    if doc["decay_campaigns"] or doc["score_object"] != "contact":
+        raise ValueError("only a person score without decay reads back as an mql policy")
+    points: dict[str, float] = {}
+    for c in doc["scoring_campaigns"]:
+        if c["smart_list"]["filters"]:
+            raise ValueError("scoring campaigns with job-title filters do not read back")
+        points[c["activity"]] = points.get(c["activity"], 0.0) + int(c["flow"][0]["change"])
+    fields = {v: k for k, v in FIT_FIELDS.items()}
+    fit: dict[str, Any] = {}
+    for c in doc["fit_campaigns"]:
+        first = c["smart_list"]["filters"][0]
+        field, change = fields[first["field"]], int(c["flow"][0]["change"])
+        if field == "title":
+            fit.setdefault("titles", []).append({"match": first["values"], "points": change})
+        else:
+            fit.setdefault(field, {})[first["values"][0]] = change
+    (threshold,) = doc["mql_campaign"]["smart_list"]["filters"][0]["values"]
+    return {
+        "name": doc["policy"],
+        "kind": "mql",
+        "threshold": threshold,
+        "points": points,
+        "fit": fit,
+    }

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import policies
 import sim
 from policies import load_policy
-from policies.export import export_policy, read_abm, read_hubspot, read_mautic
+from policies.export import export_policy, read_abm, read_hubspot, read_marketo, read_mautic
 from sim.errors import ConfigError
 
 
@@ -134,10 +134,11 @@ def test_company_score_does_not_read_back_as_an_mql() -> None:
         read_hubspot(doc(load_policy("weighted_titles"), "hubspot"))
 
 
-# -- Mautic: whole points that never expire read back exactly -----------------------------------
+# -- Mautic, Marketo: whole points that never expire read back exactly ---------------------------
 
 
-def test_mautic_points_and_trigger_read_back_to_the_same_handoffs() -> None:
+@pytest.mark.parametrize(("target", "read"), [("mautic", read_mautic), ("marketo", read_marketo)])
+def test_whole_points_without_decay_read_back_to_the_same_handoffs(target, read) -> None:
     original = load_policy(
         {
             "name": "m",
@@ -147,9 +148,8 @@ def test_mautic_points_and_trigger_read_back_to_the_same_handoffs() -> None:
             "fit": {"seniority": {"c_level": 15}},
         }
     )
-    d = doc(original, "mautic")
-    assert d["point_triggers"][0]["body"]["points"] == 60  # whole points: >= 59.5 is >= 60
-    back = load_policy(read_mautic(d))
+    back = load_policy(read(doc(original, target)))
+    assert back.threshold == 60  # whole points: >= 59.5 is >= 60
     # Account 1: visits at 0..5 (60 at day 5). Account 2: a CEO (15) downloads twice (65 at 9).
     # Account 3: downloads twice (50): never.
     log = make_log(
@@ -283,3 +283,10 @@ def test_a_combinators_own_filters_and_recycling_are_named() -> None:
 def test_mautic_says_point_actions_cannot_filter_by_title() -> None:
     e = export_policy(load_policy("weighted_titles"), "mautic")
     assert "title_weights" in {x.part for x in e.limitations if "job title" in x.cannot}
+
+
+def test_marketo_decay_is_a_reset_that_does_not_read_back_as_a_window() -> None:
+    d = doc(load_policy("mql_scored"), "marketo")
+    assert d["decay_campaigns"][0]["flow"][0]["change"] == "=0"
+    with pytest.raises(ValueError, match="without decay"):
+        read_marketo(d)
