@@ -167,6 +167,13 @@ def limits_section(limits: list[Limitation]) -> str:
     return head + md_table(["rule part", "status", "the target cannot", "instead"], rows)
 
 
+# The line every readable file starts its body with.
+NAMING_NOTE = (
+    "Activity and field names are qualsim's (`demo_request`, `seniority`): map each to your "
+    "instance's own form, page, event or property when you configure it.\n\n"
+)
+
+
 def criteria_section(lines: list[str]) -> str:
     """The readable file's section on account criteria the score cannot hold (none: empty)."""
     if not lines:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from policies.export.common import (
+    NAMING_NOTE,
     Export,
     Limitation,
     common_limits,
@@ -141,7 +142,7 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         rows.append([group["groupName"], _criterion(c), fmt(points)])
     head = (
         f"# HubSpot lead score for {md_cell(doc['policy'])}\n\n"
-        f"A {doc['score_object']} score (Lead Scoring API: {doc['reference']}).\n\n"
+        f"A {doc['score_object']} score (Lead Scoring API: {doc['reference']}).\n\n" + NAMING_NOTE
     )
     hand = "\n## Handoff\n\n" + "".join(f"- {md_cell(h)}\n" for h in doc["handoff"]) + "\n"
     return head + md_table(["group", "criterion", "points"], rows) + hand + limits_section(limits)

@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from policies.export.common import (
+    NAMING_NOTE,
     NOT_EXPRESSIBLE,
     Export,
     Limitation,
@@ -275,6 +276,7 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         f"Score field: {md_cell(doc['score_field'])} ({doc['score_object']}). References: "
         + ", ".join(doc["reference"])
         + "\n\n"
+        + NAMING_NOTE
     )
     table = md_table(
         ["smart campaign", "trigger", "filters", "flow", "runs"], [row(c) for c in every]

@@ -21,6 +21,7 @@ from typing import Any
 
 from policies.export.common import (
     APPROXIMATED,
+    NAMING_NOTE,
     NOT_EXPRESSIBLE,
     Export,
     Limitation,
@@ -221,7 +222,10 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         for a in doc["point_actions"]
     ]
     trig = doc["point_triggers"][0]["body"]
-    head = f"# Mautic points for {md_cell(doc['policy'])}\n\nReference: {doc['reference']}\n\n"
+    head = (
+        f"# Mautic points for {md_cell(doc['policy'])}\n\nReference: {doc['reference']}\n\n"
+        + NAMING_NOTE
+    )
     fit = "".join(
         f"- contact {md_cell(f['field'])} is one of {md_cell(', '.join(f['values']))}: "
         f"{md_cell(fmt(f['adjust_points_once']))} points once\n"
