@@ -50,7 +50,7 @@ NAMES = {
     "icp_fit_min": "icp_fit_at_least",
 }
 BACK = {v: k for k, v in NAMES.items()}
-TARGET = "ABM platforms"
+TARGET = "An ABM platform"
 
 
 def condition_spec(c: Condition, window: float, activities: Sequence[str], anon: bool) -> dict:
@@ -139,7 +139,7 @@ def _score_stage(policy: PolicyBase) -> tuple[list[dict], str, dict, list[Limita
     }
     limit = Limitation(
         f"kind: {policy.kind}",
-        f"{TARGET} do not compute {who} from points per touch",
+        f"{TARGET} does not compute {who} from points per touch",
         "exported as a stage 'score at least the threshold' on a score field kept by your "
         "marketing-automation tool (export the rule there too: hubspot, mautic or marketo)",
     )
@@ -182,7 +182,7 @@ def build(policy: PolicyBase) -> Export:
     limits.append(
         Limitation(
             "evaluation times",
-            f"{TARGET} recompute stages on their own schedule (often daily), not at each event",
+            f"{TARGET} recomputes stages on its own schedule (often daily), not at each event",
             "a stage is entered at the platform's next recomputation after the criteria hold",
         )
     )
@@ -202,13 +202,25 @@ def build(policy: PolicyBase) -> Export:
     )
 
 
+def score_words(c: dict) -> str:
+    """A score stage's criteria in words: the threshold, the points and how long they count."""
+    pts = [
+        f"{r['activity']} {r['points']:+g}"
+        + (f" (title: {', '.join(r['titles'])})" if r["titles"] else "")
+        for r in c["points"]
+    ]
+    fit = [f"{f['field']} {', '.join(f['values'])} {f['points']:+g}" for f in c["fit"]]
+    days = c["points_count_for_days"]
+    text = f"{c['score_object']} score at least {fmt(c['score_at_least'])}; points: "
+    text += "; ".join(pts) + (f"; fit: {'; '.join(fit)}" if fit else "")
+    return text + (f"; points count for {fmt(days)} days" if days is not None else "")
+
+
 def _readable(doc: dict, limits: list[Limitation]) -> str:
     rows: list[list[object]] = []
     for s in doc["stages"]:
         c = s["criteria"]
-        text = (
-            words(c) if "score_at_least" not in c else f"score at least {fmt(c['score_at_least'])}"
-        )
+        text = words(c) if "score_at_least" not in c else score_words(c)
         rows.append([s["name"], text])
         for tier, t in s.get("by_tier", {}).items():
             rows.append([f"{s['name']} (tier {tier})", words(t)])
