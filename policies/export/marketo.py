@@ -54,8 +54,6 @@ TRIGGERS = {
     "event": ("Program Status is Changed", "event programs, new status Attended"),
     "demo_request": ("Fills Out Form", "the demo request form"),
     "ad_click": ("Visits Web Page", "the ads' landing pages"),
-    "call": ("Interesting Moment", "sales call logged"),
-    "meeting": ("Interesting Moment", "meeting logged"),
 }
 FIT_FIELDS = {"seniority": "Seniority", "department": "Department", "title": "Job Title"}
 RECYCLE = (

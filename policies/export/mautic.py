@@ -54,6 +54,8 @@ ACTION_TYPES = {
     "demo_request": ("form.submit", "the demo request form"),
     "ad_click": ("url.hit", "the ads' landing page URLs"),
 }
+# activities Mautic scores only through a visit to a URL they lead to
+INDIRECT = ("email_click", "ad_click")
 RECYCLE = (
     "a point trigger fires once per contact; re-qualify with a campaign that "
     "removes the MQL tag after the recycle period"
@@ -76,6 +78,14 @@ def _actions(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
             )
             continue
         kind, what = ACTION_TYPES[r.activity]
+        if r.activity in INDIRECT:
+            limits.append(
+                Limitation(
+                    f"points.{r.activity}",
+                    f"{TARGET} has no point action for {r.activity} itself",
+                    f"counted as {kind} on {what}: visits to those URLs by any route score too",
+                )
+            )
         delta = round(r.points)
         if delta != r.points:
             limits.append(

@@ -177,7 +177,24 @@ def test_mautic_names_what_it_cannot_score() -> None:
     assert parts["points.intent_signal"] == "not expressible"  # no Mautic action for it
     assert parts["points.web_visit"] == "approximated"  # 2.5 rounded
     assert parts["decay"] == "not expressible"  # Mautic points never expire
-    assert [a["activity"] for a in doc(policy, "mautic")["point_actions"]] == ["web_visit"]
+    assert parts["points.email_click"] == "approximated"  # a visit to the tracked link's URL
+    actions = [a["activity"] for a in doc(policy, "mautic")["point_actions"]]
+    assert actions == ["web_visit", "email_click"]
+
+
+def test_marketo_names_the_sales_touches_it_has_no_trigger_for() -> None:
+    policy = load_policy(
+        {
+            "name": "s",
+            "kind": "mql",
+            "threshold": 10,
+            "include_sales_touches": True,
+            "points": {"meeting": 5, "demo_request": 10},
+        }
+    )
+    parts = {x.part: x.status for x in export_policy(policy, "marketo").limitations}
+    assert parts["points.meeting"] == "not expressible"
+    assert parts["include_sales_touches"] == "approximated"
 
 
 # -- ABM: account criteria read back exactly ----------------------------------------------------
