@@ -168,7 +168,7 @@ def test_mautic_names_what_it_cannot_score() -> None:
             "name": "m",
             "kind": "mql",
             "threshold": 10,
-            "points": {"intent_signal": 5, "web_visit": 2.5},
+            "points": {"intent_signal": 5, "web_visit": 2.5, "email_click": 3},
             "decay": {"window_days": 30},
         }
     )
