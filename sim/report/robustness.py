@@ -48,7 +48,11 @@ def _plot(r: Robustness) -> str:
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(len(policies), 6),
                bbox_to_anchor=(0.5, -0.08))  # fmt: skip
-    return png(fig)
+    return png(
+        fig,
+        f"One panel per metric ({', '.join(metrics)}): bars per data-quality knob and policy, "
+        "the paired change from clean to messy data with its 95% interval",
+    )
 
 
 def robustness_section(r: Robustness) -> str:
@@ -58,7 +62,14 @@ def robustness_section(r: Robustness) -> str:
             "<h2>Robustness to messy CRM data</h2><p>No knob tried: every data_quality knob "
             "of the scenario is 0.</p>"
         )
-    return "<h2>Robustness to messy CRM data</h2>" + NOTE + _plot(r) + html_table(r.text())
+    return (
+        "<h2>Robustness to messy CRM data</h2>"
+        + NOTE
+        + _plot(r)
+        + html_table(
+            r.text(), "Each policy's change, clean to messy, as each knob goes to its value"
+        )
+    )
 
 
 def build_robustness_report(r: Robustness, scenario: str) -> str:

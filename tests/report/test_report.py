@@ -26,6 +26,13 @@ SMALL = {"accounts": {"count": 150}}
 POLICIES = ["mql_only", "mqa_count", "weighted_titles"]
 
 
+def section_of(page: str, heading: str) -> str:
+    """The HTML of the section under the ``<h2>`` ``heading``, up to the next ``<h2``."""
+    m = re.search(rf"<h2[^>]*>{re.escape(heading)}</h2>", page)
+    assert m is not None, heading
+    return page[m.end() :].split("<h2", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def cmp() -> sim.Comparison:
     return sim.compare("enterprise", POLICIES, replications=2, seed=3, overrides=SMALL)
@@ -85,14 +92,13 @@ def test_tables_show_the_comparison_numbers(cmp) -> None:
 
 def test_weekly_section_plots_the_weeks_against_capacity(cmp) -> None:
     page = build_report(cmp)
-    section = page.split("Weekly handoffs against SDR capacity", 1)[1].split("<h2>", 1)[0]
+    section = section_of(page, "Weekly handoffs against SDR capacity")
     assert section.count("data:image/png;base64,") == 1
     for label in ("p90 week (per week)", "Busiest week", "Weeks over capacity"):
         assert label in section
     # a comparison folder written before the weekly table: the section says so, no plot
     old = dataclasses.replace(cmp, weekly=tables.WEEKLY.empty())
-    section = build_report(old).split("Weekly handoffs against SDR capacity", 1)[1]
-    section = section.split("<h2>", 1)[0]
+    section = section_of(build_report(old), "Weekly handoffs against SDR capacity")
     assert "No weekly table" in section and "data:image" not in section
 
 
