@@ -39,9 +39,9 @@ def esc(x: object) -> str:
 
 
 def html_table(df: pd.DataFrame, caption: str) -> str:
-    """A table, escaped, under its ``caption`` (plain text), with headers scoped for screen
-    readers; numbers left in ``df`` shown by their size (:mod:`sim.report.numbers`; format them
-    by unit first), a missing value as a dash explained in the caption."""
+    """A table, escaped, under its ``caption`` (plain text); numbers left in ``df`` shown by
+    their size (:mod:`sim.report.numbers`: format them by unit first), a missing value as a
+    dash explained in the caption."""
     if not caption.strip():
         raise ValueError("every table of a report has a caption")
     df = format_columns(df, {})
@@ -49,12 +49,8 @@ def html_table(df: pd.DataFrame, caption: str) -> str:
         df = df.rename_axis(index=None, columns=df.index.name)  # one header row, not two
     missing = bool(df.isna().to_numpy().any()) or bool((df == DASH).to_numpy().any())
     text = df.to_html(escape=True, border=0, na_rep=DASH)
-    head, _, body = text.partition("<tbody>")
-    head = re.sub(r"<th(?=[ >])", '<th scope="col"', head)
-    body = re.sub(r"<th(?=[ >])", '<th scope="row"', body)
     note = f' <span class="note">{esc(NA_NOTE)}</span>' if missing else ""
-    head = head.replace(">", f"><caption>{esc(caption)}{note}</caption>", 1)
-    return head + "<tbody>" + body
+    return text.replace(">", f"><caption>{esc(caption)}{note}</caption>", 1)
 
 
 def _slug(text: str, taken: set[str]) -> str:
@@ -68,16 +64,16 @@ def _slug(text: str, taken: set[str]) -> str:
 
 
 def with_contents(parts: list[str]) -> list[str]:
-    """``parts`` with an id on every ``<h2>``/``<h3>`` and, where :data:`CONTENTS` stands (else
-    after the first part, the page's ``<h1>``), a table of contents linking to them; pages of
-    fewer than three sections keep no table of contents."""
+    """``parts`` with an anchor before every ``<h2>``/``<h3>`` (the headings stay bare) and,
+    where :data:`CONTENTS` stands (else after the first part, the page's ``<h1>``), a table of
+    contents linking to them; pages of fewer than three sections keep no table of contents."""
     taken = {"contents"}
     items: list[tuple[int, str, str]] = []
 
     def anchor(m: re.Match) -> str:
         slug = _slug(m.group(2), taken)
         items.append((int(m.group(1)), slug, m.group(2)))
-        return f'<h{m.group(1)} id="{slug}">{m.group(2)}</h{m.group(1)}>'
+        return f'<span id="{slug}"></span>{m.group(0)}'
 
     parts = [HEADING.sub(anchor, p) for p in parts]
     at = parts.index(CONTENTS) if CONTENTS in parts else 1
@@ -95,7 +91,7 @@ def with_contents(parts: list[str]) -> list[str]:
         f"<li>{link}" + (f"<ol><li>{'</li><li>'.join(sub)}</li></ol>" if sub else "") + "</li>"
         for link, sub in groups
     )
-    nav = f'<nav aria-labelledby="contents"><h2 id="contents">Contents</h2><ol>{nav}</ol></nav>'
+    nav = f'<nav aria-label="Contents"><h2>Contents</h2><ol>{nav}</ol></nav>'
     return [*parts[:at], nav, *parts[at:]]
 
 

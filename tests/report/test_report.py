@@ -4,6 +4,7 @@ real headless browser (Debian's chromium) without console errors."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from sim.report.plots import colours, figure, weekly_lines
 
 SMALL = {"accounts": {"count": 150}}
 POLICIES = ["mql_only", "mqa_count", "weighted_titles"]
+JOURNEY = ["unaware", "aware", "engaged", "qualified", "sales_ready"]
 
 
 def section_of(page: str, heading: str) -> str:
@@ -226,3 +228,20 @@ def test_renders_in_headless_chromium(cmp, sweep_dir, tmp_path: Path) -> None:
     ink = (rgb.mean(axis=2) < 0.9).mean()  # share of pixels that are not (near) white
     assert ink > 0.02, f"the screenshot is nearly blank ({ink:.1%} ink)"
     assert np.unique(rgb.reshape(-1, 3), axis=0).shape[0] > 50  # plots, not one flat colour
+
+
+def test_full_page_plots_tables_and_headings_read_well(cmp, sweep_dir, outline) -> None:
+    """A simulated comparison with a sweep: every plot has its own alt text saying what it
+    shows, every table a caption, the headings go down one level at a time, and the stages
+    of the campaign table follow the journey."""
+    page = build_report(cmp, sweep_dir, {"max_handoffs_per_week": 5.0})
+    parsed = outline(page)
+    assert 'alt="plot"' not in page
+    assert len(parsed.alts) >= 6
+    assert all(a and len(a.split()) >= 5 for a in parsed.alts), parsed.alts
+    assert len(set(parsed.alts)) == len(parsed.alts)
+    assert all(t["caption"] for t in parsed.tables)
+    levels = [level for level, _ in parsed.headings]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels))
+    stages = [r for r in parsed.table("by campaign exposure")["rows"] if r in JOURNEY]
+    assert stages == JOURNEY * (len(stages) // len(JOURNEY)) and stages
