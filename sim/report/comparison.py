@@ -47,10 +47,20 @@ from sim.sales.weekly import WEEKLY_METRICS
 WEEKLY = ["handoffs_per_week", *WEEKLY_METRICS]
 
 
-def _verdict(cmp: Comparison) -> str:
-    """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`)."""
-    text = verdict(cmp).text().removeprefix("Verdict: ")
-    return f'<h2>Verdict</h2>\n<p class="verdict">{esc(text)}</p>'
+def _verdict(cmp: Comparison, limits: dict) -> str:
+    """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`), under
+    the same limits as the sweep's recommendation (``objective``, ``max_handoffs_per_week``:
+    the capacity, ``min_precision``), the chosen policy in bold."""
+    v = verdict(
+        cmp,
+        limits.get("objective", "total_wins"),
+        limits.get("max_handoffs_per_week"),
+        limits.get("min_precision"),
+    )
+    text = esc(v.text().removeprefix("Verdict: "))
+    if v.chosen is not None and text.startswith(esc(v.chosen)):
+        text = f"<strong>{esc(v.chosen)}</strong>{text[len(esc(v.chosen)) :]}"
+    return f'<h2>Verdict</h2>\n<p class="verdict">{text}</p>'
 
 
 def _cells_note(cmp: Comparison) -> str:
@@ -290,7 +300,7 @@ def build_report(
         f"worlds; {cmp.scenario.accounts.count:,} accounts over {cmp.scenario.horizon_days:g} "
         f"days; SDR capacity {cmp.scenario.sales.capacity_per_week:.1f} handoffs/week. "
         f"Colours: {legend}</p>",
-        _verdict(cmp),
+        _verdict(cmp, limits or {}),
         CONTENTS,
         _summary_tables(cmp),
         _timing(cmp, palette),

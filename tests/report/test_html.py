@@ -223,3 +223,21 @@ def test_every_table_has_a_caption_and_every_plot_an_alt_text(outline, small_pag
     with pytest.raises(ValueError, match="alt text"):
         png(fig, "")
     assert 'alt="a &quot;quoted&quot; plot"' in png(fig, 'a "quoted" plot')
+
+
+def test_the_verdict_leads_and_follows_the_reports_limits(outline):
+    """B wins more (17 against 11 deals) with a p90 week of 15: inside the smb capacity of 36,
+    over a limit of 10 handoffs a week, which leaves A."""
+    c = comparison(
+        {
+            **policy("A"),
+            **policy("B", total_wins=[15.0, 17.0, 19.0], weekly_load_p90=[15.0] * 3),
+        }
+    )
+    html = build_report(c)
+    headings = [text for _, text in outline(html).headings]
+    assert headings[:3] == ["qualsim report: smb", "Verdict", "Contents"]
+    assert '<p class="verdict"><strong>B</strong> has the highest mean total wins' in html
+    html = build_report(c, limits={"max_handoffs_per_week": 10.0})
+    assert '<p class="verdict"><strong>A</strong> has the highest mean total wins' in html
+    assert "ruled out: B (p90 week 15.0 over the capacity of 10.0)" in html
