@@ -49,12 +49,14 @@ WEEKLY = ["handoffs_per_week", *WEEKLY_METRICS]
 
 def _verdict(cmp: Comparison, limits: dict) -> str:
     """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`), under
-    the same limits as the sweep's recommendation (``objective``, ``max_handoffs_per_week``:
-    the capacity, ``min_precision``), the chosen policy in bold."""
+    the limits of the sweep's recommendation (``objective``, ``min_precision`` and
+    ``max_handoffs_per_week`` as the capacity when it bounds the p90 week, as the verdict's
+    does), the chosen policy in bold."""
+    p90 = limits.get("capacity_quantile", 0.9) == 0.9
     v = verdict(
         cmp,
         limits.get("objective", "total_wins"),
-        limits.get("max_handoffs_per_week"),
+        limits.get("max_handoffs_per_week") if p90 else None,
         limits.get("min_precision"),
     )
     text = esc(v.text().removeprefix("Verdict: "))

@@ -241,3 +241,15 @@ def test_the_verdict_leads_and_follows_the_reports_limits(outline):
     html = build_report(c, limits={"max_handoffs_per_week": 10.0})
     assert '<p class="verdict"><strong>A</strong> has the highest mean total wins' in html
     assert "ruled out: B (p90 week 15.0 over the capacity of 10.0)" in html
+    # a limit on another week than the p90 one is the sweep's alone
+    html = build_report(c, limits={"max_handoffs_per_week": 10.0, "capacity_quantile": None})
+    assert '<p class="verdict"><strong>B</strong> has the highest mean total wins' in html
+
+
+def test_one_replication_claims_no_interval():
+    one = {(p, m): v[:1] for (p, m), v in {**policy("A"), **policy("B")}.items()}
+    c = comparison({**one, ("B", "precision"): [0.6]})
+    html = build_report(c)
+    assert "no confidence interval can be computed" in html and "Student t" not in html
+    assert cells(html, "Precision (share) ↑") == ["0.400", "0.600"]
+    assert cells(html, "Lead time (days) ↑") == ["10.0", "10.0"]
