@@ -15,12 +15,14 @@ from hypothesis import given
 
 import sim
 from sim.experiment.compare import Comparison
+from sim.experiment.robustness import Robustness
 from sim.report.comparison import build_report
 from sim.report.html import html_table, page
 from sim.report.numbers import DASH, fmt_interval, fmt_value, format_columns
 from sim.report.plots import figure, png
 from sim.report.progression import STAGE_ORDER, in_stage_order
 from sim.report.replay import _details
+from sim.report.robustness import robustness_section
 
 SCENARIO = sim.load_scenario("smb", overrides={"accounts": {"count": 150}})
 JOURNEY = ["unaware", "aware", "engaged", "qualified", "sales_ready"]  # also in conftest
@@ -253,3 +255,26 @@ def test_one_replication_claims_no_interval():
     assert "no confidence interval can be computed" in html and "Student t" not in html
     assert cells(html, "Precision (share) ↑") == ["0.400", "0.600"]
     assert cells(html, "Lead time (days) ↑") == ["10.0", "10.0"]
+
+
+def test_robustness_cells_are_in_each_metrics_unit(outline):
+    """Clean 3,642,000 → messy 3,000,000: a change of -642,000 with a CI of -700,000 to
+    -584,000 (half-width 58,000); precision 0.5 → 0.45, change -0.05 ±0.01."""
+    rows = [
+        ("total_revenue", 3642000.0, 3000000.0, -642000.0, -700000.0, -584000.0),
+        ("precision", 0.5, 0.45, -0.05, -0.06, -0.04),
+    ]
+    table = pd.DataFrame(
+        [
+            {"policy": "A", "knob": "duplicate_contacts", "value": 0.1, "metric": m, "clean": c,
+             "messy": x, "change": d, "ci_low": lo, "ci_high": hi, "n": 3}
+            for m, c, x, d, lo, hi in rows
+        ]
+    )  # fmt: skip
+    html = robustness_section(Robustness(table, comparison(policy("A"))))
+    assert cells(html, "A / duplicate_contacts") == [
+        "3,642,000 → 3,000,000 (-642,000 ±58,000)",
+        "0.500 → 0.450 (-0.050 ±0.010)",
+    ]
+    assert outline(html).tables[0]["caption"].startswith("Each policy's change")
+    assert "Total revenue (currency) ↑" in html and "Precision (share) ↑" in html
