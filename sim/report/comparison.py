@@ -293,8 +293,9 @@ def build_report(
     """The report page (HTML text) of a comparison, plus a sweep's frontier and the robustness
     to messy data (:func:`sim.experiment.robustness.robustness`) when given."""
     palette = colours(cmp.policies)
-    legend = " ".join(
-        f'<span style="color:{c}">&#9632;</span> {esc(p)}' for p, c in palette.items()
+    legend = " ".join(  # the squares are decoration: a screen reader reads the names
+        f'<span aria-hidden="true" style="color:{c}">&#9632;</span> {esc(p)}'
+        for p, c in palette.items()
     )
     body = [
         f"<h1>qualsim report: {esc(cmp.scenario.name)}</h1>",

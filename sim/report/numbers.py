@@ -1,6 +1,6 @@
 """Numbers for reading on the report pages: thousands separators and the decimals a unit calls
 for (money none, shares three, days one, counts whole where they are whole), and a dash,
-explained under the table, for a missing value.
+explained in the table's caption, for a missing value.
 
 >>> fmt_value(3642000.0, "currency"), fmt_value(0.4712, "share"), fmt_value(12.25, "days")
 ('3,642,000', '0.471', '12.2')
@@ -9,8 +9,6 @@ explained under the table, for a missing value.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
@@ -58,7 +56,7 @@ def _text(x: float, places: int) -> str:
 def fmt_value(x: object, unit: str = "", whole: bool | None = None) -> str:
     """One value of ``unit`` as text (:func:`decimals`; ``whole``: the value is a count, not
     a mean, by default when it is a whole number); a missing one as :data:`DASH`."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None or (pd.api.types.is_scalar(x) and pd.isna(x)):  # NaN, None, pd.NA, NaT
         return DASH
     if not isinstance(x, int | float):
         return str(x)
@@ -93,7 +91,7 @@ def format_columns(df: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
     for col in out.columns:
         if pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
             unit = units.get(str(col), "")
-            v = out[col].to_numpy(float)
+            v = out[col].to_numpy(dtype=float, na_value=np.nan)
             known = v[~np.isnan(v)]
             whole = bool(known.size) and bool((known == np.round(known)).all())
             out[col] = [fmt_value(x, unit, whole) for x in out[col].tolist()]

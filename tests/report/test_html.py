@@ -125,6 +125,8 @@ def test_format_columns_by_unit_and_counts_whole():
         "handoffs": ["3", "10"],
         "days": ["1.2", DASH],
     }
+    nullable = pd.DataFrame({"n": pd.array([3, None], dtype="Int64")})
+    assert format_columns(nullable, {"n": "accounts"})["n"].tolist() == ["3", DASH]
 
 
 def test_replay_outcomes_are_formatted_by_unit():
