@@ -18,6 +18,7 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.2rem;
 table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
 th, td { border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
+.wide { overflow-x: auto; }
 thead th { background: #f4f4f4; }
 img { max-width: 100%; height: auto; display: block; margin: .8rem 0; }
 .note { color: #555; font-size: .9rem; }
@@ -50,7 +51,8 @@ def html_table(df: pd.DataFrame, caption: str) -> str:
     missing = bool(df.isna().to_numpy().any()) or bool((df == DASH).to_numpy().any())
     text = df.to_html(escape=True, border=0, na_rep=DASH)
     note = f' <span class="note">{esc(NA_NOTE)}</span>' if missing else ""
-    return text.replace(">", f"><caption>{esc(caption)}{note}</caption>", 1)
+    text = text.replace(">", f"><caption>{esc(caption)}{note}</caption>", 1)
+    return f'<div class="wide">{text}</div>'  # a table wider than the page scrolls
 
 
 def _slug(text: str, taken: set[str]) -> str:
