@@ -24,7 +24,10 @@ def calibration_section(table: pd.DataFrame, with_export: bool = False) -> str:
         "<h2>Is this world believable? Calibration against published figures</h2>"
         f"<p>{n_in} of {len(judged)} figures are inside their published bands.</p>"
         + NOTE
-        + html_table(printable(table, with_export))
+        + html_table(
+            printable(table, with_export),
+            "Each published figure: its band, the simulated value and whether it is in band",
+        )
     )
 
 

@@ -24,44 +24,76 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
 from sim import __version__
 from sim.experiment import recommend as rec
 from sim.experiment.compare import Comparison
 from sim.experiment.robustness import Robustness
-from sim.experiment.stats import interval_text as _cell
 from sim.experiment.sweep import results
 from sim.experiment.verdict import verdict
 from sim.files import write_text
 from sim.report.calibration import calibration_section
-from sim.report.html import esc, html_table, page
+from sim.report.html import CONTENTS, esc, html_table, page
+from sim.report.numbers import MARK_NOTE, fmt_interval, format_columns, metric_table
+from sim.report.numbers import label as metric_label
 from sim.report.plots import boxes, colours, figure, png, weekly_lines
+from sim.report.progression import progression_section
 from sim.report.robustness import robustness_section
 from sim.report.rollout import rollout_section
 from sim.sales.metrics import HEADLINE, METRICS
 from sim.sales.weekly import WEEKLY_METRICS
-from sim.world.progression import ACCOUNT_STAGES
+
+WEEKLY = ["handoffs_per_week", *WEEKLY_METRICS]
 
 
-def _verdict(cmp: Comparison) -> str:
-    """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`)."""
-    text = verdict(cmp).text().removeprefix("Verdict: ")
-    return f'<h2>Verdict</h2>\n<p class="verdict">{esc(text)}</p>'
+def _verdict(cmp: Comparison, limits: dict) -> str:
+    """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`), under
+    the limits of the sweep's recommendation (``objective``, ``min_precision`` and
+    ``max_handoffs_per_week`` as the capacity when it bounds the p90 week, as the verdict's
+    does), the chosen policy in bold."""
+    p90 = limits.get("capacity_quantile", 0.9) == 0.9
+    v = verdict(
+        cmp,
+        limits.get("objective", "total_wins"),
+        limits.get("max_handoffs_per_week") if p90 else None,
+        limits.get("min_precision"),
+    )
+    text = esc(v.text().removeprefix("Verdict: "))
+    if v.chosen is not None and text.startswith(esc(v.chosen)):
+        text = f"<strong>{esc(v.chosen)}</strong>{text[len(esc(v.chosen)) :]}"
+    return f'<h2>Verdict</h2>\n<p class="verdict">{text}</p>'
+
+
+def _cells_note(cmp: Comparison) -> str:
+    if len(cmp.seeds) < 2:
+        return (
+            '<p class="note">Each cell: the value on the one replication; no confidence '
+            "interval can be computed (run 2 or more replications).</p>"
+        )
+    return (
+        f'<p class="note">Each cell: mean ±half-width of its {cmp.level:.0%} confidence '
+        f"interval over {len(cmp.seeds)} replications (Student t). {MARK_NOTE}</p>"
+    )
 
 
 def _summary_tables(cmp: Comparison) -> str:
     parts = [
         "<h2>Policies on the same simulated worlds</h2>",
-        f'<p class="note">Each cell: mean ±half-width of its {cmp.level:.0%} confidence '
-        f"interval over {len(cmp.seeds)} replications (Student t).</p>",
-        html_table(cmp.table(list(METRICS))),
+        _cells_note(cmp),
+        html_table(
+            metric_table(cmp.summary(list(METRICS)), list(METRICS), cmp.policies),
+            "Every metric per policy, mean over the replications",
+        ),
     ]
     if len(cmp.policies) > 1:
         base = cmp.baseline or cmp.policies[0]
         parts += [
             f"<h3>Difference from {esc(base)}, paired on the same worlds</h3>",
-            html_table(cmp.table(HEADLINE, paired=True)),
+            html_table(
+                metric_table(cmp.paired(metrics=HEADLINE), HEADLINE, cmp.policies),
+                f"Headline metrics: each policy minus {base}, world by world",
+            ),
         ]
     return "\n".join(parts)
 
@@ -85,7 +117,12 @@ def _timing(cmp: Comparison, palette: dict[str, str]) -> str:
     return (
         "<h2>Handoff timing</h2>"
         '<p class="note">True handoffs only (account in an active journey at the handoff); '
-        "boxes: quartiles, whiskers: 1.5 IQR, all replications pooled.</p>" + png(fig)
+        "boxes: quartiles, whiskers: 1.5 IQR, all replications pooled.</p>"
+        + png(
+            fig,
+            "Box plots per policy of true handoffs: left, days from the account's sales-ready "
+            "moment (negative: earlier); right, days left before the buying decision",
+        )
     )
 
 
@@ -113,7 +150,11 @@ def _volume(cmp: Comparison, palette: dict[str, str]) -> str:
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Precision against weekly handoff volume (95% CI)")
     ax.legend(loc="best", fontsize=8)
-    return "<h2>Precision against volume</h2>" + png(fig)
+    return "<h2>Precision against volume</h2>" + png(
+        fig,
+        "Each policy's precision against its handoffs per week, with 95% intervals, beside "
+        f"the SDR capacity line at {cap:.0f} a week",
+    )
 
 
 def _weekly(cmp: Comparison, palette: dict[str, str]) -> str:
@@ -130,75 +171,16 @@ def _weekly(cmp: Comparison, palette: dict[str, str]) -> str:
         "the handoffs that join the SDR queue (not duplicates or recycling) in each week from "
         "go-live. The table reads whole weeks only: the median, the 90th-percentile and the "
         "busiest week, and the share of weeks over capacity.</p>"
-        + png(fig)
-        + html_table(cmp.table(["handoffs_per_week", *WEEKLY_METRICS]))
+        + png(
+            fig,
+            "Weekly queue-joining handoffs per policy: the mean over replications as a step "
+            f"line, the lowest to highest replication as a band, and the SDR capacity at {cap:.0f}",
+        )
+        + html_table(
+            metric_table(cmp.summary(WEEKLY), WEEKLY, cmp.policies),
+            "Weekly load per policy: the average, median, 90th-percentile and busiest week",
+        )
     )
-
-
-def _progression(cmp: Comparison, palette: dict[str, str]) -> str:
-    parts = ["<h2>Account progression</h2>"]
-    if not cmp.stages.empty:
-        mean = cmp.stages.groupby("time")[ACCOUNT_STAGES].mean()
-        shown = [s for s in ACCOUNT_STAGES if s != "out_of_market"]
-        fig, ax = figure(9, 4.2)
-        ax.stackplot(mean.index, *[mean[s] for s in shown], labels=shown, alpha=0.85)
-        ax.set_xlabel("day of the scenario")
-        ax.set_ylabel("accounts (mean over replications)")
-        ax.set_title("Account stage distribution over time (in-market accounts, truth)")
-        ax.legend(loc="upper left", fontsize=8, ncol=4)
-        parts.append(png(fig))
-    if not cmp.progression.empty:
-        t = cmp.progression_table()
-        parts += ["<h3>Progression rate and velocity per latent stage</h3>", html_table(t)]
-    f = cmp.funnel_summary()
-    if not f.empty:
-        counts = f[f["value"] == "count"].assign(
-            text=lambda d: [_cell(r.mean, r.ci_low, r.ci_high) for r in d.itertuples()]
-        )
-        conv = f[f["value"] == "conversion"].set_index(["policy", "funnel", "step"])["mean"]
-        counts = counts.assign(
-            conversion=[
-                "-"
-                if np.isnan(conv.get((r.policy, r.funnel, r.step), np.nan))
-                else f"{conv[(r.policy, r.funnel, r.step)]:.1%}"
-                for r in counts.itertuples()
-            ]
-        )
-        t = counts.set_index(["policy", "funnel", "step"])[["text", "conversion"]]
-        t.columns = ["count (mean ±CI)", "conversion from the step before"]
-        parts += [
-            "<h3>The double funnel: lead steps beside account steps</h3>",
-            '<p class="note">Lead funnel: people with a form fill (inquiries) → handed off as '
-            "MQL → accepted → opportunity → won; account-level policies hand off no person. "
-            "Account funnel: accounts with an inquiry → handed off → accepted → opportunity → "
-            "won.</p>",
-            html_table(t),
-        ]
-    cov = cmp.summary(["buying_group_coverage"])
-    if cov["n"].sum():
-        fig, ax = figure(7, 3.2)
-        for i, r in enumerate(cov.itertuples()):
-            err = None if r.n < 2 else [[r.mean - r.ci_low], [r.ci_high - r.mean]]
-            ax.barh(i, r.mean, color=palette[r.policy], xerr=err, capsize=3)
-        ax.set_yticks(range(len(cov)), cov["policy"])
-        ax.set_xlabel("share of the buying committee seen by the handoff (true handoffs)")
-        ax.set_xlim(0, 1)
-        ax.set_title("Buying-group coverage at handoff (95% CI)")
-        parts.append(png(fig))
-    camp = cmp.campaign_summary()
-    if not camp.empty:
-        camp = camp.assign(text=[_cell(r.mean, r.ci_low, r.ci_high) for r in camp.itertuples()])
-        t = camp.pivot_table(
-            index=["campaign", "stage"], columns="group", values="text", aggfunc="first"
-        )
-        parts += [
-            "<h3>Campaign influence: progression rate of exposed and unexposed accounts</h3>",
-            '<p class="note">Exposed: at least one touch tagged with the campaign. Exposure is '
-            "not random (campaigns target tiers and target accounts), so read differences as "
-            "associations.</p>",
-            html_table(t),
-        ]
-    return "\n".join(parts)
 
 
 def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
@@ -246,8 +228,8 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
     text = (
         "no variant meets the limits"
         if r.get("variant") is None
-        else f"{esc(r['policy'])} {esc(r['variant'])}: {r['objective']} "
-        f"{_cell(r['mean'], r['ci_low'], r['ci_high'])}, best in {r['best_in_samples']} of "
+        else f"{esc(r['policy'])} {esc(r['variant'])}: {_objective(r)}, "
+        f"best in {r['best_in_samples']} of "
         f"{r['samples']} scenario samples"
     )
     return (
@@ -255,8 +237,31 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
         f"<p>Recommendation ({METRICS[week].label.lower()} at most "
         f"{limits.get('max_handoffs_per_week', cap):.1f}{note}"
         f"{', precision ≥ ' + str(limits['min_precision']) if limits.get('min_precision') else ''}"
-        f"): <b>{text}</b></p>" + png(fig) + html_table(front[cols].set_index("policy"))
+        f"): <b>{text}</b></p>"
+        + png(
+            fig,
+            f"Scatter of every swept variant: precision against the {METRICS[week].label} "
+            "load, the Pareto frontier outlined, the recommendation starred, and the SDR "
+            f"capacity at {cap:.0f} a week",
+        )
+        + html_table(
+            _front_table(front[cols]), "The Pareto frontier: variants no other one beats on all"
+        )
     )
+
+
+def _objective(r: dict) -> str:
+    """ "total wins 4.1 ±1.6 deals": the recommendation's objective, its mean and CI."""
+    m = METRICS[r["objective"]]
+    interval = fmt_interval(r["mean"], r["ci_low"], r["ci_high"], m.unit)
+    return esc(f"{m.label.lower()} {interval} {m.unit}")
+
+
+def _front_table(front: pd.DataFrame) -> pd.DataFrame:
+    """The frontier's variants with their means, each in its metric's unit and labelled."""
+    units = {m: METRICS[m].unit for m in front.columns if m in METRICS}
+    t = format_columns(front.set_index(["policy", "variant"]), units)
+    return t.rename(columns={m: metric_label(m) for m in units})
 
 
 def _configs(cmp: Comparison) -> str:
@@ -288,8 +293,9 @@ def build_report(
     """The report page (HTML text) of a comparison, plus a sweep's frontier and the robustness
     to messy data (:func:`sim.experiment.robustness.robustness`) when given."""
     palette = colours(cmp.policies)
-    legend = " ".join(
-        f'<span style="color:{c}">&#9632;</span> {esc(p)}' for p, c in palette.items()
+    legend = " ".join(  # the squares are decoration: a screen reader reads the names
+        f'<span aria-hidden="true" style="color:{c}">&#9632;</span> {esc(p)}'
+        for p, c in palette.items()
     )
     body = [
         f"<h1>qualsim report: {esc(cmp.scenario.name)}</h1>",
@@ -297,7 +303,8 @@ def build_report(
         f"worlds; {cmp.scenario.accounts.count:,} accounts over {cmp.scenario.horizon_days:g} "
         f"days; SDR capacity {cmp.scenario.sales.capacity_per_week:.1f} handoffs/week. "
         f"Colours: {legend}</p>",
-        _verdict(cmp),
+        _verdict(cmp, limits or {}),
+        CONTENTS,
         _summary_tables(cmp),
         _timing(cmp, palette),
         _volume(cmp, palette),
@@ -311,7 +318,7 @@ def build_report(
         body.append(_sweep(Path(sweep_dir), cmp.scenario.sales.capacity_per_week, limits or {}))
     if not cmp.calibration.empty:
         body.append(calibration_section(cmp.calibration_table()))
-    body += [_progression(cmp, palette), _configs(cmp)]
+    body += [progression_section(cmp, palette), _configs(cmp)]
     return page(cmp.scenario.name, body)
 
 

@@ -4,6 +4,7 @@ PNG data so a page opens offline."""
 from __future__ import annotations
 
 import base64
+import html
 import io
 from typing import Any
 
@@ -19,12 +20,15 @@ def colours(policies: list[str]) -> dict[str, str]:
     return {p: matplotlib.colors.to_hex(cmap(i % 10)) for i, p in enumerate(policies)}
 
 
-def png(fig: Figure) -> str:
-    """The figure as an ``<img>`` with its PNG inline."""
+def png(fig: Figure, alt: str) -> str:
+    """The figure as an ``<img>`` with its PNG inline and ``alt``, the text a screen reader
+    reads in its place: what the plot shows (required, never empty)."""
+    if not alt.strip():
+        raise ValueError("every plot of a report needs an alt text saying what it shows")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def figure(w: float = 8.0, h: float = 4.0, ncols: int = 1) -> tuple[Figure, Any]:

@@ -7,7 +7,29 @@ import pandas as pd
 
 from sim.real.replays import NOT_MEASURABLE, Replay
 from sim.report.html import esc, html_table, page
+from sim.report.numbers import format_columns
 from sim.report.plots import boxes, colours, figure, png
+
+# the units of the outcome table's columns (sim.real.replays.replay_metrics)
+UNITS = {
+    "handoffs": "handoffs",
+    "handoffs_per_week": "per week",
+    "precision": "share",
+    "recall": "share",
+    "days_to_opportunity": "days",
+    "days_to_close": "days",
+    "won_accounts": "accounts",
+    "won_value": "currency",
+    "opportunities_missed": "opportunities",
+    "false_in_other_types": "handoffs",
+    "false_in_other_share": "share",
+}
+
+
+def _details(details: pd.DataFrame) -> pd.DataFrame:
+    """The outcome table for reading: numbers in their units, headers in words."""
+    t = format_columns(details.set_index("policy"), UNITS)
+    return t.rename(columns=lambda c: str(c).replace("_", " "))
 
 
 def build_replay_report(replay: Replay, title: str = "replay of a real history") -> str:
@@ -26,7 +48,7 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
             "within the horizon after t or was open at t. Days to opportunity: true handoffs "
             "made before their opportunity opened. Won accounts: handed-off accounts whose "
             "opportunity was won (attribution is not claimed).</p>",
-            html_table(replay.details.set_index("policy").round(3)),
+            html_table(_details(replay.details), "Each policy's handoffs against the CRM outcomes"),
         ]
         d, outcomes = replay.handoff_days, replay.real.outcomes
         assert d is not None and outcomes is not None  # replays with details have both
@@ -37,7 +59,11 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
             ax.axvline(0, color="#888", ls="--", lw=0.8)
             ax.set_xlabel("days from the opportunity opening (negative: handed off before it)")
             ax.set_title("When handoffs came, for accounts that had an opportunity")
-            body += ["<h2>Handoff timing against the opportunity</h2>", png(fig)]
+            alt = (
+                "Box plots per policy: days from each handoff to the opening of its account's "
+                "opportunity (negative: handed off before it opened)"
+            )
+            body += ["<h2>Handoff timing against the opportunity</h2>", png(fig, alt)]
     q = replay.handoff_days
     if q is not None and len(q):
         fig, ax = figure(8, 3.5)
@@ -53,7 +79,8 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
         ax.set_ylabel("handoffs per week")
         ax.set_title("Weekly handoff volume")
         ax.legend(fontsize=8)
-        body += ["<h2>Volume</h2>", png(fig)]
+        alt = "One line per policy: handoffs in each week of the history"
+        body += ["<h2>Volume</h2>", png(fig, alt)]
     if replay.quiet:  # policies handing off nothing or almost nothing: why (policies.quiet)
         body += ["<h2>Why some policies hand off (almost) nothing</h2><ul>"]
         body += [
@@ -64,7 +91,10 @@ def build_replay_report(replay: Replay, title: str = "replay of a real history")
     if len(replay.filtered):  # declared filters (exclude): how many touches each removed
         body += [
             "<h2>Touches removed by the policies' filters</h2>",
-            html_table(replay.filtered.set_index(["policy", "field"])),
+            html_table(
+                replay.filtered.set_index(["policy", "field"]),
+                "Touches each policy's declared filters removed, per field",
+            ),
         ]
     body += [
         "<h2>What a real history cannot measure</h2><ul>",

@@ -4,10 +4,13 @@ policy's paired change as each knob goes from clean to its value, with its 95% C
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from sim.experiment.robustness import Robustness
 from sim.report.html import esc, html_table, page
+from sim.report.numbers import fmt_interval, fmt_value, label
 from sim.report.plots import colours, figure, png
+from sim.sales.metrics import METRICS
 
 NOTE = (
     '<p class="note">Every policy runs on the same worlds twice per knob: with every '
@@ -48,17 +51,47 @@ def _plot(r: Robustness) -> str:
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(len(policies), 6),
                bbox_to_anchor=(0.5, -0.08))  # fmt: skip
-    return png(fig)
+    return png(
+        fig,
+        f"One panel per metric ({', '.join(metrics)}): bars per data-quality knob and policy, "
+        "the paired change from clean to messy data with its 95% interval",
+    )
+
+
+def _table(r: Robustness) -> pd.DataFrame:
+    """One row per (policy, knob), one column per metric (label, unit and direction), each
+    cell "clean → messy (change ±half-width)" in the metric's unit."""
+    t = r.table
+    unit = [METRICS[m].unit if m in METRICS else "" for m in t["metric"]]
+    cells = [
+        f"{fmt_value(row.clean, u, False)} → {fmt_value(row.messy, u, False)} "
+        f"({fmt_interval(row.change, row.ci_low, row.ci_high, u)})"
+        for row, u in zip(t.itertuples(), unit, strict=True)
+    ]
+    wide = t.assign(cell=cells).pivot_table(
+        index=["policy", "knob"], columns="metric", values="cell", aggfunc="first", sort=False
+    )
+    wide = wide[[m for m in dict.fromkeys(t["metric"]) if m in wide.columns]]
+    wide.index = pd.Index([f"{p} / {k}" for p, k in wide.index], name="policy / knob")
+    wide.columns = pd.Index([label(m) for m in wide.columns])
+    return wide
 
 
 def robustness_section(r: Robustness) -> str:
-    """The section: the plot and the table (clean -> messy, change ±half-width)."""
+    """The section: the plot and the table (clean → messy, change ±half-width)."""
     if r.table.empty:
         return (
             "<h2>Robustness to messy CRM data</h2><p>No knob tried: every data_quality knob "
             "of the scenario is 0.</p>"
         )
-    return "<h2>Robustness to messy CRM data</h2>" + NOTE + _plot(r) + html_table(r.text())
+    return (
+        "<h2>Robustness to messy CRM data</h2>"
+        + NOTE
+        + _plot(r)
+        + html_table(
+            _table(r), "Each policy's change, clean to messy, as each knob goes to its value"
+        )
+    )
 
 
 def build_robustness_report(r: Robustness, scenario: str) -> str:

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.compare import Comparison
-from sim.experiment.stats import interval_text
 from sim.report.html import esc, html_table
+from sim.report.numbers import fmt_interval
 from sim.report.plots import figure, png
 
 WEEKS_SHOWN = 26  # weeks after go-live in the plot
@@ -38,11 +38,12 @@ def rollout_section(cmp: Comparison, palette: dict[str, str]) -> str:
     rec = cmp.summary(["backlog_recovery_weeks"]).set_index("policy")
     rows = []
     for p in cmp.policies:
+        w = rec.loc[p]
         rows.append(
             {
                 "policy": p,
                 "handoffs in the go-live week": f"{load.loc[p][0].mean():.1f}",
-                "weeks to recover": interval_text(*rec.loc[p, ["mean", "ci_low", "ci_high"]]),
+                "weeks to recover": fmt_interval(w["mean"], w["ci_low"], w["ci_high"], "weeks"),
             }
         )
     fig, ax = figure(8, 4.2)
@@ -61,6 +62,13 @@ def rollout_section(cmp: Comparison, palette: dict[str, str]) -> str:
         f"{esc(r.cadence)}, CRM sync {r.sync_delay_hours:g} h. <em>Weeks to recover</em>: whole "
         "weeks until a week's queue-joining handoffs first fit the SDR capacity "
         "(the weeks left in the horizon when they never do).</p>"
-        + html_table(pd.DataFrame(rows).set_index("policy"))
-        + png(fig)
+        + html_table(
+            pd.DataFrame(rows).set_index("policy"),
+            "The go-live week's handoffs and the weeks the SDR queue takes to recover",
+        )
+        + png(
+            fig,
+            "One line per policy: queue-joining handoffs in each week after go-live (mean over "
+            f"replications) against the SDR capacity at {cap:.0f} a week",
+        )
     )

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from sim.report.html import esc, html_table, page
+from sim.report.numbers import format_columns
 from sim.report.plots import figure, png
 
 
@@ -32,10 +33,17 @@ def build_timing_report(check: Any, title: str = "smb preset against the Olist f
     ax.legend(fontsize=8, loc="lower right")
     body = [
         f"<h1>qualsim report: {esc(title)}</h1>",
-        html_table(check.quantiles.round(1)),
+        html_table(
+            format_columns(check.quantiles, {c: "days" for c in check.quantiles.columns}),
+            "Quantiles of the days to a win, observed and simulated",
+        ),
         f"<p>Two-sample Kolmogorov–Smirnov distance {check.ks:.3f} (p = {check.p_value:.2g}); "
         f"{check.buys:,} simulated buys, {check.buys_without_form:,} of them without a form "
         "fill before the decision (left out).</p>",
-        png(fig),
+        png(
+            fig,
+            "Empirical cumulative distributions of the days to a win on a log axis: observed "
+            "(Olist) and simulated",
+        ),
     ]
     return page(title, body)

@@ -4,6 +4,7 @@ real headless browser (Debian's chromium) without console errors."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import shutil
 import subprocess
@@ -24,6 +25,14 @@ from sim.report.plots import colours, figure, weekly_lines
 
 SMALL = {"accounts": {"count": 150}}
 POLICIES = ["mql_only", "mqa_count", "weighted_titles"]
+JOURNEY = ["unaware", "aware", "engaged", "qualified", "sales_ready"]
+
+
+def section_of(page: str, heading: str) -> str:
+    """The HTML of the section under the ``<h2>`` ``heading``, up to the next ``<h2``."""
+    m = re.search(rf"<h2[^>]*>{re.escape(heading)}</h2>", page)
+    assert m is not None, heading
+    return page[m.end() :].split("<h2", 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +94,13 @@ def test_tables_show_the_comparison_numbers(cmp) -> None:
 
 def test_weekly_section_plots_the_weeks_against_capacity(cmp) -> None:
     page = build_report(cmp)
-    section = page.split("Weekly handoffs against SDR capacity", 1)[1].split("<h2>", 1)[0]
+    section = section_of(page, "Weekly handoffs against SDR capacity")
     assert section.count("data:image/png;base64,") == 1
     for label in ("p90 week (per week)", "Busiest week", "Weeks over capacity"):
         assert label in section
     # a comparison folder written before the weekly table: the section says so, no plot
     old = dataclasses.replace(cmp, weekly=tables.WEEKLY.empty())
-    section = build_report(old).split("Weekly handoffs against SDR capacity", 1)[1]
-    section = section.split("<h2>", 1)[0]
+    section = section_of(build_report(old), "Weekly handoffs against SDR capacity")
     assert "No weekly table" in section and "data:image" not in section
 
 
@@ -220,3 +228,20 @@ def test_renders_in_headless_chromium(cmp, sweep_dir, tmp_path: Path) -> None:
     ink = (rgb.mean(axis=2) < 0.9).mean()  # share of pixels that are not (near) white
     assert ink > 0.02, f"the screenshot is nearly blank ({ink:.1%} ink)"
     assert np.unique(rgb.reshape(-1, 3), axis=0).shape[0] > 50  # plots, not one flat colour
+
+
+def test_full_page_plots_tables_and_headings_read_well(cmp, sweep_dir, outline) -> None:
+    """A simulated comparison with a sweep: every plot has its own alt text saying what it
+    shows, every table a caption, the headings go down one level at a time, and the stages
+    of the campaign table follow the journey."""
+    page = build_report(cmp, sweep_dir, {"max_handoffs_per_week": 5.0})
+    parsed = outline(page)
+    assert 'alt="plot"' not in page
+    assert len(parsed.alts) >= 6
+    assert all(a and len(a.split()) >= 5 for a in parsed.alts), parsed.alts
+    assert len(set(parsed.alts)) == len(parsed.alts)
+    assert all(t["caption"] for t in parsed.tables)
+    levels = [level for level, _ in parsed.headings]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels))
+    stages = [r for r in parsed.table("by campaign exposure")["rows"] if r in JOURNEY]
+    assert stages == JOURNEY * (len(stages) // len(JOURNEY)) and stages
