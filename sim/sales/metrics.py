@@ -56,6 +56,38 @@ def _weekly_load_metrics() -> list[Metric]:
     ]
 
 
+def _deal_split_metrics() -> list[Metric]:
+    """Deals won, split by who brought them in: the policy's handoffs (``wins``, ``revenue``,
+    above), the account itself after no handoff opportunity (late inbound: a demo request in
+    its journey, :mod:`sim.sales.handoff`), and both together. An account wins at most one
+    deal, one way or the other, so the totals are the sums."""
+    late = "the account brought in itself (a late demo request) without a handoff opportunity"
+    return [
+        Metric("inbound_wins", "Late inbound wins", "deals", "", f"deals won that {late}"),
+        Metric(
+            "inbound_revenue",
+            "Late inbound revenue",
+            "currency",
+            "",
+            f"value of the deals won that {late}",
+        ),
+        Metric(
+            "total_wins",
+            "Total wins",
+            "deals",
+            "higher",
+            "every deal won: wins from handoffs + late inbound wins",
+        ),
+        Metric(
+            "total_revenue",
+            "Total revenue",
+            "currency",
+            "higher",
+            "every deal's value: revenue from handoffs + late inbound revenue",
+        ),
+    ]
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
@@ -193,9 +225,21 @@ METRICS: dict[str, Metric] = {
             "acceptance_rate", "Acceptance rate", "share", "higher", "accepted / worked handoffs"
         ),
         Metric("opportunities", "Opportunities", "deals", "higher", "opportunities from handoffs"),
-        Metric("wins", "Wins", "deals", "higher", "deals won from handoffs"),
+        Metric(
+            "wins",
+            "Wins from handoffs",
+            "deals",
+            "higher",
+            "deals won from opportunities that the policy's handoffs opened",
+        ),
         Metric("win_rate", "Win rate", "share", "higher", "wins / opportunities"),
-        Metric("revenue", "Revenue", "currency", "higher", "value of deals won from handoffs"),
+        Metric(
+            "revenue",
+            "Revenue from handoffs",
+            "currency",
+            "higher",
+            "value of the deals won from handoffs (`wins`)",
+        ),
         Metric(
             "false_handoff_hours",
             "Hours on false handoffs",
@@ -218,9 +262,7 @@ METRICS: dict[str, Metric] = {
             "lower",
             "accounts in an active journey in the horizon that got no true handoff",
         ),
-        Metric("inbound_wins", "Late inbound wins", "deals", "", "won without a handoff"),
-        Metric("total_wins", "Total wins", "deals", "higher", "wins + late inbound wins"),
-        Metric("total_revenue", "Total revenue", "currency", "higher", "revenue incl. inbound"),
+        *_deal_split_metrics(),
         Metric(
             "backlog_recovery_weeks",
             "Weeks to absorb the go-live backlog",
@@ -246,8 +288,10 @@ HEADLINE = [
     "lead_time_days",
     "queue_wait_hours",
     "opportunities",
-    "wins",
     "false_handoff_hours",
+    "wins",  # from handoffs, beside the revenue they brought ...
+    "revenue",
+    "total_wins",  # ... and every deal won, late inbound ones too
     "total_revenue",
     "mql_to_sql",  # per lead: lead-level policies only
     "month_precision",  # MQA status month by month: account-level policies only
