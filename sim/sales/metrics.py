@@ -29,6 +29,11 @@ class Metric:
 # The two truths a handoff is judged by (DESIGN: "What the metrics mean").
 ACTIVE = "active journey"  # the account is in an active buying journey at the handoff
 ACCEPTABLE = "sales-acceptable"  # ... at 'qualified' or later, the person on the committee
+#: what each truth asks of a handoff, in a few words (the legend of printed tables)
+TRUTHS = {
+    ACTIVE: "the account is in an active buying journey",
+    ACCEPTABLE: "also at 'qualified' or later, and a lead on the buying committee",
+}
 
 
 def _weekly_load_metrics() -> list[Metric]:
@@ -297,6 +302,40 @@ HEADLINE = [
     "month_precision",  # MQA status month by month: account-level policies only
     "month_base_rate",
 ]
+
+
+#: the mark a printed row label carries for the direction that is better (none: it depends)
+MARKS = {"higher": "↑", "lower": "↓"}
+
+
+def row_label(name: str) -> str:
+    """A metric as a table row: its label, unit and the mark of its better direction.
+
+    >>> row_label("precision"), row_label("queue_wait_hours"), row_label("handoffs")
+    ('Precision (share) ↑', 'Queue wait (hours) ↓', 'Handoffs (accounts)')
+    """
+    m = METRICS[name]
+    mark = MARKS.get(m.better, "")
+    return f"{m.label} ({m.unit})" + (f" {mark}" if mark else "")
+
+
+def legend(names: list[str]) -> str:
+    """The line under a table of the metrics ``names``: what its marks mean, and the truth
+    each precision among them judges handoffs by (only what the table shows).
+
+    >>> for sentence in legend(["precision", "lead_precision", "handoffs"]).split(". "):
+    ...     print(sentence)
+    ↑ higher is better, ↓ lower is better, unmarked: neither (volume, load, context)
+    Precision, Lead precision: active journey truth (the account is in an active buying journey).
+    """
+    shown = [METRICS[n] for n in names]
+    marks = [f"{mark} {better} is better" for better, mark in MARKS.items()]
+    parts = [", ".join([*marks, "unmarked: neither (volume, load, context)"]) + "."]
+    for truth, meaning in TRUTHS.items():
+        which = [m.label for m in shown if m.truth == truth]
+        if which:
+            parts.append(f"{', '.join(which)}: {truth} truth ({meaning}).")
+    return " ".join(parts)
 
 
 def markdown() -> str:
