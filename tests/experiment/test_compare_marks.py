@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -64,3 +66,16 @@ def test_legend_names_only_the_truths_of_the_metrics_shown():
 def test_encodable_keeps_what_the_encoding_has():
     assert encodable("0.4 ±0.1 ↑", "utf-8") == "0.4 ±0.1 ↑"
     assert encodable("MQL → SAL ↓ ✓", "ascii") == "MQL -> SAL (-) ?"
+
+
+@given(st.text())
+def test_encodable_output_always_encodes_and_keeps_ascii(text):
+    """Whatever the text: the result encodes in ASCII, ASCII text is unchanged, and every
+    character the encoding lacks becomes its stand-in or one '?'."""
+    got = encodable(text, "ascii")
+    got.encode("ascii")
+    if text.isascii():
+        assert got == text
+    assert encodable(text, "utf-8") == text  # hypothesis text has no lone surrogates
+    plain = "".join(c if c.isascii() else "?" for c in text)
+    assert len(got) >= len(plain)
