@@ -62,13 +62,40 @@ def clean(text: object) -> str:
     return _CONTROL.sub("", str(text))
 
 
+# ASCII stand-ins for the symbols qualsim prints, where the output's encoding lacks them.
+_ASCII = {"↑": "(+)", "↓": "(-)", "±": "+/-", "→": "->", "×": "x", "—": "-", "–": "-"}
+
+
+def encodable(text: str, encoding: str) -> str:
+    """``text`` as an output of ``encoding`` can print it: unchanged when it can, else each
+    character it lacks as its ASCII stand-in (``↑`` as ``(+)``, ``↓`` as ``(-)``, ``±`` as
+    ``+/-``, ...) or ``?``.
+
+    >>> encodable("Precision (share) ↑ 0.4 ±0.1", "ascii")
+    'Precision (share) (+) 0.4 +/-0.1'
+    >>> encodable("Queue wait (hours) ↓", "utf-8")
+    'Queue wait (hours) ↓'
+    """
+    try:
+        text.encode(encoding)
+        return text
+    except (UnicodeEncodeError, LookupError):
+        pass
+    return "".join(c if c.isascii() else _ASCII.get(c, "?") for c in text)
+
+
 class SafeConsole(Console):
     """A rich console that prints no control characters from the text it is given (its own
-    styles still colour a terminal): every segment of text goes through :func:`clean`."""
+    styles still colour a terminal): every segment of text goes through :func:`clean`, and
+    through :func:`encodable` when the output cannot encode it (``PYTHONIOENCODING=ascii``)."""
 
     def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
         for seg in super().render(renderable, options):
-            yield seg if seg.control else Segment(clean(seg.text), seg.style)
+            yield seg if seg.control else Segment(self.fit(seg.text), seg.style)
+
+    def fit(self, text: object) -> str:
+        """``text`` cleaned (:func:`clean`) and printable in this console's encoding."""
+        return encodable(clean(text), self.encoding)
 
 
 def echo(text: object = "") -> None:
@@ -165,10 +192,11 @@ def table(
     tables that each repeat the index column (``title (1/2)``, ...), and a cell still too wide
     for its column folds onto further lines."""
     cell = number if formatted else str
-    head = clean(df.index.name or "")
-    index = [clean(i) for i in df.index]
-    cols = [clean(c) for c in df.columns]
-    body = [[clean(cell(v)) for v in row] for row in df.itertuples(index=False)]
+    fit = out.fit  # before the layout: a stand-in's width counts (see encodable)
+    head = fit(df.index.name or "")
+    index = [fit(i) for i in df.index]
+    cols = [fit(c) for c in df.columns]
+    body = [[fit(cell(v)) for v in row] for row in df.itertuples(index=False)]
     width = width if width is not None else out.width
     if _width(head, index) + 7 + max([0, *(cell_len(c) for c in cols)]) > width:
         return _records(title, head, index, cols, body)  # too narrow for any table

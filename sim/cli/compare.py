@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from sim.cli.base import (
     COMPARE,
@@ -168,6 +169,7 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
     import sim
     from sim.experiment import DEFAULT_BASELINES, SHIPPED_POLICIES, Processes
     from sim.sales import HEADLINE, METRICS
+    from sim.sales.metrics import legend
 
     sc = sim.load_scenario(scenario, overrides=over)
     policies = list(policies) or SHIPPED_POLICIES
@@ -204,6 +206,7 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
         base = cmp.baseline or cmp.policies[0]
         paired = cmp.table(metrics, paired=True)
         out.print(table(paired, f"Difference from {base}, paired on the same worlds", False))
+    out.print(Text(legend(metrics), style="dim"))
     title = "Account progression in these worlds (truth, all policies)"
     out.print(table(cmp.progression_table(), title, False))
     cal = cmp.calibration_table()

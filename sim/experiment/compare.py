@@ -9,7 +9,9 @@
 ['metric', 'policy', 'replication', 'value']
 >>> s = cmp.summary()
 >>> list(s.columns)
-['policy', 'metric', 'mean', 'ci_low', 'ci_high', 'n']
+['policy', 'metric', 'unit', 'better', 'truth', 'mean', 'ci_low', 'ci_high', 'n']
+>>> s.loc[s["metric"] == "precision", ["unit", "better", "truth"]].iloc[0].tolist()
+['share', 'higher', 'active journey']
 >>> set(cmp.paired()["policy"])
 {'mqa_count'}
 
@@ -21,24 +23,21 @@ depend on the number of workers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pydantic import ValidationError
 
 import policies as pol
-from sim import __version__
-from sim.errors import ConfigError, DataError
+from sim.errors import ConfigError
 from sim.experiment.calibration.table import table_from_runs
+from sim.experiment.compare_io import read_comparison, with_metric_meta, write_comparison
 from sim.experiment.executors import Executor, executor_for
 from sim.experiment.replicate import replicate, replication_seeds
 from sim.experiment.size import check_comparison_size
 from sim.experiment.stats import grouped_intervals, interval_text, t_interval
-from sim.files import unneutralise, write_tables
-from sim.sales.metrics import HEADLINE, METRICS
+from sim.sales.metrics import HEADLINE, METRICS, row_label
 from sim.tables import METRIC_ROWS, SUMMARY, WEEKLY
 from sim.world.presets import load_scenario
 from sim.world.progression import ACCOUNT_STAGES
@@ -146,7 +145,8 @@ class Comparison:
         )
 
     def summary(self, metrics: list[str] | None = None) -> pd.DataFrame:
-        """Policy x metric: mean over replications and its confidence interval."""
+        """Policy x metric: mean over replications and its confidence interval, with the
+        metric's unit, better direction and truth (``sim.tables.SUMMARY``)."""
         return self._intervals(self.tidy, metrics)
 
     def paired(self, baseline: str | None = None, metrics=None) -> pd.DataFrame:
@@ -174,12 +174,14 @@ class Comparison:
                 rows.append(
                     {"policy": p, "metric": m, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n}
                 )
-        return pd.DataFrame(rows, columns=SUMMARY.names)
+        return with_metric_meta(pd.DataFrame(rows, columns=SUMMARY.names))
 
     def table(self, metrics: list[str] | None = None, paired: bool = False) -> pd.DataFrame:
-        """A printable table: one row per metric, one column per policy, "mean ±half-width"
-        of the 95% interval (with ``paired``: each policy minus the baseline, without the
-        metrics no policy has a difference for, e.g. month-by-month ones against an MQL)."""
+        """A printable table: one row per metric (its label, unit and the mark of its better
+        direction, :func:`sim.sales.metrics.row_label`; :func:`sim.sales.metrics.legend`
+        explains the marks), one column per policy, "mean ±half-width" of the 95% interval
+        (with ``paired``: each policy minus the baseline, without the metrics no policy has a
+        difference for, e.g. month-by-month ones against an MQL)."""
         metrics = metrics or HEADLINE
         s = self.paired(metrics=metrics) if paired else self.summary(metrics)
         if paired:
@@ -188,143 +190,23 @@ class Comparison:
         s = s.assign(text=[interval_text(r.mean, r.ci_low, r.ci_high) for r in s.itertuples()])
         t = s.pivot(index="metric", columns="policy", values="text")
         t = t.reindex(index=metrics, columns=[p for p in self.policies if p in t.columns])
-        t.index = [f"{METRICS[m].label} ({METRICS[m].unit})" for m in metrics]
+        t.index = [row_label(m) for m in metrics]
         t.index.name = "metric"
         t.columns.name = None
         return t
 
     def write(self, out: str | Path, fmt: str = "csv", safe: bool = True) -> list[Path]:
-        """Write everything to ``out`` as CSV or Parquet, replacing the folder as a whole
-        (:func:`sim.files.write_tables`; CSV cells that a spreadsheet would run as a formula
-        get a leading ``'`` unless not ``safe``, and :meth:`read` takes it off): the raw tables
-        (``tidy``; ``handoffs``: every handoff with its policy, replication, account, time,
-        truth, timing against sales-ready and the decision, and sales status; ``weekly``: each
-        policy's handoffs week by week, ``sim.tables.WEEKLY``; ``progression``,
-        ``stages``, ``campaigns``, ``funnel`` per replication), their summaries with CIs
-        (``summary``, ``paired``, ``progression_summary``, ``stages_summary``,
-        ``campaigns_summary``, ``funnel_summary``) and ``comparison.json`` (scenario, policies,
-        seeds, package version). :meth:`read` loads it back."""
-        tables = {
-            "tidy": self.tidy,
-            "handoffs": self.handoffs,
-            "weekly": self.weekly,
-            "progression": self.progression,
-            "stages": self.stages,
-            "campaigns": self.campaigns,
-            "funnel": self.funnel,
-            "calibration": self.calibration,
-            "summary": self.summary(),
-            "progression_summary": self.progression_summary(),
-            "stages_summary": self.stage_summary(),
-            "campaigns_summary": self.campaign_summary(),
-            "funnel_summary": self.funnel_summary(),
-        }
-        if len(self.policies) > 1:
-            tables["paired"] = self.paired()
-        meta = {
-            "format": fmt,
-            "scenario": self.scenario.model_dump(mode="json"),
-            "policies": self.policies,
-            "policy_configs": self.meta.get("policy_configs", {}),
-            "seed": self.seed,
-            "seeds": self.seeds,
-            "baseline": self.baseline,
-            "level": self.level,
-            "qualsim_version": __version__,
-            "csv_safe": bool(safe and fmt == "csv"),
-        }
-        tables["comparison.json"] = json.dumps(meta, indent=2)
-        return write_tables(tables, out, fmt, safe)
+        """Write everything to ``out`` as CSV or Parquet, replacing the folder as a whole: see
+        :func:`sim.experiment.compare_io.write_comparison`. :meth:`read` loads it back."""
+        return write_comparison(self, out, fmt, safe)
 
     @classmethod
     def read(cls, folder: str | Path) -> Comparison:
         """A comparison written by :meth:`write` (or ``qualsim compare --out``); a missing,
-        truncated or corrupt file is a ``DataError`` naming it."""
-        folder = Path(folder)
-        meta_path = folder / "comparison.json"
-        if not meta_path.is_file():
-            raise DataError(f"{folder}: not a comparison folder (no comparison.json inside)")
-        meta = _read_meta(meta_path)
-        fmt = meta["format"]
-
-        def table(name: str, optional: bool = False) -> pd.DataFrame:
-            path = folder / f"{name}.{fmt}"
-            if not path.is_file():
-                if optional:  # written by an older version
-                    return pd.DataFrame()
-                raise DataError(f"{path}: missing (the comparison folder is incomplete)")
-            return _read_table(path, fmt, bool(meta.get("csv_safe", False)))
-
-        try:
-            return cls(
-                tidy=table("tidy"),
-                scenario=Scenario.model_validate(meta["scenario"]),
-                policies=list(meta["policies"]),
-                seed=int(meta["seed"]),
-                seeds=list(meta["seeds"]),
-                baseline=meta.get("baseline"),
-                level=float(meta.get("level", 0.95)),
-                meta={"policy_configs": meta.get("policy_configs", {})},
-                progression=table("progression"),
-                campaigns=table("campaigns"),
-                funnel=table("funnel"),
-                stages=table("stages"),
-                handoffs=table("handoffs"),
-                weekly=_weekly(table("weekly", optional=True), folder / f"weekly.{fmt}"),
-                calibration=table("calibration", optional=True),
-            )
-        except (KeyError, TypeError, ValueError) as exc:  # pydantic's errors are ValueErrors
-            what = f"no field {exc}" if isinstance(exc, KeyError) else "a field of the wrong type"
-            raise DataError(f"{meta_path}: corrupt, not as qualsim writes it ({what})") from None
-
-
-def _read_table(path: Path, fmt: str, safe: bool) -> pd.DataFrame:
-    """One table of a comparison folder (a safe CSV: with the formula quotes taken off)."""
-    try:
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        df = pd.read_csv(path)
-    except (ValueError, OSError) as exc:  # ArrowInvalid, ParserError, EmptyDataError...
-        raise DataError(f"{path}: truncated or corrupt ({type(exc).__name__})") from None
-    return unneutralise(df) if safe else df
-
-
-def _weekly(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """A read ``weekly`` table, checked against its contract (empty when written by a version
-    without it)."""
-    if df.empty:
-        return WEEKLY.empty()
-    WEEKLY.check(df, str(path))
-    return df[WEEKLY.names]
-
-
-def _read_meta(path: Path) -> dict:
-    """``comparison.json`` checked, else a ``DataError`` naming the file and what is wrong."""
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"{path}: not a valid comparison.json ({exc}); write the comparison again"
-        ) from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    if not isinstance(meta, dict):
-        raise DataError(f"{path}: expected a JSON object, got {type(meta).__name__}")
-    fmt = meta.setdefault("format", "csv")
-    if fmt not in ("csv", "parquet"):
-        raise DataError(f"{path}: format: expected csv or parquet, got {fmt!r}")
-    for key, kind in (("scenario", dict), ("policies", list), ("seed", int), ("seeds", list)):
-        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
-            got = "nothing" if key not in meta else type(meta[key]).__name__
-            raise DataError(f"{path}: {key}: expected a {kind.__name__}, got {got}")
-    try:
-        meta["scenario"] = Scenario.model_validate(meta["scenario"])
-    except ValidationError as exc:
-        raise DataError(
-            f"{path}: scenario: not a valid scenario ({exc.error_count()} "
-            f"problems, first: {exc.errors()[0]['msg']})"
-        ) from None
-    return meta
+        truncated or corrupt file is a ``DataError`` naming it. Its summaries are computed
+        again from its ``tidy`` table, with each metric's unit, direction and truth from the
+        registry (so a folder written before those columns existed reads the same)."""
+        return cls(**read_comparison(folder))
 
 
 def compare(

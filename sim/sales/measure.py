@@ -173,9 +173,20 @@ def _sales_metrics(world: World, o: pd.DataFrame, inbound: pd.DataFrame) -> dict
         "false_handoff_hours": float(hours[~true].sum()),
         "sales_hours": float(hours.sum()),
         "lost_to_competitor": float(o["lost_to_competitor"].sum()),
-        "inbound_wins": float(inbound["won"].sum()),
-        "total_wins": float(won.sum() + inbound["won"].sum()),
-        "total_revenue": float(o["value"].sum() + inbound["value"].sum()),
+        **_deal_split(o, inbound),
+    }
+
+
+def _deal_split(o: pd.DataFrame, inbound: pd.DataFrame) -> dict[str, float]:
+    """Late inbound deals (won without a handoff opportunity) and the totals: deals from
+    handoffs plus late inbound ones (disjoint: late inbound needs no handoff opportunity)."""
+    wins, revenue = float(o["won"].sum()), float(o["value"].sum())
+    inbound_wins, inbound_revenue = float(inbound["won"].sum()), float(inbound["value"].sum())
+    return {
+        "inbound_wins": inbound_wins,
+        "inbound_revenue": inbound_revenue,
+        "total_wins": wins + inbound_wins,
+        "total_revenue": revenue + inbound_revenue,
     }
 
 

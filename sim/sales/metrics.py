@@ -29,6 +29,11 @@ class Metric:
 # The two truths a handoff is judged by (DESIGN: "What the metrics mean").
 ACTIVE = "active journey"  # the account is in an active buying journey at the handoff
 ACCEPTABLE = "sales-acceptable"  # ... at 'qualified' or later, the person on the committee
+#: what each truth asks of a handoff, in a few words (the legend of printed tables)
+TRUTHS = {
+    ACTIVE: "the account is in an active buying journey",
+    ACCEPTABLE: "also at 'qualified' or later, and a lead on the buying committee",
+}
 
 
 def _weekly_load_metrics() -> list[Metric]:
@@ -52,6 +57,38 @@ def _weekly_load_metrics() -> list[Metric]:
             "share",
             "lower",
             f"whole weeks whose {what.removesuffix(' in')} exceed capacity_per_week / whole weeks",
+        ),
+    ]
+
+
+def _deal_split_metrics() -> list[Metric]:
+    """Deals won, split by who brought them in: the policy's handoffs (``wins``, ``revenue``,
+    above), the account itself after no handoff opportunity (late inbound: a demo request in
+    its journey, :mod:`sim.sales.handoff`), and both together. An account wins at most one
+    deal, one way or the other, so the totals are the sums."""
+    late = "the account brought in itself (a late demo request) without a handoff opportunity"
+    return [
+        Metric("inbound_wins", "Late inbound wins", "deals", "", f"deals won that {late}"),
+        Metric(
+            "inbound_revenue",
+            "Late inbound revenue",
+            "currency",
+            "",
+            f"value of the deals won that {late}",
+        ),
+        Metric(
+            "total_wins",
+            "Total wins",
+            "deals",
+            "higher",
+            "every deal won: wins from handoffs + late inbound wins",
+        ),
+        Metric(
+            "total_revenue",
+            "Total revenue",
+            "currency",
+            "higher",
+            "every deal's value: revenue from handoffs + late inbound revenue",
         ),
     ]
 
@@ -193,9 +230,21 @@ METRICS: dict[str, Metric] = {
             "acceptance_rate", "Acceptance rate", "share", "higher", "accepted / worked handoffs"
         ),
         Metric("opportunities", "Opportunities", "deals", "higher", "opportunities from handoffs"),
-        Metric("wins", "Wins", "deals", "higher", "deals won from handoffs"),
+        Metric(
+            "wins",
+            "Wins from handoffs",
+            "deals",
+            "higher",
+            "deals won from opportunities that the policy's handoffs opened",
+        ),
         Metric("win_rate", "Win rate", "share", "higher", "wins / opportunities"),
-        Metric("revenue", "Revenue", "currency", "higher", "value of deals won from handoffs"),
+        Metric(
+            "revenue",
+            "Revenue from handoffs",
+            "currency",
+            "higher",
+            "value of the deals won from handoffs (`wins`)",
+        ),
         Metric(
             "false_handoff_hours",
             "Hours on false handoffs",
@@ -218,9 +267,7 @@ METRICS: dict[str, Metric] = {
             "lower",
             "accounts in an active journey in the horizon that got no true handoff",
         ),
-        Metric("inbound_wins", "Late inbound wins", "deals", "", "won without a handoff"),
-        Metric("total_wins", "Total wins", "deals", "higher", "wins + late inbound wins"),
-        Metric("total_revenue", "Total revenue", "currency", "higher", "revenue incl. inbound"),
+        *_deal_split_metrics(),
         Metric(
             "backlog_recovery_weeks",
             "Weeks to absorb the go-live backlog",
@@ -246,13 +293,49 @@ HEADLINE = [
     "lead_time_days",
     "queue_wait_hours",
     "opportunities",
-    "wins",
     "false_handoff_hours",
+    "wins",  # from handoffs, beside the revenue they brought ...
+    "revenue",
+    "total_wins",  # ... and every deal won, late inbound ones too
     "total_revenue",
     "mql_to_sql",  # per lead: lead-level policies only
     "month_precision",  # MQA status month by month: account-level policies only
     "month_base_rate",
 ]
+
+
+#: the mark a printed row label carries for the direction that is better (none: it depends)
+MARKS = {"higher": "↑", "lower": "↓"}
+
+
+def row_label(name: str) -> str:
+    """A metric as a table row: its label, unit and the mark of its better direction.
+
+    >>> row_label("precision"), row_label("queue_wait_hours"), row_label("handoffs")
+    ('Precision (share) ↑', 'Queue wait (hours) ↓', 'Handoffs (accounts)')
+    """
+    m = METRICS[name]
+    mark = MARKS.get(m.better, "")
+    return f"{m.label} ({m.unit})" + (f" {mark}" if mark else "")
+
+
+def legend(names: list[str]) -> str:
+    """The line under a table of the metrics ``names``: what its marks mean, and the truth
+    each precision among them judges handoffs by (only what the table shows).
+
+    >>> for sentence in legend(["precision", "lead_precision", "handoffs"]).split(". "):
+    ...     print(sentence)
+    ↑ higher is better, ↓ lower is better, unmarked: neither (volume, load, context)
+    Precision, Lead precision: active journey truth (the account is in an active buying journey).
+    """
+    shown = [METRICS[n] for n in names]
+    marks = [f"{mark} {better} is better" for better, mark in MARKS.items()]
+    parts = [", ".join([*marks, "unmarked: neither (volume, load, context)"]) + "."]
+    for truth, meaning in TRUTHS.items():
+        which = [m.label for m in shown if m.truth == truth]
+        if which:
+            parts.append(f"{', '.join(which)}: {truth} truth ({meaning}).")
+    return " ".join(parts)
 
 
 def markdown() -> str:

@@ -233,10 +233,22 @@ METRIC_ROWS = columns_table(
 
 SUMMARY = columns_table(
     "summary",
-    "Per policy and metric: the mean over replications and its confidence interval.",
+    "Per policy and metric: the mean over replications and its confidence interval, with what "
+    "the metric is measured in and which direction is better (from `sim.sales.metrics.METRICS`; "
+    "for a paired difference, a higher difference is better when `better` is `higher`). A "
+    "comparison folder written without the metadata columns reads with them filled from the "
+    "registry (`sim.experiment.compare_io.read_summary`).",
     "`Comparison.summary()` and `Comparison.paired()` (each policy minus the baseline)",
     ("policy", "str", "the policy's name"),
     ("metric", "str", "the metric"),
+    ("unit", "str", "its unit: share, days, hours, deals, currency, per week, ..."),
+    ("better", "str", "`higher` or `lower` is better; empty where neither is (volume, load)"),
+    (
+        "truth",
+        "str",
+        "for a precision, the truth it judges handoffs by (`active journey` or "
+        "`sales-acceptable`); empty for other metrics",
+    ),
     ("mean", "float64", "mean over replications"),
     ("ci_low", "float64", "lower end of the t interval (NaN with one replication)"),
     ("ci_high", "float64", "upper end"),

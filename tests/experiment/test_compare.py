@@ -130,15 +130,41 @@ def test_summary_paired_and_table_by_hand():
 
     t = c.table(["handoffs", "precision"])
     assert list(t.columns) == ["A", "B"]
-    assert list(t.index) == [
-        f"{METRICS['handoffs'].label} ({METRICS['handoffs'].unit})",
-        f"{METRICS['precision'].label} ({METRICS['precision'].unit})",
-    ]
+    # label (unit), and the mark of the better direction (handoffs: neither is better)
+    assert list(t.index) == ["Handoffs (accounts)", "Precision (share) ↑"]
     assert t.iloc[0, 0] == "110 ±25"
     assert t.iloc[1, 0] == "0.500 ±0.000"
     tp = c.table(["handoffs"], paired=True)
     assert list(tp.columns) == ["B"]
     assert tp.iloc[0, 0] == "-5.0 ±21.5"
+
+
+def test_summary_and_paired_carry_each_metrics_unit_direction_and_truth():
+    """The registry's metadata on every row, for the policy and for the difference alike:
+    precision is a share, higher is better, judged by the active-journey truth; handoffs are
+    accounts, neither direction better, no truth."""
+    c = hand_comparison()
+    for table in (
+        c.summary(["handoffs", "precision"]),
+        c.paired(metrics=["handoffs", "precision"]),
+    ):
+        meta = table.set_index("metric")[["unit", "better", "truth"]].drop_duplicates()
+        assert meta.loc["precision"].tolist() == ["share", "higher", "active journey"]
+        assert meta.loc["handoffs"].tolist() == ["accounts", "", ""]
+        assert list(table.columns) == tables.SUMMARY.names
+
+
+def test_row_labels_mark_lower_is_better_too():
+    c = hand_comparison()
+    c.tidy = pd.concat(
+        [
+            c.tidy,
+            pd.DataFrame(
+                {"policy": "A", "replication": [0, 1, 2], "metric": "queue_wait_hours"}
+            ).assign(value=[1.0, 2.0, 3.0]),
+        ]
+    )
+    assert list(c.table(["queue_wait_hours"]).index) == ["Queue wait (hours) ↓"]
 
 
 def test_unknown_baseline_in_paired():

@@ -375,7 +375,8 @@ def test_hand_world_metrics(metric_world, metric_result):
         "sales_hours": 30.5 + 13 + 41.5 + 59.5 + 12,
         "lost_to_competitor": 1,  # A1
         "missed_accounts": 1,  # A6: active, never truly handed off
-        "inbound_wins": 1,
+        "inbound_wins": 1,  # A6 (test_hand_world_inbound)
+        "inbound_revenue": 7000,
         "total_wins": 2,
         "total_revenue": 1000 + 7000,
         "backlog_recovery_weeks": NAN,  # no go-live (tests/sales/test_rollout.py has one)
@@ -445,8 +446,84 @@ def test_nobody_reached_rejects_every_active_handoff():
     assert m["acceptance_rate"] == 0
     assert m["wins"] == 0 and math.isnan(m["win_rate"])
     assert m["inbound_wins"] == 3
+    assert m["revenue"] == 0 and m["inbound_revenue"] == 1000 + 2000 + 7000
     assert m["total_revenue"] == 1000 + 2000 + 7000
     assert m["precision"] == 5 / 10  # a property of the handoffs, not of what sales did
+
+
+# --------------------------------------------------------------------------------------------
+# Deals from handoffs, late inbound deals, and the totals
+# --------------------------------------------------------------------------------------------
+#
+# Every account buys but A4 (value 1000 x (a+1)); committees of 2: contacts 2a and 2a+1.
+#   A0 journey 10 -> 100, qualified 30; handoff Mon 21.5: accepted, nurtured to 30, won: HANDOFF
+#   A1 journey 20 -> 200; no handoff; demo requests at 10 (before its journey) and 120: INBOUND
+#   A2 journey 50 -> 150; handoff Mon 35.5 before its journey: rejected; demo at 100: INBOUND
+#   A3 journey 0 -> 300, competitor at 5; handoff Mon 42.5: opportunity at 43.5, lost to the
+#      competitor (after_competitor = 0); its demo at 200 is not inbound (it had an
+#      opportunity): no deal at all
+#   A4 journey 0 -> 250, no decision; demo at 100: never a deal
+#   A5 journey 0 -> 200, qualified 10; handoff Mon 14.5: opportunity at 15.5, won: HANDOFF; its
+#      demo at 50 is not inbound
+SPLIT_ACCOUNTS = [
+    journey(10, 30, 60, 100, "buy"),
+    journey(20, 50, 80, 200, "buy"),
+    journey(50, 80, 100, 150, "buy"),
+    journey(0, 10, 20, 300, "buy", competitor=5),
+    journey(0, 10, 20, 250, "no_decision"),
+    journey(0, 10, 20, 200, "buy"),
+]
+SPLIT_EVENTS = [
+    (10.0, 1, 2, "demo_request"),
+    (120.0, 1, 2, "demo_request"),
+    (100.0, 2, 4, "demo_request"),
+    (200.0, 3, 6, "demo_request"),
+    (100.0, 4, 8, "demo_request"),
+    (50.0, 5, 10, "demo_request"),
+]
+SPLIT_HANDOFFS = [(0, 21.5), (2, 35.5), (3, 42.5), (5, 14.5)]
+
+
+def test_wins_and_revenue_split_into_handoffs_and_late_inbound():
+    """Handoff deals: A0 (1000) and A5 (6000); late inbound: A1 (2000) and A2 (3000, after a
+    handoff that made no opportunity); the totals are every deal won: 4 deals, 12000."""
+    w = make_world(SPLIT_ACCOUNTS, SPLIT_EVENTS)
+    r = play_handoffs(w, quals(SPLIT_HANDOFFS))
+    assert r.outcomes["status"].tolist() == ["accepted", "rejected", "accepted", "accepted"]
+    assert r.outcomes.loc[r.outcomes["won"], "account_id"].tolist() == [0, 5]
+    assert r.inbound["account_id"].tolist() == [1, 2]
+    assert r.inbound["t_inbound"].tolist() == [120.0, 100.0]
+    m = handoff_metrics(w, r)
+    assert (m["wins"], m["revenue"]) == (2, 1000 + 6000)
+    assert (m["inbound_wins"], m["inbound_revenue"]) == (2, 2000 + 3000)
+    assert (m["total_wins"], m["total_revenue"]) == (4, 12000)
+    # no handoff at all: every buying account with an in-journey demo request comes in late
+    # (A0 has none; A3 at 200, A5 at 50)
+    none = handoff_metrics(w, play_handoffs(w, quals([])))
+    assert (none["wins"], none["revenue"]) == (0, 0)
+    assert (none["inbound_wins"], none["inbound_revenue"]) == (4, 2000 + 3000 + 4000 + 6000)
+    assert (none["total_wins"], none["total_revenue"]) == (4, 15000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.floats(0.0, 300.0, allow_nan=False)),
+        max_size=8,
+    )
+)
+def test_handoff_and_inbound_deals_never_overlap_and_sum_to_the_totals(handoffs):
+    """Whatever the handoffs, an account wins through a handoff or late inbound, never both,
+    and the totals are the two parts' sums (exact: whole deal values)."""
+    w = make_world(SPLIT_ACCOUNTS, SPLIT_EVENTS)
+    r = play_handoffs(w, quals(handoffs))
+    by_handoff = set(r.outcomes.loc[r.outcomes["won"], "account_id"])
+    by_inbound = set(r.inbound.loc[r.inbound["won"], "account_id"])
+    assert not by_handoff & by_inbound
+    m = handoff_metrics(w, r)
+    assert m["total_wins"] == m["wins"] + m["inbound_wins"] == len(by_handoff | by_inbound)
+    assert m["total_revenue"] == m["revenue"] + m["inbound_revenue"]
+    assert m["total_revenue"] == sum(1000.0 * (a + 1) for a in by_handoff | by_inbound)
 
 
 # --------------------------------------------------------------------------------------------
