@@ -160,6 +160,23 @@ def horizons(sc: Scenario) -> list[int]:
     return [w for w in HORIZON_WEEKS if 7.0 * w <= span]
 
 
+def simulate_experiment(
+    sc: Scenario,
+    candidate: pol.PolicyBase,
+    incumbent: pol.PolicyBase,
+    split: Sequence[float],
+    stratify: str | None,
+    seeds: tuple[int, int],
+) -> tuple[Replica, np.ndarray, SalesResult]:
+    """Simulate the world of ``seeds[0]``, randomise its accounts with ``seeds[1]`` and play
+    the arms: the world (as a :class:`Replica`), each account's arm (by account_id) and the
+    sales result of every arm's handoffs."""
+    rep = Replica.simulate(sc, seeds[0])
+    accounts = rep.world.accounts.sort_values("account_id")
+    arm = assign_arms(accounts, split, np.random.default_rng(seeds[1]), stratify)
+    return rep, arm, play_experiment(rep, candidate, incumbent, arm)
+
+
 def one_experiment(
     sc: Scenario,
     candidate: pol.PolicyBase,
@@ -171,10 +188,8 @@ def one_experiment(
 ) -> pd.DataFrame:
     """One simulated experiment: per horizon and arm, the accounts, the mean outcome and its
     variance (:func:`sim.experiment.design_stats.arm_stats`)."""
-    rep = Replica.simulate(sc, seeds[0])
-    accounts = rep.world.accounts.sort_values("account_id")
-    arm = assign_arms(accounts, split, np.random.default_rng(seeds[1]), stratify)
-    outcomes = account_outcomes(rep, play_experiment(rep, candidate, incumbent, arm))
+    rep, arm, result = simulate_experiment(sc, candidate, incumbent, split, stratify, seeds)
+    outcomes = account_outcomes(rep, result)
     weeks = horizons(sc)
     values = outcome_matrix(outcomes, metric, go_live_day(sc), weeks)
     return arm_stats(values, arm.astype(str), weeks)
@@ -195,6 +210,30 @@ def experiment_seeds(seed: int, replications: int) -> list[tuple[int, int]]:
     return out
 
 
+def resolve(
+    scenario: str | Scenario,
+    candidate: str | pol.PolicyBase,
+    incumbent: str | pol.PolicyBase,
+    split: str | Sequence[float],
+    stratify: str | None,
+) -> tuple[Scenario, pol.PolicyBase, pol.PolicyBase, tuple[float, float, float]]:
+    """The scenario, the two rules and the split of an experiment, checked (``ConfigError``
+    naming the option and what is expected)."""
+    shares = parse_split(split)
+    if stratify is not None and stratify not in STRATA:
+        raise ConfigError(f"--stratify: expected one of {', '.join(STRATA)}, got {stratify!r}")
+    sc = load_scenario(scenario)
+    if not horizons(sc):
+        raise ConfigError(
+            f"scenario {sc.name}: horizon_days ({sc.horizon_days:g}) leaves "
+            f"{sc.horizon_days - go_live_day(sc):g} days after the go-live (day "
+            f"{go_live_day(sc):g}): shorter than {HORIZON_WEEKS[0]} weeks, the first horizon"
+        )
+    cand = candidate if isinstance(candidate, pol.PolicyBase) else pol.load_policy(candidate)
+    inc = incumbent if isinstance(incumbent, pol.PolicyBase) else pol.load_policy(incumbent)
+    return sc, cand, inc, shares
+
+
 def design_experiment(
     scenario: str | Scenario,
     candidate: str | pol.PolicyBase,
@@ -212,22 +251,11 @@ def design_experiment(
     horizon (weeks): ``experiments``, ``mean_difference`` (per account), ``power`` and its
     Monte-Carlo standard error ``power_se``. :func:`sim.experiment.design_stats.weeks_to_power`
     reads the weeks needed for 80% power from it."""
-    shares = parse_split(split)
     if metric not in METRIC_KINDS:
         raise ConfigError(f"--metric: expected one of {', '.join(METRIC_KINDS)}, got {metric!r}")
-    if stratify is not None and stratify not in STRATA:
-        raise ConfigError(f"--stratify: expected one of {', '.join(STRATA)}, got {stratify!r}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"replications: expected an integer >= 1, got {replications!r}")
-    sc = load_scenario(scenario)
-    if not horizons(sc):
-        raise ConfigError(
-            f"scenario {sc.name}: horizon_days ({sc.horizon_days:g}) leaves "
-            f"{sc.horizon_days - go_live_day(sc):g} days after the go-live (day "
-            f"{go_live_day(sc):g}): shorter than {HORIZON_WEEKS[0]} weeks, the first horizon"
-        )
-    cand = candidate if isinstance(candidate, pol.PolicyBase) else pol.load_policy(candidate)
-    inc = incumbent if isinstance(incumbent, pol.PolicyBase) else pol.load_policy(incumbent)
+    sc, cand, inc, shares = resolve(scenario, candidate, incumbent, split, stratify)
     run_on = executor_for(1, executor)
     check_replications(sc, replications, run_on, "designing an experiment on", 4096)
     tasks = [
