@@ -4,7 +4,9 @@ two-sample power, and the whole design on tiny worlds."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import statistics
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 import policies
+import sim
 from sim.errors import ConfigError
 from sim.experiment.design import (
     account_outcomes,
@@ -282,3 +285,83 @@ def test_bad_design_arguments_say_what_is_expected(tiny, kwargs, says) -> None:
     args = {"scenario": tiny, "candidate": "mqa_count", **kwargs}
     with pytest.raises(ConfigError, match=says):
         design_experiment(**args)
+
+
+# --------------------------------------------------------------------------------------------
+# Plain references and no look-ahead
+# --------------------------------------------------------------------------------------------
+
+
+def plain_outcome(row: dict, metric: str, start: float, weeks: int) -> float:
+    """One account's outcome at one horizon, written out."""
+    end = start + 7 * weeks
+    if metric == "opportunities":
+        t = row["t_opportunity"]
+        return 1.0 if t == t and start <= t < end else 0.0
+    t = row["t_won"]
+    if not (t == t and start <= t < end):
+        return 0.0
+    return 1.0 if metric == "wins" else row["value"]
+
+
+times = st.one_of(st.just(math.nan), st.floats(-30.0, 400.0))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(times, times, st.floats(0.0, 1e5)), min_size=1, max_size=20),
+    st.sampled_from(["opportunities", "wins", "revenue"]),
+    st.floats(0.0, 40.0),
+)
+def test_outcome_matrix_is_the_plain_count(rows, metric, start) -> None:
+    outcomes = pd.DataFrame(rows, columns=["t_opportunity", "t_won", "value"])
+    weeks = [4, 8, 13, 26, 52]
+    got = outcome_matrix(outcomes, metric, start, weeks)
+    for i, row in enumerate(outcomes.to_dict("records")):
+        assert got[i].tolist() == [plain_outcome(row, metric, start, w) for w in weeks]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(-1e4, 1e4)), min_size=1, max_size=30))
+def test_arm_stats_are_the_plain_mean_and_variance(rows) -> None:
+    arm = np.array([a for a, _ in rows])
+    values = np.array([v for _, v in rows])
+    got = arm_stats(values[:, None], arm, [9]).set_index("arm")
+    for name in sorted(set(arm.tolist())):
+        mine = [v for a, v in rows if a == name]
+        assert got.loc[name, "n"] == len(mine)
+        assert got.loc[name, "mean"] == pytest.approx(statistics.fmean(mine), abs=1e-9)
+        if len(mine) > 1:
+            ref = statistics.variance(mine)
+            assert got.loc[name, "var"] == pytest.approx(ref, rel=1e-9, abs=1e-6)
+        else:
+            assert math.isnan(got.loc[name, "var"])
+
+
+def truncated(rep: Replica, cut: float) -> Replica:
+    """The world of ``rep`` with the touches after ``cut`` removed (its truth unchanged)."""
+    world = dataclasses.replace(
+        rep.world, events=rep.world.events[rep.world.events["time"] <= cut].reset_index(drop=True)
+    )
+    log = sim.EventLog.from_world(world)
+    return Replica(world, log, policies.Frame(log))
+
+
+@pytest.mark.parametrize("weeks", [8, 26])
+def test_an_outcome_at_a_horizon_uses_no_touch_after_it(small_scenario, weeks) -> None:
+    """Every arm's outcomes up to ``weeks`` are the same when the world's touches after that
+    horizon are removed: the experiment's reading at a horizon does not look ahead. (This
+    world has 3 opportunities by week 8; 13, a win, by week 26.)"""
+    rep = Replica.simulate(small_scenario("smb", 400), seed=8)
+    cand, inc = policies.load_policy("mqa_count"), policies.load_policy("mql_scored")
+    arm = assign_arms(rep.world.accounts, (0.45, 0.45, 0.10), np.random.default_rng(2))
+    cut = 7.0 * weeks
+    short = truncated(rep, cut)
+    for metric in ("opportunities", "wins", "revenue"):
+        full_m = outcome_matrix(
+            account_outcomes(rep, play_experiment(rep, cand, inc, arm)), metric, 0.0, [weeks]
+        )
+        short_m = outcome_matrix(
+            account_outcomes(short, play_experiment(short, cand, inc, arm)), metric, 0.0, [weeks]
+        )
+        np.testing.assert_array_equal(full_m, short_m)
