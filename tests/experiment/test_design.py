@@ -365,3 +365,15 @@ def test_an_outcome_at_a_horizon_uses_no_touch_after_it(small_scenario, weeks) -
             account_outcomes(short, play_experiment(short, cand, inc, arm)), metric, 0.0, [weeks]
         )
         np.testing.assert_array_equal(full_m, short_m)
+
+
+@pytest.mark.slow
+def test_an_a_a_experiment_rejects_at_about_the_level(small_scenario) -> None:
+    """The same rule on both arms: every rejection is a false positive, so the power at a
+    horizon is the test's size, 5% (a little less where counts are small: the z-test is then
+    conservative). 150 experiments: Monte-Carlo s.e. 0.018; the bounds are 3 s.e. around 5%."""
+    sc = small_scenario("smb", 600)
+    curve = design_experiment(sc, "mql_only", "mql_only", "0.5,0.5,0", None, "opportunities", 150)
+    at_52 = curve[curve["weeks"] == 52].iloc[0]
+    assert 0.0 <= at_52["power"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 150)
+    assert abs(at_52["mean_difference"]) < 0.01
