@@ -31,6 +31,7 @@ from sim.sales.handoff import SalesResult, play_handoffs
 from sim.sales.measure import committee_first_seen, handoff_metrics, month_metrics
 from sim.sales.metrics import MONTH_METRICS
 from sim.sales.rollout import apply_rollout
+from sim.sales.uplift import no_handoff_result
 from sim.sales.weekly import go_live_day, weekly_series
 from sim.world.progression import campaign_influence, progression, stage_distribution
 from sim.world.scenario import Scenario
@@ -52,6 +53,7 @@ class Replica:
     log: EventLog
     frame: pol.Frame
     _seen: Any = field(default=None, repr=False)
+    _without: SalesResult | None = field(default=None, repr=False)
 
     @classmethod
     def simulate(cls, scenario: Scenario, seed: int) -> Replica:
@@ -98,10 +100,13 @@ class Replica:
         self, result: SalesResult, tier: int | None = None, coverage: bool = True
     ) -> dict[str, float]:
         """The metrics of one policy's sales result (see ``sim.sales.metrics``); the buying
-        committees' first-seen times, needed for coverage, are computed once per world."""
+        committees' first-seen times, needed for coverage, and the no-handoff counterfactual of
+        the uplift metrics are computed once per world."""
         if coverage and self._seen is None:
             self._seen = committee_first_seen(self.world)
-        return handoff_metrics(self.world, result, tier, coverage, self._seen)
+        if self._without is None:
+            self._without = no_handoff_result(self.world)
+        return handoff_metrics(self.world, result, tier, coverage, self._seen, self._without)
 
 
 def handoff_table(world: World, name: str, result: SalesResult) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.sales.handoff import SalesResult
 from sim.sales.metrics import METRICS, MONTH_METRICS
+from sim.sales.uplift import caused_metrics, no_handoff_result, restrict
 from sim.sales.weekly import go_live_day, weekly_load, weekly_series
 from sim.world.simulate import World
 
@@ -65,26 +66,32 @@ def handoff_metrics(
     tier: int | None = None,
     coverage: bool = True,
     seen=None,
+    counterfactual: SalesResult | None = None,
 ) -> dict[str, float]:
     """The metrics of one policy on one world (see :data:`METRICS`); with ``tier``, only that
     tier's accounts count (handoffs, denominators and inbound alike; the SDR queue they went
     through is still the shared one, and capacity is the whole team's). ``coverage=False``
     skips the buying-group coverage (NaN), the one slow metric, for sweeps; ``seen`` (see
-    :func:`committee_first_seen`) shares its one pass over the events between policies.
+    :func:`committee_first_seen`) shares its one pass over the events between policies;
+    ``counterfactual`` (:func:`sim.sales.uplift.no_handoff_result` of ``world``, played here
+    when not given) likewise for the uplift metrics.
     The month-by-month metrics need the rule's state at every event: see
     :func:`month_metrics`; here they are NaN."""
     o, tr, inbound = result.outcomes, world.truth.set_index("account_id"), result.inbound
+    without = counterfactual if counterfactual is not None else no_handoff_result(world)
     if tier is not None:
         keep = world.accounts.loc[world.accounts["tier"] == tier, "account_id"].to_numpy()
         o = o[o["account_id"].isin(keep).to_numpy()]
         tr = tr[tr.index.isin(keep)]
         inbound = inbound[inbound["account_id"].isin(keep).to_numpy()]
+        without = restrict(without, keep)
     m = {
         **_volume(world, o),
         **_weekly(world, o),
         **_truth_metrics(world, o, tr, coverage, seen),
         **_lead_metrics(world, o),
         **_sales_metrics(world, o, inbound),
+        **caused_metrics(SalesResult(o, inbound), without),
         **dict.fromkeys(MONTH_METRICS, float("nan")),
         "backlog_recovery_weeks": backlog_recovery_weeks(world, o),
     }

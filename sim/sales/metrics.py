@@ -93,6 +93,23 @@ def _deal_split_metrics() -> list[Metric]:
     ]
 
 
+def _uplift_metrics() -> list[Metric]:
+    """What handoffs cause (:mod:`sim.sales.uplift`): the policy's totals (handoffs and late
+    inbound) minus those of the same world with no handoff, on the same random streams."""
+    what = "(from handoffs and late inbound) minus those of the same world with no handoff"
+    return [
+        Metric(
+            "opportunities_caused",
+            "Opportunities caused",
+            "deals",
+            "higher",
+            f"opportunities {what} (common random numbers): pipeline the handoffs created",
+        ),
+        Metric("wins_caused", "Wins caused", "deals", "higher", f"wins {what}"),
+        Metric("revenue_caused", "Revenue caused", "currency", "higher", f"revenue won {what}"),
+    ]
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
@@ -268,6 +285,7 @@ METRICS: dict[str, Metric] = {
             "accounts in an active journey in the horizon that got no true handoff",
         ),
         *_deal_split_metrics(),
+        *_uplift_metrics(),
         Metric(
             "backlog_recovery_weeks",
             "Weeks to absorb the go-live backlog",

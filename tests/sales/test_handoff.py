@@ -379,6 +379,13 @@ def test_hand_world_metrics(metric_world, metric_result):
         "inbound_revenue": 7000,
         "total_wins": 2,
         "total_revenue": 1000 + 7000,
+        # against no handoff at all, where A0 (demo at 80), A1 (demo at 100) and A6 come in
+        # late and are won (3 deals, 10000): A0 the same (won either way), A1 lost to the
+        # competitor instead of won inbound (-1 win, -2000), A2 (no decision) and A4 (open)
+        # opportunities only the handoffs made (+2), A6 the same
+        "opportunities_caused": 5 - 3,
+        "wins_caused": 2 - 3,
+        "revenue_caused": 8000 - 10000,
         "backlog_recovery_weeks": NAN,  # no go-live (tests/sales/test_rollout.py has one)
     }
     assert set(expected) == set(METRICS)
