@@ -7,11 +7,14 @@ Command modules import the API they call inside the command (never at the top): 
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,13 +26,16 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from sim.cli.plain import PlainCommand, PlainGroup
 from sim.errors import QualsimError
 from sim.world.presets import PRESETS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+
 app = typer.Typer(
+    cls=PlainGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -98,7 +104,7 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
     """Register a command on the app, with :func:`user_errors`."""
 
     def deco(fn: Callable[..., Any]) -> Any:
-        return app.command(name, **kwargs)(user_errors(fn))
+        return app.command(name, cls=PlainCommand, **kwargs)(user_errors(fn))
 
     return deco
 
@@ -109,9 +115,10 @@ ScenarioArg = Annotated[
     str, typer.Argument(help=f"a preset ({', '.join(PRESETS)}) or a scenario YAML file")
 ]
 OptionalScenarioArg = Annotated[str, typer.Argument(help="a preset or a scenario YAML file")]
+POLICY_HELP = "policy YAML file or shipped name"
 PoliciesOpt = Annotated[
     list[str] | None,
-    typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: all 6)"),
+    typer.Option("--policy", "-p", help=f"{POLICY_HELP} (repeat; default: the 6 shipped policies)"),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="root random seed")]
 ReplicationsOpt = Annotated[
@@ -120,7 +127,8 @@ ReplicationsOpt = Annotated[
         "--replications",
         "-r",
         min=1,
-        help="simulated worlds per policy (at most 100,000; the estimated memory must fit)",
+        help="simulated worlds per policy (at most 100,000; the estimated memory must fit; "
+        "2 or more for a confidence interval)",
     ),
 ]
 BaselineOpt = Annotated[
@@ -133,15 +141,47 @@ BaselineOpt = Annotated[
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="write tidy, summary and paired tables to this folder"),
+    typer.Option(
+        "--out",
+        "-o",
+        help="folder to write every table to (optional; replaced as a whole; see --out-format)",
+    ),
 ]
 WorkersOpt = Annotated[
     int, typer.Option("--workers", "-w", min=0, help="processes (0: one per core)")
 ]
-FormatOpt = Annotated[str, typer.Option("--format", help="csv or parquet (with --out)")]
-AllOpt = Annotated[bool, typer.Option("--all-metrics", help="print every metric")]
+OutFormatOpt = Annotated[
+    str, typer.Option("--out-format", help="file format of --out: csv or parquet")
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="print every metric or row")]
+AllMetricsOpt = Annotated[bool, typer.Option("--all-metrics", hidden=True)]  # old --all
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+    Path | None,
+    typer.Option("--report", help="also write a self-contained HTML report to this file"),
+]
+FORMATS = ("table", "csv", "json", "markdown")
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="how tables are printed: table (fits the terminal), or csv, json, markdown "
+        "(only the tables on stdout, notes on stderr)",
+    ),
+]
+ObjectiveOpt = Annotated[str, typer.Option("--objective", help="metric to maximise (or minimise)")]
+MaxHandoffsOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-handoffs-per-week",
+        min=0,
+        help="SDR capacity: the most queue-joining handoffs (all accounts) in a week "
+        "(run, compare: the p90 week, default the scenario's capacity; recommend, report: "
+        "the --capacity-quantile week)",
+    ),
+]
+MinPrecisionOpt = Annotated[
+    float | None, typer.Option("--min-precision", min=0, max=1, help="precision floor")
 ]
 RawCsvOpt = Annotated[
     bool,
@@ -222,16 +262,104 @@ def _column_chunks(index_width: int, widths: list[int], width: int) -> list[list
 
 
 def number(v: Any) -> str:
-    """A value as text: NaN as "-", small shares with 3 decimals, thousands separated."""
-    if isinstance(v, float):
-        if v != v:  # NaN
-            return "-"
-        if abs(v) < 1 and v != 0:
-            return f"{v:.3f}"
-        return f"{v:,.1f}" if not float(v).is_integer() else f"{int(v):,}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+    """A value as text for reading, never in scientific notation: NaN as "-", whole numbers
+    and anything from 100 up without decimals, thousands separated, smaller numbers with one
+    or two decimals, tiny ones with two significant digits.
+
+    >>> [number(x) for x in (3642000.0, 1234.56, 12.34, 0.4712, 0.00123, 7, float("nan"))]
+    ['3,642,000', '1,235', '12.3', '0.47', '0.0012', '7', '-']
+    """
+    if isinstance(v, bool) or not isinstance(v, Integral | float):
+        return str(v)
+    if isinstance(v, Integral):
+        return f"{int(v):,}"
+    if math.isnan(v) or math.isinf(v):
+        return "-" if math.isnan(v) else str(v)
+    a = abs(v)
+    if v.is_integer() or a >= 100:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 0.01:
+        return f"{v:.2f}"
+    return f"{v:.{1 - math.floor(math.log10(a))}f}"
+
+
+class Printer:
+    """Where a command's output goes. ``--format table`` (the default): rich tables that fit
+    the terminal and notes, on stdout. ``csv``, ``json``, ``markdown``: only the tables, on
+    stdout, when the command ends (json: one object keyed by table name, each a list of
+    records; csv: a ``# title`` line before each table, cells spreadsheet-safe unless not
+    ``safe``; markdown: a ``### title`` heading before each); notes go to stderr. Use it as a
+    context manager: nothing is printed when the command fails."""
+
+    def __init__(self, fmt: str = "table", safe: bool = True) -> None:
+        if fmt not in FORMATS:
+            hint = "; the file format of --out is --out-format" if fmt == "parquet" else ""
+            raise QualsimError(
+                f"--format {fmt!r}: expected one of {', '.join(FORMATS)}"
+                + (f"{hint} (use --out-format {fmt})" if hint else "")
+            )
+        self.fmt, self.safe = fmt, safe
+        self.terminal = fmt == "table"
+        self.tables: list[tuple[str, str, pd.DataFrame]] = []
+
+    def __enter__(self) -> Printer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        if kind is None or issubclass(kind, typer.Exit):
+            self.flush()
+
+    def table(
+        self,
+        df: pd.DataFrame,
+        title: str,
+        formatted: bool = True,
+        data: pd.DataFrame | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Print ``df`` (see :func:`table`), or keep ``data`` (default: ``df``, its index as
+        a column) as table ``name`` (default: from the title) for the machine formats."""
+        if self.terminal:
+            out.print(table(df, title, formatted))
+            return
+        d = df if data is None else data
+        if d.index.name is not None or type(d.index).__name__ != "RangeIndex":
+            d = d.reset_index()
+        key = name or re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "table"
+        n = sum(k == key or k.startswith(f"{key}_") for k, _, _ in self.tables)
+        key = f"{key}_{n + 1}" if n else key
+        self.tables.append((key, title, d))
+
+    def note(self, text: Any) -> None:
+        """A line of rich markup (a verdict, a note): stdout with tables, else stderr."""
+        (out if self.terminal else err).print(text)
+
+    def echo(self, text: object) -> None:
+        """A line of plain text: stdout with tables, else stderr."""
+        if self.terminal:
+            echo(text)
+        else:
+            typer.echo(clean(text), err=True)
+
+    def flush(self) -> None:
+        """Print the kept tables in the machine format (once)."""
+        from sim.files import neutralise
+
+        tables, self.tables = self.tables, []
+        if self.fmt == "json":
+            obj = {k: json.loads(d.to_json(orient="records")) for k, _, d in tables}
+            text = json.dumps(obj, indent=2) + "\n"
+        elif self.fmt == "csv":
+            text = "\n".join(
+                f"# {t}\n" + (neutralise(d) if self.safe else d).to_csv(index=False)
+                for _, t, d in tables
+            )
+        else:
+            text = "\n".join(f"### {t}\n\n{d.to_markdown(index=False)}\n" for _, t, d in tables)
+        if tables:
+            typer.echo(clean(text), nl=False)
 
 
 @contextmanager
@@ -265,7 +393,7 @@ class Timer:
         return time.perf_counter() - self.start
 
 
-def wrote(paths: list[Path] | Path) -> None:
-    """Say which files were written."""
+def wrote(paths: list[Path] | Path, show: Printer | None = None) -> None:
+    """Say which files were written (on stderr when ``show`` prints a machine format)."""
     for p in paths if isinstance(paths, list) else [paths]:
-        echo(f"wrote {p}")
+        (show.echo if show is not None else echo)(f"wrote {p}")
