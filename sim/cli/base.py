@@ -7,7 +7,6 @@ Command modules import the API they call inside the command (never at the top): 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -159,6 +158,7 @@ ReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="also write a self-contained HTML report to this file"),
 ]
+ONE_REPLICATION = "warning: 1 replication: no confidence interval; run -r 2 or more"
 FORMATS = ("table", "csv", "json", "markdown")
 FormatOpt = Annotated[
     str,
@@ -167,6 +167,14 @@ FormatOpt = Annotated[
         "-f",
         help="how tables are printed: table (fits the terminal), or csv, json, markdown "
         "(only the tables on stdout, notes on stderr)",
+    ),
+]
+HorizonDaysOpt = Annotated[
+    float,
+    typer.Option(
+        "--horizon-days",
+        min=0,
+        help="a handoff is true if an opportunity opens within this many days (or is open)",
     ),
 ]
 ObjectiveOpt = Annotated[str, typer.Option("--objective", help="metric to maximise (or minimise)")]
@@ -285,83 +293,6 @@ def number(v: Any) -> str:
     return f"{v:.{1 - math.floor(math.log10(a))}f}"
 
 
-class Printer:
-    """Where a command's output goes. ``--format table`` (the default): rich tables that fit
-    the terminal and notes, on stdout. ``csv``, ``json``, ``markdown``: only the tables, on
-    stdout, when the command ends (json: one object keyed by table name, each a list of
-    records; csv: a ``# title`` line before each table, cells spreadsheet-safe unless not
-    ``safe``; markdown: a ``### title`` heading before each); notes go to stderr. Use it as a
-    context manager: nothing is printed when the command fails."""
-
-    def __init__(self, fmt: str = "table", safe: bool = True) -> None:
-        if fmt not in FORMATS:
-            hint = "; the file format of --out is --out-format" if fmt == "parquet" else ""
-            raise QualsimError(
-                f"--format {fmt!r}: expected one of {', '.join(FORMATS)}"
-                + (f"{hint} (use --out-format {fmt})" if hint else "")
-            )
-        self.fmt, self.safe = fmt, safe
-        self.terminal = fmt == "table"
-        self.tables: list[tuple[str, str, pd.DataFrame]] = []
-
-    def __enter__(self) -> Printer:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
-        if kind is None or issubclass(kind, typer.Exit):
-            self.flush()
-
-    def table(
-        self,
-        df: pd.DataFrame,
-        title: str,
-        formatted: bool = True,
-        data: pd.DataFrame | None = None,
-        name: str | None = None,
-    ) -> None:
-        """Print ``df`` (see :func:`table`), or keep ``data`` (default: ``df``, its index as
-        a column) as table ``name`` (default: from the title) for the machine formats."""
-        if self.terminal:
-            out.print(table(df, title, formatted))
-            return
-        d = df if data is None else data
-        if d.index.name is not None or type(d.index).__name__ != "RangeIndex":
-            d = d.reset_index()
-        key = name or re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "table"
-        n = sum(k == key or k.startswith(f"{key}_") for k, _, _ in self.tables)
-        key = f"{key}_{n + 1}" if n else key
-        self.tables.append((key, title, d))
-
-    def note(self, text: Any) -> None:
-        """A line of rich markup (a verdict, a note): stdout with tables, else stderr."""
-        (out if self.terminal else err).print(text)
-
-    def echo(self, text: object) -> None:
-        """A line of plain text: stdout with tables, else stderr."""
-        if self.terminal:
-            echo(text)
-        else:
-            typer.echo(clean(text), err=True)
-
-    def flush(self) -> None:
-        """Print the kept tables in the machine format (once)."""
-        from sim.files import neutralise
-
-        tables, self.tables = self.tables, []
-        if self.fmt == "json":
-            obj = {k: json.loads(d.to_json(orient="records")) for k, _, d in tables}
-            text = json.dumps(obj, indent=2) + "\n"
-        elif self.fmt == "csv":
-            text = "\n".join(
-                f"# {t}\n" + (neutralise(d) if self.safe else d).to_csv(index=False)
-                for _, t, d in tables
-            )
-        else:
-            text = "\n".join(f"### {t}\n\n{d.to_markdown(index=False)}\n" for _, t, d in tables)
-        if tables:
-            typer.echo(clean(text), nl=False)
-
-
 @contextmanager
 def progress_bar(description: str, total: int | None, transient: bool = False) -> Iterator[Any]:
     """A progress bar on stderr (only when it is a terminal): yields ``update(done, total)``."""
@@ -393,7 +324,8 @@ class Timer:
         return time.perf_counter() - self.start
 
 
-def wrote(paths: list[Path] | Path, show: Printer | None = None) -> None:
-    """Say which files were written (on stderr when ``show`` prints a machine format)."""
+def wrote(paths: list[Path] | Path, show: Any = None) -> None:
+    """Say which files were written (on stderr when ``show``, a
+    :class:`sim.cli.output.Printer`, prints a machine format)."""
     for p in paths if isinstance(paths, list) else [paths]:
         (show.echo if show is not None else echo)(f"wrote {p}")

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from sim.cli.base import (
     COMPARE,
+    ONE_REPLICATION,
     AllMetricsOpt,
     AllOpt,
     BaselineOpt,
@@ -21,7 +22,6 @@ from sim.cli.base import (
     OutFormatOpt,
     OutOpt,
     PoliciesOpt,
-    Printer,
     RawCsvOpt,
     ReplicationsOpt,
     ReportOpt,
@@ -34,6 +34,7 @@ from sim.cli.base import (
     progress_bar,
     wrote,
 )
+from sim.cli.output import Printer
 from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
@@ -236,9 +237,6 @@ def _compare(show, scenario, policies, replications, seed, baseline, workers, al
     _verdict(show, cmp, *goal)
     _tables(show, cmp, all_metrics)
     return cmp
-
-
-ONE_REPLICATION = "warning: 1 replication: no confidence interval; run -r 2 or more"
 
 
 def _tables(show, cmp, all_metrics: bool) -> None:
