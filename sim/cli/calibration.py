@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from sim.cli.base import (
+    ONE_REPLICATION,
     WORLDS,
     FormatOpt,
     ReplicationsOpt,
@@ -18,6 +19,7 @@ from sim.cli.base import (
     Timer,
     WorkersOpt,
     command,
+    err,
     wrote,
 )
 from sim.cli.output import Printer
@@ -59,6 +61,8 @@ def calibration(
     real = read_log(events, contacts, accounts) if events and contacts else None
     timer = Timer()
     t = calibration_table(sc, replications, seed, real=real, executor=Processes(workers))
+    if replications < 2:
+        err.print(ONE_REPLICATION)
     n_in, n = int((t["status"] == "in band").sum()), int((t["status"] != "reference").sum())
     with show:
         show.note(

@@ -4,7 +4,7 @@ word (``INTEGER``, ``NUMBER``, ``PATH``, ``TEXT``) instead."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
@@ -22,8 +22,11 @@ def _type_word(param: TyperOption | TyperArgument) -> str | None:
         return "|".join(str(c) for c in desc.choices or ())
     if desc.is_path:
         return "PATH"
-    bare = param._bare_type(desc.annotation)  # list[str] -> "list[str]"
-    return _TYPE_WORDS.get(bare.removeprefix("list[").removesuffix("]"), "TEXT")
+    kind = desc.annotation
+    args = get_args(kind)
+    if get_origin(kind) is list and len(args) == 1:  # a repeated option: the word of one
+        kind = args[0]
+    return _TYPE_WORDS.get(getattr(kind, "__name__", ""), "TEXT")
 
 
 class _PlainOption(TyperOption):
@@ -38,8 +41,11 @@ class _PlainArgument(TyperArgument):
 
 def _plain(params: list[Any]) -> list[Any]:
     """``params`` shown with :func:`_type_word` (their classes swapped for subclasses that
-    only change how the help shows the type)."""
+    only change how the help shows the type). A typer built on click (no ``type_descriptor``)
+    already shows click's words: nothing to do."""
     for p in params:
+        if not hasattr(p, "type_descriptor"):
+            continue
         if type(p) is TyperOption:
             p.__class__ = _PlainOption
         elif type(p) is TyperArgument:
