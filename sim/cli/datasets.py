@@ -30,7 +30,12 @@ FolderOpt = Annotated[
 @olist_app.command("write", cls=PlainCommand)
 @user_errors
 def write(
-    out: Annotated[Path, typer.Argument(help="folder for events/contacts/accounts CSVs")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="folder to write events, contacts and accounts CSVs to (required)"
+        ),
+    ],
     folder: FolderOpt = None,
     since: SinceOpt = "2018-01-01",
     until: UntilOpt = None,

@@ -78,7 +78,8 @@ class Printer:
         """Print the kept tables in the machine format (once)."""
         from sim.files import neutralise
 
-        tables, self.tables = self.tables, []
+        tables = [(k, t, _clean_cells(d)) for k, t, d in self.tables]
+        self.tables = []
         if self.fmt == "json":
             obj = {k: json.loads(d.to_json(orient="records")) for k, _, d in tables}
             text = json.dumps(obj, indent=2) + "\n"
@@ -91,3 +92,18 @@ class Printer:
             text = "\n".join(f"### {t}\n\n{d.to_markdown(index=False)}\n" for _, t, d in tables)
         if tables or self.fmt == "json":
             typer.echo(clean(text), nl=False)
+
+
+def _clean_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with terminal control removed from its column names and text cells (JSON would
+    escape it, and a reader printing the value would run it)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    text = [c for c in df.columns if is_object_dtype(df[c]) or is_string_dtype(df[c])]
+    df = df.rename(columns=lambda c: clean(c))
+    return df.assign(
+        **{
+            clean(c): df[clean(c)].map(lambda v: clean(v) if isinstance(v, str) else v)
+            for c in text
+        }
+    )

@@ -49,7 +49,10 @@ def left_out_cells() -> Iterator[None]:
 @command(rich_help_panel=COMPARE)
 def sweep(
     file: Annotated[Path, typer.Argument(help="sweep YAML (policies, grids, uncertainties)")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="results folder")],
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="folder of the results store (required; resumable)"),
+    ],
     workers: WorkersOpt = 0,
     executor: Annotated[str, typer.Option("--executor", help="local or dask")] = "local",
     scheduler: Annotated[
