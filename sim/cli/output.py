@@ -59,8 +59,10 @@ class Printer:
         if d.index.name is not None or type(d.index).__name__ != "RangeIndex":
             d = d.reset_index()
         key = name or re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "table"
-        n = sum(k == key or k.startswith(f"{key}_") for k, _, _ in self.tables)
-        key = f"{key}_{n + 1}" if n else key
+        taken, first, i = {k for k, _, _ in self.tables}, key, 1
+        while key in taken:  # a title printed twice: means, means_2, ...
+            i += 1
+            key = f"{first}_{i}"
         self.tables.append((key, title, d))
 
     def note(self, text: Any) -> None:
