@@ -150,7 +150,8 @@ WorkersOpt = Annotated[
     int, typer.Option("--workers", "-w", min=0, help="processes (0: one per core)")
 ]
 OutFormatOpt = Annotated[
-    str, typer.Option("--out-format", help="file format of --out: csv or parquet")
+    str,
+    typer.Option("--out-format", metavar="csv|parquet", help="file format of --out"),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="print every metric or row")]
 AllMetricsOpt = Annotated[bool, typer.Option("--all-metrics", hidden=True)]  # old --all
@@ -165,6 +166,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
+        metavar="|".join(FORMATS),
         help="how tables are printed: table (fits the terminal), or csv, json, markdown "
         "(only the tables on stdout, notes on stderr)",
     ),
