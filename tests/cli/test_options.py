@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.cli.base import ONE_REPLICATION, number
+from sim.datasets.olist import DEALS_FILE, MQL_FILE
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -242,3 +243,51 @@ def test_objective_and_capacity_reach_the_verdict(tiny: Path) -> None:
     assert "and the precision floor of 1" in " ".join(floor.stderr.split()), floor.stderr
     bad = invoke(*base, "--objective", "nope")
     assert bad.exit_code == 2 and "objective 'nope'" in bad.stderr
+
+
+# A hand-made Olist folder (as tests/datasets/test_olist.py): the 2018 cohort has 8 MQLs, 3 by
+# email (1 won), 2 organic (2 won), 2 paid (1 won), 1 of no origin (won).
+MQLS = """\
+mql_id,first_contact_date,landing_page_id,origin
+m1,2018-01-01,lp1,paid_search
+m2,2018-01-02,lp2,paid_search
+m3,2018-01-05,lp1,email
+m4,2018-01-10,lp3,
+m5,2017-12-20,lp1,social
+m6,2018-02-01,lp2,email
+m7,2018-02-03,lp1,organic_search
+m8,2018-02-10,lp1,organic_search
+m9,2018-03-01,lp2,email
+"""
+DEALS = """\
+mql_id,seller_id,won_date,business_segment
+m1,s1,2018-01-03 12:00:00,pet
+m3,s3,2018-03-06 00:00:00,car_accessories
+m4,s4,2018-01-10 06:00:00,pet
+m5,s5,2018-01-01 00:00:00,pet
+m7,s7,2018-02-02 12:00:00,pet
+m8,s8,2018-08-29 00:00:00,pet
+"""
+
+
+def test_olist_commands_speak_the_same_vocabulary(tmp_path: Path) -> None:
+    folder = tmp_path / "olist"
+    folder.mkdir()
+    (folder / MQL_FILE).write_text(MQLS, encoding="utf-8")
+    (folder / DEALS_FILE).write_text(DEALS, encoding="utf-8")
+    fig = invoke("olist", "figures", "--folder", folder, "--format", "json")
+    assert fig.exit_code == 0, fig.output
+    by_origin = pd.DataFrame(json.loads(fig.stdout)["by_origin"]).set_index("origin")
+    assert by_origin.loc["email", "mqls"] == 3 and by_origin.loc["organic_search", "won"] == 2
+    assert "8 MQLs, 5 won" in fig.stderr
+    old = invoke("olist", "figures", "--folder", folder, "--start", "2018-02-01", "-f", "json")
+    new = invoke("olist", "figures", "--folder", folder, "--since", "2018-02-01", "-f", "json")
+    assert old.stdout == new.stdout and "4 MQLs" in new.stderr  # m6..m9
+    rep = invoke("olist", "replay", "--folder", folder, "--format", "csv")
+    assert rep.exit_code == 0, rep.output
+    rows = pd.read_csv(io.StringIO(rep.stdout), skiprows=1)
+    every = rows[(rows["policy"] == "every_mql") & (rows["origin"] == "all")]
+    assert every["handoffs"].tolist() == [8]
+    wrote = invoke("olist", "write", "--folder", folder, "--out", tmp_path / "log")
+    assert wrote.exit_code == 0, wrote.output
+    assert (tmp_path / "log" / "events.csv").is_file()
