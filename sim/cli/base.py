@@ -7,11 +7,13 @@ Command modules import the API they call inside the command (never at the top): 
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,13 +25,16 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from sim.cli.plain import PlainCommand, PlainGroup
 from sim.errors import QualsimError
 from sim.world.presets import PRESETS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+
 app = typer.Typer(
+    cls=PlainGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -125,7 +130,7 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
     """Register a command on the app, with :func:`user_errors`."""
 
     def deco(fn: Callable[..., Any]) -> Any:
-        return app.command(name, **kwargs)(user_errors(fn))
+        return app.command(name, cls=PlainCommand, **kwargs)(user_errors(fn))
 
     return deco
 
@@ -136,9 +141,10 @@ ScenarioArg = Annotated[
     str, typer.Argument(help=f"a preset ({', '.join(PRESETS)}) or a scenario YAML file")
 ]
 OptionalScenarioArg = Annotated[str, typer.Argument(help="a preset or a scenario YAML file")]
+POLICY_HELP = "policy YAML file or shipped name"
 PoliciesOpt = Annotated[
     list[str] | None,
-    typer.Option("--policy", "-p", help="policy YAML or shipped name (repeat; default: all 6)"),
+    typer.Option("--policy", "-p", help=f"{POLICY_HELP} (repeat; default: the 6 shipped policies)"),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="root random seed")]
 ReplicationsOpt = Annotated[
@@ -147,7 +153,8 @@ ReplicationsOpt = Annotated[
         "--replications",
         "-r",
         min=1,
-        help="simulated worlds per policy (at most 100,000; the estimated memory must fit)",
+        help="simulated worlds per policy (at most 100,000; the estimated memory must fit; "
+        "2 or more for a confidence interval)",
     ),
 ]
 BaselineOpt = Annotated[
@@ -160,15 +167,58 @@ BaselineOpt = Annotated[
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="write tidy, summary and paired tables to this folder"),
+    typer.Option(
+        "--out",
+        "-o",
+        help="folder to write every table to (optional; replaced as a whole; see --out-format)",
+    ),
 ]
 WorkersOpt = Annotated[
     int, typer.Option("--workers", "-w", min=0, help="processes (0: one per core)")
 ]
-FormatOpt = Annotated[str, typer.Option("--format", help="csv or parquet (with --out)")]
-AllOpt = Annotated[bool, typer.Option("--all-metrics", help="print every metric")]
+OutFormatOpt = Annotated[
+    str,
+    typer.Option("--out-format", metavar="csv|parquet", help="file format of --out"),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="print every metric or row")]
+AllMetricsOpt = Annotated[bool, typer.Option("--all-metrics", hidden=True)]  # old --all
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+    Path | None,
+    typer.Option("--report", help="also write a self-contained HTML report to this file"),
+]
+ONE_REPLICATION = "warning: 1 replication: no confidence interval; run -r 2 or more"
+FORMATS = ("table", "csv", "json", "markdown")
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="|".join(FORMATS),
+        help="how tables are printed: table (fits the terminal), or csv, json, markdown "
+        "(only the tables on stdout, notes on stderr)",
+    ),
+]
+HorizonDaysOpt = Annotated[
+    float,
+    typer.Option(
+        "--horizon-days",
+        min=0,
+        help="a handoff is true if an opportunity opens within this many days (or is open)",
+    ),
+]
+ObjectiveOpt = Annotated[str, typer.Option("--objective", help="metric to maximise (or minimise)")]
+MaxHandoffsOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-handoffs-per-week",
+        min=0,
+        help="SDR capacity: the most queue-joining handoffs (all accounts) in a week "
+        "(run, compare: the p90 week, default the scenario's capacity; recommend, report: "
+        "the --capacity-quantile week)",
+    ),
+]
+MinPrecisionOpt = Annotated[
+    float | None, typer.Option("--min-precision", min=0, max=1, help="precision floor")
 ]
 RawCsvOpt = Annotated[
     bool,
@@ -250,16 +300,27 @@ def _column_chunks(index_width: int, widths: list[int], width: int) -> list[list
 
 
 def number(v: Any) -> str:
-    """A value as text: NaN as "-", small shares with 3 decimals, thousands separated."""
-    if isinstance(v, float):
-        if v != v:  # NaN
-            return "-"
-        if abs(v) < 1 and v != 0:
-            return f"{v:.3f}"
-        return f"{v:,.1f}" if not float(v).is_integer() else f"{int(v):,}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+    """A value as text for reading, never in scientific notation: NaN as "-", whole numbers
+    and anything from 100 up without decimals, thousands separated, smaller numbers with one
+    or two decimals, tiny ones with two significant digits.
+
+    >>> [number(x) for x in (3642000.0, 1234.56, 12.34, 0.4712, 0.00123, 7, float("nan"))]
+    ['3,642,000', '1,235', '12.3', '0.47', '0.0012', '7', '-']
+    """
+    if isinstance(v, bool) or not isinstance(v, Integral | float):
+        return str(v)
+    if isinstance(v, Integral):
+        return f"{int(v):,}"
+    if math.isnan(v) or math.isinf(v):
+        return "-" if math.isnan(v) else str(v)
+    a = abs(v)
+    if v.is_integer() or a >= 100:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 0.01:
+        return f"{v:.2f}"
+    return f"{v:.{1 - math.floor(math.log10(a))}f}"
 
 
 @contextmanager
@@ -293,7 +354,8 @@ class Timer:
         return time.perf_counter() - self.start
 
 
-def wrote(paths: list[Path] | Path) -> None:
-    """Say which files were written."""
+def wrote(paths: list[Path] | Path, show: Any = None) -> None:
+    """Say which files were written (on stderr when ``show``, a
+    :class:`sim.cli.output.Printer`, prints a machine format)."""
     for p in paths if isinstance(paths, list) else [paths]:
-        echo(f"wrote {p}")
+        (show.echo if show is not None else echo)(f"wrote {p}")

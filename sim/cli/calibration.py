@@ -10,16 +10,19 @@ import typer
 from rich.markup import escape
 
 from sim.cli.base import (
+    ONE_REPLICATION,
     WORLDS,
+    FormatOpt,
     ReplicationsOpt,
+    ReportOpt,
     SeedOpt,
     Timer,
     WorkersOpt,
     command,
-    out,
-    table,
+    err,
     wrote,
 )
+from sim.cli.output import Printer
 from sim.world.presets import DEFAULT_SCENARIO
 
 EventsOpt = Annotated[
@@ -42,9 +45,8 @@ def calibration(
     events: EventsOpt = None,
     contacts: ContactsOpt = None,
     accounts: AccountsOpt = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="also write the table as an HTML page")
-    ] = None,
+    report: ReportOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Check a scenario against the published bands (docs/calibration.md lists them):
     its figure with a 95% CI over replications, in band or not; with --events/--contacts
@@ -54,18 +56,23 @@ def calibration(
     from sim.experiment.calibration import calibration_table, printable
     from sim.real import read_log
 
+    show = Printer(fmt)
     sc = sim.load_scenario(scenario)
     real = read_log(events, contacts, accounts) if events and contacts else None
     timer = Timer()
     t = calibration_table(sc, replications, seed, real=real, executor=Processes(workers))
+    if replications < 2:
+        err.print(ONE_REPLICATION)
     n_in, n = int((t["status"] == "in band").sum()), int((t["status"] != "reference").sum())
-    out.print(
-        f"[bold]{escape(sc.name)}[/]: {n_in} of {n} figures in their published bands "
-        f"({replications} replications, seed {seed}, {timer.seconds:.1f} s)."
-    )
-    out.print(table(printable(t, real is not None), "Calibration against published figures", False))
-    if report is not None:
-        from sim.files import write_text
-        from sim.report import build_calibration_report
+    with show:
+        show.note(
+            f"[bold]{escape(sc.name)}[/]: {n_in} of {n} figures in their published bands "
+            f"({replications} replications, seed {seed}, {timer.seconds:.1f} s)."
+        )
+        title = "Calibration against published figures"
+        show.table(printable(t, real is not None), title, False, data=t, name="calibration")
+        if report is not None:
+            from sim.files import write_text
+            from sim.report import build_calibration_report
 
-        wrote(write_text(report, build_calibration_report(t, sc.name)))
+            wrote(write_text(report, build_calibration_report(t, sc.name)), show)

@@ -11,10 +11,16 @@ from rich.text import Text
 
 from sim.cli.base import (
     COMPARE,
+    ONE_REPLICATION,
+    AllMetricsOpt,
     AllOpt,
     BaselineOpt,
     FormatOpt,
+    MaxHandoffsOpt,
+    MinPrecisionOpt,
+    ObjectiveOpt,
     OptionalScenarioArg,
+    OutFormatOpt,
     OutOpt,
     PoliciesOpt,
     RawCsvOpt,
@@ -25,11 +31,11 @@ from sim.cli.base import (
     Timer,
     WorkersOpt,
     command,
-    out,
+    err,
     progress_bar,
-    table,
     wrote,
 )
+from sim.cli.output import Printer
 from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
@@ -85,8 +91,13 @@ def run(
     baseline: BaselineOpt = None,
     out_dir: OutOpt = None,
     workers: WorkersOpt = 0,
-    fmt: FormatOpt = "csv",
-    all_metrics: AllOpt = False,
+    out_format: OutFormatOpt = "csv",
+    fmt: FormatOpt = "table",
+    show_all: AllOpt = False,
+    all_metrics: AllMetricsOpt = False,
+    objective: ObjectiveOpt = "total_wins",
+    max_handoffs_per_week: MaxHandoffsOpt = None,
+    min_precision: MinPrecisionOpt = None,
     report: ReportOpt = None,
     go_live: GoLiveOpt = None,
     backlog: BacklogOpt = None,
@@ -111,8 +122,13 @@ def compare_cmd(
     baseline: BaselineOpt = None,
     out_dir: OutOpt = None,
     workers: WorkersOpt = 0,
-    fmt: FormatOpt = "csv",
-    all_metrics: AllOpt = False,
+    out_format: OutFormatOpt = "csv",
+    fmt: FormatOpt = "table",
+    show_all: AllOpt = False,
+    all_metrics: AllMetricsOpt = False,
+    objective: ObjectiveOpt = "total_wins",
+    max_handoffs_per_week: MaxHandoffsOpt = None,
+    min_precision: MinPrecisionOpt = None,
     report: ReportOpt = None,
     go_live: GoLiveOpt = None,
     backlog: BacklogOpt = None,
@@ -133,8 +149,13 @@ def _compare_and_write(
     baseline,
     out_dir,
     workers,
+    out_format,
     fmt,
+    show_all,
     all_metrics,
+    objective,
+    max_handoffs_per_week,
+    min_precision,
     report,
     go_live,
     backlog,
@@ -145,31 +166,39 @@ def _compare_and_write(
 ) -> None:
     """What ``run`` and ``compare`` do with their options: check the outputs, compare (with
     the rollout options), measure robustness if asked, print and write."""
-    _check_format(fmt, out_dir, [scenario, *policies], report)
+    show = Printer(fmt, safe=not raw_csv)  # a bad --format fails first
+    _check_format(out_format, out_dir, [scenario, *policies], report)
+    if all_metrics:
+        err.print("warning: --all-metrics is deprecated; use --all")
     over = _rollout(go_live, backlog, drain_per_week, cadence)
-    cmp = _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over)
-    robust = _robustness(cmp, policies or None, workers) if robustness else None
-    _write(cmp, out_dir, fmt, report, not raw_csv, robust)
+    goal = (objective, max_handoffs_per_week, min_precision)
+    with show:
+        cmp = _compare(
+            show, scenario, policies, replications, seed, baseline, workers,
+            show_all or all_metrics, over, goal,
+        )  # fmt: skip
+        robust = _robustness(show, cmp, policies or None, workers) if robustness else None
+        _write(show, cmp, out_dir, out_format, report, not raw_csv, robust)
 
 
 def _check_format(fmt: str, out_dir: Path | None, inputs: list[str], report: Path | None) -> None:
-    """Fail early on a bad --format, an --out folder that cannot be replaced (or holds one
+    """Fail early on a bad --out-format, an --out folder that cannot be replaced (or holds one
     of the ``inputs``) or a --report that is a folder."""
     from sim.files import check_output_file, check_output_folder
 
     check_output_file(report)
     if fmt not in ("csv", "parquet"):
-        raise QualsimError(f"--format: expected csv or parquet, got {fmt!r}")
+        raise QualsimError(f"--out-format: expected csv or parquet, got {fmt!r}")
     if out_dir is not None:
         check_output_folder(out_dir, inputs)
 
 
-def _compare(scenario, policies, replications, seed, baseline, workers, all_metrics, over=None):
-    """Run the comparison with a progress bar and print its tables; returns it."""
+def _compare(show, scenario, policies, replications, seed, baseline, workers, all_metrics,
+             over=None, goal=("total_wins", None, None)):  # fmt: skip
+    """Run the comparison with a progress bar and print it (the verdict for ``goal``:
+    objective, capacity, precision floor); returns it."""
     import sim
     from sim.experiment import DEFAULT_BASELINES, SHIPPED_POLICIES, Processes
-    from sim.sales import HEADLINE, METRICS
-    from sim.sales.metrics import legend
 
     sc = sim.load_scenario(scenario, overrides=over)
     policies = list(policies) or SHIPPED_POLICIES
@@ -186,47 +215,66 @@ def _compare(scenario, policies, replications, seed, baseline, workers, all_metr
         cmp = sim.compare(
             sc, policies, replications, seed, baseline, executor=Processes(workers), progress=tick
         )
-    out.print(
+    cell = (
+        "Each cell: mean ±half-width of its 95% CI over replications."
+        if replications > 1
+        else "Each cell: the value in the one world (no confidence interval)."
+    )
+    show.note(
         f"[bold]{escape(sc.name)}[/]: {sc.accounts.count:,} accounts over "
         f"{sc.horizon_days:g} days; {len(cmp.policies)} policies x {replications} replications "
-        f"(seed {seed}) in {timer.seconds:.1f} s. Each cell: mean ±half-width of its 95% CI over "
-        f"replications. SDR capacity {sc.sales.capacity_per_week:.1f} handoffs/week."
+        f"(seed {seed}) in {timer.seconds:.1f} s. {cell} "
+        f"SDR capacity {sc.sales.capacity_per_week:.1f} handoffs/week."
     )
+    if replications < 2:
+        err.print(ONE_REPLICATION)
     if not sc.rollout.is_identity:
         r = sc.rollout
         live = "always live" if r.go_live_day is None else f"live from day {r.go_live_day:g}"
-        out.print(
+        show.note(
             f"Rollout: rules {live} (backlog: {r.backlog}), scoring {r.cadence}, CRM sync "
             f"{r.sync_delay_hours:g} h."
         )
-    _verdict(cmp)
-    metrics = list(METRICS) if all_metrics else HEADLINE
-    out.print(table(cmp.table(metrics), "Policies on the same simulated worlds", False))
-    if len(cmp.policies) > 1:
-        base = cmp.baseline or cmp.policies[0]
-        paired = cmp.table(metrics, paired=True)
-        out.print(table(paired, f"Difference from {base}, paired on the same worlds", False))
-    out.print(Text(legend(metrics), style="dim"))
-    title = "Account progression in these worlds (truth, all policies)"
-    out.print(table(cmp.progression_table(), title, False))
-    cal = cmp.calibration_table()
-    judged = cal[cal["status"] != "reference"]
-    out.print(
-        f"Calibration: {int((judged['status'] == 'in band').sum())} of {len(judged)} figures of "
-        "these worlds are in their published bands (`qualsim calibration` lists them)."
-    )
+    _verdict(show, cmp, *goal)
+    _tables(show, cmp, all_metrics)
     return cmp
 
 
-def _verdict(cmp) -> None:
+def _tables(show, cmp, all_metrics: bool) -> None:
+    """The comparison's tables (numbers with their CIs for the machine formats)."""
+    from sim.sales import HEADLINE, METRICS
+    from sim.sales.metrics import legend
+
+    metrics = list(METRICS) if all_metrics else HEADLINE
+    show.table(cmp.table(metrics), "Policies on the same simulated worlds", False,
+               data=cmp.summary(metrics), name="policies")  # fmt: skip
+    if len(cmp.policies) > 1:
+        base = cmp.baseline or cmp.policies[0]
+        show.table(cmp.table(metrics, paired=True),
+                   f"Difference from {base}, paired on the same worlds", False,
+                   data=cmp.paired(metrics=metrics), name="paired")  # fmt: skip
+    show.note(Text(legend(metrics), style="dim"))
+    title = "Account progression in these worlds (truth, all policies)"
+    show.table(cmp.progression_table(), title, False, data=cmp.progression_summary(),
+               name="progression")  # fmt: skip
+    cal = cmp.calibration_table()
+    judged = cal[cal["status"] != "reference"]
+    show.note(
+        f"Calibration: {int((judged['status'] == 'in band').sum())} of {len(judged)} figures of "
+        "these worlds are in their published bands (`qualsim calibration` lists them)."
+    )
+
+
+def _verdict(show, cmp, objective="total_wins", capacity=None, min_precision=None) -> None:
     """Print the verdict (which policy does best within capacity, by how much, at what cost,
     the caveat) before any table."""
     from sim.experiment.verdict import verdict
 
-    out.print(f"[bold]Verdict[/]: {escape(verdict(cmp).text().removeprefix('Verdict: '))}")
+    v = verdict(cmp, objective, capacity, min_precision)
+    show.note(f"[bold]Verdict[/]: {escape(v.text().removeprefix('Verdict: '))}")
 
 
-def _robustness(cmp, policies, workers: int):
+def _robustness(show, cmp, policies, workers: int):
     """The robustness of the comparison's policies on its scenario (same replications and
     seed), printed; returns it for the report."""
     from sim.experiment import Processes
@@ -234,32 +282,33 @@ def _robustness(cmp, policies, workers: int):
 
     timer = Timer()
     r = robustness(cmp.scenario, policies, len(cmp.seeds), cmp.seed, executor=Processes(workers))
-    out.print(
+    show.note(
         f"Robustness to messy CRM data ({timer.seconds:.1f} s): each cell clean -> messy "
         "(paired change ±half-width of its 95% CI), every data_quality knob at zero against "
         "only that knob at the scenario's value."
     )
     if len(r.table):
-        out.print(table(r.text(), "Robustness to messy CRM data", False))
+        show.table(r.text(), "Robustness to messy CRM data", False, data=r.table,
+                   name="robustness")  # fmt: skip
     else:
-        out.print("No knob tried: every data_quality knob of the scenario is 0.")
+        show.note("No knob tried: every data_quality knob of the scenario is 0.")
     return r
 
 
 def _write(
-    cmp, out_dir: Path | None, fmt: str, report: Path | None, safe: bool, robust=None
+    show, cmp, out_dir: Path | None, fmt: str, report: Path | None, safe: bool, robust=None
 ) -> None:
     """Write the comparison's tables (``--out``; spreadsheet-safe CSV unless not ``safe``)
     and its report (``--report``, with the robustness section when ``robust`` is given)."""
     if out_dir is not None:
         try:
-            wrote(cmp.write(out_dir, fmt, safe=safe))
+            wrote(cmp.write(out_dir, fmt, safe=safe), show)
         except OSError as exc:
             raise QualsimError(f"{out_dir}: cannot write results ({exc.strerror})") from None
     if report is not None:
         from sim.report import write_report
 
         try:
-            wrote(write_report(cmp, report, robustness=robust))
+            wrote(write_report(cmp, report, robustness=robust), show)
         except OSError as exc:
             raise QualsimError(f"{report}: cannot write the report ({exc.strerror})") from None

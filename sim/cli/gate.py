@@ -12,28 +12,35 @@ from rich.markup import escape
 from sim.cli.base import (
     CHECKS,
     COMPARE,
+    AllOpt,
+    FormatOpt,
+    MaxHandoffsOpt,
+    MinPrecisionOpt,
     Timer,
     WorkersOpt,
     app,
     command,
-    echo,
     err,
-    out,
-    table,
     user_errors,
     wrote,
 )
+from sim.cli.output import Printer
+from sim.cli.plain import PlainCommand
 from sim.cli.sweeps import left_out_cells
 from sim.errors import QualsimError
 
 SuiteArg = Annotated[Path, typer.Argument(help="a suite YAML (scenarios x policies)")]
 BaselineFileOpt = Annotated[
-    Path, typer.Option("--baseline", "-b", help="the baseline JSON to compare with")
+    Path,
+    typer.Option(
+        "--baseline-file", help="the baseline JSON to compare with (--update-baseline: to write)"
+    ),
 ]
+# The old spelling: --baseline is a policy name in every other command.
+OldBaselineOpt = Annotated[str | None, typer.Option("--baseline", "-b", hidden=True)]
 UpdateOpt = Annotated[
     bool, typer.Option("--update-baseline", help="store this run as the baseline")
 ]
-ShowAllOpt = Annotated[bool, typer.Option("--all", help="print every metric, not only moves")]
 
 
 @command(rich_help_panel=CHECKS)
@@ -41,13 +48,14 @@ def gate(
     suite_file: SuiteArg,
     baseline: BaselineFileOpt = Path("baseline.json"),
     update_baseline: UpdateOpt = False,
-    show_all: ShowAllOpt = False,
+    show_all: AllOpt = False,
     workers: WorkersOpt = 0,
+    fmt: FormatOpt = "table",
+    old_baseline: OldBaselineOpt = None,
 ) -> None:
     """Regression gate: run the suite and compare key metrics with the baseline; exit 1 when a
     metric moved beyond the tolerance (tolerance_se x the combined standard error)."""
     from sim.experiment.gate import (
-        check,
         load_suite,
         read_baseline,
         run_suite,
@@ -56,6 +64,12 @@ def gate(
     )
     from sim.files import check_output_file
 
+    if old_baseline is not None:
+        raise QualsimError(
+            f"gate --baseline {old_baseline}: the baseline JSON is now given with "
+            f"--baseline-file {old_baseline} (--baseline is a policy name in run and compare)"
+        )
+    show = Printer(fmt)
     suite, base = load_suite(suite_file)
     if not update_baseline:
         base_rows, header = read_baseline(baseline)  # fail early, before the long run
@@ -65,49 +79,54 @@ def gate(
     now = run_suite(suite, base, workers, progress=lambda name: err.print(f"  ran {escape(name)}"))
     if update_baseline:
         path = write_baseline(now, suite, base, baseline)
-        echo(
+        show.echo(
             f"wrote {path}: {len(now)} metrics from {len(suite.scenarios)} scenarios "
             f"in {timer.seconds:.1f} s"
         )
         return
-    if header.get("suite_hash") != suite_hash(suite, base):
-        out.print(
+    with show:
+        _print_gate(show, now, base_rows, header, suite_hash(suite, base), suite, show_all, timer)
+
+
+def _print_gate(show, now, base_rows, header, digest, suite, show_all, timer) -> None:
+    """Compare ``now`` with the baseline rows, print the moves (every metric with ``--all``);
+    exit 1 when a metric moved."""
+    from sim.experiment.gate import check
+
+    if header.get("suite_hash") != digest:
+        show.note(
             "[yellow]note:[/] the suite or its policy files changed since the baseline was "
             "stored; differences below may be intended (then run --update-baseline)"
         )
     diff = check(now, base_rows, suite.tolerance_se)
     bad = diff[diff["status"] != "ok"]
     shown = diff if show_all else bad
-    if not shown.empty:
-        out.print(table(shown.set_index("scenario"), "Metrics against the baseline"))
-    out.print(
+    if not shown.empty or not show.terminal:  # the machine formats: even an empty table
+        show.table(shown.set_index("scenario"), "Metrics against the baseline", name="gate")
+    show.note(
         f"{len(diff) - len(bad)} of {len(diff)} metrics within {suite.tolerance_se:g} standard "
         f"errors of the baseline ({timer.seconds:.1f} s)"
     )
     if len(bad):
-        out.print(f"[bold red]regression gate failed: {len(bad)} metric(s) moved[/]")
+        show.note(f"[bold red]regression gate failed: {len(bad)} metric(s) moved[/]")
         raise typer.Exit(1)
 
 
 # The old name, for one release: click prints a deprecation warning when it is used.
-app.command("bench", hidden=True, deprecated=True)(user_errors(gate))
+app.command("bench", cls=PlainCommand, hidden=True, deprecated=True)(user_errors(gate))
 
 
 @command(rich_help_panel=COMPARE)
 def report(
     folder: Annotated[Path, typer.Argument(help="a comparison folder (compare/run --out)")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="the HTML file")] = Path(
-        "report.html"
-    ),
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="file to write the HTML report to")
+    ] = Path("report.html"),
     sweep_dir: Annotated[
         Path | None, typer.Option("--sweep", help="a sweep's results folder: adds its frontier")
     ] = None,
-    max_handoffs_per_week: Annotated[
-        float | None, typer.Option("--max-handoffs-per-week", min=0, help="for the sweep")
-    ] = None,
-    min_precision: Annotated[
-        float | None, typer.Option("--min-precision", min=0, max=1, help="for the sweep")
-    ] = None,
+    max_handoffs_per_week: MaxHandoffsOpt = None,
+    min_precision: MinPrecisionOpt = None,
     capacity_quantile: Annotated[
         str,
         typer.Option(

@@ -8,7 +8,22 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.base import REAL, RawCsvOpt, SeedOpt, command, echo, out, table, wrote
+from sim.cli.base import (
+    POLICY_HELP,
+    REAL,
+    AllOpt,
+    FormatOpt,
+    HorizonDaysOpt,
+    RawCsvOpt,
+    ReportOpt,
+    SeedOpt,
+    command,
+    echo,
+    out,
+    table,
+    wrote,
+)
+from sim.cli.output import Printer
 from sim.errors import QualsimError
 
 EventsOpt = Annotated[Path, typer.Option("--events", help="touch log (CSV or Parquet)")]
@@ -19,7 +34,10 @@ ContactsOpt = Annotated[Path, typer.Option("--contacts", help="contacts (CSV or 
 def import_cmd(
     events: Annotated[Path, typer.Option("--events", help="raw touch/activity export")],
     contacts: Annotated[Path, typer.Option("--contacts", help="raw contacts export")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the canonical files")],
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="folder to write the canonical files to (required)"),
+    ],
     accounts: Annotated[
         Path | None, typer.Option("--accounts", help="raw accounts export (with outcomes)")
     ] = None,
@@ -61,25 +79,19 @@ def import_cmd(
 def evaluate(
     events: EventsOpt,
     contacts: ContactsOpt,
-    policy: Annotated[list[str], typer.Option("--policy", "-p", help="policy YAML (repeat)")],
+    policy: Annotated[list[str], typer.Option("--policy", "-p", help=f"{POLICY_HELP} (repeat)")],
     accounts: Annotated[
         Path | None, typer.Option("--accounts", help="accounts, optionally with CRM outcomes")
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("results"),
-    horizon_days: Annotated[
-        float,
-        typer.Option(
-            "--horizon-days",
-            min=0,
-            help="a handoff is true if an opportunity opens within this many days (or is open)",
-        ),
-    ] = 90.0,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="folder to write the tables to (replaced as a whole)"),
+    ] = Path("results"),
+    horizon_days: HorizonDaysOpt = 90.0,
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="skip and count bad event rows")
     ] = False,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="also write a self-contained HTML report")
-    ] = None,
+    report: ReportOpt = None,
     opportunities: Annotated[
         Path | None,
         typer.Option(
@@ -161,7 +173,7 @@ def _print_filtered(filtered) -> None:
 def explain(
     events: EventsOpt,
     contacts: ContactsOpt,
-    policy: Annotated[str, typer.Option("--policy", "-p", help="policy YAML or shipped name")],
+    policy: Annotated[str, typer.Option("--policy", "-p", help=POLICY_HELP)],
     account: Annotated[str, typer.Option("--account", "-a", help="the account's id")],
     accounts: Annotated[Path | None, typer.Option("--accounts", help="accounts file")] = None,
 ) -> None:
@@ -201,9 +213,9 @@ def calibrate(
         Path | None,
         typer.Option("--accounts", help="accounts (with CRM outcomes, or give --opportunities)"),
     ] = None,
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="the fitted scenario YAML")] = Path(
-        "fitted.yaml"
-    ),
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="file to write the fitted scenario YAML to")
+    ] = Path("fitted.yaml"),
     opportunities: Annotated[
         Path | None,
         typer.Option(
@@ -215,13 +227,15 @@ def calibrate(
         str | None, typer.Option("--base", help="preset to extend (default: the closest)")
     ] = None,
     seed: SeedOpt = 0,
-    show_all: Annotated[bool, typer.Option("--all", help="also print every touch rate")] = False,
+    show_all: AllOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Fit a scenario to a real history (committee sizes, role mix, identification rate, touch
     rates, journey timing, win rate) and report how the simulated fit compares with it."""
     from sim.files import check_output_file
     from sim.real.calibration import calibrate_files
 
+    show = Printer(fmt)  # a bad --format fails before the fit
     check_output_file(out_file)
     if accounts is None and opportunities is None:
         raise QualsimError(
@@ -230,19 +244,28 @@ def calibrate(
     cal, report = calibrate_files(
         events, contacts, accounts, out_file, base, seed, opportunities=opportunities
     )
+    with show:
+        _print_fit(show, cal, report, out_file, show_all)
+        wrote(out_file, show)
+
+
+def _print_fit(show, cal, report, out_file: Path, show_all: bool) -> None:
+    """What ``calibrate`` prints: the estimates (the touch rates with ``--all``), what the
+    history cannot identify, observed against simulated, and the notes."""
     est = cal.table()
     key = est.columns[0]
     rates = est[key].astype(str).str.startswith(("touches.", "noise.rate_scale"))
     shown = est if show_all else est[~rates]
-    out.print(table(shown.set_index(key), "Estimates (± standard error, n)"))
+    show.table(shown.set_index(key), "Estimates (± standard error, n)", name="estimates")
     if not show_all and rates.any():
-        out.print(
+        show.note(
             f"[dim]{int(rates.sum())} touch-rate estimates: see {escape(str(out_file))} or --all[/]"
         )
     if cal.unidentified:
         blind = cal.unidentified_table()
-        out.print(table(blind.set_index("parameter"), "Not identifiable from this history"))
-    out.print(table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)"))
+        show.table(blind.set_index("parameter"), "Not identifiable from this history",
+                   name="not_identifiable")  # fmt: skip
+    show.table(report.set_index(report.columns[0]), "Observed vs simulated (fitted)",
+               name="observed_vs_simulated")  # fmt: skip
     for note in cal.notes:
-        out.print(f"[dim]note: {escape(note)}[/]")
-    echo(f"wrote {out_file}")
+        show.note(f"[dim]note: {escape(note)}[/]")

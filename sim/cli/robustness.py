@@ -11,18 +11,21 @@ from rich.markup import escape
 
 from sim.cli.base import (
     COMPARE,
+    ONE_REPLICATION,
+    FormatOpt,
     OptionalScenarioArg,
     PoliciesOpt,
     RawCsvOpt,
     ReplicationsOpt,
+    ReportOpt,
     SeedOpt,
     Timer,
     WorkersOpt,
     command,
-    out,
-    table,
+    err,
     wrote,
 )
+from sim.cli.output import Printer
 from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
@@ -69,11 +72,11 @@ def robustness(
     workers: WorkersOpt = 0,
     raw_csv: RawCsvOpt = False,
     out_csv: Annotated[
-        Path | None, typer.Option("--out", "-o", help="write the tidy table to this CSV file")
+        Path | None,
+        typer.Option("--out", "-o", help="CSV file to write the tidy table to (optional)"),
     ] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="also write the table and a plot as HTML")
-    ] = None,
+    report: ReportOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Which rule degrades gracefully on messy CRM data: per policy and data_quality knob,
     each metric with every knob at zero and with only that knob at its value (the scenario's,
@@ -83,27 +86,37 @@ def robustness(
     from sim.experiment.robustness import DEFAULT_METRICS
     from sim.experiment.robustness import robustness as run
 
+    show = Printer(fmt, safe=not raw_csv)
     sc = sim.load_scenario(scenario)
     timer = Timer()
     r = run(sc, policy or None, replications, seed, values=_knob_values(knob or []),
             metrics=metric or DEFAULT_METRICS, executor=Processes(workers))  # fmt: skip
     knobs = ", ".join(f"{k} {v:g}" for k, v in r.table.drop_duplicates("knob")[["knob", "value"]]
                       .itertuples(index=False))  # fmt: skip
-    out.print(
-        f"[bold]{escape(sc.name)}[/]: {sc.accounts.count:,} accounts, {replications} "
-        f"replications (seed {seed}) per setting, {timer.seconds:.1f} s. Knobs tried: "
-        f"{escape(knobs) or 'none (every knob is 0; give --knob NAME=VALUE)'}. Each cell: "
-        "clean -> messy (paired change ±half-width of its 95% CI)."
-    )
-    if len(r.table):
-        out.print(table(r.text(), "Robustness to messy CRM data", False))
+    if replications < 2:
+        err.print(ONE_REPLICATION)
+    with show:
+        show.note(
+            f"[bold]{escape(sc.name)}[/]: {sc.accounts.count:,} accounts, {replications} "
+            f"replications (seed {seed}) per setting, {timer.seconds:.1f} s. Knobs tried: "
+            f"{escape(knobs) or 'none (every knob is 0; give --knob NAME=VALUE)'}. Each cell: "
+            "clean -> messy (paired change ±half-width of its 95% CI)."
+        )
+        if len(r.table):
+            show.table(r.text(), "Robustness to messy CRM data", False, data=r.table,
+                       name="robustness")  # fmt: skip
+        _write(show, r, sc.name, out_csv, report, not raw_csv)
+
+
+def _write(show, r, name: str, out_csv: Path | None, report: Path | None, safe: bool) -> None:
+    """Write the tidy table (``--out``) and the HTML page (``--report``)."""
     try:
         if out_csv is not None:
-            wrote([r.write(out_csv, safe=not raw_csv)])
+            wrote([r.write(out_csv, safe=safe)], show)
         if report is not None:
             from sim.files import write_text
             from sim.report.robustness import build_robustness_report
 
-            wrote(write_text(report, build_robustness_report(r, sc.name)))
+            wrote(write_text(report, build_robustness_report(r, name)), show)
     except OSError as exc:
         raise QualsimError(f"{exc.filename}: cannot write ({exc.strerror})") from None

@@ -13,6 +13,10 @@ from rich.text import Text
 
 from sim.cli.base import (
     COMPARE,
+    FormatOpt,
+    MaxHandoffsOpt,
+    MinPrecisionOpt,
+    ObjectiveOpt,
     RawCsvOpt,
     Timer,
     WorkersOpt,
@@ -20,10 +24,9 @@ from sim.cli.base import (
     command,
     echo,
     err,
-    out,
     progress_bar,
-    table,
 )
+from sim.cli.output import Printer
 from sim.errors import QualsimError
 
 
@@ -46,7 +49,10 @@ def left_out_cells() -> Iterator[None]:
 @command(rich_help_panel=COMPARE)
 def sweep(
     file: Annotated[Path, typer.Argument(help="sweep YAML (policies, grids, uncertainties)")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="results folder")],
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="folder of the results store (required; resumable)"),
+    ],
     workers: WorkersOpt = 0,
     executor: Annotated[str, typer.Option("--executor", help="local or dask")] = "local",
     scheduler: Annotated[
@@ -93,21 +99,9 @@ def _executor(kind: str, workers: int, scheduler: str | None):
 @command(rich_help_panel=COMPARE)
 def recommend(
     run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
-    max_handoffs_per_week: Annotated[
-        float | None,
-        typer.Option(
-            "--max-handoffs-per-week",
-            min=0,
-            help="SDR capacity: the most queue-joining handoffs (all accounts) in the "
-            "--capacity-quantile week",
-        ),
-    ] = None,
-    min_precision: Annotated[
-        float | None, typer.Option("--min-precision", min=0, max=1, help="precision floor")
-    ] = None,
-    objective: Annotated[str, typer.Option("--objective", help="metric to maximise")] = (
-        "total_wins"
-    ),
+    max_handoffs_per_week: MaxHandoffsOpt = None,
+    min_precision: MinPrecisionOpt = None,
+    objective: ObjectiveOpt = "total_wins",
     capacity_quantile: Annotated[
         str,
         typer.Option(
@@ -116,6 +110,7 @@ def recommend(
             "week), 1 (the busiest week) or mean (the average week, as before)",
         ),
     ] = "0.9",
+    fmt: FormatOpt = "table",
 ) -> None:
     """Recommend, per tier, the policy variant that maximises the objective under capacity and
     precision constraints; with its CI, how often it stays best across scenario samples, the
@@ -125,6 +120,7 @@ def recommend(
     from sim.experiment.sweep import results
     from sim.experiment.verdict import recommendation_text as verdict_line
 
+    show = Printer(fmt)
     quantile = rec.parse_capacity_quantile(capacity_quantile)
     if not (run_dir / "cells").is_dir():
         raise QualsimError(f"{run_dir}: not a sweep results folder (no cells/ inside)")
@@ -133,34 +129,43 @@ def recommend(
     by_tier, overall = rec.recommend_by_tier(
         df, max_handoffs_per_week, min_precision, objective, quantile
     )
-    echo(verdict_line(df, overall, max_handoffs_per_week, min_precision))
-    out.print(table(by_tier, "Recommendation (mean ±95% CI over samples x replications)", False))
-    front = rec.pareto(rec.summary(df))
-    cols = ["policy", "variant", *rec.PARETO]
-    out.print(table(front[cols].set_index("policy"), "Pareto frontier (all accounts)"))
-    if overall.get("variant") is not None:
-        sens = rec.sensitivity(df, overall)
-        if not sens.empty:
-            out.print(table(sens.set_index("parameter"), "What changes the ranking"))
+    with show:
+        show.echo(verdict_line(df, overall, max_handoffs_per_week, min_precision))
+        title = "Recommendation (mean ±95% CI over samples x replications)"
+        show.table(by_tier, title, False, name="recommendation")
+        front = rec.pareto(rec.summary(df))
+        cols = ["policy", "variant", *rec.PARETO]
+        show.table(front[cols].set_index("policy"), "Pareto frontier (all accounts)",
+                   name="pareto")  # fmt: skip
+        if overall.get("variant") is not None:
+            sens = rec.sensitivity(df, overall)
+            if not sens.empty:
+                show.table(sens.set_index("parameter"), "What changes the ranking",
+                           name="sensitivity")  # fmt: skip
 
 
 @command(rich_help_panel=COMPARE)
 def query(
     run_dir: Annotated[Path, typer.Argument(help="a sweep's results folder")],
     sql: Annotated[str, typer.Argument(help="SQL over the view `cells`")],
-    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+    csv: Annotated[bool, typer.Option("--csv", hidden=True)] = False,  # old --format csv
     raw_csv: RawCsvOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Query a sweep's results with DuckDB SQL; the rows are in the view `cells` (the verified
     cells of this folder's configuration). The SQL cannot read or write files, attach
     databases or load extensions."""
     from sim.experiment.sweep.query import query as run_query
 
+    show = Printer(fmt, safe=not raw_csv)
     with left_out_cells():
         df = run_query(run_dir, sql)
-    if csv:  # spreadsheet-safe unless --raw-csv, and no terminal control either way
+    if csv:  # deprecated: the rows as plain CSV (spreadsheet-safe unless --raw-csv)
         from sim.files import neutralise
 
+        err.print("warning: --csv is deprecated; use --format csv")
         typer.echo(clean((df if raw_csv else neutralise(df)).to_csv(index=False)), nl=False)
-    else:
-        out.print(table(df.set_index(df.columns[0]), f"{len(df):,} rows", False))
+        return
+    with show:
+        show.table(df.set_index(df.columns[0]), f"{len(df):,} rows", False, data=df,
+                   name="rows")  # fmt: skip

@@ -11,17 +11,20 @@ from rich.markup import escape
 
 from sim.cli.base import (
     WORLDS,
+    FormatOpt,
+    OutFormatOpt,
     RawCsvOpt,
     ScenarioArg,
     SeedOpt,
     Timer,
     command,
     echo,
-    out,
-    table,
+    err,
     wrote,
 )
+from sim.cli.output import Printer
 from sim.config.kinds import KINDS
+from sim.errors import QualsimError
 from sim.world.presets import DEFAULT_SCENARIO
 
 SUMMARY_TITLES = {
@@ -40,30 +43,37 @@ def world(
         DEFAULT_SCENARIO
     ),
     seed: SeedOpt = 0,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Simulate the scenario once and print what the world looks like (accounts, committees,
     touches, the latent funnel, decisions)."""
     import sim
     from sim.world import summarize
 
+    show = Printer(fmt)
     sc = sim.load_scenario(scenario)
     timer = Timer()
     w = sim.simulate(sc, seed=seed)
-    out.print(
-        f"[bold]{escape(sc.name)}[/]: {len(w.accounts):,} accounts, {len(w.contacts):,} "
-        f"contacts, {len(w.events):,} touches over {sc.horizon_days:g} days (seed {seed}, "
-        f"simulated in {timer.seconds:.1f} s)"
-    )
-    for name, df in summarize(w).items():
-        out.print(table(df, SUMMARY_TITLES[name]))
+    with show:
+        show.note(
+            f"[bold]{escape(sc.name)}[/]: {len(w.accounts):,} accounts, {len(w.contacts):,} "
+            f"contacts, {len(w.events):,} touches over {sc.horizon_days:g} days (seed {seed}, "
+            f"simulated in {timer.seconds:.1f} s)"
+        )
+        for name, df in summarize(w).items():
+            show.table(df, SUMMARY_TITLES[name], name=name)
 
 
 @command("simulate", rich_help_panel=WORLDS)
 def simulate_cmd(
     scenario: ScenarioArg,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("world"),
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="folder to write the tables to (replaced as a whole)"),
+    ] = Path("world"),
     seed: SeedOpt = 0,
-    csv: Annotated[bool, typer.Option("--csv", help="write CSV instead of Parquet")] = False,
+    out_format: OutFormatOpt = "parquet",
+    csv: Annotated[bool, typer.Option("--csv", hidden=True)] = False,  # old --out-format csv
     raw_csv: RawCsvOpt = False,
 ) -> None:
     """Simulate a world and write accounts, contacts, events, truth and campaigns tables
@@ -71,9 +81,14 @@ def simulate_cmd(
     import sim
     from sim.files import check_output_folder
 
+    if csv:
+        err.print("warning: --csv is deprecated; use --out-format csv")
+        out_format = "csv"
+    if out_format not in ("csv", "parquet"):
+        raise QualsimError(f"--out-format: expected csv or parquet, got {out_format!r}")
     check_output_folder(out_dir, [scenario])
     w = sim.simulate(sim.load_scenario(scenario), seed=seed)
-    wrote(w.write(out_dir, fmt="csv" if csv else "parquet", safe=not raw_csv))
+    wrote(w.write(out_dir, fmt=out_format, safe=not raw_csv))
 
 
 CONFIG_KINDS = tuple(KINDS)

@@ -439,7 +439,7 @@ def test_simulate_writes_parquet(tmp_path: Path, smb50: tuple[Path, sim.World]) 
 def test_simulate_writes_csv(tmp_path: Path, smb50: tuple[Path, sim.World]) -> None:
     path, world = smb50
     out = tmp_path / "world"
-    result = invoke("simulate", path, "--seed", "7", "--out", out, "--csv")
+    result = invoke("simulate", path, "--seed", "7", "--out", out, "--out-format", "csv")
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
     assert names == {f"{t}.csv" for t in TABLES} | {"scenario.json", ".qualsim-output"}

@@ -342,7 +342,7 @@ def test_update_baseline_into_a_folder_is_exit_2(tmp_path: Path, command: str) -
     suite = tmp_path / "suite.yaml"
     suite.write_text(TINY_SUITE, encoding="utf-8")
     (tmp_path / "dir").mkdir()
-    args = [command, suite, "--baseline", tmp_path / "dir", "--update-baseline", "-w", "1"]
+    args = [command, suite, "--baseline-file", tmp_path / "dir", "--update-baseline", "-w", "1"]
     r = invoke(*args)
     if command == "gate":
         assert_user_error(r.exit_code, r.stdout, r.stderr, f"{tmp_path / 'dir'}: is a folder")
@@ -364,7 +364,7 @@ def test_update_baseline_on_a_full_disk_keeps_the_old_baseline(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", full)
-    r = invoke("gate", suite, "--baseline", baseline, "--update-baseline", "-w", "1")
+    r = invoke("gate", suite, "--baseline-file", baseline, "--update-baseline", "-w", "1")
     monkeypatch.undo()
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert f"{baseline}: cannot write this file (the disk is full)" in " ".join(r.stderr.split())

@@ -159,7 +159,7 @@ CASES_CLI = [
     Case(
         "gate-policy",
         {**OUT, "team/suite.yaml": "policies: [../out/foreign.yaml]\n" + SUITE},
-        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline", str(d / "b.json")],
+        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline-file", str(d / "b.json")],
         "suite.yaml:1: policies[0]: '../out/foreign.yaml' goes up",
     ),
     Case(
@@ -169,13 +169,13 @@ CASES_CLI = [
             "team/suite.yaml": "policies: [mql_only]\n"
             "scenarios: [{name: a, scenario: {d}/out/scenario.yaml}]\n",
         },
-        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline", str(d / "b.json")],
+        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline-file", str(d / "b.json")],
         "suite.yaml:2: scenarios[0].scenario: '{d}/out/scenario.yaml' is an absolute path",
     ),
     Case(
         "gate-baseline-dev-zero",
         {"team/suite.yaml": "policies: [mql_only]\n" + SUITE},
-        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline", "/dev/zero"],
+        lambda d: ["gate", str(d / "team/suite.yaml"), "--baseline-file", "/dev/zero"],
         "/dev/zero: cannot read a config file from a character device",
     ),
     Case(

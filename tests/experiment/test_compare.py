@@ -399,7 +399,7 @@ def test_cli_run_with_replications(scenario_file, tmp_path):
     out = tmp_path / "run"
     r = invoke(
         "run", scenario_file, "-p", "mqa_count", "-p", "mql_only", "-r", "2", "-w", "1",
-        "--format", "parquet", "--out", out,
+        "--out-format", "parquet", "--out", out,
     )  # fmt: skip
     assert r.exit_code == 0, r.stdout + r.stderr
     # the table shows the p90 week and the share of weeks over capacity beside the mean
@@ -420,7 +420,7 @@ def test_cli_run_with_replications(scenario_file, tmp_path):
         (["mqa_count"], "policy names must be unique"),
         (["-r", "0"], "--replications"),
         (["missing_policy.yaml"], "missing_policy.yaml"),
-        (["--format", "xml"], "--format: expected csv or parquet, got 'xml'"),
+        (["--out-format", "xml"], "--out-format: expected csv or parquet, got 'xml'"),
     ],
     ids=["unknown-baseline", "duplicate-names", "zero-replications", "no-policy-file", "format"],
 )

@@ -122,23 +122,23 @@ def test_cli_gate_passes_on_its_own_baseline_and_fails_on_a_moved_one(suite_dir:
     runner = CliRunner()
     suite, baseline = suite_dir / "suite.yaml", suite_dir / "baseline.json"
     made = runner.invoke(
-        app, ["gate", str(suite), "--baseline", str(baseline), "-w", "1", "--update-baseline"]
+        app, ["gate", str(suite), "--baseline-file", str(baseline), "-w", "1", "--update-baseline"]
     )
     assert made.exit_code == 0 and baseline.is_file(), made.output
-    ok = runner.invoke(app, ["gate", str(suite), "--baseline", str(baseline), "-w", "1"])
+    ok = runner.invoke(app, ["gate", str(suite), "--baseline-file", str(baseline), "-w", "1"])
     assert ok.exit_code == 0, ok.output
     assert "4 of 4 metrics within 4 standard errors" in ok.stdout
     data = json.loads(baseline.read_text())
     data["rows"][0]["mean"] += 1.0  # a metric far outside any tolerance
     baseline.write_text(json.dumps(data))
-    bad = runner.invoke(app, ["gate", str(suite), "--baseline", str(baseline), "-w", "1"])
+    bad = runner.invoke(app, ["gate", str(suite), "--baseline-file", str(baseline), "-w", "1"])
     assert bad.exit_code == 1
     assert "regression gate failed: 1 metric(s) moved" in bad.stdout
 
 
 def test_cli_bench_is_a_deprecated_alias_of_gate(suite_dir: Path) -> None:
     result = CliRunner().invoke(
-        app, ["bench", str(suite_dir / "suite.yaml"), "--baseline", "/no/such.json"]
+        app, ["bench", str(suite_dir / "suite.yaml"), "--baseline-file", "/no/such.json"]
     )
     assert result.exit_code == 2
     assert "deprecated" in result.stderr
