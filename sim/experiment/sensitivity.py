@@ -50,8 +50,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     ry = pd.Series(y).rank().to_numpy()
     rho = float(np.clip(np.corrcoef(rx, ry)[0, 1], -1.0, 1.0))
     dof = n - 2
-    with np.errstate(divide="ignore"):
-        t = rho * np.sqrt(max(dof / ((rho + 1.0) * (1.0 - rho)), 0.0))
+    denom = (rho + 1.0) * (1.0 - rho)  # 0 when the ranks agree exactly: t is infinite
+    t = np.inf if denom <= 0 else abs(rho) * np.sqrt(dof / denom)
     return (rho, float(2 * special.stdtr(dof, -abs(t))))
 
 
