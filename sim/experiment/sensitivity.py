@@ -124,12 +124,17 @@ def sensitivity(df: pd.DataFrame, rec: dict) -> pd.DataFrame:
 
 
 def sensitivity_note(sens: pd.DataFrame) -> str | None:
-    """One sentence saying why a :func:`sensitivity` table holds no correlation at all (the
-    note all its parameters share, or their notes), or None when some parameter has one."""
-    if sens.empty or sens["spearman"].notna().any():
+    """One sentence for what a :func:`sensitivity` table's notes say as a whole: the note all
+    its parameters share, or, when no parameter has a correlation, each one's; None when the
+    table has no note or its notes differ and some parameter has a correlation (the table's
+    ``note`` column then says it)."""
+    if sens.empty:
         return None
     notes = list(dict.fromkeys(sens["note"]))
-    if len(notes) == 1:
-        return f"What changes the ranking: cannot tell: {notes[0]}."
+    estimated = bool(sens["spearman"].notna().any())
+    if len(notes) == 1 and notes[0]:
+        return f"What changes the ranking: {'' if estimated else 'cannot tell: '}{notes[0]}."
+    if estimated:
+        return None
     each = "; ".join(f"{p}: {n}" for p, n in zip(sens["parameter"], sens["note"], strict=True))
     return f"What changes the ranking: cannot tell ({each})."

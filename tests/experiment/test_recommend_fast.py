@@ -168,7 +168,7 @@ def test_sensitivity_with_three_samples_says_why() -> None:
     # note that 3 samples are too few to tell it from chance
     assert row["spearman"] == pytest.approx(-math.sqrt(3) / 2)
     assert "3 scenario samples" in row["note"] and f"at least {MIN_SAMPLES}" in row["note"]
-    assert sensitivity_note(sens) is None
+    assert sensitivity_note(sens) == f"What changes the ranking: {row['note']}."
     # the same store where A is best in all 3 samples: no correlation, and the note says why
     same = df.assign(
         value=np.where((df["variant"] == "B") & (df["metric"] == "total_wins"), 4.0, df["value"])
