@@ -126,11 +126,9 @@ def summary(df: pd.DataFrame, tier: int = -1, level: float = 0.95, *, _intervals
     order = pd.MultiIndex.from_frame(long[KEYS].drop_duplicates())
     wide = long.pivot(index=KEYS, columns="metric", values=["mean", "low", "high"])
     wide = wide.reindex(order)  # only the variants that exist, in first-seen order
-    out = pd.DataFrame(index=wide.index)
-    for m in long["metric"].unique():
-        out[m] = wide[("mean", m)]
-        out[f"{m}_low"] = wide[("low", m)]
-        out[f"{m}_high"] = wide[("high", m)]
+    cols = [(stat, m) for m in long["metric"].unique() for stat in ("mean", "low", "high")]
+    out = wide.reindex(columns=pd.MultiIndex.from_tuples(cols))  # one take, not 3 per metric
+    out.columns = [m if stat == "mean" else f"{m}_{stat}" for stat, m in cols]
     out["cells"] = long.groupby(KEYS, sort=False)["n"].max()
     return out.reset_index()
 
