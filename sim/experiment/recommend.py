@@ -15,6 +15,8 @@ quantile to read: recommending under a capacity limit then fails with a clear er
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -114,7 +116,13 @@ def _check(df: pd.DataFrame) -> None:
         )
 
 
-def summary(df: pd.DataFrame, tier: int = -1, level: float = 0.95, *, _intervals=grouped_t):
+def summary(
+    df: pd.DataFrame,
+    tier: int = -1,
+    level: float = 0.95,
+    *,
+    _intervals: Callable[..., pd.DataFrame] = grouped_t,
+) -> pd.DataFrame:
     """Per variant (policy, variant) and metric: mean over every (sample, replication) cell
     and its t interval; one row per variant, columns ``<metric>``, ``<metric>_low``,
     ``<metric>_high``. The intervals of all groups come from one ``groupby``
