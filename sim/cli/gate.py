@@ -26,6 +26,7 @@ from sim.cli.base import (
 )
 from sim.cli.output import Printer
 from sim.cli.plain import PlainCommand
+from sim.cli.progress import delayed_steps
 from sim.cli.sweeps import left_out_cells
 from sim.errors import QualsimError
 
@@ -158,7 +159,7 @@ def report(
     }
     limits["capacity_quantile"] = quantile
     try:
-        with left_out_cells():  # a sweep's foreign or broken cells, said as in recommend
-            wrote(write_report(cmp, out_file, sweep_dir, limits))
+        with left_out_cells(), delayed_steps("report") as progress:  # a bar after 2 s
+            wrote(write_report(cmp, out_file, sweep_dir, limits, progress=progress))
     except OSError as exc:
         raise QualsimError(f"{out_file}: cannot write the report ({exc.strerror})") from None

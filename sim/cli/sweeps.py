@@ -27,6 +27,7 @@ from sim.cli.base import (
     progress_bar,
 )
 from sim.cli.output import Printer
+from sim.cli.progress import delayed_steps
 from sim.errors import QualsimError
 
 
@@ -124,24 +125,33 @@ def recommend(
     quantile = rec.parse_capacity_quantile(capacity_quantile)
     if not (run_dir / "cells").is_dir():
         raise QualsimError(f"{run_dir}: not a sweep results folder (no cells/ inside)")
-    with left_out_cells():
+    with left_out_cells(), delayed_steps("recommend") as step:  # a bar after 2 s
+        step(0, 4, "reading the cells")
         df = results(run_dir)
-    by_tier, overall = rec.recommend_by_tier(
-        df, max_handoffs_per_week, min_precision, objective, quantile
-    )
+        step(1, 4, "per tier")
+        by_tier, overall = rec.recommend_by_tier(
+            df, max_handoffs_per_week, min_precision, objective, quantile
+        )
+        step(2, 4, "Pareto frontier")
+        front = rec.pareto(rec.summary(df))
+        step(3, 4, "sensitivity")
+        sens = rec.sensitivity(df, overall) if overall.get("variant") is not None else None
     with show:
         show.echo(verdict_line(df, overall, max_handoffs_per_week, min_precision))
         title = "Recommendation (mean ±95% CI over samples x replications)"
         show.table(by_tier, title, False, name="recommendation")
-        front = rec.pareto(rec.summary(df))
         cols = ["policy", "variant", *rec.PARETO]
         show.table(front[cols].set_index("policy"), "Pareto frontier (all accounts)",
                    name="pareto")  # fmt: skip
-        if overall.get("variant") is not None:
-            sens = rec.sensitivity(df, overall)
-            if not sens.empty:
-                show.table(sens.set_index("parameter"), "What changes the ranking",
+        if sens is not None and not sens.empty:
+            note = rec.sensitivity_note(sens)  # what the notes say as a whole, not NaN columns
+            if sens["spearman"].notna().any():
+                keep_notes = note is None and sens["note"].astype(bool).any()
+                shown = sens if keep_notes else sens.drop(columns="note")
+                show.table(shown.set_index("parameter"), "What changes the ranking",
                            name="sensitivity")  # fmt: skip
+            if note is not None:
+                show.echo(note)
 
 
 @command(rich_help_panel=COMPARE)

@@ -9,13 +9,26 @@ thresholds under scenario uncertainty, recommend one, and gate changes in CI.
   regression gate (:mod:`sim.experiment.gate`).
 """
 
+from typing import TYPE_CHECKING
+
+from sim._lazy import lazy_api
 from sim.experiment import recommend
 from sim.experiment.compare import DEFAULT_BASELINES, SHIPPED_POLICIES, Comparison, compare
 from sim.experiment.executors import Dask, Executor, Processes, Sequential
 from sim.experiment.replicate import Replica, replicate, replication_seeds, run_replication
 from sim.experiment.stats import interval_text, t_interval
-from sim.experiment.sweep import SweepSpec, load_sweep, results, run_sweep
 from sim.experiment.verdict import Verdict, verdict
+
+if TYPE_CHECKING:
+    from sim.experiment.sweep import SweepSpec, load_sweep, results, run_sweep
+
+# Running a sweep (its design draws a Latin hypercube with scipy.stats) is imported on first
+# use (PEP 562), so reading a sweep's results does not pay for it.
+__getattr__, __dir__ = lazy_api(
+    __name__,
+    dict.fromkeys(["SweepSpec", "load_sweep", "results", "run_sweep"], "sim.experiment.sweep"),
+    globals(),
+)
 
 __all__ = [
     # comparing

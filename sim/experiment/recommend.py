@@ -15,13 +15,32 @@ quantile to read: recommending under a capacity limit then fails with a clear er
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.errors import QualsimError
-from sim.experiment.stats import interval_text, t_interval
+from sim.experiment.sensitivity import sensitivity, sensitivity_note
+from sim.experiment.stats import grouped_t, grouped_t_reference, interval_text
 from sim.sales.metrics import METRICS
+
+__all__ = [  # sensitivity lives in its own module; it is read here, with the recommendation
+    "CAPACITY_METRICS",
+    "KEYS",
+    "PARETO",
+    "best_per_sample",
+    "best_per_sample_reference",
+    "capacity_metric",
+    "parse_capacity_quantile",
+    "pareto",
+    "recommend",
+    "recommend_by_tier",
+    "sensitivity",
+    "sensitivity_note",
+    "summary",
+    "summary_reference",
+]
 
 KEYS = ["policy", "variant"]
 #: the stored metric each capacity quantile bounds (``None``: the mean)
@@ -97,27 +116,35 @@ def _check(df: pd.DataFrame) -> None:
         )
 
 
-def summary(df: pd.DataFrame, tier: int = -1, level: float = 0.95) -> pd.DataFrame:
+def summary(
+    df: pd.DataFrame,
+    tier: int = -1,
+    level: float = 0.95,
+    *,
+    _intervals: Callable[..., pd.DataFrame] = grouped_t,
+) -> pd.DataFrame:
     """Per variant (policy, variant) and metric: mean over every (sample, replication) cell
     and its t interval; one row per variant, columns ``<metric>``, ``<metric>_low``,
-    ``<metric>_high``."""
+    ``<metric>_high``. The intervals of all groups come from one ``groupby``
+    (:func:`sim.experiment.stats.grouped_t`; ``_intervals`` swaps in the reference loop for
+    the tests)."""
     _check(df)
-    sub = df[df["tier"] == tier]
-    rows = []
-    for key, g in sub.groupby([*KEYS, "metric"], sort=False):
-        mean, lo, hi, n = t_interval(g["value"].to_numpy(np.float64), level)
-        rows.append((*key, mean, lo, hi, n))
-    long = pd.DataFrame(rows, columns=[*KEYS, "metric", "mean", "low", "high", "n"])
+    long = _intervals(df[df["tier"] == tier], [*KEYS, "metric"], "value", level)
+    long = long.rename(columns={"ci_low": "low", "ci_high": "high"})
     order = pd.MultiIndex.from_frame(long[KEYS].drop_duplicates())
     wide = long.pivot(index=KEYS, columns="metric", values=["mean", "low", "high"])
     wide = wide.reindex(order)  # only the variants that exist, in first-seen order
-    out = pd.DataFrame(index=wide.index)
-    for m in long["metric"].unique():
-        out[m] = wide[("mean", m)]
-        out[f"{m}_low"] = wide[("low", m)]
-        out[f"{m}_high"] = wide[("high", m)]
+    cols = [(stat, m) for m in long["metric"].unique() for stat in ("mean", "low", "high")]
+    out = wide.reindex(columns=pd.MultiIndex.from_tuples(cols))  # one take, not 3 per metric
+    out.columns = [m if stat == "mean" else f"{m}_{stat}" for stat, m in cols]
     out["cells"] = long.groupby(KEYS, sort=False)["n"].max()
     return out.reset_index()
+
+
+def summary_reference(df: pd.DataFrame, tier: int = -1, level: float = 0.95) -> pd.DataFrame:
+    """:func:`summary` with one :func:`~sim.experiment.stats.t_interval` per group in a plain
+    loop: the slow reference the property tests compare it with."""
+    return summary(df, tier, level, _intervals=grouped_t_reference)
 
 
 def pareto(s: pd.DataFrame, objectives: dict[str, str] | None = None) -> pd.DataFrame:
@@ -164,18 +191,8 @@ def recommend(
     if not ok.any():
         return {"tier": tier, "feasible": 0, "variant": None, "capacity_metric": cap_metric}
     best = s[ok].sort_values(objective, ascending=False, kind="stable").iloc[0]
-    # per scenario sample: the best feasible variant there
-    per = []
-    sub = df[df["tier"] == tier]
-    sub_all = df[df["tier"] == -1]
-    for sample, g in sub.groupby("sample"):
-        ss = summary(g, tier)
-        sa = summary(sub_all[sub_all["sample"] == sample], -1) if tier != -1 else ss
-        f = _feasible(ss, sa, *limits)
-        if f.any():
-            b = ss[f].sort_values(objective, ascending=False, kind="stable").iloc[0]
-            per.append((sample, b["policy"], b["variant"]))
-    same = sum(1 for _, p, v in per if (p, v) == (best["policy"], best["variant"]))
+    per = best_per_sample(df, tier, objective, *limits)
+    same = int(((per["policy"] == best["policy"]) & (per["variant"] == best["variant"])).sum())
     return {
         "tier": tier,
         "feasible": int(ok.sum()),
@@ -191,8 +208,59 @@ def recommend(
         "capacity_load": _load_of(s_all, best, cap_metric),
         "best_in_samples": same,
         "samples": len(per),
-        "per_sample": pd.DataFrame(per, columns=["sample", "policy", "variant"]),
+        "per_sample": per,
     }
+
+
+def best_per_sample(
+    df: pd.DataFrame, tier: int, objective: str, cap, min_prec, cap_metric: str
+) -> pd.DataFrame:
+    """Per scenario sample (ascending): the feasible variant with the best mean ``objective``
+    over that sample's replications (ties: the variant seen first), as columns ``sample``,
+    ``policy``, ``variant``; samples without a feasible variant are left out. One ``groupby``
+    for all samples; :func:`best_per_sample_reference` is the loop it replaces."""
+    keys = ["sample", *KEYS]
+    sub = df[df["tier"] == tier]
+    cand = sub[keys].drop_duplicates().reset_index(drop=True)  # first-seen order per sample
+    means = _sample_means(sub, keys, [objective, "precision"])
+    cand = cand.join(means, on=keys)
+    ok = np.ones(len(cand), dtype=bool)
+    if cap is not None:
+        loads = _sample_means(df[df["tier"] == -1], keys, [cap_metric])[cap_metric]
+        ok &= cand.join(loads.rename("_load"), on=keys)["_load"].to_numpy(np.float64) <= cap
+    if min_prec is not None:
+        ok &= cand["precision"].to_numpy(np.float64) >= min_prec
+    cand = cand[ok].assign(_order=np.flatnonzero(ok))
+    cand = cand.sort_values(
+        ["sample", objective, "_order"], ascending=[True, False, True], na_position="last"
+    )
+    return cand.groupby("sample", sort=True).head(1)[keys].reset_index(drop=True)
+
+
+def _sample_means(rows: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:
+    """The mean of each metric of ``metrics`` per group of ``keys``: one column per metric (NaN
+    where a group has none)."""
+    rows = rows[rows["metric"].isin(metrics)]
+    means = rows.groupby([*keys, "metric"], sort=False)["value"].mean().unstack("metric")
+    return means.reindex(columns=list(dict.fromkeys(metrics)))
+
+
+def best_per_sample_reference(
+    df: pd.DataFrame, tier: int, objective: str, cap, min_prec, cap_metric: str
+) -> pd.DataFrame:
+    """:func:`best_per_sample` as a plain loop: each sample's rows summarised on their own and
+    judged like the whole sweep (the reference of the property tests)."""
+    per = []
+    sub = df[df["tier"] == tier]
+    sub_all = df[df["tier"] == -1]
+    for sample, g in sub.groupby("sample"):
+        ss = summary_reference(g, tier)
+        sa = summary_reference(sub_all[sub_all["sample"] == sample], -1) if tier != -1 else ss
+        f = _feasible(ss, sa, cap, min_prec, cap_metric)
+        if f.any():
+            b = ss[f].sort_values(objective, ascending=False, kind="stable").iloc[0]
+            per.append((sample, b["policy"], b["variant"]))
+    return pd.DataFrame(per, columns=["sample", "policy", "variant"])
 
 
 def _load_of(s_all: pd.DataFrame, best: pd.Series, metric: str) -> float:
@@ -211,43 +279,6 @@ def _feasible(s: pd.DataFrame, s_all: pd.DataFrame, cap, min_prec, cap_metric) -
     if min_prec is not None:
         ok &= s["precision"].to_numpy(np.float64) >= min_prec
     return ok
-
-
-def sensitivity(df: pd.DataFrame, rec: dict) -> pd.DataFrame:
-    """Which uncertain world parameters change the ranking: per parameter (the ``u:`` columns),
-    the Spearman correlation between the parameter's value in a sample and whether the
-    recommended variant is the best there, and the share of samples where it is best in the
-    lower and upper half of the parameter's range (a one-split PRIM-style box)."""
-    per = rec.get("per_sample")
-    cols = [c for c in df.columns if c.startswith("u:")]
-    if per is None or per.empty or not cols:
-        return pd.DataFrame(columns=["parameter", "spearman", "p_value", "best_low", "best_high"])
-    values = df.groupby("sample")[cols].first()
-    is_best = (per["policy"] == rec["policy"]) & (per["variant"] == rec["variant"])
-    best = pd.Series(is_best.to_numpy(float), index=per["sample"])
-    rows = []
-    for c in cols:
-        v = pd.to_numeric(values[c].reindex(best.index), errors="coerce").to_numpy(np.float64)
-        b = best.to_numpy()
-        if np.nanstd(v) == 0 or b.std() == 0:
-            rho, p = np.nan, np.nan
-        else:
-            rho, p = stats.spearmanr(v, b)
-        mid = np.nanmedian(v)
-        low, high = b[v <= mid], b[v > mid]
-        rows.append(
-            {
-                "parameter": c[2:],
-                "spearman": float(rho),
-                "p_value": float(p),
-                "best_low": float(low.mean()) if low.size else np.nan,
-                "best_high": float(high.mean()) if high.size else np.nan,
-            }
-        )
-    out = pd.DataFrame(rows)
-    return out.sort_values("spearman", key=lambda x: -x.abs(), na_position="last").reset_index(
-        drop=True
-    )
 
 
 def recommend_by_tier(

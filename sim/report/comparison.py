@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -289,9 +290,11 @@ def build_report(
     sweep_dir: str | Path | None = None,
     limits: dict | None = None,
     robustness: Robustness | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> str:
     """The report page (HTML text) of a comparison, plus a sweep's frontier and the robustness
-    to messy data (:func:`sim.experiment.robustness.robustness`) when given."""
+    to messy data (:func:`sim.experiment.robustness.robustness`) when given. ``progress(done,
+    total, section)`` is called as each section starts (the CLI's progress bar)."""
     palette = colours(cmp.policies)
     legend = " ".join(  # the squares are decoration: a screen reader reads the names
         f'<span aria-hidden="true" style="color:{c}">&#9632;</span> {esc(p)}'
@@ -303,22 +306,33 @@ def build_report(
         f"worlds; {cmp.scenario.accounts.count:,} accounts over {cmp.scenario.horizon_days:g} "
         f"days; SDR capacity {cmp.scenario.sales.capacity_per_week:.1f} handoffs/week. "
         f"Colours: {legend}</p>",
-        _verdict(cmp, limits or {}),
-        CONTENTS,
-        _summary_tables(cmp),
-        _timing(cmp, palette),
-        _volume(cmp, palette),
-        _weekly(cmp, palette),
+    ]
+    sections: list[tuple[str, Callable[[], str]]] = [
+        ("verdict", lambda: _verdict(cmp, limits or {})),
+        ("contents", lambda: CONTENTS),
+        ("comparison tables", lambda: _summary_tables(cmp)),
+        ("handoff timing", lambda: _timing(cmp, palette)),
+        ("precision against volume", lambda: _volume(cmp, palette)),
+        ("weekly handoffs", lambda: _weekly(cmp, palette)),
     ]
     if cmp.scenario.rollout.go_live_day is not None:
-        body.append(rollout_section(cmp, palette))
+        sections.append(("rollout", lambda: rollout_section(cmp, palette)))
     if robustness is not None:
-        body.append(robustness_section(robustness))
+        messy = robustness
+        sections.append(("robustness", lambda: robustness_section(messy)))
     if sweep_dir is not None:
-        body.append(_sweep(Path(sweep_dir), cmp.scenario.sales.capacity_per_week, limits or {}))
+        swept, cap = Path(sweep_dir), cmp.scenario.sales.capacity_per_week
+        sections.append(("sweep", lambda: _sweep(swept, cap, limits or {})))
     if not cmp.calibration.empty:
-        body.append(calibration_section(cmp.calibration_table()))
-    body += [progression_section(cmp, palette), _configs(cmp)]
+        sections.append(("calibration", lambda: calibration_section(cmp.calibration_table())))
+    sections += [
+        ("account progression", lambda: progression_section(cmp, palette)),
+        ("configs", lambda: _configs(cmp)),
+    ]
+    for done, (label, make) in enumerate(sections):
+        if progress is not None:
+            progress(done, len(sections), label)
+        body.append(make())
     return page(cmp.scenario.name, body)
 
 
@@ -328,6 +342,7 @@ def write_report(
     sweep_dir=None,
     limits: dict | None = None,
     robustness: Robustness | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
-    return write_text(out, build_report(cmp, sweep_dir, limits, robustness))
+    return write_text(out, build_report(cmp, sweep_dir, limits, robustness, progress))

@@ -21,10 +21,42 @@ processes, or a Dask cluster); their seeds come from ``SeedSequence(seed)`` (sam
 replications), so results do not depend on the executor or the number of workers.
 """
 
-from sim.experiment.sweep.design import scenario_samples, unit_seeds, variants
-from sim.experiment.sweep.run import STORED_METRICS, run_sweep, run_unit
-from sim.experiment.sweep.spec import SweepSpec, config_hash, load_sweep, parse_values
-from sim.experiment.sweep.store import ROW_COLUMNS, ForeignCellsWarning, load_cells, results
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim._lazy import lazy_api
+
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
+    from sim.experiment.sweep.design import scenario_samples, unit_seeds, variants
+    from sim.experiment.sweep.run import STORED_METRICS, run_sweep, run_unit
+    from sim.experiment.sweep.spec import SweepSpec, config_hash, load_sweep, parse_values
+    from sim.experiment.sweep.store import (
+        ROW_COLUMNS,
+        ForeignCellsWarning,
+        load_cells,
+        results,
+    )
+
+# Each name is imported on first use (PEP 562): reading a store (``results``, what
+# ``recommend`` and the report do) loads neither the simulator's design machinery nor
+# ``scipy.stats`` (the Latin hypercube of ``design``).
+_LAZY = {
+    "scenario_samples": "sim.experiment.sweep.design",
+    "unit_seeds": "sim.experiment.sweep.design",
+    "variants": "sim.experiment.sweep.design",
+    "STORED_METRICS": "sim.experiment.sweep.run",
+    "run_sweep": "sim.experiment.sweep.run",
+    "run_unit": "sim.experiment.sweep.run",
+    "SweepSpec": "sim.experiment.sweep.spec",
+    "config_hash": "sim.experiment.sweep.spec",
+    "load_sweep": "sim.experiment.sweep.spec",
+    "parse_values": "sim.experiment.sweep.spec",
+    "ROW_COLUMNS": "sim.experiment.sweep.store",
+    "ForeignCellsWarning": "sim.experiment.sweep.store",
+    "load_cells": "sim.experiment.sweep.store",
+    "results": "sim.experiment.sweep.store",
+}
 
 __all__ = [
     "ROW_COLUMNS",
@@ -42,3 +74,5 @@ __all__ = [
     "unit_seeds",
     "variants",
 ]
+
+__getattr__, __dir__ = lazy_api(__name__, _LAZY, globals())

@@ -21,6 +21,7 @@ from sim.experiment.sweep.spec import (
     _set_path,
     scenario_source,
 )
+from sim.experiment.sweep.store import seed_table
 from sim.limits import check_count
 from sim.world.presets import load_scenario
 from sim.world.simulate import check_world_fits
@@ -150,17 +151,6 @@ def unit_seeds(spec: SweepSpec, n_samples: int) -> np.ndarray:
     """World seed of each (sample, replication): children of ``SeedSequence(seed)``."""
     check_size(spec)
     return seed_table(spec.seed, spec.replications, n_samples)
-
-
-def seed_table(seed: int, replications: int, n_samples: int) -> np.ndarray:
-    """:func:`unit_seeds` from the root seed and the design's shape (what ``sweep.json``
-    records, so a reader checks each cell's world seed without the sweep file)."""
-    root = np.random.SeedSequence(seed)
-    seeds = np.empty((n_samples, replications), dtype=np.int64)
-    for s, child in enumerate(root.spawn(n_samples)):
-        for r, grand in enumerate(child.spawn(replications)):
-            seeds[s, r] = int(grand.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-    return seeds
 
 
 def variants(spec: SweepSpec, base: Path | None) -> list[tuple[str, str, dict, Any]]:

@@ -29,7 +29,6 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.errors import QualsimError
-from sim.experiment.sweep.design import seed_table
 from sim.files import write_text
 from sim.tables import SWEEP_CELLS
 
@@ -235,6 +234,18 @@ def load_cells(out: str | Path, keep_rows: bool = True) -> Cells:
     if frames:
         cells.rows = pd.concat(frames, ignore_index=True)
     return cells
+
+
+def seed_table(seed: int, replications: int, n_samples: int) -> np.ndarray:
+    """The world seed of each (sample, replication) from the root seed and the design's shape
+    (what ``sweep.json`` records, so a reader checks each cell's world seed without the sweep
+    file); :func:`sim.experiment.sweep.design.unit_seeds` of a sweep file."""
+    root = np.random.SeedSequence(seed)
+    seeds = np.empty((n_samples, replications), dtype=np.int64)
+    for s, child in enumerate(root.spawn(n_samples)):
+        for r, grand in enumerate(child.spawn(replications)):
+            seeds[s, r] = int(grand.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return seeds
 
 
 def _seeds(meta: dict) -> np.ndarray:
