@@ -316,6 +316,7 @@ HEADLINE = [
     "revenue",
     "total_wins",  # ... and every deal won, late inbound ones too
     "total_revenue",
+    "wins_caused",  # ... and what the handoffs caused: total wins minus no handoff at all
     "mql_to_sql",  # per lead: lead-level policies only
     "month_precision",  # MQA status month by month: account-level policies only
     "month_base_rate",

@@ -50,6 +50,12 @@ STORED_METRICS = [
     "false_handoff_hours",
     "total_wins",
     "total_revenue",
+    "inbound_wins",  # deals the accounts brought in themselves (late inbound)
+    "inbound_revenue",
+    # what the handoffs caused: the totals minus the same world with no handoff
+    "opportunities_caused",
+    "wins_caused",
+    "revenue_caused",
     # the week-by-week load: `qualsim recommend` constrains a quantile week, not the mean
     "weekly_load_p50",
     "weekly_load_p90",
