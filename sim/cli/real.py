@@ -184,13 +184,24 @@ def explain(
         echo(f"{pol.name}: account {account} was never handed off")
         return
     for r in reasons:
-        when = real.to_timestamps([r.handoff["time"]])[0]
-        echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
-        t = r.touches.assign(
-            time=real.to_timestamps(r.touches["time"]),
-            contact_id=real.label_contacts(r.touches["contact_id"]),
-        )
-        out.print(table(t.set_index("time"), "Touches the rule looked at"))
+        _print_why(pol.name, account, r, real)
+
+
+def _print_why(name: str, account: str, r, real) -> None:
+    """One handoff of ``explain``: every time as the export's timestamp (one convention), and
+    per touch how many days before the handoff it came."""
+    when = real.to_timestamps([r.handoff["time"]])[0]
+    by = ""
+    if int(r.handoff.get("contact_id", -1)) >= 0:
+        by = f" by contact {real.label_contacts([r.handoff['contact_id']])[0]}"
+    text = r.describe(lambda t: str(real.to_timestamps([t])[0]))
+    echo(f"{name}: account {account} handed off at {when}{by} ({text})")
+    t = r.touches.assign(
+        time=real.to_timestamps(r.touches["time"]),
+        days_before_handoff=float(r.handoff["time"]) - r.touches["time"],
+        contact_id=real.label_contacts(r.touches["contact_id"]),
+    )
+    out.print(table(t.set_index("time"), "Touches the rule looked at (time: as in the export)"))
 
 
 @command(rich_help_panel=REAL)
