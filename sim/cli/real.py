@@ -131,9 +131,7 @@ def _print_replay(r) -> None:
             + " (policies ignore them unless they say include_sales_touches: true)"
         )
     _print_filtered(r.filtered)
-    counts = r.qualifications.groupby("policy").size()
-    for name in counts.index:
-        echo(f"{name}: {counts[name]:,} handoffs")
+    counts = _print_counts(r)
     if r.metrics is not None:
         out.print(table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
     if r.details is not None:
@@ -148,6 +146,21 @@ def _print_replay(r) -> None:
         head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
         for why in reasons or ["the log's statistics show no obstacle"]:
             out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
+
+
+def _print_counts(r):
+    """One line per policy with its handoffs (in the order given when outcomes were given,
+    else those with handoffs first) — ``0 handoffs`` too, with the first reason why (e.g. the
+    highest score or count reached); every reason follows under the tables. Returns the
+    handoffs per policy."""
+    counts = r.qualifications.groupby("policy", sort=False).size()
+    given = r.metrics["policy"].tolist() if r.metrics is not None else []
+    for name in dict.fromkeys([*given, *counts.index, *r.quiet]):
+        n = int(counts.get(name, 0))
+        why = (r.quiet.get(name) or [""])[0] if n == 0 else ""
+        hint = f" — why: {why}" if why else ""
+        echo(f"{name}: {n:,} handoff{'' if n == 1 else 's'}{hint}")
+    return counts
 
 
 def _print_filtered(filtered) -> None:

@@ -74,3 +74,21 @@ def test_the_days_column_is_relative_to_the_handoff(tmp_path):
     days = pd.Timestamp("2024-03-10T15:30:00") - pd.Timestamp("2024-03-01T09:00:00")
     assert f" {days / pd.Timedelta(days=1):.1f} " in res.stdout  # 9.3: Ann's visit
     assert " 7.1 " in res.stdout  # Bob's visit: 7 days 3.5 hours before
+
+
+def test_evaluate_prints_zero_handoffs_with_the_highest_score_reached(tmp_path):
+    (tmp_path / "events.csv").write_text(EVENTS)
+    (tmp_path / "contacts.csv").write_text(CONTACTS)
+    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
+    args = ["evaluate", "--events", str(tmp_path / "events.csv"), "--contacts"]
+    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    args += ["--policy", "mql_only", "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    assert "two: 1 handoff\n" in res.stdout  # acme, at Bob's visit; zeta has one person
+    # mql_only's best person is Bob (no seniority, so no fit points): his demo request (30
+    # points) plus his visit (1 point, 7.15 days earlier, halved every 30 days: 0.848) = 30.85.
+    line = next(x for x in res.stdout.splitlines() if x.startswith("mql_only:"))
+    assert line.startswith("mql_only: 0 handoffs — why: the highest lead score reached is ")
+    assert line.endswith("; the threshold is 100")
+    assert abs(float(line.split("reached is ")[1].split(";")[0]) - 30.848) < 0.01
