@@ -39,7 +39,7 @@ def load_policy(source: str | Path | dict[str, Any], relative_to: Path | None = 
         origin = relative_to
     else:
         start = resolve_policy(str(source), relative_to)
-        if relative_to is not None and not start.exists():
+        if not start.exists():
             raise no_such_policy(str(source))
         data, chain = load_config_chain(start, _no_extends, named=relative_to is None)
         origin = chain[0].path

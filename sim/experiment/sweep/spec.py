@@ -38,6 +38,7 @@ from sim.config.files import resolve_reference
 from sim.config.strict_yaml import read_yaml_file
 from sim.config.types import Strict
 from sim.errors import ConfigError, QualsimError
+from sim.experiment.sweep.paths import plain_reason, unknown_path
 from sim.world.presets import PRESETS, load_scenario
 
 _RANGE = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?:by\s+(-?[\d.]+))?\s*$")
@@ -154,12 +155,10 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         line = lines.line_of(("policies", i))
         try:
             p = _load_policy(pg.policy, base)
-            for key, values in pg.grid.items():
-                for v in values:
-                    pol.with_value(p, key, v)
         except QualsimError as exc:
             problems.append(f"{path}:{line or '?'}: policies[{i}]: {exc}")
             continue
+        problems += _grid_problems(p, pg, i, path, lines)
         if p.name in names:
             problems.append(
                 f"{path}:{line or '?'}: policies[{i}]: policy name {p.name!r} is also "
@@ -167,13 +166,32 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
             )
         names.setdefault(p.name, i)
     if not problems:
-        problems += _check_scenario(spec, base, path)
+        problems += _check_scenario(spec, base, path, lines)
     if problems:
         raise ConfigError("\n".join(problems))
     return spec, base
 
 
-def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
+def _grid_problems(p: pol.PolicyBase, pg: PolicyGrid, i: int, path: Path, lines) -> list[str]:
+    """Every value of every grid path of ``policies[i]`` must make a valid policy; a problem
+    names the grid path's own line, and a path the policy lacks gets the paths meant."""
+    problems = []
+    for key, values in pg.grid.items():
+        line = lines.line_of(("policies", i, "grid", key)) or lines.line_of(("policies", i))
+        where = f"{path}:{line or '?'}: policies[{i}].grid.{key}"
+        for v in values:
+            try:
+                pol.with_value(p, key, v)
+            except QualsimError as exc:
+                dump = p.model_dump(by_alias=True)
+                who = p.name if p.name == p.kind else f"{p.name} ({p.kind})"
+                unknown = unknown_path(key, dump, who, numbers=True)
+                problems.append(f"{where}: {unknown or f'value {v!r}: ' + plain_reason(str(exc))}")
+                break
+    return problems
+
+
+def _check_scenario(spec: SweepSpec, base: Path, path: Path, lines=None) -> list[str]:
     """The scenario must load with the overrides, with every uncertain range at its ends and
     with every value of every uncertain list."""
     src = scenario_source(spec, base)
@@ -189,9 +207,26 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
                 _set_path(over, k, _jsonable(v))
             load_scenario(src, overrides=over or None, named=spec.scenario in PRESETS)
         except QualsimError as exc:
-            what = f"uncertain values {sample}" if sample else "overrides"
-            return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
+            return _scenario_problem(spec, src, sample, path, exc, lines)
     return []
+
+
+def _scenario_problem(
+    spec: SweepSpec, src: str, sample: dict, path: Path, exc: QualsimError, lines
+) -> list[str]:
+    """Why the scenario with these uncertain values (or the overrides) is invalid: first an
+    uncertain path the scenario lacks (with the paths meant), else the scenario's reason."""
+    try:
+        dump = load_scenario(src, named=spec.scenario in PRESETS).model_dump(mode="json")
+    except QualsimError:
+        dump = None
+    for key in sample:
+        unknown = unknown_path(key, dump, "the scenario", numbers=False) if dump else None
+        if unknown is not None:
+            line = lines.line_of(("uncertain", key)) if lines is not None else None
+            return [f"{path}:{line or '?'}: uncertain.{key}: {unknown}"]
+    what = f"uncertain values {sample}" if sample else "overrides"
+    return [f"{path}: the scenario with the sweep's {what} is invalid: {plain_reason(str(exc))}"]
 
 
 def scenario_source(spec: SweepSpec, base: Path | None) -> str:
