@@ -48,27 +48,41 @@ Id = str | int
 class Expected(Strict):
     """One expected handoff."""
 
-    account: Id
-    day: Float
-    rule: str | None = None
-    contact: Id | None = None
+    account: Id = Field(description="the account handed off (its id in the case)")
+    day: Float = Field(description="the day of the handoff (the time of the touch that fired)")
+    rule: str | None = Field(None, description="the rule that fired, e.g. any.0 (null: any rule)")
+    contact: Id | None = Field(
+        None, description="the person handed off, for lead-level kinds (null: any)"
+    )
 
 
 class Case(Strict):
     """A tiny history and what the policy must do with it."""
 
-    name: Annotated[str, Field(min_length=1)]
-    events: list[tuple[Float, Id, Id | None, Activity]]
-    contacts: list[dict[str, Any]] = Field(default_factory=list)
-    accounts: list[dict[str, Any]] = Field(default_factory=list)
-    expect: list[Expected]
+    name: Annotated[str, Field(min_length=1)] = Field(description="what the case shows")
+    events: list[tuple[Float, Id, Id | None, Activity]] = Field(
+        description="the touches: [day, account, contact or null (anonymous), activity]"
+    )
+    contacts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="people with their columns (contact_id, account_id, title, seniority, "
+        "role, ...); people only in events get an empty title",
+    )
+    accounts: list[dict[str, Any]] = Field(
+        default_factory=list, description="accounts with their columns (account_id, tier, ...)"
+    )
+    expect: list[Expected] = Field(
+        description="every handoff the policy must make, and no other ([]: none)"
+    )
 
 
 class CaseFile(Strict):
     """A policy and its test cases."""
 
-    policy: str | dict[str, Any]
-    cases: Annotated[list[Case], Field(min_length=1)]
+    policy: str | dict[str, Any] = Field(
+        description="the policy: a file in this file's folder tree, a shipped name, or inline"
+    )
+    cases: Annotated[list[Case], Field(min_length=1)] = Field(description="the test cases")
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,11 @@ def parse_values(spec: Any, what: str) -> list:
 
 class PolicyGrid(Strict):
     policy: str = Field(description="a shipped policy name or a policy file")
-    grid: dict[str, Any] = {}
+    grid: dict[str, Any] = Field(
+        {},
+        description="dotted paths of the policy's numbers → values: a list, a number or "
+        "'lo..hi [by step]'",
+    )
 
     @field_validator("grid")
     @classmethod
@@ -90,9 +94,13 @@ class PolicyGrid(Strict):
 
 
 class Design(Strict):
-    kind: str = "grid"
-    samples: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1
-    levels: Annotated[int, Field(strict=True, ge=1, le=100)] = 3
+    kind: str = Field("grid", description="grid, lhs (Latin hypercube) or random")
+    samples: Annotated[int, Field(strict=True, ge=1, le=100_000)] = Field(
+        1, description="scenario samples of an lhs or random design"
+    )
+    levels: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        3, description="values per uncertain range in a grid design"
+    )
 
     @field_validator("kind")
     @classmethod
@@ -103,14 +111,23 @@ class Design(Strict):
 
 
 class SweepSpec(Strict):
-    name: str = "sweep"
-    scenario: str = "enterprise"
-    overrides: dict[str, Any] = {}
-    seed: Annotated[int, Field(strict=True, ge=0)] = 0
-    replications: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 1
-    design: Design = Design()
-    uncertain: dict[str, Any] = {}
-    policies: Annotated[list[PolicyGrid], Field(min_length=1)]
+    name: str = Field("sweep", description="the sweep's name in its results")
+    scenario: str = Field(
+        "enterprise", description="a preset or a scenario file in this file's folder tree"
+    )
+    overrides: dict[str, Any] = Field({}, description="scenario fields to change, nested")
+    seed: Annotated[int, Field(strict=True, ge=0)] = Field(0, description="the root seed")
+    replications: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
+        1, description="worlds simulated per scenario sample"
+    )
+    design: Design = Field(Design(), description="how the scenario samples are chosen")
+    uncertain: dict[str, Any] = Field(
+        {},
+        description="dotted scenario paths → 'lo..hi' ranges or lists of values to sample",
+    )
+    policies: Annotated[list[PolicyGrid], Field(min_length=1)] = Field(
+        description="the policies and the grid of each"
+    )
     tiers: bool = Field(True, description="also store the metrics of each tier")
 
     @field_validator("uncertain")
