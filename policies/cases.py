@@ -20,7 +20,8 @@ inline) and lists cases; each case is a tiny event log and the handoffs expected
 
 Contacts that appear only in ``events`` are added with an empty title. ``expect: []`` says the
 policy must not hand off. A handoff matches when account and day agree (and ``rule`` /
-``contact``, where given).
+``contact``, where given). Every field is described in ``docs/policies.md`` ("The test-case
+format") and in ``qualsim schema cases``.
 """
 
 from __future__ import annotations
