@@ -37,6 +37,7 @@ from policies.evaluation import evaluate
 from policies.loading import load_policy, no_such_policy, resolve_policy
 from policies.schema import PolicyBase, Strict
 from sim.config.chain import ConfigFile, validate_model
+from sim.config.inline import relocate
 from sim.config.strict_yaml import LineMap, read_yaml_file
 from sim.config.types import Float
 from sim.errors import ConfigError
@@ -116,7 +117,12 @@ def load_cases(path: str | Path) -> tuple[PolicyBase, CaseFile]:
         if not target.exists():
             line = lines.line_of(("policy",))
             raise ConfigError(f"{path}:{line}: policy: {no_such_policy(spec.policy)}")
-    return load_policy(spec.policy, relative_to=path), spec
+    try:
+        return load_policy(spec.policy, relative_to=path), spec
+    except ConfigError as exc:
+        if isinstance(spec.policy, str):
+            raise
+        raise ConfigError(relocate(str(exc), path, lines, ("policy",), data)) from None
 
 
 def _run(policy: PolicyBase, case: Case) -> Outcome:
