@@ -105,3 +105,16 @@ def test_field_paths_walk_lists_and_mappings_by_key():
     assert field_paths(tree) == ["a.b.0", "a.b.1.c", "tiers.1.x"]
     assert suggest_path("zzz", field_paths(tree)) == ""
     assert suggest_path("tier.1.x", field_paths(tree)) == " (did you mean 'tiers.1.x'?)"
+
+
+def test_a_misspelt_override_names_its_line_in_the_sweep_file(tmp_path):
+    path = tmp_path / "o.yaml"
+    path.write_text(
+        "scenario: smb\noverrides:\n  accounts: {cont: 10}\npolicies:\n  - policy: mqa_count\n"
+    )
+    with pytest.raises(QualsimError) as info:
+        load_sweep(path)
+    assert str(info.value) == (
+        f"{path}: the scenario with the sweep's overrides is invalid:\n"
+        f"  {path}:3: overrides.accounts.cont: unknown key 'cont' (did you mean 'count'?)"
+    )

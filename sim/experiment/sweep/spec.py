@@ -35,6 +35,7 @@ from pydantic import Field, field_validator
 import policies as pol
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.files import resolve_reference
+from sim.config.inline import relocate
 from sim.config.strict_yaml import read_yaml_file
 from sim.config.types import Strict
 from sim.errors import ConfigError, QualsimError
@@ -242,6 +243,13 @@ def _scenario_problem(
         if unknown is not None:
             line = lines.line_of(("uncertain", key)) if lines is not None else None
             return [f"{path}:{line or '?'}: uncertain.{key}: {unknown}"]
+    doc = {"overrides": spec.overrides}
+    moved = relocate(str(exc), path, lines, ("overrides",), doc) if lines else str(exc)
+    if not sample and moved != str(exc):  # the overrides' problems, at their own lines
+        return [
+            f"{path}: the scenario with the sweep's overrides is invalid:",
+            *moved.split("\n")[1:],
+        ]
     what = f"uncertain values {sample}" if sample else "overrides"
     return [f"{path}: the scenario with the sweep's {what} is invalid: {plain_reason(str(exc))}"]
 
