@@ -20,7 +20,8 @@ inline) and lists cases; each case is a tiny event log and the handoffs expected
 
 Contacts that appear only in ``events`` are added with an empty title. ``expect: []`` says the
 policy must not hand off. A handoff matches when account and day agree (and ``rule`` /
-``contact``, where given).
+``contact``, where given). Every field is described in ``docs/policies.md`` ("The test-case
+format") and in ``qualsim schema cases``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from policies.evaluation import evaluate
 from policies.loading import load_policy, no_such_policy, resolve_policy
 from policies.schema import PolicyBase, Strict
 from sim.config.chain import ConfigFile, validate_model
+from sim.config.inline import relocate
 from sim.config.strict_yaml import LineMap, read_yaml_file
 from sim.config.types import Float
 from sim.errors import ConfigError
@@ -48,27 +50,41 @@ Id = str | int
 class Expected(Strict):
     """One expected handoff."""
 
-    account: Id
-    day: Float
-    rule: str | None = None
-    contact: Id | None = None
+    account: Id = Field(description="the account handed off (its id in the case)")
+    day: Float = Field(description="the day of the handoff (the time of the touch that fired)")
+    rule: str | None = Field(None, description="the rule that fired, e.g. any.0 (null: any rule)")
+    contact: Id | None = Field(
+        None, description="the person handed off, for lead-level kinds (null: any)"
+    )
 
 
 class Case(Strict):
     """A tiny history and what the policy must do with it."""
 
-    name: Annotated[str, Field(min_length=1)]
-    events: list[tuple[Float, Id, Id | None, Activity]]
-    contacts: list[dict[str, Any]] = Field(default_factory=list)
-    accounts: list[dict[str, Any]] = Field(default_factory=list)
-    expect: list[Expected]
+    name: Annotated[str, Field(min_length=1)] = Field(description="what the case shows")
+    events: list[tuple[Float, Id, Id | None, Activity]] = Field(
+        description="the touches: [day, account, contact or null (anonymous), activity]"
+    )
+    contacts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="people with their columns (contact_id, account_id, title, seniority, "
+        "role, ...); people only in events get an empty title",
+    )
+    accounts: list[dict[str, Any]] = Field(
+        default_factory=list, description="accounts with their columns (account_id, tier, ...)"
+    )
+    expect: list[Expected] = Field(
+        description="every handoff the policy must make, and no other ([]: none)"
+    )
 
 
 class CaseFile(Strict):
     """A policy and its test cases."""
 
-    policy: str | dict[str, Any]
-    cases: Annotated[list[Case], Field(min_length=1)]
+    policy: str | dict[str, Any] = Field(
+        description="the policy: a file in this file's folder tree, a shipped name, or inline"
+    )
+    cases: Annotated[list[Case], Field(min_length=1)] = Field(description="the test cases")
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,12 @@ def load_cases(path: str | Path) -> tuple[PolicyBase, CaseFile]:
         if not target.exists():
             line = lines.line_of(("policy",))
             raise ConfigError(f"{path}:{line}: policy: {no_such_policy(spec.policy)}")
-    return load_policy(spec.policy, relative_to=path), spec
+    try:
+        return load_policy(spec.policy, relative_to=path), spec
+    except ConfigError as exc:
+        if isinstance(spec.policy, str):
+            raise
+        raise ConfigError(relocate(str(exc), path, lines, ("policy",), data)) from None
 
 
 def _run(policy: PolicyBase, case: Case) -> Outcome:

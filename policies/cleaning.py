@@ -41,8 +41,10 @@ class AfterDelivery(_Strict):
     ``seconds`` after an ``email_delivered`` of the same contact (at or after the delivery):
     what an email security scanner does when it opens and clicks every link on arrival."""
 
-    seconds: Seconds
-    activities: list[Activity] = ["email_open", "email_click"]
+    seconds: Seconds = Field(description="how soon after the delivery a touch is removed")
+    activities: list[Activity] = Field(
+        ["email_open", "email_click"], description="the activities removed"
+    )
 
     @field_validator("activities")
     @classmethod
@@ -63,8 +65,10 @@ class Burst(_Strict):
     touches: of the same account) fall in the ``seconds`` ending at it, the touch included:
     the first ``touches`` touches of a burst stay, the ones after are removed."""
 
-    touches: Annotated[int, Field(strict=True, ge=1)]
-    seconds: Seconds
+    touches: Annotated[int, Field(strict=True, ge=1)] = Field(
+        description="the touches a burst keeps; the ones after are removed"
+    )
+    seconds: Seconds = Field(description="the span of a burst, ending at each touch")
 
     def label(self) -> str:
         return f"burst: more than {self.touches} touches in {self.seconds:g} s"
@@ -76,9 +80,13 @@ class Exclusion(_Strict):
     account, or a known contact's account in the contacts table, is -1, missing or not in the
     accounts table, or the contact has no row there)."""
 
-    after_delivery: AfterDelivery | None = None
-    burst: Burst | None = None
-    no_account: Literal[True] | None = None
+    after_delivery: AfterDelivery | None = Field(
+        None, description="remove opens/clicks right after an email's delivery (scanners)"
+    )
+    burst: Burst | None = Field(None, description="remove the touches of a burst after the first")
+    no_account: Literal[True] | None = Field(
+        None, description="true: remove touches not linked to a known account"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Exclusion:

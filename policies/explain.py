@@ -20,7 +20,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,14 +37,39 @@ from sim.eventlog import EventLog
 COLUMNS = ["time", "contact_id", "title", "activity"]  # of every explanation's touches
 
 
+def on_day(t: float) -> str:
+    """A time in days since the log's start, labelled: ``on_day(3.5) == "day 3.5"``."""
+    return f"day {t:g}"
+
+
 @dataclass(frozen=True)
 class Why:
-    """One handoff and the touches behind it."""
+    """One handoff and the touches behind it.
+
+    ``note`` says what held, without the handoff's time (that is ``handoff["time"]``);
+    ``steps`` are the other moments it names, e.g. each stage's entry, as (what, time in days).
+    :meth:`describe` renders both with one convention for times: ``day N`` in a simulated
+    world, the export's timestamps in ``qualsim explain``.
+    """
 
     handoff: pd.Series  # the qualifications row
     window: tuple[float, float]  # the span of time the rule looked at
     touches: pd.DataFrame  # time, contact_id, title, activity, and weight/points where relevant
     note: str
+    steps: tuple[tuple[str, float], ...] = ()
+
+    def describe(self, when: Callable[[float], str] = on_day) -> str:
+        """The note with its steps, each time written by ``when`` (days → text).
+
+        >>> row = pd.Series({"time": 9.0})
+        >>> w = Why(row, (0.0, 9.0), pd.DataFrame(), "entered", (("lead", 2.0), ("sql", 9.0)))
+        >>> w.describe()
+        'entered lead at day 2, then sql at day 9'
+        >>> w.describe(lambda t: f"t+{t:g}")
+        'entered lead at t+2, then sql at t+9'
+        """
+        steps = ", then ".join(f"{what} at {when(t)}" for what, t in self.steps)
+        return f"{self.note} {steps}" if steps else self.note
 
     def by_contact(self) -> pd.DataFrame:
         """Touches per contact and activity (the multi-threading at a glance)."""

@@ -18,6 +18,7 @@ from policies.registry import kinds
 from policies.schema import Combinator, PolicyBase
 from sim.config.chain import ConfigFile, load_config_chain, validate_model
 from sim.config.files import resolve_reference
+from sim.config.inline import relocate
 from sim.config.strict_yaml import LineMap, did_you_mean
 from sim.errors import ConfigError
 
@@ -39,7 +40,7 @@ def load_policy(source: str | Path | dict[str, Any], relative_to: Path | None = 
         origin = relative_to
     else:
         start = resolve_policy(str(source), relative_to)
-        if relative_to is not None and not start.exists():
+        if not start.exists():
             raise no_such_policy(str(source))
         data, chain = load_config_chain(start, _no_extends, named=relative_to is None)
         origin = chain[0].path
@@ -103,7 +104,7 @@ def _members(policy: Combinator, origin: Path | None, own: ConfigFile) -> list[P
         try:
             if isinstance(ref, str) and origin is not None:
                 _check_member(ref, origin, own, i)
-            members.append(load_policy(ref, relative_to=origin))
+            members.append(_member(ref, origin, own, i))
         finally:
             _LOADING.pop()
     deaf = [m.name for m in members if m.include_sales_touches and not policy.include_sales_touches]
@@ -122,6 +123,17 @@ def _members(policy: Combinator, origin: Path | None, own: ConfigFile) -> list[P
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: member policies need distinct names: {names}")
     return members
+
+
+def _member(ref: str | dict, origin: Path | None, own: ConfigFile, i: int) -> PolicyBase:
+    """A member policy; an inline one's problems name the combinator's file and line."""
+    try:
+        return load_policy(ref, relative_to=origin)
+    except ConfigError as exc:
+        if isinstance(ref, str) or str(own.path).startswith("<"):
+            raise
+        msg = relocate(str(exc), own.path, own.lines, ("policies", i), own.data)
+        raise ConfigError(msg) from None
 
 
 def _check_member(ref: str, origin: Path, own: ConfigFile, i: int) -> None:

@@ -10,140 +10,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, cast, get_args
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     PrivateAttr,
-    Tag,
     field_validator,
     model_validator,
 )
 
+from policies.clauses import (
+    ALL,
+    ANY,
+    DEFAULT_ACTIVITIES,
+    NOT,
+    SALES_DEFAULT_ACTIVITIES,
+    Clause,
+    Condition,
+    Group,
+    Phrases,
+    Strict,
+    check_activities,
+)
 from policies.cleaning import Exclusion
 from policies.sales_touches import sales_named
 from sim.config.chain import LocatedError
 from sim.config.strict_yaml import did_you_mean
 from sim.config.types import Float, NonNegFloat, PositiveFloat
-from sim.vocab import SALES_ACTIVITIES, SYSTEM_ACTIVITIES, Activity, Role, Seniority
+from sim.vocab import SYSTEM_ACTIVITIES, Activity, Seniority
 
-Count = Annotated[int, Field(strict=True, ge=0)]
-# Title phrases, matched as whole words (no regular expressions from config).
-Phrases = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
-
-# Touches that count unless a policy lists its own: everything but passive exposure and sales
-# touches; with ``include_sales_touches: true`` the sales touches too (SALES_DEFAULT_ACTIVITIES).
-DEFAULT_ACTIVITIES: tuple[Activity, ...] = tuple(
-    a
-    for a in get_args(Activity)
-    if a not in ("impression", "email_open", *SALES_ACTIVITIES, *SYSTEM_ACTIVITIES)
-)
-SALES_DEFAULT_ACTIVITIES: tuple[Activity, ...] = (*DEFAULT_ACTIVITIES, *SALES_ACTIVITIES)
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors; values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Condition(Strict):
-    """A test on an account's trailing window: who and what counts, and how much is needed.
-
-    At time t the window covers the events with time in [t - window_days, t]. Anonymous touches
-    never count as a unique contact; they count toward ``min_activities`` only with
-    ``include_anonymous: true``. ``seniority``/``roles`` filter who counts; ``exclude_titles``
-    drops the touches of contacts whose title matches a phrase (whole words, case-insensitive);
-    a contact counts toward ``unique_contacts`` only with at least ``min_touches_per_contact``
-    counting touches in the window. ``tier`` and ``icp_fit_min`` filter accounts (the condition
-    never holds for other accounts).
-    """
-
-    unique_contacts: Count = 0
-    min_activities: Count = 0
-    min_touches_per_contact: Annotated[int, Field(strict=True, ge=1)] = 1
-    exclude_titles: Phrases | None = None
-    window_days: PositiveFloat | None = None
-    activities: list[Activity] | None = None
-    include_anonymous: bool | None = None
-    seniority: list[Seniority] | None = None
-    roles: list[Role] | None = None
-    tier: list[Annotated[int, Field(strict=True, ge=1)]] | None = None
-    icp_fit_min: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] | None = None
-
-    _acts = field_validator("activities")(classmethod(lambda cls, v: check_activities(v)))
-
-    @model_validator(mode="after")
-    def _something(self) -> Condition:
-        if self.unique_contacts == 0 and self.min_activities == 0:
-            raise ValueError("a condition needs unique_contacts or min_activities (or both) > 0")
-        return self
-
-    def count_fields(self) -> list[str]:
-        """The counts this condition asks for: ``unique_contacts``, ``min_activities`` where
-        set, and ``min_touches_per_contact`` where above 1 (with ``unique_contacts``)."""
-        deep = self.min_touches_per_contact > 1 and self.unique_contacts > 0
-        return [
-            name
-            for name, asked in (
-                ("unique_contacts", self.unique_contacts > 0),
-                ("min_touches_per_contact", deep),
-                ("min_activities", self.min_activities > 0),
-            )
-            if asked
-        ]
-
-
-def _clause_kind(v: Any) -> str:
-    if isinstance(v, dict):
-        return "<group>" if {"any", "all", "not"} & set(v) else "<condition>"
-    return "<group>" if isinstance(v, Group) else "<condition>"
-
-
-Clause = Annotated[
-    Annotated["Condition", Tag("<condition>")] | Annotated["Group", Tag("<group>")],
-    Discriminator(_clause_kind),
-]
-
-
-class Group(Strict):
-    """``any`` (at least one holds), ``all`` (every one holds) or ``not`` (does not hold) of
-    conditions or nested groups; exactly one of the three keys."""
-
-    any_: list[Clause] | None = Field(None, alias="any", min_length=1)
-    all_: list[Clause] | None = Field(None, alias="all", min_length=1)
-    not_: Clause | None = Field(None, alias="not")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _one(self) -> Group:
-        given = [
-            k
-            for k, v in (("any", self.any_), ("all", self.all_), ("not", self.not_))
-            if v is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of any / all / not, got {given or 'none'}")
-        return self
-
-    @property
-    def op(self) -> str:
-        return "any" if self.any_ is not None else "all" if self.all_ is not None else "not"
-
-    @property
-    def children(self) -> list[Condition | Group]:
-        return self.any_ or self.all_ or [self.not_]  # type: ignore[list-item]
-
-    def named(self, prefix: str = "") -> list[tuple[str, Condition | Group]]:
-        """Each child with its rule name, e.g. ``any.1`` or ``any.0.all.2``."""
-        head = f"{prefix}{self.op}"
-        if self.op == "not":
-            return [(head, self.children[0])]
-        return [(f"{head}.{i}", c) for i, c in enumerate(self.children)]
+KIND = "which kind of rule: its fields depend on it"
+ACTIVITIES = "the activities that count (default: all but impressions, email opens, sales)"
+ANONYMOUS = "touches of people the CRM does not know count too"
 
 
 class PolicyBase(Strict):
@@ -154,7 +53,7 @@ class PolicyBase(Strict):
     are never counted. ``exclude``: filters of touches (:mod:`policies.cleaning`)."""
 
     name: Annotated[str, Field(min_length=1, description="its name in tables and reports")]
-    kind: str = Field(description="which kind of rule: its fields depend on it")
+    kind: str = Field(description=KIND)
     description: str = Field("", description="what the rule is, in words")
     reference: str = Field("", description="where the rule comes from (a source, a team)")
     recycle_days: PositiveFloat | None = Field(None, description="days before another handoff")
@@ -197,15 +96,19 @@ class TitleWeight(Strict):
     """Phrases matched case-insensitively as whole words in a title; the first entry that
     matches gives the weight (no regular expressions from config)."""
 
-    match: Phrases
-    weight: NonNegFloat
+    match: Phrases = Field(description="title phrases, matched as whole words, any case")
+    weight: NonNegFloat = Field(description="the weight of a person whose title matches")
 
 
 class Decay(Strict):
     """Score decay: exactly one of a half-life (exponential) or a trailing window (plain sum)."""
 
-    half_life_days: PositiveFloat | None = None
-    window_days: PositiveFloat | None = None
+    half_life_days: PositiveFloat | None = Field(
+        None, description="points halve every this many days"
+    )
+    window_days: PositiveFloat | None = Field(
+        None, description="only points of the last this many days count, undecayed"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Decay:
@@ -218,14 +121,16 @@ class MqaCount(PolicyBase):
     """Account rollup: unique engaged contacts and activity counts in a trailing window,
     combined with any/all/not; ``tiers`` may replace the clauses for some tiers."""
 
-    kind: Literal["mqa_count"] = "mqa_count"
-    window_days: PositiveFloat
-    activities: list[Activity] = list(DEFAULT_ACTIVITIES)
-    include_anonymous: bool = False
-    any_: list[Clause] | None = Field(None, alias="any", min_length=1)
-    all_: list[Clause] | None = Field(None, alias="all", min_length=1)
-    not_: Clause | None = Field(None, alias="not")
-    tiers: dict[Annotated[int, Field(ge=1)], Group] = {}
+    kind: Literal["mqa_count"] = Field("mqa_count", description=KIND)
+    window_days: PositiveFloat = Field(description="the conditions' trailing window in days")
+    activities: list[Activity] = Field(list(DEFAULT_ACTIVITIES), description=ACTIVITIES)
+    include_anonymous: bool = Field(False, description=ANONYMOUS)
+    any_: list[Clause] | None = Field(None, alias="any", min_length=1, description=ANY)
+    all_: list[Clause] | None = Field(None, alias="all", min_length=1, description=ALL)
+    not_: Clause | None = Field(None, alias="not", description=NOT)
+    tiers: dict[Annotated[int, Field(ge=1)], Group] = Field(
+        {}, description="per account tier, a clause group that replaces any/all/not"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     _acts = field_validator("activities")(classmethod(lambda cls, v: check_activities(v)))
@@ -251,16 +156,18 @@ class MqaCount(PolicyBase):
 class TitlePoints(Strict):
     """Fit points for titles matching any phrase (case-insensitive, whole words)."""
 
-    match: Phrases
-    points: Float
+    match: Phrases = Field(description="title phrases, matched as whole words, any case")
+    points: Float = Field(description="fit points of a person whose title matches")
 
 
 class MqlFit(Strict):
     """Points added once per contact, never decaying: by seniority, department or title."""
 
-    seniority: dict[Seniority, Float] = {}
-    department: dict[str, Float] = {}
-    titles: list[TitlePoints] = []
+    seniority: dict[Seniority, Float] = Field({}, description="fit points by seniority")
+    department: dict[str, Float] = Field({}, description="fit points by department")
+    titles: list[TitlePoints] = Field(
+        [], description="fit points by title phrase (every matching entry adds)"
+    )
 
 
 class Mql(PolicyBase):
@@ -269,11 +176,13 @@ class Mql(PolicyBase):
     points never decay. The account is handed off at its first contact whose score reaches the
     threshold. Scores are per contact."""
 
-    kind: Literal["mql"] = "mql"
-    threshold: PositiveFloat
-    points: dict[Activity, Float]
-    fit: MqlFit = Field(default_factory=lambda: MqlFit())
-    decay: Decay | None = None
+    kind: Literal["mql"] = Field("mql", description=KIND)
+    threshold: PositiveFloat = Field(description="the lead score that hands the account off")
+    points: dict[Activity, Float] = Field(description="points per touch, by activity")
+    fit: MqlFit = Field(
+        default_factory=lambda: MqlFit(), description="points a person has once, never decaying"
+    )
+    decay: Decay | None = Field(None, description="how touch points fade (null: never)")
 
     def points_for(self, activity: str) -> float:
         """A touch's points: 0 for an activity not listed."""
@@ -286,14 +195,22 @@ class WeightedTitles(PolicyBase):
     ``default_title_weight``). Unlisted activities weigh 0; anonymous touches count only with
     ``include_anonymous`` (at the default title weight)."""
 
-    kind: Literal["weighted_titles"] = "weighted_titles"
-    threshold: PositiveFloat
-    window_days: PositiveFloat | None = None
-    decay: Decay | None = None
-    activity_weights: dict[Activity, NonNegFloat]
-    title_weights: list[TitleWeight] = []
-    default_title_weight: NonNegFloat = 1.0
-    include_anonymous: bool = False
+    kind: Literal["weighted_titles"] = Field("weighted_titles", description=KIND)
+    threshold: PositiveFloat = Field(description="the account score that hands it off")
+    window_days: PositiveFloat | None = Field(
+        None, description="the score's trailing window in days (or give decay)"
+    )
+    decay: Decay | None = Field(None, description="the score's decay (or give window_days)")
+    activity_weights: dict[Activity, NonNegFloat] = Field(
+        description="weight per touch, by activity (unlisted: 0)"
+    )
+    title_weights: list[TitleWeight] = Field(
+        [], description="title phrases and their weights; the first match applies"
+    )
+    default_title_weight: NonNegFloat = Field(
+        1.0, description="the weight of a person no entry matches"
+    )
+    include_anonymous: bool = Field(False, description=ANONYMOUS)
 
     def weight_for(self, activity: str) -> float:
         """An activity's weight: 0 for an activity not listed."""
@@ -310,8 +227,8 @@ class Stage(Strict):
     """One account stage: entered at the first event time, at or after entering the previous
     stage, at which ``when`` holds on its trailing window (``window_days`` is required)."""
 
-    name: Annotated[str, Field(min_length=1)]
-    when: Condition
+    name: Annotated[str, Field(min_length=1)] = Field(description="the stage's name")
+    when: Condition = Field(description="entered when this condition holds (give window_days)")
 
     @model_validator(mode="after")
     def _window(self) -> Stage:
@@ -324,11 +241,13 @@ class Stages(PolicyBase):
     """Account progression: ordered stages that only move forward; the handoff is the entry
     into ``handoff_stage``."""
 
-    kind: Literal["stages"] = "stages"
-    handoff_stage: str
-    stages: Annotated[list[Stage], Field(min_length=1)]
-    activities: list[Activity] = list(DEFAULT_ACTIVITIES)
-    include_anonymous: bool = False
+    kind: Literal["stages"] = Field("stages", description=KIND)
+    handoff_stage: str = Field(description="the stage whose entry is the handoff")
+    stages: Annotated[list[Stage], Field(min_length=1)] = Field(
+        description="the stages, in order: each entered only after the one before"
+    )
+    activities: list[Activity] = Field(list(DEFAULT_ACTIVITIES), description=ACTIVITIES)
+    include_anonymous: bool = Field(False, description=ANONYMOUS)
 
     _acts = field_validator("activities")(classmethod(lambda cls, v: check_activities(v)))
 
@@ -359,21 +278,16 @@ class Combinator(PolicyBase):
     member's holds at once. Members are policy files (relative to this file), shipped names, or
     inline policies; ``rule`` names the first member that holds (``all`` for ``kind: all``)."""
 
-    kind: Literal["any", "all"]
-    policies: Annotated[list[str | dict[str, Any]], Field(min_length=1)]
+    kind: Literal["any", "all"] = Field(description="any: one member holds; all: every one")
+    policies: Annotated[list[str | dict[str, Any]], Field(min_length=1)] = Field(
+        description="the members: policy files, shipped names or inline policies"
+    )
     _members: list[PolicyBase] = PrivateAttr(default_factory=list)
 
     @property
     def members(self) -> list[PolicyBase]:
         """The member policies, loaded."""
         return self._members
-
-
-def check_activities(v: list[str] | None) -> list[str] | None:
-    """Activity lists must be non-empty when given (names are checked by the schema)."""
-    if v is not None and not v:
-        raise ValueError("list at least one activity (or leave the key out for the default)")
-    return v
 
 
 __all__ = [

@@ -108,7 +108,7 @@ def explain_mqa(policy: MqaCount, f: Frame, mine: pd.DataFrame, row: pd.Series) 
     touches = pd.concat(parts).drop_duplicates("_i").sort_values("time") if parts else mine[:0]
     n = touches.loc[touches["contact_id"] >= 0, "contact_id"].nunique()
     note = (
-        f"rule {row['rule']} held at day {t:g}: {n} distinct contacts, "
+        f"rule {row['rule']} held: {n} distinct contacts, "
         f"{len(touches)} counting touches in its window"
     )
     lo = t - max((c.window_days or policy.window_days) for c in conds)

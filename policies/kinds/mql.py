@@ -145,8 +145,8 @@ def explain_mql(policy: Mql, f: Frame, mine: pd.DataFrame, row: pd.Series) -> Wh
     touches["points"] = raw
     fit = fit_points(policy, f)[touches["_i"]].max() if len(touches) else 0.0
     note = (
-        f"contact {c}: fit {fit:g} + touch points {raw.sum():g} = {row['score']:g} "
-        f">= threshold {policy.threshold:g} at day {t:g}"
+        f"fit {fit:g} + touch points {raw.sum():g} = {row['score']:g} "
+        f">= threshold {policy.threshold:g}"
     )
     lo = float(touches["time"].min()) if len(touches) else t
     return Why(row, (lo, t), touches[[*COLUMNS, "points"]].reset_index(drop=True), note)

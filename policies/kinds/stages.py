@@ -101,7 +101,7 @@ def explain_stages(policy: Stages, f: Frame, mine: pd.DataFrame, row: pd.Series)
     t = float(row["time"])
     entries = stage_entries(policy, f.log, f)
     entries = entries[entries["account_id"] == row["account_id"]]
-    parts, notes = [], []
+    parts, steps = [], []
     for st in policy.stages:
         hit = entries[entries["stage"] == st.name]
         if hit.empty:
@@ -109,13 +109,13 @@ def explain_stages(policy: Stages, f: Frame, mine: pd.DataFrame, row: pd.Series)
         te = float(hit["time"].iloc[0])
         args = (st.when.window_days, list(policy.activities), policy.include_anonymous, te)
         parts.append(counted_touches(mine, f, st.when, *args).assign(stage=st.name))
-        notes.append(f"{st.name} at day {te:g}")
+        steps.append((st.name, te))
         if st.name == policy.handoff_stage:
             break
     touches = pd.concat(parts) if parts else mine[:0].assign(stage="")
     lo = float(touches["time"].min()) if len(touches) else t
-    note = "entered " + ", then ".join(notes)
-    return Why(row, (lo, t), touches[[*COLUMNS, "stage"]].reset_index(drop=True), note)
+    touches = touches[[*COLUMNS, "stage"]].reset_index(drop=True)
+    return Why(row, (lo, t), touches, "entered", tuple(steps))
 
 
 def thresholds(policy: Stages) -> list[str]:

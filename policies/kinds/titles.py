@@ -97,7 +97,7 @@ def explain_titles(policy: WeightedTitles, f: Frame, mine: pd.DataFrame, row: pd
         decay = 0.5 ** ((t - mine.loc[sel, "time"]) / half_life_of(policy))
         touches = mine[sel].assign(weight=w[sel] * decay)
         lo = float(mine["time"].min())
-    note = f"score {touches['weight'].sum():g} >= threshold {policy.threshold:g} at day {t:g}"
+    note = f"score {touches['weight'].sum():g} >= threshold {policy.threshold:g}"
     return Why(row, (lo, t), touches[[*COLUMNS, "weight"]].reset_index(drop=True), note)
 
 

@@ -143,9 +143,7 @@ def _print_replay(r) -> None:
             + " (policies ignore them unless they say include_sales_touches: true)"
         )
     _print_filtered(r.filtered)
-    counts = r.qualifications.groupby("policy").size()
-    for name in counts.index:
-        echo(f"{name}: {counts[name]:,} handoffs")
+    counts = _print_counts(r)
     if r.metrics is not None:
         out.print(table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
     if r.details is not None:
@@ -160,6 +158,21 @@ def _print_replay(r) -> None:
         head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
         for why in reasons or ["the log's statistics show no obstacle"]:
             out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
+
+
+def _print_counts(r):
+    """One line per policy with its handoffs (in the order given when outcomes were given,
+    else those with handoffs first) — ``0 handoffs`` too, with the first reason why (e.g. the
+    highest score or count reached); every reason follows under the tables. Returns the
+    handoffs per policy."""
+    counts = r.qualifications.groupby("policy", sort=False).size()
+    given = r.metrics["policy"].tolist() if r.metrics is not None else []
+    for name in dict.fromkeys([*given, *counts.index, *r.quiet]):
+        n = int(counts.get(name, 0))
+        why = (r.quiet.get(name) or [""])[0] if n == 0 else ""
+        hint = f" — why: {why}" if why else ""
+        echo(f"{name}: {n:,} handoff{'' if n == 1 else 's'}{hint}")
+    return counts
 
 
 def _print_filtered(filtered) -> None:
@@ -196,13 +209,24 @@ def explain(
         echo(f"{pol.name}: account {account} was never handed off")
         return
     for r in reasons:
-        when = real.to_timestamps([r.handoff["time"]])[0]
-        echo(f"{pol.name}: account {account} handed off at {when} ({r.note})")
-        t = r.touches.assign(
-            time=real.to_timestamps(r.touches["time"]),
-            contact_id=real.label_contacts(r.touches["contact_id"]),
-        )
-        out.print(table(t.set_index("time"), "Touches the rule looked at"))
+        _print_why(pol.name, account, r, real)
+
+
+def _print_why(name: str, account: str, r, real) -> None:
+    """One handoff of ``explain``: every time as the export's timestamp (one convention), and
+    per touch how many days before the handoff it came."""
+    when = real.to_timestamps([r.handoff["time"]])[0]
+    by = ""
+    if int(r.handoff.get("contact_id", -1)) >= 0:
+        by = f" by contact {real.label_contacts([r.handoff['contact_id']])[0]}"
+    text = r.describe(lambda t: str(real.to_timestamps([t])[0]))
+    echo(f"{name}: account {account} handed off at {when}{by} ({text})")
+    t = r.touches.assign(
+        time=real.to_timestamps(r.touches["time"]),
+        days_before_handoff=float(r.handoff["time"]) - r.touches["time"],
+        contact_id=real.label_contacts(r.touches["contact_id"]),
+    )
+    out.print(table(t.set_index("time"), "Touches the rule looked at (time: as in the export)"))
 
 
 @command(rich_help_panel=REAL)

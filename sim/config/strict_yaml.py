@@ -195,16 +195,37 @@ def read_yaml_file(path: str | os.PathLike[str]) -> tuple[Any, LineMap]:
     return load_yaml(text, str(path))
 
 
+MAX_SUGGESTIONS = 4  # names a "did you mean" offers at most
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""`` if none is close.
+
+    Close means spelled nearly the same (:func:`difflib.get_close_matches`), or else, for a
+    name of 3 or more characters, the start or a part of a choice (case ignored): a short name
+    for a longer one, e.g. ``mqa`` for ``mqa_count``. Several such choices are all offered (up
+    to :data:`MAX_SUGGESTIONS`).
 
     >>> did_you_mean("windw_days", ["window_days", "lift"])
     " (did you mean 'window_days'?)"
     >>> did_you_mean("zzz", ["window_days", "lift"])
     ''
+    >>> did_you_mean("mqa", ["mqa_count", "mqa_depth", "mql_only"])
+    " (did you mean 'mqa_count' or 'mqa_depth'?)"
+    >>> did_you_mean("Titles", ["mqa_count", "weighted_titles"])
+    " (did you mean 'weighted_titles'?)"
     """
-    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    options = list(dict.fromkeys(choices))
+    matches = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if not matches and len(name) >= 3:
+        low = name.lower()
+        starts = [c for c in options if c.lower().startswith(low)]
+        matches = starts or [c for c in options if low in c.lower()]
+    if not matches:
+        return ""
+    shown = [f"'{m}'" for m in matches[:MAX_SUGGESTIONS]]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return f" (did you mean {listed}?)"
 
 
 def format_path(path: FieldPath, data: object = None) -> str:

@@ -53,25 +53,30 @@ GATE_COLUMNS = GATE_ROWS.names
 
 
 class SuiteScenario(Strict):
-    name: Annotated[str, Field(min_length=1)]
-    scenario: str = "enterprise"
-    overrides: dict[str, Any] = {}
+    name: Annotated[str, Field(min_length=1)] = Field(description="its name in the results")
+    scenario: str = Field("enterprise", description="a preset or a scenario file")
+    overrides: dict[str, Any] = Field({}, description="scenario fields to change, nested")
 
 
 class Suite(Strict):
-    name: str = "suite"
-    seed: Annotated[int, Field(strict=True, ge=0)] = 0
-    replications: Annotated[int, Field(strict=True, ge=2, le=1000)] = 5
-    tolerance_se: Annotated[float, Field(strict=True, gt=0)] = 4.0
-    metrics: Annotated[list[str], Field(min_length=1)] = [
-        "precision",
-        "recall",
-        "handoffs_per_week",
-        "lead_time_days",
-        "wins",
-    ]
-    policies: Annotated[list[str], Field(min_length=1)]
-    scenarios: Annotated[list[SuiteScenario], Field(min_length=1)]
+    name: str = Field("suite", description="the suite's name in its baseline")
+    seed: Annotated[int, Field(strict=True, ge=0)] = Field(0, description="the root seed")
+    replications: Annotated[int, Field(strict=True, ge=2, le=1000)] = Field(
+        5, description="worlds simulated per scenario"
+    )
+    tolerance_se: Annotated[float, Field(strict=True, gt=0)] = Field(
+        4.0, description="a metric moved when it differs by more than this many standard errors"
+    )
+    metrics: Annotated[list[str], Field(min_length=1)] = Field(
+        ["precision", "recall", "handoffs_per_week", "lead_time_days", "wins"],
+        description="the metrics compared with the baseline",
+    )
+    policies: Annotated[list[str], Field(min_length=1)] = Field(
+        description="shipped names or policy files in the suite's folder tree"
+    )
+    scenarios: Annotated[list[SuiteScenario], Field(min_length=1)] = Field(
+        description="the reference scenarios"
+    )
 
     @field_validator("metrics")
     @classmethod

@@ -28,6 +28,7 @@ from sim.experiment.sweep.spec import SweepSpec
 from sim.files import write_text
 from sim.real.mapping import Mapping
 from sim.sales import metrics
+from sim.world.accounts import title_catalogue
 from sim.world.scenario import Scenario
 
 __all__ = ["VOCABULARIES", "markdown", "main", "schema_of", "type_of"]
@@ -81,6 +82,38 @@ VOCABULARIES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+# What each activity and seniority is, for the reference (a test requires every value to have
+# one). Form fills identify an anonymous person (sim/world/identity.py).
+MEANINGS: dict[str, str] = {
+    "impression": "an ad shown to someone at the account (account level: no person)",
+    "ad_click": "a click on an ad, landing on the website",
+    "web_visit": "a visit to the website (anonymous until the person is known)",
+    "pricing_visit": "a visit to the pricing page",
+    "content_download": "a gated asset downloaded through a form (a form fill: identifies the "
+    "person)",
+    "email_open": "a marketing email opened (only people the CRM knows get one)",
+    "email_click": "a click in a marketing email",
+    "webinar": "a webinar registered for or attended (a form fill)",
+    "event": "a trade show or field event where the person's badge was scanned (a form fill)",
+    "demo_request": "an explicit request for a demo or a sales call (a form fill)",
+    "intent_signal": "third-party intent data: research on the topic by someone at the account "
+    "(account level)",
+    "call": "a sales call",
+    "meeting": "a sales meeting",
+    "sales_email": "an email a salesperson sent",
+    "email_reply": "a reply to a salesperson's email",
+    "task": "any other sales task the CRM logs",
+    "email_delivered": "a marketing email delivered (the platform's log, not a touch by a person)",
+    "c_level": "chief officers and general counsel (CISO, CIO, CTO, CFO, ...)",
+    "vp": "vice presidents, heads of a function, deputy chiefs",
+    "director": "directors (senior directors too) and some heads of a team (Head of SOC)",
+    "manager": "managers (senior managers too) and team leads",
+    "individual": "individual contributors: engineers, analysts, architects, specialists",
+}
+# The vocabularies whose values get a table with their meaning.
+EXPLAINED = ("Marketing activities", "Sales activities", "System activities", "Seniorities")
+
+
 def _anchor(title: str) -> str:
     """The GitHub anchor of a heading made of plain words."""
     return title.lower().replace(" ", "-")
@@ -90,8 +123,46 @@ def _vocabularies() -> list[str]:
     lines = ["## Vocabularies", ""]
     for title, (values, meaning, _) in VOCABULARIES.items():
         lines += [f"### {title}", "", meaning[0].upper() + meaning[1:] + ":", ""]
-        lines += [", ".join(f"`{v}`" for v in values), ""]
+        if title == "Seniorities":
+            lines += [_SENIORITY_NOTE, ""]
+        if title in EXPLAINED:
+            lines += _meanings(values, title == "Seniorities")
+        else:
+            lines += [", ".join(f"`{v}`" for v in values), ""]
     return lines
+
+
+_SENIORITY_NOTE = (
+    "A contacts file may carry it (a value outside these is kept, with a warning: no policy "
+    "filtering on seniority matches it; a mapping's `values:` can translate a CRM's own "
+    "words); the simulated "
+    "world draws it per committee role and shows a title of that seniority from its catalogue "
+    "(`sim/world/titles.yaml`). Policies filter on it (`seniority:` in a condition, `fit:` "
+    "points of an `mql`), never on the title's words: those are `weighted_titles`' business."
+)
+
+
+def _meanings(values: tuple[str, ...], titles: bool) -> list[str]:
+    """A vocabulary's values with what each is (and, for seniorities, example titles)."""
+    head = "| value | meaning | example titles |" if titles else "| value | meaning |"
+    lines = [head, "|---|---|---|" if titles else "|---|---|"]
+    for v in values:
+        cells = [f"`{v}`", MEANINGS[v]]
+        if titles:
+            cells.append(", ".join(example_titles(v)))
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return [*lines, ""]
+
+
+def example_titles(seniority: str, n: int = 4) -> list[str]:
+    """The first title of each department of the simulated world's catalogue for a seniority
+    (up to ``n``).
+
+    >>> example_titles("c_level", 2)
+    ['Chief Information Security Officer', 'Chief Information Officer']
+    """
+    departments = title_catalogue()["departments"].values()
+    return [d[seniority][0] for d in departments if d.get(seniority)][:n]
 
 
 def _enum(values: list[Any]) -> str:

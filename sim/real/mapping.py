@@ -77,10 +77,12 @@ class RowFilter(_Strict):
     compared as text stripped of surrounding spaces) ``equals`` a value, is ``in`` a list or
     is ``not_in`` one: exactly one of the three."""
 
-    column: Annotated[str, Field(min_length=1)]
-    equals: Key | None = None
-    in_: list[Key] | None = Field(None, alias="in")
-    not_in: list[Key] | None = None
+    column: Annotated[str, Field(min_length=1)] = Field(
+        description="the export's column (its raw name)"
+    )
+    equals: Key | None = Field(None, description="keep rows with this value")
+    in_: list[Key] | None = Field(None, alias="in", description="keep rows with one of these")
+    not_in: list[Key] | None = Field(None, description="keep rows with none of these")
 
     @model_validator(mode="after")
     def _one_test(self) -> RowFilter:
@@ -112,9 +114,13 @@ class Bins(_Strict):
     ``edges[0]`` or not a number is an error naming the raw file, line and value; an empty
     cell stays empty (unknown)."""
 
-    column: Annotated[str, Field(min_length=1)]
-    edges: Annotated[list[float], Field(min_length=1)]
-    labels: Annotated[list[Out], Field(min_length=1)]
+    column: Annotated[str, Field(min_length=1)] = Field(description="the export's numeric column")
+    edges: Annotated[list[float], Field(min_length=1)] = Field(
+        description="each range's lower bound, increasing"
+    )
+    labels: Annotated[list[Out], Field(min_length=1)] = Field(
+        description="the value written for each range (one per edge)"
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Bins:
@@ -155,17 +161,30 @@ class FileMapping(_Strict):
     ``activities`` (export name -> qualsim activity), ``ignore_activities`` (system events, not
     touches) and ``duplicates`` (keep or drop)."""
 
-    columns: dict[str, Annotated[str, Field(min_length=1)]] = {}
-    constants: dict[str, Out] = {}
-    bins: dict[str, Bins] = {}
-    values: dict[str, Annotated[dict[Key, Out], BeforeValidator(_text_keys)]] = {}
-    unmapped_values: Unmapped | dict[str, Unmapped] = "error"
-    filters: list[RowFilter] = []
-    timestamp_format: TimestampFormat | None = None  # this file's own (default: the top one)
-    timezone: TimeZone = None  # this file's own time zone (default: the top-level one)
-    activities: dict[str, str] = {}
-    ignore_activities: list[str] = []
-    duplicates: Literal["keep", "drop"] = "keep"
+    columns: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        {}, description="qualsim column → the export's column"
+    )
+    constants: dict[str, Out] = Field({}, description="qualsim column → a value for every row")
+    bins: dict[str, Bins] = Field({}, description="qualsim column → ranges of a numeric column")
+    values: dict[str, Annotated[dict[Key, Out], BeforeValidator(_text_keys)]] = Field(
+        {}, description="qualsim column → {export value → qualsim value}"
+    )
+    unmapped_values: Unmapped | dict[str, Unmapped] = Field(
+        "error",
+        description="a value its map lacks: error, keep or empty (for the file, or per column)",
+    )
+    filters: list[RowFilter] = Field([], description="rows kept: every filter must hold")
+    timestamp_format: TimestampFormat | None = Field(
+        None, description="this file's strptime format (default: the mapping's)"
+    )
+    timezone: TimeZone = Field(None, description="this file's time zone (default: the mapping's)")
+    activities: dict[str, str] = Field({}, description="export activity → qualsim activity")
+    ignore_activities: list[str] = Field(
+        [], description="export activities that are no touch (system events): dropped, counted"
+    )
+    duplicates: Literal["keep", "drop"] = Field(
+        "keep", description="drop: remove a row identical to an earlier one"
+    )
 
     @field_validator("activities")
     @classmethod
@@ -229,12 +248,14 @@ class Mapping(_Strict):
     """A mapping file: the ``timezone`` of naive timestamps, the default ``timestamp_format``
     (strptime; default ISO 8601) and one :class:`FileMapping` per file."""
 
-    timezone: TimeZone = None
-    timestamp_format: TimestampFormat | None = None
-    events: FileMapping = FileMapping()
-    contacts: FileMapping = FileMapping()
-    accounts: FileMapping = FileMapping()
-    opportunities: FileMapping = FileMapping()
+    timezone: TimeZone = Field(None, description="the time zone of timestamps without one")
+    timestamp_format: TimestampFormat | None = Field(
+        None, description="strptime format of timestamps (default: ISO 8601)"
+    )
+    events: FileMapping = Field(FileMapping(), description="the touch/activity export")
+    contacts: FileMapping = Field(FileMapping(), description="the contacts export")
+    accounts: FileMapping = Field(FileMapping(), description="the accounts export")
+    opportunities: FileMapping = Field(FileMapping(), description="the opportunities export")
 
     @field_validator("events", "contacts", "accounts", "opportunities")
     @classmethod

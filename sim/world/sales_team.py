@@ -16,9 +16,9 @@ class Reach(Strict):
     """Chance that the SDR reaches the buying group, falling with the response delay (R1, R2):
     ``floor + (immediate - floor) * 0.5 ** (delay_hours / half_life_hours)``."""
 
-    immediate: Probability = 0.9
-    half_life_hours: PositiveFloat = 4.0
-    floor: Probability = 0.3
+    immediate: Probability = Field(0.9, description="the chance when worked at once")
+    half_life_hours: PositiveFloat = Field(4.0, description="hours for the chance to halve")
+    floor: Probability = Field(0.3, description="the chance however late the follow-up")
 
     @model_validator(mode="after")
     def _ordered(self) -> Reach:
@@ -44,26 +44,38 @@ class Sales(Strict):
     ``workdays_per_week`` days of each week and spend ``handoff_share`` of that time on handoffs.
     """
 
-    sdrs: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 4
-    workdays_per_week: Annotated[int, Field(strict=True, ge=1, le=7)] = 5
-    working_hours: tuple[Float, Float] = (9.0, 17.0)
-    handoff_share: Annotated[float, Field(strict=True, gt=0.0, le=1.0)] = 0.3
-    hours_per_handoff: PositiveFloat = 2.0
-    priority_by_tier: bool = True
-    sla_hours: PositiveFloat = 24.0
+    sdrs: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
+        4, description="sales development reps working handoffs"
+    )
+    workdays_per_week: Annotated[int, Field(strict=True, ge=1, le=7)] = Field(
+        5, description="working days, from Monday"
+    )
+    working_hours: tuple[Float, Float] = Field(
+        (9.0, 17.0), description="[start, end) hour of a working day"
+    )
+    handoff_share: Annotated[float, Field(strict=True, gt=0.0, le=1.0)] = Field(
+        0.3, description="share of an SDR's working time spent on handoffs"
+    )
+    hours_per_handoff: PositiveFloat = Field(2.0, description="SDR hours to work one handoff")
+    priority_by_tier: bool = Field(True, description="the queue serves tier 1 first")
+    sla_hours: PositiveFloat = Field(
+        24.0, description="the follow-up target: later first work is reported as a breach"
+    )
     max_wait_days: PositiveFloat = Field(
         14.0, description="a handoff still waiting after this long is never followed up (C7)"
     )
-    reach: Reach = Reach()
+    reach: Reach = Field(Reach(), description="the chance to reach the buying group")
     recycle_days: NonNegFloat = Field(
         90.0, description="a rejected account is ignored for this long, then may come back"
     )
-    nurture_hours_per_week: NonNegFloat = 0.5
+    nurture_hours_per_week: NonNegFloat = Field(
+        0.5, description="sales hours a week spent nurturing a handoff that came too early"
+    )
     nurture_half_life_days: PositiveFloat = Field(
         90.0, description="sales keeps nurturing an early account with this half-life"
     )
-    opportunity_hours: NonNegFloat = 20.0
-    win: WinRates = WinRates()
+    opportunity_hours: NonNegFloat = Field(20.0, description="sales hours an opportunity takes")
+    win: WinRates = Field(WinRates(), description="win rates of opportunities")
 
     @field_validator("working_hours")
     @classmethod

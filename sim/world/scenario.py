@@ -17,7 +17,6 @@ from sim.config.chain import LocatedError
 from sim.config.types import (
     Float,
     Int,
-    NonNegFloat,
     PositiveFloat,
     Probability,
     Strict,
@@ -26,70 +25,52 @@ from sim.config.types import (
 )
 from sim.vocab import (
     MARKETING_ACTIVITIES,
-    ROLES,
-    Department,
-    JoinStage,
     MarketingActivity,
-    Persona,
-    Role,
-    Seniority,
 )
 from sim.world.data_quality import DataQuality
 from sim.world.rollout import Rollout
 from sim.world.sales_team import Sales
-
-Rates = dict[MarketingActivity, NonNegFloat]
-
-
-class LogNormal(Strict):
-    """A positive quantity drawn lognormally: its median and the sigma of its logarithm."""
-
-    median: PositiveFloat
-    sigma: NonNegFloat = 0.5
-
-
-class BetaDist(Strict):
-    """A Beta(a, b) distribution on [0, 1]; its mean is a / (a + b)."""
-
-    a: PositiveFloat
-    b: PositiveFloat
-
-
-class CommitteeSize(Strict):
-    """Buying-committee size: min + Poisson(mean - min), truncated at max."""
-
-    mean: Annotated[float, Field(strict=True, ge=1.0)]
-    min: Annotated[int, Field(strict=True, ge=1)] = 1
-    max: Annotated[int, Field(strict=True, ge=1, le=60)] = 20
-
-    @model_validator(mode="after")
-    def _ordered(self) -> CommitteeSize:
-        if not self.min <= self.mean <= self.max:
-            raise ValueError(f"need min <= mean <= max, got {self.min}, {self.mean}, {self.max}")
-        if self.mean - self.min > 40:
-            raise ValueError("mean - min must be at most 40")
-        return self
+from sim.world.scenario_parts import (
+    BetaDist,
+    BuyProbability,
+    Committee,
+    CommitteeSize,
+    Competitor,
+    InMarket,
+    Journey,
+    LogNormal,
+    Noise,
+    PersonaSpec,
+    Rates,
+    RoleSpec,
+    StageDuration,
+    StageDurations,
+)
 
 
 class Tier(Strict):
     """One account tier (1 = most strategic): its share of accounts and its segment's make-up."""
 
-    share: Probability
-    employees: LogNormal
-    committee_size: CommitteeSize
+    share: Probability = Field(description="the tier's share of the accounts")
+    employees: LogNormal = Field(description="employees of an account")
+    committee_size: CommitteeSize = Field(description="people in a buying committee")
     noise_contacts: Annotated[float, Field(strict=True, ge=0.0, le=40.0)] = Field(
         description="mean number of people outside the buying committee who generate activity"
     )
-    deal_value: LogNormal
+    deal_value: LogNormal = Field(description="the value of a won deal, in dollars")
 
 
 class Accounts(Strict):
     """The target-account universe."""
 
-    count: Annotated[int, Field(strict=True, gt=0, le=5_000_000)]
-    tiers: dict[Annotated[int, Field(ge=1, le=9)], Tier]  # lax: JSON keys are text
-    industries: dict[str, Probability]
-    icp_fit: BetaDist
+    count: Annotated[int, Field(strict=True, gt=0, le=5_000_000)] = Field(
+        description="accounts in the world"
+    )
+    tiers: dict[Annotated[int, Field(ge=1, le=9)], Tier] = Field(  # lax: JSON keys are text
+        description="the tiers by number (1 = most strategic); their shares sum to 1"
+    )
+    industries: dict[str, Probability] = Field(description="industry shares (sum to 1)")
+    icp_fit: BetaDist = Field(description="an account's fit to the ideal customer profile")
     target_icp_fit_min: Probability = Field(
         0.5, description="accounts with ICP fit at or above this are on the target list"
     )
@@ -106,148 +87,15 @@ class Accounts(Strict):
         return sums_to_one(v, "industry shares")
 
 
-class InMarket(Strict):
-    """Chance of an active buying journey: at_fit_0 + (at_fit_1 - at_fit_0) * icp_fit**shape."""
-
-    at_fit_0: Probability
-    at_fit_1: Probability
-    shape: PositiveFloat = 1.0
-
-
-class StageDuration(Strict):
-    """Days spent in a latent stage: lognormal with this median and log-scale sigma."""
-
-    median_days: PositiveFloat
-    sigma: NonNegFloat = 0.5
-
-
-class StageDurations(Strict):
-    """Durations of the latent stages, in journey order; the last one ends in the decision."""
-
-    unaware: StageDuration
-    aware: StageDuration
-    engaged: StageDuration
-    qualified: StageDuration
-    sales_ready: StageDuration
-
-
-class BuyProbability(Strict):
-    """Chance a journey ends in a purchase rather than "no decision", falling with committee size.
-
-    p(buy | n members) = one_person * factor_per_member ** (n - 1)  (B3, W2 in docs/sources.md).
-    """
-
-    one_person: Probability = 0.81
-    factor_per_member: Annotated[float, Field(strict=True, gt=0.0, le=1.0)] = 0.91
-    early_stall: Probability = Field(
-        0.0,
-        description="share of the journeys that will not buy that stall before 'qualified' "
-        "(no decision, early, at the end of 'aware' or 'engaged'); the rest decide against at "
-        "the end",
-    )
-
-
-class Competitor(Strict):
-    """A competitor engages an in-market account with this probability, at a Beta-distributed
-    fraction of the account's (nominal) journey length (P4: first contact at ~70%)."""
-
-    probability: Probability
-    journey_fraction: BetaDist
-
-
-class Journey(Strict):
-    """The latent buying journey of in-market accounts."""
-
-    start_window_days: tuple[Float, Float] = Field(
-        description="journey_start is uniform in [lo, hi) days; lo < 0 means already under way"
-    )
-    stages: StageDurations
-    buy_probability: BuyProbability = BuyProbability()
-    competitor: Competitor
-
-    @field_validator("start_window_days")
-    @classmethod
-    def _window(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not v[0] < v[1]:
-            raise ValueError(f"need lo < hi, got [{v[0]}, {v[1]}]")
-        return v
-
-
-class RoleSpec(Strict):
-    """How one committee role behaves: activity multiplier, when it joins, who holds it."""
-
-    activity: NonNegFloat = 1.0
-    join_stage: dict[JoinStage, Probability]
-    seniority: dict[Seniority, Probability]
-    departments: dict[Department, Probability]
-
-    @field_validator("join_stage", "seniority", "departments")
-    @classmethod
-    def _mix(cls, v: dict, info) -> dict:
-        return sums_to_one(v, f"{info.field_name} weights")
-
-
-class Committee(Strict):
-    """Buying-committee make-up. Core roles are filled first: decision maker, champion, then
-    procurement (committees of ``procurement_min_size`` or more), then a blocker (with
-    ``blocker_probability``); the remaining seats are influencers or users by ``fill``."""
-
-    roles: dict[Role, RoleSpec]
-    fill: dict[Role, Probability]
-    procurement_min_size: Annotated[int, Field(strict=True, ge=1)] = 4
-    blocker_probability: Probability = 0.3
-
-    @field_validator("fill")
-    @classmethod
-    def _fill(cls, v: dict) -> dict:
-        return sums_to_one(v, "fill weights")
-
-    @field_validator("roles")
-    @classmethod
-    def _all_roles(cls, v: dict) -> dict:
-        return require_all(v, ROLES, "every role needs a spec")
-
-
-class PersonaSpec(Strict):
-    """People outside the buying committee who still generate activity (the noise)."""
-
-    share: Probability
-    rates_per_week: Rates
-    active_days: PositiveFloat | None = Field(
-        None, description="how long such a person stays active; null = the whole horizon"
-    )
-    seniority: dict[Seniority, Probability] = {"individual": 1.0}
-    known_share: Probability = Field(
-        1.0, description="share known to the CRM from the start; a form fill identifies the rest"
-    )
-
-    @field_validator("seniority")
-    @classmethod
-    def _sen(cls, v: dict) -> dict:
-        return sums_to_one(v, "seniority weights")
-
-
-class Noise(Strict):
-    """The mix of non-committee personas; the count per account is set per tier."""
-
-    personas: dict[Persona, PersonaSpec]
-
-    @field_validator("personas")
-    @classmethod
-    def _shares(cls, v: dict) -> dict:
-        sums_to_one({k: p.share for k, p in v.items()}, "persona shares")
-        return v
-
-
 class StageRates(Strict):
     """Touch rates per week, by latent stage, for each activity."""
 
-    background: Rates = {}
-    unaware: Rates = {}
-    aware: Rates = {}
-    engaged: Rates = {}
-    qualified: Rates = {}
-    sales_ready: Rates = {}
+    background: Rates = Field({}, description="outside an active journey")
+    unaware: Rates = Field({}, description="in the unaware stage")
+    aware: Rates = Field({}, description="in the aware stage")
+    engaged: Rates = Field({}, description="in the engaged stage")
+    qualified: Rates = Field({}, description="in the qualified stage")
+    sales_ready: Rates = Field({}, description="in the sales_ready stage")
 
 
 class Touches(Strict):
@@ -259,9 +107,17 @@ class Touches(Strict):
     account_rates_per_week: StageRates = Field(
         description="per account, from anonymous visitors and account-level sources (contact -1)"
     )
-    identification_rate: Probability
-    identifiable: list[MarketingActivity] = ["web_visit", "pricing_visit", "ad_click"]
-    channels: dict[MarketingActivity, dict[str, Probability]]
+    identification_rate: Probability = Field(
+        description="share of a person's touches of the identifiable activities tied to "
+        "them (a cookie); the rest are anonymous touches of their account"
+    )
+    identifiable: list[MarketingActivity] = Field(
+        ["web_visit", "pricing_visit", "ad_click"],
+        description="the activities identification_rate applies to (web touches)",
+    )
+    channels: dict[MarketingActivity, dict[str, Probability]] = Field(
+        description="per activity, the weights of the channels its touches come through"
+    )
 
     @field_validator("channels")
     @classmethod
@@ -295,15 +151,21 @@ class Campaign(Strict):
     """A campaign raises the rates of some activities of exposed accounts during its dates, and
     may speed their journeys up (progress runs ``1 + progression_speedup`` times as fast)."""
 
-    name: Annotated[str, Field(min_length=1)]
-    channel: Annotated[str, Field(min_length=1)]
-    start_day: Float
-    end_day: Float
+    name: Annotated[str, Field(min_length=1)] = Field(description="the campaign's name")
+    channel: Annotated[str, Field(min_length=1)] = Field(description="the channel it runs in")
+    start_day: Float = Field(description="the first day it runs")
+    end_day: Float = Field(description="the day it ends (exclusive)")
     tiers: list[Int] | None = Field(None, description="tiers exposed; null = all")
-    targets_only: bool = True
-    lift: Annotated[float, Field(strict=True, ge=1.0, le=100.0)]
-    activities: Annotated[list[MarketingActivity], Field(min_length=1)]
-    progression_speedup: Annotated[float, Field(strict=True, ge=0.0, le=10.0)] = 0.0
+    targets_only: bool = Field(True, description="only accounts on the target list")
+    lift: Annotated[float, Field(strict=True, ge=1.0, le=100.0)] = Field(
+        description="multiplies the rates of its activities while it runs"
+    )
+    activities: Annotated[list[MarketingActivity], Field(min_length=1)] = Field(
+        description="the activities it lifts"
+    )
+    progression_speedup: Annotated[float, Field(strict=True, ge=0.0, le=10.0)] = Field(
+        0.0, description="journeys progress 1 + this times as fast while it runs"
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Campaign:
@@ -326,17 +188,19 @@ class Scenario(Strict):
     horizon_days: Annotated[float, Field(strict=True, gt=0.0, le=3650.0)] = Field(
         description="days observed, from day 0"
     )
-    accounts: Accounts
-    in_market: InMarket
-    journey: Journey
-    committee: Committee
-    noise: Noise
-    touches: Touches
-    crm: Crm = Crm()
-    campaigns: list[Campaign] = []
-    sales: Sales = Sales()
-    rollout: Rollout = Rollout()
-    data_quality: DataQuality = DataQuality()  # messy CRM data, on the observable log only
+    accounts: Accounts = Field(description="the target-account universe")
+    in_market: InMarket = Field(description="the chance an account has a buying journey")
+    journey: Journey = Field(description="the latent buying journey of in-market accounts")
+    committee: Committee = Field(description="who is in a buying committee")
+    noise: Noise = Field(description="people outside the committee who still touch")
+    touches: Touches = Field(description="who emits which touches, how often")
+    crm: Crm = Field(Crm(), description="what the CRM knows of people")
+    campaigns: list[Campaign] = Field([], description="campaigns that lift some touches")
+    sales: Sales = Field(Sales(), description="the sales team that works the handoffs")
+    rollout: Rollout = Field(Rollout(), description="how a policy goes live")
+    data_quality: DataQuality = Field(  # messy CRM data, on the observable log only
+        DataQuality(), description="the mess of a real CRM, applied to the observable log"
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -361,3 +225,27 @@ class Scenario(Strict):
                     f"define (it has {', '.join(map(str, self.accounts.tiers))})",
                 )
         return self
+
+
+__all__ = [
+    "Accounts",
+    "BetaDist",
+    "BuyProbability",
+    "Campaign",
+    "Committee",
+    "CommitteeSize",
+    "Competitor",
+    "Crm",
+    "InMarket",
+    "Journey",
+    "LogNormal",
+    "Noise",
+    "PersonaSpec",
+    "RoleSpec",
+    "Scenario",
+    "StageDuration",
+    "StageDurations",
+    "StageRates",
+    "Tier",
+    "Touches",
+]

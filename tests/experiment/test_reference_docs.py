@@ -59,8 +59,27 @@ def section(text: str, heading: str) -> str:
     ],
 )
 def test_every_vocabulary_value_is_listed_in_order(text: str, heading: str, values) -> None:
-    listed = section(text, heading).strip().splitlines()[-1]
-    assert listed == ", ".join(f"`{v}`" for v in values)
+    lines = section(text, heading).strip().splitlines()
+    if heading.removeprefix("### ") in reference_docs.EXPLAINED:  # a table: value | meaning
+        rows = [x for x in lines if x.startswith("| `")]
+        assert [r.split(" | ")[0].removeprefix("| ") for r in rows] == [f"`{v}`" for v in values]
+        assert all(len(r.split(" | ")[1].strip()) > 10 for r in rows), "a meaning is missing"
+    else:
+        assert lines[-1] == ", ".join(f"`{v}`" for v in values)
+
+
+def test_every_activity_and_seniority_has_a_meaning() -> None:
+    explained = [reference_docs.VOCABULARIES[t][0] for t in reference_docs.EXPLAINED]
+    values = {v for vs in explained for v in vs}
+    assert set(vocab.ACTIVITIES) | set(vocab.SENIORITIES) <= values
+    assert values <= set(reference_docs.MEANINGS), values - set(reference_docs.MEANINGS)
+
+
+def test_seniorities_show_titles_of_the_simulated_world(text: str) -> None:
+    # Hand-checked against sim/world/titles.yaml: the security department comes first.
+    rows = section(text, "### Seniorities")
+    assert "| `c_level` | " in rows and "Chief Information Security Officer" in rows
+    assert "| `individual` | " in rows and "Security Analyst" in rows
 
 
 def test_every_metric_has_a_row_with_its_unit_and_direction(text: str) -> None:

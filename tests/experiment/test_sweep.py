@@ -628,12 +628,15 @@ BAD = [
     (
         "grid-path-not-in-policy",
         HEAD + ONE + "  - policy: mql_only\n    grid: {any.7.unique_contacts: [2]}\n",
-        "{f}:5: policies[1]: mql_only: no field 'any'",
+        "{f}:6: policies[1].grid.any.7.unique_contacts: mql_only (mql) has no field "
+        "'any.7.unique_contacts'; a grid can vary threshold, ",
     ),
     (
         "grid-index-out-of-range",
         HEAD + "policies:\n  - policy: mqa_count\n    grid: {any.7.unique_contacts: [2]}\n",
-        "{f}:4: policies[0]: mqa_count: no field 'any.7'",
+        "{f}:5: policies[0].grid.any.7.unique_contacts: mqa_count has no field "
+        "'any.7.unique_contacts' (did you mean 'any.0.unique_contacts' or "
+        "'any.1.unique_contacts'?)",
     ),
     ("design-kind", HEAD + "design: {kind: sobol}\n" + ONE, "{f}:3: design.kind: expected grid"),
     (
@@ -665,7 +668,7 @@ def test_misspelt_uncertain_path_is_caught_when_loading(tmp_path: Path) -> None:
     path = write(
         tmp_path / "u.yaml", HEAD + "uncertain:\n  touches.identification_rat: 0.2..0.5\n" + ONE
     )
-    with pytest.raises(QualsimError, match="did you mean 'identification_rate'") as info:
+    with pytest.raises(QualsimError, match=r"did you mean 'touches\.identification_rate'") as info:
         load_sweep(path)
     assert str(path) in str(info.value)
     result = invoke("sweep", path, "--out", tmp_path / "out", "--workers", "1")

@@ -88,3 +88,36 @@ def test_depth_explanation_shows_only_the_people_who_counted():
     (why,) = explain(p, log, 0)
     assert why.handoff["time"] == 6.0
     assert why.touches[["time", "contact_id"]].values.tolist() == [[0, 1], [1, 1], [4, 3], [6, 3]]
+
+
+def test_stage_entries_are_steps_with_their_times_and_the_note_has_no_time():
+    # Ann visits at day 0, Bob at day 2 (two people: engaged), Bob asks for a demo at day 9.
+    ev = pd.DataFrame(
+        [(0.0, 0, 1, "web_visit"), (2.0, 0, 2, "web_visit"), (9.0, 0, 2, "demo_request")],
+        columns=["time", "account_id", "contact_id", "activity"],
+    )
+    con = pd.DataFrame({"contact_id": [1, 2], "account_id": 0, "title": ["VP", "CISO"]})
+    log = sim.EventLog(ev, con, pd.DataFrame({"account_id": [0]}))
+    when = {"min_activities": 1, "window_days": 30, "activities": ["demo_request"]}
+    p = policies.load_policy(
+        {
+            "name": "staged",
+            "kind": "stages",
+            "handoff_stage": "ready",
+            "stages": [
+                {"name": "engaged", "when": {"unique_contacts": 2, "window_days": 30}},
+                {"name": "ready", "when": when},
+            ],
+        }
+    )
+    (why,) = explain(p, log, 0)
+    assert why.steps == (("engaged", 2.0), ("ready", 9.0))
+    assert why.describe() == "entered engaged at day 2, then ready at day 9"
+    assert why.describe(lambda t: f"T{t:g}") == "entered engaged at T2, then ready at T9"
+
+
+def test_the_notes_of_other_kinds_leave_the_time_to_the_handoff_row(log):
+    for name in ("mqa_count", "weighted_titles", "mql_only"):
+        for _, why in _explained(name, log, n=2):
+            assert "day" not in why.note and why.steps == ()
+            assert why.describe() == why.note

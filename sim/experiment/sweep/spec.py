@@ -35,9 +35,11 @@ from pydantic import Field, field_validator
 import policies as pol
 from sim.config.chain import ConfigFile, validate_model
 from sim.config.files import resolve_reference
+from sim.config.inline import relocate
 from sim.config.strict_yaml import read_yaml_file
 from sim.config.types import Strict
 from sim.errors import ConfigError, QualsimError
+from sim.experiment.sweep.paths import plain_reason, unknown_path
 from sim.world.presets import PRESETS, load_scenario
 
 _RANGE = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?:by\s+(-?[\d.]+))?\s*$")
@@ -79,7 +81,11 @@ def parse_values(spec: Any, what: str) -> list:
 
 class PolicyGrid(Strict):
     policy: str = Field(description="a shipped policy name or a policy file")
-    grid: dict[str, Any] = {}
+    grid: dict[str, Any] = Field(
+        {},
+        description="dotted paths of the policy's numbers → values: a list, a number or "
+        "'lo..hi [by step]'",
+    )
 
     @field_validator("grid")
     @classmethod
@@ -89,9 +95,13 @@ class PolicyGrid(Strict):
 
 
 class Design(Strict):
-    kind: str = "grid"
-    samples: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1
-    levels: Annotated[int, Field(strict=True, ge=1, le=100)] = 3
+    kind: str = Field("grid", description="grid, lhs (Latin hypercube) or random")
+    samples: Annotated[int, Field(strict=True, ge=1, le=100_000)] = Field(
+        1, description="scenario samples of an lhs or random design"
+    )
+    levels: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        3, description="values per uncertain range in a grid design"
+    )
 
     @field_validator("kind")
     @classmethod
@@ -102,14 +112,23 @@ class Design(Strict):
 
 
 class SweepSpec(Strict):
-    name: str = "sweep"
-    scenario: str = "enterprise"
-    overrides: dict[str, Any] = {}
-    seed: Annotated[int, Field(strict=True, ge=0)] = 0
-    replications: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 1
-    design: Design = Design()
-    uncertain: dict[str, Any] = {}
-    policies: Annotated[list[PolicyGrid], Field(min_length=1)]
+    name: str = Field("sweep", description="the sweep's name in its results")
+    scenario: str = Field(
+        "enterprise", description="a preset or a scenario file in this file's folder tree"
+    )
+    overrides: dict[str, Any] = Field({}, description="scenario fields to change, nested")
+    seed: Annotated[int, Field(strict=True, ge=0)] = Field(0, description="the root seed")
+    replications: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
+        1, description="worlds simulated per scenario sample"
+    )
+    design: Design = Field(Design(), description="how the scenario samples are chosen")
+    uncertain: dict[str, Any] = Field(
+        {},
+        description="dotted scenario paths → 'lo..hi' ranges or lists of values to sample",
+    )
+    policies: Annotated[list[PolicyGrid], Field(min_length=1)] = Field(
+        description="the policies and the grid of each"
+    )
     tiers: bool = Field(True, description="also store the metrics of each tier")
 
     @field_validator("uncertain")
@@ -154,12 +173,10 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         line = lines.line_of(("policies", i))
         try:
             p = _load_policy(pg.policy, base)
-            for key, values in pg.grid.items():
-                for v in values:
-                    pol.with_value(p, key, v)
         except QualsimError as exc:
             problems.append(f"{path}:{line or '?'}: policies[{i}]: {exc}")
             continue
+        problems += _grid_problems(p, pg, i, path, lines)
         if p.name in names:
             problems.append(
                 f"{path}:{line or '?'}: policies[{i}]: policy name {p.name!r} is also "
@@ -167,13 +184,32 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
             )
         names.setdefault(p.name, i)
     if not problems:
-        problems += _check_scenario(spec, base, path)
+        problems += _check_scenario(spec, base, path, lines)
     if problems:
         raise ConfigError("\n".join(problems))
     return spec, base
 
 
-def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
+def _grid_problems(p: pol.PolicyBase, pg: PolicyGrid, i: int, path: Path, lines) -> list[str]:
+    """Every value of every grid path of ``policies[i]`` must make a valid policy; a problem
+    names the grid path's own line, and a path the policy lacks gets the paths meant."""
+    problems = []
+    for key, values in pg.grid.items():
+        line = lines.line_of(("policies", i, "grid", key)) or lines.line_of(("policies", i))
+        where = f"{path}:{line or '?'}: policies[{i}].grid.{key}"
+        for v in values:
+            try:
+                pol.with_value(p, key, v)
+            except QualsimError as exc:
+                dump = p.model_dump(by_alias=True)
+                who = p.name if p.name == p.kind else f"{p.name} ({p.kind})"
+                unknown = unknown_path(key, dump, who, numbers=True)
+                problems.append(f"{where}: {unknown or f'value {v!r}: ' + plain_reason(str(exc))}")
+                break
+    return problems
+
+
+def _check_scenario(spec: SweepSpec, base: Path, path: Path, lines=None) -> list[str]:
     """The scenario must load with the overrides, with every uncertain range at its ends and
     with every value of every uncertain list."""
     src = scenario_source(spec, base)
@@ -189,9 +225,33 @@ def _check_scenario(spec: SweepSpec, base: Path, path: Path) -> list[str]:
                 _set_path(over, k, _jsonable(v))
             load_scenario(src, overrides=over or None, named=spec.scenario in PRESETS)
         except QualsimError as exc:
-            what = f"uncertain values {sample}" if sample else "overrides"
-            return [f"{path}: the scenario with the sweep's {what} is invalid: {exc}"]
+            return _scenario_problem(spec, src, sample, path, exc, lines)
     return []
+
+
+def _scenario_problem(
+    spec: SweepSpec, src: str, sample: dict, path: Path, exc: QualsimError, lines
+) -> list[str]:
+    """Why the scenario with these uncertain values (or the overrides) is invalid: first an
+    uncertain path the scenario lacks (with the paths meant), else the scenario's reason."""
+    try:
+        dump = load_scenario(src, named=spec.scenario in PRESETS).model_dump(mode="json")
+    except QualsimError:
+        dump = None
+    for key in sample:
+        unknown = unknown_path(key, dump, "the scenario", numbers=False) if dump else None
+        if unknown is not None:
+            line = lines.line_of(("uncertain", key)) if lines is not None else None
+            return [f"{path}:{line or '?'}: uncertain.{key}: {unknown}"]
+    doc = {"overrides": spec.overrides}
+    moved = relocate(str(exc), path, lines, ("overrides",), doc) if lines else str(exc)
+    if not sample and moved != str(exc):  # the overrides' problems, at their own lines
+        return [
+            f"{path}: the scenario with the sweep's overrides is invalid:",
+            *moved.split("\n")[1:],
+        ]
+    what = f"uncertain values {sample}" if sample else "overrides"
+    return [f"{path}: the scenario with the sweep's {what} is invalid: {plain_reason(str(exc))}"]
 
 
 def scenario_source(spec: SweepSpec, base: Path | None) -> str:

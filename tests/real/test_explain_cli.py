@@ -1,0 +1,94 @@
+"""``qualsim explain`` on a hand-made export: every time it prints is the export's timestamp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+# Account acme: Ann visits on 1 March, Bob on 3 March, Bob requests a demo on 10 March;
+# account zeta: one visit only.
+EVENTS = """timestamp,account_id,contact_id,activity
+2024-03-01T09:00:00,acme,ann,web_visit
+2024-03-03T12:00:00,acme,bob,web_visit
+2024-03-10T15:30:00,acme,bob,demo_request
+2024-03-02T08:00:00,zeta,zoe,web_visit
+"""
+CONTACTS = """contact_id,account_id,title
+ann,acme,VP Marketing
+bob,acme,IT Manager
+zoe,zeta,Analyst
+"""
+TWO_PEOPLE = "name: two\nkind: mqa_count\nwindow_days: 30\nany:\n  - unique_contacts: 2\n"
+STAGES = """name: staged
+kind: stages
+handoff_stage: ready
+stages:
+  - name: engaged
+    when: {unique_contacts: 2, window_days: 30}
+  - name: ready
+    when: {min_activities: 1, window_days: 30, activities: [demo_request]}
+"""
+
+
+def _run(tmp_path: Path, policy: str, account: str):
+    (tmp_path / "events.csv").write_text(EVENTS)
+    (tmp_path / "contacts.csv").write_text(CONTACTS)
+    (tmp_path / "p.yaml").write_text(policy)
+    args = ["explain", "--events", str(tmp_path / "events.csv")]
+    args += ["--contacts", str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    return CliRunner().invoke(app, [*args, "--account", account], env={"COLUMNS": "200"})
+
+
+def test_the_handoff_is_at_the_second_persons_timestamp(tmp_path):
+    res = _run(tmp_path, TWO_PEOPLE, "acme")
+    assert res.exit_code == 0, res.output
+    # Bob's visit on 3 March is the second distinct person within 30 days.
+    assert "two: account acme handed off at 2024-03-03T12:00:00 (rule any.0 held" in res.stdout
+    assert "day " not in res.stdout.replace("days_before_handoff", "")
+    # Ann's visit came 2 days and 3 hours (2.125 days) before the handoff, Bob's at it.
+    assert "2024-03-01T09:00:00" in res.stdout and " 2.1 " in res.stdout
+
+
+def test_stage_entries_are_timestamps_too(tmp_path):
+    res = _run(tmp_path, STAGES, "acme")
+    assert res.exit_code == 0, res.output
+    want = (
+        "staged: account acme handed off at 2024-03-10T15:30:00 "
+        "(entered engaged at 2024-03-03T12:00:00, then ready at 2024-03-10T15:30:00)"
+    )
+    assert want in res.stdout
+
+
+def test_an_account_never_handed_off_says_so(tmp_path):
+    res = _run(tmp_path, TWO_PEOPLE, "zeta")
+    assert res.exit_code == 0, res.output
+    assert "account zeta was never handed off" in res.stdout
+
+
+def test_the_days_column_is_relative_to_the_handoff(tmp_path):
+    res = _run(tmp_path, STAGES, "acme")
+    days = pd.Timestamp("2024-03-10T15:30:00") - pd.Timestamp("2024-03-01T09:00:00")
+    assert f" {days / pd.Timedelta(days=1):.1f} " in res.stdout  # 9.3: Ann's visit
+    assert " 7.1 " in res.stdout  # Bob's visit: 7 days 3.5 hours before
+
+
+def test_evaluate_prints_zero_handoffs_with_the_highest_score_reached(tmp_path):
+    (tmp_path / "events.csv").write_text(EVENTS)
+    (tmp_path / "contacts.csv").write_text(CONTACTS)
+    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
+    args = ["evaluate", "--events", str(tmp_path / "events.csv"), "--contacts"]
+    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    args += ["--policy", "mql_only", "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    assert "two: 1 handoff\n" in res.stdout  # acme, at Bob's visit; zeta has one person
+    # mql_only's best person is Bob (no seniority, so no fit points): his demo request (30
+    # points) plus his visit (1 point, 7.15 days earlier, halved every 30 days: 0.848) = 30.85.
+    line = next(x for x in res.stdout.splitlines() if x.startswith("mql_only:"))
+    assert line.startswith("mql_only: 0 handoffs — why: the highest lead score reached is ")
+    assert line.endswith("; the threshold is 100")
+    assert abs(float(line.split("reached is ")[1].split(";")[0]) - 30.848) < 0.01
