@@ -169,9 +169,12 @@ def against_design(comparisons: pd.DataFrame, plan: DesignPlan, weeks: float) ->
     cols = ["difference_low", "difference_high", "power", "power_se"]
     out = comparisons.join(sim[cols], on="comparison")
     out.insert(len(comparisons.columns), "design_weeks", np.where(out["power"].notna(), at, np.nan))
-    d = out["difference"]
-    out["in_line"] = np.where(
-        out["power"].notna(), (d >= out["difference_low"]) & (d <= out["difference_high"]), None
+    inside = (out["difference"] >= out["difference_low"]) & (
+        out["difference"] <= out["difference_high"]
+    )
+    known = out["power"].notna()
+    out["in_line"] = pd.Series(
+        [bool(i) if k else None for i, k in zip(inside, known, strict=True)], dtype=object
     )
     return out
 
