@@ -201,7 +201,7 @@ def analyse(
 def _shown_differences(c, metric: str):
     """The differences for the terminal: per 1,000 accounts (revenue: per account), the CI
     and the design's central 95% as ranges."""
-    scale, unit = (1.0, "per account") if metric == "revenue" else (1000.0, "per 1,000 accounts")
+    scale, unit = (1.0, "per account") if metric == "revenue" else (1000.0, "/ 1,000 accounts")
 
     def span(lo, hi) -> list[str]:
         return [
@@ -215,7 +215,7 @@ def _shown_differences(c, metric: str):
     shown["p"] = c["p_value"].to_numpy()
     shown["distinguishable"] = ["yes" if d else "no" for d in c["distinguishable"]]
     if "power" in c.columns:
-        shown["simulated (central 95%)"] = span(c["difference_low"], c["difference_high"])
+        shown["simulated 95%"] = span(c["difference_low"], c["difference_high"])
         shown["power"] = c["power"].to_numpy()
         shown["in line"] = ["-" if v is None else ("yes" if v else "no") for v in c["in_line"]]
     return shown

@@ -45,6 +45,8 @@ from sim.experiment.design import METRIC_KINDS
 from sim.experiment.design_read import DesignPlan, read_design
 from sim.experiment.design_stats import ALPHA, arm_stats, difference_tests, welch_se_df
 
+#: below this many simulated experiments, the plan's central 95% gets a note
+FEW_EXPERIMENTS = 40
 COMPARISONS = (("candidate", "incumbent"), ("candidate", "holdout"), ("incumbent", "holdout"))
 
 
@@ -236,6 +238,11 @@ def analyse_experiment(
         notes.append(
             f"{data.unknown_rows} opportunities of {data.unknown_accounts} accounts missing "
             f"from {accounts} were left out"
+        )
+    if plan is not None and plan.curve["experiments"].min() < FEW_EXPERIMENTS:
+        notes.append(
+            f"the plan in {design} simulated {plan.curve['experiments'].min():g} experiments: "
+            "its central 95% is a rough estimate (plan with 100 or more)"
         )
     if len(comparisons) == 0:
         notes.append("no two arms have accounts: nothing to compare")

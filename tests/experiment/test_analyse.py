@@ -224,6 +224,13 @@ def test_against_the_design(export: Path) -> None:
     assert c.loc["candidate - incumbent", "in_line"] is None  # the design has no such row
     assert "in line with the simulation's prediction" in a.verdicts()[1]
     assert "60% of simulated experiments were not distinguishable either" in a.verdicts()[1]
+    assert not any("rough estimate" in n for n in a.notes)  # 100 experiments
+    few = plan("opportunities", 0.1, 0.6)
+    for row in few["power"]:
+        row["experiments"] = 3
+    (export / "plan.json").write_text(json.dumps(few))
+    a = run(export, start=10, weeks=5, design=export / "plan.json")
+    assert "simulated 3 experiments: its central 95% is a rough estimate" in a.notes[-1]
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.6, 0.9)))
     a = run(export, start=10, weeks=5, design=export / "plan.json")
     assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is False
