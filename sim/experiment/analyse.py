@@ -45,6 +45,12 @@ from sim.experiment.design import METRIC_KINDS
 from sim.experiment.design_read import DesignPlan, read_design
 from sim.experiment.design_stats import ALPHA, arm_stats, difference_tests, welch_se_df
 
+#: per metric, the name of its total per arm
+TOTALS = {
+    "opportunities": "with_opportunity",
+    "wins": "with_win",
+    "revenue": "revenue",
+}
 #: below this many simulated experiments, the plan's central 95% gets a note
 FEW_EXPERIMENTS = 40
 COMPARISONS = (("candidate", "incumbent"), ("candidate", "holdout"), ("incumbent", "holdout"))
@@ -145,11 +151,12 @@ def compare_arms(values: np.ndarray, arm: np.ndarray, binary: bool) -> pd.DataFr
 
 
 def arm_table(data: ExperimentData, values: np.ndarray, metric: str, start, end) -> pd.DataFrame:
-    """Per arm: accounts, the outcome's total and mean per account, and (with touches) the
-    touches per account in the window."""
+    """Per arm: accounts, the outcome's total (:data:`TOTALS`: the accounts with an
+    opportunity, with a win, or the revenue) and its mean per account, and (with touches)
+    the touches per account in the window."""
     df = pd.DataFrame({"arm": data.accounts["arm"].to_numpy(), "value": values})
     g = df.groupby("arm")["value"]
-    out = pd.DataFrame({"accounts": g.size(), metric: g.sum(), "per_account": g.mean()})
+    out = pd.DataFrame({"accounts": g.size(), TOTALS[metric]: g.sum(), "per_account": g.mean()})
     if data.touches is not None:
         t = data.touches
         inside = t[(t["time"] >= start) & (t["time"] < end)]

@@ -153,7 +153,7 @@ def read_touches(path: str | Path, accounts: pd.DataFrame, days: bool) -> pd.Dat
     """The events file's touches of known accounts: account position and time (float days;
     ``time`` when the opportunities' times are day numbers, else ``timestamp``)."""
     column = "time" if days else "timestamp"
-    src = Source(path, "touches", ("account_id", column), ())
+    src = Source(path, "events", ("account_id", column), ())
     if days:
         t = numbers(src, column)
     else:

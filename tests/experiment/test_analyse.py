@@ -81,7 +81,7 @@ def test_opportunities_by_hand(export: Path) -> None:
     arms = a.arms.set_index("arm")
     # candidate: accounts 1 and 3 opened in the window (2 opened before it); incumbent: 5
     assert arms["accounts"].to_dict() == {"candidate": 4, "incumbent": 2, "holdout": 2}
-    assert arms["opportunities"].to_dict() == {"candidate": 2, "incumbent": 1, "holdout": 0}
+    assert arms["with_opportunity"].to_dict() == {"candidate": 2, "incumbent": 1, "holdout": 0}
     c = a.comparisons.set_index("comparison")
     assert c["difference"].to_dict() == pytest.approx(
         {"candidate - incumbent": 0.0, "candidate - holdout": 0.5, "incumbent - holdout": 0.5}
@@ -109,7 +109,7 @@ def test_opportunities_by_hand(export: Path) -> None:
 def test_wins_and_revenue_by_hand(export: Path) -> None:
     wins = run(export, start=10, weeks=4, metric="wins")
     # won in the window: accounts 1 and 2 (3 is won after it; 5 lost)
-    assert wins.arms.set_index("arm")["wins"].to_dict() == {
+    assert wins.arms.set_index("arm")["with_win"].to_dict() == {
         "candidate": 2,
         "incumbent": 0,
         "holdout": 0,
@@ -136,7 +136,7 @@ def test_wins_and_revenue_by_hand(export: Path) -> None:
 
 def test_all_data_counts_what_came_later(export: Path) -> None:
     later = run(export, start=10, metric="wins")
-    assert later.arms.set_index("arm")["wins"]["candidate"] == 3  # 3's win on day 40 counts
+    assert later.arms.set_index("arm")["with_win"]["candidate"] == 3  # 3's win on day 40 counts
     assert later.weeks == pytest.approx(30 / 7)  # day 40 is the last time
 
 
@@ -253,7 +253,7 @@ def test_the_command(export: Path) -> None:
     result = CliRunner().invoke(app, [str(a) for a in [*args, "--format", "json"]])
     assert result.exit_code == 0, result.output
     tables = json.loads(result.stdout)
-    assert [r["opportunities"] for r in tables["arms"]] == [2, 1, 0]
+    assert [r["with_opportunity"] for r in tables["arms"]] == [2, 1, 0]
     assert [r["comparison"] for r in tables["differences"]][1] == "candidate - holdout"
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 0

@@ -5,6 +5,7 @@ the same as ``weeks=W``); and the per-account outcomes equal a plain loop on ran
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from sim.cli import app
 from sim.experiment.analyse import account_values, analyse_experiment
 from sim.experiment.analyse_read import ExperimentData
 from sim.experiment.design import (
     METRIC_KINDS,
+    design_experiment,
     experiment_seeds,
     horizons,
     one_experiment,
@@ -112,8 +116,9 @@ def reference_values(data: ExperimentData, metric: str, start: float, end: float
         for row in data.opportunities.itertuples():
             if row.account != a:
                 continue
-            if metric == "opportunities" and start <= row.created < end:
-                value = 1.0
+            if metric == "opportunities":
+                if start <= row.created < end:
+                    value = 1.0
             elif row.won and start <= row.closed < end:  # NaN compares False
                 value = 1.0 if metric == "wins" else value + row.value
         out.append(value)
@@ -156,3 +161,53 @@ def test_account_values_equal_a_plain_loop(data, metric, start, end) -> None:
     kept.loc[after, ["closed", "won", "value"]] = [np.nan, False, 0.0]
     cut = ExperimentData(data.accounts, kept, True, 0, 0)
     assert account_values(cut, metric, start, end) == pytest.approx(got, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_the_plan_the_command_prints_is_read_back(tmp_path: Path, fmt: str) -> None:
+    """experiment design --format json|csv, then experiment analyse --design on its export:
+    the analysis reads the plan's central 95% as the design computed it."""
+    (tmp_path / "tiny.yaml").write_text("extends: smb\naccounts: {count: 150}\n")
+    design = ["experiment", "design", tmp_path / "tiny.yaml", "--candidate", "mqa_count"]
+    design += ["--incumbent", "mql_only", "-r", "2", "--metric", "wins", "--format", fmt]
+    result = CliRunner().invoke(app, [str(a) for a in [*design, "--export", tmp_path / "exp"]])
+    assert result.exit_code == 0, result.output
+    (tmp_path / f"plan.{fmt}").write_text(result.stdout)
+    exp = tmp_path / "exp"
+    analyse = ["experiment", "analyse", "--accounts", exp / "accounts.csv", "--opportunities"]
+    analyse += [exp / "opportunities.csv", "--metric", "wins", "--weeks", "13"]
+    analyse += ["--design", tmp_path / f"plan.{fmt}", "--format", "json"]
+    result = CliRunner().invoke(app, [str(a) for a in analyse])
+    assert result.exit_code == 0, result.output
+    got = pd.DataFrame(json.loads(result.stdout)["differences"]).set_index("comparison")
+    want = design_experiment(
+        tmp_path / "tiny.yaml", "mqa_count", "mql_only", metric="wins", replications=2
+    )
+    want = want[want["weeks"] == 13].set_index("comparison")
+    for c in ("candidate - incumbent", "candidate - holdout"):
+        assert got.loc[c, "design_weeks"] == 13
+        for col in ("difference_low", "difference_high", "power"):
+            assert got.loc[c, col] == pytest.approx(want.loc[c, col], abs=1e-9)
+        inside = (
+            want.loc[c, "difference_low"]
+            <= got.loc[c, "difference"]
+            <= want.loc[c, "difference_high"]
+        )
+        assert got.loc[c, "in_line"] == inside
+    assert pd.isna(got.loc["incumbent - holdout", "power"])
+
+
+def test_a_parquet_export_reads_the_same(experiment, tmp_path: Path) -> None:
+    folder, sc = experiment
+    write_experiment_export(
+        tmp_path / "pq", sc, str(folder / "eager.yaml"), "mql_only", SPLIT, seed=SEED, fmt="parquet"
+    )
+    exp = folder / "exp"
+    for metric in ("opportunities", "wins", "revenue"):
+        csv = analyse_experiment(exp / "accounts.csv", exp / "opportunities.csv", metric=metric)
+        pq = analyse_experiment(
+            tmp_path / "pq" / "accounts.parquet",
+            tmp_path / "pq" / "opportunities.parquet",
+            metric=metric,
+        )
+        pd.testing.assert_frame_equal(pq.comparisons, csv.comparisons)
