@@ -176,6 +176,14 @@ def analyse(
             help="the plan: experiment design --format json (or csv) output, to compare with",
         ),
     ] = None,
+    counted_types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--counted-type",
+            help="opportunity type the metrics count (repeat; default new_business; case and "
+            "spaces ignored)",
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """The difference a live experiment shows per comparison (candidate - incumbent,
@@ -184,7 +192,10 @@ def analyse(
     from sim.experiment.analyse import analyse_experiment
 
     show = Printer(fmt)
-    found = analyse_experiment(accounts, opportunities, events, go_live, weeks, metric, design)
+    found = analyse_experiment(
+        accounts, opportunities, events, go_live, weeks, metric, design,
+        counted_types or ["new_business"],
+    )  # fmt: skip
     with show:
         show.echo(f"{metric} per account, {found.weeks:.1f} weeks from the go-live")
         show.table(found.arms.set_index("arm"), "Arms", name="arms")

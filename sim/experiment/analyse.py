@@ -32,6 +32,7 @@ close to 5%.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from sim.experiment.analyse_read import ExperimentData, parse_start, read_experi
 from sim.experiment.design import METRIC_KINDS
 from sim.experiment.design_read import DesignPlan, read_design
 from sim.experiment.design_stats import ALPHA, arm_stats, difference_tests, welch_se_df
+from sim.vocab import NEW_BUSINESS
 
 #: per metric, the name of its total per arm
 TOTALS = {
@@ -222,17 +224,21 @@ def analyse_experiment(
     weeks: float | None = None,
     metric: str = "opportunities",
     design: str | Path | None = None,
+    counted: Sequence[str] = (NEW_BUSINESS,),
 ) -> Analysis:
     """Analyse a live experiment's export (see the module doc): ``start`` is the go-live (a
     day number, default 0, when the export's times are day numbers; an ISO date when they are
     dates), ``weeks`` the horizon (default: up to the last opportunity or touch), ``design``
-    the output of ``qualsim experiment design --format json`` (or ``csv``)."""
+    the output of ``qualsim experiment design --format json`` (or ``csv``), ``counted`` the
+    opportunity types counted (``qualsim import``'s names, e.g. ``new_business``)."""
     if metric not in METRIC_KINDS:
         raise ConfigError(f"--metric: expected one of {', '.join(METRIC_KINDS)}, got {metric!r}")
     if weeks is not None and not (np.isfinite(weeks) and weeks > 0):
         raise ConfigError(f"--weeks: expected a number of weeks above 0, got {weeks!r}")
     plan = read_design(design, metric) if design is not None else None
-    data = read_experiment(accounts, opportunities, events)
+    if not counted or any(not str(t).strip() for t in counted):
+        raise ConfigError("--counted-type: an empty type; name a type, e.g. new_business")
+    data = read_experiment(accounts, opportunities, events, counted)
     t0 = parse_start(start, data.days)
     end = np.inf if weeks is None else t0 + 7.0 * weeks
     values = account_values(data, metric, t0, end)
@@ -245,6 +251,11 @@ def analyse_experiment(
         notes.append(
             f"{data.unknown_rows} opportunities of {data.unknown_accounts} accounts missing "
             f"from {accounts} were left out"
+        )
+    if data.other_types:
+        notes.append(
+            f"{data.other_types} opportunities of other types than {', '.join(counted)} "
+            "were left out (--counted-type)"
         )
     if plan is not None and plan.curve["experiments"].min() < FEW_EXPERIMENTS:
         notes.append(

@@ -11,7 +11,9 @@ row is a ``DataError`` naming the file, the line and the value:
   :func:`sim.experiment.design_export.write_experiment_export` writes (times as days, with
   ``won`` and ``value``). Times are either all day numbers or all ISO dates. An opportunity is
   won when its ``status`` says ``won`` (without a status column: when ``won`` is true); its
-  revenue is ``value`` when the file has that column, else ``amount``;
+  revenue is ``value`` when the file has that column, else ``amount``. Only opportunities of
+  the counted types are read (default ``new_business``; ``type`` compared as
+  ``qualsim import`` compares it; without a ``type`` column every one is new business);
 - ``events`` (optional): ``account_id`` and ``time`` (days) or ``timestamp`` (ISO).
 
 Times become float days: day numbers as they are, ISO times as days since 1970-01-01.
@@ -19,6 +21,7 @@ Times become float days: day numbers as they are, ISO times as days since 1970-0
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +32,10 @@ from sim.errors import ConfigError, DataError
 from sim.real.accounts_file import read_accounts_file
 from sim.real.conversions import as_text, booleans, first_true, id_keys, numbers
 from sim.real.inputs import OPPORTUNITY_COLUMNS, OPPORTUNITY_OPTIONAL
-from sim.real.opportunities_file import read_opportunities_file
+from sim.real.opportunities_file import normalise_types, read_opportunities_file
 from sim.real.sources import Source
 from sim.real.timestamps import parse_times
+from sim.vocab import NEW_BUSINESS
 
 ARM_NAMES = ("candidate", "incumbent", "holdout")
 US_PER_DAY = 86_400_000_000
@@ -51,6 +55,7 @@ class ExperimentData:
     unknown_rows: int  # opportunities of accounts missing from the accounts file
     unknown_accounts: int
     touches: pd.DataFrame | None = None  # account, time
+    other_types: int = 0  # opportunities of types not counted
 
 
 def read_arms(path: str | Path) -> pd.DataFrame:
@@ -114,11 +119,12 @@ def _times(src: Source, days: bool) -> dict[str, np.ndarray]:
 
 
 def read_opportunities(
-    path: str | Path, accounts: pd.DataFrame
-) -> tuple[pd.DataFrame, bool, int, int]:
-    """The opportunities of the accounts of ``accounts`` (see the module doc and
-    :class:`ExperimentData`), whether times are day numbers, and the rows and distinct
-    accounts of opportunities whose account is not in ``accounts``."""
+    path: str | Path, accounts: pd.DataFrame, counted: Sequence[str] = (NEW_BUSINESS,)
+) -> tuple[pd.DataFrame, bool, tuple[int, int, int]]:
+    """The opportunities of the counted types of the accounts of ``accounts`` (see the module
+    doc and :class:`ExperimentData`), whether times are day numbers, and what was left out:
+    the rows and distinct accounts of opportunities whose account is not in ``accounts``, and
+    the opportunities of other types."""
     extra = ("won", "value", "source")
     src = Source(path, "opportunities", OPPORTUNITY_COLUMNS, (*OPPORTUNITY_OPTIONAL, *extra))
     days = _day_numbers(src)
@@ -133,6 +139,7 @@ def read_opportunities(
     keys, _ = id_keys(src.df["account_id"])
     position = pd.Index(accounts["account_id"]).get_indexer(keys)
     known = position >= 0
+    kept = np.isin(found.type, normalise_types(counted))
     rows = pd.DataFrame(
         {
             "account": position,
@@ -145,8 +152,12 @@ def read_opportunities(
     )
     for i in np.flatnonzero(won & np.isnan(value)):  # where a won deal's revenue is unknown
         rows.loc[i, "where"] = src.at(int(i), "a won opportunity without its revenue")
-    unknown = int((~known).sum()), int(pd.unique(keys[~known]).size)
-    return rows[known].reset_index(drop=True), days, *unknown
+    left_out = (
+        int((~known & kept).sum()),
+        int(pd.unique(keys[~known & kept]).size),
+        int((known & ~kept).sum()),
+    )
+    return rows[known & kept].reset_index(drop=True), days, left_out
 
 
 def read_touches(path: str | Path, accounts: pd.DataFrame, days: bool) -> pd.DataFrame:
@@ -196,10 +207,15 @@ def parse_start(start: str | float | None, days: bool) -> float:
 
 
 def read_experiment(
-    accounts: str | Path, opportunities: str | Path, events: str | Path | None = None
+    accounts: str | Path,
+    opportunities: str | Path,
+    events: str | Path | None = None,
+    counted: Sequence[str] = (NEW_BUSINESS,),
 ) -> ExperimentData:
     """Read and check an experiment's export (see the module doc)."""
     arms = read_arms(accounts)
-    opps, days, unknown_rows, unknown_accounts = read_opportunities(opportunities, arms)
+    opps, days, (unknown_rows, unknown_accounts, others) = read_opportunities(
+        opportunities, arms, counted
+    )
     touches = read_touches(events, arms, days) if events is not None else None
-    return ExperimentData(arms, opps, days, unknown_rows, unknown_accounts, touches)
+    return ExperimentData(arms, opps, days, unknown_rows, unknown_accounts, touches, others)

@@ -148,6 +148,23 @@ def test_iso_dates_give_the_same(export: Path) -> None:
         assert iso.comparisons.equals(days.comparisons)
 
 
+def test_only_the_counted_types(export: Path) -> None:
+    header, *rows = ISO.splitlines()
+    typed = "\n".join([f"{header},type", *(f"{r},New Business" for r in rows)]) + "\n"
+    (export / "typed.csv").write_text(typed + "4,O4,2025-01-16,2025-01-20,won,500,Renewal\n")
+    same = run(export, "typed.csv", start="2025-01-11", weeks=4)
+    assert same.arms.equals(run(export, "iso.csv", start="2025-01-11", weeks=4).arms)
+    assert same.notes[-1] == (
+        "1 opportunities of other types than new_business were left out (--counted-type)"
+    )
+    both = run(
+        export, "typed.csv", start="2025-01-11", weeks=4, counted=["new_business", "Renewal"]
+    )
+    assert both.arms.set_index("arm")["with_opportunity"]["candidate"] == 3  # and account 4
+    with pytest.raises(ConfigError, match="--counted-type"):
+        run(export, counted=[" "])
+
+
 def test_touches_per_arm(export: Path) -> None:
     a = run(export, start=10, weeks=4, events=export / "events.csv")
     # candidate: two touches in the window (the third is on day 50) over 4 accounts
