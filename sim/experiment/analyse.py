@@ -26,7 +26,7 @@ close to 5%.
 >>> values = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
 >>> arm = np.array(["candidate"] * 4 + ["incumbent"] * 4)
 >>> c = compare_arms(values, arm, binary=True).iloc[0]
->>> c["comparison"], c["difference"]
+>>> c["comparison"], float(c["difference"])
 ('candidate - incumbent', 0.25)
 """
 
