@@ -195,6 +195,11 @@ def verdict(row: dict, metric: str) -> str:
     scale = 1.0 if metric == "revenue" else 1000.0
     unit = "revenue per account" if metric == "revenue" else f"{metric} per 1,000 accounts"
     d, lo, hi = (scale * row[k] for k in ("difference", "ci_low", "ci_high"))
+    if pd.isna(row["p_value"]):
+        return (
+            f"{row['comparison']}: {d:+,.1f} {unit}: not tested (an arm has fewer than two "
+            "accounts)."
+        )
     said = "distinguishable" if row["distinguishable"] else "not distinguishable"
     text = (
         f"{row['comparison']}: {d:+,.1f} {unit} (95% CI {lo:+,.1f} to {hi:+,.1f}, "

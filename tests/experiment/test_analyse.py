@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -163,6 +164,18 @@ def test_only_the_counted_types(export: Path) -> None:
     assert both.arms.set_index("arm")["with_opportunity"]["candidate"] == 3  # and account 4
     with pytest.raises(ConfigError, match="--counted-type"):
         run(export, counted=[" "])
+
+
+def test_too_few_accounts_to_test(export: Path) -> None:
+    (export / "accounts.csv").write_text("account_id,arm\n1,candidate\n2,candidate\n7,holdout\n")
+    a = run(export, start=10, weeks=4, metric="revenue")
+    row = a.comparisons.iloc[0]
+    assert row["difference"] == pytest.approx(75.0)  # (100 + 50) / 2 against 0
+    assert np.isnan(row["p_value"]) and np.isnan(row["ci_low"]) and not row["distinguishable"]
+    assert a.verdicts() == [
+        "candidate - holdout: +75.0 revenue per account: not tested (an arm has fewer than "
+        "two accounts)."
+    ]
 
 
 def test_touches_per_arm(export: Path) -> None:
