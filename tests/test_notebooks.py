@@ -12,12 +12,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01_quickstart", "02_choose_threshold", "03_real_history", "04_custom_policy"]
+EXPECTED = [
+    "01_quickstart",
+    "02_choose_threshold",
+    "03_real_history",
+    "04_custom_policy",
+    "rollout_experiment",
+]
 # The Olist data is never in the repository (CC BY-NC-SA 4.0): $QUALSIM_OLIST, or next to it.
 OLIST = os.environ.get("QUALSIM_OLIST") or ROOT.parent / "shared" / "data" / "olist"
 
 
-def test_the_four_notebooks_exist() -> None:
+def test_the_notebooks_exist() -> None:
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 

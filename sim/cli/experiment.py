@@ -1,5 +1,6 @@
 """``qualsim experiment design``: the power of a rollout experiment (candidate rule, incumbent
-rule, no-handoff holdout), by simulation."""
+rule, no-handoff holdout), by simulation; ``qualsim experiment analyse``: the effect a live
+experiment shows, from its export, against what the design predicted."""
 
 from __future__ import annotations
 
@@ -9,19 +10,18 @@ from typing import Annotated
 import typer
 
 from sim.cli.base import (
+    FormatOpt,
     OptionalScenarioArg,
     RawCsvOpt,
     ReplicationsOpt,
     SeedOpt,
     Timer,
     WorkersOpt,
-    echo,
-    out,
     progress_bar,
-    table,
     user_errors,
     wrote,
 )
+from sim.cli.output import Printer
 from sim.world.presets import DEFAULT_SCENARIO
 
 experiment_app = typer.Typer(
@@ -64,6 +64,7 @@ def design(
         ),
     ] = None,
     raw_csv: RawCsvOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Simulate the experiment many times and print its power to detect the difference
     (candidate - incumbent, candidate - holdout; a two-proportion z-test, or Welch's t for
@@ -71,10 +72,10 @@ def design(
     weeks needed for 80% power."""
     from sim.experiment.design import design_experiment
     from sim.experiment.design_export import write_experiment_export
-    from sim.experiment.design_stats import weeks_to_power
     from sim.experiment.executors import Processes
     from sim.files import check_output_folder
 
+    show = Printer(fmt, safe=not raw_csv)  # a bad --format fails first
     if export is not None:
         check_output_folder(export, [scenario])
     timer = Timer()
@@ -89,20 +90,143 @@ def design(
             scenario, candidate, incumbent, split, stratify, metric, replications, seed,
             Processes(workers), step,
         )  # fmt: skip
-    echo(
-        f"{replications} simulated experiments of {scenario} ({metric} per account; "
-        f"{candidate} against {incumbent}, split {split}) in {timer.seconds:.1f} s"
-    )
+    settings = {
+        "scenario": str(scenario), "candidate": candidate, "incumbent": incumbent,
+        "split": split, "stratify": stratify, "metric": metric,
+        "replications": replications, "seed": seed,
+    }  # fmt: skip
+    with show:
+        show.echo(
+            f"{replications} simulated experiments of {scenario} ({metric} per account; "
+            f"{candidate} against {incumbent}, split {split}) in {timer.seconds:.1f} s"
+        )
+        _print_design(show, curve, settings)
+        if export is not None:
+            files = write_experiment_export(
+                export, scenario, candidate, incumbent, split, stratify, seed, safe=not raw_csv
+            )
+            wrote(files, show)
+
+
+def _print_design(show: Printer, curve, settings: dict) -> None:
+    """The power tables (terminal: one per comparison; machine formats: the tables
+    ``design``, ``power`` and ``weeks_to_power`` that ``experiment analyse --design`` reads)."""
+    import pandas as pd
+
+    from sim.experiment.design_stats import weeks_to_power
+
+    weeks = weeks_to_power(curve)
+    if not show.terminal:
+        show.table(pd.DataFrame([settings]), "design", name="design")
+        show.table(curve, "power", name="power")
+        show.table(weeks, "weeks_to_power", name="weeks_to_power")
+        return
     for comparison, g in curve.groupby("comparison", sort=False):
         shown = g.set_index("weeks")[["power", "power_se", "experiments"]]
         shown.insert(0, "difference / 1,000 accounts", 1000.0 * g["mean_difference"].to_numpy())
-        shown.columns = ["difference / 1,000 accounts", "power", "MC s.e.", "experiments"]
-        out.print(table(shown, f"Power at 5%: {comparison}"))
-    weeks = weeks_to_power(curve)
+        shown.insert(
+            1,
+            "central 95% / 1,000",
+            [f"{1000 * lo:+.1f} to {1000 * hi:+.1f}" for lo, hi in
+             zip(g["difference_low"], g["difference_high"], strict=True)],
+        )  # fmt: skip
+        shown.columns = ["difference / 1,000 accounts", "central 95% / 1,000", "power",
+                         "MC s.e.", "experiments"]  # fmt: skip
+        show.table(shown, f"Power at 5%: {comparison}")
     for row in weeks.itertuples():
-        echo(f"weeks needed for 80% power, {row.comparison}: {row.text}")
-    if export is not None:
-        files = write_experiment_export(
-            export, scenario, candidate, incumbent, split, stratify, seed, safe=not raw_csv
-        )
-        wrote(files)
+        show.echo(f"weeks needed for 80% power, {row.comparison}: {row.text}")
+
+
+@experiment_app.command("analyse")
+@user_errors
+def analyse(
+    accounts: Annotated[
+        Path, typer.Option("--accounts", help="accounts with their arm: account_id, arm, tier")
+    ],
+    opportunities: Annotated[
+        Path,
+        typer.Option(
+            "--opportunities",
+            help="the opportunities: qualsim import's file, or experiment design --export's",
+        ),
+    ],
+    events: Annotated[
+        Path | None,
+        typer.Option("--events", help="optional touches (account_id, time or timestamp)"),
+    ] = None,
+    go_live: Annotated[
+        str | None,
+        typer.Option(
+            "--go-live",
+            help="day the experiment started: a day number (default 0) or, when the export's "
+            "times are dates, an ISO date",
+        ),
+    ] = None,
+    weeks: Annotated[
+        float | None,
+        typer.Option("--weeks", help="weeks after the go-live to analyse (default: all data)"),
+    ] = None,
+    metric: Annotated[
+        str, typer.Option("--metric", help="opportunities, wins or revenue (per account)")
+    ] = "opportunities",
+    design: Annotated[
+        Path | None,
+        typer.Option(
+            "--design",
+            help="the plan: experiment design --format json (or csv) output, to compare with",
+        ),
+    ] = None,
+    counted_types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--counted-type",
+            help="opportunity type the metrics count (repeat; default new_business; case and "
+            "spaces ignored)",
+        ),
+    ] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """The difference a live experiment shows per comparison (candidate - incumbent,
+    candidate - holdout, incumbent - holdout), with a 95% CI and the same tests as the design,
+    and, with --design, whether it is in line with what the simulation predicted."""
+    from sim.experiment.analyse import analyse_experiment
+
+    show = Printer(fmt)
+    found = analyse_experiment(
+        accounts, opportunities, events, go_live, weeks, metric, design,
+        counted_types or ["new_business"],
+    )  # fmt: skip
+    with show:
+        show.echo(f"{metric} per account, {found.weeks:.1f} weeks from the go-live")
+        show.table(found.arms.set_index("arm"), "Arms", name="arms")
+        if len(found.comparisons):
+            c = found.comparisons
+            shown = _shown_differences(c, metric)
+            show.table(shown, "Differences", data=c, name="differences")
+        for text in found.notes:
+            show.note(f"[yellow]note:[/] {text}")
+        for text in found.verdicts():
+            show.echo(text)
+
+
+def _shown_differences(c, metric: str):
+    """The differences for the terminal: per 1,000 accounts (revenue: per account), the CI
+    and the design's central 95% as ranges."""
+    scale, unit = (1.0, "per account") if metric == "revenue" else (1000.0, "/ 1,000 accounts")
+
+    def span(lo, hi) -> list[str]:
+        return [
+            "-" if lo != lo else f"{scale * lo:+,.1f} to {scale * hi:+,.1f}"
+            for lo, hi in zip(lo, hi, strict=True)
+        ]
+
+    shown = c.set_index("comparison")[["difference"]] * scale
+    shown.columns = [f"difference {unit}"]
+    shown["95% CI"] = span(c["ci_low"], c["ci_high"])
+    shown["p"] = c["p_value"].to_numpy()
+    shown["distinguishable"] = ["yes" if d else "no" for d in c["distinguishable"]]
+    if "power" in c.columns:
+        shown["simulated 95%"] = span(c["difference_low"], c["difference_high"])
+        shown["power"] = c["power"].to_numpy()
+        shown["in line"] = ["-" if v is None else ("yes" if v else "no") for v in c["in_line"]]
+    return shown

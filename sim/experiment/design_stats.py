@@ -24,6 +24,17 @@ from scipy import stats as sps
 HORIZON_WEEKS = (4, 8, 13, 26, 52)
 ALPHA = 0.05
 TARGET_POWER = 0.8
+#: the columns of :func:`power_curve`
+CURVE_COLUMNS = [
+    "comparison",
+    "weeks",
+    "experiments",
+    "mean_difference",
+    "power",
+    "power_se",
+    "difference_low",
+    "difference_high",
+]
 
 
 def arm_stats(values: np.ndarray, arm: np.ndarray, weeks: Sequence[int] = (0,)) -> pd.DataFrame:
@@ -57,15 +68,23 @@ def welch_p(m1, v1, n1, m2, v2, n2) -> np.ndarray:
     ``v2``, sizes ``n1``, ``n2``), element-wise; 1 where both arms are constant and equal, 0
     where constant and different, NaN where an arm has fewer than two accounts."""
     m1, v1, n1, m2, v2, n2 = (np.asarray(x, dtype=np.float64) for x in (m1, v1, n1, m2, v2, n2))
-    a, b = v1 / n1, v2 / n2
-    se = np.sqrt(a + b)
+    se, df = welch_se_df(v1, n1, v2, n2)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = (m1 - m2) / se
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
         p = 2.0 * sps.t.sf(np.abs(t), df)
     constant = se == 0
     p = np.where(constant, np.where(m1 == m2, 1.0, 0.0), p)
     return np.where((n1 < 2) | (n2 < 2), np.nan, p)
+
+
+def welch_se_df(v1, n1, v2, n2) -> tuple[np.ndarray, np.ndarray]:
+    """The standard error of a difference of two means (variances ``v1``, ``v2``, sizes
+    ``n1``, ``n2``) and its Welch-Satterthwaite degrees of freedom, element-wise."""
+    v1, n1, v2, n2 = (np.asarray(x, dtype=np.float64) for x in (v1, n1, v2, n2))
+    a, b = v1 / n1, v2 / n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+    return np.sqrt(a + b), df
 
 
 def difference_tests(
@@ -95,16 +114,20 @@ def difference_tests(
 
 def power_curve(tests: pd.DataFrame) -> pd.DataFrame:
     """Per comparison and horizon: the experiments, the mean difference, the power (share of
-    experiments that reject) and its Monte-Carlo standard error sqrt(p (1 - p) / n)."""
+    experiments that reject), its Monte-Carlo standard error sqrt(p (1 - p) / n), and the
+    central 95% of the simulated differences (``difference_low``, ``difference_high``: their
+    2.5% and 97.5% quantiles, linearly interpolated)."""
     g = tests.groupby(["comparison", "weeks"], sort=False)
     out = g.agg(
         experiments=("reject", "size"),
         mean_difference=("difference", "mean"),
         power=("reject", "mean"),
+        difference_low=("difference", lambda d: d.quantile(0.025)),
+        difference_high=("difference", lambda d: d.quantile(0.975)),
     ).reset_index()
     p, n = out["power"].to_numpy(np.float64), out["experiments"].to_numpy(np.float64)
     out["power_se"] = np.sqrt(p * (1.0 - p) / n)
-    return out
+    return out[CURVE_COLUMNS]
 
 
 def weeks_to_power(curve: pd.DataFrame, target: float = TARGET_POWER) -> pd.DataFrame:

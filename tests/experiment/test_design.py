@@ -258,7 +258,11 @@ def test_design_is_reproducible_and_well_formed(tiny) -> None:
         "mean_difference",
         "power",
         "power_se",
+        "difference_low",
+        "difference_high",
     ]
+    assert (a["difference_low"] <= a["mean_difference"] + 1e-12).all()
+    assert (a["mean_difference"] <= a["difference_high"] + 1e-12).all()
     assert (a["experiments"] == 3).all()
     assert a["power"].between(0, 1).all()
     no_holdout = design_experiment(tiny, "mqa_count", "mql_only", "0.5,0.5,0", replications=1)
