@@ -19,8 +19,6 @@ from sim.cli.base import (
     SeedOpt,
     command,
     echo,
-    out,
-    table,
     wrote,
 )
 from sim.cli.output import Printer
@@ -107,6 +105,7 @@ def evaluate(
         ),
     ] = None,
     raw_csv: RawCsvOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
@@ -114,6 +113,7 @@ def evaluate(
     from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
 
+    show = Printer(fmt, safe=not raw_csv)
     check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
     check_output_file(report)
     counted = counted_types or [NEW_BUSINESS]
@@ -122,33 +122,34 @@ def evaluate(
     r = replay(
         events, contacts, [*policy], accounts, horizon_days, skip_bad_rows, opportunities, counted
     )
-    _print_replay(r)
-    wrote(r.write(out_dir, safe=not raw_csv))  # first: a --report inside it survives
-    if report is not None:
-        from sim.report import build_replay_report  # plotting: imported only when asked for
+    with show:
+        _print_replay(show, r)
+        wrote(r.write(out_dir, safe=not raw_csv), show)  # first: a --report inside it
+        if report is not None:  # survives
+            from sim.report import build_replay_report  # plotting: imported only when asked for
 
-        wrote(write_text(report, build_replay_report(r, str(events))))
+            wrote(write_text(report, build_replay_report(r, str(events))), show)
 
 
-def _print_replay(r) -> None:
+def _print_replay(show: Printer, r) -> None:
     """What ``evaluate`` prints: the read report, handoffs per policy, the metric tables and
     why a policy hands off (almost) nothing."""
     from sim.real.replays import NOT_MEASURABLE
 
-    echo(str(r.real.report))
+    show.echo(str(r.real.report))
     if r.sales_touches:
-        echo(
+        show.echo(
             "sales touches: "
             + ", ".join(f"{n:,} {a}" for a, n in r.sales_touches.items())
             + " (policies ignore them unless they say include_sales_touches: true)"
         )
-    _print_filtered(r.filtered)
-    counts = _print_counts(r)
+    _print_filtered(show, r.filtered)
+    counts = _print_counts(show, r)
     if r.metrics is not None:
-        out.print(table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes"))
+        show.table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes", name="outcomes")
     if r.details is not None:
-        out.print(table(r.details.set_index("policy"), "Volume, timing and wins"))
-        out.print(
+        show.table(r.details.set_index("policy"), "Volume, timing and wins", name="details")
+        show.note(
             "[dim]Not measurable on a real history: "
             + "; ".join(escape(k) for k in NOT_MEASURABLE)
             + " (see the report).[/]"
@@ -157,10 +158,10 @@ def _print_replay(r) -> None:
         n = int(counts.get(name, 0))
         head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
         for why in reasons or ["the log's statistics show no obstacle"]:
-            out.print(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
+            show.note(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
 
 
-def _print_counts(r):
+def _print_counts(show: Printer, r):
     """One line per policy with its handoffs (in the order given when outcomes were given,
     else those with handoffs first) — ``0 handoffs`` too, with the first reason why (e.g. the
     highest score or count reached); every reason follows under the tables. Returns the
@@ -171,15 +172,15 @@ def _print_counts(r):
         n = int(counts.get(name, 0))
         why = (r.quiet.get(name) or [""])[0] if n == 0 else ""
         hint = f" — why: {why}" if why else ""
-        echo(f"{name}: {n:,} handoff{'' if n == 1 else 's'}{hint}")
+        show.echo(f"{name}: {n:,} handoff{'' if n == 1 else 's'}{hint}")
     return counts
 
 
-def _print_filtered(filtered) -> None:
+def _print_filtered(show: Printer, filtered) -> None:
     """One line per policy and declared filter (exclude): the touches it removed."""
     for row in filtered.itertuples():
         gone = f"{row.removed:,} touch{'' if row.removed == 1 else 'es'}"
-        echo(f"{row.policy}: {row.field} ({row.filter}) removed {gone}")
+        show.echo(f"{row.policy}: {row.field} ({row.filter}) removed {gone}")
 
 
 @command(rich_help_panel=REAL)
@@ -189,6 +190,7 @@ def explain(
     policy: Annotated[str, typer.Option("--policy", "-p", help=POLICY_HELP)],
     account: Annotated[str, typer.Option("--account", "-a", help="the account's id")],
     accounts: Annotated[Path | None, typer.Option("--accounts", help="accounts file")] = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Show why and when an account qualified: the touches behind each handoff, by contact
     and activity."""
@@ -197,6 +199,7 @@ def explain(
     from sim.config import did_you_mean
     from sim.real.read import read_log
 
+    show = Printer(fmt)
     pol = load_policy(policy)
     real = read_log(events, contacts, accounts)
     labels = [str(x) for x in real.account_labels]
@@ -205,14 +208,14 @@ def explain(
             f"{events}: no account {account!r} in the touch log" + did_you_mean(account, labels)
         )
     reasons = why(pol, real.log, labels.index(account))
-    if not reasons:
-        echo(f"{pol.name}: account {account} was never handed off")
-        return
-    for r in reasons:
-        _print_why(pol.name, account, r, real)
+    with show:
+        if not reasons:
+            show.echo(f"{pol.name}: account {account} was never handed off")
+        for r in reasons:
+            _print_why(show, pol.name, account, r, real)
 
 
-def _print_why(name: str, account: str, r, real) -> None:
+def _print_why(show: Printer, name: str, account: str, r, real) -> None:
     """One handoff of ``explain``: every time as the export's timestamp (one convention), and
     per touch how many days before the handoff it came."""
     when = real.to_timestamps([r.handoff["time"]])[0]
@@ -220,13 +223,16 @@ def _print_why(name: str, account: str, r, real) -> None:
     if int(r.handoff.get("contact_id", -1)) >= 0:
         by = f" by contact {real.label_contacts([r.handoff['contact_id']])[0]}"
     text = r.describe(lambda t: str(real.to_timestamps([t])[0]))
-    echo(f"{name}: account {account} handed off at {when}{by} ({text})")
+    show.echo(f"{name}: account {account} handed off at {when}{by} ({text})")
+    days = float(r.handoff["time"]) - r.touches["time"]
     t = r.touches.assign(
         time=real.to_timestamps(r.touches["time"]),
-        days_before_handoff=float(r.handoff["time"]) - r.touches["time"],
+        days_before_handoff=days,
         contact_id=real.label_contacts(r.touches["contact_id"]),
     )
-    out.print(table(t.set_index("time"), "Touches the rule looked at (time: as in the export)"))
+    shown = t.assign(days_before_handoff=[f"{d:,.1f}" for d in days])  # days: one decimal
+    show.table(shown.set_index("time"), "Touches the rule looked at (time: as in the export)",
+               data=t.set_index("time"), name=f"touches at {when}")  # fmt: skip
 
 
 @command(rich_help_panel=REAL)

@@ -283,7 +283,7 @@ def test_query_a_folder_whose_name_has_glob_characters(
         ),
         (
             "uncertain:\n  accounts.count.x: [1, 2]\n",
-            "accounts.count is a value (50), not a section",
+            "no field 'accounts.count.x' (did you mean 'accounts.count'?)",
         ),
     ],
 )
@@ -298,7 +298,7 @@ def test_clashing_paths_are_clear_errors(tmp_path: Path, change: str, fragment: 
 def test_clashing_grid_paths_are_clear_errors(tmp_path: Path) -> None:
     for grid, fragment in [
         ("{threshold: [60], threshold.x: [1]}", "'threshold' and 'threshold.x' clash"),
-        ("{threshold.x: [1]}", "no field 'threshold.x' to sweep"),
+        ("{threshold.x: [1]}", "has no field 'threshold.x' (did you mean 'threshold'?)"),
     ]:
         path = tmp_path / "clash.yaml"
         path.write_text(TINY.replace("{threshold: [60, 100]}", grid), encoding="utf-8")
@@ -311,7 +311,10 @@ def test_clashing_grid_paths_are_clear_errors(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    assert_user_error(invoke("sweep", path, "--out", tmp_path / "o"), "no field 'any.x' to sweep")
+    assert_user_error(
+        invoke("sweep", path, "--out", tmp_path / "o"),
+        "no field 'any.x.unique_contacts' (did you mean 'any.0.unique_contacts'",
+    )
 
 
 # --- the same faults through the real `qualsim` executable ----------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -92,3 +93,33 @@ def test_evaluate_prints_zero_handoffs_with_the_highest_score_reached(tmp_path):
     assert line.startswith("mql_only: 0 handoffs — why: the highest lead score reached is ")
     assert line.endswith("; the threshold is 100")
     assert abs(float(line.split("reached is ")[1].split(";")[0]) - 30.848) < 0.01
+
+
+def test_explain_as_json_gives_the_touches_with_exact_day_offsets(tmp_path):
+    (tmp_path / "events.csv").write_text(EVENTS)
+    (tmp_path / "contacts.csv").write_text(CONTACTS)
+    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
+    args = ["explain", "--events", str(tmp_path / "events.csv"), "--contacts"]
+    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    res = CliRunner().invoke(app, [*args, "--account", "acme", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    (rows,) = json.loads(res.stdout).values()  # stdout holds the one table, nothing else
+    # Ann 2 days 3 hours (2.125 days) before Bob's visit, the handoff; Bob's at 0.
+    assert [(r["contact_id"], r["days_before_handoff"]) for r in rows] == [
+        ("ann", 2.125),
+        ("bob", 0.0),
+    ]
+    assert "handed off at 2024-03-03T12:00:00" in res.stderr
+
+
+def test_evaluate_as_csv_prints_only_its_tables(tmp_path):
+    (tmp_path / "events.csv").write_text(EVENTS)
+    (tmp_path / "contacts.csv").write_text(CONTACTS)
+    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
+    args = ["evaluate", "--events", str(tmp_path / "events.csv"), "--contacts"]
+    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    args += ["--out", str(tmp_path / "out"), "--format", "csv"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert res.stdout == ""  # no outcomes given: no table, and the notes go to stderr
+    assert "two: 1 handoff" in res.stderr and f"wrote {tmp_path / 'out'}" in res.stderr
