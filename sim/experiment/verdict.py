@@ -276,6 +276,27 @@ def caveat(cost: dict[str, float], median_vs_ready: float, capacity: float) -> s
     return None
 
 
+#: fewer paired cells (scenario samples x replications) than this and the sentence says so
+FEW_CELLS = 10
+
+
+def _few(cells: pd.Index, n: int) -> str:
+    """The caveat of a recommendation resting on fewer than :data:`FEW_CELLS` paired cells: a
+    t interval on 2 cells that agree has zero width, which is not certainty."""
+    if n >= FEW_CELLS:
+        return ""
+    samples = cells.get_level_values("sample").nunique()
+    reps = cells.get_level_values("replication").nunique()
+
+    def many(k: int, word: str) -> str:
+        return f"{k} {word}{'' if k == 1 else 's'}"
+
+    return (
+        f" (on only {n} paired cells, {many(samples, 'scenario sample')} x "
+        f"{many(reps, 'replication')}: sweep more before relying on it)"
+    )
+
+
 def recommendation_text(
     df: pd.DataFrame,
     rec: dict,
@@ -322,5 +343,5 @@ def recommendation_text(
         by = f"{_signed(mean)} {unit} (no CI on {n} cell(s): no difference claimed)"
     else:
         tied = "" if lo > 0 or hi < 0 else ", not distinguishable from zero (tied)"
-        by = _interval(mean, lo, hi, unit) + tied
+        by = _interval(mean, lo, hi, unit) + tied + _few(wide.index, n)
     return f"{head} leads the best feasible alternative, {p} {var}, by {by}, {cost}."

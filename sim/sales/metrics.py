@@ -101,7 +101,7 @@ def _uplift_metrics() -> list[Metric]:
         Metric(
             "opportunities_caused",
             "Opportunities caused",
-            "deals",
+            "opportunities",
             "higher",
             f"opportunities {what} (common random numbers): pipeline the handoffs created",
         ),
@@ -246,7 +246,13 @@ METRICS: dict[str, Metric] = {
         Metric(
             "acceptance_rate", "Acceptance rate", "share", "higher", "accepted / worked handoffs"
         ),
-        Metric("opportunities", "Opportunities", "deals", "higher", "opportunities from handoffs"),
+        Metric(
+            "opportunities",
+            "Opportunities",
+            "opportunities",
+            "higher",
+            "opportunities from handoffs",
+        ),
         Metric(
             "wins",
             "Wins from handoffs",
@@ -310,13 +316,15 @@ HEADLINE = [
     "recall",
     "lead_time_days",
     "queue_wait_hours",
-    "opportunities",
+    "opportunities",  # the pipeline the handoffs touched ...
+    "opportunities_caused",  # ... and the part of it they caused
     "false_handoff_hours",
     "wins",  # from handoffs, beside the revenue they brought ...
     "revenue",
     "total_wins",  # ... and every deal won, late inbound ones too
     "total_revenue",
-    "wins_caused",  # ... and what the handoffs caused: total wins minus no handoff at all
+    "wins_caused",  # ... and what the handoffs caused: the totals minus no handoff at all
+    "revenue_caused",
     "mql_to_sql",  # per lead: lead-level policies only
     "month_precision",  # MQA status month by month: account-level policies only
     "month_base_rate",

@@ -364,10 +364,27 @@ def test_recommendation_text_names_the_variant_its_margin_and_cost():
     text = recommendation_text(df, r, 24, None)
     assert text == (
         "Verdict: mql t=1 (total wins 5.5 deals) leads the best feasible alternative, mql t=2, "
-        "by +1.8 deals [+1.0, +2.5], at 6.0 handoffs in the p90 week (capacity 24.0)."
+        "by +1.8 deals [+1.0, +2.5] (on only 4 paired cells, 2 scenario samples x 2 "
+        "replications: sweep more before relying on it), at 6.0 handoffs in the p90 week "
+        "(capacity 24.0)."
     )
     none = rec.recommend(df, 1, None, "total_wins")
     assert recommendation_text(df, none, 1, None).startswith("Verdict: no variant meets")
+
+
+def test_recommendation_text_says_nothing_of_few_cells_from_ten_on():
+    """The same margins on 5 scenario samples x 2 worlds (10 cells): t=1 - t=2 per world
+    [2, 1, 2, 2, 2, 1, 2, 2, 2, 1], no caveat; on 9 cells (the tenth dropped), the caveat."""
+    df = sweep_rows()
+    more = [df.assign(sample=df["sample"] + 2 * k) for k in range(3)]
+    big = pd.concat(more, ignore_index=True)
+    big = big[big["sample"] < 5]
+    r = rec.recommend(big, 24, None, "total_wins")
+    assert "paired cells" not in recommendation_text(big, r, 24, None)
+    nine = big[~((big["sample"] == 4) & (big["replication"] == 1))]
+    r9 = rec.recommend(nine, 24, None, "total_wins")
+    text = recommendation_text(nine, r9, 24, None)
+    assert "(on only 9 paired cells, 5 scenario samples x 2 replications:" in text
 
 
 def test_recommendation_text_says_a_tie():
