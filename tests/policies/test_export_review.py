@@ -114,6 +114,47 @@ def test_scaled_points_are_the_points_times_the_scale(tenths: list[int], div: in
     assert model.threshold == 7 * scale
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 60).map(float),
+            st.integers(1, 4),
+            st.sampled_from(["web_visit", "demo_request", "webinar"]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.dictionaries(
+        st.sampled_from(["web_visit", "demo_request", "webinar"]),
+        st.integers(-20, 300).filter(bool),
+        min_size=1,
+    ),
+    st.integers(1, 400),
+)
+def test_the_scaled_mautic_points_hand_off_as_qualsim(events, tenths, threshold) -> None:
+    # points in tenths; the threshold half a tenth above a tenth, so no sum ties with it (qualsim
+    # compares floats exactly, and 0.7 + 0.1 + 0.2 < 1.0 in floating point)
+    policy = load_policy(
+        {
+            "name": "t",
+            "kind": "mql",
+            "threshold": threshold / 10 + 0.05,
+            "points": {a: k / 10 for a, k in tenths.items()},
+            "fit": {"seniority": {"vp": 1.5}},
+        }
+    )
+    d = json.loads(export_policy(policy, "mautic").files["mautic.json"])
+    whole = {
+        "name": "w",
+        "kind": "mql",
+        "threshold": d["point_triggers"][0]["body"]["points"],
+        "points": {a["activity"]: a["body"]["delta"] for a in d["point_actions"]},
+        "fit": {"seniority": {"vp": d["fit_campaigns"][0]["adjust_points_once"]}},
+    }
+    log = make_log([(t, c % 3 + 1, c, a) for t, c, a in events], {2: {"seniority": "vp"}})
+    assert handoffs(load_policy(whole), log) == handoffs(policy, log)
+
+
 # -- A5: what a score that cannot expire points does, said truly ----------------------------
 
 
