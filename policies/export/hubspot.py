@@ -10,8 +10,10 @@ Reference: https://developers.hubspot.com/docs/api-reference/2026-09-beta/market
 https://developers.hubspot.com/docs/api-reference/2026-09-beta/marketing/lead-scoring/guide).
 The published example does not show how a rule names its criterion (the event or property
 filter), so ``hubspot.json`` lists each rule's criterion in ``criteria`` (group and rule index
-into the body) for whoever sets it in HubSpot; :func:`read_hubspot` reads the body's points and
-these criteria back into a policy.
+into the body) for whoever sets it in HubSpot, and every export carries the ``criteria``
+limitation (printed, and at the top of ``hubspot.md``): the body POSTed as it is creates rules
+that award points with no filter. :func:`read_hubspot` reads the body's points and these
+criteria back into a policy.
 
 ``mql`` exports a contact score (``objectTypeId`` ``0-1``), ``weighted_titles`` a company score
 (``0-2``) whose rules are associated contacts' activities filtered by job title. ``mqa_count``
