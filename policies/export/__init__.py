@@ -11,7 +11,7 @@ exports each member and says how they combine.
 >>> from policies import load_policy
 >>> e = export_policy(load_policy("mql_scored"), "hubspot")
 >>> sorted(e.files), [x.part for x in e.limitations]
-(['hubspot.json', 'hubspot.md'], ['recycle_days'])
+(['hubspot.json', 'hubspot.md'], ['criteria', 'recycle_days', 'handoff per account'])
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def words(spec: dict) -> str:
     for key, label in (
         ("people_seniority", "people of seniority"),
         ("people_roles", "people in roles"),
-        ("people_titles_excluded", "not counting titles with"),
+        ("people_titles_excluded", "not counting titles with the whole words"),
         ("account_tier", "accounts of tier"),
     ):
         if key in spec:
@@ -147,11 +147,35 @@ def _score_stage(policy: PolicyBase) -> tuple[list[dict], str, dict, list[Limita
         [{"name": "qualified", "criteria": criteria}],
         "qualified",
         {},
-        [
-            limit,
-            *model.limitations,
-        ],
+        # the scoring tools' own "kind: ..." limitation is about their score; this one replaces it
+        [limit, *(x for x in model.limitations if not x.part.startswith("kind:"))],
     )
+
+
+def _excluded_titles(spec: dict) -> bool:
+    """Whether a criteria tree excludes people by title anywhere."""
+    if "people_titles_excluded" in spec:
+        return True
+    kids = [k for op in ("any", "all") for k in spec.get(op, [])]
+    kids += [spec["not"]] if "not" in spec else []
+    return any(_excluded_titles(k) for k in kids)
+
+
+def _title_limits(stages: list[dict]) -> list[Limitation]:
+    trees = [s["criteria"] for s in stages] + [
+        t for s in stages for t in s.get("by_tier", {}).values()
+    ]
+    if not any(_excluded_titles(t) for t in trees):
+        return []
+    return [
+        Limitation(
+            "exclude_titles",
+            f"{TARGET} matches job titles by 'contains' (text), not qualsim's whole words",
+            "exported as 'title contains' exclusions: a phrase inside a longer word also excludes "
+            "('intern' excludes 'Internal Audit'), so fewer people count than in qualsim; use "
+            "whole-word matching if your platform has it, or check short phrases",
+        )
+    ]
 
 
 def criteria_lines(policy: MqaCount | Stages) -> list[str]:
@@ -178,6 +202,7 @@ def build(policy: PolicyBase) -> Export:
             NOT_EXPRESSIBLE,
         )
         + limits
+        + _title_limits(stages)
     )
     limits.append(
         Limitation(

@@ -135,17 +135,43 @@ def common_limits(
     return out
 
 
+def per_contact_limit(policy: PolicyBase, target: str) -> Limitation:
+    """The limitation of a tool that makes each qualifying contact an MQL where qualsim hands
+    the account off once."""
+    again = (
+        f", and again only {fmt(policy.recycle_days)} days after that handoff"
+        if policy.recycle_days is not None
+        else ", and never again"
+    )
+    return Limitation(
+        "handoff per account",
+        f"{target} qualifies each contact: every contact of an account that reaches the "
+        f"threshold becomes an MQL, while qualsim hands the account off once{again}",
+        "expect more MQLs per week than the simulated handoffs: count an account's first MQL "
+        "only (a report of MQL companies, or a company property 'first MQL date') before "
+        "comparing with the simulation or the sales capacity",
+    )
+
+
 # -- readable files --------------------------------------------------------------------------
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
 
 
 def md_cell(text: object) -> str:
     """``text`` safe in a markdown table cell or line: one line, HTML escaped (a browser runs no
     tag from it), markdown specials and ``|`` escaped, and a leading ``=``, ``+``, ``-``, ``@``
-    (a formula when pasted into a spreadsheet) prefixed with ``'``."""
+    (a formula when pasted into a spreadsheet) prefixed with ``'`` unless the cell is a plain
+    number (``-10`` stays ``-10``: a spreadsheet reads it as the number, nothing runs).
+
+    >>> md_cell(-10), md_cell("+2.5"), md_cell("-1+1")
+    ('-10', '+2.5', "'-1+1")
+    """
     one = " ".join(str(text).split())
+    if _NUMBER.match(one):
+        return one
     one = _MD_SPECIAL.sub(r"\\\1", html.escape(one, quote=False))
     return "'" + one if _FORMULA.match(one) else one
 

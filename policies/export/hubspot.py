@@ -10,8 +10,10 @@ Reference: https://developers.hubspot.com/docs/api-reference/2026-09-beta/market
 https://developers.hubspot.com/docs/api-reference/2026-09-beta/marketing/lead-scoring/guide).
 The published example does not show how a rule names its criterion (the event or property
 filter), so ``hubspot.json`` lists each rule's criterion in ``criteria`` (group and rule index
-into the body) for whoever sets it in HubSpot; :func:`read_hubspot` reads the body's points and
-these criteria back into a policy.
+into the body) for whoever sets it in HubSpot, and every export carries the ``criteria``
+limitation (printed, and at the top of ``hubspot.md``): the body POSTed as it is creates rules
+that award points with no filter. :func:`read_hubspot` reads the body's points and these
+criteria back into a policy.
 
 ``mql`` exports a contact score (``objectTypeId`` ``0-1``), ``weighted_titles`` a company score
 (``0-2``) whose rules are associated contacts' activities filtered by job title. ``mqa_count``
@@ -25,6 +27,7 @@ from typing import Any
 
 from policies.export.common import (
     NAMING_NOTE,
+    NOT_EXPRESSIBLE,
     Export,
     Limitation,
     common_limits,
@@ -34,9 +37,10 @@ from policies.export.common import (
     limits_section,
     md_cell,
     md_table,
+    per_contact_limit,
 )
 from policies.export.prepare import prepare
-from policies.export.scoring import ScoreModel
+from policies.export.scoring import ScoreModel, fit_limits
 from policies.schema import PolicyBase
 
 REFERENCE = (
@@ -49,6 +53,16 @@ TARGET = "HubSpot"
 RECYCLE = (
     "a workflow on 'score is at least the threshold' with re-enrollment allowed, and a delay "
     "of the recycle period before the lifecycle stage is reset"
+)
+
+CRITERIA = Limitation(
+    "criteria",
+    "the request body gives each rule its points only: HubSpot's published example does not "
+    "show how a rule names its criterion (event or property filter)",
+    "each rule's criterion is in `criteria` (group and rule index into the body): POSTing the "
+    "body as it is creates rules that award points with no filter, so create the score as a "
+    "draft, set each rule's criterion in HubSpot from `criteria`, then publish",
+    NOT_EXPRESSIBLE,
 )
 
 
@@ -107,7 +121,10 @@ def build(policy: PolicyBase) -> Export:
     """The HubSpot export of ``policy``: ``hubspot.json`` and ``hubspot.md``."""
     model, extra, account = prepare(policy, TARGET)
     handoff = account or [f"score is at least {fmt(model.threshold)}"]
-    limits = common_limits(policy, TARGET, RECYCLE) + model.limitations + extra
+    limits = [CRITERIA, *common_limits(policy, TARGET, RECYCLE)]
+    if model.object == "contact":
+        limits.append(per_contact_limit(policy, TARGET))
+    limits += model.limitations + extra + fit_limits(model, TARGET)
     groups, criteria = _groups(model)
     body: dict[str, Any] = {
         "name": policy.name,
@@ -142,7 +159,10 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         rows.append([group["groupName"], _criterion(c), fmt(points)])
     head = (
         f"# HubSpot lead score for {md_cell(doc['policy'])}\n\n"
-        f"A {doc['score_object']} score (Lead Scoring API: {doc['reference']}).\n\n" + NAMING_NOTE
+        f"A {doc['score_object']} score (Lead Scoring API: {doc['reference']}).\n\n"
+        "**The API body holds each rule's points, not its criterion: set the criteria below in "
+        "HubSpot before publishing the score, or every rule awards points with no filter.**\n\n"
+        + NAMING_NOTE
     )
     hand = "\n## Handoff\n\n" + "".join(f"- {md_cell(h)}\n" for h in doc["handoff"]) + "\n"
     return head + md_table(["group", "criterion", "points"], rows) + hand + limits_section(limits)

@@ -30,9 +30,16 @@ from policies.export.common import (
     limits_section,
     md_cell,
     md_table,
+    per_contact_limit,
 )
 from policies.export.prepare import prepare
-from policies.export.scoring import ScoreModel
+from policies.export.scoring import (
+    ScoreModel,
+    expiry_effect,
+    fit_limits,
+    scale_note,
+    whole_points,
+)
 from policies.schema import PolicyBase
 
 REFERENCE = [
@@ -110,12 +117,19 @@ def _decay(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
         "flow": [{"action": "Change Score", "score_field": SCORE_FIELD, "change": "=0"}],
         "qualification": "each time",
     }
+    half = model.half_life_days
+    cannot = (
+        f"{TARGET} has no exponential score decay (qualsim: a half-life of {fmt(half)} days) "
+        "and cannot expire each touch's points"
+        if half is not None
+        else f"{TARGET} cannot expire each touch's points {days} days after the touch"
+    )
+    mean = " (the half-life's mean lifetime, half-life / ln 2)" if half is not None else ""
     limit = Limitation(
-        "decay",
-        f"{TARGET} cannot expire each touch's points {days} days after the touch",
-        f"a daily batch campaign sets the score to 0 after {days} days without activity; an "
-        "active person keeps points older than the window, so the Marketo score is at least "
-        "qualsim's and reaches the threshold at or before it",
+        "decay.half_life_days" if half is not None else "decay",
+        cannot,
+        f"a daily batch campaign sets the score to 0 after {days} days{mean} without activity; "
+        + expiry_effect(model, TARGET, reset=True),
     )
     return [campaign], [limit]
 
@@ -184,18 +198,8 @@ def _mql_campaign(policy: PolicyBase, model: ScoreModel) -> dict:
 
 
 def _score_limits(model: ScoreModel) -> list[Limitation]:
-    """Rounded points and an account score, which Marketo's person scores cannot hold."""
+    """An account score, which Marketo's person scores cannot hold."""
     limits: list[Limitation] = []
-    fractional = [r.activity for r in model.rules if round(r.points) != r.points]
-    fractional += [f"fit {f.field}" for f in model.fit if round(f.points) != f.points]
-    if fractional:
-        limits.append(
-            Limitation(
-                "points",
-                f"{TARGET} score changes are whole numbers",
-                f"points of {', '.join(fractional)} rounded to the nearest whole number",
-            )
-        )
     if model.object == "company":
         limits.append(
             Limitation(
@@ -213,6 +217,9 @@ def _score_limits(model: ScoreModel) -> list[Limitation]:
 def build(policy: PolicyBase) -> Export:
     """The Marketo export of ``policy``: ``marketo.json`` and ``marketo.md``."""
     model, extra, account = prepare(policy, TARGET)
+    policy_threshold = model.threshold
+    per_contact = [per_contact_limit(policy, TARGET)]
+    model, scale, scale_limits = whole_points(model, TARGET)
     made = [_campaign(model, i) for i in range(len(model.rules))]
     campaigns = [c for c in made if isinstance(c, dict)]
     decay, decay_limits = _decay(model)
@@ -220,10 +227,14 @@ def build(policy: PolicyBase) -> Export:
     mql = _mql_campaign(policy, model)
     limits = (
         common_limits(policy, TARGET, RECYCLE)
-        + model.limitations
+        + (per_contact if model.object == "contact" else [])
+        # the decay limitation below says what a half-life becomes in Marketo
+        + [x for x in model.limitations if x.part != "decay.half_life_days"]
         + extra
+        + scale_limits
         + [c for c in made if isinstance(c, Limitation)]
         + decay_limits
+        + fit_limits(model, TARGET)
     )
     limits += _score_limits(model)
     doc = {
@@ -232,7 +243,8 @@ def build(policy: PolicyBase) -> Export:
         "policy": policy.name,
         "score_object": model.object,
         "score_field": SCORE_FIELD,
-        "threshold": model.threshold,
+        "threshold": policy_threshold,
+        "points_scale": scale,
         "scoring_campaigns": campaigns,
         "fit_campaigns": fit,
         "decay_campaigns": decay,
@@ -275,6 +287,7 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
         + ", ".join(doc["reference"])
         + "\n\n"
         + NAMING_NOTE
+        + scale_note(doc["points_scale"])
     )
     table = md_table(
         ["smart campaign", "trigger", "filters", "flow", "runs"], [row(c) for c in every]
@@ -289,16 +302,18 @@ def read_marketo(doc: dict[str, Any]) -> dict[str, Any]:
     not a window), an account score or job-title filters on activities do not read back."""
     if doc["decay_campaigns"] or doc["score_object"] != "contact":
         raise ValueError("only a person score without decay reads back as an mql policy")
+    scale = doc.get("points_scale", 1)
     points: dict[str, float] = {}
     for c in doc["scoring_campaigns"]:
         if c["smart_list"]["filters"]:
             raise ValueError("scoring campaigns with job-title filters do not read back")
-        points[c["activity"]] = points.get(c["activity"], 0.0) + int(c["flow"][0]["change"])
+        change = int(c["flow"][0]["change"]) / scale
+        points[c["activity"]] = points.get(c["activity"], 0.0) + change
     fields = {v: k for k, v in FIT_FIELDS.items()}
     fit: dict[str, Any] = {}
     for c in doc["fit_campaigns"]:
         first = c["smart_list"]["filters"][0]
-        field, change = fields[first["field"]], int(c["flow"][0]["change"])
+        field, change = fields[first["field"]], int(c["flow"][0]["change"]) / scale
         if field == "title":
             fit.setdefault("titles", []).append({"match": first["values"], "points": change})
         else:
@@ -307,7 +322,7 @@ def read_marketo(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": doc["policy"],
         "kind": "mql",
-        "threshold": threshold,
+        "threshold": threshold / scale,
         "points": points,
         "fit": fit,
     }

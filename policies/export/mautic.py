@@ -33,9 +33,16 @@ from policies.export.common import (
     limits_section,
     md_cell,
     md_table,
+    per_contact_limit,
 )
 from policies.export.prepare import prepare
-from policies.export.scoring import ScoreModel
+from policies.export.scoring import (
+    ScoreModel,
+    expiry_effect,
+    fit_limits,
+    scale_note,
+    whole_points,
+)
 from policies.schema import PolicyBase
 
 REFERENCE = (
@@ -86,15 +93,16 @@ def _actions(model: ScoreModel) -> tuple[list[dict], list[Limitation]]:
                     f"counted as {kind} on {what}: visits to those URLs by any route score too",
                 )
             )
-        delta = round(r.points)
-        if delta != r.points:
+        delta = round(r.points)  # whole already (whole_points); 0 when rounded to nothing
+        if delta == 0:
             limits.append(
                 Limitation(
                     f"points.{r.activity}",
                     f"{TARGET} point deltas are whole numbers",
-                    f"{fmt(r.points)} rounded to {delta}",
+                    f"{r.activity} rounds to 0 points: no point action",
                 )
             )
+            continue
         titles = f"; job title contains any of {', '.join(r.titles)}" if r.titles else ""
         if r.not_titles:
             titles += f"; job title contains none of {', '.join(r.not_titles)}"
@@ -122,7 +130,7 @@ def _model_limits(model: ScoreModel) -> list[Limitation]:
     if any(r.titles or r.not_titles for r in model.rules):
         out.append(
             Limitation(
-                "title_weights",
+                "points by job title",
                 f"{TARGET} point actions score every contact alike: they cannot filter by job "
                 "title",
                 "the actions with a job-title condition (in set_in_mautic) must be campaigns "
@@ -131,14 +139,25 @@ def _model_limits(model: ScoreModel) -> list[Limitation]:
             )
         )
     if model.window_days is not None:
+        days = fmt(model.window_days)
+        qualsim = (
+            f"decays them with a half-life of {fmt(model.half_life_days)} days"
+            if model.half_life_days is not None
+            else f"counts them for {days} days"
+        )
         out.append(
             Limitation(
                 "decay",
-                f"{TARGET} points never expire (qualsim counts them for {fmt(model.window_days)} "
-                "days, or decays them)",
-                "not exported: points count forever, so the Mautic score is at least qualsim's and "
-                "reaches the threshold at or before it; to mimic the window, run a campaign that "
-                f"resets points of contacts with no activity in {fmt(model.window_days)} days",
+                f"{TARGET} points never expire (qualsim {qualsim})",
+                "not exported: points count forever; "
+                + (
+                    expiry_effect(model, TARGET, reset=False)
+                    if model.object == "contact"
+                    else "each contact's points only add up"
+                )
+                + "; a campaign that resets the points of contacts with no activity in "
+                f"{days} days comes closer"
+                + (", but also wipes the fit points, which qualsim keeps" if model.fit else ""),
                 NOT_EXPRESSIBLE,
             )
         )
@@ -157,8 +176,9 @@ def _model_limits(model: ScoreModel) -> list[Limitation]:
             Limitation(
                 "score object",
                 f"{TARGET} point actions score contacts, not companies",
-                "exported as contact points; the account total (sum over its contacts) is not "
-                "expressible: compare each contact's points with the threshold instead",
+                "exported as contact points with the trigger on each contact; the account total "
+                "(sum over its contacts) is not expressible: a contact's points are at most the "
+                "account's, so an account hands off later than in qualsim or not at all",
                 NOT_EXPRESSIBLE,
             )
         )
@@ -167,7 +187,9 @@ def _model_limits(model: ScoreModel) -> list[Limitation]:
 
 def build(policy: PolicyBase) -> Export:
     """The Mautic export of ``policy``: ``mautic.json`` and ``mautic.md``."""
-    model, extra, account = prepare(policy, TARGET)
+    model, extra, account = prepare(policy, TARGET, company_score=False)
+    policy_threshold = model.threshold
+    model, scale, scale_limits = whole_points(model, TARGET)
     actions, action_limits = _actions(model)
     threshold = math.ceil(model.threshold)
     trigger = {
@@ -175,7 +197,7 @@ def build(policy: PolicyBase) -> Export:
         "path": "/api/points/triggers/new",
         "body": {
             "name": f"MQL: {policy.name}",
-            "description": f"qualsim {policy.name}: score at least {fmt(model.threshold)}",
+            "description": f"qualsim {policy.name}: score at least {fmt(policy_threshold)}",
             "points": threshold,
             "color": "f4b400",
             "trigger_existing_leads": True,
@@ -201,17 +223,21 @@ def build(policy: PolicyBase) -> Export:
     ]
     limits = (
         common_limits(policy, TARGET, RECYCLE, NOT_EXPRESSIBLE)
+        + [per_contact_limit(policy, TARGET)]
         # Mautic has no window at all: the "decay" limitation says so for a half-life too
         + [x for x in model.limitations if x.part != "decay.half_life_days"]
         + extra
+        + scale_limits
         + action_limits
         + _model_limits(model)
+        + fit_limits(model, TARGET)
     )
     doc = {
         "target": "mautic",
         "reference": REFERENCE,
         "policy": policy.name,
-        "threshold": model.threshold,
+        "threshold": policy_threshold,
+        "points_scale": scale,
         "point_actions": actions,
         "point_triggers": [trigger],
         "fit_campaigns": fit,
@@ -235,6 +261,7 @@ def _readable(doc: dict, limits: list[Limitation]) -> str:
     head = (
         f"# Mautic points for {md_cell(doc['policy'])}\n\nReference: {doc['reference']}\n\n"
         + NAMING_NOTE
+        + scale_note(doc["points_scale"])
     )
     fit = "".join(
         f"- contact {md_cell(f['field'])} is one of {md_cell(', '.join(f['values']))}: "
@@ -253,21 +280,22 @@ def read_mautic(doc: dict[str, Any]) -> dict[str, Any]:
     """An ``mql`` policy (a dict for ``load_policy``) from a ``mautic.json``: the point
     actions' deltas per activity and the trigger's points; no decay (Mautic has none). Fit
     campaigns are read back as fit points by seniority / department."""
+    scale = doc.get("points_scale", 1)
     points: dict[str, float] = {}
     for a in doc["point_actions"]:
-        points[a["activity"]] = points.get(a["activity"], 0.0) + a["body"]["delta"]
+        points[a["activity"]] = points.get(a["activity"], 0.0) + a["body"]["delta"] / scale
     fit: dict[str, Any] = {}
     for f in doc["fit_campaigns"]:
         if f["field"] == "title":
             fit.setdefault("titles", []).append(
-                {"match": f["values"], "points": f["adjust_points_once"]}
+                {"match": f["values"], "points": f["adjust_points_once"] / scale}
             )
         else:
-            fit.setdefault(f["field"], {})[f["values"][0]] = f["adjust_points_once"]
+            fit.setdefault(f["field"], {})[f["values"][0]] = f["adjust_points_once"] / scale
     return {
         "name": doc["policy"],
         "kind": "mql",
-        "threshold": doc["point_triggers"][0]["body"]["points"],
+        "threshold": doc["point_triggers"][0]["body"]["points"] / scale,
         "points": points,
         "fit": fit,
     }

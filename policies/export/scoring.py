@@ -18,7 +18,7 @@ scores (HubSpot, Mautic, Marketo) builds from this one model, so they agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from policies.export.common import (
     NOT_EXPRESSIBLE,
@@ -75,6 +75,7 @@ class ScoreModel:
     fit: list[FitRule] = field(default_factory=list)
     window_days: float | None = None
     limitations: list[Limitation] = field(default_factory=list)
+    half_life_days: float | None = None
 
 
 def score_model(policy: PolicyBase, target: str = "the target") -> ScoreModel | None:
@@ -124,7 +125,8 @@ def _mql(policy: Mql, target: str) -> ScoreModel:
                 "negative points are exported as they are; check the score's minimum allows them",
             )
         )
-    return ScoreModel(policy.name, "contact", policy.threshold, rules, fit, window, limits)
+    half = policy.decay.half_life_days if policy.decay is not None else None
+    return ScoreModel(policy.name, "contact", policy.threshold, rules, fit, window, limits, half)
 
 
 def _titles(policy: WeightedTitles, target: str) -> ScoreModel:
@@ -161,13 +163,18 @@ def _titles(policy: WeightedTitles, target: str) -> ScoreModel:
                 NOT_EXPRESSIBLE,
             )
         )
-    return ScoreModel(policy.name, "company", policy.threshold, rules, [], window, limits)
+    half = decay.half_life_days
+    return ScoreModel(policy.name, "company", policy.threshold, rules, [], window, limits, half)
 
 
-def count_model(policy: MqaCount | Stages, target: str) -> tuple[ScoreModel, list[Limitation]]:
+def count_model(
+    policy: MqaCount | Stages, target: str, company_score: bool = True
+) -> tuple[ScoreModel, list[Limitation]]:
     """For rules that count people (``mqa_count``, ``stages``): a company score of one point
     per counting activity of any associated contact in the rule's window (the handoff stage's
-    for ``stages``), and the limitation saying the people counts are not expressible."""
+    for ``stages``), and the limitation saying the people counts are not expressible. A target
+    without a company score (``company_score`` false: Mautic) scores each contact's own
+    activities, which is no pre-filter, and its limitation says so."""
     window: float | None
     if isinstance(policy, MqaCount):
         window, acts = policy.window_days, list(policy.activities)
@@ -180,19 +187,127 @@ def count_model(policy: MqaCount | Stages, target: str) -> tuple[ScoreModel, lis
         needed = needed_activities(stage.when)
     rules = [ScoreRule(a, 1.0) for a in acts]
     model = ScoreModel(policy.name, "company", max(1, needed), rules, window_days=window)
+    if company_score:
+        score = (
+            "a company score of 1 point per counting activity of any associated contact in the "
+            f"last {fmt(window or 0)} days, with the threshold at the fewest activities the rule "
+            f"can hold with ({max(1, needed)}): a pre-filter that fires at or before the rule"
+        )
+    else:
+        score = (
+            f"1 contact point per counting activity and a trigger at {max(1, needed)} points (the "
+            "fewest activities the rule can hold with) on each contact; a contact's points count "
+            "only their own activities, at most the account's, so this is no pre-filter: an "
+            "account whose activities are spread over several people hands off in qualsim but "
+            "never reaches the trigger on one contact"
+        )
     limit = Limitation(
         f"kind: {policy.kind}",
         f"a {target} score cannot count distinct engaged people, a person's touches, or stages "
         "that only move forward",
-        "exported: a company score of 1 point per counting activity of any associated contact "
-        f"in the last {fmt(window or 0)} days, with the threshold at the fewest activities the "
-        f"rule can hold with ({max(1, needed)}): a pre-filter that fires at or before the rule; "
-        "the people counts are not expressible: build a company property 'engaged contacts in "
-        "the last N days' (a rollup of associated contacts) for them; the abm export states "
-        "the full account criteria",
+        f"exported: {score}; the people counts are not expressible: build a company property "
+        "'engaged contacts in the last N days' (a rollup of associated contacts) for them; the "
+        "abm export states the full account criteria",
         NOT_EXPRESSIBLE,
     )
     return model, [limit]
+
+
+SCALES = (1, 10, 100, 1000)
+
+
+def _whole(x: float) -> bool:
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
+def whole_points(model: ScoreModel, target: str) -> tuple[ScoreModel, int, list[Limitation]]:
+    """``model`` with whole-number points for a tool whose score changes are whole numbers:
+    every point (and the threshold) multiplied by the smallest of 1, 10, 100, 1000 that makes
+    every point whole, which hands off exactly as qualsim does; when none does, x1000 and
+    rounded (said). Returns (the scaled model, the scale, limitations).
+
+    >>> from policies import load_policy
+    >>> m, scale, limits = whole_points(score_model(load_policy("mql_only")), "X")
+    >>> scale, m.threshold, limits
+    (1, 100.0, [])
+    """
+    values = [r.points for r in model.rules] + [f.points for f in model.fit]
+    scale = next((s for s in SCALES if all(_whole(v * s) for v in values)), SCALES[-1])
+    limits = []
+    inexact = [r.activity for r in model.rules if not _whole(r.points * scale)]
+    inexact += [f"fit {f.field}" for f in model.fit if not _whole(f.points * scale)]
+    if inexact:
+        limits.append(
+            Limitation(
+                "points",
+                f"{target} score changes are whole numbers",
+                f"points and the threshold x{scale}; the points of {', '.join(inexact)} then "
+                "rounded to the nearest whole number (halves to the even number)",
+            )
+        )
+    threshold = model.threshold * scale
+    scaled = replace(
+        model,
+        threshold=float(round(threshold)) if _whole(threshold) else threshold,
+        rules=[replace(r, points=float(round(r.points * scale))) for r in model.rules],
+        fit=[replace(f, points=float(round(f.points * scale))) for f in model.fit],
+    )
+    return scaled, scale, limits
+
+
+def scale_note(scale: int) -> str:
+    """The readable files' line on scaled points (empty at scale 1)."""
+    if scale == 1:
+        return ""
+    return (
+        f"Points and the threshold are qualsim's x{scale} (whole numbers, as the tool takes "
+        "them): the same contacts reach the threshold at the same touches.\n\n"
+    )
+
+
+def expiry_effect(model: ScoreModel, target: str, reset: bool) -> str:
+    """How a score whose points do not expire per touch compares with qualsim's: an active
+    contact keeps points older than the window (higher), negative points stay (lower), and a
+    ``reset`` to 0 also wipes the fit points, which qualsim keeps (lower)."""
+    lower = []
+    if any(r.points < 0 for r in model.rules):
+        lower.append("negative points never expire either")
+    if reset and model.fit:
+        lower.append("the reset also wipes the fit points, which qualsim keeps for good")
+    if not lower:
+        return (
+            f"an active contact keeps points older than the window, so the {target} score is at "
+            "least qualsim's and reaches the threshold at or before it"
+        )
+    return (
+        "an active contact keeps points older than the window (a higher score), but "
+        + " and ".join(lower)
+        + f" (a lower one): the {target} score can be higher or lower than qualsim's, so "
+        "handoffs can come earlier, later or not at all"
+    )
+
+
+def fit_limits(model: ScoreModel, target: str) -> list[Limitation]:
+    """A tool adds fit points when the contact has the field, before any touch; qualsim scores
+    a contact from its first touch. That differs only when fit alone can reach the threshold."""
+    if not model.fit:
+        return []
+    best: dict[str, float] = {}
+    for f in model.fit:
+        best[f.field] = max(best.get(f.field, 0.0), f.points)
+    most = sum(best.values())
+    if most < model.threshold:
+        return []
+    return [
+        Limitation(
+            "fit before touches",
+            f"{target} adds fit points as soon as a contact has the field (created or changed), "
+            "before any touch; qualsim scores a contact from its first touch",
+            f"fit alone reaches the threshold (up to {fmt(most)} of {fmt(model.threshold)}): such "
+            f"a contact becomes an MQL in {target} with no touch at all; add a filter 'has at "
+            "least one activity' to the MQL step",
+        )
+    ]
 
 
 def needed_activities(node: Condition | Group) -> int:

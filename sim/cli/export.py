@@ -3,6 +3,7 @@ Marketo-style, ABM account stages), with what each target cannot express."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,10 @@ def export_cmd(
     out_dir: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="output folder (default: export-TARGET, e.g. export-hubspot)"
+            "--out",
+            "-o",
+            help="output folder (default: export-POLICY-TARGET from the policy's name, e.g. "
+            "export-mql_scored-hubspot)",
         ),
     ] = None,
 ) -> None:
@@ -34,9 +38,12 @@ def export_cmd(
     from policies.export import export_policy
     from sim.files import check_output_folder, write_tables
 
-    out = out_dir if out_dir is not None else Path(f"export-{to}")
+    rule = load_policy(policy)
+    # the policy's name in the default folder: exporting another rule never replaces this one
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", rule.name).strip(".-") or "policy"
+    out = out_dir if out_dir is not None else Path(f"export-{name}-{to}")
     check_output_folder(out, [policy])
-    exported = export_policy(load_policy(policy), to)
+    exported = export_policy(rule, to)
     wrote(write_tables(dict(exported.files), out))
     if not exported.limitations:
         echo(f"{to}: every part of {exported.policy} is exported exactly")

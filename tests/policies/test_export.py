@@ -175,7 +175,7 @@ def test_mautic_names_what_it_cannot_score() -> None:
     e = export_policy(policy, "mautic")
     parts = {x.part: x.status for x in e.limitations}
     assert parts["points.intent_signal"] == "not expressible"  # no Mautic action for it
-    assert parts["points.web_visit"] == "approximated"  # 2.5 rounded
+    assert "points.web_visit" not in parts  # 2.5: every point x10 (25, 30), exact
     assert parts["decay"] == "not expressible"  # Mautic points never expire
     assert parts["points.email_click"] == "approximated"  # a visit to the tracked link's URL
     actions = [a["activity"] for a in doc(policy, "mautic")["point_actions"]]

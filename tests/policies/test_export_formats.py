@@ -186,13 +186,13 @@ def test_marketo_score_changes_are_what_change_score_takes(name: str) -> None:
     assert mql["flow"][0]["action"] == "Change Status in Progression"
 
 
-def test_marketo_rounds_fractional_points_and_says_so() -> None:
+def test_marketo_scales_fractional_points_to_whole_ones() -> None:
     e = export_policy(load_policy("weighted_titles"), "marketo")  # analyst webinar: 3 x 0.5
-    changes = [
-        c["flow"][0]["change"] for c in json.loads(e.files["marketo.json"])["scoring_campaigns"]
-    ]
-    assert "+2" in changes and "+0" not in changes  # 1.5 rounds to 2; 0.5 to 0: no campaign
-    assert any(x.part == "points" and "whole numbers" in x.cannot for x in e.limitations)
+    d = json.loads(e.files["marketo.json"])
+    changes = [c["flow"][0]["change"] for c in d["scoring_campaigns"]]
+    assert d["points_scale"] == 10  # 1.5 -> +15, 0.5 -> +5: nothing rounded
+    assert "+15" in changes and "+5" in changes and "+0" not in changes
+    assert not any(x.part == "points" for x in e.limitations)
 
 
 # -- safe readable files -----------------------------------------------------------------------
