@@ -224,9 +224,14 @@ def _shown_differences(c, metric: str):
     shown.columns = [f"difference {unit}"]
     shown["95% CI"] = span(c["ci_low"], c["ci_high"])
     shown["p"] = c["p_value"].to_numpy()
-    shown["distinguishable"] = ["yes" if d else "no" for d in c["distinguishable"]]
+    shown["distinguishable"] = [
+        "yes" if d else ("borderline" if b else "no")
+        for d, b in zip(c["distinguishable"], c["borderline"], strict=True)
+    ]
     if "power" in c.columns:
         shown["simulated 95%"] = span(c["difference_low"], c["difference_high"])
         shown["power"] = c["power"].to_numpy()
-        shown["in line"] = ["-" if v is None else ("yes" if v else "no") for v in c["in_line"]]
+        shown["in line"] = [
+            "cannot tell" if v is None else ("yes" if v else "no") for v in c["in_line"]
+        ]
     return shown

@@ -9,12 +9,14 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.errors import ConfigError, DataError
-from sim.experiment.analyse import analyse_experiment
+from sim.experiment.analyse import analyse_experiment, compare_arms, unlike_plan, verdict
+from sim.experiment.design_read import read_design
 
 # go-live day 10, 4 weeks: the window is [10, 38)
 ACCOUNTS = """account_id,arm,tier
@@ -99,7 +101,7 @@ def test_opportunities_by_hand(export: Path) -> None:
     assert c.loc["candidate - holdout", "ci_low"] == pytest.approx(-0.2449, abs=1e-4)
     assert not c["distinguishable"].any()
     assert a.notes == [
-        f"1 opportunities of 1 accounts missing from {export / 'accounts.csv'} were left out"
+        f"1 opportunity of 1 account missing from {export / 'accounts.csv'} was left out"
     ]
     assert a.verdicts()[1].startswith(
         "candidate - holdout: +500.0 opportunities per 1,000 accounts (95% CI -244.9 to "
@@ -156,7 +158,7 @@ def test_only_the_counted_types(export: Path) -> None:
     same = run(export, "typed.csv", start="2025-01-11", weeks=4)
     assert same.arms.equals(run(export, "iso.csv", start="2025-01-11", weeks=4).arms)
     assert same.notes[-1] == (
-        "1 opportunities of other types than new_business were left out (--counted-type)"
+        "1 opportunity of other types than new_business was left out (--counted-type)"
     )
     both = run(
         export, "typed.csv", start="2025-01-11", weeks=4, counted=["new_business", "Renewal"]
@@ -242,14 +244,16 @@ def plan(metric: str, low: float, high: float) -> dict:
         }
         for w in (4, 8, 13, 26, 52)
     ]
-    return {"design": [{"metric": metric, "candidate": "x"}], "power": rows}
+    # the export's arms hold 4, 2 and 2 of 8 accounts
+    design = {"metric": metric, "candidate": "x", "split": "0.5,0.25,0.25"}
+    return {"design": [design], "power": rows}
 
 
 def test_against_the_design(export: Path) -> None:
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.1, 0.6)))
-    a = run(export, start=10, weeks=5, design=export / "plan.json")
+    a = run(export, start=10, weeks=4, design=export / "plan.json")
     c = a.comparisons.set_index("comparison")
-    assert c.loc["candidate - holdout", "design_weeks"] == 4  # the nearest horizon to 5 weeks
+    assert c.loc["candidate - holdout", "design_weeks"] == 4
     assert c.loc["candidate - holdout", "in_line"] is True  # 0.5 is inside 0.1 to 0.6
     assert c.loc["candidate - incumbent", "in_line"] is None  # the design has no such row
     assert "in line with the simulation's prediction" in a.verdicts()[1]
@@ -259,11 +263,27 @@ def test_against_the_design(export: Path) -> None:
     for row in few["power"]:
         row["experiments"] = 3
     (export / "plan.json").write_text(json.dumps(few))
-    a = run(export, start=10, weeks=5, design=export / "plan.json")
-    assert "simulated 3 experiments: its central 95% is a rough estimate" in a.notes[-1]
+    a = run(export, start=10, weeks=4, design=export / "plan.json")
+    assert "simulated 3 experiments: too few" in a.notes[-1]
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert "cannot tell (see the notes)" in a.verdicts()[1]
+    (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.1, 0.6)))
+    a = run(export, start=10, weeks=5, design=export / "plan.json")  # the plan has no 5 weeks
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert any("simulated 4, 8, 13, 26, 52 weeks, not the --weeks 5 analysed" in n for n in a.notes)
+    # the export's last date is day 40: 4.3 weeks after the go-live on day 10
+    assert any("last date is 4.3 weeks after the go-live" in n for n in a.notes)
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.6, 0.9)))
-    a = run(export, start=10, weeks=5, design=export / "plan.json")
+    a = run(export, start=10, weeks=4, design=export / "plan.json")
     assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is False
+    off = plan("opportunities", 0.1, 0.6)
+    off["design"][0]["split"] = "0.45,0.45,0.10"
+    assert unlike_plan(read_design_json(off, export), "p", ARMS_300, 26.0, True) == [
+        "the arms hold 0.83, 0.08, 0.08 of the 300 accounts (candidate, incumbent, holdout), "
+        "the plan in p split them 0.45, 0.45, 0.10: its prediction does not apply"
+    ]
+    even = ARMS_300.assign(accounts=[135, 135, 30])  # exactly the split: like for like
+    assert unlike_plan(read_design_json(off, export), "p", even, 26.0, True) == []
     (export / "plan.json").write_text(json.dumps(plan("wins", 0.1, 0.6)))
     with pytest.raises(ConfigError, match=r"design\.metric is 'wins'"):
         run(export, design=export / "plan.json")
@@ -275,6 +295,45 @@ def test_against_the_design(export: Path) -> None:
     (export / "plan.json").write_text("{}")
     with pytest.raises(ConfigError, match="no table 'design'"):
         run(export, design=export / "plan.json")
+
+
+ARMS_300 = pd.DataFrame({"arm": ["candidate", "incumbent", "holdout"], "accounts": [250, 25, 25]})
+
+
+def read_design_json(obj: dict, folder: Path):
+    (folder / "plan2.json").write_text(json.dumps(obj))
+    return read_design(folder / "plan2.json", "opportunities")
+
+
+def test_distinguishable_only_when_the_test_and_the_ci_agree() -> None:
+    """45 against 45 accounts, 4 against 0 wins: the pooled z-test gives p = 0.041 (pooled
+    share 4/90, se = sqrt(4/90 * 86/90 * 2/45) = 0.0434, z = (4/45) / 0.0434 = 2.05), but
+    Newcombe's CI reaches below 0 (the holdout's Wilson upper bound is 0.0787): borderline,
+    not distinguishable."""
+    values = np.r_[np.ones(4), np.zeros(41), np.zeros(45)]
+    arm = np.array(["candidate"] * 45 + ["holdout"] * 45)
+    c = compare_arms(values, arm, binary=True).iloc[0]
+    assert c["p_value"] == pytest.approx(0.0408, abs=5e-4)
+    assert c["ci_low"] < 0 < c["ci_high"]
+    assert (c["distinguishable"], c["borderline"]) == (False, True)
+    text = verdict(c.to_dict(), "wins")
+    assert "borderline" in text and "not called distinguishable" in text
+    values = np.r_[np.ones(10), np.zeros(35), np.zeros(45)]  # 10 against 0: both agree
+    c = compare_arms(values, arm, binary=True).iloc[0]
+    assert c["ci_low"] > 0 and c["p_value"] < 0.01
+    assert (c["distinguishable"], c["borderline"]) == (True, False)
+
+
+def test_one_arm_only_is_an_error(export: Path) -> None:
+    (export / "one.csv").write_text("account_id,arm\n1,candidate\n2,candidate\n")
+    with pytest.raises(DataError, match=r"one.csv: only the arm candidate has accounts"):
+        analyse_experiment(export / "one.csv", export / "opportunities.csv")
+    (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.1, 0.6)))
+    args = ["experiment", "analyse", "--accounts", export / "one.csv", "--opportunities"]
+    args += [export / "opportunities.csv", "--design", export / "plan.json"]
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 2
+    assert "only the arm candidate has accounts" in result.output
 
 
 def test_the_command(export: Path) -> None:
