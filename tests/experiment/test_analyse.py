@@ -271,8 +271,13 @@ def test_against_the_design(export: Path) -> None:
     a = run(export, start=10, weeks=5, design=export / "plan.json")  # the plan has no 5 weeks
     assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
     assert any("simulated 4, 8, 13, 26, 52 weeks, not the --weeks 5 analysed" in n for n in a.notes)
-    # the export's last date is day 40: 4.3 weeks after the go-live on day 10
-    assert any("last date is 4.3 weeks after the go-live" in n for n in a.notes)
+    # the export's last date is day 40: 4.3 weeks after the go-live on day 10, far from 8
+    a = run(export, start=10, weeks=8, design=export / "plan.json")
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert a.notes[1:] == [
+        "--weeks 8: the export's last date is 4.3 weeks after the go-live; later weeks hold "
+        "no data, so the outcomes are those of fewer weeks"
+    ]
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.6, 0.9)))
     a = run(export, start=10, weeks=4, design=export / "plan.json")
     assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is False
