@@ -220,6 +220,19 @@ def test_bad_opportunities_and_options(export: Path) -> None:
     run(export, "bad.csv", metric="wins")  # wins do not need the value
     with pytest.raises(DataError, match=r"bad.csv, line 2: a won opportunity without its revenue"):
         run(export, "bad.csv", metric="revenue")
+    (export / "bad.csv").write_text(OPPORTUNITIES.replace("3,O3,20,40", "3,O3,2x,40"))
+    with pytest.raises(DataError, match=r"bad.csv, line 4: created '2x' is not a day number"):
+        run(export, "bad.csv")
+    (export / "bad.csv").write_text(
+        OPPORTUNITIES.replace("1,O1,12,30,won,True", "1,O1,12,30,won,maybe")
+    )
+    with pytest.raises(DataError, match=r"bad.csv, line 2: won 'maybe' is not a boolean"):
+        run(export, "bad.csv")
+    (export / "bad.csv").write_text(
+        OPPORTUNITIES.replace("5,O5,15,25,lost,False", "5,O5,15,25,lost,True")
+    )
+    with pytest.raises(DataError, match=r"bad.csv, line 5: status 'lost' and won 'True' disagree"):
+        run(export, "bad.csv")
     with pytest.raises(ConfigError, match="expected an ISO date"):
         run(export, "iso.csv", start="10")
     with pytest.raises(ConfigError, match="expected a day number"):
@@ -297,6 +310,9 @@ def test_against_the_design(export: Path) -> None:
     (export / "plan.json").write_text(json.dumps(broken))
     with pytest.raises(ConfigError, match=r"plan.json: power\[2\].power: expected a number"):
         run(export, design=export / "plan.json")
+    with pytest.raises(ConfigError, match=r"nope.json: no such file; expected the plan") as e:
+        run(export, design=export / "nope.json")
+    assert "Errno" not in str(e.value)
     (export / "plan.json").write_text("{}")
     with pytest.raises(ConfigError, match="no table 'design'"):
         run(export, design=export / "plan.json")
