@@ -229,41 +229,73 @@ def analyse(
         counted_types or ["new_business"],
     )  # fmt: skip
     with show:
-        show.echo(f"{metric} per account, {found.weeks:.1f} weeks from the go-live")
-        show.table(found.arms.set_index("arm"), "Arms", name="arms")
-        if len(found.comparisons):
-            c = found.comparisons
+        unit = "revenue per account" if metric == "revenue" else f"{metric} per 1,000 accounts"
+        show.echo(f"{unit}, {found.weeks:.1f} weeks from the go-live")
+        show.table(_shown_arms(found.arms, metric), "Arms", data=found.arms, name="arms")
+        c = found.comparisons
+        if len(c):
             shown = _shown_differences(c, metric)
-            show.table(shown, "Differences", data=c, name="differences")
+            show.table(shown, "Differences", formatted=False, data=c, name="differences")
+            if "power" in c.columns:
+                at = c["design_weeks"].dropna()
+                title = f"The plan at {at.iloc[0]:g} weeks" if len(at) else "The plan"
+                show.table(_shown_plan(c, metric), title, formatted=False, data=c, name=None)
         for text in found.notes:
             show.note(f"[yellow]note:[/] {text}")
         for text in found.verdicts():
             show.echo(text)
 
 
+def _scaled(metric: str) -> tuple[float, str]:
+    """Binary metrics per 1,000 accounts, revenue per account."""
+    return (1.0, "per account") if metric == "revenue" else (1000.0, "/1,000 accounts")
+
+
+def _span(lo, hi, scale: float) -> list[str]:
+    return [
+        "-" if a != a else f"{scale * a:+,.1f} to {scale * b:+,.1f}"
+        for a, b in zip(lo, hi, strict=True)
+    ]
+
+
+def _shown_arms(arms, metric: str):
+    """The arms for the terminal: the mean per 1,000 accounts (revenue: per account)."""
+    scale, unit = _scaled(metric)
+    shown = arms.set_index("arm").copy()
+    shown[f"mean {unit}"] = [f"{scale * v:,.1f}" for v in shown.pop("per_account")]
+    if "touches_per_account" in shown.columns:
+        shown["touches per account"] = [f"{v:.1f}" for v in shown.pop("touches_per_account")]
+    return shown
+
+
 def _shown_differences(c, metric: str):
-    """The differences for the terminal: per 1,000 accounts (revenue: per account), the CI
-    and the design's central 95% as ranges."""
-    scale, unit = (1.0, "per account") if metric == "revenue" else (1000.0, "/ 1,000 accounts")
+    """The differences for the terminal, in one number format: per 1,000 accounts (revenue:
+    per account), the CI as a range, p to 3 decimals, whether distinguishable at 5%."""
+    from sim.experiment.analyse import p_text
 
-    def span(lo, hi) -> list[str]:
-        return [
-            "-" if lo != lo else f"{scale * lo:+,.1f} to {scale * hi:+,.1f}"
-            for lo, hi in zip(lo, hi, strict=True)
-        ]
-
-    shown = c.set_index("comparison")[["difference"]] * scale
-    shown.columns = [f"difference {unit}"]
-    shown["95% CI"] = span(c["ci_low"], c["ci_high"])
-    shown["p"] = c["p_value"].to_numpy()
-    shown["distinguishable"] = [
+    scale, _ = _scaled(metric)
+    shown = c.set_index("comparison")[[]].copy()
+    shown["difference"] = [f"{scale * d:+,.1f}" for d in c["difference"]]
+    shown["95% CI"] = _span(c["ci_low"], c["ci_high"], scale)
+    shown["p"] = [p_text(p) for p in c["p_value"]]
+    shown["at 5%"] = [
         "yes" if d else ("borderline" if b else "no")
         for d, b in zip(c["distinguishable"], c["borderline"], strict=True)
     ]
-    if "power" in c.columns:
-        shown["simulated 95%"] = span(c["difference_low"], c["difference_high"])
-        shown["power"] = c["power"].to_numpy()
-        shown["in line"] = [
-            "cannot tell" if v is None else ("yes" if v else "no") for v in c["in_line"]
-        ]
+    return shown
+
+
+def _shown_plan(c, metric: str):
+    """What the plan simulated, per comparison: its central 95%, power and judgement."""
+    scale, _ = _scaled(metric)
+    shown = c.set_index("comparison")[[]].copy()
+    shown["simulated 95%"] = _span(c["difference_low"], c["difference_high"], scale)
+    shown["power (95%)"] = [
+        "-" if p != p else f"{p:.2f} ({a:.2f}-{b:.2f})"
+        for p, a, b in zip(c["power"], c["power_low"], c["power_high"], strict=True)
+    ]
+    shown["in line"] = [
+        "-" if p != p else ("cannot tell" if v is None else ("yes" if v else "no"))
+        for v, p in zip(c["in_line"], c["power"], strict=True)
+    ]
     return shown

@@ -174,7 +174,8 @@ def arm_table(data: ExperimentData, values: np.ndarray, metric: str, start, end)
     the touches per account in the window."""
     df = pd.DataFrame({"arm": data.accounts["arm"].to_numpy(), "value": values})
     g = df.groupby("arm")["value"]
-    out = pd.DataFrame({"accounts": g.size(), TOTALS[metric]: g.sum(), "per_account": g.mean()})
+    total = g.sum().astype(np.int64) if METRIC_KINDS[metric] else g.sum()  # a count: whole
+    out = pd.DataFrame({"accounts": g.size(), TOTALS[metric]: total, "per_account": g.mean()})
     if data.touches is not None:
         t = data.touches
         inside = t[(t["time"] >= start) & (t["time"] < end)]
@@ -241,6 +242,11 @@ def unlike_plan(
             f"{', '.join(f'{w:.2f}' for w in want)}: its prediction does not apply"
         )
     return reasons
+
+
+def p_text(p: float) -> str:
+    """A p-value as printed: 3 decimals, ``<0.001`` below, ``-`` when not tested."""
+    return "-" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def verdict(row: dict, metric: str) -> str:

@@ -364,10 +364,13 @@ def test_the_command(export: Path) -> None:
     assert result.exit_code == 0, result.output
     tables = json.loads(result.stdout)
     assert [r["with_opportunity"] for r in tables["arms"]] == [2, 1, 0]
+    assert all(isinstance(r["with_opportunity"], int) for r in tables["arms"])  # counts, not 2.0
     assert [r["comparison"] for r in tables["differences"]][1] == "candidate - holdout"
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 0
     assert "not distinguishable from zero at 5%" in result.stdout
+    # the terminal: means per 1,000 accounts (2 of 4: 500.0), p to 3 decimals (0.221)
+    assert "500.0" in result.stdout and "0.221" in result.stdout
     (export / "accounts.csv").write_text(ACCOUNTS.replace("4,candidate", "4,control"))
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 2
