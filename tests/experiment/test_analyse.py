@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -343,6 +345,22 @@ def test_distinguishable_only_when_the_test_and_the_ci_agree() -> None:
     c = compare_arms(values, arm, binary=True).iloc[0]
     assert c["ci_low"] > 0 and c["p_value"] < 0.01
     assert (c["distinguishable"], c["borderline"]) == (True, False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 80), st.integers(2, 80), st.data())
+def test_the_verdict_never_contradicts_the_ci(n1: int, n2: int, data) -> None:
+    """On random arms: distinguishable exactly when p < 5% and the CI excludes 0; borderline
+    exactly when only one of the two holds."""
+    k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
+    values = np.r_[np.ones(k1), np.zeros(n1 - k1), np.ones(k2), np.zeros(n2 - k2)]
+    arm = np.array(["candidate"] * n1 + ["holdout"] * n2)
+    c = compare_arms(values, arm, binary=True).iloc[0]
+    excludes = c["ci_low"] > 0 or c["ci_high"] < 0
+    assert c["distinguishable"] == (c["p_value"] < 0.05 and excludes)
+    assert c["borderline"] == ((c["p_value"] < 0.05) != excludes)
+    said = verdict(c.to_dict(), "wins")
+    assert ("from zero at 5%" in said) and (("borderline" in said) == c["borderline"])
 
 
 def test_one_arm_only_is_an_error(export: Path) -> None:

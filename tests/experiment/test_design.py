@@ -225,6 +225,15 @@ def test_arm_sizes_by_hand() -> None:
     assert arm_sizes((0.5, 0.5, 0.0), 7).tolist() == [4, 3, 0]  # rint(3.5) = 4
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_the_power_interval_is_scipys_wilson_interval(kn) -> None:
+    k, n = kn
+    low, high = power_interval([k / n], [n])
+    ci = sps.binomtest(k, n).proportion_ci(0.95, "wilson")
+    assert (float(low[0]), float(high[0])) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
 def test_the_power_interval_by_hand() -> None:
     """Wilson's interval of k of n: 0 of 3 reaches z^2/n / (1 + z^2/n) = 1.2805 / 2.2805 =
     0.5615 (the standard error sqrt(p (1 - p) / n) would be 0); 3 of 3 mirrors it; 50 of 100
