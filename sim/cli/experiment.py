@@ -196,7 +196,11 @@ def analyse(
     ] = None,
     weeks: Annotated[
         float | None,
-        typer.Option("--weeks", help="weeks after the go-live to analyse (default: all data)"),
+        typer.Option(
+            "--weeks",
+            help="weeks after the go-live to analyse (default: all data); against --design, one "
+            "of the plan's horizons (4, 8, 13, 26, 52)",
+        ),
     ] = None,
     metric: Annotated[
         str, typer.Option("--metric", help="opportunities, wins or revenue (per account)")
@@ -220,7 +224,8 @@ def analyse(
 ) -> None:
     """The difference a live experiment shows per comparison (candidate - incumbent,
     candidate - holdout, incumbent - holdout), with a 95% CI and the same tests as the design,
-    and, with --design, whether it is in line with what the simulation predicted."""
+    and, with --design, whether it is in line with what the simulation predicted (only like for
+    like: the plan's horizon and split, 40 or more experiments; else "cannot tell" and why)."""
     from sim.experiment.analyse import analyse_experiment
 
     show = Printer(fmt)

@@ -296,6 +296,17 @@ def test_against_the_design(export: Path) -> None:
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.6, 0.9)))
     a = run(export, start=10, weeks=4, design=export / "plan.json")
     assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is False
+    tiered = plan("opportunities", 0.1, 0.6)
+    tiered["design"][0]["stratify"] = "tier"
+    (export / "plan.json").write_text(json.dumps(tiered))
+    untiered = "\n".join(line.rsplit(",", 1)[0] for line in ACCOUNTS.splitlines()) + "\n"
+    (export / "untiered.csv").write_text(untiered)
+    a = analyse_experiment(
+        export / "untiered.csv", export / "opportunities.csv", start=10, weeks=4,
+        design=export / "plan.json",
+    )  # fmt: skip
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert any("the plan stratified by tier" in n for n in a.notes)
     off = plan("opportunities", 0.1, 0.6)
     off["design"][0]["split"] = "0.45,0.45,0.10"
     assert unlike_plan(read_design_json(off, export), "p", ARMS_300, 26.0, True) == [
