@@ -13,6 +13,7 @@ from sim.cli.base import (
     FormatOpt,
     OptionalScenarioArg,
     RawCsvOpt,
+    ReplicationsOpt,
     SeedOpt,
     Timer,
     WorkersOpt,
@@ -33,17 +34,6 @@ experiment_app = typer.Typer(
 
 #: the default experiments: the fewest `experiment analyse` judges a live result by
 DEFAULT_EXPERIMENTS = 40
-ExperimentsOpt = Annotated[
-    int,
-    typer.Option(
-        "--replications",
-        "-r",
-        min=1,
-        help="simulated experiments: 40 is the fewest `experiment analyse` judges a live result "
-        "by, 100 or more give a tight power; about a second each on the enterprise preset "
-        "(--workers 0 spreads them over every core)",
-    ),
-]
 
 
 @experiment_app.command("design", cls=PlainCommand)
@@ -70,7 +60,7 @@ def design(
     metric: Annotated[
         str, typer.Option("--metric", help="opportunities, wins or revenue (per account)")
     ] = "opportunities",
-    replications: ExperimentsOpt = DEFAULT_EXPERIMENTS,
+    replications: ReplicationsOpt = DEFAULT_EXPERIMENTS,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 1,
     export: Annotated[
@@ -87,7 +77,10 @@ def design(
     """Simulate the experiment many times and print its power to detect the difference
     (candidate - incumbent, candidate - holdout; a two-proportion z-test, or Welch's t for
     revenue, at 5%) after 4, 8, 13, 26 and 52 weeks, with its 95% interval (Wilson), the central
-    95% of the simulated differences, and the weeks needed for 80% power."""
+    95% of the simulated differences, and the weeks needed for 80% power. -r counts the
+    simulated experiments: 40 by default, the fewest `experiment analyse` judges a live result
+    by; 100 or more give a tight power (about a second each on the enterprise preset, the
+    default scenario; --workers 0 spreads them over every core)."""
     from sim.experiment.design import design_experiment
     from sim.experiment.design_export import write_experiment_export
     from sim.experiment.executors import Processes
