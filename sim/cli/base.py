@@ -153,8 +153,8 @@ ReplicationsOpt = Annotated[
         "--replications",
         "-r",
         min=1,
-        help="simulated worlds per policy (at most 100,000; the estimated memory must fit; "
-        "2 or more for a confidence interval)",
+        help="simulated worlds per policy, or experiments for `experiment design` (at most "
+        "100,000; the estimated memory must fit; 2 or more for a confidence interval)",
     ),
 ]
 BaselineOpt = Annotated[

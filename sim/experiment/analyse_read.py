@@ -10,7 +10,8 @@ row is a ``DataError`` naming the file, the line and the value:
   and ``closed`` ISO dates, ``status``, ``amount``) or the one
   :func:`sim.experiment.design_export.write_experiment_export` writes (times as days, with
   ``won`` and ``value``). Times are either all day numbers or all ISO dates. An opportunity is
-  won when its ``status`` says ``won`` (without a status column: when ``won`` is true); its
+  won when its ``status`` says ``won`` (without a status column: when ``won`` is true; with
+  both, ``won`` must be a boolean that agrees with the status); its
   revenue is ``value`` when the file has that column, else ``amount``. Only opportunities of
   the counted types are read (default ``new_business``; ``type`` compared as
   ``qualsim import`` compares it; without a ``type`` column every one is new business);
@@ -78,10 +79,23 @@ def read_arms(path: str | Path) -> pd.DataFrame:
 
 
 def _day_numbers(src: Source) -> bool:
-    """Whether the file's ``created`` times are day numbers (every one is a number)."""
+    """Whether the file's ``created`` times are day numbers (the first filled one is a
+    number; then every one must be, else a ``DataError`` names the first that is not)."""
     text = pd.Series(as_text(src.df["created"]), dtype=object)
     filled = text[text != ""]
-    return bool(len(filled)) and bool(pd.to_numeric(filled, errors="coerce").notna().all())
+    if not len(filled) or pd.isna(pd.to_numeric(filled.iloc[:1], errors="coerce")).all():
+        return False
+    bad = pd.to_numeric(text, errors="coerce").isna().to_numpy() & (text != "").to_numpy()
+    if bad.any():
+        i = first_true(bad)
+        raise DataError(
+            src.at(
+                i,
+                f"created '{text[i]}' is not a day number; expected a number of days like the "
+                "file's first created (times are all day numbers or all ISO dates)",
+            )
+        )
+    return True
 
 
 def _as_datetimes(src: Source, column: str) -> np.ndarray:
@@ -118,6 +132,30 @@ def _times(src: Source, days: bool) -> dict[str, np.ndarray]:
     return out
 
 
+def _won(src: Source, status: np.ndarray) -> np.ndarray:
+    """Whether each opportunity is won: its ``status`` says ``won`` (without a status column:
+    ``won`` is true). A ``won`` column is checked even beside a status (a value that is not a
+    boolean is an error), and a row whose two say different things is an error naming it."""
+    if "won" not in src.df.columns:
+        return status == "won"
+    flag = booleans(src, "won")
+    if "status" not in src.df.columns:
+        return flag.fillna(False).to_numpy(bool)
+    said = status == "won"
+    stated = ~np.asarray(flag.isna(), bool) & (status != "")
+    clash = stated & (np.asarray(flag.fillna(False), bool) != said)
+    if clash.any():
+        i = first_true(clash)
+        raise DataError(
+            src.at(
+                i,
+                f"status '{status[i]}' and won '{as_text(src.df['won'])[i]}' disagree; "
+                "expected won true exactly when the status is won",
+            )
+        )
+    return said
+
+
 def read_opportunities(
     path: str | Path, accounts: pd.DataFrame, counted: Sequence[str] = (NEW_BUSINESS,)
 ) -> tuple[pd.DataFrame, bool, tuple[int, int, int]]:
@@ -131,10 +169,7 @@ def read_opportunities(
     times = _times(src, days)  # day numbers: checked, then stand-in times for the reader
     found = read_opportunities_file(src)
     assert found is not None
-    if "status" in src.df.columns or "won" not in src.df.columns:
-        won = found.status == "won"
-    else:
-        won = booleans(src, "won").fillna(False).to_numpy(bool)
+    won = _won(src, found.status)
     value = numbers(src, "value") if "value" in src.df.columns else found.amount
     keys, _ = id_keys(src.df["account_id"])
     position = pd.Index(accounts["account_id"]).get_indexer(keys)

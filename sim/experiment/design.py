@@ -67,8 +67,10 @@ def parse_split(split: str | Sequence[float]) -> tuple[float, float, float]:
         shares = tuple(float(s) for s in parts)
     except (TypeError, ValueError):
         raise ConfigError(what) from None
-    if len(shares) != 3 or not all(np.isfinite(shares)) or min(shares) < 0:
-        raise ConfigError(what)
+    if len(shares) != 3:
+        raise ConfigError(f"{what} ({len(shares)} shares)")
+    if not all(np.isfinite(shares)) or min(shares) < 0:
+        raise ConfigError(f"{what} (each a share from 0 to 1)")
     if shares[0] <= 0 or shares[1] <= 0:
         raise ConfigError(f"{what} (the candidate and incumbent arms need accounts)")
     if abs(sum(shares) - 1.0) > 1e-6:
@@ -210,6 +212,28 @@ def experiment_seeds(seed: int, replications: int) -> list[tuple[int, int]]:
     return out
 
 
+def arm_sizes(split: Sequence[float], n: int) -> np.ndarray:
+    """The arms' sizes of ``n`` accounts randomised completely by ``split`` (the cuts of
+    :func:`assign_arms`)."""
+    cuts = np.rint(np.cumsum(split) * n).astype(np.int64)
+    cuts[-1] = n
+    return np.diff(np.r_[0, cuts])
+
+
+def check_arm_sizes(shares: Sequence[float], n: int, split, name: str) -> None:
+    """A ``ConfigError`` naming the arms that the split leaves without an account of ``n``
+    (an arm of share 0, the holdout, may be empty)."""
+    sizes = arm_sizes(shares, n)
+    empty = [a for a, k, s in zip(ARMS, sizes, shares, strict=True) if k == 0 and s > 0]
+    if empty:
+        raise ConfigError(
+            f"--split {split if isinstance(split, str) else ','.join(map(str, split))}: on the "
+            f"{n:,} accounts of scenario {name} the {' and '.join(empty)} "
+            f"arm{'s get' if len(empty) > 1 else ' gets'} 0 accounts; give every arm a share of "
+            f"at least {1 / n:.2g} (one account), or a holdout of 0"
+        )
+
+
 def resolve(
     scenario: str | Scenario,
     candidate: str | pol.PolicyBase,
@@ -229,6 +253,7 @@ def resolve(
             f"{sc.horizon_days - go_live_day(sc):g} days after the go-live (day "
             f"{go_live_day(sc):g}): shorter than {HORIZON_WEEKS[0]} weeks, the first horizon"
         )
+    check_arm_sizes(shares, sc.accounts.count, split, sc.name)
     cand = candidate if isinstance(candidate, pol.PolicyBase) else pol.load_policy(candidate)
     inc = incumbent if isinstance(incumbent, pol.PolicyBase) else pol.load_policy(incumbent)
     return sc, cand, inc, shares

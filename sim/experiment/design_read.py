@@ -35,8 +35,17 @@ def _tables(path: Path) -> dict[str, pd.DataFrame]:
     """The file's tables by name (JSON object of record lists, or CSV sections)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the experiment design ({exc})") from None
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; expected the plan `qualsim experiment design --format json` "
+            "printed"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder; expected the plan's .json or .csv file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the experiment design ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; expected the plan's .json or .csv") from None
     if path.suffix.lower() == ".json":
         try:
             obj = json.loads(text)

@@ -130,6 +130,18 @@ def power_curve(tests: pd.DataFrame) -> pd.DataFrame:
     return out[CURVE_COLUMNS]
 
 
+def power_interval(power, experiments) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% Wilson score interval of a power (a share of ``experiments`` that rejected),
+    element-wise. Unlike the standard error sqrt(p (1 - p) / n) it does not collapse to a
+    point at a power of 0 or 1: 0 of 3 experiments gives 0 to 0.56."""
+    p = np.asarray(power, dtype=np.float64)
+    n = np.asarray(experiments, dtype=np.float64)
+    z2 = float(sps.norm.ppf(1 - ALPHA / 2)) ** 2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = np.sqrt(z2 * p * (1 - p) / n + z2 * z2 / (4 * n * n)) / (1 + z2 / n)
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
 def weeks_to_power(curve: pd.DataFrame, target: float = TARGET_POWER) -> pd.DataFrame:
     """Per comparison: the weeks after which the power first reaches ``target``, linearly
     interpolated between the horizons of ``curve`` (at most the first horizon when it is

@@ -9,12 +9,16 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.errors import ConfigError, DataError
-from sim.experiment.analyse import analyse_experiment
+from sim.experiment.analyse import analyse_experiment, compare_arms, unlike_plan, verdict
+from sim.experiment.design_read import read_design
 
 # go-live day 10, 4 weeks: the window is [10, 38)
 ACCOUNTS = """account_id,arm,tier
@@ -99,7 +103,7 @@ def test_opportunities_by_hand(export: Path) -> None:
     assert c.loc["candidate - holdout", "ci_low"] == pytest.approx(-0.2449, abs=1e-4)
     assert not c["distinguishable"].any()
     assert a.notes == [
-        f"1 opportunities of 1 accounts missing from {export / 'accounts.csv'} were left out"
+        f"1 opportunity of 1 account missing from {export / 'accounts.csv'} was left out"
     ]
     assert a.verdicts()[1].startswith(
         "candidate - holdout: +500.0 opportunities per 1,000 accounts (95% CI -244.9 to "
@@ -156,7 +160,7 @@ def test_only_the_counted_types(export: Path) -> None:
     same = run(export, "typed.csv", start="2025-01-11", weeks=4)
     assert same.arms.equals(run(export, "iso.csv", start="2025-01-11", weeks=4).arms)
     assert same.notes[-1] == (
-        "1 opportunities of other types than new_business were left out (--counted-type)"
+        "1 opportunity of other types than new_business was left out (--counted-type)"
     )
     both = run(
         export, "typed.csv", start="2025-01-11", weeks=4, counted=["new_business", "Renewal"]
@@ -218,6 +222,19 @@ def test_bad_opportunities_and_options(export: Path) -> None:
     run(export, "bad.csv", metric="wins")  # wins do not need the value
     with pytest.raises(DataError, match=r"bad.csv, line 2: a won opportunity without its revenue"):
         run(export, "bad.csv", metric="revenue")
+    (export / "bad.csv").write_text(OPPORTUNITIES.replace("3,O3,20,40", "3,O3,2x,40"))
+    with pytest.raises(DataError, match=r"bad.csv, line 4: created '2x' is not a day number"):
+        run(export, "bad.csv")
+    (export / "bad.csv").write_text(
+        OPPORTUNITIES.replace("1,O1,12,30,won,True", "1,O1,12,30,won,maybe")
+    )
+    with pytest.raises(DataError, match=r"bad.csv, line 2: won 'maybe' is not a boolean"):
+        run(export, "bad.csv")
+    (export / "bad.csv").write_text(
+        OPPORTUNITIES.replace("5,O5,15,25,lost,False", "5,O5,15,25,lost,True")
+    )
+    with pytest.raises(DataError, match=r"bad.csv, line 5: status 'lost' and won 'True' disagree"):
+        run(export, "bad.csv")
     with pytest.raises(ConfigError, match="expected an ISO date"):
         run(export, "iso.csv", start="10")
     with pytest.raises(ConfigError, match="expected a day number"):
@@ -242,14 +259,16 @@ def plan(metric: str, low: float, high: float) -> dict:
         }
         for w in (4, 8, 13, 26, 52)
     ]
-    return {"design": [{"metric": metric, "candidate": "x"}], "power": rows}
+    # the export's arms hold 4, 2 and 2 of 8 accounts
+    design = {"metric": metric, "candidate": "x", "split": "0.5,0.25,0.25"}
+    return {"design": [design], "power": rows}
 
 
 def test_against_the_design(export: Path) -> None:
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.1, 0.6)))
-    a = run(export, start=10, weeks=5, design=export / "plan.json")
+    a = run(export, start=10, weeks=4, design=export / "plan.json")
     c = a.comparisons.set_index("comparison")
-    assert c.loc["candidate - holdout", "design_weeks"] == 4  # the nearest horizon to 5 weeks
+    assert c.loc["candidate - holdout", "design_weeks"] == 4
     assert c.loc["candidate - holdout", "in_line"] is True  # 0.5 is inside 0.1 to 0.6
     assert c.loc["candidate - incumbent", "in_line"] is None  # the design has no such row
     assert "in line with the simulation's prediction" in a.verdicts()[1]
@@ -259,11 +278,43 @@ def test_against_the_design(export: Path) -> None:
     for row in few["power"]:
         row["experiments"] = 3
     (export / "plan.json").write_text(json.dumps(few))
-    a = run(export, start=10, weeks=5, design=export / "plan.json")
-    assert "simulated 3 experiments: its central 95% is a rough estimate" in a.notes[-1]
+    a = run(export, start=10, weeks=4, design=export / "plan.json")
+    assert "simulated 3 experiments: too few" in a.notes[-1]
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert "cannot tell (see the notes)" in a.verdicts()[1]
+    (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.1, 0.6)))
+    a = run(export, start=10, weeks=5, design=export / "plan.json")  # the plan has no 5 weeks
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert any("simulated 4, 8, 13, 26, 52 weeks, not the --weeks 5 analysed" in n for n in a.notes)
+    # the export's last date is day 40: 4.3 weeks after the go-live on day 10, far from 8
+    a = run(export, start=10, weeks=8, design=export / "plan.json")
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert a.notes[1:] == [
+        "--weeks 8: the export's last date is 4.3 weeks after the go-live; later weeks hold "
+        "no data, so the outcomes are those of fewer weeks"
+    ]
     (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.6, 0.9)))
-    a = run(export, start=10, weeks=5, design=export / "plan.json")
+    a = run(export, start=10, weeks=4, design=export / "plan.json")
     assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is False
+    tiered = plan("opportunities", 0.1, 0.6)
+    tiered["design"][0]["stratify"] = "tier"
+    (export / "plan.json").write_text(json.dumps(tiered))
+    untiered = "\n".join(line.rsplit(",", 1)[0] for line in ACCOUNTS.splitlines()) + "\n"
+    (export / "untiered.csv").write_text(untiered)
+    a = analyse_experiment(
+        export / "untiered.csv", export / "opportunities.csv", start=10, weeks=4,
+        design=export / "plan.json",
+    )  # fmt: skip
+    assert a.comparisons.set_index("comparison").loc["candidate - holdout", "in_line"] is None
+    assert any("the plan stratified by tier" in n for n in a.notes)
+    off = plan("opportunities", 0.1, 0.6)
+    off["design"][0]["split"] = "0.45,0.45,0.10"
+    assert unlike_plan(read_design_json(off, export), "p", ARMS_300, 26.0, True) == [
+        "the arms hold 0.83, 0.08, 0.08 of the 300 accounts (candidate, incumbent, holdout), "
+        "the plan in p split them 0.45, 0.45, 0.10: its prediction does not apply"
+    ]
+    even = ARMS_300.assign(accounts=[135, 135, 30])  # exactly the split: like for like
+    assert unlike_plan(read_design_json(off, export), "p", even, 26.0, True) == []
     (export / "plan.json").write_text(json.dumps(plan("wins", 0.1, 0.6)))
     with pytest.raises(ConfigError, match=r"design\.metric is 'wins'"):
         run(export, design=export / "plan.json")
@@ -272,9 +323,67 @@ def test_against_the_design(export: Path) -> None:
     (export / "plan.json").write_text(json.dumps(broken))
     with pytest.raises(ConfigError, match=r"plan.json: power\[2\].power: expected a number"):
         run(export, design=export / "plan.json")
+    with pytest.raises(ConfigError, match=r"nope.json: no such file; expected the plan") as e:
+        run(export, design=export / "nope.json")
+    assert "Errno" not in str(e.value)
     (export / "plan.json").write_text("{}")
     with pytest.raises(ConfigError, match="no table 'design'"):
         run(export, design=export / "plan.json")
+
+
+ARMS_300 = pd.DataFrame({"arm": ["candidate", "incumbent", "holdout"], "accounts": [250, 25, 25]})
+
+
+def read_design_json(obj: dict, folder: Path):
+    (folder / "plan2.json").write_text(json.dumps(obj))
+    return read_design(folder / "plan2.json", "opportunities")
+
+
+def test_distinguishable_only_when_the_test_and_the_ci_agree() -> None:
+    """45 against 45 accounts, 4 against 0 wins: the pooled z-test gives p = 0.041 (pooled
+    share 4/90, se = sqrt(4/90 * 86/90 * 2/45) = 0.0434, z = (4/45) / 0.0434 = 2.05), but
+    Newcombe's CI reaches below 0 (the holdout's Wilson upper bound is 0.0787): borderline,
+    not distinguishable."""
+    values = np.r_[np.ones(4), np.zeros(41), np.zeros(45)]
+    arm = np.array(["candidate"] * 45 + ["holdout"] * 45)
+    c = compare_arms(values, arm, binary=True).iloc[0]
+    assert c["p_value"] == pytest.approx(0.0408, abs=5e-4)
+    assert c["ci_low"] < 0 < c["ci_high"]
+    assert (c["distinguishable"], c["borderline"]) == (False, True)
+    text = verdict(c.to_dict(), "wins")
+    assert "borderline" in text and "not called distinguishable" in text
+    values = np.r_[np.ones(10), np.zeros(35), np.zeros(45)]  # 10 against 0: both agree
+    c = compare_arms(values, arm, binary=True).iloc[0]
+    assert c["ci_low"] > 0 and c["p_value"] < 0.01
+    assert (c["distinguishable"], c["borderline"]) == (True, False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 80), st.integers(2, 80), st.data())
+def test_the_verdict_never_contradicts_the_ci(n1: int, n2: int, data) -> None:
+    """On random arms: distinguishable exactly when p < 5% and the CI excludes 0; borderline
+    exactly when only one of the two holds."""
+    k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
+    values = np.r_[np.ones(k1), np.zeros(n1 - k1), np.ones(k2), np.zeros(n2 - k2)]
+    arm = np.array(["candidate"] * n1 + ["holdout"] * n2)
+    c = compare_arms(values, arm, binary=True).iloc[0]
+    excludes = c["ci_low"] > 0 or c["ci_high"] < 0
+    assert c["distinguishable"] == (c["p_value"] < 0.05 and excludes)
+    assert c["borderline"] == ((c["p_value"] < 0.05) != excludes)
+    said = verdict(c.to_dict(), "wins")
+    assert ("from zero at 5%" in said) and (("borderline" in said) == c["borderline"])
+
+
+def test_one_arm_only_is_an_error(export: Path) -> None:
+    (export / "one.csv").write_text("account_id,arm\n1,candidate\n2,candidate\n")
+    with pytest.raises(DataError, match=r"one.csv: only the arm candidate has accounts"):
+        analyse_experiment(export / "one.csv", export / "opportunities.csv")
+    (export / "plan.json").write_text(json.dumps(plan("opportunities", 0.1, 0.6)))
+    args = ["experiment", "analyse", "--accounts", export / "one.csv", "--opportunities"]
+    args += [export / "opportunities.csv", "--design", export / "plan.json"]
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 2
+    assert "only the arm candidate has accounts" in result.output
 
 
 def test_the_command(export: Path) -> None:
@@ -284,10 +393,13 @@ def test_the_command(export: Path) -> None:
     assert result.exit_code == 0, result.output
     tables = json.loads(result.stdout)
     assert [r["with_opportunity"] for r in tables["arms"]] == [2, 1, 0]
+    assert all(isinstance(r["with_opportunity"], int) for r in tables["arms"])  # counts, not 2.0
     assert [r["comparison"] for r in tables["differences"]][1] == "candidate - holdout"
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 0
     assert "not distinguishable from zero at 5%" in result.stdout
+    # the terminal: means per 1,000 accounts (2 of 4: 500.0), p to 3 decimals (0.221)
+    assert "500.0" in result.stdout and "0.221" in result.stdout
     (export / "accounts.csv").write_text(ACCOUNTS.replace("4,candidate", "4,control"))
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 2

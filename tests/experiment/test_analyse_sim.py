@@ -74,7 +74,11 @@ def test_the_export_gives_what_the_simulation_measured(experiment, metric: str) 
             want = sim.loc[(comparison, weeks)]
             assert got.loc[comparison, "difference"] == want["difference"]
             assert got.loc[comparison, "p_value"] == pytest.approx(want["p_value"], rel=1e-12)
-            assert got.loc[comparison, "distinguishable"] == want["reject"]
+            # one rule: the test rejects and the 95% CI excludes 0; else borderline or not
+            row = got.loc[comparison]
+            excludes = row["ci_low"] > 0 or row["ci_high"] < 0
+            assert row["distinguishable"] == (want["reject"] and excludes)
+            assert row["borderline"] == (want["reject"] != excludes)
     if metric == "wins":  # the known effect: the eager rule wins accounts the holdout loses
         at_52 = sim.loc[("candidate - holdout", 52)]
         assert at_52["difference"] > 0.04
@@ -193,7 +197,9 @@ def test_the_plan_the_command_prints_is_read_back(tmp_path: Path, fmt: str) -> N
             <= got.loc[c, "difference"]
             <= want.loc[c, "difference_high"]
         )
-        assert got.loc[c, "in_line"] == inside
+        assert isinstance(inside, bool | np.bool_)
+        assert got.loc[c, "in_line"] is None  # 2 experiments: too few to judge by
+    assert "simulated 2 experiments: too few" in result.stderr + result.stdout
     assert pd.isna(got.loc["incumbent - holdout", "power"])
 
 

@@ -20,6 +20,7 @@ import sim
 from sim.errors import ConfigError
 from sim.experiment.design import (
     account_outcomes,
+    arm_sizes,
     assign_arms,
     design_experiment,
     experiment_seeds,
@@ -31,6 +32,7 @@ from sim.experiment.design_stats import (
     arm_stats,
     difference_tests,
     power_curve,
+    power_interval,
     weeks_to_power,
     welch_p,
     z_test_p,
@@ -199,7 +201,7 @@ def test_every_account_gets_one_arm_near_its_share(n, tiers, seed) -> None:
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("0.5,0.5", "three shares"),
+        ("0.5,0.5", r"three shares.*\(2 shares\)"),
         ("0.5,0.6,0.1", "sum to 1.2"),
         ("a,b,c", "three shares"),
         ("0,0.9,0.1", "need accounts"),
@@ -214,6 +216,31 @@ def test_a_bad_split_says_what_is_expected(text, says) -> None:
 
 def test_a_split_without_holdout_is_allowed() -> None:
     assert parse_split("0.5,0.5,0") == (0.5, 0.5, 0.0)
+
+
+def test_arm_sizes_by_hand() -> None:
+    assert arm_sizes((0.45, 0.45, 0.10), 300).tolist() == [135, 135, 30]
+    # cuts at rint(299.7) = 300 and rint(299.85) = 300: nothing left for the other two arms
+    assert arm_sizes((0.999, 0.0005, 0.0005), 300).tolist() == [300, 0, 0]
+    assert arm_sizes((0.5, 0.5, 0.0), 7).tolist() == [4, 3, 0]  # rint(3.5) = 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_the_power_interval_is_scipys_wilson_interval(kn) -> None:
+    k, n = kn
+    low, high = power_interval([k / n], [n])
+    ci = sps.binomtest(k, n).proportion_ci(0.95, "wilson")
+    assert (float(low[0]), float(high[0])) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
+def test_the_power_interval_by_hand() -> None:
+    """Wilson's interval of k of n: 0 of 3 reaches z^2/n / (1 + z^2/n) = 1.2805 / 2.2805 =
+    0.5615 (the standard error sqrt(p (1 - p) / n) would be 0); 3 of 3 mirrors it; 50 of 100
+    is 0.5 -+ 1.96 sqrt(0.25/100 + 1.96^2/40000) / (1 + 1.96^2/100) = 0.404 to 0.596."""
+    low, high = power_interval([0.0, 1.0, 0.5], [3, 3, 100])
+    assert low == pytest.approx([0.0, 0.4385, 0.4038], abs=1e-4)
+    assert high == pytest.approx([0.5615, 1.0, 0.5962], abs=1e-4)
 
 
 # --------------------------------------------------------------------------------------------

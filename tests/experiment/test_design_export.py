@@ -88,8 +88,10 @@ def test_cli_design_prints_the_curve_and_the_weeks(tmp_path: Path) -> None:
     args += ["revenue", "--export", str(tmp_path / "exp")]
     res = CliRunner().invoke(app, ["experiment", "design", str(sc), *args])
     assert res.exit_code == 0, res.output
-    assert "Power at 5%: candidate - incumbent" in res.stdout
-    assert "Power at 5%: candidate - holdout" in res.stdout
+    assert "candidate - incumbent: power at 5%" in res.stdout
+    assert "candidate - holdout: power at 5%" in res.stdout
+    # 2 experiments: the power's Wilson interval is printed, and a note says they are too few
+    assert "2 experiments are too few to read a power from" in res.stdout
     assert "weeks needed for 80% power, candidate - incumbent:" in res.stdout
     assert (tmp_path / "exp" / "opportunities.csv").is_file()
 
@@ -98,6 +100,10 @@ def test_cli_design_prints_the_curve_and_the_weeks(tmp_path: Path) -> None:
     ("args", "says"),
     [
         (["--split", "0.5,0.6,0.1"], "--split"),
+        (["--split", "0.5,0.6"], "(2 shares)"),
+        # 150 accounts: the cuts at 0.999 and 0.9995 both round to 150
+        (["--split", "0.999,0.0005,0.0005"], "the incumbent and holdout arms get 0 accounts"),
+        (["--split", "0.998,0.001,0.001"], "the incumbent and holdout arms get 0 accounts"),
         (["--metric", "pipeline"], "--metric"),
         (["--stratify", "region"], "--stratify"),
         (["--incumbent", "no_such_rule"], "no_such_rule"),
