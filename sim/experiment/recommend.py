@@ -23,7 +23,7 @@ import pandas as pd
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import QualsimError
 from sim.experiment.sensitivity import sensitivity, sensitivity_note
-from sim.experiment.stats import grouped_t, grouped_t_reference, interval_text
+from sim.experiment.stats import grouped_t, grouped_t_reference
 from sim.sales.metrics import METRICS
 
 __all__ = [  # sensitivity lives in its own module; it is read here, with the recommendation
@@ -219,10 +219,10 @@ def lower_is_better(objective: str, stored: set[str]) -> bool:
     directed = sorted(m for m in stored if m in METRICS and METRICS[m].better)
     m = METRICS.get(objective)
     if objective not in stored or m is None or m.better not in ("higher", "lower"):
-        what = "a stored metric" if objective not in stored else "a metric"
+        what = " is not a stored metric" if objective not in stored else ": expected a metric"
         raise QualsimError(
-            f"objective {objective!r}{did_you_mean(objective, directed)}: expected {what} with "
-            f"a direction ({', '.join(directed)})"
+            f"objective {objective!r}{what} with a direction{did_you_mean(objective, directed)} "
+            f"({', '.join(directed)})"
         )
     return m.better == "lower"
 
@@ -330,33 +330,27 @@ def recommend_by_tier(
     objective: str = "total_wins",
     capacity_quantile: float | None = 0.9,
 ) -> tuple[pd.DataFrame, dict]:
-    """:func:`recommend` for all accounts and for each tier: a printable table (one row per
-    tier: policy, variant, objective as "mean ±half-width", precision, handoffs per week, the
-    capacity quantile's week, best in how many scenario samples) and the all-accounts
-    recommendation."""
+    """:func:`recommend` for all accounts and for each tier: a table of numbers indexed by
+    ``tier`` ("all accounts", "tier 1", ...) with columns ``policy``, ``variant`` (empty where
+    no variant meets the limits), ``mean``, ``ci_low``, ``ci_high`` (of the objective),
+    ``precision``, ``handoffs_per_week`` and ``capacity_load`` (all accounts),
+    ``best_in_samples`` (best or tied best), ``samples`` and ``tied_with`` (other variants with
+    the same mean); and the all-accounts recommendation."""
     rows = []
     overall: dict = {}
-    load_label = f"{METRICS[capacity_metric(capacity_quantile)].label.lower()} (all)"
+    numbers = ["mean", "ci_low", "ci_high", "precision", "handoffs_per_week", "capacity_load"]
+    counts = ["best_in_samples", "samples", "tied_with"]
     for tier in [-1, *sorted(t for t in df["tier"].unique() if t != -1)]:
         r = recommend(
             df, max_handoffs_per_week, min_precision, objective, int(tier), capacity_quantile
         )
         if tier == -1:
             overall = r
-        label = "all accounts" if tier == -1 else f"tier {tier}"
-        if r.get("variant") is None:
-            rows.append({"tier": label, "policy": "-", "variant": "no variant meets the limits"})
-            continue
-        rows.append(
-            {
-                "tier": label,
-                "policy": r["policy"],
-                "variant": r["variant"],
-                objective: interval_text(r["mean"], r["ci_low"], r["ci_high"]),
-                "precision": f"{r['precision']:.3f}",
-                "handoffs/week (all)": f"{r['handoffs_per_week']:.1f}",
-                **({} if capacity_quantile is None else {load_label: f"{r['capacity_load']:.1f}"}),
-                "best in samples": f"{r['best_in_samples']}/{r['samples']}",
-            }
-        )
-    return pd.DataFrame(rows).set_index("tier").fillna(""), overall
+        row: dict[str, object] = {"tier": "all accounts" if tier == -1 else f"tier {tier}"}
+        row |= {k: r.get(k) for k in ["policy", "variant", *numbers, *counts]}
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("tier")
+    out[["policy", "variant"]] = out[["policy", "variant"]].fillna("")
+    out[numbers] = out[numbers].astype(np.float64)
+    out[counts] = out[counts].astype("Int64")
+    return out, overall
