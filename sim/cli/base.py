@@ -206,7 +206,14 @@ HorizonDaysOpt = Annotated[
         help="a handoff is true if an opportunity opens within this many days (or is open)",
     ),
 ]
-ObjectiveOpt = Annotated[str, typer.Option("--objective", help="metric to maximise (or minimise)")]
+ObjectiveOpt = Annotated[
+    str,
+    typer.Option(
+        "--objective",
+        help="metric to optimise: maximised, or minimised when lower is better (a metric "
+        "with no better direction is refused)",
+    ),
+]
 MaxHandoffsOpt = Annotated[
     float | None,
     typer.Option(
