@@ -271,5 +271,5 @@ def query(
         typer.echo(clean((df if raw_csv else neutralise(df)).to_csv(index=False)), nl=False)
         return
     with show:
-        show.table(df.set_index(df.columns[0]), f"{len(df):,} rows", False, data=df,
-                   name="rows")  # fmt: skip
+        show.table(df.set_index(df.columns[0]), f"{len(df):,} rows", data=df,
+                   name="rows")  # fmt: skip  # numbers for reading here, exact in json/csv

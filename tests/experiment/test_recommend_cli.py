@@ -109,3 +109,18 @@ def test_recommend_refuses_an_objective_without_direction(three_samples: Path) -
         app, ["recommend", str(three_samples), "--objective", "weekly_load_p90"]
     )
     assert result.exit_code == 2 and "with a direction" in result.stderr
+
+
+def test_query_reads_floats_on_the_terminal_and_keeps_them_exact_in_json(
+    three_samples: Path,
+) -> None:
+    sql = "SELECT 'x' AS k, 1 / 3 AS third, 239362.24874999997 AS money"
+    shown = CliRunner().invoke(app, ["query", str(three_samples), sql])
+    assert shown.exit_code == 0, (shown.stdout, shown.stderr)
+    text = ANSI.sub("", shown.stdout)
+    assert "0.33" in text and "239,362" in text and "0.3333333" not in text
+    exact = CliRunner().invoke(app, ["query", str(three_samples), sql, "-f", "json"])
+    (row,) = json.loads(exact.stdout)["rows"]
+    # 15 significant digits (pandas wrote 10 by default: 0.3333333333)
+    assert row["third"] == pytest.approx(1 / 3, rel=1e-14)
+    assert row["money"] == pytest.approx(239362.24874999997, rel=1e-14)
