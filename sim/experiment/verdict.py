@@ -379,4 +379,6 @@ def _rec_cost(df: pd.DataFrame, rec: dict, cap: float | None) -> str:
     hours, false = mine.get("sales_hours", math.nan), mine.get("false_handoff_hours", math.nan)
     if hours == hours:
         text += f" and {_num(hours)} sales hours, {_num(false)} of them on false handoffs"
+    elif false == false:  # a sweep stores the false handoffs' hours, not all sales hours
+        text += f" and {_num(false)} sales hours on false handoffs"
     return text + "."

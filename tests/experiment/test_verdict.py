@@ -370,6 +370,12 @@ def test_recommendation_text_names_the_variant_its_margin_and_cost():
     )
     no_cap = recommendation_text(df, rec.recommend(df, None, None, "total_wins"), None, None)
     assert "(no capacity given: pass --max-handoffs-per-week)" in no_cap
+    # a sweep stores the hours on false handoffs, not all sales hours: t=1's 2, 2, 4, 4 (mean 3)
+    hours = df[(df["metric"] == "precision") & (df["variant"] == "t=1")]
+    hours = hours.assign(metric="false_handoff_hours", value=[2.0, 2.0, 4.0, 4.0])
+    with_hours = pd.concat([df, hours], ignore_index=True)
+    text = recommendation_text(with_hours, r, 24, None)
+    assert text.endswith("precision 0.80 and 3.0 sales hours on false handoffs."), text
     none = rec.recommend(df, 1, None, "total_wins")
     assert recommendation_text(df, none, 1, None).startswith("Verdict: no variant meets")
 
