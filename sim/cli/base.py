@@ -25,6 +25,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from sim.cli import tables
 from sim.cli.plain import PlainCommand, PlainGroup
 from sim.errors import QualsimError
 from sim.world.presets import PRESETS
@@ -206,7 +207,14 @@ HorizonDaysOpt = Annotated[
         help="a handoff is true if an opportunity opens within this many days (or is open)",
     ),
 ]
-ObjectiveOpt = Annotated[str, typer.Option("--objective", help="metric to maximise (or minimise)")]
+ObjectiveOpt = Annotated[
+    str,
+    typer.Option(
+        "--objective",
+        help="metric to optimise: maximised, or minimised when lower is better (a metric "
+        "with no better direction is refused)",
+    ),
+]
 MaxHandoffsOpt = Annotated[
     float | None,
     typer.Option(
@@ -237,10 +245,12 @@ def table(
     df: pd.DataFrame, title: str, formatted: bool = True, width: int | None = None
 ) -> Table | Group:
     """A rich table of ``df``: its index in the first column; numbers formatted for reading
-    (``formatted``), or cells printed as they are. Nothing is ever cut with an ellipsis: when
-    the columns do not fit in ``width`` (default: the terminal's), they are split over several
-    tables that each repeat the index column (``title (1/2)``, ...), and a cell still too wide
-    for its column folds onto further lines."""
+    (``formatted``), or cells printed as they are; text columns left-aligned, numbers right.
+    Nothing is ever cut with an ellipsis, and no name is broken: when the columns do not fit in
+    ``width`` (default: the terminal's), they are split over several tables that each repeat
+    the index column, and the leading text columns too when the index alone does not tell the
+    rows apart (``title (1/2)``, ...); a text cell too wide for the terminal wraps only after a
+    comma; a table that cannot fit so is printed as records (see :mod:`sim.cli.tables`)."""
     cell = number if formatted else str
     fit = out.fit  # before the layout: a stand-in's width counts (see encodable)
     head = fit(df.index.name or "")
@@ -248,55 +258,29 @@ def table(
     cols = [fit(c) for c in df.columns]
     body = [[fit(cell(v)) for v in row] for row in df.itertuples(index=False)]
     width = width if width is not None else out.width
-    if _width(head, index) + 7 + max([0, *(cell_len(c) for c in cols)]) > width:
-        return _records(title, head, index, cols, body)  # too narrow for any table
-    chunks = _column_chunks(
-        _width(head, index), [_width(c, [r[j] for r in body]) for j, c in enumerate(cols)], width
-    )
+    plan = tables.layout(head, index, cols, body, width)  # wraps text cells in body
+    if plan is None:
+        return tables.records(title, head, index, cols, body, width)
+    text, keys, chunks, room = plan
     parts = []
     for k, chunk in enumerate(chunks):
         name = title if len(chunks) == 1 else f"{title} ({k + 1}/{len(chunks)})"
         t = Table(title=Text(clean(name)), title_justify="left", title_style="bold")
-        # identifiers (the index, the headers) are never folded; long cells may be
-        t.add_column(head, style="cyan", overflow="fold", min_width=_width(head, index))
-        for j in chunk:
+        # identifiers (the index, the keys, the headers) are never folded
+        t.add_column(head, style="cyan", overflow="fold", min_width=tables.width_of(head, index))
+        for j in [*keys, *chunk]:
             t.add_column(
-                Text(cols[j]), justify="right", overflow="fold", min_width=cell_len(cols[j])
+                Text(cols[j]),
+                justify="left" if text[j] else "right",
+                overflow="fold",
+                min_width=tables.width_of(cols[j], [r[j] for r in body] if text[j] else []),
+                max_width=None if text[j] else max(room, cell_len(cols[j])),
+                style="cyan" if j in keys else None,
             )
         for i, row in zip(index, body, strict=True):
-            t.add_row(Text(i), *(Text(row[j]) for j in chunk))
+            t.add_row(Text(i), *(Text(row[j]) for j in [*keys, *chunk]))
         parts.append(t)
     return parts[0] if len(parts) == 1 else Group(*parts)
-
-
-def _records(title: str, head: str, index: list[str], cols: list[str], body) -> Group:
-    """A table too wide for any layout as records: each row's index, then one line per column
-    (``column: value``), wrapped by the terminal, never cut."""
-    lines = [Text(title, style="bold")]
-    for i, row in zip(index, body, strict=True):
-        lines.append(Text(f"{head}: {i}" if head else i, style="cyan"))
-        lines += [Text(f"  {c}: {v}") for c, v in zip(cols, row, strict=True)]
-    return Group(*lines)
-
-
-def _width(header: str, cells: list[str]) -> int:
-    """The width a column needs to show its header and every cell on one line."""
-    return max([cell_len(header), *(cell_len(c) for c in cells)])
-
-
-def _column_chunks(index_width: int, widths: list[int], width: int) -> list[list[int]]:
-    """The columns split, in order, into runs that each fit in ``width`` beside the index
-    column (a rich table with borders: each column takes its width plus 3). At least one
-    column per run."""
-    chunks: list[list[int]] = [[]]
-    used = index_width + 4
-    for j, w in enumerate(widths):
-        if chunks[-1] and used + w + 3 > width:
-            chunks.append([])
-            used = index_width + 4
-        chunks[-1].append(j)
-        used += w + 3
-    return chunks
 
 
 def number(v: Any) -> str:

@@ -83,7 +83,10 @@ class Printer:
         tables = [(k, t, _clean_cells(d)) for k, t, d in self.tables]
         self.tables = []
         if self.fmt == "json":
-            obj = {k: json.loads(d.to_json(orient="records")) for k, _, d in tables}
+            obj = {  # 15 digits, pandas' most (its default is 10)
+                k: json.loads(d.to_json(orient="records", double_precision=15))
+                for k, _, d in tables
+            }
             text = json.dumps(obj, indent=2) + "\n"
         elif self.fmt == "csv":
             text = "\n".join(

@@ -1,6 +1,7 @@
 """Help without Python types: typer prints each parameter's Python type (``<bool>``, ``<int
 range>``, ``<list[str]>``); qualsim's help shows a flag as a flag and a value as a click-style
-word (``INTEGER``, ``NUMBER``, ``PATH``, ``TEXT``) instead."""
+word (``INTEGER``, ``NUMBER``, ``PATH``, ``TEXT``) instead, and an argument's placeholder in the
+usage line in capitals (``RUN_DIR``)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ class _PlainOption(TyperOption):
 class _PlainArgument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return _type_word(self)
+
+    def _usage_display_name(self) -> str:
+        """The usage line's placeholder in capitals, as click writes it: ``RUN_DIR``,
+        ``[OUT]``, ``POLICIES...`` (typer writes ``{run_dir}``, which reads like a set)."""
+        name = (self.metavar or self.display_name_raw).upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
 
 
 def _plain(params: list[Any]) -> list[Any]:

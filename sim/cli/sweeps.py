@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -29,6 +29,9 @@ from sim.cli.base import (
 from sim.cli.output import Printer
 from sim.cli.progress import delayed_steps
 from sim.errors import QualsimError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @contextmanager
@@ -113,10 +116,11 @@ def recommend(
     ] = "0.9",
     fmt: FormatOpt = "table",
 ) -> None:
-    """Recommend, per tier, the policy variant that maximises the objective under capacity and
-    precision constraints; with its CI, how often it stays best across scenario samples, the
-    Pareto frontier, and which uncertain parameters change the ranking. The capacity bounds the
-    p90 week of queue-joining handoffs by default, not the mean: averages hide floods."""
+    """Recommend, per tier, the policy variant with the best objective (highest, or lowest
+    for a lower-is-better one such as false_handoff_hours) under capacity and precision
+    constraints; with its CI, how often it stays best across scenario samples, the Pareto
+    frontier, and which uncertain parameters change the ranking. The capacity bounds the p90
+    week of queue-joining handoffs by default, not the mean: averages hide floods."""
     from sim.experiment import recommend as rec
     from sim.experiment.sweep import results
     from sim.experiment.verdict import recommendation_text as verdict_line
@@ -136,22 +140,112 @@ def recommend(
         front = rec.pareto(rec.summary(df))
         step(3, 4, "sensitivity")
         sens = rec.sensitivity(df, overall) if overall.get("variant") is not None else None
+    cells = int(df[["sample", "replication"]].drop_duplicates().shape[0])
+    if cells < 2:
+        err.print(NO_CI, soft_wrap=True)
     with show:
-        show.echo(verdict_line(df, overall, max_handoffs_per_week, min_precision))
-        title = "Recommendation (mean ±95% CI over samples x replications)"
-        show.table(by_tier, title, False, name="recommendation")
-        cols = ["policy", "variant", *rec.PARETO]
-        show.table(front[cols].set_index("policy"), "Pareto frontier (all accounts)",
-                   name="pareto")  # fmt: skip
-        if sens is not None and not sens.empty:
-            note = rec.sensitivity_note(sens)  # what the notes say as a whole, not NaN columns
-            if sens["spearman"].notna().any():
-                keep_notes = note is None and sens["note"].astype(bool).any()
-                shown = sens if keep_notes else sens.drop(columns="note")
-                show.table(shown.set_index("parameter"), "What changes the ranking",
-                           name="sensitivity")  # fmt: skip
-            if note is not None:
-                show.echo(note)
+        line = verdict_line(df, overall, max_handoffs_per_week, min_precision)
+        show.note(Text(clean(line)))
+        _recommend_tables(show, df, by_tier, front, sens, objective, quantile, cells, line)
+
+
+NO_CI = (
+    "warning: 1 world per variant (1 scenario sample x 1 replication): no confidence "
+    "interval; sweep 2 or more samples or replications"
+)
+
+
+def _recommend_tables(show, df, by_tier, front, sens, objective, quantile, cells, line) -> None:
+    """The tables of ``recommend``: the recommendation per tier, the Pareto frontier and the
+    sensitivity; in the machine formats also the verdict as a one-row table, and numbers
+    (mean, ci_low, ci_high) rather than text."""
+    import pandas as pd
+
+    from sim.experiment import recommend as rec
+    from sim.experiment.recommend import capacity_metric as overall_metric
+
+    if not show.terminal:
+        show.table(pd.DataFrame({"verdict": [line]}), "Verdict", False, name="verdict")
+    over = "samples x replications" if cells >= 2 else "1 world: no CI"
+    title = f"Recommendation (mean ±95% CI over {over})"
+    data = by_tier.reset_index()
+    data.insert(3, "objective", objective)
+    data.insert(data.columns.get_loc("capacity_load"), "capacity_metric", overall_metric(quantile))
+    show.table(_tier_view(by_tier, objective, quantile), title, False, data=data,
+               name="recommendation")  # fmt: skip
+    if (by_tier["tied_with"].fillna(0) > 0).any():
+        show.note(Text("Tied with: other variants with the same mean objective; ties go to the "
+                       "variant listed first in the sweep.", style="dim"))  # fmt: skip
+    labels = {m: _label(m, d) for m, d in rec.PARETO.items()}
+    view = front.set_index(front["policy"] + " " + front["variant"]).rename_axis("variant")
+    view = view[list(rec.PARETO)].apply(_column_text).rename(columns=labels)
+    show.table(view, "Pareto frontier (all accounts; means over the cells)", False,
+               data=front[["policy", "variant", *rec.PARETO]], name="pareto")  # fmt: skip
+    if sens is not None and not sens.empty:
+        note = rec.sensitivity_note(sens)  # what the notes say as a whole, not NaN columns
+        if sens["spearman"].notna().any():
+            keep_notes = note is None and sens["note"].astype(bool).any()
+            shown = sens if keep_notes else sens.drop(columns="note")
+            show.table(shown.set_index("parameter"), "What changes the ranking",
+                       name="sensitivity")  # fmt: skip
+        if note is not None:
+            show.note(Text(clean(note)))
+
+
+def _label(metric: str, direction: str) -> str:
+    """A Pareto column's header: the metric's label, unit and the direction the frontier
+    prefers (handoffs per week: fewer, though the metric itself has no better direction)."""
+    from sim.sales.metrics import METRICS
+
+    m = METRICS[metric]
+    unit = "" if m.unit == "per week" else f" ({m.unit})"
+    return f"{m.label}{unit} {'↑' if direction == 'max' else '↓'}"
+
+
+def _decimals(values: pd.Series) -> str:
+    """One number format for a whole column, to suit its largest value."""
+    size = float(values.abs().max()) if values.notna().any() else 0.0  # pandas: max skips NaN
+    return ",.0f" if size >= 100 else ".1f" if size >= 1 else ".3f"
+
+
+def _column_text(col: pd.Series) -> pd.Series:
+    """A column of numbers as text with one format for all its cells ("-" for NaN; a share
+    such as precision always with 3 decimals)."""
+    fmt = ".3f" if col.name == "precision" else _decimals(col)
+    return col.map(lambda x: "-" if x != x else format(x, fmt))
+
+
+def _tier_view(by_tier: pd.DataFrame, objective: str, quantile: float | None) -> pd.DataFrame:
+    """The recommendation per tier for reading: the objective as "mean ±half-width" with one
+    format for the column, labels with units and directions."""
+    import pandas as pd
+
+    from sim.experiment.recommend import capacity_metric
+    from sim.sales.metrics import METRICS, row_label
+
+    t = by_tier
+    half = t["ci_high"] - t["mean"]
+    fmt = _decimals(pd.concat([t["mean"], half]))
+    ci = [
+        "-" if m != m else format(m, fmt) + ("" if h != h else f" ±{h:{fmt}}")
+        for m, h in zip(t["mean"], half, strict=True)
+    ]
+    none = t["variant"] == ""
+    view = pd.DataFrame(index=t.index)
+    view["policy"] = t["policy"].where(~none, "-")
+    view["variant"] = t["variant"].where(~none, "no variant meets the limits")
+    label = row_label(objective) if objective in METRICS else objective
+    view[label] = ci
+    view["Precision (share) ↑"] = _column_text(t["precision"])
+    view["Handoffs / week (all)"] = _column_text(t["handoffs_per_week"])
+    if quantile is not None:
+        view[f"{METRICS[capacity_metric(quantile)].label} (all)"] = _column_text(t["capacity_load"])
+    view["best or tied in samples"] = [
+        "-" if v else f"{b}/{n}"
+        for v, b, n in zip(none, t["best_in_samples"], t["samples"], strict=True)
+    ]
+    view["tied with"] = ["-" if v else str(k) for v, k in zip(none, t["tied_with"], strict=True)]
+    return view
 
 
 @command(rich_help_panel=COMPARE)
@@ -177,5 +271,5 @@ def query(
         typer.echo(clean((df if raw_csv else neutralise(df)).to_csv(index=False)), nl=False)
         return
     with show:
-        show.table(df.set_index(df.columns[0]), f"{len(df):,} rows", False, data=df,
-                   name="rows")  # fmt: skip
+        show.table(df.set_index(df.columns[0]), f"{len(df):,} rows", data=df,
+                   name="rows")  # fmt: skip  # numbers for reading here, exact in json/csv

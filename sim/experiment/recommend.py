@@ -20,9 +20,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sim.config.strict_yaml import did_you_mean
 from sim.errors import QualsimError
 from sim.experiment.sensitivity import sensitivity, sensitivity_note
-from sim.experiment.stats import grouped_t, grouped_t_reference, interval_text
+from sim.experiment.stats import grouped_t, grouped_t_reference
 from sim.sales.metrics import METRICS
 
 __all__ = [  # sensitivity lives in its own module; it is read here, with the recommendation
@@ -179,19 +180,16 @@ def recommend(
     cap_metric = capacity_metric(capacity_quantile)
     if max_handoffs_per_week is not None:
         _check_capacity(df, cap_metric)
-    if objective not in set(df["metric"]):
-        raise QualsimError(
-            f"objective {objective!r} is not a stored metric "
-            f"({', '.join(sorted(df['metric'].unique()))})"
-        )
+    lower = lower_is_better(objective, set(df["metric"]))
     s = summary(df, tier)
     limits = (max_handoffs_per_week, min_precision, cap_metric)
     s_all = summary(df, -1) if tier != -1 else s
     ok = _feasible(s, s_all, *limits)
     if not ok.any():
         return {"tier": tier, "feasible": 0, "variant": None, "capacity_metric": cap_metric}
-    best = s[ok].sort_values(objective, ascending=False, kind="stable").iloc[0]
-    per = best_per_sample(df, tier, objective, *limits)
+    ranked = s[ok].sort_values(objective, ascending=lower, kind="stable")
+    best = ranked.iloc[0]
+    per = best_per_sample(df, tier, objective, *limits, prefer=(best["policy"], best["variant"]))
     same = int(((per["policy"] == best["policy"]) & (per["variant"] == best["variant"])).sum())
     return {
         "tier": tier,
@@ -199,6 +197,8 @@ def recommend(
         "policy": best["policy"],
         "variant": best["variant"],
         "objective": objective,
+        "lower_is_better": lower,
+        "tied_with": int((ranked[objective] == best[objective]).sum()) - 1,
         "mean": float(best[objective]),
         "ci_low": float(best[f"{objective}_low"]),
         "ci_high": float(best[f"{objective}_high"]),
@@ -212,13 +212,36 @@ def recommend(
     }
 
 
+def lower_is_better(objective: str, stored: set[str]) -> bool:
+    """Whether a lower ``objective`` is better (its direction in ``METRICS``); a clear error,
+    with a did-you-mean, for a metric that is not stored or has no better direction (a volume
+    or a load: maximising it or minimising it are both wrong)."""
+    directed = sorted(m for m in stored if m in METRICS and METRICS[m].better)
+    m = METRICS.get(objective)
+    if objective not in stored or m is None or m.better not in ("higher", "lower"):
+        what = " is not a stored metric" if objective not in stored else ": expected a metric"
+        raise QualsimError(
+            f"objective {objective!r}{what} with a direction{did_you_mean(objective, directed)} "
+            f"({', '.join(directed)})"
+        )
+    return m.better == "lower"
+
+
 def best_per_sample(
-    df: pd.DataFrame, tier: int, objective: str, cap, min_prec, cap_metric: str
+    df: pd.DataFrame,
+    tier: int,
+    objective: str,
+    cap,
+    min_prec,
+    cap_metric: str,
+    prefer: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
     """Per scenario sample (ascending): the feasible variant with the best mean ``objective``
-    over that sample's replications (ties: the variant seen first), as columns ``sample``,
-    ``policy``, ``variant``; samples without a feasible variant are left out. One ``groupby``
-    for all samples; :func:`best_per_sample_reference` is the loop it replaces."""
+    over that sample's replications (lowest when lower is better; ties: the variant ``prefer``
+    when it is among the tied best, so a variant tied best counts as best, else the variant
+    seen first), as columns ``sample``, ``policy``, ``variant``; samples without a feasible
+    variant are left out. One ``groupby`` for all samples; :func:`best_per_sample_reference`
+    is the loop it replaces."""
     keys = ["sample", *KEYS]
     sub = df[df["tier"] == tier]
     cand = sub[keys].drop_duplicates().reset_index(drop=True)  # first-seen order per sample
@@ -230,9 +253,15 @@ def best_per_sample(
         ok &= cand.join(loads.rename("_load"), on=keys)["_load"].to_numpy(np.float64) <= cap
     if min_prec is not None:
         ok &= cand["precision"].to_numpy(np.float64) >= min_prec
-    cand = cand[ok].assign(_order=np.flatnonzero(ok))
+    mine = np.zeros(len(cand), dtype=bool)
+    if prefer is not None:
+        mine = ((cand["policy"] == prefer[0]) & (cand["variant"] == prefer[1])).to_numpy()
+    cand = cand[ok].assign(_order=np.flatnonzero(ok), _other=~mine[ok])
+    lower = lower_is_better(objective, set(df["metric"]))
     cand = cand.sort_values(
-        ["sample", objective, "_order"], ascending=[True, False, True], na_position="last"
+        ["sample", objective, "_other", "_order"],
+        ascending=[True, lower, True, True],
+        na_position="last",
     )
     return cand.groupby("sample", sort=True).head(1)[keys].reset_index(drop=True)
 
@@ -246,7 +275,13 @@ def _sample_means(rows: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd
 
 
 def best_per_sample_reference(
-    df: pd.DataFrame, tier: int, objective: str, cap, min_prec, cap_metric: str
+    df: pd.DataFrame,
+    tier: int,
+    objective: str,
+    cap,
+    min_prec,
+    cap_metric: str,
+    prefer: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
     """:func:`best_per_sample` as a plain loop: each sample's rows summarised on their own and
     judged like the whole sweep (the reference of the property tests)."""
@@ -258,7 +293,14 @@ def best_per_sample_reference(
         sa = summary_reference(sub_all[sub_all["sample"] == sample], -1) if tier != -1 else ss
         f = _feasible(ss, sa, cap, min_prec, cap_metric)
         if f.any():
-            b = ss[f].sort_values(objective, ascending=False, kind="stable").iloc[0]
+            lower = METRICS[objective].better == "lower"
+            ranked = ss[f].sort_values(objective, ascending=lower, kind="stable")
+            b = ranked.iloc[0]
+            for _, row in ranked.iterrows():  # the preferred variant wins a tie (NaN ties NaN)
+                x, top = row[objective], b[objective]
+                tie = x == top or (pd.isna(x) and pd.isna(top))
+                if tie and (row["policy"], row["variant"]) == prefer:
+                    b = row
             per.append((sample, b["policy"], b["variant"]))
     return pd.DataFrame(per, columns=["sample", "policy", "variant"])
 
@@ -288,33 +330,27 @@ def recommend_by_tier(
     objective: str = "total_wins",
     capacity_quantile: float | None = 0.9,
 ) -> tuple[pd.DataFrame, dict]:
-    """:func:`recommend` for all accounts and for each tier: a printable table (one row per
-    tier: policy, variant, objective as "mean ±half-width", precision, handoffs per week, the
-    capacity quantile's week, best in how many scenario samples) and the all-accounts
-    recommendation."""
+    """:func:`recommend` for all accounts and for each tier: a table of numbers indexed by
+    ``tier`` ("all accounts", "tier 1", ...) with columns ``policy``, ``variant`` (empty where
+    no variant meets the limits), ``mean``, ``ci_low``, ``ci_high`` (of the objective),
+    ``precision``, ``handoffs_per_week`` and ``capacity_load`` (all accounts),
+    ``best_in_samples`` (best or tied best), ``samples`` and ``tied_with`` (other variants with
+    the same mean); and the all-accounts recommendation."""
     rows = []
     overall: dict = {}
-    load_label = f"{METRICS[capacity_metric(capacity_quantile)].label.lower()} (all)"
+    numbers = ["mean", "ci_low", "ci_high", "precision", "handoffs_per_week", "capacity_load"]
+    counts = ["best_in_samples", "samples", "tied_with"]
     for tier in [-1, *sorted(t for t in df["tier"].unique() if t != -1)]:
         r = recommend(
             df, max_handoffs_per_week, min_precision, objective, int(tier), capacity_quantile
         )
         if tier == -1:
             overall = r
-        label = "all accounts" if tier == -1 else f"tier {tier}"
-        if r.get("variant") is None:
-            rows.append({"tier": label, "policy": "-", "variant": "no variant meets the limits"})
-            continue
-        rows.append(
-            {
-                "tier": label,
-                "policy": r["policy"],
-                "variant": r["variant"],
-                objective: interval_text(r["mean"], r["ci_low"], r["ci_high"]),
-                "precision": f"{r['precision']:.3f}",
-                "handoffs/week (all)": f"{r['handoffs_per_week']:.1f}",
-                **({} if capacity_quantile is None else {load_label: f"{r['capacity_load']:.1f}"}),
-                "best in samples": f"{r['best_in_samples']}/{r['samples']}",
-            }
-        )
-    return pd.DataFrame(rows).set_index("tier").fillna(""), overall
+        row: dict[str, object] = {"tier": "all accounts" if tier == -1 else f"tier {tier}"}
+        row |= {k: r.get(k) for k in ["policy", "variant", *numbers, *counts]}
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("tier")
+    out[["policy", "variant"]] = out[["policy", "variant"]].fillna("")
+    out[numbers] = out[numbers].astype(np.float64)
+    out[counts] = out[counts].astype("Int64")
+    return out, overall

@@ -122,6 +122,20 @@ def test_help_shows_no_python_types(cmd: str) -> None:
         assert "TEXT" not in line and "INTEGER" not in line  # a flag shows no value
 
 
+@pytest.mark.parametrize(
+    ("cmd", "usage"),
+    [
+        ("recommend", "recommend [OPTIONS] RUN_DIR"),
+        ("compare", "compare [OPTIONS] SCENARIO POLICIES..."),
+        ("query", "query [OPTIONS] RUN_DIR SQL"),
+    ],
+)
+def test_usage_names_arguments_in_capitals(cmd: str, usage: str) -> None:
+    result = invoke(cmd, "--help")
+    text = " ".join(ANSI.sub("", result.stdout).split())
+    assert usage in text  # typer's own usage line reads "recommend [OPTIONS] {run_dir}"
+
+
 def test_number_reads_well() -> None:
     assert number(3642000.0) == "3,642,000"
     assert number(0.4712) == "0.47"

@@ -5,6 +5,7 @@ terminal — wide tables are split over several tables, too-narrow ones printed 
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 from hypothesis import given, settings
@@ -29,7 +30,11 @@ def assert_fits(df: pd.DataFrame, width: int) -> None:
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= width, text
     assert "…" not in text
-    words = {w for line in lines for w in line.replace("│", " ").replace("┃", " ").split()}
+    words = {
+        w.removesuffix(":")  # records print "name: value"
+        for line in lines
+        for w in line.replace("│", " ").replace("┃", " ").split()
+    }
     for ident in [df.index.name, *df.index, *df.columns]:
         assert ident in words, (ident, text)
 
@@ -45,6 +50,50 @@ def test_random_tables_fit_at_every_width(cols, rows, data) -> None:
     df = pd.DataFrame(cells, columns=cols, index=pd.Index(rows, name="policy"))
     for width in WIDTHS:
         assert_fits(df, width)
+
+
+VARIANT = st.lists(
+    st.sampled_from(
+        ["all.0.unique_contacts", "all.0.min_touches_per_contact", "threshold"]
+    ).flatmap(lambda k: st.integers(1, 140).map(lambda v: f"{k}={v}")),
+    min_size=1,
+    max_size=3,
+).map(",".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["mqa_depth", "mql_scored"]), VARIANT),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
+    st.integers(1, 5),
+    st.sampled_from(WIDTHS),
+)
+def test_identifiers_are_whole_and_every_part_names_its_rows(keys, n_cols, width) -> None:
+    """A sweep's table indexed by policy with a variant column: a variant breaks only after a
+    comma (each name=value whole on a line, or the table as records), and when the table is
+    split, every part shows the variant beside the policy, so a row is never matched by
+    position alone."""
+    rows = pd.Index([p for p, _ in keys], name="policy")
+    df = pd.DataFrame({"variant": [v for _, v in keys]}, index=rows)
+    for j in range(n_cols):
+        df[f"precision_of_the_rule_{j}"] = [f"{0.1 * (j + 1):.3f} ±0.012"] * len(df)
+    text = render(df, width)
+    assert max(len(line) for line in text.splitlines()) <= width, text
+    words = set(re.split(r"[\s│┃,:]+", text))
+    for _, variant in keys:
+        for part in variant.split(","):
+            assert part in words, (part, text)
+    parts = text.count("Title (")
+    if parts > 1 and rows.has_duplicates:
+        assert text.count("variant") == parts, text  # the key column repeats in each part
+    if "policy: " not in text:  # a table, not records: the variant is left-aligned
+        for _, variant in keys:
+            first = variant.split(",")[0]  # right-aligned, only the widest would start there
+            assert f"│ {first}" in text, (first, text)
 
 
 def test_the_run_table_at_80_columns_is_split_not_cut() -> None:

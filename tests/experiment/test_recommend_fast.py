@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from sim.errors import QualsimError
 from sim.experiment.recommend import (
     best_per_sample,
     best_per_sample_reference,
@@ -27,7 +28,13 @@ from sim.experiment.recommend import (
 )
 from sim.experiment.sensitivity import MIN_SAMPLES, spearman
 
-METRICS = ["total_wins", "precision", "weekly_load_p90", "handoffs_per_week"]
+METRICS = [
+    "total_wins",
+    "precision",
+    "weekly_load_p90",
+    "handoffs_per_week",
+    "false_handoff_hours",  # lower is better
+]
 VARIANTS = [("p", "A"), ("p", "B"), ("q", "A"), ("q", "C")]
 # Quarters from 0 to 50 (and NaN): every sum of them is exact, so a mean does not depend on the
 # order or the algorithm that adds them up, and two variants tie exactly or not at all in both
@@ -87,16 +94,20 @@ def test_summary_equals_the_loop(df: pd.DataFrame, tier: int, level: float) -> N
 @given(
     stores(),
     st.sampled_from([-1, 1]),
-    st.sampled_from(["total_wins", "precision"]),
+    st.sampled_from(["total_wins", "precision", "false_handoff_hours"]),
     st.sampled_from([None, 0.5, 1.0, 20.0]),
     st.sampled_from([None, 0.0, 0.5]),
     st.sampled_from(["weekly_load_p90", "handoffs_per_week"]),
+    st.sampled_from([None, *VARIANTS]),
 )
-def test_best_per_sample_equals_the_loop(df, tier, objective, cap, min_prec, cap_metric) -> None:
+def test_best_per_sample_equals_the_loop(
+    df, tier, objective, cap, min_prec, cap_metric, prefer
+) -> None:
     if tier not in set(df["tier"]):
         tier = -1
     args = (df, tier, objective, cap, min_prec, cap_metric)
-    fast, ref = best_per_sample(*args), best_per_sample_reference(*args)
+    fast = best_per_sample(*args, prefer=prefer)
+    ref = best_per_sample_reference(*args, prefer=prefer)
     assert fast.columns.tolist() == ["sample", "policy", "variant"]
     assert (
         fast.astype({"sample": int}).values.tolist() == ref.astype({"sample": int}).values.tolist()
@@ -123,6 +134,72 @@ def test_best_per_sample_by_hand() -> None:
     out = best_per_sample(df, -1, "total_wins", None, 0.3, "weekly_load_p90")
     # in sample 0, B's rows come first in the table (row 2): B is the variant seen first there
     assert out.values.tolist() == [[0, "p", "B"], [1, "p", "A"]]
+    # preferring A: A is tied best in sample 0, so it is the best there too
+    out = best_per_sample(df, -1, "total_wins", None, 0.3, "weekly_load_p90", prefer=("p", "A"))
+    assert out.values.tolist() == [[0, "p", "A"], [1, "p", "A"]]
+
+
+def _long(wide: dict[tuple[int, str], dict[str, float]]) -> pd.DataFrame:
+    """Rows of a store from {(sample, variant): {metric: value}}, policy p, one replication."""
+    rows = [
+        (s, 0, "p", v, -1, m, x) for (s, v), metrics in wide.items() for m, x in metrics.items()
+    ]
+    cols = ["sample", "replication", "policy", "variant", "tier", "metric", "value"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_lower_is_better_objective_is_minimised() -> None:
+    # A wastes 10 and 30 hours on false handoffs (mean 20), B 40 and 20 (mean 30), C 5 and 5
+    # but over the capacity of 3 (p90 week 9): B loses overall, A is recommended; per sample
+    # A is best in sample 0 (10 < 40), B in sample 1 (20 < 30)
+    hours = {(0, "A"): 10.0, (1, "A"): 30.0, (0, "B"): 40.0, (1, "B"): 20.0}
+    hours |= {(0, "C"): 5.0, (1, "C"): 5.0}
+    wide = {
+        k: {
+            "false_handoff_hours": h,
+            "precision": 0.5,
+            "handoffs_per_week": 1.0,
+            "weekly_load_p90": 9.0 if k[1] == "C" else 2.0,
+            "total_wins": 1.0,
+        }
+        for k, h in hours.items()
+    }
+    r = recommend(_long(wide), 3.0, objective="false_handoff_hours")
+    assert (r["variant"], r["mean"], r["best_in_samples"], r["samples"]) == ("A", 20.0, 1, 2)
+    assert r["lower_is_better"] and r["tied_with"] == 0
+    assert best_per_sample(
+        _long(wide), -1, "false_handoff_hours", 3.0, None, "weekly_load_p90"
+    ).values.tolist() == [[0, "p", "A"], [1, "p", "B"]]
+
+
+@pytest.mark.parametrize(
+    ("objective", "says"),
+    [
+        ("weekly_load_p90", "expected a metric with a direction"),
+        ("handoffs_per_week", "expected a metric with a direction"),
+        ("total_win", "did you mean 'total_wins'"),
+    ],
+)
+def test_objective_without_direction_is_refused(objective: str, says: str) -> None:
+    wide = {(0, "A"): {"total_wins": 1.0, "precision": 0.5, "handoffs_per_week": 1.0}}
+    wide[(0, "A")]["weekly_load_p90"] = 1.0
+    with pytest.raises(QualsimError, match=says):
+        recommend(_long(wide), objective=objective)
+
+
+def test_tied_best_counts_as_best_and_the_tie_is_reported() -> None:
+    # A and B both win 4 deals in each of 3 samples (C 2): B (seen first) is recommended, tied
+    # with one other variant, and best (tied) in all 3 samples, not 0 of 3 by the tie-break
+    wide = {
+        (s, v): {"total_wins": 4.0, "precision": 0.5, "handoffs_per_week": 1.0}
+        for s in range(3)
+        for v in ("B", "A")
+    }
+    wide |= {
+        (s, "C"): {"total_wins": 2.0, "precision": 0.5, "handoffs_per_week": 1.0} for s in range(3)
+    }
+    r = recommend(_long(wide))
+    assert (r["variant"], r["tied_with"], r["best_in_samples"], r["samples"]) == ("B", 1, 3, 3)
 
 
 @settings(max_examples=150, deadline=None)

@@ -800,7 +800,7 @@ def test_cli_recommend_capacity_quantile(reference: Path, monkeypatch: pytest.Mo
     result = invoke(
         "recommend", reference, "--max-handoffs-per-week", 1000, "--capacity-quantile", "1"
     )
-    assert result.exit_code == 0 and "busiest week (all)" in plain(result.stdout)
+    assert result.exit_code == 0 and "Busiest week (all)" in plain(result.stdout)
     result = invoke(
         "recommend", reference, "--max-handoffs-per-week", 1000, "--capacity-quantile", "mean"
     )
@@ -923,8 +923,9 @@ def test_recommend_constraints_one_at_a_time() -> None:
     assert recommend(df, max_handoffs_per_week=20)["variant"] == "B"
     assert recommend(df, min_precision=0.3)["variant"] == "A"
     assert recommend(df, max_handoffs_per_week=11, min_precision=0.3)["feasible"] == 1
-    r = recommend(df, objective="handoffs_per_week", max_handoffs_per_week=20, min_precision=0.3)
-    assert r["variant"] == "D"
+    # a volume has no better direction: refused, never maximised
+    with pytest.raises(QualsimError, match="expected a metric with a direction"):
+        recommend(df, objective="handoffs_per_week", max_handoffs_per_week=20, min_precision=0.3)
 
 
 def test_recommend_per_tier() -> None:
@@ -970,7 +971,7 @@ def test_recommend_bounds_the_p90_week_not_the_mean() -> None:
     r = recommend(df, max_handoffs_per_week=20, min_precision=0.3, capacity_quantile=0.5)
     assert r["variant"] == "E"
     table, overall = recommend_by_tier(df, 20, 0.3)
-    assert overall["variant"] == "C" and table.loc["all accounts", "p90 week (all)"] == "10.0"
+    assert overall["variant"] == "C" and table.loc["all accounts", "capacity_load"] == 10.0
 
 
 def test_recommend_on_a_store_without_the_weekly_load() -> None:

@@ -365,9 +365,17 @@ def test_recommendation_text_names_the_variant_its_margin_and_cost():
     assert text == (
         "Verdict: mql t=1 (total wins 5.5 deals) leads the best feasible alternative, mql t=2, "
         "by +1.8 deals [+1.0, +2.5] (on only 4 paired cells, 2 scenario samples x 2 "
-        "replications: sweep more before relying on it), at 6.0 handoffs in the p90 week "
-        "(capacity 24.0)."
+        "replications: sweep more before relying on it). It costs 6.0 handoffs in the p90 week "
+        "against a capacity of 24.0, precision 0.80."
     )
+    no_cap = recommendation_text(df, rec.recommend(df, None, None, "total_wins"), None, None)
+    assert "(no capacity given: pass --max-handoffs-per-week)" in no_cap
+    # a sweep stores the hours on false handoffs, not all sales hours: t=1's 2, 2, 4, 4 (mean 3)
+    hours = df[(df["metric"] == "precision") & (df["variant"] == "t=1")]
+    hours = hours.assign(metric="false_handoff_hours", value=[2.0, 2.0, 4.0, 4.0])
+    with_hours = pd.concat([df, hours], ignore_index=True)
+    text = recommendation_text(with_hours, r, 24, None)
+    assert text.endswith("precision 0.80 and 3.0 sales hours on false handoffs."), text
     none = rec.recommend(df, 1, None, "total_wins")
     assert recommendation_text(df, none, 1, None).startswith("Verdict: no variant meets")
 
@@ -394,6 +402,33 @@ def test_recommendation_text_says_a_tie():
     r = rec.recommend(df, 24, None, "total_wins")
     text = recommendation_text(df, r, 24, None)
     assert "by 0.0 deals [-1.8, +1.8], not distinguishable from zero (tied)" in text
+
+
+def test_recommendation_text_minimises_a_lower_is_better_objective():
+    """The wins of sweep_rows read as hours on false handoffs: t=1 4, 5, 6, 7 (mean 5.5), t=2
+    2, 4, 4, 5 (mean 3.75); t=3 over the capacity. Lower is better: t=2, by t=2 - t=1 per world
+    [-2, -1, -2, -2] (the first test's margin, negated); its sales hours 10 a world."""
+    df = sweep_rows()
+    df["metric"] = df["metric"].replace({"total_wins": "false_handoff_hours"})
+    hours = df[df["metric"] == "false_handoff_hours"].assign(metric="sales_hours", value=10.0)
+    df = pd.concat([df, hours], ignore_index=True)
+    r = rec.recommend(df, 24, None, "false_handoff_hours")
+    assert (r["variant"], r["mean"]) == ("t=2", 3.75)
+    text = recommendation_text(df, r, 24, None)
+    assert text.startswith(
+        "Verdict: mql t=2 (hours on false handoffs 3.8 hours) differs (lower is better) from the "
+        "best feasible alternative, mql t=1, by -1.8 hours [-2.5, -1.0] (on only 4 paired cells"
+    ), text
+    assert text.endswith("precision 0.80 and 10.0 sales hours, 3.8 of them on false handoffs.")
+
+
+def test_recommendation_text_says_how_many_variants_tie():
+    """t=2 given t=1's wins: both 5.5 a world; t=1 (listed first) is chosen, tied with 1."""
+    df = sweep_rows(t2=(4, 5, 6, 7))
+    r = rec.recommend(df, 24, None, "total_wins")
+    assert (r["variant"], r["tied_with"], r["best_in_samples"]) == ("t=1", 1, 2)
+    text = recommendation_text(df, r, 24, None)
+    assert "It is tied on the mean with 1 other variant; ties go to the variant listed" in text
 
 
 # --- the command line ---
