@@ -148,7 +148,11 @@ def _print_replay(show: Printer, r) -> None:
     if r.metrics is not None:
         show.table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes", name="outcomes")
     if r.details is not None:
-        show.table(r.details.set_index("policy"), "Volume, timing and wins", name="details")
+        details = r.details.set_index("policy")
+        shown = details  # the columns the outcome table already shows are not repeated
+        if r.metrics is not None:
+            shown = details.drop(columns=[c for c in r.metrics.columns if c in details.columns])
+        show.table(shown, "Volume, timing and wins", data=details, name="details")
         show.note(
             "[dim]Not measurable on a real history: "
             + "; ".join(escape(k) for k in NOT_MEASURABLE)
@@ -156,9 +160,13 @@ def _print_replay(show: Printer, r) -> None:
         )
     for name, reasons in r.quiet.items():  # nothing or almost nothing: say why
         n = int(counts.get(name, 0))
-        head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
-        for why in reasons or ["the log's statistics show no obstacle"]:
-            show.note(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
+        if n == 0:  # its count line gave the first reason: the others follow
+            head, whys = "more reasons it hands off nothing", reasons[1:]
+        else:
+            head = f"hands off only {n:,} time{'' if n == 1 else 's'}"
+            whys = reasons or ["the log's statistics show no obstacle"]
+        for why in whys:
+            show.note(f"[yellow]{escape(name)} ({head}):[/] {escape(why)}")
 
 
 def _print_counts(show: Printer, r):

@@ -3,6 +3,7 @@ be measured, and the HTML replay report."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,17 @@ def test_replay_metrics_by_hand(history: Path) -> None:
     assert d["won_accounts"] == 1 and d["won_value"] == pytest.approx(100.0)
     assert d["opportunities_missed"] == 1  # D
     assert sorted(r.handoff_days["true"].tolist()) == [False, True, True]
+
+
+def test_won_value_is_unknown_without_amounts(history: Path) -> None:
+    """The same history without the value column: A's win is still counted, its value is
+    unknown (NaN, shown '-'), not 0."""
+    path = history / "accounts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
+    r = replay(history / "events.csv", history / "contacts.csv", [history / "policy.yaml"], path)
+    d = r.details.set_index("policy").loc["first-visit"]
+    assert d["won_accounts"] == 1 and math.isnan(d["won_value"])
 
 
 def test_replay_report_marks_what_real_data_cannot_measure(history: Path, tmp_path: Path) -> None:
