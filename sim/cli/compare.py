@@ -227,7 +227,7 @@ def _compare(show, scenario, policies, replications, seed, baseline, workers, al
     )
     show.note(
         f"[bold]{escape(sc.name)}[/]: {sc.accounts.count:,} accounts over "
-        f"{sc.horizon_days:g} days; {len(cmp.policies)} policies x {replications} replications "
+        f"{sc.horizon_days:g} days; {_n_by_n(len(cmp.policies), replications)} "
         f"(seed {seed}) in {timer.seconds:.1f} s. {cell} "
         f"{_capacities(sc.sales.capacity_per_week, goal[1])}"
     )
@@ -243,6 +243,16 @@ def _compare(show, scenario, policies, replications, seed, baseline, workers, al
     _verdict(show, cmp, *goal)
     _tables(show, cmp, all_metrics)
     return cmp
+
+
+def _n_by_n(policies: int, replications: int) -> str:
+    """ "2 policies x 1 replication": the size of a comparison, each word in its number.
+
+    >>> _n_by_n(1, 2), _n_by_n(2, 1)
+    ('1 policy x 2 replications', '2 policies x 1 replication')
+    """
+    pol = "policy" if policies == 1 else "policies"
+    return f"{policies} {pol} x {replications} replication{'' if replications == 1 else 's'}"
 
 
 def _capacities(scenario_cap: float, verdict_cap: float | None) -> str:

@@ -83,7 +83,7 @@ def _cells_note(cmp: Comparison) -> str:
     if len(cmp.seeds) < 2:
         return (
             '<p class="note">Each cell: the value on the one replication; no confidence '
-            "interval can be computed (run 2 or more replications).</p>"
+            f"interval can be computed (run 2 or more replications). {MARK_NOTE}</p>"
         )
     return (
         f'<p class="note">Each cell: mean ±half-width of its {cmp.level:.0%} confidence '
@@ -92,12 +92,18 @@ def _cells_note(cmp: Comparison) -> str:
 
 
 def _summary_tables(cmp: Comparison) -> str:
+    """The comparison's tables: every metric but the SDR capacity (a setting of the scenario,
+    in the page's header, not a result), and the paired differences of the headline ones."""
+    metrics = [m for m in METRICS if m != "capacity_per_week"]
     parts = [
         "<h2>Policies on the same simulated worlds</h2>",
         _cells_note(cmp),
         html_table(
-            metric_table(cmp.summary(list(METRICS)), list(METRICS), cmp.policies),
-            "Every metric per policy, mean over the replications",
+            metric_table(cmp.summary(metrics), metrics, cmp.policies),
+            "Every metric per policy, "
+            + (
+                "mean over the replications" if len(cmp.seeds) > 1 else "the value in the one world"
+            ),
         ),
     ]
     if len(cmp.policies) > 1:
@@ -333,7 +339,8 @@ def build_report(
     )
     body = [
         f"<h1>qualsim report: {esc(cmp.scenario.name)}</h1>",
-        f"<p>{len(cmp.policies)} policies × {len(cmp.seeds)} replications on the same simulated "
+        f"<p>{len(cmp.policies)} polic{'y' if len(cmp.policies) == 1 else 'ies'} × "
+        f"{len(cmp.seeds)} replication{'' if len(cmp.seeds) == 1 else 's'} on the same simulated "
         f"worlds; {cmp.scenario.accounts.count:,} accounts over {cmp.scenario.horizon_days:g} "
         f"days; {_capacity_note(cmp, judged)} Colours: {legend}</p>",
     ]

@@ -510,3 +510,18 @@ def test_weeks_over_the_scenarios_capacity_agree_with_the_stored_metric():
     for p in c.policies:
         assert _weeks_over(c, p, cap, math.nan) == pytest.approx(stored[p])
         assert _weeks_over(c, p, 1e9, math.nan) == 0.0
+
+
+def test_the_report_of_one_world_says_so_and_keeps_the_capacity_out_of_the_metrics():
+    one = {"load": (5.0,), "precision": (0.9,), "per_week": (3,)}
+    c = comparison({**policy("A", [10], **one), **policy("B", [1], **one)})
+    c.tidy = pd.concat(
+        [c.tidy, pd.DataFrame({"policy": ["A", "B"], "replication": [0, 0],
+                               "metric": ["capacity_per_week"] * 2, "value": [36.0, 36.0]})]
+    )  # fmt: skip
+    page = build_report(c)
+    assert "2 policies × 1 replication on the same simulated worlds" in page
+    assert "Every metric per policy, the value in the one world" in page
+    assert "mean over the replications" not in page
+    assert "SDR capacity / week" not in page
+    assert "unmarked: neither (volume, load, context)" in page
