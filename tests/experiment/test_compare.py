@@ -359,6 +359,8 @@ def test_duplicate_policy_names():
 def test_unknown_baseline():
     with pytest.raises(ConfigError, match="baseline 'mql' is not one of the compared policies"):
         compare("smb", ["mqa_count", "mql_only"], replications=1, baseline="mql", overrides=SMALL)
+    with pytest.raises(ConfigError, match=r"\(did you mean 'mqa_count'\?\)"):
+        compare("smb", ["mqa_count", "mql_only"], replications=1, baseline="mqa_cnt")
 
 
 def test_unknown_policy_file(tmp_path):
