@@ -406,7 +406,7 @@ def test_cli_run_with_replications(scenario_file, tmp_path):
     assert r.exit_code == 0, r.stdout + r.stderr
     # the table shows the p90 week and the share of weeks over capacity beside the mean
     assert "p90 week (per week)" in r.stdout and "Weeks over capacity" in r.stdout
-    assert "SDR capacity" in r.stdout
+    assert "Scenario SDR capacity" in " ".join(r.stdout.split())  # the note may wrap
     tidy = pd.read_parquet(out / "tidy.parquet")
     assert len(tidy) == 2 * 2 * len(METRICS)
     assert (out / "weekly.parquet").exists()
