@@ -269,7 +269,8 @@ def _capacities(scenario_cap: float, verdict_cap: float | None) -> str:
         return text + "."
     return (
         f"{text} (the table's weeks over capacity count against it); the verdict's capacity "
-        f"{verdict_cap:g} handoffs in the p90 week (--max-handoffs-per-week)."
+        f"{verdict_cap:g} handoff{'' if verdict_cap == 1 else 's'} in the p90 week "
+        "(--max-handoffs-per-week)."
     )
 
 

@@ -318,7 +318,9 @@ def _capacity_note(cmp: Comparison, limits: dict) -> str:
         return text + "."
     week = rec.capacity_metric(limits.get("capacity_quantile", 0.9))
     words = "average week" if week == "handoffs_per_week" else METRICS[week].label.lower()
-    return f"{text}; the verdict's capacity {cap:g} handoffs in the {words}."
+    return (
+        f"{text}; the verdict's capacity {cap:g} handoff{'' if cap == 1 else 's'} in the {words}."
+    )
 
 
 def build_report(
