@@ -108,8 +108,8 @@ def explain_mqa(policy: MqaCount, f: Frame, mine: pd.DataFrame, row: pd.Series) 
     touches = pd.concat(parts).drop_duplicates("_i").sort_values("time") if parts else mine[:0]
     n = touches.loc[touches["contact_id"] >= 0, "contact_id"].nunique()
     note = (
-        f"rule {row['rule']} held: {n} distinct contacts, "
-        f"{len(touches)} counting touches in its window"
+        f"rule {row['rule']} held: {n} distinct contact{'' if n == 1 else 's'}, "
+        f"{len(touches)} counting touch{'' if len(touches) == 1 else 'es'} in its window"
     )
     lo = t - max((c.window_days or policy.window_days) for c in conds)
     return Why(row, (lo, t), touches[COLUMNS].reset_index(drop=True), note)

@@ -166,8 +166,11 @@ def _compare_and_write(
 ) -> None:
     """What ``run`` and ``compare`` do with their options: check the outputs, compare (with
     the rollout options), measure robustness if asked, print and write."""
+    from sim.experiment.verdict import check_objective
+
     show = Printer(fmt, safe=not raw_csv)  # a bad --format fails first
     _check_format(out_format, out_dir, [scenario, *policies], report)
+    check_objective(objective)  # before anything runs
     if all_metrics:
         err.print("warning: --all-metrics is deprecated; use --all")
     over = _rollout(go_live, backlog, drain_per_week, cadence)
@@ -177,6 +180,8 @@ def _compare_and_write(
             show, scenario, policies, replications, seed, baseline, workers,
             show_all or all_metrics, over, goal,
         )  # fmt: skip
+        given = zip(("objective", "max_handoffs_per_week", "min_precision"), goal, strict=True)
+        cmp.meta["limits"] = {k: v for k, v in given if v is not None}  # for report
         robust = _robustness(show, cmp, policies or None, workers) if robustness else None
         _write(show, cmp, out_dir, out_format, report, not raw_csv, robust)
 
@@ -222,9 +227,9 @@ def _compare(show, scenario, policies, replications, seed, baseline, workers, al
     )
     show.note(
         f"[bold]{escape(sc.name)}[/]: {sc.accounts.count:,} accounts over "
-        f"{sc.horizon_days:g} days; {len(cmp.policies)} policies x {replications} replications "
+        f"{sc.horizon_days:g} days; {_n_by_n(len(cmp.policies), replications)} "
         f"(seed {seed}) in {timer.seconds:.1f} s. {cell} "
-        f"SDR capacity {sc.sales.capacity_per_week:.1f} handoffs/week."
+        f"{_capacities(sc.sales.capacity_per_week, goal[1])}"
     )
     if replications < 2:
         err.print(ONE_REPLICATION)
@@ -238,6 +243,35 @@ def _compare(show, scenario, policies, replications, seed, baseline, workers, al
     _verdict(show, cmp, *goal)
     _tables(show, cmp, all_metrics)
     return cmp
+
+
+def _n_by_n(policies: int, replications: int) -> str:
+    """ "2 policies x 1 replication": the size of a comparison, each word in its number.
+
+    >>> _n_by_n(1, 2), _n_by_n(2, 1)
+    ('1 policy x 2 replications', '2 policies x 1 replication')
+    """
+    pol = "policy" if policies == 1 else "policies"
+    return f"{policies} {pol} x {replications} replication{'' if replications == 1 else 's'}"
+
+
+def _capacities(scenario_cap: float, verdict_cap: float | None) -> str:
+    """The scenario's SDR capacity (the one the weeks over capacity row counts against), and
+    the verdict's when --max-handoffs-per-week gives another.
+
+    >>> _capacities(36.0, None)
+    'Scenario SDR capacity 36.0 handoffs/week.'
+    >>> "against it); the verdict's capacity 10 handoffs in the p90 week" in _capacities(36, 10)
+    True
+    """
+    text = f"Scenario SDR capacity {scenario_cap:.1f} handoffs/week"
+    if verdict_cap is None:
+        return text + "."
+    return (
+        f"{text} (the table's weeks over capacity count against it); the verdict's capacity "
+        f"{verdict_cap:g} handoff{'' if verdict_cap == 1 else 's'} in the p90 week "
+        "(--max-handoffs-per-week)."
+    )
 
 
 def _tables(show, cmp, all_metrics: bool) -> None:

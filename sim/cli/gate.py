@@ -128,6 +128,14 @@ def report(
     ] = None,
     max_handoffs_per_week: MaxHandoffsOpt = None,
     min_precision: MinPrecisionOpt = None,
+    objective: Annotated[
+        str | None,
+        typer.Option(
+            "--objective",
+            help="metric the verdict maximises (or minimises); default: the one the "
+            "comparison was run with (and total_wins for the sweep)",
+        ),
+    ] = None,
     capacity_quantile: Annotated[
         str,
         typer.Option(
@@ -138,25 +146,27 @@ def report(
     ] = "0.9",
 ) -> None:
     """Write one self-contained HTML report (plots embedded) of a comparison folder, and of a
-    sweep when given."""
+    sweep when given. The verdict judges by the limits the comparison was run with (stored in
+    its folder), each replaced by one given here; the sweep by the ones given here only."""
     from sim.experiment import Comparison
     from sim.experiment.recommend import parse_capacity_quantile
+    from sim.experiment.verdict import check_objective
     from sim.files import check_output_file
     from sim.report import write_report
 
     check_output_file(out_file)
+    if objective is not None:
+        check_objective(objective)
     quantile = parse_capacity_quantile(capacity_quantile)
     cmp = Comparison.read(folder)
     if sweep_dir is not None and not (sweep_dir / "cells").is_dir():
         raise QualsimError(f"{sweep_dir}: not a sweep results folder (no cells/ inside)")
-    limits: dict[str, float | None] = {
-        k: v
-        for k, v in (
-            ("max_handoffs_per_week", max_handoffs_per_week),
-            ("min_precision", min_precision),
-        )
-        if v is not None
-    }
+    given = (
+        ("objective", objective),
+        ("max_handoffs_per_week", max_handoffs_per_week),
+        ("min_precision", min_precision),
+    )
+    limits: dict[str, str | float | None] = {k: v for k, v in given if v is not None}
     limits["capacity_quantile"] = quantile
     try:
         with left_out_cells(), delayed_steps("report") as progress:  # a bar after 2 s

@@ -110,7 +110,12 @@ def validate_file(source: str | Path, kind: str | None = None) -> tuple[str, str
     try:
         return kind, CHECKS[kind](path)
     except ConfigError as exc:
-        why = f"because of its keys {', '.join(keys)}" if keys else "as an empty file is"
+        named = ", ".join(repr(k) for k in keys)
+        why = (
+            f"because of its key{'s' if len(keys) > 1 else ''} {named}"
+            if keys
+            else "as an empty file is"
+        )
         raise ConfigError(
             f"{exc}\n(read as a {kind} file {why}; choose another kind with --kind)"
         ) from None

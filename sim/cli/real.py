@@ -148,7 +148,11 @@ def _print_replay(show: Printer, r) -> None:
     if r.metrics is not None:
         show.table(r.metrics.set_index("policy"), "Handoffs against CRM outcomes", name="outcomes")
     if r.details is not None:
-        show.table(r.details.set_index("policy"), "Volume, timing and wins", name="details")
+        details = r.details.set_index("policy")
+        shown = details  # the columns the outcome table already shows are not repeated
+        if r.metrics is not None:
+            shown = details.drop(columns=[c for c in r.metrics.columns if c in details.columns])
+        show.table(shown, "Volume, timing and wins", data=details, name="details")
         show.note(
             "[dim]Not measurable on a real history: "
             + "; ".join(escape(k) for k in NOT_MEASURABLE)
@@ -156,9 +160,13 @@ def _print_replay(show: Printer, r) -> None:
         )
     for name, reasons in r.quiet.items():  # nothing or almost nothing: say why
         n = int(counts.get(name, 0))
-        head = "hands off nothing" if n == 0 else f"hands off only {n:,} times"
-        for why in reasons or ["the log's statistics show no obstacle"]:
-            show.note(f"[yellow]{escape(name)} {head}:[/] {escape(why)}")
+        if n == 0:  # its count line gave the first reason: the others follow
+            head, whys = "more reasons it hands off nothing", reasons[1:]
+        else:
+            head = f"hands off only {n:,} time{'' if n == 1 else 's'}"
+            whys = reasons or ["the log's statistics show no obstacle"]
+        for why in whys:
+            show.note(f"[yellow]{escape(name)} ({head}):[/] {escape(why)}")
 
 
 def _print_counts(show: Printer, r):
@@ -210,14 +218,35 @@ def explain(
     reasons = why(pol, real.log, labels.index(account))
     with show:
         if not reasons:
-            show.echo(f"{pol.name}: account {account} was never handed off")
-        for r in reasons:
-            _print_why(show, pol.name, account, r, real)
+            _print_never(show, pol, account, real.log, labels.index(account))
+        found = [_print_why(show, pol.name, account, r, real) for r in reasons]
+        tables = [t for t in found if t is not None]
+        if tables:  # the machine formats: one table under a stable name
+            import pandas as pd
+
+            show.table(pd.concat(tables), "Touches the rule looked at", name="touches")
 
 
-def _print_why(show: Printer, name: str, account: str, r, real) -> None:
+def _print_never(show: Printer, pol, account: str, log, account_id: int) -> None:
+    """``explain`` of an account never handed off: why, from the account's own touches
+    (:func:`policies.quiet.why_nothing` on the log cut to that account)."""
+    from policies.quiet import why_nothing
+    from sim.eventlog import EventLog
+
+    def mine(df):
+        return df[df["account_id"].to_numpy() == account_id]
+
+    own = EventLog(mine(log.events), mine(log.contacts), mine(log.accounts))
+    reasons = why_nothing(pol, own) or ["its touches show no obstacle the rule reports"]
+    show.echo(f"{pol.name}: account {account} was never handed off")
+    for r in reasons:
+        show.echo(f"  why (on this account's touches): {r}")
+
+
+def _print_why(show: Printer, name: str, account: str, r, real):
     """One handoff of ``explain``: every time as the export's timestamp (one convention), and
-    per touch how many days before the handoff it came."""
+    per touch how many days before the handoff it came; printed on the terminal, else
+    returned (with the handoff's time as a column) for the one machine table."""
     when = real.to_timestamps([r.handoff["time"]])[0]
     by = ""
     if int(r.handoff.get("contact_id", -1)) >= 0:
@@ -230,9 +259,11 @@ def _print_why(show: Printer, name: str, account: str, r, real) -> None:
         days_before_handoff=days,
         contact_id=real.label_contacts(r.touches["contact_id"]),
     )
+    if not show.terminal:
+        return t.assign(handoff_time=str(when))[["handoff_time", *t.columns]]
     shown = t.assign(days_before_handoff=[f"{d:,.1f}" for d in days])  # days: one decimal
-    show.table(shown.set_index("time"), "Touches the rule looked at (time: as in the export)",
-               data=t.set_index("time"), name=f"touches at {when}")  # fmt: skip
+    show.table(shown.set_index("time"), "Touches the rule looked at (time: as in the export)")
+    return None
 
 
 @command(rich_help_panel=REAL)

@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 import policies as pol
+from sim.config import did_you_mean
 from sim.errors import ConfigError
 from sim.experiment.calibration.table import table_from_runs
 from sim.experiment.compare_io import read_comparison, with_metric_meta, write_comparison
@@ -155,7 +156,7 @@ class Comparison:
         if base not in self.policies:
             raise ConfigError(
                 f"baseline {base!r} is not one of the compared policies "
-                f"({', '.join(self.policies)})"
+                f"({', '.join(self.policies)}){did_you_mean(base, self.policies)}"
             )
         wide = self.tidy.pivot_table(
             index=["replication", "metric"], columns="policy", values="value", dropna=False
@@ -235,6 +236,7 @@ def compare(
     if baseline is not None and baseline not in names:
         raise ConfigError(
             f"baseline {baseline!r} is not one of the compared policies ({', '.join(names)})"
+            f"{did_you_mean(baseline, names)}"
         )
     run_on = executor_for(workers, executor)
     check_comparison_size(sc, len(loaded), replications, run_on)

@@ -84,6 +84,7 @@ def write_comparison(cmp: Any, out: str | Path, fmt: str = "csv", safe: bool = T
         "scenario": cmp.scenario.model_dump(mode="json"),
         "policies": cmp.policies,
         "policy_configs": cmp.meta.get("policy_configs", {}),
+        "limits": cmp.meta.get("limits", {}),
         "seed": cmp.seed,
         "seeds": cmp.seeds,
         "baseline": cmp.baseline,
@@ -120,7 +121,10 @@ def read_comparison(folder: str | Path) -> dict[str, Any]:
             "seeds": list(meta["seeds"]),
             "baseline": meta.get("baseline"),
             "level": float(meta.get("level", 0.95)),
-            "meta": {"policy_configs": meta.get("policy_configs", {})},
+            "meta": {
+                "policy_configs": meta.get("policy_configs", {}),
+                "limits": _limits(meta.get("limits", {}), meta_path),
+            },
             "progression": table("progression"),
             "campaigns": table("campaigns"),
             "funnel": table("funnel"),
@@ -157,6 +161,26 @@ def _read_table(path: Path, fmt: str, safe: bool) -> pd.DataFrame:
     except (ValueError, OSError) as exc:  # ArrowInvalid, ParserError, EmptyDataError...
         raise DataError(f"{path}: truncated or corrupt ({type(exc).__name__})") from None
     return unneutralise(df) if safe else df
+
+
+#: the verdict's limits a comparison.json may store, and the type each must have
+LIMITS = {"objective": str, "max_handoffs_per_week": float, "min_precision": float}
+
+
+def _limits(limits: Any, path: Path) -> dict:
+    """The stored limits of the verdict (empty when written before they were stored), checked."""
+    if not isinstance(limits, dict):
+        raise DataError(f"{path}: limits: expected a JSON object, got {type(limits).__name__}")
+    out = {}
+    for key, value in limits.items():
+        kind = LIMITS.get(key)
+        if kind is None:
+            raise DataError(f"{path}: limits.{key}: unknown (expected {', '.join(LIMITS)})")
+        ok = isinstance(value, str) if kind is str else isinstance(value, int | float)
+        if value is not None and (not ok or isinstance(value, bool)):
+            raise DataError(f"{path}: limits.{key}: expected a {kind.__name__}, got {value!r}")
+        out[key] = value
+    return out
 
 
 def _weekly(df: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.config import did_you_mean
 from sim.errors import ConfigError
 from sim.experiment.compare import Comparison
+from sim.experiment.recommend import capacity_metric
 from sim.experiment.stats import t_interval
 from sim.sales.metrics import METRICS
+from sim.sales.weekly import weekly_load
 
 #: the week the capacity bounds (the mean handoffs per week when a comparison has no weekly load)
 LOAD_METRIC = "weekly_load_p90"
@@ -103,7 +106,12 @@ def _num(x: float) -> str:
 
 
 def _week(v: Verdict) -> str:
-    return "p90 week" if v.load_metric == LOAD_METRIC else "average week"
+    """The week the capacity bounds, in words ("p90 week", "busiest week", "average week")."""
+    return "average week" if v.load_metric == "handoffs_per_week" else _label(v.load_metric)
+
+
+def _label(metric: str) -> str:
+    return METRICS[metric].label.lower()
 
 
 def _ruled(v: Verdict) -> str:
@@ -113,7 +121,8 @@ def _ruled(v: Verdict) -> str:
 def _difference(v: Verdict) -> str:
     """The sentence on the paired difference (never claiming one without a CI)."""
     if v.against is None:
-        return "It is the only policy compared, so there is nothing to pair it against."
+        only = "within the limits" if v.ruled_out else "compared"
+        return f"It is the only policy {only}, so there is nothing to pair it against."
     unit = METRICS[v.objective].unit
     if v.against != v.baseline:
         who = f"It is the baseline; against the best feasible alternative, {v.against}"
@@ -167,25 +176,46 @@ def _cost(v: Verdict) -> str:
     return text + "."
 
 
+def check_objective(objective: str) -> None:
+    """A ``ConfigError`` (with a did-you-mean) unless ``objective`` is a metric with a
+    direction; the CLI calls it before anything runs.
+
+    >>> try:
+    ...     check_objective("total_win")
+    ... except ConfigError as exc:
+    ...     print(str(exc).split(";")[0])
+    --objective 'total_win': not a metric with a direction (did you mean 'total_wins'?)
+    """
+    metric = METRICS.get(objective)
+    if metric is None or metric.better not in ("higher", "lower"):
+        ok = [m.name for m in METRICS.values() if m.better]
+        raise ConfigError(
+            f"--objective {objective!r}: not a metric with a direction"
+            f"{did_you_mean(objective, ok)}; one of {', '.join(ok)}"
+        )
+
+
 def verdict(
     cmp: Comparison,
     objective: str = "total_wins",
     capacity: float | None = None,
     min_precision: float | None = None,
+    capacity_quantile: float | None = 0.9,
 ) -> Verdict:
     """The verdict of ``cmp``: the policy with the best mean ``objective`` (its direction from
-    ``METRICS``) among those whose p90 week of queue-joining handoffs (the mean handoffs per
-    week when the comparison has no weekly load) is at most ``capacity`` (default: the
-    scenario's SDR capacity per week) and whose precision is at least ``min_precision``."""
-    metric = METRICS.get(objective)
-    if metric is None or metric.better not in ("higher", "lower"):
-        ok = ", ".join(m.name for m in METRICS.values() if m.better)
-        raise ConfigError(f"objective {objective!r}: expected a metric with a direction ({ok})")
+    ``METRICS``) among those whose week of queue-joining handoffs at ``capacity_quantile``
+    (0.9: the p90 week, 0.5: the median week, 1: the busiest week, None: the mean handoffs
+    per week, also used when the comparison has no weekly load) is at most ``capacity``
+    (default: the scenario's SDR capacity per week) and whose precision is at least
+    ``min_precision``."""
+    check_objective(objective)
+    metric = METRICS[objective]
     cap = cmp.scenario.sales.capacity_per_week if capacity is None else float(capacity)
-    wanted = list(dict.fromkeys([objective, *_COST]))
+    load_metric = capacity_metric(capacity_quantile)
+    wanted = list(dict.fromkeys([objective, *_COST, load_metric]))
     s = cmp.summary(wanted).set_index(["policy", "metric"])["mean"]
-    has_load = s.xs(LOAD_METRIC, level="metric").notna().any()
-    load_metric = LOAD_METRIC if has_load else "handoffs_per_week"
+    if not s.xs(load_metric, level="metric").notna().any():  # written before the weekly load
+        load_metric = "handoffs_per_week"
     ruled = _rule_out(cmp.policies, s, objective, cap, load_metric, min_precision)
     v = Verdict(objective, None, cmp.baseline or cmp.policies[0], None, cap, load_metric)
     v.ruled_out, v.min_precision, v.level = ruled, min_precision, cmp.level
@@ -200,7 +230,8 @@ def verdict(
         d = cmp.paired(baseline=v.against, metrics=[objective]).set_index("policy").loc[v.chosen]
         v.diff, v.ci_low, v.ci_high, v.n = d["mean"], d["ci_low"], d["ci_high"], int(d["n"])
         v.distinguishable = bool(v.ci_low > 0 or v.ci_high < 0)  # False when NaN
-    v.cost = {m: float(s[(v.chosen, m)]) for m in _COST}
+    v.cost = {m: float(s[(v.chosen, m)]) for m in dict.fromkeys([*_COST, load_metric])}
+    v.cost["weeks_over_capacity"] = _weeks_over(cmp, v.chosen, cap, v.cost["weeks_over_capacity"])
     v.caveat = caveat(v.cost, _median_vs_ready(cmp, v.chosen), cap)
     return v
 
@@ -209,7 +240,7 @@ def _rule_out(policies, s: pd.Series, objective: str, cap: float, load_metric: s
     """policy -> why it is out: no value of the objective (a month metric of an MQL), its
     load over the capacity, its precision under the floor."""
     out = {}
-    week = "p90 week" if load_metric == LOAD_METRIC else "handoffs a week"
+    week = "handoffs a week" if load_metric == "handoffs_per_week" else _label(load_metric)
     for p in policies:
         load, prec = s[(p, load_metric)], s[(p, "precision")]
         why = []
@@ -222,6 +253,17 @@ def _rule_out(policies, s: pd.Series, objective: str, cap: float, load_metric: s
         if why:
             out[p] = ", ".join(why)
     return out
+
+
+def _weeks_over(cmp: Comparison, policy: str, cap: float, stored: float) -> float:
+    """The mean over the worlds of the share of the policy's whole weeks whose queue-joining
+    handoffs exceed ``cap`` (the verdict's capacity, which may not be the scenario's that the
+    stored ``weeks_over_capacity`` counts against); ``stored`` when there is no weekly table."""
+    mine = cmp.weekly[cmp.weekly["policy"] == policy] if len(cmp.weekly) else cmp.weekly
+    if mine.empty:
+        return stored
+    shares = [weekly_load(g.assign(capacity=cap)) for _, g in mine.groupby("replication")]
+    return float(pd.Series([x["weeks_over_capacity"] for x in shares]).mean())  # NaN skipped
 
 
 def _median_vs_ready(cmp: Comparison, policy: str) -> float:

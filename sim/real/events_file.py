@@ -231,7 +231,7 @@ def _bad_row_error(
     )
     return DataError(
         src.at(i, text) + f". {plural(int(bad.sum()), 'bad row')} in all ({summary});"
-        " with --skip-bad-rows (skip_bad_rows=True) they are dropped and counted"
+        " with --skip-bad-rows they are dropped and counted"
     )
 
 

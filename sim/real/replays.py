@@ -192,6 +192,7 @@ def replay_metrics(
     rows_of = truth.rows if truth.rows is not None else np.arange(len(truth.account))
     won = o["status"].to_numpy(object)[rows_of] == "won"
     amount = o["amount"].to_numpy(float)[rows_of]
+    known = bool(np.isfinite(o["amount"].to_numpy(float)).any())  # none given: unknown, not 0
     if metrics is None:
         metrics = outcome_metrics(q, real, horizon_days, names, counted, truth)
     base = metrics.set_index("policy")
@@ -226,7 +227,7 @@ def replay_metrics(
                 if to_close.any()
                 else np.nan,
                 "won_accounts": int(np.unique(truth.account[won_opps]).size),
-                "won_value": float(np.nansum(amount[won_opps])) if won_opps.size else 0.0,
+                "won_value": float(np.nansum(amount[won_opps])) if known else np.nan,
                 "opportunities_missed": int(
                     base.loc[name, "opportunities"] - base.loc[name, "opportunities_found"]
                 ),

@@ -48,17 +48,30 @@ from sim.sales.weekly import WEEKLY_METRICS
 WEEKLY = ["handoffs_per_week", *WEEKLY_METRICS]
 
 
+def verdict_limits(cmp: Comparison, limits: dict | None = None) -> dict:
+    """The limits the report's verdict judges by: those stored with the comparison (as given
+    to ``qualsim compare``), each overridden by one given here (``objective``,
+    ``max_handoffs_per_week``, ``min_precision``, ``capacity_quantile``).
+
+    >>> import types
+    >>> stored = types.SimpleNamespace(meta={"limits": {"objective": "queue_wait_hours",
+    ...                                                 "max_handoffs_per_week": 20.0}})
+    >>> verdict_limits(stored, {"max_handoffs_per_week": 5.0})
+    {'objective': 'queue_wait_hours', 'max_handoffs_per_week': 5.0}
+    """
+    return {**cmp.meta.get("limits", {}), **(limits or {})}
+
+
 def _verdict(cmp: Comparison, limits: dict) -> str:
     """The verdict section, first on the page (:func:`sim.experiment.verdict.verdict`), under
-    the limits of the sweep's recommendation (``objective``, ``min_precision`` and
-    ``max_handoffs_per_week`` as the capacity when it bounds the p90 week, as the verdict's
-    does), the chosen policy in bold."""
-    p90 = limits.get("capacity_quantile", 0.9) == 0.9
+    :func:`verdict_limits`: the capacity bounds the ``capacity_quantile`` week (default the
+    p90 week, as in compare), the chosen policy in bold."""
     v = verdict(
         cmp,
-        limits.get("objective", "total_wins"),
-        limits.get("max_handoffs_per_week") if p90 else None,
+        limits.get("objective") or "total_wins",
+        limits.get("max_handoffs_per_week"),
         limits.get("min_precision"),
+        limits.get("capacity_quantile", 0.9),
     )
     text = esc(v.text().removeprefix("Verdict: "))
     if v.chosen is not None and text.startswith(esc(v.chosen)):
@@ -70,7 +83,7 @@ def _cells_note(cmp: Comparison) -> str:
     if len(cmp.seeds) < 2:
         return (
             '<p class="note">Each cell: the value on the one replication; no confidence '
-            "interval can be computed (run 2 or more replications).</p>"
+            f"interval can be computed (run 2 or more replications). {MARK_NOTE}</p>"
         )
     return (
         f'<p class="note">Each cell: mean ±half-width of its {cmp.level:.0%} confidence '
@@ -79,12 +92,18 @@ def _cells_note(cmp: Comparison) -> str:
 
 
 def _summary_tables(cmp: Comparison) -> str:
+    """The comparison's tables: every metric but the SDR capacity (a setting of the scenario,
+    in the page's header, not a result), and the paired differences of the headline ones."""
+    metrics = [m for m in METRICS if m != "capacity_per_week"]
     parts = [
         "<h2>Policies on the same simulated worlds</h2>",
         _cells_note(cmp),
         html_table(
-            metric_table(cmp.summary(list(METRICS)), list(METRICS), cmp.policies),
-            "Every metric per policy, mean over the replications",
+            metric_table(cmp.summary(metrics), metrics, cmp.policies),
+            "Every metric per policy, "
+            + (
+                "mean over the replications" if len(cmp.seeds) > 1 else "the value in the one world"
+            ),
         ),
     ]
     if len(cmp.policies) > 1:
@@ -184,7 +203,10 @@ def _weekly(cmp: Comparison, palette: dict[str, str]) -> str:
     )
 
 
-def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
+def _sweep(sweep_dir: Path, limits: dict) -> str:
+    """The sweep's section: its frontier and recommendation under the limits given to
+    ``qualsim report`` only (as ``qualsim recommend``: no capacity unless given; the
+    comparison's own capacity belongs to another scenario), the capacity line it uses."""
     df = results(sweep_dir)
     if df.empty:
         return "<h2>Threshold sweep</h2><p>The sweep folder has no results yet.</p>"
@@ -196,11 +218,12 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
     if week not in set(df["metric"]):  # a store written before the weekly load was stored
         quantile, week = None, rec.capacity_metric(None)
         note = " (this sweep's results hold no weekly load: the limit bounds the mean week)"
+    cap = limits.get("max_handoffs_per_week")
     r = rec.recommend(
         df,
-        limits.get("max_handoffs_per_week", cap),
+        cap,
         limits.get("min_precision"),
-        "total_wins",
+        limits.get("objective") or "total_wins",
         capacity_quantile=quantile,
     )
     fig, ax = figure(8, 4.8)
@@ -220,7 +243,8 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
             label=f"recommended: {r['policy']} {r['variant']}",
             zorder=5,
         )
-    ax.axvline(cap, color="#c00", ls="--", lw=1, label=f"SDR capacity ({cap:.0f}/week)")
+    if cap is not None:
+        ax.axvline(cap, color="#c00", ls="--", lw=1, label=f"capacity ({cap:g}/week)")
     ax.set_xlabel(f"{METRICS[week].label.lower()}, all accounts (mean over samples and worlds)")
     ax.set_ylabel("precision")
     ax.set_title("Sweep: every variant; outlined = Pareto frontier")
@@ -233,20 +257,21 @@ def _sweep(sweep_dir: Path, cap: float, limits: dict) -> str:
         f"best in {r['best_in_samples']} of "
         f"{r['samples']} scenario samples"
     )
+    bounds = [] if cap is None else [f"{METRICS[week].label.lower()} at most {cap:.1f}{note}"]
+    if limits.get("min_precision") is not None:
+        bounds.append(f"precision ≥ {limits['min_precision']:g}")
+    line = "" if cap is None else f", and the capacity line at {cap:g} a week"
     return (
         "<h2>Threshold sweep: Pareto frontier and recommendation</h2>"
-        f"<p>Recommendation ({METRICS[week].label.lower()} at most "
-        f"{limits.get('max_handoffs_per_week', cap):.1f}{note}"
-        f"{', precision ≥ ' + str(limits['min_precision']) if limits.get('min_precision') else ''}"
-        f"): <b>{text}</b></p>"
+        f"<p>Recommendation ({'; '.join(bounds) or 'no limits given'}): <b>{text}</b></p>"
         + png(
             fig,
             f"Scatter of every swept variant: precision against the {METRICS[week].label} "
-            "load, the Pareto frontier outlined, the recommendation starred, and the SDR "
-            f"capacity at {cap:.0f} a week",
+            f"load, the Pareto frontier outlined, the recommendation starred{line}",
         )
         + html_table(
-            _front_table(front[cols]), "The Pareto frontier: variants no other one beats on all"
+            _front_table(front[cols]),
+            "The Pareto frontier: the variants no other one beats on every frontier metric",
         )
     )
 
@@ -285,6 +310,19 @@ def _configs(cmp: Comparison) -> str:
     return "\n".join(parts)
 
 
+def _capacity_note(cmp: Comparison, limits: dict) -> str:
+    """The scenario's SDR capacity, and the verdict's when another one was given."""
+    text = f"scenario SDR capacity {cmp.scenario.sales.capacity_per_week:g} handoffs/week"
+    cap = limits.get("max_handoffs_per_week")
+    if cap is None:
+        return text + "."
+    week = rec.capacity_metric(limits.get("capacity_quantile", 0.9))
+    words = "average week" if week == "handoffs_per_week" else METRICS[week].label.lower()
+    return (
+        f"{text}; the verdict's capacity {cap:g} handoff{'' if cap == 1 else 's'} in the {words}."
+    )
+
+
 def build_report(
     cmp: Comparison,
     sweep_dir: str | Path | None = None,
@@ -296,19 +334,20 @@ def build_report(
     to messy data (:func:`sim.experiment.robustness.robustness`) when given. ``progress(done,
     total, section)`` is called as each section starts (the CLI's progress bar)."""
     palette = colours(cmp.policies)
+    judged = verdict_limits(cmp, limits)
     legend = " ".join(  # the squares are decoration: a screen reader reads the names
         f'<span aria-hidden="true" style="color:{c}">&#9632;</span> {esc(p)}'
         for p, c in palette.items()
     )
     body = [
         f"<h1>qualsim report: {esc(cmp.scenario.name)}</h1>",
-        f"<p>{len(cmp.policies)} policies × {len(cmp.seeds)} replications on the same simulated "
+        f"<p>{len(cmp.policies)} polic{'y' if len(cmp.policies) == 1 else 'ies'} × "
+        f"{len(cmp.seeds)} replication{'' if len(cmp.seeds) == 1 else 's'} on the same simulated "
         f"worlds; {cmp.scenario.accounts.count:,} accounts over {cmp.scenario.horizon_days:g} "
-        f"days; SDR capacity {cmp.scenario.sales.capacity_per_week:.1f} handoffs/week. "
-        f"Colours: {legend}</p>",
+        f"days; {_capacity_note(cmp, judged)} Colours: {legend}</p>",
     ]
     sections: list[tuple[str, Callable[[], str]]] = [
-        ("verdict", lambda: _verdict(cmp, limits or {})),
+        ("verdict", lambda: _verdict(cmp, judged)),
         ("contents", lambda: CONTENTS),
         ("comparison tables", lambda: _summary_tables(cmp)),
         ("handoff timing", lambda: _timing(cmp, palette)),
@@ -321,8 +360,8 @@ def build_report(
         messy = robustness
         sections.append(("robustness", lambda: robustness_section(messy)))
     if sweep_dir is not None:
-        swept, cap = Path(sweep_dir), cmp.scenario.sales.capacity_per_week
-        sections.append(("sweep", lambda: _sweep(swept, cap, limits or {})))
+        swept = Path(sweep_dir)
+        sections.append(("sweep", lambda: _sweep(swept, limits or {})))
     if not cmp.calibration.empty:
         sections.append(("calibration", lambda: calibration_section(cmp.calibration_table())))
     sections += [

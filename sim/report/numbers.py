@@ -99,7 +99,8 @@ def format_columns(df: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
 
 
 MARK = {"higher": " ↑", "lower": " ↓"}
-MARK_NOTE = "↑ higher is better, ↓ lower is better (no mark: it depends)."
+#: the same words as the terminal's legend (sim.sales.metrics.legend)
+MARK_NOTE = "↑ higher is better, ↓ lower is better, unmarked: neither (volume, load, context)."
 
 
 def metric_table(summary: pd.DataFrame, metrics: list[str], policies: list[str]) -> pd.DataFrame:

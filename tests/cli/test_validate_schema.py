@@ -125,7 +125,7 @@ def test_validate_reports_an_invalid_file_with_its_own_kinds_errors(
     assert result.stdout == ""
     err = plain(result.stderr)
     assert err.startswith("error: ")
-    for fragment in [*fragments, f"(read as a {kind} file because of its keys"]:
+    for fragment in [*fragments, f"(read as a {kind} file because of its key"]:
         assert fragment in err, err
     assert "unknown key 'scenario'" not in err and "unknown key 'policies'" not in err
 

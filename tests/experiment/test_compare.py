@@ -359,6 +359,8 @@ def test_duplicate_policy_names():
 def test_unknown_baseline():
     with pytest.raises(ConfigError, match="baseline 'mql' is not one of the compared policies"):
         compare("smb", ["mqa_count", "mql_only"], replications=1, baseline="mql", overrides=SMALL)
+    with pytest.raises(ConfigError, match=r"\(did you mean 'mqa_count'\?\)"):
+        compare("smb", ["mqa_count", "mql_only"], replications=1, baseline="mqa_cnt")
 
 
 def test_unknown_policy_file(tmp_path):
@@ -404,7 +406,7 @@ def test_cli_run_with_replications(scenario_file, tmp_path):
     assert r.exit_code == 0, r.stdout + r.stderr
     # the table shows the p90 week and the share of weeks over capacity beside the mean
     assert "p90 week (per week)" in r.stdout and "Weeks over capacity" in r.stdout
-    assert "SDR capacity" in r.stdout
+    assert "Scenario SDR capacity" in " ".join(r.stdout.split())  # the note may wrap
     tidy = pd.read_parquet(out / "tidy.parquet")
     assert len(tidy) == 2 * 2 * len(METRICS)
     assert (out / "weekly.parquet").exists()

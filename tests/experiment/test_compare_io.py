@@ -4,6 +4,8 @@ was written before those columns existed."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -105,3 +107,23 @@ def test_with_metric_meta_keeps_given_values_and_fills_the_rest():
     assert out["better"].tolist() == ["lower", "higher", ""]
     assert out["unit"].tolist() == ["share", "deals", ""]
     assert out["truth"].tolist() == ["active journey", "", ""]
+
+
+def test_the_verdicts_limits_are_stored_and_read_back(cmp, folders, tmp_path):
+    """comparison.json keeps the limits compare judged by (none: an empty object, as an
+    older folder without the field reads); a corrupt entry is a DataError naming it."""
+    assert Comparison.read(folders["csv"]).meta["limits"] == {}
+    limits = {"objective": "queue_wait_hours", "max_handoffs_per_week": 20.0}
+    given = dataclasses.replace(cmp, meta={**cmp.meta, "limits": limits})
+    given.write(tmp_path / "given")
+    assert Comparison.read(tmp_path / "given").meta["limits"] == limits
+    meta_path = tmp_path / "given" / "comparison.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    for bad, match in (
+        ({"max_handoffs_per_week": "many"}, r"limits\.max_handoffs_per_week: expected a float"),
+        ({"objektive": "total_wins"}, r"limits\.objektive: unknown"),
+        ([20], "limits: expected a JSON object"),
+    ):
+        meta_path.write_text(json.dumps({**meta, "limits": bad}), encoding="utf-8")
+        with pytest.raises(DataError, match=match):
+            Comparison.read(tmp_path / "given")

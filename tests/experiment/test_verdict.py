@@ -19,7 +19,7 @@ from sim.cli import app
 from sim.errors import ConfigError
 from sim.experiment import recommend as rec
 from sim.experiment.compare import Comparison
-from sim.experiment.verdict import caveat, recommendation_text, verdict
+from sim.experiment.verdict import _weeks_over, caveat, recommendation_text, verdict
 from sim.report.comparison import build_report
 
 SMALL = {"accounts": {"count": 150}}
@@ -452,3 +452,111 @@ def test_the_report_opens_with_the_verdict():
     assert page[first_h2:].startswith("<h2>Verdict</h2>")
     section = page[first_h2 : page.index("<h2>", first_h2 + 1)]
     assert section.count("<p") == 1 and "highest mean total wins" in section
+
+
+# --- review 16: the verdict under the week the capacity bounds, and its wording ---
+
+
+def test_the_capacity_bounds_the_chosen_week():
+    """A's p90 week is 5 but its mean week 30, its busiest 40; B's are 2, 2 and 3. Under a
+    capacity of 24, A (more wins) fits on the p90 week only."""
+    a = policy("A", [10, 11, 12], per_week=(30, 30, 30))
+    a[("A", "weekly_load_max")] = [40.0] * 3
+    b = policy("B", [1, 1, 1], load=(2, 2, 2), per_week=(2, 2, 2))
+    b[("B", "weekly_load_max")] = [3.0] * 3
+    c = comparison({**a, **b})
+    assert verdict(c, capacity=24).chosen == "A"
+    mean = verdict(c, capacity=24, capacity_quantile=None)
+    assert mean.chosen == "B"
+    assert mean.ruled_out == {"A": "handoffs a week 30.0 over the capacity of 24.0"}
+    busiest = verdict(c, capacity=24, capacity_quantile=1.0)
+    assert busiest.chosen == "B"
+    assert busiest.ruled_out == {"A": "busiest week 40.0 over the capacity of 24.0"}
+    assert "(3.0 in the busiest week against a capacity of 24.0)" in busiest.text()
+
+
+def test_the_only_policy_within_the_limits_is_not_called_the_only_one_compared():
+    c = comparison({**policy("A", [1, 2, 3]), **policy("B", [9, 9, 9], load=(50, 50, 50))})
+    text = verdict(c, capacity=24).text()
+    assert "It is the only policy within the limits, so there is nothing to pair" in text
+    assert "only policy compared" not in text
+
+
+def test_an_objective_typo_gets_a_did_you_mean():
+    with pytest.raises(ConfigError, match="did you mean 'total_wins'"):
+        verdict(comparison(policy("A", [1, 2, 3])), objective="total_win")
+
+
+def test_the_report_judges_by_the_stored_limits_unless_given_others():
+    """A has more wins but more false-handoff hours (10 against B's 4) and a p90 week of 5
+    (B: 2)."""
+    c = comparison({**policy("A", [10, 11, 12]), **policy("B", [1, 1, 1], load=(2, 2, 2))})
+    c.tidy.loc[(c.tidy["policy"] == "B") & (c.tidy["metric"] == "false_handoff_hours"), "value"] = 4
+    c.meta["limits"] = {"objective": "false_handoff_hours"}
+    verdict_of = re.compile(r'<p class="verdict">(.*?)</p>')
+    text = verdict_of.search(build_report(c)).group(1)
+    assert text.startswith("<strong>B</strong> has the lowest mean hours on false handoffs")
+    text = verdict_of.search(build_report(c, limits={"objective": "total_wins"})).group(1)
+    assert text.startswith("<strong>A</strong> has the highest mean total wins")
+    # a stored capacity under A's p90 week of 5 rules it out, in the header too
+    c.meta["limits"] = {"max_handoffs_per_week": 4.0}
+    page = build_report(c)
+    assert verdict_of.search(page).group(1).startswith("<strong>B</strong>")
+    assert "the verdict's capacity 4 handoffs in the p90 week" in page
+    # --capacity-quantile mean bounds the mean week (3 a week for both: both fit)
+    page = build_report(c, limits={"capacity_quantile": None})
+    assert verdict_of.search(page).group(1).startswith("<strong>A</strong>")
+    assert "the verdict's capacity 4 handoffs in the average week" in page
+
+
+def weekly_rows(policy_name: str, queued: dict[int, list[int]]) -> list[dict]:
+    """Whole weeks (7 days) of queue-joining handoffs, replication -> one count a week, with
+    the scenario's capacity (as the simulation writes it)."""
+    cap = SCENARIO.sales.capacity_per_week
+    return [
+        {"replication": r, "policy": policy_name, "week": k, "start_day": 7.0 * k, "days": 7.0,
+         "handoffs": q, "queued": q, "worked": q, "expired": 0, "capacity": cap}
+        for r, qs in queued.items()
+        for k, q in enumerate(qs)
+    ]  # fmt: skip
+
+
+def test_the_flood_caveat_counts_the_weeks_over_the_verdicts_capacity():
+    """B's weeks: world 0 [12, 5], world 1 [3, 4]. Against the verdict's capacity of 10 half
+    the weeks of world 0 are over, none of world 1: 25% on average, over the 5% rule (against
+    the scenario's 36, none: the stored weeks_over_capacity is 0)."""
+    c = comparison({**policy("A", [1, 1]), **policy("B", [2, 2])})
+    assert SCENARIO.sales.capacity_per_week > 12
+    c.weekly = pd.DataFrame(weekly_rows("B", {0: [12, 5], 1: [3, 4]}))
+    v = verdict(c, capacity=10)
+    assert v.chosen == "B" and v.cost["weeks_over_capacity"] == pytest.approx(0.25)
+    assert "Caveat: 25% of its weeks exceed the capacity of 10.0: it floods at times." in v.text()
+    assert verdict(c).cost["weeks_over_capacity"] == 0.0
+
+
+def test_weeks_over_the_scenarios_capacity_agree_with_the_stored_metric():
+    """Recounted from the weekly table against the scenario's capacity, the share is the
+    simulation's own weeks_over_capacity; against a capacity no week reaches, it is 0."""
+    slow_sdrs = {**SMALL, "sales": {"hours_per_handoff": 400}}  # 0.09 a week: some weeks over
+    c = sim.compare("smb", ["mql_only", "mqa_count"], replications=2, overrides=slow_sdrs)
+    stored = c.summary(["weeks_over_capacity"]).set_index("policy")["mean"]
+    cap = c.scenario.sales.capacity_per_week
+    assert (stored > 0).all()
+    for p in c.policies:
+        assert _weeks_over(c, p, cap, math.nan) == pytest.approx(stored[p])
+        assert _weeks_over(c, p, 1e9, math.nan) == 0.0
+
+
+def test_the_report_of_one_world_says_so_and_keeps_the_capacity_out_of_the_metrics():
+    one = {"load": (5.0,), "precision": (0.9,), "per_week": (3,)}
+    c = comparison({**policy("A", [10], **one), **policy("B", [1], **one)})
+    c.tidy = pd.concat(
+        [c.tidy, pd.DataFrame({"policy": ["A", "B"], "replication": [0, 0],
+                               "metric": ["capacity_per_week"] * 2, "value": [36.0, 36.0]})]
+    )  # fmt: skip
+    page = build_report(c)
+    assert "2 policies × 1 replication on the same simulated worlds" in page
+    assert "Every metric per policy, the value in the one world" in page
+    assert "mean over the replications" not in page
+    assert "SDR capacity / week" not in page
+    assert "unmarked: neither (volume, load, context)" in page

@@ -68,6 +68,11 @@ def test_an_account_never_handed_off_says_so(tmp_path):
     res = _run(tmp_path, TWO_PEOPLE, "zeta")
     assert res.exit_code == 0, res.output
     assert "account zeta was never handed off" in res.stdout
+    # zeta has one known person (Zoe); the rule needs two within 30 days
+    assert (
+        "why (on this account's touches): this log has 1.0 known people per account; clause "
+        "any.0 needs 2 people within 30 days (the most on one account is 1)"
+    ) in res.stdout
 
 
 def test_the_days_column_is_relative_to_the_handoff(tmp_path):
@@ -103,7 +108,10 @@ def test_explain_as_json_gives_the_touches_with_exact_day_offsets(tmp_path):
     args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
     res = CliRunner().invoke(app, [*args, "--account", "acme", "--format", "json"])
     assert res.exit_code == 0, res.output
-    (rows,) = json.loads(res.stdout).values()  # stdout holds the one table, nothing else
+    tables = json.loads(res.stdout)  # stdout holds the one table, nothing else
+    assert list(tables) == ["touches"]  # a stable name, whatever the data
+    rows = tables["touches"]
+    assert {r["handoff_time"] for r in rows} == {"2024-03-03T12:00:00"}
     # Ann 2 days 3 hours (2.125 days) before Bob's visit, the handoff; Bob's at 0.
     assert [(r["contact_id"], r["days_before_handoff"]) for r in rows] == [
         ("ann", 2.125),

@@ -3,6 +3,8 @@ be measured, and the HTML replay report."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,33 @@ def test_replay_metrics_by_hand(history: Path) -> None:
     assert d["won_accounts"] == 1 and d["won_value"] == pytest.approx(100.0)
     assert d["opportunities_missed"] == 1  # D
     assert sorted(r.handoff_days["true"].tolist()) == [False, True, True]
+
+
+def test_won_value_is_unknown_without_amounts(history: Path) -> None:
+    """The same history without the value column: A's win is still counted, its value is
+    unknown (NaN, shown '-'), not 0."""
+    path = history / "accounts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
+    r = replay(history / "events.csv", history / "contacts.csv", [history / "policy.yaml"], path)
+    d = r.details.set_index("policy").loc["first-visit"]
+    assert d["won_accounts"] == 1 and math.isnan(d["won_value"])
+
+
+def test_evaluate_does_not_repeat_the_outcome_columns(history: Path) -> None:
+    """handoffs, precision and recall are in the outcome table: the details table on the
+    terminal leaves them out (json keeps every column)."""
+    args = ["evaluate", "--events", str(history / "events.csv"), "--contacts"]
+    args += [str(history / "contacts.csv"), "--accounts", str(history / "accounts.csv")]
+    args += ["--policy", str(history / "policy.yaml"), "--out", str(history / "out")]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    details = res.stdout.split("Volume, timing and wins")[1]
+    header = next(line for line in details.splitlines() if "policy" in line)
+    assert "handoffs_per_week" in header and "won_value" in header
+    assert not {"handoffs", "precision", "recall"} & set(header.replace("┃", " ").split())
+    res = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert {"handoffs", "precision", "recall"} <= set(json.loads(res.stdout)["details"][0])
 
 
 def test_replay_report_marks_what_real_data_cannot_measure(history: Path, tmp_path: Path) -> None:

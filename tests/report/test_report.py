@@ -245,3 +245,54 @@ def test_full_page_plots_tables_and_headings_read_well(cmp, sweep_dir, outline) 
     assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels))
     stages = [r for r in parsed.table("by campaign exposure")["rows"] if r in JOURNEY]
     assert stages == JOURNEY * (len(stages) // len(JOURNEY)) and stages
+
+
+def test_the_sweep_section_applies_only_the_limits_given_to_report(cmp, sweep_dir) -> None:
+    """As recommend: no capacity unless given (the comparison's own capacity, stored or the
+    scenario's, belongs to another scenario), and the line plotted is the one applied."""
+    stored = dataclasses.replace(cmp, meta={**cmp.meta, "limits": {"max_handoffs_per_week": 2.0}})
+    section = section_of(
+        build_report(stored, sweep_dir), "Threshold sweep: Pareto frontier and recommendation"
+    )
+    assert "Recommendation (no limits given)" in section
+    assert "capacity line" not in section
+    section = section_of(
+        build_report(cmp, sweep_dir, {"max_handoffs_per_week": 2.0}),
+        "Threshold sweep: Pareto frontier and recommendation",
+    )
+    assert "Recommendation (p90 week at most 2.0)" in section
+    assert "the capacity line at 2 a week" in section
+
+
+def test_cli_compare_limits_travel_to_report(tmp_path: Path) -> None:
+    small = tmp_path / "small.yaml"
+    small.write_text("extends: smb\naccounts: {count: 150}\n", encoding="utf-8")
+    folder, out = tmp_path / "cmp", tmp_path / "r.html"
+    runner = CliRunner()
+    compare = ["compare", str(small), "mql_only", "mqa_count", "-r", "2", "--workers", "1"]
+    goal = ["--objective", "queue_wait_hours", "--max-handoffs-per-week", "30"]
+    r = runner.invoke(app, [*compare, *goal, "-o", str(folder)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["report", str(folder), "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    verdict = section_of(out.read_text(encoding="utf-8"), "Verdict")
+    assert "lowest mean " + sim.sales.metrics.METRICS["queue_wait_hours"].label.lower() in verdict
+    assert "within capacity (30.0 handoffs in the p90 week)" in verdict
+    r = runner.invoke(app, ["report", str(folder), "-o", str(out), "--objective", "total_wins"])
+    assert r.exit_code == 0, r.output
+    assert "highest mean total wins" in section_of(out.read_text(encoding="utf-8"), "Verdict")
+    r = runner.invoke(app, ["report", str(folder), "-o", str(out), "--objective", "total_win"])
+    assert r.exit_code == 2 and "did you mean 'total_wins'" in r.output
+
+
+def test_cli_compare_checks_the_objective_before_running(tmp_path: Path, monkeypatch) -> None:
+    def never(*args, **kwargs):
+        raise AssertionError("the comparison ran")
+
+    monkeypatch.setattr(sim, "compare", never)
+    folder = tmp_path / "cx"
+    args = ["compare", "smb", "mqa_count", "mql_only", "-r", "2", "-o", str(folder)]
+    r = CliRunner().invoke(app, [*args, "--objective", "total_win"])
+    assert r.exit_code == 2, r.output
+    assert "--objective 'total_win'" in r.output and "did you mean 'total_wins'" in r.output
+    assert not folder.exists()
