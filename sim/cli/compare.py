@@ -306,6 +306,13 @@ def _verdict(show, cmp, objective="total_wins", capacity=None, min_precision=Non
 
     v = verdict(cmp, objective, capacity, min_precision)
     show.note(f"[bold]Verdict[/]: {escape(v.text().removeprefix('Verdict: '))}")
+    if not show.terminal:  # the machine formats carry the verdict as a one-row table
+        import pandas as pd
+
+        keep = ["objective", "chosen", "against", "value", "diff", "ci_low", "ci_high", "n"]
+        keep += ["distinguishable", "capacity", "load_metric", "min_precision", "caveat"]
+        row = {"text": v.text(), **{k: getattr(v, k) for k in keep}}
+        show.table(pd.DataFrame([row]), "Verdict", name="verdict")
 
 
 def _robustness(show, cmp, policies, workers: int):

@@ -157,9 +157,16 @@ def _interval(mean: float, lo: float, hi: float, unit: str) -> str:
 
     >>> _interval(3.4, 0.64, 6.2, "deals"), _interval(-0.004, -0.012, 0.004, "share")
     ('+3.4 deals [+0.6, +6.2]', '-0.004 share [-0.012, +0.004]')
+    >>> _interval(0.0, -0.894, 0.894, "deals")
+    '0.0 deals [-0.9, +0.9]'
     """
     size = max(abs(mean), abs(lo), abs(hi))
-    fmt = ",.0f" if size >= 100 else ".1f" if size >= 1 else ".3f"
+    if size >= 100:
+        fmt = ",.0f"
+    elif unit == "share":  # a share keeps three decimals below 1
+        fmt = ".1f" if size >= 1 else ".3f"
+    else:  # counts, money, hours, days: "0.0 deals [-0.9, +0.9]", not three decimals
+        fmt = ".1f" if size >= 0.1 else ".2f"
     return f"{_signed(mean, fmt)} {unit} [{_signed(lo, fmt)}, {_signed(hi, fmt)}]"
 
 

@@ -187,23 +187,28 @@ def run_tiny(tiny: Path, fmt: str, *more: str):
 def test_format_json_is_the_tables_alone(tiny: Path) -> None:
     result = run_tiny(tiny, "json")
     tables = json.loads(result.stdout)  # nothing but the JSON on stdout
-    assert list(tables) == ["policies", "paired", "progression"]
+    assert list(tables) == ["verdict", "policies", "paired", "progression"]
     pol = pd.DataFrame(tables["policies"])
     assert set(pol["policy"]) == {"mql_only", "mqa_count"}
     assert set(pol["n"]) <= {0, 2} and (pol["n"] == 2).any()  # 0: a metric of no world
     ok = pol.dropna(subset=["ci_low"])  # an interval around its mean, as numbers
     assert len(ok) and ((ok["ci_low"] <= ok["mean"]) & (ok["mean"] <= ok["ci_high"])).all()
     assert set(pd.DataFrame(tables["paired"])["policy"]) == {"mqa_count"}
-    assert "Verdict" in result.stderr and "Verdict" not in result.stdout
+    assert "Verdict" in result.stderr  # the sentence for people; the row for machines:
+    (v,) = tables["verdict"]
+    assert v["text"].startswith("Verdict: ") and v["objective"] == "total_wins"
+    wins = pol[pol["metric"] == "total_wins"].set_index("policy")["mean"]
+    if v["chosen"] is not None:  # the chosen policy's objective is the value it reports
+        assert v["value"] == wins[v["chosen"]]
 
 
 def test_format_csv_parses_back_table_by_table(tiny: Path) -> None:
     result = run_tiny(tiny, "csv")
     blocks = result.stdout.split("\n\n")
     titles = [b.splitlines()[0] for b in blocks]
-    assert titles[0] == "# Policies on the same simulated worlds"
-    assert all(t.startswith("# ") for t in titles) and len(blocks) == 3
-    pol = pd.read_csv(io.StringIO(blocks[0]), skiprows=1)
+    assert titles[:2] == ["# Verdict", "# Policies on the same simulated worlds"]
+    assert all(t.startswith("# ") for t in titles) and len(blocks) == 4
+    pol = pd.read_csv(io.StringIO(blocks[1]), skiprows=1)
     assert {"policy", "metric", "mean", "ci_low", "ci_high"} <= set(pol.columns)
     assert pd.api.types.is_float_dtype(pol["mean"])
 
@@ -211,7 +216,8 @@ def test_format_csv_parses_back_table_by_table(tiny: Path) -> None:
 def test_format_markdown_has_a_heading_per_table(tiny: Path) -> None:
     result = run_tiny(tiny, "markdown")
     headings = [x for x in result.stdout.splitlines() if x.startswith("### ")]
-    assert headings[0] == "### Policies on the same simulated worlds" and len(headings) == 3
+    assert headings[:2] == ["### Verdict", "### Policies on the same simulated worlds"]
+    assert len(headings) == 4
     lines = result.stdout.splitlines()
     header = next(x for x in lines if x.startswith("| policy"))
     rows = [x for x in lines if x.startswith("| mql_only")]
