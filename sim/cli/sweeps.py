@@ -123,7 +123,7 @@ def recommend(
     week of queue-joining handoffs by default, not the mean: averages hide floods."""
     from sim.experiment import recommend as rec
     from sim.experiment.sweep import results
-    from sim.experiment.verdict import recommendation_text as verdict_line
+    from sim.experiment.verdict_sweep import recommendation_text as verdict_line
 
     show = Printer(fmt)
     quantile = rec.parse_capacity_quantile(capacity_quantile)

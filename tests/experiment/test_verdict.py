@@ -19,7 +19,8 @@ from sim.cli import app
 from sim.errors import ConfigError
 from sim.experiment import recommend as rec
 from sim.experiment.compare import Comparison
-from sim.experiment.verdict import _weeks_over, caveat, recommendation_text, verdict
+from sim.experiment.verdict import _weeks_over, caveat, verdict
+from sim.experiment.verdict_sweep import recommendation_text
 from sim.report.comparison import build_report
 
 SMALL = {"accounts": {"count": 150}}
