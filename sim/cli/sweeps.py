@@ -198,7 +198,8 @@ def _label(metric: str, direction: str) -> str:
     from sim.sales.metrics import METRICS
 
     m = METRICS[metric]
-    unit = "" if m.unit == "per week" else f" ({m.unit})"
+    named = m.unit == "per week" or m.unit.lower() in m.label.lower()
+    unit = "" if named else f" ({m.unit})"
     return f"{m.label}{unit} {'↑' if direction == 'max' else '↓'}"
 
 

@@ -129,4 +129,5 @@ def label(metric: str) -> str:
     m = METRICS.get(metric)
     if m is None:
         return metric
-    return f"{m.label} ({m.unit}){MARK.get(m.better, '')}"
+    unit = "" if m.unit.lower() in m.label.lower() else f" ({m.unit})"  # as row_label
+    return f"{m.label}{unit}{MARK.get(m.better, '')}"

@@ -336,14 +336,18 @@ MARKS = {"higher": "↑", "lower": "↓"}
 
 
 def row_label(name: str) -> str:
-    """A metric as a table row: its label, unit and the mark of its better direction.
+    """A metric as a table row: its label, unit (unless the label already names it) and the
+    mark of its better direction.
 
     >>> row_label("precision"), row_label("queue_wait_hours"), row_label("handoffs")
     ('Precision (share) ↑', 'Queue wait (hours) ↓', 'Handoffs (accounts)')
+    >>> row_label("opportunities_caused")  # not "Opportunities caused (opportunities)"
+    'Opportunities caused ↑'
     """
     m = METRICS[name]
     mark = MARKS.get(m.better, "")
-    return f"{m.label} ({m.unit})" + (f" {mark}" if mark else "")
+    unit = "" if m.unit.lower() in m.label.lower() else f" ({m.unit})"
+    return f"{m.label}{unit}" + (f" {mark}" if mark else "")
 
 
 def legend(names: list[str]) -> str:
