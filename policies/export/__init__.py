@@ -90,12 +90,7 @@ def _combined(policy: Combinator, target: str) -> Export:
     }
     md = f"# {md_cell(policy.name)}: {policy.kind} of {len(parts)} rules\n\n"
     md += "".join(("\n" + p.files[f"{target}.md"]).replace("\n# ", "\n## ") for p in parts)
-    return Export(
-        target,
-        policy.name,
-        {json_name: dumps(doc), f"{target}.md": md + limits_section(limits)},
-        limits,
-    )
+    return Export.of(target, policy.name, doc, md + limits_section(limits), limits)
 
 
 __all__ = [

@@ -20,7 +20,6 @@ from policies.export.common import (
     Export,
     Limitation,
     common_limits,
-    dumps,
     fmt,
     limitation_dicts,
     limits_section,
@@ -222,9 +221,7 @@ def build(policy: PolicyBase) -> Export:
         **extra,
         "limitations": limitation_dicts(limits),
     }
-    return Export(
-        "abm", policy.name, {"abm.json": dumps(doc), "abm.md": _readable(doc, limits)}, limits
-    )
+    return Export.of("abm", policy.name, doc, _readable(doc, limits), limits)
 
 
 def score_words(c: dict) -> str:

@@ -52,6 +52,12 @@ class Export:
     files: dict[str, str]
     limitations: list[Limitation] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, target: str, policy: str, doc: Any, readable: str, limits: list[Limitation]):
+        """The export of the usual two files: ``TARGET.json`` (``doc``) and ``TARGET.md``."""
+        files = {f"{target}.json": dumps(doc), f"{target}.md": readable}
+        return cls(target, policy, files, limits)
+
 
 def limitation_dicts(limits: list[Limitation]) -> list[dict[str, str]]:
     """The limitations as JSON objects."""

@@ -31,7 +31,6 @@ from policies.export.common import (
     Export,
     Limitation,
     common_limits,
-    dumps,
     fmt,
     limitation_dicts,
     limits_section,
@@ -142,12 +141,7 @@ def build(policy: PolicyBase) -> Export:
         "handoff": handoff,
         "limitations": limitation_dicts(limits),
     }
-    return Export(
-        "hubspot",
-        policy.name,
-        {"hubspot.json": dumps(doc), "hubspot.md": _readable(doc, limits)},
-        limits,
-    )
+    return Export.of("hubspot", policy.name, doc, _readable(doc, limits), limits)
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:

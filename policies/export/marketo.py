@@ -24,7 +24,6 @@ from policies.export.common import (
     Limitation,
     common_limits,
     criteria_section,
-    dumps,
     fmt,
     limitation_dicts,
     limits_section,
@@ -252,12 +251,7 @@ def build(policy: PolicyBase) -> Export:
         "account_criteria": account,
         "limitations": limitation_dicts(limits),
     }
-    return Export(
-        "marketo",
-        policy.name,
-        {"marketo.json": dumps(doc), "marketo.md": _readable(doc, limits)},
-        limits,
-    )
+    return Export.of("marketo", policy.name, doc, _readable(doc, limits), limits)
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:

@@ -27,7 +27,6 @@ from policies.export.common import (
     Limitation,
     common_limits,
     criteria_section,
-    dumps,
     fmt,
     limitation_dicts,
     limits_section,
@@ -244,12 +243,7 @@ def build(policy: PolicyBase) -> Export:
         "account_criteria": account,
         "limitations": limitation_dicts(limits),
     }
-    return Export(
-        "mautic",
-        policy.name,
-        {"mautic.json": dumps(doc), "mautic.md": _readable(doc, limits)},
-        limits,
-    )
+    return Export.of("mautic", policy.name, doc, _readable(doc, limits), limits)
 
 
 def _readable(doc: dict, limits: list[Limitation]) -> str:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.cli.base import ONE_REPLICATION, number
 from sim.datasets.olist import DEALS_FILE, MQL_FILE
+from tests.datasets.test_olist import DEALS, MQLS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -268,29 +269,8 @@ def test_objective_and_capacity_reach_the_verdict(tiny: Path) -> None:
     assert bad.exit_code == 2 and "objective 'nope'" in bad.stderr
 
 
-# A hand-made Olist folder (as tests/datasets/test_olist.py): the 2018 cohort has 8 MQLs, 3 by
+# The hand-made Olist folder of tests/datasets/test_olist.py: the 2018 cohort has 8 MQLs, 3 by
 # email (1 won), 2 organic (2 won), 2 paid (1 won), 1 of no origin (won).
-MQLS = """\
-mql_id,first_contact_date,landing_page_id,origin
-m1,2018-01-01,lp1,paid_search
-m2,2018-01-02,lp2,paid_search
-m3,2018-01-05,lp1,email
-m4,2018-01-10,lp3,
-m5,2017-12-20,lp1,social
-m6,2018-02-01,lp2,email
-m7,2018-02-03,lp1,organic_search
-m8,2018-02-10,lp1,organic_search
-m9,2018-03-01,lp2,email
-"""
-DEALS = """\
-mql_id,seller_id,won_date,business_segment
-m1,s1,2018-01-03 12:00:00,pet
-m3,s3,2018-03-06 00:00:00,car_accessories
-m4,s4,2018-01-10 06:00:00,pet
-m5,s5,2018-01-01 00:00:00,pet
-m7,s7,2018-02-02 12:00:00,pet
-m8,s8,2018-08-29 00:00:00,pet
-"""
 
 
 def test_olist_commands_speak_the_same_vocabulary(tmp_path: Path) -> None:

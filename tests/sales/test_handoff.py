@@ -36,6 +36,7 @@ from sim.sales import (
     reach_probability,
     true_handoffs,
 )
+from sim.tables import TRUTH as TRUTH_TABLE
 
 NAN = math.nan
 HORIZON = 730.0  # the enterprise preset's horizon
@@ -65,21 +66,7 @@ CERTAIN_SALES = {
     "win": {"preferred": 1.0, "after_competitor": 0.0, "inbound": 1.0},
 }
 
-TRUTH_COLUMNS = [
-    "account_id",
-    "in_market",
-    "active_in_window",
-    "journey_start",
-    "t_aware",
-    "t_engaged",
-    "t_qualified",
-    "t_sales_ready",
-    "t_decision",
-    "decision",
-    "t_competitor",
-    "deal_value",
-    "committee_size",
-]
+TRUTH_COLUMNS = TRUTH_TABLE.names  # every truth column, as sim.simulate writes them
 
 
 def journey(start, qualified, sales_ready, decision, outcome, competitor=NAN):

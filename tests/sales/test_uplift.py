@@ -27,6 +27,7 @@ from sim.sales.uplift import (
     no_handoff_result,
     totals,
 )
+from sim.tables import TRUTH as TRUTH_TABLE
 
 NAN = math.nan
 CERTAIN_SALES = {
@@ -41,21 +42,7 @@ CERTAIN_SALES = {
     "nurture_half_life_days": 3.65e11,
     "win": {"preferred": 1.0, "after_competitor": 0.0, "inbound": 1.0},
 }
-TRUTH = [
-    "account_id",
-    "in_market",
-    "active_in_window",
-    "journey_start",
-    "t_aware",
-    "t_engaged",
-    "t_qualified",
-    "t_sales_ready",
-    "t_decision",
-    "decision",
-    "t_competitor",
-    "deal_value",
-    "committee_size",
-]
+TRUTH = TRUTH_TABLE.names  # every truth column, as sim.simulate writes them
 
 
 def buyer(start, qualified, decision, competitor=NAN, outcome="buy") -> dict:
