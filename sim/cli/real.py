@@ -21,6 +21,7 @@ from sim.cli.base import (
     echo,
     wrote,
 )
+from sim.cli.memory import reuse_freed_memory
 from sim.cli.output import Printer
 from sim.errors import QualsimError
 
@@ -60,6 +61,7 @@ def import_cmd(
     in bounded memory, with a report where every row is accounted for."""
     from sim.real.importer import import_files
 
+    reuse_freed_memory()
     summary = import_files(
         events, contacts, accounts, out_dir, mapping, skip_bad_rows, opportunities=opportunities
     )
@@ -113,6 +115,7 @@ def evaluate(
     from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
 
+    reuse_freed_memory()
     show = Printer(fmt, safe=not raw_csv)
     check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
     check_output_file(report)
@@ -207,6 +210,7 @@ def explain(
     from sim.config import did_you_mean
     from sim.real.read import read_log
 
+    reuse_freed_memory()
     show = Printer(fmt)
     pol = load_policy(policy)
     real = read_log(events, contacts, accounts)

@@ -19,7 +19,14 @@ import pandas as pd
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.conversions import ArrowKeys, Keys, arrow_key_table, arrow_keys, first_true
+from sim.real.conversions import (
+    ArrowKeys,
+    Keys,
+    arrow_key_table,
+    arrow_keys,
+    encode_halves,
+    first_true,
+)
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
 from sim.real.time_range import RANGE_TEXT, out_of_range
@@ -81,7 +88,7 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
     contact ids (the most distinct values: the longest encoding) and the timestamps are
     converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
-        contact = pool.submit(arrow_key_table, src.take("contact_id"))  # read once: let go
+        halves = encode_halves(src.take("contact_id"), pool)  # read once: let go
         times = pool.submit(parse_times_arrow, src.take("timestamp"))
         activity = arrow_keys(src.take("activity"), ids=False)
         accounts = arrow_keys(src.take("account_id"))
@@ -89,7 +96,7 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
         space = pd.Index(labels)
         small = np.min_scalar_type(-len(space))  # account codes: int16 up to 32,767 accounts
         written = space.get_indexer(accounts.labels).astype(small)[accounts.codes]
-        contact_table = contact.result()
+        contact_table = arrow_key_table(halves())
         people = contact_columns(
             contact_table, contacts, space.get_indexer(contact_accounts).astype(small)
         )
@@ -135,11 +142,17 @@ def contact_columns(
     :func:`contact_columns_reference`); from :class:`ArrowKeys`, straight from the chunks'
     indices."""
     position = contacts.get_indexer(keys.labels).astype(np.int32)
-    blank = keys.labels == ""
-    position[blank] = -1
+    position[keys.labels == ""] = _BLANK
+    codes = keys.per_row(position)  # one gather; the rest is worked out from it
+    anonymous = codes == _BLANK
+    np.maximum(codes, -1, out=codes)  # blank or unknown: -1
     accounts = np.asarray(accounts)
-    account = np.append(accounts, np.zeros(1, accounts.dtype))[position]  # -1 takes the 0
-    return ContactColumns(keys.per_row(position), keys.per_row(blank), keys.per_row(account))
+    table = np.append(accounts, np.zeros(1, accounts.dtype))  # -1 takes the 0
+    return ContactColumns(codes, anonymous, np.take(table, codes))
+
+
+# A blank contact id's position while the rows are gathered (then -1, as an unknown one).
+_BLANK = -2
 
 
 def contact_columns_reference(

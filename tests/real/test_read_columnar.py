@@ -8,6 +8,7 @@ numpy's stable sort, Arrow's CSV reading vs pandas', duplicates counted only wit
 from __future__ import annotations
 
 import string
+from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 import numpy as np
@@ -24,6 +25,7 @@ from sim.real import timestamps as ts
 from sim.real.conversions import (
     arrow_key_table,
     arrow_keys,
+    encode_halves,
     id_keys,
     key_codes,
     sorted_codes,
@@ -311,6 +313,35 @@ def test_contact_columns_match_the_row_by_row_reference(col, people):
     for name in ("codes", "anonymous", "known", "account"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
         np.testing.assert_array_equal(getattr(straight, name), getattr(ref, name), err_msg=name)
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ids, st.none()), max_size=30),
+    st.integers(1, 4),
+    st.sampled_from([pa.string(), pa.large_string()]),
+)
+@example(["A1", "B", "A1", None, "", "B"], 1, pa.string())
+def test_encoding_in_halves_gives_the_keys_of_one_encoding(vals, chunks, kind):
+    """Two halves, each with its own dictionary, merged by arrow_key_table: the same keys
+    (text, codes per distinct text) as the column encoded at once."""
+    arrow = pa.chunked_array([pa.array(vals[k::chunks], kind) for k in range(chunks)], type=kind)
+    with patch("sim.real.conversions.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
+        halves = encode_halves(arrow, pool)()
+    if len(arrow) >= 2:
+        assert pa.types.is_dictionary(halves.type) and len(halves) == len(arrow)
+    split, whole = arrow_key_table(halves).keys(), arrow_key_table(arrow).keys()
+    assert list(split.text()) == list(whole.text())
+    assert split.typed_int == whole.typed_int
+    assert sorted(split.labels) == sorted(whole.labels)  # one label per distinct text
+
+
+def test_encoding_in_halves_leaves_other_columns_alone():
+    ints = pa.chunked_array([pa.array([1, None, 3] * 3)])
+    with patch("sim.real.conversions.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
+        assert encode_halves(ints, pool)() is ints  # integer ids keep their own rule
+        short = pa.chunked_array([pa.array(["a"])])
+        assert encode_halves(short, pool)() is short
 
 
 def test_contact_columns_hand_worked():

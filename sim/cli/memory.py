@@ -1,0 +1,53 @@
+"""Memory reuse for the commands that read a team's export whole.
+
+Reading 10 million events makes and frees a few dozen arrays of tens of megabytes. By default
+glibc hands each such block back to the operating system when it is freed (``munmap``), so the
+next one is a fresh mapping the kernel must fault in and zero page by page: on a 2-core virtual
+machine that zeroing was a third of ``qualsim evaluate``'s CPU time on the 10 M-event benchmark
+(``perf``: ``clear_page_erms``). :func:`reuse_freed_memory` asks glibc to serve big blocks from
+its heap and keep what is freed there (``mallopt``), and Arrow to allocate through the same
+``malloc``, so freed blocks are reused instead of faulted in again (measured in
+``benchmarks/speed/bench_real.py``).
+
+Only the command-line process calls it, at the start of a command that reads an export: a
+short-lived process whose memory is given back when it exits. A notebook that imports qualsim
+keeps its allocator as it was. Where glibc's ``mallopt`` is not there (macOS, Windows, musl)
+nothing changes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1  # keep this much free memory at the top of the heap before trimming
+_M_TOP_PAD = -2  # grow the heap by this much more than asked (fewer brk calls)
+_M_MMAP_THRESHOLD = -3  # blocks from this size get their own mapping (and lose it when freed)
+
+_SETTINGS = (
+    (_M_MMAP_THRESHOLD, 1 << 30),  # up to 1 GiB from the heap (reused when freed)
+    (_M_TRIM_THRESHOLD, (1 << 31) - 1),  # never trim: the process ends soon
+    (_M_TOP_PAD, 64 << 20),
+)
+
+
+def reuse_freed_memory() -> bool:
+    """Keep freed memory for reuse in this process (see the module docstring). Returns whether
+    the allocator took the settings (False where there is no glibc ``mallopt``)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # no libc to load, or not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    if not all(mallopt(param, value) == 1 for param, value in _SETTINGS):
+        return False
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())  # Arrow's buffers through the same heap
+    return True
