@@ -83,6 +83,26 @@ class Keys:
         return index.get_indexer(self.labels).astype(np.int32)[self.codes]
 
 
+def positions_in(index: pd.Index, labels: np.ndarray) -> np.ndarray:
+    """``index.get_indexer(labels)`` as int32 (-1 where absent) for text ``index`` and
+    ``labels``: Arrow hashes the texts (pandas hashes a Python string per label, the reference);
+    anything Arrow cannot hold as text (numbers) goes to pandas."""
+    labels = np.asarray(labels)
+    text = pd.api.types.is_string_dtype(index.dtype) and labels.dtype == object
+    if len(labels) < _ARROW_LOOKUP or not text:
+        return index.get_indexer(labels).astype(np.int32)
+    try:
+        values = pa.array(np.asarray(index), pa.string())
+        found = pc.index_in(pa.array(labels, pa.string()), value_set=values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return index.get_indexer(labels).astype(np.int32)
+    return found.fill_null(-1).to_numpy().astype(np.int32)  # a writable copy
+
+
+# Labels from which :func:`positions_in` hashes with Arrow (fewer: pandas is as fast).
+_ARROW_LOOKUP = 4096
+
+
 def key_codes(col: pd.Series, ids: bool = True) -> Keys:
     """The column as :class:`Keys`: ``id_keys`` (``ids``) or ``as_text`` of each distinct value,
     distinct texts merged (``" A1"`` and ``"A1"`` are one label). A categorical column (a

@@ -26,6 +26,7 @@ from sim.real.conversions import (
     arrow_keys,
     encode_halves,
     first_true,
+    positions_in,
 )
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
@@ -98,7 +99,7 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
         written = space.get_indexer(accounts.labels).astype(small)[accounts.codes]
         contact_table = arrow_key_table(halves())
         people = contact_columns(
-            contact_table, contacts, space.get_indexer(contact_accounts).astype(small)
+            contact_table, contacts, positions_in(space, contact_accounts).astype(small)
         )
         filled = written == 0  # no account written: take the contact's, if known
         if filled.any():
@@ -141,7 +142,7 @@ def contact_columns(
     worked out once per distinct key, then one gather per column (see
     :func:`contact_columns_reference`); from :class:`ArrowKeys`, straight from the chunks'
     indices."""
-    position = contacts.get_indexer(keys.labels).astype(np.int32)
+    position = positions_in(contacts, keys.labels)
     position[keys.labels == ""] = _BLANK
     codes = keys.per_row(position)  # one gather; the rest is worked out from it
     anonymous = codes == _BLANK

@@ -91,6 +91,7 @@ from sim.real.conversions import (
     check_unique,
     first_true,
     id_keys,
+    positions_in,
     sorted_codes,
     stable_order,
     take_as,
@@ -305,7 +306,7 @@ def _contact_table(
     co = pd.DataFrame(
         {
             "contact_id": np.arange(len(people.keys), dtype=np.int64),
-            "account_id": accounts.get_indexer(people.account_keys).astype(np.int64),
+            "account_id": positions_in(accounts, people.account_keys).astype(np.int64),
             "title": pd.Series(
                 as_text(src.df["title"]) if "title" in src.df.columns else "",
                 index=range(len(people.keys)),
@@ -356,7 +357,7 @@ def _report(
     keep = kept.keep
     n_people, n_file = len(people.keys), len(found.keys)
     in_file = (
-        pd.Index(found.keys).get_indexer(people.account_keys) >= 0 if ac_src is not None else None
+        positions_in(pd.Index(found.keys), people.account_keys) >= 0 if ac_src is not None else None
     )
     return ImportReport(
         events=FileReport(

@@ -28,6 +28,7 @@ from sim.real.conversions import (
     encode_halves,
     id_keys,
     key_codes,
+    positions_in,
     sorted_codes,
     stable_order,
     take_as,
@@ -305,7 +306,8 @@ def test_contact_columns_match_the_row_by_row_reference(col, people):
     keys = key_codes(col)
     contacts = pd.Index(pd.unique(np.asarray(people, dtype=object)))
     accounts = np.arange(len(contacts), dtype=np.int64) * 3 + 1
-    fast = contact_columns(keys, contacts, accounts)
+    with patch("sim.real.conversions._ARROW_LOOKUP", 0):  # Arrow's lookup, as on big files
+        fast = contact_columns(keys, contacts, accounts)
     ref = contact_columns_reference(keys, contacts, accounts)
     # and straight from an Arrow column's chunks, as read_log does
     arrow = pa.chunked_array([pa.array(col, from_pandas=True)])
@@ -561,3 +563,30 @@ def test_parquet_events_read_only_the_known_columns_and_refuse_one_given_twice(t
         DataError, match=r"twice\.parquet: column 'timestamp' appears more than once"
     ):
         read_log(tmp_path / "twice.parquet", tmp_path / "contacts.csv")
+
+
+# Text as files hold it (UTF-8: no lone surrogates)
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=3)
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ids, texts), unique=True, max_size=12),
+    st.lists(st.one_of(ids, texts), max_size=30),
+    st.sampled_from([object, "str"]),
+)
+@example(["A1", "7", ""], ["A1", "a1", "", "7"], "str")
+def test_positions_in_match_get_indexer(keys, labels, dtype):
+    index = pd.Index(np.asarray(keys, dtype=object), dtype=dtype)
+    labels = np.asarray(labels, dtype=object)
+    with patch("sim.real.conversions._ARROW_LOOKUP", 0):
+        got = positions_in(index, labels)
+    assert got.dtype == np.int32 and got.flags.writeable
+    np.testing.assert_array_equal(got, index.get_indexer(labels))
+
+
+def test_positions_in_falls_back_for_numbers():
+    index = pd.Index([7, 12])
+    with patch("sim.real.conversions._ARROW_LOOKUP", 0):
+        got = positions_in(index, np.array([12, 3, 7], dtype=object))
+    assert got.tolist() == [1, -1, 0]
