@@ -61,7 +61,6 @@ def import_cmd(
     in bounded memory, with a report where every row is accounted for."""
     from sim.real.importer import import_files
 
-    reuse_freed_memory()
     summary = import_files(
         events, contacts, accounts, out_dir, mapping, skip_bad_rows, opportunities=opportunities
     )
