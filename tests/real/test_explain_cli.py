@@ -35,12 +35,17 @@ stages:
 """
 
 
-def _run(tmp_path: Path, policy: str, account: str):
+def _files(tmp_path: Path, command: str, policy: str = TWO_PEOPLE) -> list[str]:
+    """Write the events, contacts and policy files; the command's arguments that name them."""
     (tmp_path / "events.csv").write_text(EVENTS)
     (tmp_path / "contacts.csv").write_text(CONTACTS)
     (tmp_path / "p.yaml").write_text(policy)
-    args = ["explain", "--events", str(tmp_path / "events.csv")]
-    args += ["--contacts", str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    events, contacts, pol = (str(tmp_path / f) for f in ("events.csv", "contacts.csv", "p.yaml"))
+    return [command, "--events", events, "--contacts", contacts, "--policy", pol]
+
+
+def _run(tmp_path: Path, policy: str, account: str):
+    args = _files(tmp_path, "explain", policy)
     return CliRunner().invoke(app, [*args, "--account", account], env={"COLUMNS": "200"})
 
 
@@ -83,11 +88,7 @@ def test_the_days_column_is_relative_to_the_handoff(tmp_path):
 
 
 def test_evaluate_prints_zero_handoffs_with_the_highest_score_reached(tmp_path):
-    (tmp_path / "events.csv").write_text(EVENTS)
-    (tmp_path / "contacts.csv").write_text(CONTACTS)
-    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
-    args = ["evaluate", "--events", str(tmp_path / "events.csv"), "--contacts"]
-    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    args = _files(tmp_path, "evaluate")
     args += ["--policy", "mql_only", "--out", str(tmp_path / "out")]
     res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
     assert res.exit_code == 0, res.output
@@ -101,11 +102,7 @@ def test_evaluate_prints_zero_handoffs_with_the_highest_score_reached(tmp_path):
 
 
 def test_explain_as_json_gives_the_touches_with_exact_day_offsets(tmp_path):
-    (tmp_path / "events.csv").write_text(EVENTS)
-    (tmp_path / "contacts.csv").write_text(CONTACTS)
-    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
-    args = ["explain", "--events", str(tmp_path / "events.csv"), "--contacts"]
-    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    args = _files(tmp_path, "explain")
     res = CliRunner().invoke(app, [*args, "--account", "acme", "--format", "json"])
     assert res.exit_code == 0, res.output
     tables = json.loads(res.stdout)  # stdout holds the one table, nothing else
@@ -121,11 +118,7 @@ def test_explain_as_json_gives_the_touches_with_exact_day_offsets(tmp_path):
 
 
 def test_evaluate_as_csv_prints_only_its_tables(tmp_path):
-    (tmp_path / "events.csv").write_text(EVENTS)
-    (tmp_path / "contacts.csv").write_text(CONTACTS)
-    (tmp_path / "p.yaml").write_text(TWO_PEOPLE)
-    args = ["evaluate", "--events", str(tmp_path / "events.csv"), "--contacts"]
-    args += [str(tmp_path / "contacts.csv"), "--policy", str(tmp_path / "p.yaml")]
+    args = _files(tmp_path, "evaluate")
     args += ["--out", str(tmp_path / "out"), "--format", "csv"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output

@@ -28,20 +28,9 @@ from sim.sales.uplift import (
     totals,
 )
 from sim.tables import TRUTH as TRUTH_TABLE
+from tests.sales.test_handoff import CERTAIN_SALES  # reach 1, win rates 0 or 1
 
 NAN = math.nan
-CERTAIN_SALES = {
-    "sdrs": 50,
-    "workdays_per_week": 5,
-    "working_hours": [0.0, 24.0],
-    "handoff_share": 0.125,
-    "hours_per_handoff": 3.0,
-    "priority_by_tier": False,
-    "max_wait_days": 30.0,
-    "reach": {"immediate": 1.0, "floor": 1.0, "half_life_hours": 4.0},
-    "nurture_half_life_days": 3.65e11,
-    "win": {"preferred": 1.0, "after_competitor": 0.0, "inbound": 1.0},
-}
 TRUTH = TRUTH_TABLE.names  # every truth column, as sim.simulate writes them
 
 
