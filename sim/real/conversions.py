@@ -77,11 +77,6 @@ class Keys:
         """``per_label[code of each row]`` (as :meth:`ArrowKeys.per_row`)."""
         return per_label[self.codes]
 
-    def positions(self, index: pd.Index) -> np.ndarray:
-        """Each row's position in ``index`` (-1 where absent; int32), looked up once per
-        label."""
-        return index.get_indexer(self.labels).astype(np.int32)[self.codes]
-
 
 def positions_in(index: pd.Index, labels: np.ndarray) -> np.ndarray:
     """``index.get_indexer(labels)`` as int32 (-1 where absent) for text ``index`` and
