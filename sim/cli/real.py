@@ -74,6 +74,16 @@ def import_cmd(
     )
 
 
+def _start_reading(events: Path) -> None:
+    """Before a command that loads an export whole imports its machinery: keep freed memory
+    for reuse (:mod:`sim.cli.memory`) and start reading a Parquet events file on a thread
+    (:mod:`sim.real.formats`; the reader takes the table when it gets there)."""
+    from sim.real.formats import start_reading_events
+
+    reuse_freed_memory()
+    start_reading_events(events)
+
+
 @command(rich_help_panel=REAL)
 def evaluate(
     events: EventsOpt,
@@ -110,11 +120,11 @@ def evaluate(
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
+    _start_reading(events)  # while the rest imports
     from sim.files import check_output_file, check_output_folder, write_text
     from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
 
-    reuse_freed_memory()
     show = Printer(fmt, safe=not raw_csv)
     check_output_folder(out_dir, [events, contacts, accounts, opportunities, *policy])
     check_output_file(report)
@@ -204,12 +214,12 @@ def explain(
 ) -> None:
     """Show why and when an account qualified: the touches behind each handoff, by contact
     and activity."""
+    _start_reading(events)  # while the rest imports
     from policies import load_policy
     from policies.explain import explain as why
     from sim.config import did_you_mean
     from sim.real.read import read_log
 
-    reuse_freed_memory()
     show = Printer(fmt)
     pol = load_policy(policy)
     real = read_log(events, contacts, accounts)

@@ -21,7 +21,8 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from sim.errors import DataError
-from sim.real.inputs import SUFFIXES, check_header_line
+from sim.real.formats import SUFFIXES
+from sim.real.inputs import check_header_line
 from sim.real.sources import TEXT_CSV, csv_errors
 
 __all__ = ["RecordPlaces", "read_chunks", "write_chunks"]

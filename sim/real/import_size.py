@@ -15,7 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from sim.limits import check_fits
-from sim.real.inputs import HEADER_BYTES, SUFFIXES
+from sim.real.formats import SUFFIXES
+from sim.real.inputs import HEADER_BYTES
 
 # The sorted row hashes (8 bytes a row) while a chunk's are merged in: the old array, the
 # concatenated one and its sorted copy.

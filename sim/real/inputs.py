@@ -15,13 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.errors import DataError
+from sim.real.formats import EVENT_COLUMNS, EVENT_OPTIONAL
 from sim.tables import ACCOUNT_OUTCOMES
 
-# File suffix -> how the file is read.
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
-EVENT_COLUMNS = ("timestamp", "account_id", "contact_id", "activity")
-EVENT_OPTIONAL = ("channel", "campaign")
 # Job titles are optional (lead-level exports often have none): read as "" when absent.
 CONTACT_COLUMNS = ("contact_id", "account_id")
 CONTACT_TITLE = ("title",)

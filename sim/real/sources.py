@@ -20,10 +20,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sim import limits
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
-from sim.real.inputs import SUFFIXES, check_header_line
+from sim.real.formats import (
+    _REPEATED_SHARE,
+    MEMORY_PER_FILE_BYTE,
+    SUFFIXES,
+    available_memory,
+    read_parquet,
+    take_read,
+)
+from sim.real.inputs import check_header_line
 
 # How a CSV export is read: UTF-8 (a byte-order mark is fine), every column as text, nothing
 # taken for a missing value.
@@ -49,22 +56,6 @@ def csv_errors(name: str, empty_hint: str) -> Iterator[None]:
         raise DataError(
             f"{name}: not UTF-8 text (undecodable byte at offset {exc.start})"
         ) from None
-
-
-# Loading an export whole takes at most about this many bytes of memory per byte of file, by
-# kind (measured by benchmarks/speed/bench_real.py, peak of a whole `qualsim evaluate` over the
-# input's size: 3.8x for 10 M events in a 694 MiB CSV file, 9.8x for 1 M events and 1 M
-# contacts in 101 MB of CSV with all shipped rules, 12.4x for the 10 M events as a 125 MiB
-# Parquet file; since the events file stays in Arrow, 3.2x and 9.3-10.3x for the 10 M events;
-# ids and names are held dictionary-encoded, never a Python string per row).
-MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
-
-
-def available_memory() -> int | None:
-    """Bytes of memory this process may still use (``sim.limits.memory_limit``: the tightest of
-    cgroup, rlimit and MemAvailable), or None if unknown."""
-    limit = limits.memory_limit()
-    return None if limit is None else limit.bytes
 
 
 def _size(n: float) -> str:
@@ -186,7 +177,8 @@ class Source:
         events = self.role == "events"
         if self.kind == "parquet":
             try:
-                table, found = _read_parquet(self.path, known if events else None)
+                started = take_read(self.path, known) if events else None
+                table, found = started or read_parquet(self.path, known if events else None)
             except Exception as exc:  # pyarrow raises many types for a bad file
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
         else:
@@ -254,64 +246,6 @@ def as_pandas(table: pa.Table) -> pd.DataFrame:
     )
 
 
-def _read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, list[str]]:
-    """A Parquet file and its (stripped) column names. With ``known`` (the events file), only
-    those columns are read, and its text columns other than ``timestamp`` whose values repeat
-    (:func:`_repeated`) dictionary-encoded: Parquet builds the dictionary of a column a
-    writer stored in dictionary pages fast (each row group's distinct values once, see
-    :func:`sim.real.conversions.arrow_keys`), and hashes every value of plain pages (then
-    Arrow's own encoding of the text is faster)."""
-    file = pq.ParquetFile(path)
-    names = [str(f.name) for f in file.schema_arrow]
-    found = [n.strip() for n in names]
-    if known is None:
-        return file.read(), found
-    wanted = [n for n in names if n.strip() in known]
-    text = [
-        f.name
-        for f in file.schema_arrow
-        if f.name in wanted
-        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-        and f.name.strip() != "timestamp"
-    ]
-    table = pq.read_table(path, columns=wanted, read_dictionary=_repeated(path, text))
-    return table.rename_columns([n.strip() for n in table.column_names]), found
-
-
-# A text column whose first row group has at most this share of distinct values is read
-# dictionary-encoded by Parquet (fast when the writer kept its dictionary pages); one with more
-# (a writer falls back to plain pages for a big dictionary) is read as text and encoded by Arrow.
-_REPEATED_SHARE = 0.05
-
-
-def _repeated(path: Path, text: list[str]) -> list[str]:
-    """The text columns whose values repeat (see ``_REPEATED_SHARE``), judged by the size of
-    each column's dictionary in the first row group: read dictionary-encoded, as a writer that
-    kept its dictionary pages stored it, the dictionary is the distinct values (no hashing;
-    Arrow builds one only for plain pages). See :func:`repeated_reference`."""
-    file = pq.ParquetFile(path, read_dictionary=text)
-    if not text or file.metadata.num_row_groups == 0:
-        return []
-    group = file.read_row_group(0, columns=text)
-    rows = max(group.num_rows, 1)
-    return [
-        c
-        for c in text
-        if sum(len(part.dictionary) for part in group.column(c).chunks) <= rows * _REPEATED_SHARE
-    ]
-
-
-def repeated_reference(path: Path, text: list[str]) -> list[str]:
-    """The distinct values of each text column of the first row group counted by Arrow: the
-    reference for :func:`_repeated`."""
-    file = pq.ParquetFile(path)
-    if not text or file.metadata.num_row_groups == 0:
-        return []
-    group = file.read_row_group(0, columns=text)
-    rows = max(group.num_rows, 1)
-    return [c for c in text if pc.count_distinct(group.column(c)).as_py() <= rows * _REPEATED_SHARE]
-
-
 def _csv_header(path: Path) -> list[str] | None:
     """The header's column names as pandas would read them, or None where Arrow's reading
     could differ from pandas' (no header, empty or repeated names)."""
@@ -346,3 +280,14 @@ def _read_csv_arrow(path: Path) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
+
+
+def repeated_reference(path: Path, text: list[str]) -> list[str]:
+    """The distinct values of each text column of the first row group counted by Arrow: the
+    reference for :func:`sim.real.formats._repeated`."""
+    file = pq.ParquetFile(path)
+    if not text or file.metadata.num_row_groups == 0:
+        return []
+    group = file.read_row_group(0, columns=text)
+    rows = max(group.num_rows, 1)
+    return [c for c in text if pc.count_distinct(group.column(c)).as_py() <= rows * _REPEATED_SHARE]

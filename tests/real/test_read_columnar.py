@@ -34,11 +34,11 @@ from sim.real.conversions import (
     take_as,
 )
 from sim.real.events_file import contact_columns, contact_columns_reference
+from sim.real.formats import _repeated
 from sim.real.sources import (
     TEXT_CSV,
     TEXT_DTYPE,
     Source,
-    _repeated,
     as_pandas,
     repeated_reference,
 )
@@ -281,7 +281,10 @@ def test_repeated_columns_judged_by_dictionary_size_match_distinct_counts(
     table = pa.table({f"c{k}": pa.array(c[:n], pa.string()) for k, c in enumerate(columns)})
     path = tmp_path_factory.mktemp("rep") / "t.parquet"
     pq.write_table(table, path, use_dictionary=dictionary_pages, row_group_size=group)
-    with patch("sim.real.sources._REPEATED_SHARE", share):
+    with (
+        patch("sim.real.formats._REPEATED_SHARE", share),
+        patch("sim.real.sources._REPEATED_SHARE", share),
+    ):
         assert _repeated(path, table.column_names) == repeated_reference(path, table.column_names)
 
 

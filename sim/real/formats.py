@@ -1,0 +1,133 @@
+"""File formats of a team's export, with pyarrow alone (no pandas): which suffix is which kind,
+the events file's columns, the memory loading a file takes, reading a Parquet file — and
+starting that read on a thread while the rest of qualsim imports.
+
+``qualsim evaluate`` and ``explain`` spend about 0.4 s importing pandas, the policies and the
+reader before the first byte of the export is read, and Arrow reads Parquet outside the GIL on
+its own threads. :func:`start_reading_events` begins reading a Parquet events file exactly as
+:func:`read_parquet` will (the same columns, the same ones dictionary-encoded) when the command
+starts; :class:`sim.real.sources.Source` takes the table (:func:`take_read`) when the same
+file, unchanged, is read for the same columns. Anything else — not Parquet, not a file, too
+big for the memory available, changed since, a read that failed — leaves the file to the
+normal path, which reads it and reports on it as always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import limits
+
+# File suffix -> how the file is read.
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+EVENT_COLUMNS = ("timestamp", "account_id", "contact_id", "activity")
+EVENT_OPTIONAL = ("channel", "campaign")
+
+# Loading an export whole takes at most about this many bytes of memory per byte of file, by
+# kind (measured by benchmarks/speed/bench_real.py, peak of a whole `qualsim evaluate` over the
+# input's size: 3.8x for 10 M events in a 694 MiB CSV file, 9.8x for 1 M events and 1 M
+# contacts in 101 MB of CSV with all shipped rules, 12.4x for the 10 M events as a 125 MiB
+# Parquet file; since the events file stays in Arrow, 3.2x and 9.3-10.3x for the 10 M events;
+# ids and names are held dictionary-encoded, never a Python string per row).
+MEMORY_PER_FILE_BYTE = {"csv": 10, "parquet": 20}
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still use (``sim.limits.memory_limit``: the tightest of
+    cgroup, rlimit and MemAvailable), or None if unknown."""
+    limit = limits.memory_limit()
+    return None if limit is None else limit.bytes
+
+
+def read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, list[str]]:
+    """A Parquet file and its (stripped) column names. With ``known`` (the events file), only
+    those columns are read, and its text columns other than ``timestamp`` whose values repeat
+    (:func:`_repeated`) dictionary-encoded: Parquet builds the dictionary of a column a
+    writer stored in dictionary pages fast (each row group's distinct values once, see
+    :func:`sim.real.conversions.arrow_keys`), and hashes every value of plain pages (then
+    Arrow's own encoding of the text is faster)."""
+    file = pq.ParquetFile(path)
+    names = [str(f.name) for f in file.schema_arrow]
+    found = [n.strip() for n in names]
+    if known is None:
+        return file.read(), found
+    wanted = [n for n in names if n.strip() in known]
+    text = [
+        f.name
+        for f in file.schema_arrow
+        if f.name in wanted
+        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        and f.name.strip() != "timestamp"
+    ]
+    table = pq.read_table(path, columns=wanted, read_dictionary=_repeated(path, text))
+    return table.rename_columns([n.strip() for n in table.column_names]), found
+
+
+# A text column whose first row group has at most this share of distinct values is read
+# dictionary-encoded by Parquet (fast when the writer kept its dictionary pages); one with more
+# (a writer falls back to plain pages for a big dictionary) is read as text and encoded by Arrow.
+_REPEATED_SHARE = 0.05
+
+
+def _repeated(path: Path, text: list[str]) -> list[str]:
+    """The text columns whose values repeat (see ``_REPEATED_SHARE``), judged by the size of
+    each column's dictionary in the first row group: read dictionary-encoded, as a writer that
+    kept its dictionary pages stored it, the dictionary is the distinct values (no hashing;
+    Arrow builds one only for plain pages). See :func:`repeated_reference`."""
+    file = pq.ParquetFile(path, read_dictionary=text)
+    if not text or file.metadata.num_row_groups == 0:
+        return []
+    group = file.read_row_group(0, columns=text)
+    rows = max(group.num_rows, 1)
+    return [
+        c
+        for c in text
+        if sum(len(part.dictionary) for part in group.column(c).chunks) <= rows * _REPEATED_SHARE
+    ]
+
+
+# Reads started by start_reading_events: (file, size, modification time, columns) -> the read.
+_STARTED: dict[tuple, Future] = {}
+
+
+def _key(path: Path, known: Sequence[str]) -> tuple | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, tuple(known))
+
+
+def start_reading_events(path) -> None:
+    """Start reading a Parquet events file on a thread (see the module docstring); nothing
+    for another file, or one that would not fit in the memory available."""
+    path = Path(path)
+    if SUFFIXES.get(path.suffix.lower()) != "parquet" or not path.is_file():
+        return
+    known = (*EVENT_COLUMNS, *EVENT_OPTIONAL)
+    key = _key(path, known)
+    have = available_memory()
+    if key is None or (have is not None and key[1] * MEMORY_PER_FILE_BYTE["parquet"] > have):
+        return
+    pool = ThreadPoolExecutor(1, thread_name_prefix="qualsim-read")
+    _STARTED[key] = pool.submit(read_parquet, path, known)
+    pool.shutdown(wait=False)  # its one thread ends with the read
+
+
+def take_read(path: Path, known: Sequence[str]) -> tuple[pa.Table, list[str]] | None:
+    """The table :func:`start_reading_events` read of ``path`` for the columns ``known``, if
+    it did and the file has not changed since (else None: read it)."""
+    key = _key(path, known)
+    started = _STARTED.pop(key, None) if key is not None else None
+    if started is None:
+        return None
+    try:
+        return started.result()
+    except Exception:  # the normal read reports on the file
+        return None
