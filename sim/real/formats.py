@@ -76,20 +76,53 @@ _REPEATED_SHARE = 0.05
 
 
 def _repeated(path: Path, text: list[str]) -> list[str]:
-    """The text columns whose values repeat (see ``_REPEATED_SHARE``), judged by the size of
-    each column's dictionary in the first row group: read dictionary-encoded, as a writer that
-    kept its dictionary pages stored it, the dictionary is the distinct values (no hashing;
-    Arrow builds one only for plain pages). See :func:`repeated_reference`."""
+    """The text columns whose values repeat (see ``_REPEATED_SHARE``), judged by the number of
+    distinct values in each column's first row group. A writer that kept its dictionary pages
+    stored exactly those values in the row group's dictionary page, which the first few rows
+    read dictionary-encoded bring (no need to read the row group). That page is only a lower
+    bound where the writer fell back to plain pages when its dictionary outgrew its limit
+    (1 MiB by default): a page too big to be sure of, or no dictionary page, is counted from
+    the row group (:func:`_distinct_in_first_group`). See :func:`repeated_reference`."""
     file = pq.ParquetFile(path, read_dictionary=text)
     if not text or file.metadata.num_row_groups == 0:
         return []
-    group = file.read_row_group(0, columns=text)
+    group = file.metadata.row_group(0)
     rows = max(group.num_rows, 1)
-    return [
-        c
-        for c in text
-        if sum(len(part.dictionary) for part in group.column(c).chunks) <= rows * _REPEATED_SHARE
-    ]
+    paged = {
+        group.column(i).path_in_schema
+        for i in range(group.num_columns)
+        if group.column(i).has_dictionary_page
+    }
+    first = next(file.iter_batches(batch_size=_FIRST_ROWS, row_groups=[0], columns=text), None)
+    distinct = {}
+    for c in text:
+        col = first.column(c) if first is not None and c in paged else None
+        page = col.dictionary if col is not None and pa.types.is_dictionary(col.type) else None
+        if page is not None and (len(page) > rows * _REPEATED_SHARE or _small(page)):
+            distinct[c] = len(page)  # too many already, or all there are
+    rest = [c for c in text if c not in distinct]
+    distinct.update(_distinct_in_first_group(path, rest))
+    return [c for c in text if distinct[c] <= rows * _REPEATED_SHARE]
+
+
+# Rows read to see a row group's dictionary pages.
+_FIRST_ROWS = 1024
+# A dictionary page with fewer bytes of text than this is a whole dictionary: writers fall back
+# to plain pages only when it grows past their limit (1 MiB in parquet-cpp and parquet-java).
+_WHOLE_DICTIONARY_BYTES = 256 << 10
+
+
+def _small(page: pa.Array) -> bool:
+    return page.buffers()[2] is None or page.buffers()[2].size < _WHOLE_DICTIONARY_BYTES
+
+
+def _distinct_in_first_group(path: Path, text: list[str]) -> dict[str, int]:
+    """The distinct values of each text column in the first row group, read dictionary-encoded
+    (Parquet hashes the values of plain pages)."""
+    if not text:
+        return {}
+    group = pq.ParquetFile(path, read_dictionary=text).read_row_group(0, columns=text)
+    return {c: sum(len(part.dictionary) for part in group.column(c).chunks) for c in text}
 
 
 # Reads started by start_reading_events: (file, size, modification time, columns) -> the read.

@@ -302,6 +302,22 @@ def test_repeated_columns_hand_worked(tmp_path):
         assert _repeated(tmp_path / "t.parquet", ["one", "two", "nulls"]) == ["one", "nulls"]
 
 
+@pytest.mark.parametrize("share", [0.5, 0.8, 1.0])
+def test_repeated_counts_the_row_group_where_the_writer_fell_back_to_plain_pages(tmp_path, share):
+    # 60,000 distinct 24-character ids: past the writer's 1 MiB dictionary page limit, so the
+    # dictionary page holds only the first of them (fewer than 48,000, which share 0.8 allows)
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": [f"{k:024d}" for k in range(60_000)]}), path)
+    page = next(pq.ParquetFile(path, read_dictionary=["id"]).iter_batches(10)).column(0)
+    assert 30_000 < len(page.dictionary) < 48_000
+    with (
+        patch("sim.real.formats._REPEATED_SHARE", share),
+        patch("sim.real.sources._REPEATED_SHARE", share),
+    ):
+        assert _repeated(path, ["id"]) == repeated_reference(path, ["id"])
+        assert repeated_reference(path, ["id"]) == ([] if share < 1 else ["id"])
+
+
 @SETTINGS
 @given(id_columns(), st.lists(st.sampled_from(["A1", "7", "x y", "007"]), max_size=6))
 @example(pd.Series(["A1", "", " A1", "zz"], dtype=object), ["A1"])
