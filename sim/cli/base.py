@@ -28,7 +28,7 @@ from rich.text import Text
 from sim.cli import tables
 from sim.cli.plain import PlainCommand, PlainGroup
 from sim.errors import QualsimError
-from sim.world.presets import PRESETS
+from sim.world.names import PRESETS
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -23,7 +23,7 @@ from sim.cli.base import (
     wrote,
 )
 from sim.cli.output import Printer
-from sim.world.presets import DEFAULT_SCENARIO
+from sim.world.names import DEFAULT_SCENARIO
 
 EventsOpt = Annotated[
     Path | None, typer.Option(help="your export's touches (CSV/Parquet), with --contacts")

@@ -23,7 +23,7 @@ from sim.cli.base import (
 )
 from sim.cli.output import Printer
 from sim.cli.plain import PlainCommand, PlainGroup
-from sim.world.presets import DEFAULT_SCENARIO
+from sim.world.names import DEFAULT_SCENARIO
 
 experiment_app = typer.Typer(
     cls=PlainGroup,

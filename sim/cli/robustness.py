@@ -28,7 +28,7 @@ from sim.cli.base import (
 )
 from sim.cli.output import Printer
 from sim.errors import QualsimError
-from sim.world.presets import DEFAULT_SCENARIO
+from sim.world.names import DEFAULT_SCENARIO
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -25,7 +25,7 @@ from sim.cli.base import (
 from sim.cli.output import Printer
 from sim.config.kinds import KINDS
 from sim.errors import QualsimError
-from sim.world.presets import DEFAULT_SCENARIO
+from sim.world.names import DEFAULT_SCENARIO
 
 SUMMARY_TITLES = {
     "accounts": "Accounts by tier",

@@ -23,10 +23,10 @@ from sim.config.chain import (
 from sim.config.files import resolve_reference
 from sim.config.strict_yaml import LineMap, did_you_mean
 from sim.errors import ConfigError
+from sim.world.names import DEFAULT_SCENARIO, PRESETS
 from sim.world.scenario import Scenario
 
-PRESETS = ("enterprise", "smb")
-DEFAULT_SCENARIO = "enterprise"
+__all__ = ["DEFAULT_SCENARIO", "PRESETS", "load_scenario", "preset_path"]
 
 
 def preset_path(name: str) -> Path:
