@@ -1,31 +1,33 @@
 """The ``qualsim`` command line: a thin layer over the Python API, one module per group of
-commands. Errors in the user's input (``QualsimError``) print as one paragraph, exit code 2."""
+commands (assembled in :mod:`sim.cli.commands`). Errors in the user's input (``QualsimError``)
+print as one paragraph, exit code 2.
 
-from sim.cli import calibration, compare, export, gate, policy, real, robustness, sweeps, world
-from sim.cli.base import CHECKS, COMPARE, REAL, WORLDS, app
-from sim.cli.datasets import olist_app
-from sim.cli.experiment import experiment_app
+Nothing is imported here but what :func:`main` needs before the command line itself: for
+``evaluate`` and ``explain`` it starts reading the events file first (:mod:`sim.cli.launch`).
+"""
 
-app.add_typer(olist_app, name="olist", rich_help_panel=REAL)
-app.add_typer(experiment_app, name="experiment", rich_help_panel=COMPARE)
-# The help lists its groups in this order, each group's commands in the order they are defined.
-_PANELS = [COMPARE, WORLDS, REAL, CHECKS]
-app.registered_commands.sort(key=lambda c: _PANELS.index(c.rich_help_panel or CHECKS))
+from __future__ import annotations
 
-__all__ = [
-    "app",
-    "calibration",
-    "compare",
-    "gate",
-    "main",
-    "policy",
-    "real",
-    "robustness",
-    "sweeps",
-    "world",
-]
+import sys
+from typing import Any
+
+from sim.cli.launch import head_start
+
+__all__ = ["app", "main"]
 
 
 def main() -> None:
     """Entry point of the ``qualsim`` console script."""
+    head_start(sys.argv[1:])
+    from sim.cli.commands import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    """``sim.cli.app``: the Typer app with every command (imported on first use)."""
+    if name == "app":
+        from sim.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
