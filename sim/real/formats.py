@@ -66,7 +66,8 @@ def read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, lis
         and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
         and f.name.strip() != "timestamp"
     ]
-    table = pq.read_table(path, columns=wanted, read_dictionary=_repeated(path, text))
+    # ParquetFile, not pq.read_table: that goes through pyarrow.dataset, 0.2 s more to import
+    table = pq.ParquetFile(path, read_dictionary=_repeated(path, text)).read(columns=wanted)
     return table.rename_columns([n.strip() for n in table.column_names]), found
 
 
