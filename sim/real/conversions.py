@@ -274,10 +274,9 @@ def place_half(out: np.ndarray, order: np.ndarray, counts: np.ndarray, offsets, 
     """Write one half's ``order`` (its row positions by code, ``counts`` rows per code) into
     ``out``: code c's k-th row of the half goes to ``offsets[c] + k``, as row ``base + row``."""
     first = np.cumsum(counts) - counts  # where each code begins in the half's order
-    place = np.repeat(offsets - first, counts)  # per place in the half's order
-    place += np.arange(len(order))
-    order += base  # the half's own array (from stable_order)
-    out[place] = order
+    shift = np.repeat(offsets - first, counts)  # per place in the half's order
+    shift += np.arange(len(order))
+    out[shift] = order + base
 
 
 def sorted_codes(codes: np.ndarray) -> np.ndarray:
