@@ -250,35 +250,6 @@ def stable_order(codes: np.ndarray) -> np.ndarray:
     return order
 
 
-def stable_order_split(codes: np.ndarray, pool: Executor) -> np.ndarray:
-    """:func:`stable_order` with the two halves of the rows sorted at once on ``pool`` (numpy
-    sorts outside the GIL), then merged: in the order, each code's rows of the first half come
-    before its rows of the second, each half's in its own order (see :func:`place_half`)."""
-    codes = np.asarray(codes)
-    if len(codes) < max(SPLIT_ROWS, 2) or not np.can_cast(codes.dtype, np.intp):
-        return stable_order(codes)
-    half = len(codes) // 2
-    parts = (codes[:half], codes[half:])
-    orders = pool.map(stable_order, parts)
-    size = int(codes.max()) + 1
-    counts = [np.bincount(p, minlength=size) for p in parts]
-    starts = np.cumsum(counts[0] + counts[1]) - (counts[0] + counts[1])  # each code's first
-    out = np.empty(len(codes), dtype=np.int64)
-    offsets = (starts, starts + counts[0])  # where each code's rows of each half begin
-    done = pool.map(place_half, [out, out], orders, counts, offsets, (0, half))
-    list(done)  # wait (and raise what a thread raised)
-    return out
-
-
-def place_half(out: np.ndarray, order: np.ndarray, counts: np.ndarray, offsets, base) -> None:
-    """Write one half's ``order`` (its row positions by code, ``counts`` rows per code) into
-    ``out``: code c's k-th row of the half goes to ``offsets[c] + k``, as row ``base + row``."""
-    first = np.cumsum(counts) - counts  # where each code begins in the half's order
-    shift = np.repeat(offsets - first, counts)  # per place in the half's order
-    shift += np.arange(len(order))
-    out[shift] = order + base
-
-
 def sorted_codes(codes: np.ndarray) -> np.ndarray:
     """``np.sort(codes)`` (= ``codes[stable_order(codes)]``) for non-negative integer codes, as
     int64: each code repeated as often as it occurs (a count and a sequential write instead of

@@ -74,7 +74,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,7 +93,7 @@ from sim.real.conversions import (
     id_keys,
     positions_in,
     sorted_codes,
-    stable_order_split,
+    stable_order,
     take_as,
     vocab_warning,
 )
@@ -260,7 +260,7 @@ def _event_table(
             rows.account if picked is None else rows.account[picked]
         ]
         values = rows.times.values if picked is None else rows.times.values[picked]
-        order = _by_account_then_time(account, values, frame, pool)
+        order = _by_account_then_time(account, values, frame)
         at = order if picked is None else picked[order]
         optional = {c: k.result() for c, k in texts.items()}
         contacts = pool.submit(take_as, rows.contact_codes, at, np.int64)  # int32 codes
@@ -281,21 +281,18 @@ def _event_table(
     return ev, at, optional
 
 
-def _by_account_then_time(
-    account: np.ndarray, values: np.ndarray, frame: TimeFrame, pool: Executor
-) -> np.ndarray:
-    """The stable order by (account, days since the origin): a radix sort by account (its two
-    halves on ``pool``'s two threads) after a stable sort by days (none when the file is
-    already in time order, as exports usually are: then the days are in order too, and never
-    made whole here)."""
+def _by_account_then_time(account: np.ndarray, values: np.ndarray, frame: TimeFrame) -> np.ndarray:
+    """The stable order by (account, days since the origin): a radix sort by account after a
+    stable sort by days (none when the file is already in time order, as exports usually
+    are: then the days are in order too, and never made whole here)."""
     ints = values.view(np.int64)  # in order, NaT (the smallest) can only come first
     nat = len(ints) > 0 and ints[0] == np.iinfo(np.int64).min
     if len(ints) > 1 and (nat or not bool(np.all(ints[1:] >= ints[:-1]))):
         time = frame.days(values)
         if not bool(np.all(time[1:] >= time[:-1])):
             by_time = np.argsort(time, kind="stable")
-            return by_time[stable_order_split(account[by_time], pool)]
-    return stable_order_split(account, pool)
+            return by_time[stable_order(account[by_time])]
+    return stable_order(account)
 
 
 def _optional(src: Source, columns: tuple[str, ...] = EVENT_OPTIONAL) -> list[str]:

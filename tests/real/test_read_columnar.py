@@ -31,7 +31,6 @@ from sim.real.conversions import (
     positions_in,
     sorted_codes,
     stable_order,
-    stable_order_split,
     take_as,
 )
 from sim.real.events_file import contact_columns, contact_columns_reference
@@ -167,21 +166,6 @@ def test_arrow_timestamps_hand_worked():
 def test_radix_order_is_numpys_stable_order(values, modulo):
     codes = np.asarray(values, dtype=np.int64) % modulo
     np.testing.assert_array_equal(stable_order(codes), np.argsort(codes, kind="stable"))
-
-
-@SETTINGS
-@given(
-    st.lists(st.integers(0, 2**40), max_size=200),
-    st.integers(1, 70_000),
-    st.sampled_from([np.int16, np.int32, np.int64, np.uint16, np.uint32, np.uint64]),
-    st.integers(0, 8),
-)
-def test_order_of_two_halves_merged_is_numpys_stable_order(values, modulo, dtype, split):
-    top = min(modulo, np.iinfo(dtype).max + 1)
-    codes = (np.asarray(values, dtype=np.int64) % top).astype(dtype)
-    with patch("sim.real.conversions.SPLIT_ROWS", split), ThreadPoolExecutor(2) as pool:
-        got = stable_order_split(codes, pool)
-    np.testing.assert_array_equal(got, np.argsort(codes, kind="stable"))
 
 
 cells = st.sampled_from(["a", " b ", "", "x,y", 'say "hi"', "two\nlines", "007", "é"])
@@ -571,12 +555,8 @@ def test_days_gathered_a_block_at_a_time_and_the_event_order_match_the_whole_col
         ref = by_time[np.argsort(account[by_time], kind="stable")]
     else:
         ref = np.argsort(account, kind="stable")
-    with (
-        patch.object(ts, "CHUNK", chunk),
-        patch("sim.real.conversions.SPLIT_ROWS", 4),  # the two halves sorted on two threads
-        ThreadPoolExecutor(2) as pool,
-    ):
-        order = _by_account_then_time(account, values, frame, pool)
+    with patch.object(ts, "CHUNK", chunk):
+        order = _by_account_then_time(account, values, frame)
         np.testing.assert_array_equal(order, ref)
         np.testing.assert_array_equal(frame.days_at(values, order), time[ref])
 
