@@ -44,7 +44,8 @@ def head_start(args: Sequence[str]) -> None:
     if events is None:
         return
     from sim.cli.memory import reuse_freed_memory
+
+    reuse_freed_memory()  # before numpy and Arrow start threads (see sim.cli.memory)
     from sim.real.formats import start_reading_events
 
-    reuse_freed_memory()
     start_reading_events(events)

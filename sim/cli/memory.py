@@ -7,7 +7,11 @@ machine that zeroing was a third of ``qualsim evaluate``'s CPU time on the 10 M-
 (``perf``: ``clear_page_erms``). :func:`reuse_freed_memory` asks glibc to serve big blocks from
 its heap and keep what is freed there (``mallopt``), and Arrow to allocate through the same
 ``malloc``, so freed blocks are reused instead of faulted in again (measured in
-``benchmarks/speed/bench_real.py``).
+``benchmarks/speed/bench_real.py``). It also keeps one heap for all threads: by default glibc
+gives threads heaps (arenas) of their own, and what the reading threads free (the file's text
+once encoded) could not serve the main thread's next arrays, which were faulted in afresh.
+glibc fixes the number of heaps the first time a thread needs one, and numpy's BLAS starts its
+threads when numpy is imported: the command line calls this before (:mod:`sim.cli.launch`).
 
 Only the command-line process calls it, at the start of ``evaluate`` and ``explain`` (which load
 an export whole): a short-lived process whose memory is given back when it exits. ``import``
@@ -27,11 +31,13 @@ import sys
 _M_TRIM_THRESHOLD = -1  # keep this much free memory at the top of the heap before trimming
 _M_TOP_PAD = -2  # grow the heap by this much more than asked (fewer brk calls)
 _M_MMAP_THRESHOLD = -3  # blocks from this size get their own mapping (and lose it when freed)
+_M_ARENA_MAX = -8  # at most this many arenas (by default up to 8 per core)
 
 _SETTINGS = (
     (_M_MMAP_THRESHOLD, 1 << 30),  # up to 1 GiB from the heap (reused when freed)
     (_M_TRIM_THRESHOLD, (1 << 31) - 1),  # never trim: the process ends soon
     (_M_TOP_PAD, 64 << 20),
+    (_M_ARENA_MAX, 1),  # one heap: what any thread frees, any thread reuses
 )
 
 

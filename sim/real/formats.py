@@ -6,11 +6,11 @@ starting that read on a thread while the rest of qualsim imports.
 policies and the reader before the first byte of the export is read, and Arrow reads Parquet
 outside the GIL on its own threads. :func:`start_reading_events` begins reading a Parquet
 events file exactly as :func:`read_parquet` will (the same columns, the same ones
-dictionary-encoded) before the command line imports (:mod:`sim.cli.launch`; once per file:
-the command's own call then starts nothing); :class:`sim.real.sources.Source` takes the table (:func:`take_read`) when the same
-file, unchanged, is read for the same columns. Anything else — not Parquet, not a file, too
-big for the memory available, changed since, a read that failed — leaves the file to the
-normal path, which reads it and reports on it as always.
+dictionary-encoded) before the command line imports (:mod:`sim.cli.launch`; once per file: the
+command's own call then starts nothing); :class:`sim.real.sources.Source` takes the table
+(:func:`take_read`) when the same file, unchanged, is read for the same columns. Anything else
+— not Parquet, not a file, too big for the memory available, changed since, a read that failed
+— leaves the file to the normal path, which reads it and reports on it as always.
 """
 
 from __future__ import annotations

@@ -37,3 +37,43 @@ def test_reuse_is_a_no_op_without_glibc(monkeypatch):
 
     monkeypatch.setattr(memory.sys, "platform", "darwin")
     assert memory.reuse_freed_memory() is False
+
+
+# In a child: allocate on four threads, then count glibc's heaps (arenas) in malloc_info.
+ARENAS = """
+import ctypes, ctypes.util, sys, tempfile, threading
+if sys.argv[1] == "reuse":  # before numpy starts its threads, as the command line calls it
+    from sim.cli.memory import reuse_freed_memory
+    reuse_freed_memory()
+import numpy as np
+def work():
+    for _ in range(50):
+        blocks = [np.ones(1000) for _ in range(100)]
+        del blocks
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+with tempfile.NamedTemporaryFile("r") as out:
+    f = libc.fopen(out.name.encode(), b"w")
+    libc.malloc_info(0, f)
+    libc.fclose(f)
+    print(out.read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's: elsewhere nothing changes")
+def test_threads_share_one_heap_once_reuse_is_on():
+    def heaps(mode: str) -> int:
+        run = subprocess.run([sys.executable, "-c", ARENAS, mode], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return int(run.stdout)
+
+    assert heaps("reuse") == 1
+    assert heaps("plain") > 1  # threads get heaps of their own by default
