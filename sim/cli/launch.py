@@ -41,8 +41,14 @@ def head_start(args: Sequence[str]) -> None:
     """Start reading the events file of ``evaluate`` or ``explain`` before the command line
     imports (see the module docstring)."""
     events = events_file(args)
-    if events is None:
-        return
+    if events is not None:
+        start_reading(events)
+
+
+def start_reading(events) -> None:
+    """Keep freed memory for reuse (:mod:`sim.cli.memory`) and start reading a Parquet events
+    file on a thread (:func:`sim.real.formats.start_reading_events`). The commands call it too
+    (for an app run without :func:`sim.cli.main`); a second call starts nothing."""
     from sim.cli.memory import reuse_freed_memory
 
     reuse_freed_memory()  # before numpy and Arrow start threads (see sim.cli.memory)

@@ -21,7 +21,7 @@ from sim.cli.base import (
     echo,
     wrote,
 )
-from sim.cli.memory import reuse_freed_memory
+from sim.cli.launch import start_reading
 from sim.cli.output import Printer
 from sim.errors import QualsimError
 
@@ -74,16 +74,6 @@ def import_cmd(
     )
 
 
-def _start_reading(events: Path) -> None:
-    """Before a command that loads an export whole imports its machinery: keep freed memory
-    for reuse (:mod:`sim.cli.memory`) and start reading a Parquet events file on a thread
-    (:mod:`sim.real.formats`; the reader takes the table when it gets there)."""
-    from sim.real.formats import start_reading_events
-
-    reuse_freed_memory()
-    start_reading_events(events)
-
-
 @command(rich_help_panel=REAL)
 def evaluate(
     events: EventsOpt,
@@ -120,7 +110,7 @@ def evaluate(
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
-    _start_reading(events)  # while the rest imports
+    start_reading(events)  # while the rest imports
     from sim.files import check_output_file, check_output_folder, write_text
     from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
@@ -214,7 +204,7 @@ def explain(
 ) -> None:
     """Show why and when an account qualified: the touches behind each handoff, by contact
     and activity."""
-    _start_reading(events)  # while the rest imports
+    start_reading(events)  # while the rest imports
     from policies import load_policy
     from policies.explain import explain as why
     from sim.config import did_you_mean

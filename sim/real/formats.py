@@ -84,7 +84,7 @@ def _repeated(path: Path, text: list[str]) -> list[str]:
     read dictionary-encoded bring (no need to read the row group). That page is only a lower
     bound where the writer fell back to plain pages when its dictionary outgrew its limit
     (1 MiB by default): a page too big to be sure of, or no dictionary page, is counted from
-    the row group (:func:`_distinct_in_first_group`). See :func:`repeated_reference`."""
+    the row group. See :func:`repeated_reference`."""
     file = pq.ParquetFile(path, read_dictionary=text)
     if not text or file.metadata.num_row_groups == 0:
         return []
@@ -103,7 +103,9 @@ def _repeated(path: Path, text: list[str]) -> list[str]:
         if page is not None and (len(page) > rows * _REPEATED_SHARE or _small(page)):
             distinct[c] = len(page)  # too many already, or all there are
     rest = [c for c in text if c not in distinct]
-    distinct.update(_distinct_in_first_group(path, rest))
+    if rest:  # counted from the row group, read dictionary-encoded (Parquet hashes plain pages)
+        whole = file.read_row_group(0, columns=rest)
+        distinct.update({c: sum(len(p.dictionary) for p in whole.column(c).chunks) for c in rest})
     return [c for c in text if distinct[c] <= rows * _REPEATED_SHARE]
 
 
@@ -116,15 +118,6 @@ _WHOLE_DICTIONARY_BYTES = 256 << 10
 
 def _small(page: pa.Array) -> bool:
     return page.buffers()[2] is None or page.buffers()[2].size < _WHOLE_DICTIONARY_BYTES
-
-
-def _distinct_in_first_group(path: Path, text: list[str]) -> dict[str, int]:
-    """The distinct values of each text column in the first row group, read dictionary-encoded
-    (Parquet hashes the values of plain pages)."""
-    if not text:
-        return {}
-    group = pq.ParquetFile(path, read_dictionary=text).read_row_group(0, columns=text)
-    return {c: sum(len(part.dictionary) for part in group.column(c).chunks) for c in text}
 
 
 # Reads started by start_reading_events: (file, size, modification time, columns) -> the read.
