@@ -4,8 +4,7 @@ keys; numbers, booleans and vocabulary columns are checked, naming the file, row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,24 +197,6 @@ def arrow_key_table(col: pa.ChunkedArray, ids: bool = True) -> ArrowKeys:
         typed,
         int(merged[-1]),
     )
-
-
-def encode_halves(col: pa.ChunkedArray, pool: Executor) -> Callable[[], pa.ChunkedArray]:
-    """Start dictionary-encoding a long text column in two halves on ``pool`` (Arrow releases
-    the GIL: two threads hash at once); returns a call that waits and gives the column with
-    the two halves' chunks, each half with its own dictionary (:func:`arrow_key_table` merges
-    them, hashing only the dictionaries). Another column (short, typed, or already a
-    dictionary) is given back as it is."""
-    text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-    if not text or len(col) < SPLIT_ROWS:
-        return lambda: col
-    half = len(col) // 2
-    parts = [pool.submit(pc.dictionary_encode, part) for part in (col[:half], col[half:])]
-    return lambda: pa.chunked_array([c for p in parts for c in p.result().chunks])
-
-
-# Rows from which :func:`encode_halves` splits a column (below, one thread is as fast).
-SPLIT_ROWS = 1 << 20
 
 
 def _distinct_dictionaries(col: pa.ChunkedArray) -> tuple[list[pa.Array], list[int]]:

@@ -24,10 +24,10 @@ from sim.real.conversions import (
     Keys,
     arrow_key_table,
     arrow_keys,
-    encode_halves,
     first_true,
     positions_in,
 )
+from sim.real.formats import encode_halves
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
 from sim.real.time_range import RANGE_TEXT, out_of_range

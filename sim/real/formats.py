@@ -6,7 +6,8 @@ starting that read on a thread while the rest of qualsim imports.
 policies and the reader before the first byte of the export is read, and Arrow reads Parquet
 outside the GIL on its own threads. :func:`start_reading_events` begins reading a Parquet
 events file exactly as :func:`read_parquet` will (the same columns, the same ones
-dictionary-encoded) before the command line imports (:mod:`sim.cli.launch`; once per file: the
+dictionary-encoded, the long ones that Parquet reads as plain text encoded by Arrow on two
+threads right after) before the command line imports (:mod:`sim.cli.launch`; once per file: the
 command's own call then starts nothing); :class:`sim.real.sources.Source` takes the table
 (:func:`take_read`) when the same file, unchanged, is read for the same columns. Anything else
 — not Parquet, not a file, too big for the memory available, changed since, a read that failed
@@ -15,11 +16,12 @@ command's own call then starts nothing); :class:`sim.real.sources.Source` takes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim import limits
@@ -52,7 +54,7 @@ def read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, lis
     (:func:`_repeated`) dictionary-encoded: Parquet builds the dictionary of a column a
     writer stored in dictionary pages fast (each row group's distinct values once, see
     :func:`sim.real.conversions.arrow_keys`), and hashes every value of plain pages (then
-    Arrow's own encoding of the text is faster)."""
+    Arrow's own encoding of the text, right after the read, is faster: :func:`encode_text`)."""
     file = pq.ParquetFile(path)
     names = [str(f.name) for f in file.schema_arrow]
     found = [n.strip() for n in names]
@@ -66,9 +68,45 @@ def read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, lis
         and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
         and f.name.strip() != "timestamp"
     ]
+    repeated = _repeated(path, text)
     # ParquetFile, not pq.read_table: that goes through pyarrow.dataset, 0.2 s more to import
-    table = pq.ParquetFile(path, read_dictionary=_repeated(path, text)).read(columns=wanted)
+    table = pq.ParquetFile(path, read_dictionary=repeated).read(columns=wanted)
+    table = encode_text(table, [c for c in text if c not in repeated])
     return table.rename_columns([n.strip() for n in table.column_names]), found
+
+
+def encode_text(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """The table with its long ``columns`` (text, at least ``SPLIT_ROWS`` rows) dictionary-
+    encoded by Arrow in two halves on two threads (:func:`encode_halves`), as the events reader
+    would encode them anyway: done by the thread that read the file, so that with the head
+    start the hashing of the contact ids overlaps the command line's imports, and the text
+    itself is let go sooner (less memory at the peak)."""
+    at = [i for i, name in enumerate(table.column_names) if name in columns]
+    if not at:
+        return table
+    with ThreadPoolExecutor(2, thread_name_prefix="qualsim-encode") as pool:
+        started = {i: encode_halves(table.column(i), pool) for i in at}
+        for i, encoded in started.items():
+            table = table.set_column(i, table.field(i).name, encoded())
+    return table
+
+
+def encode_halves(col: pa.ChunkedArray, pool: Executor) -> Callable[[], pa.ChunkedArray]:
+    """Start dictionary-encoding a long text column in two halves on ``pool`` (Arrow releases
+    the GIL: two threads hash at once); returns a call that waits and gives the column with
+    the two halves' chunks, each half with its own dictionary
+    (:func:`sim.real.conversions.arrow_key_table` merges them, hashing only the dictionaries).
+    Another column (short, typed, or already a dictionary) is given back as it is."""
+    text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    if not text or len(col) < SPLIT_ROWS:
+        return lambda: col
+    half = len(col) // 2
+    parts = [pool.submit(pc.dictionary_encode, part) for part in (col[:half], col[half:])]
+    return lambda: pa.chunked_array([c for p in parts for c in p.result().chunks])
+
+
+# Rows from which :func:`encode_halves` splits a column (below, one thread is as fast).
+SPLIT_ROWS = 1 << 20
 
 
 # A text column whose first row group has at most this share of distinct values is read

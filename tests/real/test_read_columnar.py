@@ -25,7 +25,6 @@ from sim.real import timestamps as ts
 from sim.real.conversions import (
     arrow_key_table,
     arrow_keys,
-    encode_halves,
     id_keys,
     key_codes,
     positions_in,
@@ -34,7 +33,7 @@ from sim.real.conversions import (
     take_as,
 )
 from sim.real.events_file import contact_columns, contact_columns_reference
-from sim.real.formats import _repeated
+from sim.real.formats import _repeated, encode_halves, read_parquet
 from sim.real.sources import (
     TEXT_CSV,
     TEXT_DTYPE,
@@ -261,6 +260,44 @@ def test_parquet_read_dictionary_encoded_or_not_gives_the_same_log(tmp_path):
     a = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv").log.events
     b = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv").log.events
     pd.testing.assert_frame_equal(a, b)
+    with patch("sim.real.formats.SPLIT_ROWS", 100):  # the contact ids encoded in halves
+        read, _ = read_parquet(tmp_path / "events.parquet", ("contact_id", "activity"))
+        assert pa.types.is_dictionary(read.column("contact_id").type)
+        c = read_log(tmp_path / "events.parquet", tmp_path / "contacts.csv").log.events
+        d = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv").log.events
+    pd.testing.assert_frame_equal(c, a)
+    pd.testing.assert_frame_equal(d, a)
+
+
+def test_parquet_events_long_text_read_plain_are_encoded_right_after_the_read(tmp_path):
+    """Long text columns that Parquet read as plain text come dictionary-encoded in two halves
+    (each with its own dictionary), holding the same values; the repeated ones stay as Parquet
+    read them, and the timestamps, short columns and other files are left as text."""
+    n = 600
+    table = pa.table(
+        {
+            " contact_id": [f"C{k}" if k % 7 else None for k in range(n)],  # distinct: plain
+            "account_id": [f"A{k % 3}" for k in range(n)],  # repeated: Parquet's dictionary
+            "timestamp": [f"2024-01-{1 + k % 28:02d}" for k in range(n)],
+            "other": [f"x{k}" for k in range(n)],  # not an events column: not read
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path, row_group_size=200)
+    known = ("contact_id", "account_id", "timestamp")
+    with patch("sim.real.formats.SPLIT_ROWS", 100):
+        read, found = read_parquet(path, known)
+    assert found == ["contact_id", "account_id", "timestamp", "other"]
+    assert read.column_names == list(known)
+    contact = read.column("contact_id")
+    assert pa.types.is_dictionary(contact.type) and contact.num_chunks == 2
+    assert contact.to_pylist() == table.column(" contact_id").to_pylist()
+    assert pa.types.is_dictionary(read.column("account_id").type)
+    assert read.column("timestamp").type == pa.string()
+    assert read.column("account_id").to_pylist() == table.column("account_id").to_pylist()
+    with patch("sim.real.formats.SPLIT_ROWS", 601):  # shorter than that: left as text
+        assert read_parquet(path, known)[0].column("contact_id").type == pa.string()
+    assert not pa.types.is_dictionary(read_parquet(path, None)[0].column(" contact_id").type)
 
 
 @TMP
@@ -347,7 +384,7 @@ def test_encoding_in_halves_gives_the_keys_of_one_encoding(vals, chunks, kind):
     """Two halves, each with its own dictionary, merged by arrow_key_table: the same keys
     (text, codes per distinct text) as the column encoded at once."""
     arrow = pa.chunked_array([pa.array(vals[k::chunks], kind) for k in range(chunks)], type=kind)
-    with patch("sim.real.conversions.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
+    with patch("sim.real.formats.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
         halves = encode_halves(arrow, pool)()
     if len(arrow) >= 2:
         assert pa.types.is_dictionary(halves.type) and len(halves) == len(arrow)
@@ -359,7 +396,7 @@ def test_encoding_in_halves_gives_the_keys_of_one_encoding(vals, chunks, kind):
 
 def test_encoding_in_halves_leaves_other_columns_alone():
     ints = pa.chunked_array([pa.array([1, None, 3] * 3)])
-    with patch("sim.real.conversions.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
+    with patch("sim.real.formats.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
         assert encode_halves(ints, pool)() is ints  # integer ids keep their own rule
         short = pa.chunked_array([pa.array(["a"])])
         assert encode_halves(short, pool)() is short
