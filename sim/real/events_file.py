@@ -12,7 +12,7 @@ rows leave contact_id empty.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -44,12 +44,12 @@ class EventRows:
 
     times: Times
     activity: Keys
-    contact_table: ArrowKeys | Keys  # the contact ids, per distinct value
+    contact_table: ArrowKeys | Keys | None  # the contact ids, per distinct value
     account: np.ndarray  # per row: code into account_labels (filled from a known contact)
     account_labels: np.ndarray
     int_account_ids: bool
     contact_codes: np.ndarray
-    contact_account: np.ndarray  # per row: code of the contact's account in the contacts file
+    contact_account: np.ndarray | None  # per row: code of the contact's account (contacts file)
     anonymous: np.ndarray
     filled: np.ndarray  # took its contact's account
     _contact_keys: Keys | None = field(default=None, repr=False)
@@ -59,13 +59,23 @@ class EventRows:
         """The contact id of each row (made when asked: for messages)."""
         if self._contact_keys is None:
             table = self.contact_table
+            if table is None:
+                raise RuntimeError("the contact ids are let go once the rows are checked")
             self._contact_keys = table.keys() if isinstance(table, ArrowKeys) else table
         return self._contact_keys
+
+    def checked(self) -> EventRows:
+        """The rows once :func:`kept_rows` checked them, without what only its messages read
+        (the contact ids as written, the contacts' accounts): let go before the sort, which
+        needs the memory."""
+        return replace(self, contact_table=None, contact_account=None, _contact_keys=None)
 
     def account_at(self, row: int) -> str:
         return str(self.account_labels[self.account[row]])
 
     def contact_account_at(self, row: int) -> str:
+        if self.contact_account is None:
+            raise RuntimeError("the contacts' accounts are let go once the rows are checked")
         return str(self.account_labels[self.contact_account[row]])
 
     @property

@@ -143,6 +143,7 @@ def read_log(
     op_src, opp = load_opportunities(opportunities, found, ac_src)
     rows = read_event_rows(ev_src, people.index, people.account_keys)
     kept = kept_rows(rows, ev_src, co_src, people.keys, skip_bad_rows)
+    rows = rows.checked()
     events_aware = check_time_zones(rows.times, kept.keep, found.outcome_times, ev_src, ac_src)
     if op_src is not None:
         check_time_zones(rows.times, kept.keep, opportunity_times(opp), ev_src, op_src)

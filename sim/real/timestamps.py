@@ -41,7 +41,8 @@ ISO_HINT = "expected an ISO 8601 date or date-time such as 2024-03-01 or 2024-03
 class Times:
     """Parsed timestamps: naive datetime64[us] (UTC when they had an offset), NaT where bad.
 
-    ``raw`` is the column as read (pandas, or Arrow); ``text`` (what the file said, for
+    ``raw`` is the column as read (pandas, or Arrow; a typed Arrow column only as its
+    :class:`Stored` type: the values hold it exactly); ``text`` (what the file said, for
     messages) is made from it only when asked for, ``text_at(i)`` for one row."""
 
     values: np.ndarray
@@ -49,7 +50,7 @@ class Times:
     date: np.ndarray  # a plain date (no clock)
     aware: np.ndarray  # a date-time that had an offset
     naive: np.ndarray  # a date-time without an offset
-    raw: pd.Series | pa.ChunkedArray
+    raw: pd.Series | pa.ChunkedArray | Stored
     sep: str = "T"
     fraction: bool = False
     _text: np.ndarray | None = field(default=None, repr=False)
@@ -58,7 +59,8 @@ class Times:
     def text(self) -> np.ndarray:
         """What the file said on every row (object array, "" where empty)."""
         if self._text is None:
-            self._text = _as_written(self.raw)
+            raw = self.raw
+            self._text = _as_written(raw.rebuild(self.values) if isinstance(raw, Stored) else raw)
         return self._text
 
     def text_at(self, row: int) -> str:
@@ -69,9 +71,28 @@ class Times:
         """What the file said on some rows (positions)."""
         if self._text is not None:
             return self._text[rows]
+        if isinstance(self.raw, Stored):
+            return _as_written(self.raw.rebuild(self.values[rows]))
         if isinstance(self.raw, pa.ChunkedArray):
             return _as_written(self.raw.take(pa.array(rows, pa.int64())))
         return _as_written(self.raw.iloc[rows])
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A typed Arrow timestamp column (seconds to microseconds) as its type alone: the parsed
+    values (microseconds, NaT where null) give it back exactly, so the column itself (8 bytes
+    a row) is let go once parsed instead of being kept for messages."""
+
+    type: pa.TimestampType
+
+    def rebuild(self, values: np.ndarray) -> pa.ChunkedArray:
+        """The column as stored, for these parsed ``values``."""
+        ints = values.astype("datetime64[us]", copy=False).view(np.int64)
+        stored = pa.array(
+            ints // _US_PER_UNIT[self.type.unit], pa.int64(), mask=ints == np.iinfo(np.int64).min
+        )
+        return pa.chunked_array([stored.cast(self.type)])
 
 
 def _as_written(col: pd.Series | pa.ChunkedArray) -> np.ndarray:
@@ -150,7 +171,7 @@ def _arrow_typed_times(col: pa.ChunkedArray) -> Times | None:
         none,
         dt if aware else none,
         none if aware else dt,
-        col,
+        Stored(col.type),
         "T",
         _has_fraction(values, dt),
     )

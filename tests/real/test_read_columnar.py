@@ -32,8 +32,9 @@ from sim.real.conversions import (
     stable_order,
     take_as,
 )
-from sim.real.events_file import contact_columns, contact_columns_reference
+from sim.real.events_file import contact_columns, contact_columns_reference, read_event_rows
 from sim.real.formats import _repeated, encode_halves, read_parquet
+from sim.real.read import _source
 from sim.real.sources import (
     TEXT_CSV,
     TEXT_DTYPE,
@@ -402,6 +403,21 @@ def test_encoding_in_halves_leaves_other_columns_alone():
         assert encode_halves(short, pool)() is short
 
 
+def test_checked_rows_let_go_of_what_only_the_messages_read(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("timestamp,account_id,contact_id,activity\n2024-01-01,A1,c1,web_visit\n")
+    rows = read_event_rows(_source(path, "events"), pd.Index(["c1"]), np.array(["A1"], object))
+    assert rows.contact_keys[0] == "c1" and rows.contact_account_at(0) == "A1"
+    done = rows.checked()
+    assert done.contact_table is None and done.contact_account is None
+    np.testing.assert_array_equal(done.contact_codes, rows.contact_codes)
+    assert done.account_at(0) == "A1"
+    with pytest.raises(RuntimeError, match="let go once the rows are checked"):
+        done.contact_account_at(0)
+    with pytest.raises(RuntimeError, match="let go once the rows are checked"):
+        _ = done.contact_keys
+
+
 def test_contact_columns_hand_worked():
     keys = key_codes(pd.Series(["c2", "", " c1", "c9", "c2"], dtype=object))
     got = contact_columns(keys, pd.Index(["c1", "c2"]), np.array([5, 8]))
@@ -510,9 +526,12 @@ def test_times_from_arrow_match_times_of_the_pandas_column(col):
     for part in ("bad", "date", "aware", "naive"):
         np.testing.assert_array_equal(getattr(fast, part), getattr(ref, part), err_msg=part)
     assert (fast.sep, fast.fraction) == (ref.sep, ref.fraction)
-    assert list(fast.text) == list(ref_text)
     rows = np.arange(len(col))[::-1]
+    assert list(fast.text_of(rows)) == list(ref_text[rows])  # before the whole text is made
+    assert list(fast.text) == list(ref_text)
     assert list(fast.text_of(rows)) == list(ref_text[rows])
+    # a typed column is not kept for the messages: its values give it back
+    assert not (isinstance(fast.raw, pa.ChunkedArray) and pa.types.is_timestamp(fast.raw.type))
 
 
 def test_times_from_arrow_hand_worked():
