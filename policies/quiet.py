@@ -29,7 +29,7 @@ import pandas as pd
 from policies.kernels.conditions import condition_holds, counting_masks, resolve
 from policies.kernels.frame import Frame
 from policies.kernels.search import grouped_searchsorted
-from policies.kernels.views import sales_touches, view_frame
+from policies.kernels.views import has_sales_touches, sales_touches, view_frame
 from policies.kernels.windows import running_decayed, window_sum
 from policies.kinds.mql import activity_points, fit_points
 from policies.kinds.stages import stage_entries
@@ -359,8 +359,10 @@ def quiet_reasons(
 def sales_touch_counts(log: EventLog, frame: Frame | None = None) -> dict[str, int]:
     """How many sales touches of each activity ``log`` has (only those it has)."""
     f = frame if frame is not None else Frame(log)
-    if f.n == 0:
+    if not has_sales_touches(f):
         return {}
-    acts = f.activity[sales_touches(f)]
-    n = np.bincount(acts, minlength=len(ACTIVITIES))
+    codes, table = f.activity_codes  # counted per code: no per-event activity index
+    per_code = np.bincount(codes[sales_touches(f)], minlength=len(table))
+    n = np.zeros(len(ACTIVITIES), dtype=np.int64)
+    np.add.at(n, table[per_code > 0], per_code[per_code > 0])
     return {ACTIVITIES[i]: int(n[i]) for i in np.flatnonzero(n)}

@@ -14,8 +14,15 @@ from typer.testing import CliRunner
 import policies
 import sim
 from policies import reference
-from policies.quiet import QUIET_SHARE, highest_lead_score, is_quiet, why_nothing
+from policies.quiet import (
+    QUIET_SHARE,
+    highest_lead_score,
+    is_quiet,
+    sales_touch_counts,
+    why_nothing,
+)
 from sim.cli import app
+from sim.vocab import ACTIVITIES, is_sales_touch
 
 
 def _log(rows, people=None) -> sim.EventLog:
@@ -293,3 +300,19 @@ def test_mql_fit_points_on_attributes_nobody_has():
         "the highest lead score reached is 5.886; the threshold is 100",
         "no contact has a seniority: the seniority fit points never apply",
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(ACTIVITIES), max_size=40))
+def test_sales_touch_counts_match_counting_event_by_event(acts):
+    """Per sales activity the log has, how many events: against a count of the events' own
+    activity names."""
+    rows = [(float(i), i % 3, i % 5, a) for i, a in enumerate(acts)]
+    log = _log(rows)
+    expected: dict[str, int] = {}
+    for a in log.events["activity"].astype(str):
+        if is_sales_touch(a):
+            expected[a] = expected.get(a, 0) + 1
+    got = sales_touch_counts(log)
+    assert got == expected
+    assert list(got) == [a for a in ACTIVITIES if a in expected]  # in the vocabulary's order
