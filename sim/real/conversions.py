@@ -221,7 +221,9 @@ def stable_order(codes: np.ndarray) -> np.ndarray:
     if codes.dtype.kind not in "iu":
         codes = codes.astype(np.int64)
     top = int(codes.max()) if len(codes) else 0
-    low = codes.astype(np.uint16) if top <= 0xFFFF else (codes & 0xFFFF).astype(np.uint16)
+    low = (
+        codes.astype(np.uint16, copy=False) if top <= 0xFFFF else (codes & 0xFFFF).astype(np.uint16)
+    )
     order = np.argsort(low, kind="stable")
     shift = 16
     while top >> shift:

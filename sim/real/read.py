@@ -257,7 +257,8 @@ def _event_table(
     picked = None if keep.all() else np.flatnonzero(keep)
     with ThreadPoolExecutor(2) as pool:
         texts = {c: pool.submit(arrow_keys, src.take(c), ids=False) for c in _optional(src)}
-        account = accounts.get_indexer(rows.account_labels).astype(np.int32)[
+        small = np.uint16 if len(accounts) <= 1 << 16 else np.int32  # what the sort sorts
+        account = accounts.get_indexer(rows.account_labels).astype(small)[
             rows.account if picked is None else rows.account[picked]
         ]
         values = rows.times.values if picked is None else rows.times.values[picked]

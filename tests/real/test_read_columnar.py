@@ -162,9 +162,14 @@ def test_arrow_timestamps_hand_worked():
 
 
 @SETTINGS
-@given(st.lists(st.integers(0, 2**40), max_size=200), st.integers(1, 70_000))
-def test_radix_order_is_numpys_stable_order(values, modulo):
-    codes = np.asarray(values, dtype=np.int64) % modulo
+@given(
+    st.lists(st.integers(0, 2**40), max_size=200),
+    st.integers(1, 70_000),
+    st.sampled_from([np.uint16, np.int32, np.int64]),
+)
+def test_radix_order_is_numpys_stable_order(values, modulo, dtype):
+    codes = np.asarray(values, dtype=np.int64) % modulo % min(np.iinfo(dtype).max, 2**40)
+    codes = codes.astype(dtype)
     np.testing.assert_array_equal(stable_order(codes), np.argsort(codes, kind="stable"))
 
 
