@@ -7,13 +7,14 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import policies
 import sim
 from policies import reference
+from policies.kernels.frame import Frame
 from policies.quiet import (
     QUIET_SHARE,
     highest_lead_score,
@@ -187,7 +188,23 @@ def test_quiet_means_no_handoff_or_fewer_than_the_share_of_accounts():
     q = policies.evaluate(policies.load_policy("mqa_count"), log)
     assert QUIET_SHARE == 0.01 and is_quiet(q, log)
     one = pd.DataFrame({"account_id": [5, 5]})  # 1 account of 200: below 2
-    assert is_quiet(one, log) and not is_quiet(pd.DataFrame({"account_id": [5, 6]}), log)
+    two = pd.DataFrame({"account_id": [5, 6]})
+    assert is_quiet(one, log) and not is_quiet(two, log)
+    f = Frame(log)  # the accounts counted from the frame's boundaries: the same answers
+    assert is_quiet(one, log, f) and not is_quiet(two, log, f) and is_quiet(q, log, f)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), min_size=1, max_size=400),
+    st.lists(st.integers(0, 300), max_size=5),
+)
+@example([0] * 150 + [1], [0])  # 151 events of 2 accounts: one handed off is not "few"
+def test_quiet_from_a_frame_matches_counting_the_accounts(accounts, handed):
+    log = _log([(float(i), a, i, "web_visit") for i, a in enumerate(accounts)])
+    q = pd.DataFrame({"account_id": handed})
+    assert is_quiet(q, log, Frame(log)) == is_quiet(q, log)
+    assert Frame(log).first_of_account.size == len(set(accounts))
 
 
 def test_evaluate_says_why_under_the_table(tmp_path):
