@@ -16,18 +16,13 @@ The names below are the public API; each is imported on first use (PEP 562), so
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from sim._lazy import lazy_api
 from sim.errors import ConfigError, DataError, QualsimError
 
-try:
-    __version__ = version("qualsim")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
-
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
+    from sim._version import __version__
     from sim.eventlog import EventLog
     from sim.experiment.compare import Comparison, compare
     from sim.experiment.robustness import robustness
@@ -37,6 +32,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
 
 # The public API, grouped as the pipeline runs: name -> module that defines it.
 _LAZY = {
+    "__version__": "sim._version",
     # scenario and world
     "Scenario": "sim.world.scenario",
     "load_scenario": "sim.world.presets",

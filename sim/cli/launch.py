@@ -16,6 +16,7 @@ nothing is started.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 # The commands that load an events file whole, as typed after ``qualsim``.
@@ -39,9 +40,12 @@ def events_file(args: Sequence[str]) -> str | None:
 
 def head_start(args: Sequence[str]) -> None:
     """Start reading the events file of ``evaluate`` or ``explain`` before the command line
-    imports (see the module docstring)."""
+    imports (see the module docstring). numpy's BLAS gets one thread unless the environment
+    says otherwise: these commands do no linear algebra, and the thread OpenBLAS starts when
+    numpy imports spins for a while (1.5-2% of the CPU, ``perf``), competing with the read."""
     events = events_file(args)
     if events is not None:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         start_reading(events)
 
 

@@ -4,6 +4,7 @@ line takes them, and the command then gives what it gives without it."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -80,3 +81,15 @@ def test_main_reads_through_the_head_start_and_writes_what_the_app_writes(
     assert res.exit_code == 0, res.output
     main, plain = (files / out / "qualifications.csv" for out in ("main", "app"))
     assert main.read_bytes() == plain.read_bytes()
+
+
+def test_the_head_start_gives_numpys_blas_one_thread_unless_told_otherwise(monkeypatch):
+    _quiet_memory(monkeypatch)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    head_start(["run", "--events", "nowhere.parquet"])  # another command: nothing set
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    head_start(["evaluate", "--events", "nowhere.parquet"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    head_start(["evaluate", "--events", "nowhere.parquet"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
