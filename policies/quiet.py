@@ -370,6 +370,7 @@ def sales_touch_counts(log: EventLog, frame: Frame | None = None) -> dict[str, i
         return {}
     codes, table = f.activity_codes  # counted per code: no per-event activity index
     per_code = np.bincount(codes[sales_touches(f)], minlength=len(table))
+    hit = per_code > 0
     n = np.zeros(len(ACTIVITIES), dtype=np.int64)
-    np.add.at(n, table[per_code > 0], per_code[per_code > 0])
+    np.add.at(n, table[hit], per_code[hit])
     return {ACTIVITIES[i]: int(n[i]) for i in np.flatnonzero(n)}

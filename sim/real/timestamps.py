@@ -59,8 +59,7 @@ class Times:
     def text(self) -> np.ndarray:
         """What the file said on every row (object array, "" where empty)."""
         if self._text is None:
-            raw = self.raw
-            self._text = _as_written(raw.rebuild(self.values) if isinstance(raw, Stored) else raw)
+            self._text = _as_written(self._raw())
         return self._text
 
     def text_at(self, row: int) -> str:
@@ -71,11 +70,18 @@ class Times:
         """What the file said on some rows (positions)."""
         if self._text is not None:
             return self._text[rows]
-        if isinstance(self.raw, Stored):
-            return _as_written(self.raw.rebuild(self.values[rows]))
-        if isinstance(self.raw, pa.ChunkedArray):
-            return _as_written(self.raw.take(pa.array(rows, pa.int64())))
-        return _as_written(self.raw.iloc[rows])
+        return _as_written(self._raw(rows))
+
+    def _raw(self, rows: np.ndarray | None = None) -> pd.Series | pa.ChunkedArray:
+        """The column as read, on ``rows`` (positions; None: all of it)."""
+        raw = self.raw
+        if isinstance(raw, Stored):
+            return raw.rebuild(self.values if rows is None else self.values[rows])
+        if rows is None:
+            return raw
+        if isinstance(raw, pa.ChunkedArray):
+            return raw.take(pa.array(rows, pa.int64()))
+        return raw.iloc[rows]
 
 
 @dataclass(frozen=True)
