@@ -77,27 +77,23 @@ class Times:
         raw = self.raw
         if isinstance(raw, Stored):
             return raw.rebuild(self.values if rows is None else self.values[rows])
-        if rows is None:
-            return raw
         if isinstance(raw, pa.ChunkedArray):
-            return raw.take(pa.array(rows, pa.int64()))
-        return raw.iloc[rows]
+            return raw if rows is None else raw.take(pa.array(rows, pa.int64()))
+        return raw if rows is None else raw.iloc[rows]
 
 
 @dataclass(frozen=True)
 class Stored:
-    """A typed Arrow timestamp column (seconds to microseconds) as its type alone: the parsed
-    values (microseconds, NaT where null) give it back exactly, so the column itself (8 bytes
-    a row) is let go once parsed instead of being kept for messages."""
+    """A typed Arrow timestamp column (s to us) as its type alone: the parsed values (NaT where
+    null) give it back exactly, so the column (8 bytes a row) is let go once parsed."""
 
     type: pa.TimestampType
 
     def rebuild(self, values: np.ndarray) -> pa.ChunkedArray:
         """The column as stored, for these parsed ``values``."""
         ints = values.astype("datetime64[us]", copy=False).view(np.int64)
-        stored = pa.array(
-            ints // _US_PER_UNIT[self.type.unit], pa.int64(), mask=ints == np.iinfo(np.int64).min
-        )
+        nat = ints == np.iinfo(np.int64).min
+        stored = pa.array(ints // _US_PER_UNIT[self.type.unit], pa.int64(), mask=nat)
         return pa.chunked_array([stored.cast(self.type)])
 
 
