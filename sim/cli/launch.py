@@ -12,12 +12,22 @@ the table only for the same file, unchanged, and the same columns).
 This look decides nothing: the command line parses the arguments as always, and when the look
 finds nothing to start (another command, ``--help``, a CSV file, a file that is not there),
 nothing is started.
+
+When such a command is done, :func:`end_process` ends the console script's process without
+tearing the interpreter down: with 10 million events loaded, Python spent 0.15-0.2 s freeing
+objects and modules one by one after the output was written (0.21-0.27 s from the command's
+end to the process's, against 0.06-0.1 s without), memory the operating system takes back at
+once anyway.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # The commands that load an events file whole, as typed after ``qualsim``.
 READS_EVENTS = ("evaluate", "explain")
@@ -59,3 +69,23 @@ def start_reading(events) -> None:
     from sim.real.formats import start_reading_events
 
     start_reading_events(events)
+
+
+def end_process(code: object) -> NoReturn:
+    """End the process with the exit ``code`` of a finished command (as ``sys.exit`` takes it:
+    None is 0, text is printed and is 1), skipping the interpreter's teardown: the standard
+    streams are flushed and the ``atexit`` functions run as at a normal exit, then
+    ``os._exit``. Only for the console script's own process (:func:`sim.cli.main`), once the
+    command has closed what it wrote; where the interpreter has no ``atexit._run_exitfuncs``
+    it exits normally."""
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+        code = 1
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_functions is None:
+        sys.exit(code)
+    run_exit_functions()
+    for stream in (sys.stdout, sys.stderr):  # None without a console (pythonw)
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or unread
+            stream.flush()
+    os._exit(code or 0)

@@ -5,6 +5,7 @@ line takes them, and the command then gives what it gives without it."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -74,7 +75,7 @@ def test_main_reads_through_the_head_start_and_writes_what_the_app_writes(
     )
     monkeypatch.setattr(sys, "argv", ["qualsim", *args, "--out", str(files / "main")])
     with pytest.raises(SystemExit) as done:
-        sim.cli.main()
+        sim.cli.run()  # main itself ends the process: tested in a child below
     assert done.value.code == 0
     assert taken and taken[0] is not None  # the table main started reading
     res = CliRunner().invoke(app, [*args, "--out", str(files / "app")])
@@ -93,3 +94,73 @@ def test_the_head_start_gives_numpys_blas_one_thread_unless_told_otherwise(monke
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     head_start(["evaluate", "--events", "nowhere.parquet"])
     assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
+# A child running the console script's entry point, with an atexit function that writes a file.
+CHILD = """
+import atexit, sys
+from pathlib import Path
+flag = Path(sys.argv.pop())
+atexit.register(lambda: flag.write_text("ran") and print("printed at exit"))
+from sim.cli import main
+sys.argv[0] = "qualsim"
+main()
+"""
+
+
+def _console(folder, *args):
+    flag = folder / "atexit-ran"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered pipe
+    run = subprocess.run(
+        [sys.executable, "-c", CHILD, *args, str(flag)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    return run, flag.exists()
+
+
+def _evaluate_args(folder):
+    (folder / "p.yaml").write_text(POLICY)
+    args = ["evaluate", "--events", str(folder / "events.parquet"), "--contacts"]
+    return [*args, str(folder / "contacts.csv"), "--policy", str(folder / "p.yaml"), "--out"]
+
+
+def test_the_console_script_ends_evaluate_with_its_output_flushed_and_atexit_run(files):  # noqa: F811
+    """``main`` ends the process itself after ``evaluate`` (no interpreter teardown): what the
+    command printed to a pipe (block-buffered) still arrives, the atexit functions still run
+    and the files are written whole, the same as the in-process command line writes them."""
+    run, ran = _console(files, *_evaluate_args(files), str(files / "child"))
+    assert run.returncode == 0, run.stderr
+    assert ran and run.stdout.endswith("printed at exit\n")
+    plain = CliRunner().invoke(app, [*_evaluate_args(files), str(files / "app")])
+    assert plain.exit_code == 0, plain.output
+    # the same text, whatever the width it was wrapped at
+    child = "".join(run.stdout.removesuffix("printed at exit\n").split())
+    child = child.replace(str(files / "child"), str(files / "app"))
+    assert child == "".join(plain.stdout.split())
+    written = sorted(p.name for p in (files / "app").iterdir())
+    assert written and sorted(p.name for p in (files / "child").iterdir()) == written
+    for name in written:
+        assert (files / "child" / name).read_bytes() == (files / "app" / name).read_bytes()
+
+
+def test_the_console_script_keeps_the_exit_code_and_message_of_a_failed_evaluate(files):  # noqa: F811
+    (files / "contacts.csv").write_text("contact_id,account_id\nc1,A1\nc1,A1\n")
+    run, ran = _console(files, *_evaluate_args(files), str(files / "child"))
+    assert run.returncode == 2
+    assert "duplicated contact_id 'c1'" in " ".join(run.stderr.split())
+    assert ran
+
+
+@pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (2, 2), ("stopped", 1)])
+def test_end_process_exits_as_sys_exit_would(monkeypatch, capsys, code, status):
+    from sim.cli import launch
+
+    ended, ran = [], []
+    monkeypatch.setattr(launch.os, "_exit", ended.append)
+    monkeypatch.setattr(launch.atexit, "_run_exitfuncs", lambda: ran.append(True))
+    launch.end_process(code)
+    assert ended == [status] and ran == [True]
+    assert capsys.readouterr().err == ("stopped\n" if code == "stopped" else "")
