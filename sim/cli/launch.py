@@ -39,11 +39,16 @@ def events_file(args: Sequence[str]) -> str | None:
     help, or no such option."""
     if not args or args[0] not in READS_EVENTS or "--help" in args:
         return None
+    return _option(args, "--events")
+
+
+def _option(args: Sequence[str], name: str) -> str | None:
+    """The value of the last ``name VALUE`` or ``name=VALUE`` in ``args``, or None."""
     found = None
     for at, arg in enumerate(args):
-        if arg == "--events" and at + 1 < len(args):
+        if arg == name and at + 1 < len(args):
             found = args[at + 1]
-        elif arg.startswith("--events="):
+        elif arg.startswith(name + "="):
             found = arg.split("=", 1)[1]
     return found
 
@@ -56,19 +61,20 @@ def head_start(args: Sequence[str]) -> None:
     events = events_file(args)
     if events is not None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        start_reading(events)
+        start_reading(events, _option(args, "--contacts"))
 
 
-def start_reading(events) -> None:
+def start_reading(events, contacts=None) -> None:
     """Keep freed memory for reuse (:mod:`sim.cli.memory`) and start reading a Parquet events
-    file on a thread (:func:`sim.real.formats.start_reading_events`). The commands call it too
-    (for an app run without :func:`sim.cli.main`); a second call starts nothing."""
+    file on a thread (:func:`sim.real.formats.start_reading_events`; its contact ids encoded
+    against the ``contacts`` file's). The commands call it too (for an app run without
+    :func:`sim.cli.main`); a second call starts nothing."""
     from sim.cli.memory import reuse_freed_memory
 
     reuse_freed_memory()  # before numpy and Arrow start threads (see sim.cli.memory)
     from sim.real.formats import start_reading_events
 
-    start_reading_events(events)
+    start_reading_events(events, contacts)
 
 
 def end_process(code: object) -> NoReturn:

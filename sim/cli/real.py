@@ -110,7 +110,7 @@ def evaluate(
 ) -> None:
     """Replay a real touch log through policies: qualifications (and precision/recall when the
     accounts file has opportunity outcomes, or an opportunities file is given)."""
-    start_reading(events)  # while the rest imports
+    start_reading(events, contacts)  # while the rest imports
     from sim.files import check_output_file, check_output_folder, write_text
     from sim.real.replays import replay
     from sim.vocab import NEW_BUSINESS
@@ -204,7 +204,7 @@ def explain(
 ) -> None:
     """Show why and when an account qualified: the touches behind each handoff, by contact
     and activity."""
-    start_reading(events)  # while the rest imports
+    start_reading(events, contacts)  # while the rest imports
     from policies import load_policy
     from policies.explain import explain as why
     from sim.config import did_you_mean

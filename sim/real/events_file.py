@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
@@ -27,7 +28,7 @@ from sim.real.conversions import (
     first_true,
     positions_in,
 )
-from sim.real.formats import encode_halves
+from sim.real.formats import encode_halves, long_text
 from sim.real.reports import REASON_TEXT, SKIP_REASONS, plural
 from sim.real.sources import Source
 from sim.real.time_range import RANGE_TEXT, out_of_range
@@ -99,7 +100,8 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
     contact ids (the most distinct values: the longest encoding) and the timestamps are
     converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
-        halves = encode_halves(src.take("contact_id"), pool)  # read once: let go
+        ids = src.take("contact_id")  # read once: let go
+        halves = encode_halves(ids, pool, _as_arrow(contacts) if long_text(ids) else None)
         times = pool.submit(parse_times_arrow, src.take("timestamp"))
         activity = arrow_keys(src.take("activity"), ids=False)
         accounts = arrow_keys(src.take("account_id"))
@@ -126,6 +128,15 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
             anonymous=people.anonymous,
             filled=filled,
         )
+
+
+def _as_arrow(keys: pd.Index) -> pa.Array | None:
+    """The contacts' keys as Arrow text, to encode the events' contact ids against (None for
+    keys Arrow cannot hold as text)."""
+    try:
+        return pa.array(keys.to_numpy(), pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 @dataclass

@@ -16,12 +16,15 @@ command's own call then starts nothing); :class:`sim.real.sources.Source` takes 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sim import limits
@@ -48,13 +51,17 @@ def available_memory() -> int | None:
     return None if limit is None else limit.bytes
 
 
-def read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, list[str]]:
+def read_parquet(
+    path: Path, known: Sequence[str] | None, ids: Callable[[], pa.Array | None] | None = None
+) -> tuple[pa.Table, list[str]]:
     """A Parquet file and its (stripped) column names. With ``known`` (the events file), only
     those columns are read, and its text columns other than ``timestamp`` whose values repeat
     (:func:`_repeated`) dictionary-encoded: Parquet builds the dictionary of a column a
     writer stored in dictionary pages fast (each row group's distinct values once, see
     :func:`sim.real.conversions.arrow_keys`), and hashes every value of plain pages (then
-    Arrow's own encoding of the text, right after the read, is faster: :func:`encode_text`)."""
+    Arrow's own encoding of the text, right after the read, is faster: :func:`encode_text`;
+    ``ids``, asked once the file is read, may give the contacts file's ids to encode the
+    ``contact_id`` column against)."""
     file = pq.ParquetFile(path)
     names = [str(f.name) for f in file.schema_arrow]
     found = [n.strip() for n in names]
@@ -71,38 +78,97 @@ def read_parquet(path: Path, known: Sequence[str] | None) -> tuple[pa.Table, lis
     repeated = _repeated(path, text)
     # ParquetFile, not pq.read_table: that goes through pyarrow.dataset, 0.2 s more to import
     table = pq.ParquetFile(path, read_dictionary=repeated).read(columns=wanted)
-    table = encode_text(table, [c for c in text if c not in repeated])
+    plain = [c for c in text if c not in repeated]
+    table = encode_text(table, plain, ids() if ids is not None and plain else None)
     return table.rename_columns([n.strip() for n in table.column_names]), found
 
 
-def encode_text(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+def encode_text(table: pa.Table, columns: Sequence[str], ids: pa.Array | None = None) -> pa.Table:
     """The table with its long ``columns`` (text, at least ``SPLIT_ROWS`` rows) dictionary-
-    encoded by Arrow in two halves on two threads (:func:`encode_halves`), as the events reader
-    would encode them anyway: done by the thread that read the file, so that with the head
-    start the hashing of the contact ids overlaps the command line's imports, and the text
-    itself is let go sooner (less memory at the peak)."""
+    encoded by Arrow in two halves on two threads (:func:`encode_halves`; the ``contact_id``
+    column against the contacts' ``ids`` when given), as the events reader would encode them
+    anyway: done by the thread that read the file, so that with the head start the hashing of
+    the contact ids overlaps the command line's imports, and the text itself is let go sooner
+    (less memory at the peak)."""
     at = [i for i, name in enumerate(table.column_names) if name in columns]
     if not at:
         return table
     with ThreadPoolExecutor(2, thread_name_prefix="qualsim-encode") as pool:
-        started = {i: encode_halves(table.column(i), pool) for i in at}
+        started = {
+            i: encode_halves(
+                table.column(i), pool, ids if table.field(i).name.strip() == "contact_id" else None
+            )
+            for i in at
+        }
         for i, encoded in started.items():
             table = table.set_column(i, table.field(i).name, encoded())
     return table
 
 
-def encode_halves(col: pa.ChunkedArray, pool: Executor) -> Callable[[], pa.ChunkedArray]:
+def encode_halves(
+    col: pa.ChunkedArray, pool: Executor, known: pa.Array | None = None
+) -> Callable[[], pa.ChunkedArray]:
     """Start dictionary-encoding a long text column in two halves on ``pool`` (Arrow releases
     the GIL: two threads hash at once); returns a call that waits and gives the column with
     the two halves' chunks, each half with its own dictionary
     (:func:`sim.real.conversions.arrow_key_table` merges them, hashing only the dictionaries).
-    Another column (short, typed, or already a dictionary) is given back as it is."""
-    text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-    if not text or len(col) < SPLIT_ROWS:
+    With ``known`` values (the contacts' ids) each half is encoded against them instead
+    (:func:`encode_known`). Another column (short, typed, or already a dictionary) is given
+    back as it is."""
+    if not long_text(col):
         return lambda: col
     half = len(col) // 2
-    parts = [pool.submit(pc.dictionary_encode, part) for part in (col[:half], col[half:])]
+    values = _usable(known, col.type)
+    encode = pc.dictionary_encode if values is None else partial(encode_known, known=values)
+    parts = [pool.submit(encode, part) for part in (col[:half], col[half:])]
     return lambda: pa.chunked_array([c for p in parts for c in p.result().chunks])
+
+
+def long_text(col: pa.ChunkedArray) -> bool:
+    """Is the column plain text of at least ``SPLIT_ROWS`` rows (what :func:`encode_halves`
+    encodes)?"""
+    text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    return text and len(col) >= SPLIT_ROWS
+
+
+def encode_known(col: pa.ChunkedArray, known: pa.Array) -> pa.ChunkedArray:
+    """``col`` dictionary-encoded, each chunk's dictionary ``known`` (values of the column's
+    type, no null; a value twice is harmless) followed by the distinct values of the chunk
+    that are not among them (as :func:`pyarrow.compute.dictionary_encode` gives them; nulls
+    stay null): the column's own values row by row, in other codes. Faster than
+    ``dictionary_encode`` when most values are known: one lookup per row in a set of fixed
+    size instead of inserting into a growing one. Chunks whose values are all known share one
+    dictionary, which :func:`sim.real.conversions.arrow_key_table` reads once."""
+    found = pc.index_in(col, value_set=known)  # one lookup set; its own chunks
+    chunks, start = [], 0
+    for chunk in col.chunks:
+        at = found.slice(start, len(chunk)).combine_chunks()
+        start += len(chunk)
+        missing = pc.and_(pc.is_null(at), pc.is_valid(chunk))
+        if not pc.any(missing).as_py():  # nulls only where the column has them
+            chunks.append(pa.DictionaryArray.from_arrays(at, known))
+            continue
+        rest = pc.dictionary_encode(chunk.filter(missing))
+        codes = at.fill_null(0).to_numpy(zero_copy_only=False).copy()
+        codes[missing.to_numpy(zero_copy_only=False)] = len(known) + rest.indices.to_numpy()
+        null = chunk.is_null().to_numpy(zero_copy_only=False) if chunk.null_count else None
+        chunks.append(
+            pa.DictionaryArray.from_arrays(
+                pa.array(codes, pa.int32(), mask=null), pa.concat_arrays([known, rest.dictionary])
+            )
+        )
+    return pa.chunked_array(chunks, pa.dictionary(pa.int32(), col.type))
+
+
+def _usable(known: pa.Array | None, kind: pa.DataType) -> pa.Array | None:
+    """``known`` as values of type ``kind`` without nulls, and "" (an anonymous touch's id),
+    or None (none to use)."""
+    if known is None or len(known) == 0:
+        return None
+    try:
+        return pa.concat_arrays([pc.drop_null(known).cast(kind), pa.array([""], kind)])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
 
 
 # Rows from which :func:`encode_halves` splits a column (below, one thread is as fast).
@@ -170,9 +236,11 @@ def _key(path: Path, known: Sequence[str]) -> tuple | None:
     return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, tuple(known))
 
 
-def start_reading_events(path) -> None:
-    """Start reading a Parquet events file on a thread (see the module docstring); nothing
-    for another file, or one that would not fit in the memory available."""
+def start_reading_events(path, contacts=None) -> None:
+    """Start reading a Parquet events file on a thread (see the module docstring), its
+    contact ids encoded against those of the ``contacts`` file when it is given and Arrow reads
+    it (:func:`contact_ids`, read on a second thread meanwhile); nothing for another file, or
+    one that would not fit in the memory available."""
     path = Path(path)
     if SUFFIXES.get(path.suffix.lower()) != "parquet" or not path.is_file():
         return
@@ -185,9 +253,48 @@ def start_reading_events(path) -> None:
         or (have is not None and key[1] * MEMORY_PER_FILE_BYTE["parquet"] > have)
     ):
         return
-    pool = ThreadPoolExecutor(1, thread_name_prefix="qualsim-read")
-    _STARTED[key] = pool.submit(read_parquet, path, known)
-    pool.shutdown(wait=False)  # its one thread ends with the read
+    pool = ThreadPoolExecutor(2, thread_name_prefix="qualsim-read")
+    ids = pool.submit(contact_ids, Path(contacts)).result if contacts is not None else None
+    _STARTED[key] = pool.submit(read_parquet, path, known, ids)
+    pool.shutdown(wait=False)  # its threads end with the reads
+
+
+def contact_ids(path: Path) -> pa.Array | None:
+    """The ``contact_id`` column of a contacts file as written (text), read by Arrow alone,
+    or None when it cannot be read so. Only a hint for encoding the events' contact ids
+    (:func:`encode_known`: values it lacks are encoded as they come), never the contacts the
+    reader checks and uses."""
+    try:
+        kind = SUFFIXES.get(path.suffix.lower())
+        if kind == "parquet":
+            file = pq.ParquetFile(path)
+            name = next((f.name for f in file.schema_arrow if f.name.strip() == "contact_id"), "")
+            col = file.read(columns=[name]).column(0) if name else None
+        elif kind == "csv":
+            col = _csv_column(path, "contact_id")
+        else:
+            col = None
+    except Exception:  # any file Arrow cannot read: no hint
+        return None
+    if col is None or not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    return col.combine_chunks()
+
+
+def _csv_column(path: Path, column: str) -> pa.ChunkedArray | None:
+    """One column of a CSV file as text (its header name stripped), or None without one."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        name = next((n for n in next(csv.reader(fh), []) if n.strip() == column), None)
+    if name is None:
+        return None
+    table = pacsv.read_csv(
+        path,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=[name], column_types={name: pa.string()}
+        ),
+    )
+    return table.column(0)
 
 
 def take_read(path: Path, known: Sequence[str]) -> tuple[pa.Table, list[str]] | None:

@@ -68,7 +68,7 @@ def test_main_reads_through_the_head_start_and_writes_what_the_app_writes(
     (files / "p.yaml").write_text(POLICY)
     args = ["evaluate", "--events", str(files / "events.parquet"), "--contacts"]
     args += [str(files / "contacts.csv"), "--policy", str(files / "p.yaml")]
-    monkeypatch.setattr("sim.cli.real.start_reading", lambda events: None)  # only main's
+    monkeypatch.setattr("sim.cli.real.start_reading", lambda *a: None)  # only main's
     taken = []
     monkeypatch.setattr(
         "sim.real.sources.take_read", lambda *a: taken.append(take(*a)) or taken[-1]

@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.errors import DataError
 from sim.real import formats, read_log
-from sim.real.formats import EVENT_COLUMNS, EVENT_OPTIONAL, read_parquet, start_reading_events
+from sim.real.formats import (
+    EVENT_COLUMNS,
+    EVENT_OPTIONAL,
+    contact_ids,
+    read_parquet,
+    start_reading_events,
+)
 from sim.real.formats import take_read as take
 
 KNOWN = (*EVENT_COLUMNS, *EVENT_OPTIONAL)
@@ -108,3 +114,37 @@ def test_evaluate_reads_a_parquet_export_as_before(files):
     written = pd.read_csv(files / "out" / "qualifications.csv")
     assert written["account_id"].tolist() == ["A1"]
     assert not formats._STARTED  # taken by the reader
+
+
+def test_the_early_read_encodes_the_contact_ids_against_the_contacts_files(files, monkeypatch):
+    """Given the contacts file, the early read encodes the events' contact ids against its ids
+    (a long column: here every column of two rows or more): the same values row by row, the
+    same log, and the dictionary starts with the contacts' ids as written."""
+    monkeypatch.setattr(formats, "SPLIT_ROWS", 2)
+    path = files / "events.parquet"
+    start_reading_events(path, files / "contacts.csv")
+    table, found = take(path, KNOWN)
+    expected, expected_found = read_parquet(path, KNOWN)
+    assert found == expected_found
+    for name in table.column_names:
+        assert table.column(name).to_pylist() == expected.column(name).to_pylist(), name
+    ids = table.column("contact_id")
+    assert all(c.dictionary.to_pylist()[:4] == ["c1", "c2", "c3", ""] for c in ids.chunks)
+    plain = read_log(path, files / "contacts.csv")
+    start_reading_events(path, files / "contacts.csv")
+    early = read_log(path, files / "contacts.csv")
+    assert not formats._STARTED  # the reader took it
+    pd.testing.assert_frame_equal(early.log.events, plain.log.events)
+
+
+def test_the_contacts_ids_are_read_as_written_or_not_at_all(tmp_path):
+    (tmp_path / "c.csv").write_text(" contact_id ,title\n c1,VP\nc2,CISO\n")
+    assert contact_ids(tmp_path / "c.csv").to_pylist() == [" c1", "c2"]  # a hint: unstripped
+    pd.DataFrame({"contact_id": ["c1", None], "x": [1, 2]}).to_parquet(tmp_path / "c.parquet")
+    assert contact_ids(tmp_path / "c.parquet").to_pylist() == ["c1", None]
+    pd.DataFrame({"contact_id": [1, 2]}).to_parquet(tmp_path / "ints.parquet")
+    (tmp_path / "none.csv").write_text("id,title\nc1,VP\n")
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really parquet")
+    (tmp_path / "c.txt").write_text("contact_id\nc1\n")
+    for name in ("ints.parquet", "none.csv", "bad.parquet", "c.txt", "missing.csv"):
+        assert contact_ids(tmp_path / name) is None, name

@@ -33,7 +33,7 @@ from sim.real.conversions import (
     take_as,
 )
 from sim.real.events_file import contact_columns, contact_columns_reference, read_event_rows
-from sim.real.formats import _repeated, encode_halves, read_parquet
+from sim.real.formats import _repeated, encode_halves, encode_known, read_parquet
 from sim.real.read import _source
 from sim.real.sources import (
     TEXT_CSV,
@@ -306,6 +306,35 @@ def test_parquet_events_long_text_read_plain_are_encoded_right_after_the_read(tm
     assert not pa.types.is_dictionary(read_parquet(path, None)[0].column(" contact_id").type)
 
 
+def test_csv_contact_ids_encoded_against_the_contacts_give_the_same_log_and_messages(tmp_path):
+    """A long CSV contact_id column is encoded against the contacts' ids: ids written with
+    spaces, blank and unknown ones give the same log, report and messages as without."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("contact_id,account_id\nc1,A1\n c2 ,A1\nc3,A2\n")
+    ids = ["c1", " c1", "c2", "", "c3 ", "zz", "c2", "c1"]
+    lines = [
+        f"2024-01-{k + 1:02d},{'A2' if 'c3' in i else 'A1'},{i},web_visit"
+        for k, i in enumerate(ids)
+    ]
+    events = tmp_path / "events.csv"
+    events.write_text("timestamp,account_id,contact_id,activity\n" + "\n".join(lines) + "\n")
+    with patch("sim.real.formats.SPLIT_ROWS", 2):
+        with patch("sim.real.events_file._as_arrow", lambda keys: None):  # no contacts' ids
+            plain = read_log(events, contacts, skip_bad_rows=True)
+            with pytest.raises(DataError) as without:
+                read_log(events, contacts)
+        with patch("sim.real.formats.encode_known", wraps=encode_known) as spy:
+            hinted = read_log(events, contacts, skip_bad_rows=True)
+            with pytest.raises(DataError) as told:
+                read_log(events, contacts)
+    assert spy.call_count == 4  # two halves, twice
+    assert spy.call_args.kwargs["known"].to_pylist() == ["c1", "c2", "c3", ""]
+    pd.testing.assert_frame_equal(hinted.log.events, plain.log.events)
+    assert str(hinted.report) == str(plain.report)
+    assert hinted.report.events.skipped == {"unknown_contact": 1}
+    assert str(told.value) == str(without.value) and "'zz'" in str(told.value)
+
+
 @TMP
 @given(
     st.lists(
@@ -398,6 +427,61 @@ def test_encoding_in_halves_gives_the_keys_of_one_encoding(vals, chunks, kind):
     assert list(split.text()) == list(whole.text())
     assert split.typed_int == whole.typed_int
     assert sorted(split.labels) == sorted(whole.labels)  # one label per distinct text
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ids, st.none()), max_size=30),
+    st.lists(st.one_of(ids, st.none()), max_size=8),
+    st.integers(1, 4),
+    st.sampled_from([pa.string(), pa.large_string()]),
+)
+@example(["A1", "B", None, "", "A1 "], ["A1", "A1", None], 2, pa.string())
+@example(["A1", "", "A1"], ["A1", ""], 1, pa.large_string())  # every value known
+def test_encoding_against_known_values_keeps_each_rows_value(vals, known, chunks, kind):
+    """Encoded against the contacts' ids (some missing, some twice, a null): each row keeps its
+    own value (nulls stay null), the dictionary starts with the known values, and each row's
+    key is the one of the column encoded on its own."""
+    arrow = pa.chunked_array([pa.array(vals[k::chunks], kind) for k in range(chunks)], type=kind)
+    values = pa.array([k for k in known if k is not None], kind)
+    encoded = encode_known(arrow, values)
+    assert pa.types.is_dictionary(encoded.type) and len(encoded) == len(arrow)
+    assert encoded.cast(kind).to_pylist() == arrow.to_pylist()
+    for chunk in encoded.chunks:
+        assert chunk.dictionary.slice(0, len(values)).to_pylist() == values.to_pylist()
+        new = chunk.dictionary.slice(len(values)).to_pylist()
+        assert len(set(new)) == len(new) and not set(new) & set(values.to_pylist())
+    got, whole = arrow_key_table(encoded).keys(), arrow_key_table(arrow).keys()
+    assert list(got.text()) == list(whole.text())
+    # one label per distinct text; those of known ids no row holds as well (never looked up)
+    assert len(set(got.labels)) == len(got.labels)
+    assert (
+        set(whole.labels)
+        <= set(got.labels)
+        <= set(whole.labels) | {k.strip() for k in values.to_pylist()}
+    )
+
+
+def test_rows_whose_ids_are_all_known_share_one_dictionary_with_no_copy():
+    known = pa.array(["c1", "c2", "c3", ""])
+    col = pa.chunked_array([pa.array(["c2", "", "c1"]), pa.array(["c3", None, "c2"])])
+    encoded = encode_known(col, known)
+    assert {c.dictionary.buffers()[1].address for c in encoded.chunks} == {
+        known.buffers()[1].address
+    }
+    assert [c.indices.to_pylist() for c in encoded.chunks] == [[1, 3, 0], [2, None, 1]]
+
+
+def test_encoding_in_halves_against_the_contacts_gives_the_keys_of_one_encoding():
+    col = pa.chunked_array([pa.array(["c2", "", "x", " c1", None, "c2", "c1", "x"])])
+    with patch("sim.real.formats.SPLIT_ROWS", 2), ThreadPoolExecutor(2) as pool:
+        halves = encode_halves(col, pool, pa.array(["c1", "c2", None]))()
+        assert encode_halves(col, pool, pa.array([], pa.string()))().equals(
+            encode_halves(col, pool)()
+        )  # nothing known: encoded as without
+    assert all(c.dictionary.to_pylist()[:3] == ["c1", "c2", ""] for c in halves.chunks)
+    got, whole = arrow_key_table(halves).keys(), arrow_key_table(col).keys()
+    assert list(got.text()) == list(whole.text())
 
 
 def test_encoding_in_halves_leaves_other_columns_alone():
