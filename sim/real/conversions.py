@@ -246,6 +246,26 @@ def sorted_codes(codes: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
 
+def first_seen(codes: np.ndarray, keep: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """The codes (non-negative, below ``len(skip)``) of the kept rows in order of first
+    appearance, without those ``skip`` marks: ``[c for c in pd.unique(codes[keep]) if not
+    skip[c]]`` (:func:`first_seen_reference`), counted a block at a time; only rows of codes
+    not skipped, usually none, are gathered and hashed."""
+    counts = np.zeros(len(skip), dtype=np.int64)
+    for at in range(0, len(codes), BLOCK):
+        part = codes[at : at + BLOCK]
+        counts += np.bincount(part[keep[at : at + BLOCK]], minlength=len(skip))
+    wanted = (counts > 0) & ~skip
+    if not wanted.any():
+        return np.zeros(0, dtype=np.int64)
+    rows = np.flatnonzero(wanted[codes] & keep)
+    return pd.unique(codes[rows]).astype(np.int64)
+
+
+def first_seen_reference(codes: np.ndarray, keep: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    return np.array([c for c in pd.unique(codes[keep]) if not skip[c]], dtype=np.int64)
+
+
 def take_as(values: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
     """``values[rows].astype(dtype)`` a block at a time (no full-size temporary): int32 codes
     become an int64 column in one pass."""

@@ -163,7 +163,7 @@ def contact_columns(
     worked out once per distinct key, then one gather per column (see
     :func:`contact_columns_reference`); from :class:`ArrowKeys`, straight from the chunks'
     indices."""
-    position = positions_in(contacts, keys.labels)
+    position = label_positions(contacts, keys.labels)
     position[keys.labels == ""] = _BLANK
     codes = keys.per_row(position)  # one gather; the rest is worked out from it
     anonymous = codes == _BLANK
@@ -171,6 +171,19 @@ def contact_columns(
     accounts = np.asarray(accounts)
     table = np.append(accounts, np.zeros(1, accounts.dtype))  # -1 takes the 0
     return ContactColumns(codes, anonymous, np.take(table, codes))
+
+
+def label_positions(contacts: pd.Index, labels: np.ndarray) -> np.ndarray:
+    """``positions_in(contacts, labels)`` for the contacts' keys (distinct: the reader checks).
+    Labels that begin with those keys in their order (the events' ids encoded against the
+    contacts' ids, :func:`sim.real.formats.encode_known`) are at their own positions: only the
+    labels after them are looked up."""
+    n = len(contacts)
+    labels = np.asarray(labels)
+    if n and len(labels) >= n and np.array_equal(labels[:n], contacts.to_numpy()):
+        rest = positions_in(contacts, labels[n:])
+        return np.concatenate([np.arange(n, dtype=np.int32), rest])
+    return positions_in(contacts, labels)
 
 
 # A blank contact id's position while the rows are gathered (then -1, as an unknown one).

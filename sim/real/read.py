@@ -89,6 +89,7 @@ from sim.real.conversions import (
     as_text,
     check_not_empty,
     check_unique,
+    first_seen,
     first_true,
     id_keys,
     positions_in,
@@ -230,10 +231,10 @@ class _AccountCodes:
         keep: np.ndarray,
         opp_keys: tuple[np.ndarray, bool],
     ) -> _AccountCodes:
-        seen = rows.account_labels[pd.unique(rows.account if keep.all() else rows.account[keep])]
-        keys = pd.unique(
-            np.concatenate([found.keys, people.account_keys, seen, opp_keys[0]]).astype(object)
-        )
+        before = np.concatenate([found.keys, people.account_keys]).astype(object)
+        known = positions_in(pd.Index(pd.unique(before)), rows.account_labels) >= 0
+        seen = rows.account_labels[first_seen(rows.account, keep, known)]  # new ones only
+        keys = pd.unique(np.concatenate([before, seen, opp_keys[0]]).astype(object))
         index = pd.Index(keys)
         flags = [people.int_account_ids, rows.int_account_ids, opp_keys[1]]
         if found.int_ids is not None:

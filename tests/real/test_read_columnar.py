@@ -25,6 +25,8 @@ from sim.real import timestamps as ts
 from sim.real.conversions import (
     arrow_key_table,
     arrow_keys,
+    first_seen,
+    first_seen_reference,
     id_keys,
     key_codes,
     positions_in,
@@ -32,7 +34,12 @@ from sim.real.conversions import (
     stable_order,
     take_as,
 )
-from sim.real.events_file import contact_columns, contact_columns_reference, read_event_rows
+from sim.real.events_file import (
+    contact_columns,
+    contact_columns_reference,
+    label_positions,
+    read_event_rows,
+)
 from sim.real.formats import _repeated, encode_halves, encode_known, read_parquet
 from sim.real.read import _source
 from sim.real.sources import (
@@ -185,6 +192,32 @@ def test_codes_counted_out_match_codes_gathered_in_order(values, dtype):
     got = sorted_codes(codes.astype(dtype))
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, codes[np.argsort(codes, kind="stable")])
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(0, 9), st.booleans()), max_size=60),
+    st.lists(st.booleans(), min_size=10, max_size=10),
+    st.integers(1, 8),
+    st.sampled_from([np.int16, np.uint16, np.int32]),
+)
+@example([(3, True), (1, False), (1, True), (3, True), (2, True)], [False] * 10, 2, np.int16)
+def test_first_seen_codes_match_the_unique_codes_of_the_kept_rows(rows, skip, block, dtype):
+    codes = np.array([c for c, _ in rows], dtype=dtype)
+    keep = np.array([k for _, k in rows], dtype=bool)
+    skip = np.array(skip)
+    with patch("sim.real.conversions.BLOCK", block):
+        got = first_seen(codes, keep, skip)
+    np.testing.assert_array_equal(got, first_seen_reference(codes, keep, skip))
+
+
+def test_first_seen_hand_worked():
+    codes = np.array([4, 1, 4, 2, 1, 3], dtype=np.int16)
+    keep = np.array([True, False, True, True, True, True])
+    skip = np.zeros(5, dtype=bool)
+    assert first_seen(codes, keep, skip).tolist() == [4, 2, 1, 3]  # the first 1 is not kept
+    skip[[2, 4]] = True
+    assert first_seen(codes, keep, skip).tolist() == [1, 3]
 
 
 def test_codes_counted_out_hand_worked():
@@ -745,6 +778,22 @@ def test_positions_in_match_get_indexer(keys, labels, dtype):
     labels = np.asarray(labels, dtype=object)
     with patch("sim.real.conversions._ARROW_LOOKUP", 0):
         got = positions_in(index, labels)
+    assert got.dtype == np.int32 and got.flags.writeable
+    np.testing.assert_array_equal(got, index.get_indexer(labels))
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ids, texts), unique=True, max_size=12),
+    st.lists(st.one_of(ids, texts), max_size=12),
+    st.booleans(),
+)
+@example(["A1", "7"], ["", "a1", "A1"], True)
+def test_label_positions_match_get_indexer(keys, more, led):
+    """Labels led by the contacts' keys in order (as encoded against them) or not."""
+    index = pd.Index(np.asarray(keys, dtype=object))
+    labels = np.asarray((keys if led else []) + more, dtype=object)
+    got = label_positions(index, labels)
     assert got.dtype == np.int32 and got.flags.writeable
     np.testing.assert_array_equal(got, index.get_indexer(labels))
 
