@@ -51,8 +51,8 @@ class EventRows:
     int_account_ids: bool
     contact_codes: np.ndarray
     contact_account: np.ndarray | None  # per row: code of the contact's account (contacts file)
-    anonymous: np.ndarray
-    filled: np.ndarray  # took its contact's account
+    anonymous: np.ndarray | None  # let go once the rows are checked (counted in KeptRows)
+    filled: np.ndarray | None  # took its contact's account (the same)
     _contact_keys: Keys | None = field(default=None, repr=False)
 
     @property
@@ -67,9 +67,16 @@ class EventRows:
 
     def checked(self) -> EventRows:
         """The rows once :func:`kept_rows` checked them, without what only its messages read
-        (the contact ids as written, the contacts' accounts): let go before the sort, which
-        needs the memory."""
-        return replace(self, contact_table=None, contact_account=None, _contact_keys=None)
+        (the contact ids as written, the contacts' accounts) or what it counted (anonymous and
+        filled rows): let go before the sort, which needs the memory."""
+        return replace(
+            self,
+            contact_table=None,
+            contact_account=None,
+            _contact_keys=None,
+            anonymous=None,
+            filled=None,
+        )
 
     def account_at(self, row: int) -> str:
         return str(self.account_labels[self.account[row]])
@@ -90,6 +97,8 @@ class KeptRows:
     """Which event rows are kept, and the dropped ones per reason (with the first of each)."""
 
     keep: np.ndarray
+    anonymous: int = 0  # kept rows without a contact id
+    filled: int = 0  # kept rows that took their contact's account
     skipped: dict[str, int] = field(default_factory=dict)
     first_skipped: dict[str, str] = field(default_factory=dict)
 
@@ -206,8 +215,13 @@ def contact_columns_reference(
     )
 
 
+def _kept(mask: np.ndarray, bad: np.ndarray) -> int:
+    return int(np.count_nonzero(mask)) - int(np.count_nonzero(mask & bad))
+
+
 def _reasons(rows: EventRows) -> np.ndarray:
     """Per row: the index in SKIP_REASONS of its first problem, or -1."""
+    assert rows.anonymous is not None  # not checked yet
     known = rows.contact_codes >= 0
     problems = {
         "bad_time": rows.times.bad,
@@ -230,7 +244,8 @@ def kept_rows(
     count them. Raises when no row is left."""
     reason = _reasons(rows)
     bad = reason >= 0
-    kept = KeptRows(~bad)
+    assert rows.anonymous is not None and rows.filled is not None  # not checked yet
+    kept = KeptRows(~bad, _kept(rows.anonymous, bad), _kept(rows.filled, bad))
     if bad.any():
         counts = np.bincount(reason[bad], minlength=len(SKIP_REASONS))
         if not skip_bad_rows:

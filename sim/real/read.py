@@ -377,9 +377,9 @@ def _report(
             if ac_src is not None
             else None
         ),
-        anonymous_events=int((rows.anonymous & keep).sum()),
+        anonymous_events=kept.anonymous,
         duplicate_events=0,  # counted by duplicate_events
-        accounts_filled=int((rows.filled & keep).sum()),
+        accounts_filled=kept.filled,
         accounts_total=codes.count,
         accounts_added=codes.count - n_file,
         contacts_without_account=(int((~in_file).sum()) if in_file is not None else None),

@@ -163,20 +163,14 @@ def _arrow_typed_times(col: pa.ChunkedArray) -> Times | None:
         if chunk.null_count:
             part[chunk.is_null().to_numpy(zero_copy_only=False)] = np.iinfo(np.int64).min
         at += len(chunk)
-    values = ints.view("datetime64[us]")
-    dt = ~np.isnat(values)
-    none = np.zeros(len(values), dtype=bool)
+    values, n = ints.view("datetime64[us]"), len(ints)
+    # masks that hold one value for every row take no memory (read-only views)
+    bad = np.isnat(values) if col.null_count else np.broadcast_to(False, n)
+    dt = ~bad if col.null_count else np.broadcast_to(True, n)
+    none = np.broadcast_to(False, n)  # no row is a plain date
     aware = col.type.tz is not None
-    return Times(
-        values,
-        ~dt,
-        none,
-        dt if aware else none,
-        none if aware else dt,
-        Stored(col.type),
-        "T",
-        _has_fraction(values, dt),
-    )
+    dated = (dt, none) if aware else (none, dt)
+    return Times(values, bad, none, *dated, Stored(col.type), "T", _has_fraction(values, dt))
 
 
 def parse_times_reference(col: pd.Series) -> Times:

@@ -532,12 +532,28 @@ def test_checked_rows_let_go_of_what_only_the_messages_read(tmp_path):
     assert rows.contact_keys[0] == "c1" and rows.contact_account_at(0) == "A1"
     done = rows.checked()
     assert done.contact_table is None and done.contact_account is None
+    assert done.anonymous is None and done.filled is None  # counted by kept_rows
     np.testing.assert_array_equal(done.contact_codes, rows.contact_codes)
     assert done.account_at(0) == "A1"
     with pytest.raises(RuntimeError, match="let go once the rows are checked"):
         done.contact_account_at(0)
     with pytest.raises(RuntimeError, match="let go once the rows are checked"):
         _ = done.contact_keys
+
+
+def test_anonymous_and_filled_rows_are_counted_among_the_kept_rows_only(tmp_path):
+    (tmp_path / "contacts.csv").write_text("contact_id,account_id\nc1,A1\n")
+    (tmp_path / "events.csv").write_text(
+        "timestamp,account_id,contact_id,activity\n"
+        "2024-01-01,A1,,web_visit\n"  # anonymous
+        "not a time,A1,,web_visit\n"  # anonymous, skipped
+        "2024-01-02,,c1,web_visit\n"  # filled from its contact
+        "2024-01-03,,c1,no_such_activity\n"  # filled, skipped
+        "2024-01-04,A1,c1,web_visit\n"
+    )
+    report = read_log(tmp_path / "events.csv", tmp_path / "contacts.csv", skip_bad_rows=True).report
+    assert report.events.skipped == {"bad_time": 1, "unknown_activity": 1}
+    assert (report.anonymous_events, report.accounts_filled) == (1, 1)
 
 
 def test_contact_columns_hand_worked():
