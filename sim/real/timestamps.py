@@ -169,8 +169,9 @@ def _arrow_typed_times(col: pa.ChunkedArray) -> Times | None:
     dt = ~bad if col.null_count else np.broadcast_to(True, n)
     none = np.broadcast_to(False, n)  # no row is a plain date
     aware = col.type.tz is not None
-    dated = (dt, none) if aware else (none, dt)
-    return Times(values, bad, none, *dated, Stored(col.type), "T", _has_fraction(values, dt))
+    with_offset, without = (dt, none) if aware else (none, dt)
+    fraction = _has_fraction(values, dt)
+    return Times(values, bad, none, with_offset, without, Stored(col.type), "T", fraction)
 
 
 def parse_times_reference(col: pd.Series) -> Times:
