@@ -7,11 +7,16 @@ machine that zeroing was a third of ``qualsim evaluate``'s CPU time on the 10 M-
 (``perf``: ``clear_page_erms``). :func:`reuse_freed_memory` asks glibc to serve big blocks from
 its heap and keep what is freed there (``mallopt``), and Arrow to allocate through the same
 ``malloc``, so freed blocks are reused instead of faulted in again (measured in
-``benchmarks/speed/bench_real.py``). It also keeps one heap for all threads: by default glibc
-gives threads heaps (arenas) of their own, and what the reading threads free (the file's text
-once encoded) could not serve the main thread's next arrays, which were faulted in afresh.
-glibc fixes the number of heaps the first time a thread needs one, and numpy's BLAS starts its
-threads when numpy is imported: the command line calls this before (:mod:`sim.cli.launch`).
+``benchmarks/speed/bench_real.py``). Arrow has two defaults to set: pyarrow's (for what Python
+calls) and its C++ library's, read once from ``ARROW_DEFAULT_MEMORY_POOL`` (the Parquet reader
+allocates from it: 125 MiB of mimalloc segments for the 10 M-event file, handed back to the
+system after the read, so the heap's next arrays were faulted in afresh), so that one is set
+before pyarrow is imported, unless the environment already names a pool. It also keeps one
+heap for all threads: by default glibc gives threads heaps (arenas) of their own, and what the
+reading threads free (the file's text once encoded) could not serve the main thread's next
+arrays, which were faulted in afresh. glibc fixes the number of heaps the first time a thread
+needs one, and numpy's BLAS starts its threads when numpy is imported: the command line calls
+this before (:mod:`sim.cli.launch`).
 
 Only the command-line process calls it, at the start of ``evaluate`` and ``explain`` (which load
 an export whole): a short-lived process whose memory is given back when it exits. ``import``
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 # glibc's mallopt parameters (malloc.h)
@@ -55,6 +61,7 @@ def reuse_freed_memory() -> bool:
     mallopt.restype = ctypes.c_int
     if not all(mallopt(param, value) == 1 for param, value in _SETTINGS):
         return False
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # before Arrow's first use
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())  # Arrow's buffers through the same heap

@@ -77,3 +77,57 @@ def test_threads_share_one_heap_once_reuse_is_on():
 
     assert heaps("reuse") == 1
     assert heaps("plain") > 1  # threads get heaps of their own by default
+
+
+# In a child: read a Parquet file, then how much the C++ library's own default pool (the build's:
+# mimalloc or jemalloc) ever held, and which pool that is.
+POOLS = """
+import sys
+if sys.argv[1] == "reuse":  # before pyarrow is imported, as the command line calls it
+    from sim.cli.memory import reuse_freed_memory
+    reuse_freed_memory()
+import pyarrow as pa
+import pyarrow.parquet as pq
+table = pq.ParquetFile(sys.argv[2]).read()
+pool = getattr(pa, sys.argv[3] + "_memory_pool")()
+print(pool.max_memory() or 0)
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's: elsewhere nothing changes")
+def test_the_parquet_reader_allocates_from_the_heap_too(tmp_path, monkeypatch):
+    """The Parquet reader allocates from Arrow's C++ default pool, not pyarrow's: once memory
+    reuse is on, that pool is glibc's too (the build's own pool is never used), unless the
+    environment names one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [f"id{k}" for k in range(200_000)], "y": range(200_000)}), path)
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    own = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pyarrow as pa; print(pa.default_memory_pool().backend_name)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if own == "system":
+        pytest.skip("this pyarrow build's default pool is the system's already")
+
+    def held(mode: str, pool: str = own) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", POOLS, mode, str(path), pool], capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return int(run.stdout)
+
+    if held("plain") == 0:
+        pytest.skip(f"the {own} pool does not count its peak")
+    assert held("reuse") == 0
+    assert held("reuse", "system") > 0
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", own)  # a user's choice stands
+    assert held("reuse") > 0
