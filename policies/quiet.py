@@ -118,7 +118,7 @@ def _names(acts: Sequence[str], most: int = 4) -> str:
 
 
 def _absent(acts: Sequence[str], f: Frame) -> bool:
-    return not f.activity_in(acts).any()
+    return not f.has_activity(acts)
 
 
 def _accounts_where(f: Frame, mask: np.ndarray) -> int:

@@ -101,6 +101,21 @@ class Frame:
         table = np.array([index.get(u, -1) for u in names] or [0], dtype=np.int64)
         return codes, table
 
+    @cached_property
+    def code_counts(self) -> np.ndarray:
+        """Events per activity code (of ``activity_codes``), counted a block at a time."""
+        codes, table = self.activity_codes
+        counts = np.zeros(len(table), dtype=np.int64)
+        for s in range(0, self.n, BLOCK_EVENTS):
+            counts += np.bincount(codes[s : s + BLOCK_EVENTS], minlength=len(table))
+        return counts
+
+    def has_activity(self, activities: Iterable[str]) -> bool:
+        """Is any event's activity one of ``activities``? (From the counts per code: no pass
+        over the events once they are counted.)"""
+        _, table = self.activity_codes
+        return bool(self.code_counts[allowed_codes(table, activities)].any())
+
     def activity_in(self, activities: Iterable[str]) -> np.ndarray:
         """Per event: is its activity one of ``activities``? (Memoised, read-only.)"""
         key = ("activity_in", tuple(sorted(activities)))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from policies.cleaning import removed, spec
-from policies.kernels.frame import Frame, allowed_codes, digest
+from policies.kernels.frame import Frame, digest
 from policies.schema import PolicyBase
 from sim.eventlog import EventLog
 from sim.vocab import SALES_ACTIVITIES, SYSTEM_ACTIVITIES
@@ -25,22 +25,14 @@ def sales_touches(f: Frame) -> np.ndarray:
     return f.activity_in(SALES_ACTIVITIES)
 
 
-def _has(f: Frame, activities: tuple[str, ...]) -> bool:
-    """Does ``f``'s log have an event of ``activities``? (Cheap when no code names one.)"""
-    _, table = f.activity_codes
-    if not f.n or not allowed_codes(table, activities).any():
-        return False
-    return f.memo(("has", activities), lambda: bool(f.activity_in(activities).any()))
-
-
 def has_sales_touches(f: Frame) -> bool:
-    """Does ``f``'s log have a sales touch? (Cheap when no activity code names one.)"""
-    return _has(f, SALES_ACTIVITIES)
+    """Does ``f``'s log have a sales touch? (From its counts per activity code.)"""
+    return f.has_activity(SALES_ACTIVITIES)
 
 
 def seen(policy: PolicyBase, f: Frame) -> np.ndarray | None:
     """Per event of ``f``: does ``policy`` see it (``None``: it sees every event)?"""
-    system, sales = _has(f, SYSTEM_ACTIVITIES), has_sales_touches(f)
+    system, sales = f.has_activity(SYSTEM_ACTIVITIES), has_sales_touches(f)
     sales = sales and not policy.include_sales_touches
     if not (system or sales or policy.exclude):
         return None

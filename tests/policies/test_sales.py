@@ -4,6 +4,8 @@ never draws them."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 import policies
 import sim
 from policies import reference
+from policies.kernels.frame import Frame
 from policies.loading import SHIPPED
 from sim.errors import ConfigError
 from sim.vocab import ACTIVITIES, MARKETING_ACTIVITIES, SALES_ACTIVITIES, is_sales_touch
@@ -45,6 +48,27 @@ def with_sales(log: sim.EventLog, seed: int, share: float) -> sim.EventLog:
     both["activity"] = pd.Categorical(both["activity"], categories=list(ACTIVITIES))
     both = both.sort_values(["account_id", "time"], kind="stable").reset_index(drop=True)
     return sim.EventLog(both.astype({"time": float}), log.contacts, log.accounts)
+
+
+@HYP
+@given(
+    st.lists(st.sampled_from(ACTIVITIES), max_size=40),
+    st.lists(st.sampled_from(ACTIVITIES), min_size=1, max_size=4),
+    st.integers(1, 8),
+    st.booleans(),
+)
+def test_a_frame_has_an_activity_when_an_event_has_it(acts, asked, block, categorical):
+    """``has_activity`` from the counts per code (a block at a time) is the per-event answer,
+    for a categorical activity column (codes for every activity) or a plain one."""
+    col = pd.Categorical(acts, categories=list(ACTIVITIES)) if categorical else acts
+    ev = pd.DataFrame(
+        {"time": np.arange(len(acts), dtype=float), "account_id": 0, "contact_id": -1}
+    ).assign(activity=col)
+    log = sim.EventLog(ev, pd.DataFrame(), pd.DataFrame())
+    with patch("policies.kernels.frame.BLOCK_EVENTS", block):
+        f = Frame(log)
+        assert f.has_activity(asked) == bool(f.activity_in(asked).any())
+        assert f.has_activity(asked) == bool(set(acts) & set(asked))
 
 
 def test_vocabulary_appends_the_sales_activities():
