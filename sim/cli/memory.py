@@ -11,7 +11,7 @@ its heap and keep what is freed there (``mallopt``), and Arrow to allocate throu
 calls) and its C++ library's, read once from ``ARROW_DEFAULT_MEMORY_POOL`` (the Parquet reader
 allocates from it: 125 MiB of mimalloc segments for the 10 M-event file, handed back to the
 system after the read, so the heap's next arrays were faulted in afresh), so that one is set
-before pyarrow is imported, unless the environment already names a pool. It also keeps one
+as pyarrow is imported, unless the environment already names a pool. It also keeps one
 heap for all threads: by default glibc gives threads heaps (arenas) of their own, and what the
 reading threads free (the file's text once encoded) could not serve the main thread's next
 arrays, which were faulted in afresh. glibc fixes the number of heaps the first time a thread
@@ -61,8 +61,23 @@ def reuse_freed_memory() -> bool:
     mallopt.restype = ctypes.c_int
     if not all(mallopt(param, value) == 1 for param, value in _SETTINGS):
         return False
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # before Arrow's first use
-    import pyarrow as pa
+    pa = _import_arrow_on_malloc()
 
     pa.set_memory_pool(pa.system_memory_pool())  # Arrow's buffers through the same heap
     return True
+
+
+def _import_arrow_on_malloc():
+    """pyarrow, its C++ library's default pool the system's (``malloc``) unless the
+    environment names one: the library reads ``ARROW_DEFAULT_MEMORY_POOL`` as pyarrow is
+    imported, so it is set for the import only (not left for the processes this one starts).
+    Once pyarrow is imported it is too late, and nothing changes."""
+    ours = "ARROW_DEFAULT_MEMORY_POOL" not in os.environ and "pyarrow" not in sys.modules
+    if ours:
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+    try:
+        import pyarrow
+    finally:
+        if ours:
+            del os.environ["ARROW_DEFAULT_MEMORY_POOL"]
+    return pyarrow

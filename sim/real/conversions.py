@@ -34,6 +34,14 @@ def as_text(col: pd.Series) -> np.ndarray:
     )
 
 
+def text_series(col: pd.Series) -> pd.Series:
+    """:func:`as_text` as a text Series (index 0..n-1): a text column read by Arrow stays in
+    Arrow (stripped there: no Python string per row)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return col.fillna("").str.strip().astype(str).reset_index(drop=True)
+    return pd.Series(as_text(col), dtype=str)
+
+
 def id_keys(col: pd.Series) -> tuple[np.ndarray, bool]:
     """Ids as text keys (object array, "" where empty) and whether they were typed integers
     (integer Parquet columns, or float columns holding whole numbers because of nulls)."""
@@ -340,11 +348,11 @@ def check_not_empty(src: Source, keys: np.ndarray, column: str, what: str) -> No
         raise DataError(src.at(first_true(empty), f"empty {column}: {what}"))
 
 
-def vocab_warning(src: Source, values: np.ndarray, column: str, vocab: Sequence[str]) -> str:
-    odd = (values != "") & ~np.isin(values, list(vocab))
+def vocab_warning(src: Source, values: pd.Series, column: str, vocab: Sequence[str]) -> str:
+    odd = values.ne("") & ~values.isin(list(vocab))
     if not odd.any():
         return ""
-    counts = pd.Series(values[odd]).value_counts()
+    counts = values[odd].value_counts()
     shown = ", ".join(f"'{v}' ×{n}" for v, n in counts.head(5).items())
     more = f" and {len(counts) - 5} more" if len(counts) > 5 else ""
     return (

@@ -96,6 +96,7 @@ from sim.real.conversions import (
     sorted_codes,
     stable_order,
     take_as,
+    text_series,
     vocab_warning,
 )
 from sim.real.events_file import (
@@ -310,18 +311,18 @@ def _contact_table(
         {
             "contact_id": np.arange(len(people.keys), dtype=np.int64),
             "account_id": positions_in(accounts, people.account_keys).astype(np.int64),
-            "title": pd.Series(
-                as_text(src.df["title"]) if "title" in src.df.columns else "",
-                index=range(len(people.keys)),
-                dtype=str,
+            "title": (
+                text_series(src.df["title"])
+                if "title" in src.df.columns
+                else pd.Series("", index=range(len(people.keys)), dtype=str)
             ),
         }
     )
     if "title" not in src.df.columns:
         warnings.append(f"{src.name}: no title column: rules that weigh titles weigh nothing")
     for c in _optional(src, CONTACT_OPTIONAL):
-        vals = as_text(src.df[c])
-        co[c] = pd.Series(vals, dtype=str)
+        vals = text_series(src.df[c])
+        co[c] = vals
         vocab = _VOCABULARIES.get(c)
         if vocab is not None and (w := vocab_warning(src, vals, c, vocab)):
             warnings.append(w)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import subprocess
 import sys
 
@@ -25,8 +26,9 @@ print(before, took, pa.default_memory_pool().backend_name)
 
 @pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's: elsewhere nothing changes")
 def test_reuse_takes_effect_on_glibc():
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, env=env
     ).stdout.split()
     assert out[1:] == ["True", "system"], out
     assert out[0] != "system"  # it was another pool before: the call changed it
@@ -82,7 +84,7 @@ def test_threads_share_one_heap_once_reuse_is_on():
 # In a child: read a Parquet file, then how much the C++ library's own default pool (the build's:
 # mimalloc or jemalloc) ever held, and which pool that is.
 POOLS = """
-import sys
+import os, sys
 if sys.argv[1] == "reuse":  # before pyarrow is imported, as the command line calls it
     from sim.cli.memory import reuse_freed_memory
     reuse_freed_memory()
@@ -90,7 +92,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 table = pq.ParquetFile(sys.argv[2]).read()
 pool = getattr(pa, sys.argv[3] + "_memory_pool")()
-print(pool.max_memory() or 0)
+print(pool.max_memory() or 0, os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "-"))
 """
 
 
@@ -123,7 +125,9 @@ def test_the_parquet_reader_allocates_from_the_heap_too(tmp_path, monkeypatch):
             [sys.executable, "-c", POOLS, mode, str(path), pool], capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        return int(run.stdout)
+        peak, named = run.stdout.split()
+        assert named == os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "-")  # as it was
+        return int(peak)
 
     if held("plain") == 0:
         pytest.skip(f"the {own} pool does not count its peak")

@@ -25,6 +25,7 @@ from sim.real import timestamps as ts
 from sim.real.conversions import (
     arrow_key_table,
     arrow_keys,
+    as_text,
     first_seen,
     first_seen_reference,
     id_keys,
@@ -33,6 +34,7 @@ from sim.real.conversions import (
     sorted_codes,
     stable_order,
     take_as,
+    text_series,
 )
 from sim.real.events_file import (
     contact_columns,
@@ -94,11 +96,20 @@ def test_key_codes_match_the_per_row_keys(col, as_ids):
         expected, typed = id_keys(col)
         assert keys.typed_int == typed
     else:
-        from sim.real.conversions import as_text
-
         expected = as_text(col)
     assert list(keys.text()) == list(expected)
     assert len(set(keys.labels)) == len(keys.labels)  # distinct texts merged
+
+
+@SETTINGS
+@given(id_columns(), st.integers(0, 3))
+@example(pd.Series([" VP ", None, "", "Ä"], dtype=TEXT_DTYPE), 0)
+def test_text_series_is_the_text_as_a_series(col, start):
+    """Stripped in Arrow where the column is Arrow text: the same texts as ``as_text``, in
+    the same text dtype, indexed from 0 whatever the column's index."""
+    col.index = range(start, start + len(col))
+    got = text_series(col)
+    pd.testing.assert_series_equal(got, pd.Series(as_text(col), dtype=str))
 
 
 def test_key_codes_hand_worked():
