@@ -186,13 +186,17 @@ def label_positions(contacts: pd.Index, labels: np.ndarray) -> np.ndarray:
     """``positions_in(contacts, labels)`` for the contacts' keys (distinct: the reader checks).
     Labels that begin with those keys in their order (the events' ids encoded against the
     contacts' ids, :func:`sim.real.formats.encode_known`) are at their own positions: only the
-    labels after them are looked up."""
+    labels after them are looked up ("" is no contact's: the reader refuses an empty id)."""
     n = len(contacts)
     labels = np.asarray(labels)
-    if n and len(labels) >= n and np.array_equal(labels[:n], contacts.to_numpy()):
-        rest = positions_in(contacts, labels[n:])
-        return np.concatenate([np.arange(n, dtype=np.int32), rest])
-    return positions_in(contacts, labels)
+    if not (n and len(labels) >= n and np.array_equal(labels[:n], contacts.to_numpy())):
+        return positions_in(contacts, labels)
+    rest = labels[n:]
+    found = np.full(len(rest), -1, dtype=np.int32)  # "" (no contact's id) needs no lookup
+    ask = rest != ""
+    if ask.any():
+        found[ask] = positions_in(contacts, rest[ask])
+    return np.concatenate([np.arange(n, dtype=np.int32), found])
 
 
 # A blank contact id's position while the rows are gathered (then -1, as an unknown one).
@@ -223,17 +227,20 @@ def _reasons(rows: EventRows) -> np.ndarray:
     """Per row: the index in SKIP_REASONS of its first problem, or -1."""
     assert rows.anonymous is not None  # not checked yet
     known = rows.contact_codes >= 0
+    unknown = ~np.isin(rows.activity.labels, list(ACTIVITIES))  # per distinct name
     problems = {
         "bad_time": rows.times.bad,
         "time_out_of_range": out_of_range(rows.times.values),
-        "unknown_activity": ~np.isin(rows.activity.labels, list(ACTIVITIES))[rows.activity.codes],
+        "unknown_activity": unknown[rows.activity.codes] if unknown.any() else None,
         "unknown_contact": ~rows.anonymous & ~known,
         "account_mismatch": known & (rows.account != rows.contact_account),
         "missing_account": rows.account == rows.empty_account,
     }
     reason = np.full(len(rows.contact_codes), -1, dtype=np.int8)
     for k in range(len(SKIP_REASONS) - 1, -1, -1):
-        reason[problems[SKIP_REASONS[k]]] = k
+        rows_with = problems[SKIP_REASONS[k]]
+        if rows_with is not None and rows_with.any():  # usually none: no pass to mark them
+            reason[rows_with] = k
     return reason
 
 

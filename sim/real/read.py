@@ -206,7 +206,8 @@ def _read_contacts(src: Source) -> _Contacts:
     if (accounts == "").any():
         i = first_true(accounts == "")
         raise DataError(src.at(i, f"empty account_id for contact '{keys[i]}'"))
-    return _Contacts(keys, int_ids, accounts, int_accounts, pd.Index(keys))
+    # object, not Arrow text: the keys as they are (label_positions compares them with no copy)
+    return _Contacts(keys, int_ids, accounts, int_accounts, pd.Index(keys, dtype=object))
 
 
 @dataclass
