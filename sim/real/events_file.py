@@ -106,13 +106,13 @@ class KeptRows:
 def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarray) -> EventRows:
     """The rows of the events file, with ``contacts`` the index of the contact keys and
     ``contact_accounts`` their account keys. Ids are looked up once per distinct value; the
-    contact ids (the most distinct values: the longest encoding) and the timestamps are
-    converted on other threads meanwhile (Arrow and numpy release the GIL)."""
+    contact ids (the most distinct values: the longest encoding), the timestamps and the
+    activities are converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
         ids = src.take("contact_id")  # read once: let go
         halves = encode_halves(ids, pool, _as_arrow(contacts) if long_text(ids) else None)
         times = pool.submit(parse_times_arrow, src.take("timestamp"))
-        activity = arrow_keys(src.take("activity"), ids=False)
+        activity = pool.submit(arrow_keys, src.take("activity"), ids=False)
         accounts = arrow_keys(src.take("account_id"))
         labels = pd.unique(np.concatenate([[""], contact_accounts, accounts.labels]).astype(object))
         space = pd.Index(labels)
@@ -127,7 +127,7 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
             filled &= people.known
         return EventRows(
             times=times.result(),
-            activity=activity,
+            activity=activity.result(),
             contact_table=contact_table,
             account=np.where(filled, people.account, written) if filled.any() else written,
             account_labels=np.asarray(labels, dtype=object),
