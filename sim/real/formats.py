@@ -283,7 +283,7 @@ def contact_ids(path: Path) -> pa.Array | None:
 
 def _csv_column(path: Path, column: str) -> pa.ChunkedArray | None:
     """One column of a CSV file as text (its header name stripped), or None without one."""
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # Arrow skips a BOM too
         name = next((n for n in next(csv.reader(fh), []) if n.strip() == column), None)
     if name is None:
         return None

@@ -140,6 +140,8 @@ def test_the_early_read_encodes_the_contact_ids_against_the_contacts_files(files
 def test_the_contacts_ids_are_read_as_written_or_not_at_all(tmp_path):
     (tmp_path / "c.csv").write_text(" contact_id ,title\n c1,VP\nc2,CISO\n")
     assert contact_ids(tmp_path / "c.csv").to_pylist() == [" c1", "c2"]  # a hint: unstripped
+    (tmp_path / "bom.csv").write_text("\ufeffcontact_id,title\nc1,VP\n", encoding="utf-8")
+    assert contact_ids(tmp_path / "bom.csv").to_pylist() == ["c1"]
     pd.DataFrame({"contact_id": ["c1", None], "x": [1, 2]}).to_parquet(tmp_path / "c.parquet")
     assert contact_ids(tmp_path / "c.parquet").to_pylist() == ["c1", None]
     pd.DataFrame({"contact_id": [1, 2]}).to_parquet(tmp_path / "ints.parquet")
