@@ -79,11 +79,11 @@ def start_reading(events, contacts=None) -> None:
 
 def end_process(code: object) -> NoReturn:
     """End the process with the exit ``code`` of a finished command (as ``sys.exit`` takes it:
-    None is 0, text is printed and is 1), skipping the interpreter's teardown: the standard
-    streams are flushed and the ``atexit`` functions run as at a normal exit, then
-    ``os._exit``. Only for the console script's own process (:func:`sim.cli.main`), once the
-    command has closed what it wrote; where the interpreter has no ``atexit._run_exitfuncs``
-    it exits normally."""
+    None is 0, text is printed and is 1), skipping the interpreter's teardown: the ``atexit``
+    functions run and the standard streams are flushed as at a normal exit (output that cannot
+    be written is said, and exits 120 as Python does), then ``os._exit``. Only for the console
+    script's own process (:func:`sim.cli.main`), once the command has closed what it wrote;
+    where the interpreter has no ``atexit._run_exitfuncs`` it exits normally."""
     if not isinstance(code, int | None):
         print(code, file=sys.stderr)
         code = 1
@@ -91,7 +91,14 @@ def end_process(code: object) -> NoReturn:
     if run_exit_functions is None:
         sys.exit(code)
     run_exit_functions()
-    for stream in (sys.stdout, sys.stderr):  # None without a console (pythonw)
-        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or unread
-            stream.flush()
-    os._exit(code or 0)
+    status = code or 0
+    try:
+        if sys.stdout is not None:  # None without a console (pythonw)
+            sys.stdout.flush()
+    except (OSError, ValueError) as exc:  # a full disk, a reader gone: as Python exits, 120
+        status = status or 120
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(f"qualsim: could not write the output: {exc}", file=sys.stderr)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+    os._exit(status)

@@ -132,32 +132,30 @@ def long_text(col: pa.ChunkedArray) -> bool:
 
 
 def encode_known(col: pa.ChunkedArray, known: pa.Array) -> pa.ChunkedArray:
-    """``col`` dictionary-encoded, each chunk's dictionary ``known`` (values of the column's
-    type, no null; a value twice is harmless) followed by the distinct values of the chunk
-    that are not among them (as :func:`pyarrow.compute.dictionary_encode` gives them; nulls
-    stay null): the column's own values row by row, in other codes. Faster than
-    ``dictionary_encode`` when most values are known: one lookup per row in a set of fixed
-    size instead of inserting into a growing one. Chunks whose values are all known share one
-    dictionary, which :func:`sim.real.conversions.arrow_key_table` reads once."""
-    found = pc.index_in(col, value_set=known)  # one lookup set; its own chunks
-    chunks, start = [], 0
-    for chunk in col.chunks:
-        at = found.slice(start, len(chunk)).combine_chunks()
-        start += len(chunk)
-        missing = pc.and_(pc.is_null(at), pc.is_valid(chunk))
-        if not pc.any(missing).as_py():  # nulls only where the column has them
-            chunks.append(pa.DictionaryArray.from_arrays(at, known))
-            continue
-        rest = pc.dictionary_encode(chunk.filter(missing))
-        codes = at.fill_null(0).to_numpy(zero_copy_only=False).copy()
-        codes[missing.to_numpy(zero_copy_only=False)] = len(known) + rest.indices.to_numpy()
-        null = chunk.is_null().to_numpy(zero_copy_only=False) if chunk.null_count else None
-        chunks.append(
-            pa.DictionaryArray.from_arrays(
-                pa.array(codes, pa.int32(), mask=null), pa.concat_arrays([known, rest.dictionary])
-            )
+    """``col`` dictionary-encoded against ``known`` (values of the column's type, no null; a
+    value twice is harmless): the column's own values row by row, in other codes. When every
+    value is known, each chunk's dictionary is ``known`` itself (no copy; one dictionary for
+    :func:`sim.real.conversions.arrow_key_table` to read); otherwise the column is one chunk
+    whose dictionary is ``known`` followed by the distinct values it lacks (as
+    :func:`pyarrow.compute.dictionary_encode` gives them, hashed once for the whole column).
+    Nulls stay null. Faster than ``dictionary_encode`` when most values are known: one lookup
+    per row in a set of fixed size instead of inserting into a growing one."""
+    found = pc.index_in(col, value_set=known)  # one lookup set; nulls where not found
+    missing = pc.and_(pc.is_null(found), pc.is_valid(col))
+    kind = pa.dictionary(pa.int32(), col.type)
+    if not pc.any(missing).as_py():  # nulls only where the column has them
+        return pa.chunked_array(
+            [pa.DictionaryArray.from_arrays(c, known) for c in found.chunks], kind
         )
-    return pa.chunked_array(chunks, pa.dictionary(pa.int32(), col.type))
+    rest = pc.dictionary_encode(col.filter(missing).combine_chunks())
+    codes = found.fill_null(0).to_numpy()
+    codes = codes if codes.flags.writeable else codes.copy()  # one chunk: Arrow's own buffer
+    codes[missing.to_numpy()] = len(known) + rest.indices.to_numpy()
+    null = col.is_null().to_numpy() if col.null_count else None
+    values = pa.concat_arrays([known, rest.dictionary])
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32(), mask=null), values)], kind
+    )
 
 
 def _usable(known: pa.Array | None, kind: pa.DataType) -> pa.Array | None:
@@ -261,19 +259,23 @@ def start_reading_events(path, contacts=None) -> None:
 
 def contact_ids(path: Path) -> pa.Array | None:
     """The ``contact_id`` column of a contacts file as written (text), read by Arrow alone,
-    or None when it cannot be read so. Only a hint for encoding the events' contact ids
-    (:func:`encode_known`: values it lacks are encoded as they come), never the contacts the
-    reader checks and uses."""
+    or None when it cannot be read so (not a regular file, too big for the memory available,
+    not CSV or Parquet, no such column, not text). Only a hint for encoding the events'
+    contact ids (:func:`encode_known`: values it lacks are encoded as they come), never the
+    contacts the reader checks and uses."""
+    have = available_memory()
     try:
         kind = SUFFIXES.get(path.suffix.lower())
+        if not path.is_file() or kind is None:  # a pipe, a folder: the reader reports it
+            return None
+        if have is not None and path.stat().st_size * MEMORY_PER_FILE_BYTE[kind] > have:
+            return None
         if kind == "parquet":
             file = pq.ParquetFile(path)
             name = next((f.name for f in file.schema_arrow if f.name.strip() == "contact_id"), "")
             col = file.read(columns=[name]).column(0) if name else None
-        elif kind == "csv":
-            col = _csv_column(path, "contact_id")
         else:
-            col = None
+            col = _csv_column(path, "contact_id")
     except Exception:  # any file Arrow cannot read: no hint
         return None
     if col is None or not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):

@@ -164,3 +164,17 @@ def test_end_process_exits_as_sys_exit_would(monkeypatch, capsys, code, status):
     launch.end_process(code)
     assert ended == [status] and ran == [True]
     assert capsys.readouterr().err == ("stopped\n" if code == "stopped" else "")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to fail a write")
+def test_output_that_cannot_be_written_is_said_and_not_a_success():
+    """A full disk under the output: the flush fails, the process says so and exits 120 (as
+    Python's own exit does), never 0 with the output lost."""
+    code = "import sys; print('x' * 100); from sim.cli.launch import end_process; end_process(0)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True, env=env
+        )
+    assert run.returncode == 120
+    assert "could not write the output" in run.stderr

@@ -148,5 +148,15 @@ def test_the_contacts_ids_are_read_as_written_or_not_at_all(tmp_path):
     (tmp_path / "none.csv").write_text("id,title\nc1,VP\n")
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really parquet")
     (tmp_path / "c.txt").write_text("contact_id\nc1\n")
+    (tmp_path / "folder.csv").mkdir()
+    os.mkfifo(tmp_path / "pipe.csv")  # no writer: opening it would wait forever
     for name in ("ints.parquet", "none.csv", "bad.parquet", "c.txt", "missing.csv"):
         assert contact_ids(tmp_path / name) is None, name
+    for name in ("folder.csv", "pipe.csv"):
+        assert contact_ids(tmp_path / name) is None, name
+
+
+def test_the_contacts_ids_are_not_read_when_the_file_would_not_fit(tmp_path, monkeypatch):
+    (tmp_path / "c.csv").write_text("contact_id\nc1\n")
+    monkeypatch.setattr(formats, "available_memory", lambda: 10)
+    assert contact_ids(tmp_path / "c.csv") is None

@@ -491,6 +491,8 @@ def test_encoding_against_known_values_keeps_each_rows_value(vals, known, chunks
     encoded = encode_known(arrow, values)
     assert pa.types.is_dictionary(encoded.type) and len(encoded) == len(arrow)
     assert encoded.cast(kind).to_pylist() == arrow.to_pylist()
+    # one dictionary for the whole column (never the known values once per chunk)
+    assert len({c.dictionary.buffers()[-1].address for c in encoded.chunks}) <= 1
     for chunk in encoded.chunks:
         assert chunk.dictionary.slice(0, len(values)).to_pylist() == values.to_pylist()
         new = chunk.dictionary.slice(len(values)).to_pylist()
@@ -513,7 +515,19 @@ def test_rows_whose_ids_are_all_known_share_one_dictionary_with_no_copy():
     assert {c.dictionary.buffers()[1].address for c in encoded.chunks} == {
         known.buffers()[1].address
     }
-    assert [c.indices.to_pylist() for c in encoded.chunks] == [[1, 3, 0], [2, None, 1]]
+    assert [i for c in encoded.chunks for i in c.indices.to_pylist()] == [1, 3, 0, 2, None, 1]
+
+
+def test_ids_unknown_in_many_chunks_are_hashed_once_into_one_dictionary():
+    """A CSV column comes in many blocks: an unknown or spaced id in each must not copy the
+    contacts' ids into a dictionary per block."""
+    known = pa.array([f"c{k}" for k in range(1000)] + [""])
+    blocks = [pa.array(["c1", f" c{b}", "zz", None, "", f"c{b}"]) for b in range(50)]
+    encoded = encode_known(pa.chunked_array(blocks), known)
+    assert encoded.num_chunks == 1
+    extra = encoded.chunks[0].dictionary.slice(len(known)).to_pylist()
+    assert sorted(extra) == sorted(["zz", *(f" c{b}" for b in range(50))])
+    assert encoded.cast(pa.string()).to_pylist() == pa.chunked_array(blocks).to_pylist()
 
 
 def test_encoding_in_halves_against_the_contacts_gives_the_keys_of_one_encoding():
