@@ -91,14 +91,21 @@ def positions_in(index: pd.Index, labels: np.ndarray) -> np.ndarray:
     anything Arrow cannot hold as text (numbers) goes to pandas."""
     labels = np.asarray(labels)
     text = pd.api.types.is_string_dtype(index.dtype) and labels.dtype == object
-    if len(labels) < _ARROW_LOOKUP or not text:
+    values = arrow_text(np.asarray(index)) if text and len(labels) >= _ARROW_LOOKUP else None
+    asked = arrow_text(labels) if values is not None else None
+    if values is None or asked is None:
         return index.get_indexer(labels).astype(np.int32)
-    try:
-        values = pa.array(np.asarray(index), pa.string())
-        found = pc.index_in(pa.array(labels, pa.string()), value_set=values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-        return index.get_indexer(labels).astype(np.int32)
+    found = pc.index_in(asked, value_set=values)
     return found.fill_null(-1).to_numpy().astype(np.int32)  # a writable copy
+
+
+def arrow_text(values: np.ndarray) -> pa.Array | None:
+    """Text values (an object array) as an Arrow text array, or None where Arrow cannot hold
+    them as text (numbers, a lone surrogate)."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
 
 
 # Labels from which :func:`positions_in` hashes with Arrow (fewer: pandas is as fast).
@@ -248,10 +255,18 @@ def sorted_codes(codes: np.ndarray) -> np.ndarray:
     codes = np.asarray(codes)
     if len(codes) == 0:
         return np.zeros(0, dtype=np.int64)
-    counts = np.zeros(int(codes.max()) + 1, dtype=np.int64)
-    for at in range(0, len(codes), BLOCK):
-        counts += np.bincount(codes[at : at + BLOCK], minlength=len(counts))
+    counts = code_counts(codes, int(codes.max()) + 1)
     return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+
+def code_counts(codes: np.ndarray, size: int, keep: np.ndarray | None = None) -> np.ndarray:
+    """``np.bincount(codes[keep], minlength=size)`` counted a block at a time (no int64 copy
+    of small integer codes, no copy of the kept ones)."""
+    counts = np.zeros(size, dtype=np.int64)
+    for at in range(0, len(codes), BLOCK):
+        part = codes[at : at + BLOCK]
+        counts += np.bincount(part if keep is None else part[keep[at : at + BLOCK]], minlength=size)
+    return counts
 
 
 def first_seen(codes: np.ndarray, keep: np.ndarray, skip: np.ndarray) -> np.ndarray:
@@ -259,11 +274,7 @@ def first_seen(codes: np.ndarray, keep: np.ndarray, skip: np.ndarray) -> np.ndar
     appearance, without those ``skip`` marks: ``[c for c in pd.unique(codes[keep]) if not
     skip[c]]`` (:func:`first_seen_reference`), counted a block at a time; only rows of codes
     not skipped, usually none, are gathered and hashed."""
-    counts = np.zeros(len(skip), dtype=np.int64)
-    for at in range(0, len(codes), BLOCK):
-        part = codes[at : at + BLOCK]
-        counts += np.bincount(part[keep[at : at + BLOCK]], minlength=len(skip))
-    wanted = (counts > 0) & ~skip
+    wanted = (code_counts(codes, len(skip), keep) > 0) & ~skip
     if not wanted.any():
         return np.zeros(0, dtype=np.int64)
     rows = np.flatnonzero(wanted[codes] & keep)

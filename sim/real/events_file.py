@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from sim.config.strict_yaml import did_you_mean
 from sim.errors import DataError
@@ -25,6 +24,7 @@ from sim.real.conversions import (
     Keys,
     arrow_key_table,
     arrow_keys,
+    arrow_text,
     first_true,
     positions_in,
 )
@@ -110,7 +110,9 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
     activities are converted on other threads meanwhile (Arrow and numpy release the GIL)."""
     with ThreadPoolExecutor(2) as pool:
         ids = src.take("contact_id")  # read once: let go
-        halves = encode_halves(ids, pool, _as_arrow(contacts) if long_text(ids) else None)
+        halves = encode_halves(
+            ids, pool, arrow_text(contacts.to_numpy()) if long_text(ids) else None
+        )
         times = pool.submit(parse_times_arrow, src.take("timestamp"))
         activity = pool.submit(arrow_keys, src.take("activity"), ids=False)
         accounts = arrow_keys(src.take("account_id"))
@@ -137,15 +139,6 @@ def read_event_rows(src: Source, contacts: pd.Index, contact_accounts: np.ndarra
             anonymous=people.anonymous,
             filled=filled,
         )
-
-
-def _as_arrow(keys: pd.Index) -> pa.Array | None:
-    """The contacts' keys as Arrow text, to encode the events' contact ids against (None for
-    keys Arrow cannot hold as text)."""
-    try:
-        return pa.array(keys.to_numpy(), pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
 
 
 @dataclass

@@ -51,6 +51,12 @@ def available_memory() -> int | None:
     return None if limit is None else limit.bytes
 
 
+def _fits(size: int, kind: str) -> bool:
+    """Would loading a file of ``size`` bytes of ``kind`` fit in the memory available?"""
+    have = available_memory()
+    return have is None or size * MEMORY_PER_FILE_BYTE[kind] <= have
+
+
 def read_parquet(
     path: Path, known: Sequence[str] | None, ids: Callable[[], pa.Array | None] | None = None
 ) -> tuple[pa.Table, list[str]]:
@@ -141,12 +147,12 @@ def encode_known(col: pa.ChunkedArray, known: pa.Array) -> pa.ChunkedArray:
     Nulls stay null. Faster than ``dictionary_encode`` when most values are known: one lookup
     per row in a set of fixed size instead of inserting into a growing one."""
     found = pc.index_in(col, value_set=known)  # one lookup set; nulls where not found
-    missing = pc.and_(pc.is_null(found), pc.is_valid(col))
     kind = pa.dictionary(pa.int32(), col.type)
-    if not pc.any(missing).as_py():  # nulls only where the column has them
+    if found.null_count == col.null_count:  # null where the column is, so every value known
         return pa.chunked_array(
             [pa.DictionaryArray.from_arrays(c, known) for c in found.chunks], kind
         )
+    missing = pc.and_(pc.is_null(found), pc.is_valid(col))
     rest = pc.dictionary_encode(col.filter(missing).combine_chunks())
     codes = found.fill_null(0).to_numpy()
     codes = codes if codes.flags.writeable else codes.copy()  # one chunk: Arrow's own buffer
@@ -244,12 +250,7 @@ def start_reading_events(path, contacts=None) -> None:
         return
     known = (*EVENT_COLUMNS, *EVENT_OPTIONAL)
     key = _key(path, known)
-    have = available_memory()
-    if (
-        key is None
-        or key in _STARTED
-        or (have is not None and key[1] * MEMORY_PER_FILE_BYTE["parquet"] > have)
-    ):
+    if key is None or key in _STARTED or not _fits(key[1], "parquet"):
         return
     pool = ThreadPoolExecutor(2, thread_name_prefix="qualsim-read")
     ids = pool.submit(contact_ids, Path(contacts)).result if contacts is not None else None
@@ -263,19 +264,19 @@ def contact_ids(path: Path) -> pa.Array | None:
     not CSV or Parquet, no such column, not text). Only a hint for encoding the events'
     contact ids (:func:`encode_known`: values it lacks are encoded as they come), never the
     contacts the reader checks and uses."""
-    have = available_memory()
     try:
         kind = SUFFIXES.get(path.suffix.lower())
         if not path.is_file() or kind is None:  # a pipe, a folder: the reader reports it
             return None
-        if have is not None and path.stat().st_size * MEMORY_PER_FILE_BYTE[kind] > have:
+        if not _fits(path.stat().st_size, kind):
             return None
         if kind == "parquet":
             file = pq.ParquetFile(path)
             name = next((f.name for f in file.schema_arrow if f.name.strip() == "contact_id"), "")
             col = file.read(columns=[name]).column(0) if name else None
         else:
-            col = _csv_column(path, "contact_id")
+            table = read_csv_arrow(path, "contact_id")
+            col = table.column(0) if table is not None else None
     except Exception:  # any file Arrow cannot read: no hint
         return None
     if col is None or not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -283,20 +284,44 @@ def contact_ids(path: Path) -> pa.Array | None:
     return col.combine_chunks()
 
 
-def _csv_column(path: Path, column: str) -> pa.ChunkedArray | None:
-    """One column of a CSV file as text (its header name stripped), or None without one."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:  # Arrow skips a BOM too
-        name = next((n for n in next(csv.reader(fh), []) if n.strip() == column), None)
-    if name is None:
+def csv_header(path: Path) -> list[str] | None:
+    """The header's column names as pandas would read them, or None where Arrow's reading
+    could differ from pandas' (no header, empty or repeated names)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for rec in csv.reader(fh):
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue
+                names = [c.strip() for c in rec]
+                ok = all(names) and len(set(rec)) == len(rec)
+                return rec if ok else None
+    except (UnicodeDecodeError, csv.Error):
         return None
-    table = pacsv.read_csv(
-        path,
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=[name], column_types={name: pa.string()}
-        ),
-    )
-    return table.column(0)
+    return None
+
+
+def read_csv_arrow(path: Path, only: str | None = None) -> pa.Table | None:
+    """A CSV file read by Arrow, every column as text (with ``only``, the one column whose
+    stripped name it is), or None when Arrow cannot read it exactly as pandas would (then
+    ``pd.read_csv`` reads it, and gives its own message for a bad file) or has no such
+    column."""
+    header = csv_header(path)
+    names = [n for n in header or [] if only is None or n.strip() == only]
+    if not names:
+        return None
+    try:
+        return pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=names if only is not None else [],  # []: every one
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
 
 
 def take_read(path: Path, known: Sequence[str]) -> tuple[pa.Table, list[str]] | None:

@@ -233,8 +233,8 @@ class _AccountCodes:
         keep: np.ndarray,
         opp_keys: tuple[np.ndarray, bool],
     ) -> _AccountCodes:
-        before = np.concatenate([found.keys, people.account_keys]).astype(object)
-        known = positions_in(pd.Index(pd.unique(before)), rows.account_labels) >= 0
+        before = pd.unique(np.concatenate([found.keys, people.account_keys]).astype(object))
+        known = positions_in(pd.Index(before), rows.account_labels) >= 0
         seen = rows.account_labels[first_seen(rows.account, keep, known)]  # new ones only
         keys = pd.unique(np.concatenate([before, seen, opp_keys[0]]).astype(object))
         index = pd.Index(keys)

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sim.config.strict_yaml import did_you_mean
@@ -27,6 +26,7 @@ from sim.real.formats import (
     MEMORY_PER_FILE_BYTE,
     SUFFIXES,
     available_memory,
+    read_csv_arrow,
     read_parquet,
     take_read,
 )
@@ -182,7 +182,7 @@ class Source:
             except Exception as exc:  # pyarrow raises many types for a bad file
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
         else:
-            csv_table = _read_csv_arrow(self.path)
+            csv_table = read_csv_arrow(self.path)
             if csv_table is None:
                 with csv_errors(self.name, f"expected a header line: {', '.join(required)}"):
                     frame = pd.read_csv(self.path, **TEXT_CSV)
@@ -244,42 +244,6 @@ def as_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(
         types_mapper={pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}.get
     )
-
-
-def _csv_header(path: Path) -> list[str] | None:
-    """The header's column names as pandas would read them, or None where Arrow's reading
-    could differ from pandas' (no header, empty or repeated names)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            for rec in csv.reader(fh):
-                if not rec or (len(rec) == 1 and not rec[0].strip()):
-                    continue
-                names = [c.strip() for c in rec]
-                ok = all(names) and len(set(rec)) == len(rec)
-                return rec if ok else None
-    except (UnicodeDecodeError, csv.Error):
-        return None
-    return None
-
-
-def _read_csv_arrow(path: Path) -> pa.Table | None:
-    """A CSV file read by Arrow, every column as text, or None when Arrow cannot read it
-    exactly as pandas would (then ``pd.read_csv`` reads it, and gives its own message for a
-    bad file)."""
-    header = _csv_header(path)
-    if header is None:
-        return None
-    types = dict.fromkeys(header, pa.string())
-    try:
-        return pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        return None
 
 
 def repeated_reference(path: Path, text: list[str]) -> list[str]:

@@ -363,7 +363,7 @@ def test_csv_contact_ids_encoded_against_the_contacts_give_the_same_log_and_mess
     events = tmp_path / "events.csv"
     events.write_text("timestamp,account_id,contact_id,activity\n" + "\n".join(lines) + "\n")
     with patch("sim.real.formats.SPLIT_ROWS", 2):
-        with patch("sim.real.events_file._as_arrow", lambda keys: None):  # no contacts' ids
+        with patch("sim.real.events_file.arrow_text", lambda values: None):  # no contacts' ids
             plain = read_log(events, contacts, skip_bad_rows=True)
             with pytest.raises(DataError) as without:
                 read_log(events, contacts)
